@@ -1,0 +1,351 @@
+"""Maintainer command: capture the schema catalog from the real upstream services.
+
+    python -m generator.catalog.capture [--release R ...] [--mode alembic|db-sync]
+
+For each release it
+
+1. downloads that release's nova, cinder and openstack-placement wheels (no
+   dependencies) and reads from them the alembic head of every migration tree
+   and nova's compute `SERVICE_VERSION`;
+2. runs the services' own migrations against a scratch MariaDB server:
+   * `--mode alembic` (default): the newest declared release's packages,
+     installed once into throwaway venvs, run *their* alembic trees up to this
+     release's heads (`nova-manage db sync REV`, `nova-manage api_db sync REV`,
+     cinder's `db_sync(REV)`, placement's `upgrade(REV)`). Migrations are
+     immutable once released, so this reproduces every release from Xena on.
+   * `--mode db-sync`: the release's own packages in their own venv, each
+     service's plain `db sync` to its own head (slower; proves the above);
+3. checks the synced database's `alembic_version` equals the head read from
+   the wheel, and writes `data/<release>/<db>.sql` plus `data/index.json`.
+
+Nothing in the catalog is written by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pymysql
+
+from generator.catalog.declared import RELEASES, ReleaseSpec, release_spec
+from generator.catalog.dump import dump_database
+from generator.connect.urls import DatabaseURL, parse_url
+from generator.schema.ddl import snapshot_from_ddl
+from generator.scratch.server import ScratchServer
+
+DATA_DIR = Path(__file__).parent / "data"
+SCRIPTS = Path(__file__).parent / "sync_scripts"
+
+# Where each service keeps its alembic tree inside its wheel.
+MIGRATION_TREES = {
+    "nova": ("nova", "nova/db/main/migrations/versions/"),
+    "nova_api": ("nova", "nova/db/api/migrations/versions/"),
+    "cinder": ("cinder", "cinder/db/migrations/versions/"),
+    "placement": ("openstack-placement", "placement/db/sqlalchemy/alembic/versions/"),
+}
+PACKAGE_OF = {"nova": "nova", "cinder": "cinder", "openstack-placement": "placement"}
+
+
+def log(msg: str) -> None:
+    print(f"[capture] {msg}", file=sys.stderr, flush=True)
+
+
+def run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess:
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload]
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise SystemExit(f"command failed: {' '.join(cmd[:4])} ...\n{tail}")
+    return done
+
+
+# -- reading facts out of wheels ---------------------------------------------
+def download_wheel(work: Path, project: str, version: str) -> Path:
+    dest = work / "wheels"
+    dest.mkdir(parents=True, exist_ok=True)
+    prefix = project.replace("-", "_") + "-" + version + "-"
+    for existing in dest.glob("*.whl"):
+        if existing.name.startswith(prefix):
+            return existing
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            f"{project}=={version}",
+            "-d",
+            str(dest),
+        ]
+    )
+    for existing in dest.glob("*.whl"):
+        if existing.name.startswith(prefix):
+            return existing
+    raise SystemExit(f"no wheel for {project}=={version} was downloaded")
+
+
+def alembic_head(wheel: Path, tree: str) -> str:
+    """The one revision no other revision in the tree names as its down_revision."""
+    revisions, downs = set(), set()
+    with zipfile.ZipFile(wheel) as z:
+        for name in z.namelist():
+            if not (name.startswith(tree) and name.endswith(".py")) or "/" in name[len(tree) :]:
+                continue
+            src = z.read(name).decode()
+            rev = re.search(r"^revision\s*=\s*['\"](\w+)['\"]", src, re.M)
+            down = re.search(r"^down_revision\s*=\s*(.*)$", src, re.M)
+            if rev:
+                revisions.add(rev.group(1))
+                if down:
+                    downs.update(re.findall(r"['\"](\w+)['\"]", down.group(1)))
+    heads = sorted(revisions - downs)
+    if len(heads) != 1:
+        raise SystemExit(f"{wheel.name}: expected one alembic head in {tree}, found {heads}")
+    return heads[0]
+
+
+def compute_service_version(nova_wheel: Path) -> int:
+    with zipfile.ZipFile(nova_wheel) as z:
+        src = z.read("nova/objects/service.py").decode()
+    found = re.search(r"^SERVICE_VERSION = (\d+)", src, re.M)
+    if not found:
+        raise SystemExit(f"{nova_wheel.name}: SERVICE_VERSION not found")
+    return int(found.group(1))
+
+
+def release_facts(work: Path, spec: ReleaseSpec) -> dict:
+    wheels = {
+        "nova": download_wheel(work, "nova", spec.nova),
+        "cinder": download_wheel(work, "cinder", spec.cinder),
+        "openstack-placement": download_wheel(work, "openstack-placement", spec.placement),
+    }
+    heads = {kind: alembic_head(wheels[project], tree) for kind, (project, tree) in MIGRATION_TREES.items()}
+    return {"heads": heads, "compute_service_version": compute_service_version(wheels["nova"])}
+
+
+# -- the services' own venvs ---------------------------------------------------
+def find_python(version: str) -> str:
+    candidates = [shutil.which(f"python{version}")]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    if pyenv.is_dir():
+        candidates += [str(p / "bin" / "python") for p in sorted(pyenv.glob(f"{version}*"))]
+    for cand in candidates:
+        if cand and subprocess.run([cand, "-c", "pass"], capture_output=True, check=False).returncode == 0:
+            return cand
+    raise SystemExit(f"python{version} not found (needed to run this release's own packages)")
+
+
+def ensure_venv(path: Path, python: str, requirement: str, constraints: Path | None) -> Path:
+    marker = path / ".fixpack-installed"
+    if marker.exists() and marker.read_text() == requirement:
+        return path
+    shutil.rmtree(path, ignore_errors=True)
+    log(f"installing {requirement} into {path}")
+    run([python, "-m", "venv", str(path)])
+    cmd = [str(path / "bin" / "pip"), "install", "-q", requirement, "PyMySQL"]
+    if constraints:
+        cmd += ["-c", str(constraints)]
+    run(cmd)
+    marker.write_text(requirement)
+    return path
+
+
+def sync_database(
+    venvs: dict[str, Path], url: DatabaseURL, names: dict[str, str], heads: dict[str, str] | None, tmp: Path
+) -> None:
+    """Run each service's own migrations; heads=None means 'to the package's own head'."""
+
+    def conn_url(kind: str) -> str:
+        return url.with_database(names[kind]).render(with_password=True) + "?charset=utf8"
+
+    nova_conf = tmp / "nova.conf"
+    nova_conf.write_text(
+        f"[database]\nconnection = {conn_url('nova')}\n[api_database]\nconnection = {conn_url('nova_api')}\n"
+    )
+    cinder_conf = tmp / "cinder.conf"
+    cinder_conf.write_text(f"[database]\nconnection = {conn_url('cinder')}\n")
+    placement_conf = tmp / "placement.conf"
+    placement_conf.write_text(f"[placement_database]\nconnection = {conn_url('placement')}\n")
+    for conf in (nova_conf, cinder_conf, placement_conf):
+        conf.chmod(0o600)
+
+    def rev(kind: str) -> list[str]:
+        return [heads[kind]] if heads else []
+
+    manage = str(venvs["nova"] / "bin" / "nova-manage")
+    run([manage, "--config-file", str(nova_conf), "api_db", "sync", *rev("nova_api")])
+    run([manage, "--config-file", str(nova_conf), "db", "sync", "--local_cell", *rev("nova")])
+    run(
+        [
+            str(venvs["cinder"] / "bin" / "python"),
+            str(SCRIPTS / "cinder_sync.py"),
+            str(cinder_conf),
+            *rev("cinder"),
+        ]
+    )
+    run(
+        [
+            str(venvs["placement"] / "bin" / "python"),
+            str(SCRIPTS / "placement_sync.py"),
+            str(placement_conf),
+            *rev("placement"),
+        ]
+    )
+
+
+def capture_release(
+    spec: ReleaseSpec,
+    *,
+    mode: str,
+    work: Path,
+    url: DatabaseURL,
+    runner: ReleaseSpec,
+    constraints: Path | None,
+) -> dict:
+    facts = release_facts(work, spec)
+    pkg = runner if mode == "alembic" else spec
+    python = sys.executable if mode == "alembic" else find_python(spec.python)
+    venvs = {
+        "nova": ensure_venv(work / f"venv-{pkg.name}-nova", python, f"nova=={pkg.nova}", constraints),
+        "cinder": ensure_venv(work / f"venv-{pkg.name}-cinder", python, f"cinder=={pkg.cinder}", constraints),
+        "placement": ensure_venv(
+            work / f"venv-{pkg.name}-placement", python, f"openstack-placement=={pkg.placement}", constraints
+        ),
+    }
+    safe = re.sub(r"\W", "_", spec.name)
+    names = {kind: f"fixpack_capture_{safe}_{kind}" for kind in MIGRATION_TREES}
+    conn = pymysql.connect(**_admin_params(url))
+    try:
+        with conn.cursor() as cur:
+            for db in names.values():
+                cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
+                cur.execute(f"CREATE DATABASE `{db}` CHARACTER SET utf8mb3")
+        with tempfile.TemporaryDirectory(prefix="fixpack-capture-") as tmp:
+            log(f"{spec.name}: syncing ({mode}) to {facts['heads']}")
+            sync_database(venvs, url, names, facts["heads"] if mode == "alembic" else None, Path(tmp))
+        entry = {
+            "name": spec.name,
+            "codename": spec.codename,
+            "packages": {"nova": spec.nova, "cinder": spec.cinder, "placement": spec.placement},
+            "heads": facts["heads"],
+            "compute_service_version": facts["compute_service_version"],
+            "migrate_version": {},
+            "fingerprints": {},
+            "capture": {
+                "mode": mode,
+                "ran": {"nova": pkg.nova, "cinder": pkg.cinder, "placement": pkg.placement},
+                "server": _server_version(conn),
+            },
+        }
+        out_dir = DATA_DIR / spec.name
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for kind, db in names.items():
+            with conn.cursor() as cur:
+                cur.execute(f"SELECT version_num FROM `{db}`.alembic_version")
+                found = sorted(r[0] for r in cur.fetchall())
+            if found != [facts["heads"][kind]]:
+                raise SystemExit(
+                    f"{spec.name}/{kind}: synced to {found}, wheel head is {facts['heads'][kind]}"
+                )
+            header = [
+                f"fixpack catalog: {kind} database of OpenStack {spec.name} ({spec.codename})",
+                f"captured by generator.catalog.capture --mode {mode}: migrations of "
+                f"{pkg.nova if kind.startswith('nova') else getattr(pkg, kind)} run to "
+                f"{facts['heads'][kind]} on {_server_version(conn)}",
+                "do not edit: re-run the capture command instead",
+            ]
+            text = dump_database(conn, db, header)
+            (out_dir / f"{kind}.sql").write_text(text)
+            entry["fingerprints"][kind] = snapshot_from_ddl(text).fingerprint()
+            with conn.cursor() as cur:
+                cur.execute(
+                    "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                    "TABLE_SCHEMA = %s AND TABLE_NAME = 'migrate_version'",
+                    (db,),
+                )
+                if cur.fetchone()[0]:
+                    cur.execute(f"SELECT version FROM `{db}`.migrate_version")
+                    entry["migrate_version"][kind] = cur.fetchone()[0]
+        with conn.cursor() as cur:
+            for db in names.values():
+                cur.execute(f"DROP DATABASE `{db}`")
+        return entry
+    finally:
+        conn.close()
+
+
+def _admin_params(url: DatabaseURL) -> dict:
+    params = {
+        "host": url.host or "127.0.0.1",
+        "user": url.user or "root",
+        "password": url.password or "",
+        "autocommit": True,
+    }
+    if url.port:
+        params["port"] = url.port
+    return params
+
+
+def write_index(entries: dict[str, dict]) -> None:
+    path = DATA_DIR / "index.json"
+    index = json.loads(path.read_text()) if path.exists() else {"format": 1, "releases": {}}
+    index["releases"].update(entries)
+    order = [r.name for r in RELEASES]
+    index["releases"] = {k: index["releases"][k] for k in sorted(index["releases"], key=order.index)}
+    path.write_text(json.dumps(index, indent=2, sort_keys=False) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m generator.catalog.capture", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--release", action="append", help="release name (repeat); default all")
+    parser.add_argument("--mode", choices=("alembic", "db-sync"), default="alembic")
+    parser.add_argument("--work-dir", default=str(Path.home() / ".cache" / "fixpack-capture"))
+    parser.add_argument("--server-url", help="scratch server URL (default: start a private one)")
+    parser.add_argument("--constraints", help="pip constraints file for the service venvs")
+    args = parser.parse_args(argv)
+    specs = [release_spec(r) for r in args.release] if args.release else list(RELEASES)
+    work = Path(args.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    constraints = Path(args.constraints) if args.constraints else None
+    server = None
+    if args.server_url:
+        url = parse_url(args.server_url)
+    else:
+        server = ScratchServer().start()
+        url = server.url
+    try:
+        entries = {}
+        for spec in specs:
+            entries[spec.name] = capture_release(
+                spec, mode=args.mode, work=work, url=url, runner=RELEASES[-1], constraints=constraints
+            )
+            log(f"{spec.name}: written to {DATA_DIR / spec.name}")
+        write_index(entries)
+    finally:
+        if server:
+            server.stop()
+    return 0
+
+
+def _server_version(conn: pymysql.Connection) -> str:
+    with conn.cursor() as cur:
+        cur.execute("SELECT VERSION()")
+        return cur.fetchone()[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""A read-only connection to one database, counting its round trips.
+
+fixpack never writes to a production database: every session starts a
+`READ ONLY` transaction with a consistent snapshot, so the rows read for one
+target all come from one moment. Round trips are counted because the
+introspection budget ("a handful per database, not one per table") is a
+measured property, reported by the benchmarks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pymysql
+import pymysql.cursors
+
+from generator.connect.urls import DatabaseURL
+from generator.errors import ConnectionProblem
+
+CONNECT_TIMEOUT = 10
+
+
+@dataclass
+class RoundTrips:
+    count: int = 0
+
+
+class Session:
+    """One database on one server; `query()` is the only way in."""
+
+    def __init__(
+        self,
+        url: DatabaseURL,
+        *,
+        label: str,
+        defaults_file: str | None = None,
+        counter: RoundTrips | None = None,
+        read_only: bool = True,
+    ) -> None:
+        self.url = url
+        self.label = label
+        self.counter = counter or RoundTrips()
+        self._conn = _connect(url, label=label, defaults_file=defaults_file)
+        self.database = url.database or self._scalar("SELECT DATABASE()")
+        if read_only:
+            self.execute_raw("SET SESSION TRANSACTION READ ONLY")
+            self.execute_raw("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+
+    # -- queries -------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | dict | None = None) -> list[dict[str, Any]]:
+        """Run one statement and return its rows as dicts (one round trip)."""
+        self.counter.count += 1
+        with self._conn.cursor(pymysql.cursors.DictCursor) as cur:
+            try:
+                cur.execute(sql, params)
+            except pymysql.err.OperationalError as exc:
+                raise ConnectionProblem(f"{self.label}: {_describe(exc)}") from None
+            return list(cur.fetchall())
+
+    def query_tuples(self, sql: str, params: Sequence[Any] | dict | None = None) -> list[tuple]:
+        self.counter.count += 1
+        with self._conn.cursor() as cur:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+
+    def execute_raw(self, sql: str) -> None:
+        self.counter.count += 1
+        with self._conn.cursor() as cur:
+            cur.execute(sql)
+
+    def _scalar(self, sql: str) -> Any:
+        rows = self.query_tuples(sql)
+        return rows[0][0] if rows else None
+
+    @property
+    def server_version(self) -> str:
+        return self._conn.get_server_info()
+
+    @property
+    def is_mariadb(self) -> bool:
+        return "mariadb" in self.server_version.lower()
+
+    def close(self) -> None:
+        try:
+            self._conn.rollback()
+            self._conn.close()
+        except pymysql.err.Error:
+            pass
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect_params(url: DatabaseURL, defaults_file: str | None = None) -> dict[str, Any]:
+    """PyMySQL keyword arguments for a URL (option files fill only what the URL lacks)."""
+    params: dict[str, Any] = {
+        "host": url.host or "localhost",
+        "user": url.user,
+        "password": url.password or "",
+        "database": url.database,
+        "charset": "utf8mb4",
+        "connect_timeout": CONNECT_TIMEOUT,
+        "autocommit": False,
+    }
+    if url.port:
+        params["port"] = url.port
+    if url.unix_socket:
+        params["unix_socket"] = url.unix_socket
+    option_file = defaults_file or dict(url.query).get("read_default_file")
+    if option_file is None and os.path.exists(os.path.expanduser("~/.my.cnf")):
+        option_file = "~/.my.cnf"
+    if option_file:
+        path = os.path.expanduser(option_file)
+        if not os.path.isfile(path):
+            raise ConnectionProblem(f"MySQL option file not found: {option_file}")
+        params["read_default_file"] = path
+        params["read_default_group"] = dict(url.query).get("read_default_group", "client")
+        if not url.host:
+            params.pop("host")
+    return params
+
+
+def _connect(url: DatabaseURL, *, label: str, defaults_file: str | None) -> pymysql.Connection:
+    try:
+        return pymysql.connect(**connect_params(url, defaults_file))
+    except pymysql.err.OperationalError as exc:
+        raise ConnectionProblem(f"{label} ({url.redacted()}): {_describe(exc)}") from None
+    except pymysql.err.InternalError as exc:
+        raise ConnectionProblem(f"{label} ({url.redacted()}): {_describe(exc)}") from None
+    except (OSError, UnicodeError) as exc:
+        raise ConnectionProblem(f"{label} ({url.redacted()}): {exc}") from None
+
+
+def _describe(exc: Exception) -> str:
+    """PyMySQL's (code, message) as one line; never includes a password."""
+    args = getattr(exc, "args", ())
+    if len(args) >= 2 and isinstance(args[0], int):
+        code, msg = args[0], str(args[1])
+        if code == 2003:
+            return "cannot reach the server (" + msg.split("(")[0].strip().rstrip(" '") + ")"
+        if code == 1045:
+            return "access denied (check user and password)"
+        if code == 1049:
+            return "no such database on that server"
+        return f"server said: {msg} [{code}]"
+    return str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__

@@ -1,0 +1,1 @@
+"""Scratch servers and loading catalog releases into them (tests, rehearsal, capture)."""

@@ -1,0 +1,107 @@
+"""Get a real MariaDB/MySQL server for tests and rehearsals, whichever way this machine allows.
+
+In order of preference:
+1. a URL from the environment (`FIXPACK_TEST_DB_URL`) — CI with a service
+   container, or a developer's own scratch server;
+2. testcontainers (MariaDB image) when a Docker engine answers;
+3. a private server started from the installed `mariadbd`/`mysqld` binaries.
+
+The chosen backend and why is recorded, so a test report can say what it ran
+against. There is deliberately no "no server" outcome: callers fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.connect.urls import DatabaseURL, parse_url
+from generator.errors import FixpackError
+from generator.scratch.server import ScratchServer, server_binary
+
+ENV_URL = "FIXPACK_TEST_DB_URL"
+DEFAULT_IMAGE = "mariadb:10.11"
+
+
+def docker_engine_available() -> tuple[bool, str]:
+    """Whether a Docker engine (not just the client) answers here, and why not."""
+    if not shutil.which("docker"):
+        return False, "no docker client installed"
+    try:
+        done = subprocess.run(
+            ["docker", "info", "--format", "{{.ServerVersion}}"],
+            capture_output=True,
+            text=True,
+            timeout=15,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"docker info failed: {exc}"
+    if done.returncode != 0 or not done.stdout.strip():
+        reason = (done.stderr.strip().splitlines() or ["no answer"])[-1]
+        return False, f"no Docker engine answers ({reason})"
+    return True, f"Docker engine {done.stdout.strip()}"
+
+
+@dataclass
+class ProvidedServer:
+    url: DatabaseURL
+    backend: str  # env | docker | local
+    description: str
+    _handle: Any = field(default=None, repr=False)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.stop()
+            self._handle = None
+
+
+def start_docker(image: str = DEFAULT_IMAGE) -> ProvidedServer:
+    from testcontainers.mysql import MySqlContainer
+
+    container = MySqlContainer(image, username="root", password="fixpack-scratch", dbname="fixpack_scratch")
+    container.start()
+    url = DatabaseURL(
+        user="root",
+        password="fixpack-scratch",
+        host=container.get_container_host_ip(),
+        port=int(container.get_exposed_port(3306)),
+    )
+    return ProvidedServer(url, "docker", f"testcontainers {image}", container)
+
+
+def start_local() -> ProvidedServer:
+    server = ScratchServer().start()
+    return ProvidedServer(
+        server.url,
+        "local",
+        f"private {'MariaDB' if server.is_mariadb else 'MySQL'} server from "
+        f"{server.binary} on port {server.port}",
+        server,
+    )
+
+
+def provide(backend: str = "auto") -> ProvidedServer:
+    """Start (or point at) a scratch server; raise FixpackError if none can be had."""
+    if backend in ("auto", "env") and os.environ.get(ENV_URL):
+        url = parse_url(os.environ[ENV_URL], what=ENV_URL)
+        return ProvidedServer(url, "env", f"{ENV_URL} ({url.redacted()})")
+    if backend == "env":
+        raise FixpackError(f"{ENV_URL} is not set")
+    if backend in ("auto", "docker"):
+        ok, why = docker_engine_available()
+        if ok:
+            return start_docker()
+        if backend == "docker":
+            raise FixpackError(f"docker backend unavailable: {why}")
+    if backend in ("auto", "local"):
+        if server_binary():
+            return start_local()
+        raise FixpackError(
+            "no server available: set FIXPACK_TEST_DB_URL, run a Docker engine, "
+            "or install MariaDB/MySQL server binaries"
+        )
+    raise FixpackError(f"unknown backend {backend!r}")

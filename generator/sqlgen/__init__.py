@@ -1,0 +1,1 @@
+"""SQL text generation: the one literal-escaping function and statement builders."""
