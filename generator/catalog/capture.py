@@ -1,6 +1,7 @@
 """Maintainer command: capture the schema catalog from the real upstream services.
 
     python -m generator.catalog.capture [--release R ...] [--mode alembic|db-sync]
+        [--output-dir DIR] [--compare] [--server-url URL --keep-databases]
 
 For each release it
 
@@ -13,10 +14,18 @@ For each release it
      release's heads (`nova-manage db sync REV`, `nova-manage api_db sync REV`,
      cinder's `db_sync(REV)`, placement's `upgrade(REV)`). Migrations are
      immutable once released, so this reproduces every release from Xena on.
-   * `--mode db-sync`: the release's own packages in their own venv, each
-     service's plain `db sync` to its own head (slower; proves the above);
+   * `--mode db-sync`: the release's own packages in their own venv (on the
+     Python declared for the release), each service's plain `db sync`
+     (`nova-manage api_db sync` / `db sync`, `cinder-manage db sync`,
+     `placement-manage db sync`) to its own head (slower; proves the above);
+   Either way pip installs under `constraints/<release>.txt` when that file
+   exists: without pins pip pulls today's libraries, which a release's own
+   code predates (see that directory's README);
 3. checks the synced database's `alembic_version` equals the head read from
-   the wheel, and writes `data/<release>/<db>.sql` plus `data/index.json`.
+   the wheel, and writes `data/<release>/<db>.sql` plus `data/index.json`
+   (or the same layout under `--output-dir`, leaving the shipped catalog
+   alone); `--compare` then checks each database's schema fingerprint
+   against the shipped catalog's and exits 1 on any difference.
 
 Nothing in the catalog is written by hand.
 """
@@ -31,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -40,10 +50,12 @@ from generator.catalog.declared import RELEASES, ReleaseSpec, release_spec
 from generator.catalog.dump import dump_database
 from generator.connect.urls import DatabaseURL, parse_url
 from generator.schema.ddl import snapshot_from_ddl
+from generator.schema.diff import diff_snapshots
 from generator.scratch.server import ScratchServer
 
 DATA_DIR = Path(__file__).parent / "data"
 SCRIPTS = Path(__file__).parent / "sync_scripts"
+CONSTRAINTS_DIR = Path(__file__).parent / "constraints"
 
 # Where each service keeps its alembic tree inside its wheel.
 MIGRATION_TREES = {
@@ -57,6 +69,22 @@ PACKAGE_OF = {"nova": "nova", "cinder": "cinder", "openstack-placement": "placem
 
 def log(msg: str) -> None:
     print(f"[capture] {msg}", file=sys.stderr, flush=True)
+
+
+def database_names(spec: ReleaseSpec) -> dict[str, str]:
+    """The scratch databases one release is synced into (stable, so scripts can find them)."""
+    safe = re.sub(r"\W", "_", spec.name)
+    return {kind: f"fixpack_capture_{safe}_{kind}" for kind in MIGRATION_TREES}
+
+
+def release_constraints(spec: ReleaseSpec) -> Path | None:
+    """The pip constraints a release's own packages need to install today, if any.
+
+    Old releases declare open-ended requirements (`SQLAlchemy>=1.4.13`), so an
+    unpinned install pulls libraries years newer than the release's code.
+    """
+    path = CONSTRAINTS_DIR / f"{spec.name}.txt"
+    return path if path.is_file() else None
 
 
 def run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess:
@@ -148,17 +176,21 @@ def find_python(version: str) -> str:
 
 
 def ensure_venv(path: Path, python: str, requirement: str, constraints: Path | None) -> Path:
+    """A venv with `requirement` installed; reused while interpreter and pins are unchanged."""
     marker = path / ".fixpack-installed"
-    if marker.exists() and marker.read_text() == requirement:
+    wanted = f"{requirement}\npython: {python}\n" + (constraints.read_text() if constraints else "")
+    if marker.exists() and marker.read_text() == wanted:
         return path
     shutil.rmtree(path, ignore_errors=True)
-    log(f"installing {requirement} into {path}")
+    log(f"installing {requirement} into {path}" + (f" (constraints: {constraints})" if constraints else ""))
+    started = time.monotonic()
     run([python, "-m", "venv", str(path)])
     cmd = [str(path / "bin" / "pip"), "install", "-q", requirement, "PyMySQL"]
     if constraints:
         cmd += ["-c", str(constraints)]
     run(cmd)
-    marker.write_text(requirement)
+    marker.write_text(wanted)
+    log(f"installed {requirement} in {time.monotonic() - started:.0f}s")
     return path
 
 
@@ -187,6 +219,19 @@ def sync_database(
     manage = str(venvs["nova"] / "bin" / "nova-manage")
     run([manage, "--config-file", str(nova_conf), "api_db", "sync", *rev("nova_api")])
     run([manage, "--config-file", str(nova_conf), "db", "sync", "--local_cell", *rev("nova")])
+    if heads is None:
+        # The operators' own commands; they only sync to the package's head.
+        run([str(venvs["cinder"] / "bin" / "cinder-manage"), "--config-file", str(cinder_conf), "db", "sync"])
+        run(
+            [
+                str(venvs["placement"] / "bin" / "placement-manage"),
+                "--config-file",
+                str(placement_conf),
+                "db",
+                "sync",
+            ]
+        )
+        return
     run(
         [
             str(venvs["cinder"] / "bin" / "python"),
@@ -213,10 +258,13 @@ def capture_release(
     url: DatabaseURL,
     runner: ReleaseSpec,
     constraints: Path | None,
+    out_root: Path = DATA_DIR,
+    keep_databases: bool = False,
 ) -> dict:
     facts = release_facts(work, spec)
     pkg = runner if mode == "alembic" else spec
     python = sys.executable if mode == "alembic" else find_python(spec.python)
+    constraints = constraints or release_constraints(pkg)
     venvs = {
         "nova": ensure_venv(work / f"venv-{pkg.name}-nova", python, f"nova=={pkg.nova}", constraints),
         "cinder": ensure_venv(work / f"venv-{pkg.name}-cinder", python, f"cinder=={pkg.cinder}", constraints),
@@ -224,8 +272,7 @@ def capture_release(
             work / f"venv-{pkg.name}-placement", python, f"openstack-placement=={pkg.placement}", constraints
         ),
     }
-    safe = re.sub(r"\W", "_", spec.name)
-    names = {kind: f"fixpack_capture_{safe}_{kind}" for kind in MIGRATION_TREES}
+    names = database_names(spec)
     conn = pymysql.connect(**_admin_params(url))
     try:
         with conn.cursor() as cur:
@@ -234,7 +281,9 @@ def capture_release(
                 cur.execute(f"CREATE DATABASE `{db}` CHARACTER SET utf8mb3")
         with tempfile.TemporaryDirectory(prefix="fixpack-capture-") as tmp:
             log(f"{spec.name}: syncing ({mode}) to {facts['heads']}")
+            started = time.monotonic()
             sync_database(venvs, url, names, facts["heads"] if mode == "alembic" else None, Path(tmp))
+            log(f"{spec.name}: synced the four databases in {time.monotonic() - started:.0f}s")
         entry = {
             "name": spec.name,
             "codename": spec.codename,
@@ -249,7 +298,7 @@ def capture_release(
                 "server": _server_version(conn),
             },
         }
-        out_dir = DATA_DIR / spec.name
+        out_dir = out_root / spec.name
         out_dir.mkdir(parents=True, exist_ok=True)
         for kind, db in names.items():
             with conn.cursor() as cur:
@@ -278,9 +327,12 @@ def capture_release(
                 if cur.fetchone()[0]:
                     cur.execute(f"SELECT version FROM `{db}`.migrate_version")
                     entry["migrate_version"][kind] = cur.fetchone()[0]
-        with conn.cursor() as cur:
-            for db in names.values():
-                cur.execute(f"DROP DATABASE `{db}`")
+        if keep_databases:
+            log(f"{spec.name}: kept databases {', '.join(names.values())}")
+        else:
+            with conn.cursor() as cur:
+                for db in names.values():
+                    cur.execute(f"DROP DATABASE `{db}`")
         return entry
     finally:
         conn.close()
@@ -298,13 +350,53 @@ def _admin_params(url: DatabaseURL) -> dict:
     return params
 
 
-def write_index(entries: dict[str, dict]) -> None:
-    path = DATA_DIR / "index.json"
+def write_index(entries: dict[str, dict], out_root: Path = DATA_DIR) -> None:
+    path = out_root / "index.json"
     index = json.loads(path.read_text()) if path.exists() else {"format": 1, "releases": {}}
     index["releases"].update(entries)
     order = [r.name for r in RELEASES]
     index["releases"] = {k: index["releases"][k] for k in sorted(index["releases"], key=order.index)}
     path.write_text(json.dumps(index, indent=2, sort_keys=False) + "\n")
+
+
+def _sql_body(text: str) -> str:
+    """A catalog file without its header comments (which name the capture mode and packages)."""
+    return "\n".join(line for line in text.splitlines() if not line.startswith("-- "))
+
+
+def compare_with_shipped(entries: dict[str, dict], out_root: Path, shipped: dict) -> int:
+    """Print, per database, whether a capture matches the shipped catalog; the count that differ.
+
+    Equal fingerprints mean equal schemas (tables, columns, keys, foreign keys;
+    index/FK names left out). The file text is compared too, which also covers
+    names and the seed rows, so a report can say "byte-identical".
+    """
+    differing = 0
+    for name, entry in entries.items():
+        ref = shipped.get("releases", {}).get(name)
+        for kind in MIGRATION_TREES:
+            got = entry["fingerprints"][kind]
+            if ref is None:
+                print(f"{name} {kind}: DIFFERENT (release not in the shipped catalog)")
+                differing += 1
+                continue
+            new_text = (out_root / name / f"{kind}.sql").read_text()
+            old_text = (DATA_DIR / name / f"{kind}.sql").read_text()
+            if got == ref["fingerprints"][kind]:
+                text = (
+                    "text byte-identical"
+                    if _sql_body(new_text) == _sql_body(old_text)
+                    else "text differs only in index/FK names or seed rows"
+                )
+                print(f"{name} {kind}: identical ({got[:19]}...; {text})")
+                continue
+            differing += 1
+            shipped_fp = ref["fingerprints"][kind]
+            print(f"{name} {kind}: DIFFERENT (shipped {shipped_fp[:19]}..., captured {got[:19]}...)")
+            for d in diff_snapshots(snapshot_from_ddl(old_text), snapshot_from_ddl(new_text)):
+                print(f"    {d.describe()}")
+    print(f"compare: {differing} database(s) differ from the shipped catalog")
+    return differing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -315,8 +407,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("alembic", "db-sync"), default="alembic")
     parser.add_argument("--work-dir", default=str(Path.home() / ".cache" / "fixpack-capture"))
     parser.add_argument("--server-url", help="scratch server URL (default: start a private one)")
-    parser.add_argument("--constraints", help="pip constraints file for the service venvs")
+    parser.add_argument(
+        "--constraints",
+        help="pip constraints file for the service venvs (default: constraints/<release>.txt if present)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        help=f"write <release>/<db>.sql and index.json here instead of the shipped catalog ({DATA_DIR})",
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="compare each captured schema with the shipped catalog; exit 1 if any differs "
+        "(needs --output-dir)",
+    )
+    parser.add_argument(
+        "--keep-databases",
+        action="store_true",
+        help="leave the synced databases on the server (needs --server-url)",
+    )
     args = parser.parse_args(argv)
+    out_root = Path(args.output_dir).resolve() if args.output_dir else DATA_DIR
+    if args.compare and out_root == DATA_DIR.resolve():
+        parser.error("--compare needs --output-dir (otherwise the capture overwrites what it compares with)")
+    if args.keep_databases and not args.server_url:
+        parser.error("--keep-databases needs --server-url (a private server is deleted when capture ends)")
+    shipped = json.loads((DATA_DIR / "index.json").read_text()) if args.compare else {}
     specs = [release_spec(r) for r in args.release] if args.release else list(RELEASES)
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -330,14 +446,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         entries = {}
         for spec in specs:
+            started = time.monotonic()
             entries[spec.name] = capture_release(
-                spec, mode=args.mode, work=work, url=url, runner=RELEASES[-1], constraints=constraints
+                spec,
+                mode=args.mode,
+                work=work,
+                url=url,
+                runner=RELEASES[-1],
+                constraints=constraints,
+                out_root=out_root,
+                keep_databases=args.keep_databases,
             )
-            log(f"{spec.name}: written to {DATA_DIR / spec.name}")
-        write_index(entries)
+            log(f"{spec.name}: written to {out_root / spec.name} ({time.monotonic() - started:.0f}s in all)")
+        write_index(entries, out_root)
     finally:
         if server:
             server.stop()
+    if args.compare:
+        return 1 if compare_with_shipped(entries, out_root, shipped) else 0
     return 0
 
 

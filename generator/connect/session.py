@@ -16,6 +16,7 @@ from typing import Any
 
 import pymysql
 import pymysql.cursors
+from pymysql.constants import CLIENT
 
 from generator.connect.urls import DatabaseURL
 from generator.errors import ConnectionProblem
@@ -45,6 +46,8 @@ class Session:
         self.counter = counter or RoundTrips()
         self._conn = _connect(url, label=label, defaults_file=defaults_file)
         self.database = url.database or self._scalar("SELECT DATABASE()")
+        # TIMESTAMP values and row fingerprints must not depend on the server's zone.
+        self.execute_raw("SET SESSION time_zone = '+00:00'")
         if read_only:
             self.execute_raw("SET SESSION TRANSACTION READ ONLY")
             self.execute_raw("START TRANSACTION WITH CONSISTENT SNAPSHOT")
@@ -59,6 +62,26 @@ class Session:
             except pymysql.err.OperationalError as exc:
                 raise ConnectionProblem(f"{self.label}: {_describe(exc)}") from None
             return list(cur.fetchall())
+
+    def query_many(self, statements: Sequence[tuple[str, Sequence[Any] | None]]) -> list[list[dict[str, Any]]]:
+        """Several SELECTs in one round trip (multi-statement), one result list each."""
+        if not statements:
+            return []
+        conn = self._conn
+        text = ";\n".join(conn.cursor().mogrify(sql, params) for sql, params in statements)
+        self.counter.count += 1
+        results: list[list[dict[str, Any]]] = []
+        with conn.cursor(pymysql.cursors.DictCursor) as cur:
+            try:
+                cur.execute(text)
+            except pymysql.err.OperationalError as exc:
+                raise ConnectionProblem(f"{self.label}: {_describe(exc)}") from None
+            results.append(list(cur.fetchall()))
+            while cur.nextset():
+                results.append(list(cur.fetchall()))
+        if len(results) != len(statements):
+            raise ConnectionProblem(f"{self.label}: expected {len(statements)} result sets, got {len(results)}")
+        return results
 
     def query_tuples(self, sql: str, params: Sequence[Any] | dict | None = None) -> list[tuple]:
         self.counter.count += 1
@@ -107,6 +130,7 @@ def connect_params(url: DatabaseURL, defaults_file: str | None = None) -> dict[s
         "charset": "utf8mb4",
         "connect_timeout": CONNECT_TIMEOUT,
         "autocommit": False,
+        "client_flag": CLIENT.MULTI_STATEMENTS,
     }
     if url.port:
         params["port"] = url.port

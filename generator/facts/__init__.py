@@ -1,0 +1,1 @@
+"""Facts stage: read, in a few round trips, every row a repair may touch."""

@@ -1,0 +1,74 @@
+"""Immutable rows and the scope conditions that select them.
+
+A `Row` is one table row as read from the database (column order kept), with
+values exactly as PyMySQL returned them; it is the pre-image a rollback
+restores, so it is never mutated: `replace()` makes the post-image.
+
+A `Scope` is the predicate that defines "every row of this table that belongs
+to the target" (e.g. `instance_uuid = '…' AND deleted = 0`). The facts stage
+reads rows with it, guards recount it at apply time to catch rows that
+appeared after generation, and offline bundles change rows through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from generator.render.dialect import to_sql
+
+
+@dataclass(frozen=True)
+class Row(Mapping[str, Any]):
+    columns: tuple[str, ...]
+    values: tuple[Any, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Row:
+        return cls(tuple(data.keys()), tuple(data.values()))
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self.values[self.columns.index(key)]
+        except ValueError:
+            raise KeyError(key) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def replace(self, **changes: Any) -> Row:
+        unknown = set(changes) - set(self.columns)
+        if unknown:
+            raise KeyError(f"no such columns: {sorted(unknown)}")
+        return Row(self.columns, tuple(changes.get(c, v) for c, v in zip(self.columns, self.values, strict=True)))
+
+    def key(self, key_columns: tuple[str, ...]) -> tuple[Any, ...]:
+        return tuple(self[c] for c in key_columns)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A WHERE condition (sqlglot tree) plus the words a runbook uses for it."""
+
+    condition: exp.Expression = field(compare=False, hash=False)
+    description: str
+    sql: str = field(default="")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sql", to_sql(self.condition))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Scope) and other.sql == self.sql
+
+    def __hash__(self) -> int:
+        return hash(self.sql)
+
+    def tree(self) -> exp.Expression:
+        """A fresh copy (sqlglot trees are mutable; builders must not share nodes)."""
+        return self.condition.copy()

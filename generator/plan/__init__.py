@@ -1,0 +1,1 @@
+"""Plan stage: pure functions from (schemas, facts, options) to a Plan."""

@@ -1,0 +1,115 @@
+"""The Plan: everything the render stage needs, decided, and nothing it must look up.
+
+A plan is produced by a pure function of a schema snapshot per database and
+the facts read for the target (or none, offline). It never touches a
+connection, which is what makes offline generation, golden tests and batch
+mode one code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from generator.ops.operations import Operation
+from generator.schema.model import SchemaSnapshot
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    role: str  # nova | nova_api | placement | cinder
+    label: str  # for people: "Nova cell database (cell1)"
+    release: str
+    schema: SchemaSnapshot = field(repr=False, compare=False)
+    database: str | None = None  # the name it had at generation (live) — informative only
+    schema_fingerprint: str | None = None
+    detection: str | None = None  # how the release was determined
+
+    @property
+    def manifest_target(self) -> str:
+        return f"db:{self.role}"
+
+
+@dataclass(frozen=True)
+class Postcondition:
+    """A check the verify step runs: `condition` must be true after the apply."""
+
+    database: str
+    description: str
+    condition: exp.Expression = field(compare=False)
+
+
+@dataclass(frozen=True)
+class ApiCommand:
+    """A supported OpenStack CLI command to try before any SQL."""
+
+    command: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Vif:
+    port_id: str
+    devname: str
+    vif_type: str  # ovs_hybrid | ovs | bridge | vhostuser | other
+    bridge: str | None  # br-int / brqXXXX / None
+    mac: str | None
+
+
+@dataclass(frozen=True)
+class VolumeConnection:
+    volume_id: str
+    driver: str  # iscsi | rbd | fibre_channel | nfs | other
+    iscsi_targets: tuple[tuple[str, str, int], ...] = ()  # (iqn, portal, lun)
+    fc_wwns: tuple[str, ...] = ()
+    nfs_export: str | None = None
+
+
+@dataclass(frozen=True)
+class ComputeCleanup:
+    """What the compute-node script must clean up for one instance on one host."""
+
+    host: str
+    instance_uuid: str
+    domain_name: str  # libvirt domain name, instance-%08x
+    vifs: tuple[Vif, ...] = ()
+    volumes: tuple[VolumeConnection, ...] = ()
+    instances_path: str = "/var/lib/nova/instances"
+
+
+@dataclass(frozen=True)
+class ControllerActions:
+    memcached_tokens: bool = False  # pre-Stein consoleauth tokens in memcached (never for catalog releases)
+    neutron_ports: tuple[str, ...] = ()
+    shelved_image: str | None = None
+    volumes_to_detach: tuple[str, ...] = ()
+    instance_uuid: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    target_kind: str  # vm | volume | quota
+    op: str
+    targets: tuple[str, ...]  # instance / volume uuids, or project ids
+    mode: str  # live | offline
+    release: str
+    databases: tuple[DatabaseTarget, ...]  # in apply order
+    operations: tuple[Operation, ...]  # in apply order (grouped by database, FK-safe within)
+    postconditions: tuple[Postcondition, ...] = ()
+    findings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    api_first: tuple[ApiCommand, ...] = ()
+    compute: tuple[ComputeCleanup, ...] = ()
+    controller: ControllerActions | None = None
+    options: Mapping[str, object] = field(default_factory=dict)
+
+    def database(self, role: str) -> DatabaseTarget:
+        for db in self.databases:
+            if db.role == role:
+                return db
+        raise KeyError(role)
+
+    def operations_for(self, role: str) -> tuple[Operation, ...]:
+        return tuple(op for op in self.operations if op.database == role)

@@ -1,0 +1,1 @@
+"""Render stage: Plan -> file texts (SQL per database and phase, shell, runbook)."""

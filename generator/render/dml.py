@@ -1,0 +1,98 @@
+"""UPDATE / DELETE / INSERT statements of live operations, keyed and state-gated.
+
+Every data-changing statement is keyed by primary key (so `sql_safe_updates`
+accepts it and it can touch no other row) and carries
+`AND @fixpack_state = 'pending'`, so a re-run of a finished step matches no
+row at all.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from generator.ops.operations import (
+    ApplyTime,
+    Assignment,
+    CopyColumn,
+    DeleteRows,
+    InsertRows,
+    Operation,
+    SetValue,
+    UpdateRows,
+)
+from generator.ops.rows import Row
+from generator.render.dialect import dual, to_sql
+from generator.render.guards import key_condition
+from generator.render.statements import NOW, add_row_count, pending, var
+from generator.schema.model import Table
+from generator.sqlgen.literals import literal_node
+
+
+def _assignment_value(assignment: Assignment) -> exp.Expression:
+    if isinstance(assignment, SetValue):
+        return literal_node(assignment.value)
+    if isinstance(assignment, CopyColumn):
+        return exp.column(assignment.column)
+    if isinstance(assignment, ApplyTime):
+        return var(NOW)
+    raise TypeError(assignment)
+
+
+def _gated(condition: exp.Expression) -> exp.Expression:
+    return exp.and_(exp.Paren(this=condition), pending())
+
+
+def _row_changes(op: UpdateRows, table: Table) -> int:
+    """How many rows the UPDATE(s) will really change (ROW_COUNT counts changed rows only)."""
+    assert op.changes is not None
+    volatile = op.apply_time_columns | op.unknown_before
+    count = 0
+    for change in op.changes:
+        differs = any(change.before[c] != change.after[c] for c in table.column_names if c not in volatile)
+        if differs or volatile & set(op.changed_columns):
+            count += 1
+    return count
+
+
+def dml_for(op: Operation, table: Table) -> tuple[list[str], int]:
+    """(statements each followed by a ROW_COUNT accumulation, expected changed rows)."""
+    out: list[str] = []
+    if isinstance(op, UpdateRows) and op.assignments is not None:
+        assert op.changes is not None
+        rows = tuple(c.before for c in op.changes)
+        statement = exp.update(
+            table.name,
+            {col: _assignment_value(a) for col, a in op.assignments},
+            where=_gated(key_condition(op.key, rows)),
+        )
+        out += [to_sql(statement) + ";", add_row_count()]
+        return out, _row_changes(op, table)
+    if isinstance(op, UpdateRows):
+        assert op.changes is not None
+        columns = op.changed_columns
+        for change in op.changes:
+            statement = exp.update(
+                table.name,
+                {col: literal_node(change.after[col], hex_text=True) for col in columns},
+                where=_gated(key_condition(op.key, (change.before,))),
+            )
+            out += [to_sql(statement) + ";", add_row_count()]
+        return out, _row_changes(op, table)
+    if isinstance(op, DeleteRows):
+        assert op.rows is not None
+        statement = exp.delete(table.name, where=_gated(key_condition(op.key, op.rows)))
+        out += [to_sql(statement) + ";", add_row_count()]
+        return out, len(op.rows)
+    if isinstance(op, InsertRows):
+        for row in op.rows:
+            out += [insert_statement(table, row), add_row_count()]
+        return out, len(op.rows)
+    raise TypeError(f"no DML for {type(op).__name__}")
+
+
+def insert_statement(table: Table, row: Row) -> str:
+    """INSERT … SELECT <pre-image> FROM DUAL WHERE pending: every column, hex text, original ids."""
+    columns = [c for c in table.column_names if c in row]
+    select = exp.select(*(literal_node(row[c], hex_text=True) for c in columns)).from_(dual()).where(pending())
+    statement = exp.insert(select, table.name, columns=columns)
+    return to_sql(statement) + ";"

@@ -1,0 +1,145 @@
+"""Guard specifications: what "still as seen" and "already done" mean for one step.
+
+A `StepGuard` is computed once per operation piece and used four ways: the
+apply/rollback files lock and test it, the precheck file tests it without
+locks, the verify file tests its "done" side, and `fixpack verify` runs its
+queries read-only from the manifest's `guards.json` to say whether a bundle
+still applies.
+
+State of a step at run time:
+* `pending` — the keyed rows are exactly the pre-image (fingerprint) and no row
+  has joined or left the step's scope since generation;
+* `done` — the keyed rows are exactly the post-image (a finished step re-run);
+* `drift` — anything else: the client is stopped, nothing in the chunk commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from generator.ops.operations import CheckRows, DeleteRows, InsertRows, Operation, UpdateRows
+from generator.ops.rows import Row, Scope
+from generator.render.dialect import to_sql
+from generator.render.fingerprint import fingerprint_expr, python_fingerprint
+from generator.schema.model import Table
+from generator.sqlgen.literals import literal_node
+
+EMPTY = "0:0"
+
+
+@dataclass(frozen=True)
+class StepGuard:
+    table: str
+    key_condition: str  # SQL: the keyed rows of this step
+    pending_columns: tuple[str, ...]
+    pending_expect: str
+    done_columns: tuple[str, ...]
+    done_expect: str
+    scope_condition: str | None  # SQL: rows belonging to the target (None: not checked)
+    scope_expect: int | None
+    check_only: bool = False
+
+    def pending_query(self, table: Table, *, lock: bool) -> exp.Expression:
+        return _fp_select(table, self.pending_columns, self.key_condition, lock)
+
+    def done_query(self, table: Table) -> exp.Expression:
+        return _fp_select(table, self.done_columns, self.key_condition, False)
+
+    def scope_query(self, *, lock: bool) -> exp.Expression | None:
+        if self.scope_condition is None:
+            return None
+        q = exp.select(exp.Count(this=exp.Star())).from_(self.table).where(self.scope_condition,
+                                                                            dialect="mysql")
+        return q.lock(update=True) if lock else q
+
+    def state_expression(self, table: Table, *, lock: bool) -> exp.Expression:
+        """CASE … 'pending' | 'done' | 'drift' (checks: 'ok' | 'drift')."""
+        pending = exp.EQ(this=self.pending_query(table, lock=lock).subquery(),
+                         expression=exp.Literal.string(self.pending_expect))
+        scope_q = self.scope_query(lock=lock)
+        if scope_q is not None:
+            pending = exp.and_(
+                exp.EQ(this=scope_q.subquery(), expression=exp.Literal.number(self.scope_expect)), pending)
+        if self.check_only:
+            return exp.Case(ifs=[exp.If(this=pending, true=exp.Literal.string("ok"))],
+                            default=exp.Literal.string("drift"))
+        done = exp.EQ(this=self.done_query(table).subquery(), expression=exp.Literal.string(self.done_expect))
+        return exp.Case(
+            ifs=[exp.If(this=pending, true=exp.Literal.string("pending")),
+                 exp.If(this=done, true=exp.Literal.string("done"))],
+            default=exp.Literal.string("drift"),
+        )
+
+    def as_json(self, table: Table) -> dict:
+        scope_q = self.scope_query(lock=False)
+        return {
+            "table": self.table,
+            "check_only": self.check_only,
+            "pending_query": to_sql(self.pending_query(table, lock=False)),
+            "pending_expect": self.pending_expect,
+            "done_query": to_sql(self.done_query(table)),
+            "done_expect": self.done_expect,
+            "scope_query": to_sql(scope_q) if scope_q is not None else None,
+            "scope_expect": self.scope_expect,
+            "key_condition": self.key_condition,
+        }
+
+
+def _fp_select(table: Table, columns: tuple[str, ...], key_condition: str, lock: bool) -> exp.Select:
+    q = exp.select(fingerprint_expr(table, columns)).from_(table.name).where(key_condition, dialect="mysql")
+    return q.lock(update=True) if lock else q
+
+
+def key_condition(key: tuple[str, ...], rows: tuple[Row, ...]) -> exp.Expression:
+    """`id IN (…)` for a one-column key; OR of ANDs for composite keys."""
+    if len(key) == 1:
+        return exp.column(key[0]).isin(*(literal_node(r[key[0]]) for r in rows))
+    terms = [exp.and_(*(exp.EQ(this=exp.column(c), expression=literal_node(r[c])) for c in key)) for r in rows]
+    return exp.or_(*terms) if len(terms) > 1 else terms[0]
+
+
+def _all_but(table: Table, excluded: frozenset[str]) -> tuple[str, ...]:
+    return tuple(c for c in table.column_names if c not in excluded)
+
+
+def guard_for(op: Operation, table: Table, *, scope: Scope | None, scope_expect: int | None) -> StepGuard:
+    """The guard of one live operation piece."""
+    if isinstance(op, UpdateRows):
+        assert op.changes is not None
+        before = [c.before for c in op.changes]
+        after = [c.after for c in op.changes]
+        rows = tuple(before)
+        pending_cols = _all_but(table, op.unknown_before)
+        done_cols = _all_but(table, op.apply_time_columns)
+        pending_expect = python_fingerprint(table, pending_cols, before)
+        done_expect = python_fingerprint(table, done_cols, after)
+    elif isinstance(op, DeleteRows):
+        assert op.rows is not None
+        rows = op.rows
+        pending_cols = done_cols = table.column_names
+        pending_expect = python_fingerprint(table, pending_cols, rows)
+        done_expect = EMPTY
+    elif isinstance(op, InsertRows):
+        rows = op.rows
+        pending_cols = done_cols = table.column_names
+        pending_expect = EMPTY
+        done_expect = python_fingerprint(table, done_cols, rows)
+    elif isinstance(op, CheckRows):
+        rows = op.rows
+        pending_cols = done_cols = op.columns or table.column_names
+        pending_expect = done_expect = python_fingerprint(table, pending_cols, rows)
+    else:
+        raise TypeError(f"no live guard for {type(op).__name__}")
+    return StepGuard(
+        table=table.name,
+        key_condition=to_sql(key_condition(op.key, rows)),
+        pending_columns=pending_cols,
+        pending_expect=pending_expect,
+        done_columns=done_cols,
+        done_expect=done_expect,
+        scope_condition=scope.sql if scope is not None else None,
+        scope_expect=scope_expect if scope is not None else None,
+        check_only=isinstance(op, CheckRows),
+    )

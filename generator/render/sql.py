@@ -1,0 +1,82 @@
+"""Render a Plan's SQL: one file per database and phase, plus the guard index.
+
+File names sort in run order: `1x-precheck-<db>`, `2x-apply-<db>`,
+`3x-verify-<db>`, `9x-rollback-<db>` (rollback databases in reverse order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.plan.model import Plan
+from generator.render import offline
+from generator.render.sqlfile import (
+    build_chunks,
+    changes_file,
+    plan_header,
+    precheck_file,
+    reverse_chunks,
+    verify_file,
+)
+
+DEFAULT_CHUNK_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    path: str
+    kind: str  # sql | shell | doc
+    phase: str | None  # precheck | apply | verify | rollback
+    target: str | None  # db:<role> | host:<name> | controller
+    purpose: str
+    text: str
+    rows: int | None = None
+    produces: str | None = None  # offline capture files: the rollback file they print
+
+
+def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[RenderedFile], dict]:
+    """(files in run order, guard index for `fixpack verify`)."""
+    if plan.mode == "offline":
+        return offline.render_offline(plan)
+    files: dict[str, list[RenderedFile]] = {"precheck": [], "apply": [], "verify": [], "rollback": []}
+    guards: dict = {"mode": "live", "databases": {}}
+    roles = [db.role for db in plan.databases if plan.operations_for(db.role)]
+    for index, role in enumerate(roles):
+        db = plan.database(role)
+        ops = plan.operations_for(role)
+        chunks = build_chunks(ops, db, chunk_rows)
+        back = reverse_chunks(chunks, db)
+        rows = sum(c.rows for c in chunks)
+        names = {
+            "precheck": f"sql/{10 + index}-precheck-{role}.sql",
+            "apply": f"sql/{20 + index}-apply-{role}.sql",
+            "verify": f"sql/{30 + index}-verify-{role}.sql",
+            "rollback": f"sql/{90 + len(roles) - 1 - index}-rollback-{role}.sql",
+        }
+        posts = tuple(p for p in plan.postconditions if p.database == role)
+        files["precheck"].append(RenderedFile(
+            names["precheck"], "sql", "precheck", db.manifest_target,
+            f"read-only: check every {db.label} row is still as at generation",
+            precheck_file(plan_header(plan, db, "precheck", names["precheck"]), chunks, db)))
+        files["apply"].append(RenderedFile(
+            names["apply"], "sql", "apply", db.manifest_target,
+            f"change {rows} row(s) of the {db.label} in {len(chunks)} guarded transaction(s)",
+            changes_file(plan_header(plan, db, "apply", names["apply"]), chunks, db, "apply"), rows=rows))
+        files["verify"].append(RenderedFile(
+            names["verify"], "sql", "verify", db.manifest_target,
+            f"read-only: confirm the {db.label} rows are exactly the planned result",
+            verify_file(plan_header(plan, db, "verify", names["verify"]), chunks, db, posts)))
+        files["rollback"].insert(0, RenderedFile(
+            names["rollback"], "sql", "rollback", db.manifest_target,
+            f"restore the exact pre-images of the {db.label} rows (parents first)",
+            changes_file(plan_header(plan, db, "rollback", names["rollback"]), back, db, "rollback"),
+            rows=rows))
+        guards["databases"][role] = {
+            "apply": [
+                {"chunk": c.number, "step": s.number, "purpose": s.op.describe(),
+                 **s.guard.as_json(db.schema.table(s.op.table))}
+                for c in chunks for s in c.steps
+            ],
+        }
+    ordered = files["precheck"] + files["apply"] + files["verify"] + files["rollback"]
+    return ordered, guards

@@ -1,0 +1,225 @@
+"""Assemble the guarded SQL files of one database: precheck, apply, verify, rollback.
+
+Live operations are cut into chunks of at most `chunk_rows` rows; each chunk
+is one transaction (Galera's write-set limits, lock time). Children are
+changed before parents within and across chunks because the planner orders
+operations that way and chunking preserves order; rollback chunks are the
+apply chunks reversed, each reversed inside, so parents come back first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from generator.ops.operations import CheckRows, Operation, split
+from generator.plan.model import DatabaseTarget, Plan, Postcondition
+from generator.render import statements as st
+from generator.render.dml import dml_for
+from generator.render.guards import StepGuard, guard_for
+from generator.sqlgen.literals import literal_node
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    op: Operation
+    guard: StepGuard
+
+    @property
+    def label(self) -> str:
+        return f"step {self.number}: {self.op.table}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    number: int
+    steps: tuple[Step, ...]
+
+    @property
+    def rows(self) -> int:
+        return sum(s.op.row_count or 0 for s in self.steps)
+
+
+def _pieces(op: Operation, size: int) -> list[tuple[Operation, int | None]]:
+    """Split an op; each piece with the scope count its guard expects."""
+    pieces = split(op, size)
+    scope = getattr(op, "scope", None)
+    if scope is None:
+        return [(p, None) for p in pieces]
+    total = getattr(op, "scope_count", None)
+    if total is None:
+        total = op.row_count or 0
+    stays = bool(getattr(op, "stays_in_scope", False))
+    out, done = [], 0
+    for piece in pieces:
+        out.append((piece, total if stays else total - done))
+        done += piece.row_count or 0
+    return out
+
+
+def build_chunks(ops: tuple[Operation, ...], plan_db: DatabaseTarget, size: int) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    current: list[Step] = []
+    rows = 0
+    number = 0
+    for op in ops:
+        table = plan_db.schema.table(op.table)
+        for piece, scope_expect in _pieces(op, size):
+            n = piece.row_count or 0
+            if current and rows + n > size:
+                chunks.append(Chunk(len(chunks) + 1, tuple(current)))
+                current, rows = [], 0
+            number += 1
+            scope = getattr(piece, "scope", None)
+            current.append(Step(number, piece, guard_for(piece, table, scope=scope, scope_expect=scope_expect)))
+            rows += n
+    if current:
+        chunks.append(Chunk(len(chunks) + 1, tuple(current)))
+    return chunks
+
+
+def reverse_chunks(chunks: list[Chunk], plan_db: DatabaseTarget) -> list[Chunk]:
+    out: list[Chunk] = []
+    number = 0
+    for chunk in reversed(chunks):
+        steps = []
+        for step in reversed(chunk.steps):
+            back = step.op.reverse()
+            if back is None:
+                continue
+            number += 1
+            table = plan_db.schema.table(back.table)
+            steps.append(Step(number, back, guard_for(back, table, scope=None, scope_expect=None)))
+        if steps:
+            out.append(Chunk(len(out) + 1, tuple(steps)))
+    return out
+
+
+# -- file bodies -------------------------------------------------------------------
+def _header(lines: list[str]) -> list[str]:
+    return [f"-- {line}" if line else "--" for line in lines]
+
+
+def _session() -> list[str]:
+    return [s + ";" for s in st.SESSION_SETUP]
+
+
+def _describe(step: Step, total: int) -> str:
+    op = step.op
+    rows = f"{op.row_count} row{'s' if op.row_count != 1 else ''}" if op.row_count is not None else "rows"
+    verb = {"UpdateRows": "update", "DeleteRows": "delete", "InsertRows": "insert",
+            "CheckRows": "check (no change)"}[type(op).__name__]
+    return f"-- describe(): step {step.number}/{total} — {verb} {rows} of {op.table}: {op.describe()}"
+
+
+def _check_step(step: Step, plan_db: DatabaseTarget) -> list[str]:
+    table = plan_db.schema.table(step.op.table)
+    return [
+        st.set_var(st.CHECK, step.guard.state_expression(table, lock=True)),
+        st.guard(f"{step.label}: rows unchanged since generation",
+                 exp.NullSafeEQ(this=st.var(st.CHECK), expression=exp.Literal.string("ok"))),
+    ]
+
+
+def _change_step(step: Step, plan_db: DatabaseTarget) -> list[str]:
+    table = plan_db.schema.table(step.op.table)
+    dml, expected = dml_for(step.op, table)
+    consistent = exp.and_(st.state_is("pending", "done"),
+                          exp.NullSafeEQ(this=st.var(st.STATE), expression=st.var(st.CHUNK)))
+    done = exp.EQ(this=step.guard.done_query(table).subquery(),
+                  expression=exp.Literal.string(step.guard.done_expect))
+    return [
+        st.set_var(st.STATE, step.guard.state_expression(table, lock=True)),
+        st.set_var(st.CHUNK, exp.Coalesce(this=st.var(st.CHUNK), expressions=[st.var(st.STATE)])),
+        st.report([("step", literal_node(step.label)), ("state", st.var(st.STATE))]),
+        st.guard(f"{step.label}: rows are as at generation (or the step is already done)", consistent),
+        st.set_var(st.RC, exp.Literal.number(0)),
+        *dml,
+        st.guard(f"{step.label}: {expected} row(s) changed",
+                 exp.NullSafeEQ(this=st.var(st.RC), expression=st.expected_rows(expected))),
+        st.guard(f"{step.label}: rows now match the planned result", done),
+    ]
+
+
+def changes_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget, what: str) -> str:
+    """Apply or rollback: one transaction per chunk, every step guarded."""
+    total = sum(len(c.steps) for c in chunks)
+    out = _header(header) + _session() + [""]
+    for chunk in chunks:
+        out.append(f"-- ==== chunk {chunk.number}/{len(chunks)}: {len(chunk.steps)} step(s), "
+                   f"{chunk.rows} row(s) ====")
+        out += [st.start_transaction(), st.set_var(st.CHUNK, exp.Null()),
+                st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])), ""]
+        for step in chunk.steps:
+            out.append(_describe(step, total))
+            out += _check_step(step, plan_db) if isinstance(step.op, CheckRows) else _change_step(step, plan_db)
+            out.append("")
+        outcome = exp.Case(
+            ifs=[exp.If(this=exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending")),
+                        true=exp.Literal.string("applied"))],
+            default=exp.Literal.string("already done; nothing changed"),
+        )
+        out.append(st.report([("chunk", literal_node(f"{what} chunk {chunk.number}/{len(chunks)}")),
+                              ("result", outcome)]))
+        out += [st.commit(), ""]
+    out.append(st.report([("fixpack", literal_node(f"{what} finished: every guard held"))]))
+    return "\n".join(out) + "\n"
+
+
+def precheck_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget) -> str:
+    """Read-only: would every step apply right now? (no locks, one consistent snapshot)"""
+    out = _header(header) + _session() + ["", st.start_transaction(read_only=True)]
+    for chunk in chunks:
+        for step in chunk.steps:
+            table = plan_db.schema.table(step.op.table)
+            out.append(f"-- {step.label}: {step.op.describe()}")
+            out.append(st.set_var(st.STATE, step.guard.state_expression(table, lock=False)))
+            out.append(st.report([("step", literal_node(step.label)), ("state", st.var(st.STATE))]))
+            wanted = "ok" if step.guard.check_only else "pending"
+            out.append(st.guard(f"{step.label}: still as at generation",
+                                exp.NullSafeEQ(this=st.var(st.STATE), expression=exp.Literal.string(wanted))))
+    out += [st.commit(), st.report([("fixpack", literal_node("precheck passed: the apply step will run"))])]
+    return "\n".join(out) + "\n"
+
+
+def verify_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget,
+                postconditions: tuple[Postcondition, ...]) -> str:
+    """Read-only: after the apply, every changed row is exactly the planned result."""
+    out = _header(header) + _session() + ["", st.start_transaction(read_only=True)]
+    for chunk in chunks:
+        for step in chunk.steps:
+            if step.guard.check_only:
+                continue
+            table = plan_db.schema.table(step.op.table)
+            done = exp.EQ(this=step.guard.done_query(table).subquery(),
+                          expression=exp.Literal.string(step.guard.done_expect))
+            out.append(f"-- {step.label}: {step.op.describe()}")
+            out.append(st.guard(f"{step.label}: rows match the planned result", done))
+    for post in postconditions:
+        out.append(f"-- postcondition: {post.description}")
+        out.append(st.guard(post.description, post.condition.copy()))
+    out += [st.commit(), st.report([("fixpack", literal_node("verify passed"))])]
+    return "\n".join(out) + "\n"
+
+
+def plan_header(plan: Plan, plan_db: DatabaseTarget, phase: str, filename: str) -> list[str]:
+    from generator import __version__
+
+    run = f"mysql --batch <connection options> {plan_db.database or '<' + plan_db.role + ' database>'}" \
+          f" < {filename}"
+    lines = [
+        f"fixpack {__version__} | {plan.target_kind} {' '.join(plan.targets)} | op {plan.op} | phase {phase}",
+        f"database: {plan_db.label} (db:{plan_db.role}), release {plan_db.release}, {plan.mode} generation",
+        f"run exactly: {run}",
+    ]
+    if phase in ("apply", "rollback"):
+        lines += [
+            "NEVER run with --force, and never with `source` at an interactive prompt: a failed guard",
+            "must stop the client so the server rolls the open transaction back. Each chunk commits only",
+            "when every guard in it held; re-running after success changes nothing.",
+        ]
+    else:
+        lines.append("read-only: changes nothing; exits non-zero when a check fails.")
+    return lines

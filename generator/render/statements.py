@@ -1,0 +1,88 @@
+"""The fixed statement shapes of a guarded file, each built as a sqlglot tree.
+
+Session variables used (one mysql client session per file):
+`@fixpack_state` (step state), `@fixpack_chunk` (state of the chunk's first
+step: every step of a chunk must agree), `@fixpack_rc` (rows changed),
+`@fixpack_now` (apply time, one per transaction), `@fixpack_check`.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+from generator.render.dialect import FixpackMySQL, dual, to_sql
+from generator.sqlgen.literals import literal_node
+
+STATE, CHUNK, RC, NOW, CHECK = "fixpack_state", "fixpack_chunk", "fixpack_rc", "fixpack_now", "fixpack_check"
+
+# Pinned per file: deterministic TIMESTAMP values, strict modes (no silent
+# truncation), safe updates (no unkeyed UPDATE/DELETE), short lock waits.
+SESSION_SETUP = (
+    "SET NAMES utf8mb4",
+    "SET SESSION time_zone = '+00:00'",
+    "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+    "SET SESSION sql_safe_updates = 1",
+    "SET SESSION innodb_lock_wait_timeout = 10",
+    "SET SESSION lock_wait_timeout = 10",
+    "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+)
+
+
+def var(name: str) -> exp.Expression:
+    return exp.Parameter(this=exp.Var(this=name))
+
+
+def set_var(name: str, value: exp.Expression) -> str:
+    statement = sqlglot.parse_one(f"SET @{name} = NULL", read=FixpackMySQL)
+    statement.find(exp.Null).replace(value)  # type: ignore[union-attr]
+    return to_sql(statement) + ";"
+
+
+def guard(label: str, condition: exp.Expression) -> str:
+    """Abort the client (ERROR 1242) unless `condition` holds.
+
+    `SELECT 1 UNION ALL SELECT 2 … WHERE NOT (cond)` yields two rows — an error
+    for a scalar subquery — exactly when the condition is false or NULL.
+    """
+    failing = exp.union(
+        exp.select(exp.Literal.number(1)),
+        exp.select(exp.Literal.number(2)).from_(dual()).where(exp.Not(this=exp.Paren(this=condition))),
+        distinct=False,
+    )
+    statement = exp.select(
+        exp.alias_(literal_node(label), "guard"),
+        exp.alias_(exp.Subquery(this=failing), "ok"),
+    )
+    return to_sql(statement) + ";"
+
+
+def report(columns: list[tuple[str, exp.Expression]]) -> str:
+    """A SELECT that only prints (for the operator's log)."""
+    return to_sql(exp.select(*(exp.alias_(e, a) for a, e in columns))) + ";"
+
+
+def state_is(*states: str) -> exp.Expression:
+    terms = [exp.NullSafeEQ(this=var(STATE), expression=exp.Literal.string(s)) for s in states]
+    return exp.or_(*terms) if len(terms) > 1 else terms[0]
+
+
+def pending() -> exp.Expression:
+    return exp.EQ(this=var(STATE), expression=exp.Literal.string("pending"))
+
+
+def expected_rows(n: int) -> exp.Expression:
+    """n when the step is pending, 0 when it was already done."""
+    return exp.Case(ifs=[exp.If(this=pending(), true=exp.Literal.number(n))], default=exp.Literal.number(0))
+
+
+def add_row_count() -> str:
+    return set_var(RC, exp.Add(this=var(RC), expression=exp.Anonymous(this="ROW_COUNT", expressions=[])))
+
+
+def start_transaction(read_only: bool = False) -> str:
+    return "START TRANSACTION READ ONLY;" if read_only else to_sql(exp.Transaction()) + ";"
+
+
+def commit() -> str:
+    return to_sql(exp.Commit()) + ";"
