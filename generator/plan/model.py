@@ -56,6 +56,7 @@ class Vif:
     vif_type: str  # ovs_hybrid | ovs | bridge | vhostuser | other
     bridge: str | None  # br-int / brqXXXX / None
     mac: str | None
+    socket_path: str | None = None  # vhostuser: the vhost-user socket (details.vhostuser_socket)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class VolumeConnection:
     iscsi_targets: tuple[tuple[str, str, int], ...] = ()  # (iqn, portal, lun)
     fc_wwns: tuple[str, ...] = ()
     nfs_export: str | None = None
+    fc_targets: tuple[tuple[str, int], ...] = ()  # (wwn, lun) pairs, as os-brick pairs them
 
 
 @dataclass(frozen=True)
