@@ -52,14 +52,22 @@ def _eq(column: str, value: str) -> exp.Expression:
     return exp.EQ(this=exp.column(column), expression=literal_node(value))
 
 
-def references_to(schema: SchemaSnapshot, table: str, column: str, value: str,
-                  implicit: tuple[tuple[str, str], ...] = (), *, prefix: str = "",
-                  max_depth: int = 4) -> tuple[Reference, ...]:
+def references_to(
+    schema: SchemaSnapshot,
+    table: str,
+    column: str,
+    value: str,
+    implicit: tuple[tuple[str, str], ...] = (),
+    *,
+    prefix: str = "",
+    max_depth: int = 4,
+) -> tuple[Reference, ...]:
     """Every set of rows that references `table.column = value`, shallow before deep.
 
     The FK graph of the base tables is followed; with `prefix="shadow_"` the same
     shape is mapped onto Nova's archive tables (which carry no FKs of their own).
     """
+
     def present(name: str) -> bool:
         return schema.has_table(prefix + name)
 
@@ -82,12 +90,22 @@ def references_to(schema: SchemaSnapshot, table: str, column: str, value: str,
                 cond = _eq(fk.columns[0], value)
             else:
                 cond = exp.column(fk.columns[0]).isin(
-                    query=exp.select(exp.column(ref_col)).from_(prefix + parent).where(parent_cond.copy()))
+                    query=exp.select(exp.column(ref_col)).from_(prefix + parent).where(parent_cond.copy())
+                )
             seen.add((child.name, fk.columns[0]))
             if present(child.name) and schema.table(prefix + child.name).has_column(fk.columns[0]):
                 desc = f"{prefix}{child.name}.{fk.columns[0]} -> {prefix}{parent}.{ref_col}"
-                out.append(Reference(prefix + child.name, fk.columns[0], prefix + parent, ref_col,
-                                     not prefix, depth + 1, Scope(cond, desc)))
+                out.append(
+                    Reference(
+                        prefix + child.name,
+                        fk.columns[0],
+                        prefix + parent,
+                        ref_col,
+                        not prefix,
+                        depth + 1,
+                        Scope(cond, desc),
+                    )
+                )
             pk = child.primary_key
             if len(pk) == 1 and present(child.name):
                 frontier.append((child.name, pk[0], cond, depth + 1))
@@ -98,6 +116,15 @@ def references_to(schema: SchemaSnapshot, table: str, column: str, value: str,
         if not schema.table(name).has_column(imp_col):
             continue
         seen.add((imp_table, imp_col))
-        out.append(Reference(name, imp_col, prefix + table, column, False, 1,
-                             Scope(_eq(imp_col, value), f"{name}.{imp_col} = {sql_literal(value)} (no FK)")))
+        out.append(
+            Reference(
+                name,
+                imp_col,
+                prefix + table,
+                column,
+                False,
+                1,
+                Scope(_eq(imp_col, value), f"{name}.{imp_col} = {sql_literal(value)} (no FK)"),
+            )
+        )
     return tuple(out)

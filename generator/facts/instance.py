@@ -69,13 +69,17 @@ def _locate(live: LiveDatabases, uuid: str) -> tuple[Cell, Row]:
     """The cell holding the instance: from instance_mappings, else by asking every cell."""
     cells = live.cells()
     if not cells:
-        raise ConnectionProblem("no Nova database given: pass --nova-api-url (cells are found from it) "
-                                "or --nova-url, or --nova-conf")
+        raise ConnectionProblem(
+            "no Nova database given: pass --nova-api-url (cells are found from it) "
+            "or --nova-url, or --nova-conf"
+        )
     mapped: Cell | None = None
     if live.has("nova_api"):
         rows = live.session("nova_api").query(
             "SELECT m.cell_id, c.uuid FROM instance_mappings m LEFT JOIN cell_mappings c ON c.id = m.cell_id "
-            "WHERE m.instance_uuid = %s", (uuid,))
+            "WHERE m.instance_uuid = %s",
+            (uuid,),
+        )
         if rows and rows[0]["uuid"]:
             mapped = next((c for c in cells if c.uuid == rows[0]["uuid"]), None)
     order = ([mapped] if mapped else []) + [c for c in cells if c is not mapped]
@@ -86,19 +90,24 @@ def _locate(live: LiveDatabases, uuid: str) -> tuple[Cell, Row]:
         searched.append(cell.name or cell.uuid or session.database)
         if found:
             return cell, Row.from_dict(found[0])
-    raise TargetProblem(f"instance {uuid} not found: no instance_mappings cell had it and no cell database "
-                        f"holds it (searched: {', '.join(searched)})")
+    raise TargetProblem(
+        f"instance {uuid} not found: no instance_mappings cell had it and no cell database "
+        f"holds it (searched: {', '.join(searched)})"
+    )
 
 
 def _cell_references(schema, uuid: str, include_shadow: bool):
     refs = list(references_to(schema, "instances", "uuid", uuid, NOVA_IMPLICIT_INSTANCE_REFS))
     if include_shadow:
-        refs += references_to(schema, "instances", "uuid", uuid, NOVA_IMPLICIT_INSTANCE_REFS, prefix="shadow_")
+        refs += references_to(
+            schema, "instances", "uuid", uuid, NOVA_IMPLICIT_INSTANCE_REFS, prefix="shadow_"
+        )
     return refs
 
 
-def read_instance(live: LiveDatabases, uuid: str, *, to_host: str | None = None,
-                  include_shadow: bool = False) -> InstanceFacts:
+def read_instance(
+    live: LiveDatabases, uuid: str, *, to_host: str | None = None, include_shadow: bool = False
+) -> InstanceFacts:
     cell, _ = _locate(live, uuid)
     session = live.cell_session(cell)
     cell_label = f"Nova cell database ({cell.name or session.database})"
@@ -110,29 +119,52 @@ def read_instance(live: LiveDatabases, uuid: str, *, to_host: str | None = None,
     host_facts = None
     if to_host:
         wanted += [
-            ("services", Scope(exp.and_(_eq("host", to_host), _eq("binary", "nova-compute"), _eq("deleted", 0)),
-                               f"nova-compute service on {to_host}")),
-            ("compute_nodes", Scope(exp.and_(_eq("host", to_host), _eq("deleted", 0)),
-                                    f"compute nodes of {to_host}")),
+            (
+                "services",
+                Scope(
+                    exp.and_(_eq("host", to_host), _eq("binary", "nova-compute"), _eq("deleted", 0)),
+                    f"nova-compute service on {to_host}",
+                ),
+            ),
+            (
+                "compute_nodes",
+                Scope(exp.and_(_eq("host", to_host), _eq("deleted", 0)), f"compute nodes of {to_host}"),
+            ),
         ]
     tables = read_tables(session, info.schema, wanted)
     instance = tables["instances"].rows[0]
-    cell_facts = DatabaseFacts("nova", cell_label, info.release, info.schema, info.database, info.fingerprint,
-                               info.detection, tables)
+    cell_facts = DatabaseFacts(
+        "nova", cell_label, info.release, info.schema, info.database, info.fingerprint, info.detection, tables
+    )
 
     api_facts = None
     if live.has("nova_api"):
         api_session = live.session("nova_api")
         api_info = live.info("nova_api", api_session, "nova_api", "Nova API database")
-        api_tables = read_tables(api_session, api_info.schema, [
-            (t, scope_eq("instance_uuid", uuid))
-            for t in ("instance_mappings", "request_specs", "build_requests", "instance_group_member")
-        ])
-        api_facts = DatabaseFacts("nova_api", api_info.label, api_info.release, api_info.schema,
-                                  api_info.database, api_info.fingerprint, api_info.detection, api_tables)
+        api_tables = read_tables(
+            api_session,
+            api_info.schema,
+            [
+                (t, scope_eq("instance_uuid", uuid))
+                for t in ("instance_mappings", "request_specs", "build_requests", "instance_group_member")
+            ],
+        )
+        api_facts = DatabaseFacts(
+            "nova_api",
+            api_info.label,
+            api_info.release,
+            api_info.schema,
+            api_info.database,
+            api_info.fingerprint,
+            api_info.detection,
+            api_tables,
+        )
 
-    consumers = [uuid] + [m["uuid"] for m in tables.get("migrations").rows if m["uuid"]] \
-        if tables.get("migrations") else [uuid]
+    consumers = (
+        [uuid] + [m["uuid"] for m in tables.get("migrations").rows if m["uuid"]]
+        if tables.get("migrations")
+        else [uuid]
+    )
     placement_facts = None
     providers: tuple[Row, ...] = ()
     if live.has("placement"):
@@ -140,20 +172,36 @@ def read_instance(live: LiveDatabases, uuid: str, *, to_host: str | None = None,
         p_info = live.info("placement", p_session, "placement", "Placement database")
         node_uuids = [n["uuid"] for n in tables["compute_nodes"].rows] if to_host else []
         p_wanted = [
-            ("allocations", Scope(_in("consumer_id", consumers),
-                                  "allocations held by the instance (and its migrations)")),
+            (
+                "allocations",
+                Scope(_in("consumer_id", consumers), "allocations held by the instance (and its migrations)"),
+            ),
             ("consumers", Scope(_in("uuid", consumers), "placement consumers of the instance")),
         ]
         p_tables = read_tables(p_session, p_info.schema, p_wanted)
         rp_ids = sorted({a["resource_provider_id"] for a in p_tables["allocations"].rows})
-        extra = read_tables(p_session, p_info.schema, [
-            ("resource_providers", Scope(exp.or_(_in("id", rp_ids), _in("uuid", node_uuids)),
-                                         "resource providers involved")),
-        ])
+        extra = read_tables(
+            p_session,
+            p_info.schema,
+            [
+                (
+                    "resource_providers",
+                    Scope(exp.or_(_in("id", rp_ids), _in("uuid", node_uuids)), "resource providers involved"),
+                ),
+            ],
+        )
         p_tables.update(extra)
         providers = tuple(r for r in extra["resource_providers"].rows if r["uuid"] in node_uuids)
-        placement_facts = DatabaseFacts("placement", p_info.label, p_info.release, p_info.schema,
-                                        p_info.database, p_info.fingerprint, p_info.detection, p_tables)
+        placement_facts = DatabaseFacts(
+            "placement",
+            p_info.label,
+            p_info.release,
+            p_info.schema,
+            p_info.database,
+            p_info.fingerprint,
+            p_info.detection,
+            p_tables,
+        )
     if to_host:
         host_facts = HostFacts(to_host, tables["services"].rows, tables["compute_nodes"].rows, providers)
 
@@ -161,15 +209,52 @@ def read_instance(live: LiveDatabases, uuid: str, *, to_host: str | None = None,
     if live.has("cinder"):
         c_session = live.session("cinder")
         c_info = live.info("cinder", c_session, "cinder", "Cinder database")
-        c_tables = read_tables(c_session, c_info.schema, [
-            ("volume_attachment", Scope(exp.and_(_eq("instance_uuid", uuid), _eq("deleted", 0)),
-                                        "live Cinder attachments to the instance")),
-            ("volumes", Scope(exp.column("id").isin(query=exp.select("volume_id").from_("volume_attachment").where(
-                exp.and_(_eq("instance_uuid", uuid), _eq("deleted", 0)))), "volumes attached per Cinder")),
-        ])
-        cinder_facts = DatabaseFacts("cinder", c_info.label, c_info.release, c_info.schema, c_info.database,
-                                     c_info.fingerprint, c_info.detection, c_tables)
+        c_tables = read_tables(
+            c_session,
+            c_info.schema,
+            [
+                (
+                    "volume_attachment",
+                    Scope(
+                        exp.and_(_eq("instance_uuid", uuid), _eq("deleted", 0)),
+                        "live Cinder attachments to the instance",
+                    ),
+                ),
+                (
+                    "volumes",
+                    Scope(
+                        exp.column("id").isin(
+                            query=exp.select("volume_id")
+                            .from_("volume_attachment")
+                            .where(exp.and_(_eq("instance_uuid", uuid), _eq("deleted", 0)))
+                        ),
+                        "volumes attached per Cinder",
+                    ),
+                ),
+            ],
+        )
+        cinder_facts = DatabaseFacts(
+            "cinder",
+            c_info.label,
+            c_info.release,
+            c_info.schema,
+            c_info.database,
+            c_info.fingerprint,
+            c_info.detection,
+            c_tables,
+        )
 
     read_at = session.query("SELECT UTC_TIMESTAMP() AS now")[0]["now"]
-    return InstanceFacts(uuid, cell.uuid or None, cell.name, instance, cell_facts, api_facts, placement_facts,
-                         cinder_facts, read_at, host_facts, include_shadow)
+    return InstanceFacts(
+        uuid,
+        cell.uuid or None,
+        cell.name,
+        instance,
+        cell_facts,
+        api_facts,
+        placement_facts,
+        cinder_facts,
+        read_at,
+        host_facts,
+        include_shadow,
+    )

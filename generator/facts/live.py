@@ -93,9 +93,13 @@ class LiveDatabases:
             if det.candidates and release not in det.candidates:
                 raise SchemaProblem(
                     f"{label}: --release {release} does not match this database "
-                    f"(its markers say {', '.join(det.candidates)}: {det.reason})")
-            how = f"--release {release} (markers agree: {det.reason})" if det.candidates else \
-                f"--release {release} (markers: {det.reason})"
+                    f"(its markers say {', '.join(det.candidates)}: {det.reason})"
+                )
+            how = (
+                f"--release {release} (markers agree: {det.reason})"
+                if det.candidates
+                else f"--release {release} (markers: {det.reason})"
+            )
         schema = snapshot_from_session(session)
         info = DatabaseInfo(kind, label, release, schema, session.database, schema.fingerprint(), how)
         self._info[key] = info

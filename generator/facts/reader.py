@@ -22,8 +22,9 @@ def select_for(schema: SchemaSnapshot, table: str, scope: Scope) -> str:
     return to_sql(query)
 
 
-def read_tables(session: Session, schema: SchemaSnapshot,
-                wanted: Sequence[tuple[str, Scope]]) -> dict[str, TableRows]:
+def read_tables(
+    session: Session, schema: SchemaSnapshot, wanted: Sequence[tuple[str, Scope]]
+) -> dict[str, TableRows]:
     """One multi-statement round trip for every (table, scope); tables absent from the schema are skipped."""
     present = [(t, s) for t, s in wanted if schema.has_table(t)]
     results = session.query_many([(select_for(schema, t, s), None) for t, s in present])

@@ -119,8 +119,13 @@ class UpdateRows(Operation):
 
     def reverse(self) -> Operation | None:
         if self.changes is None:
-            return CapturedRestore(self.database, self.table, self.key,
-                                   f"restore what the apply changed in {self.table}", source=self)
+            return CapturedRestore(
+                self.database,
+                self.table,
+                self.key,
+                f"restore what the apply changed in {self.table}",
+                source=self,
+            )
         return UpdateRows(
             database=self.database,
             table=self.table,
@@ -145,10 +150,16 @@ class DeleteRows(Operation):
 
     def reverse(self) -> Operation | None:
         if self.rows is None:
-            return CapturedRestore(self.database, self.table, self.key,
-                                   f"re-insert the rows the apply deleted from {self.table}", source=self)
-        return InsertRows(self.database, self.table, self.key, f"re-insert {self.table}: {self.purpose}",
-                          rows=self.rows)
+            return CapturedRestore(
+                self.database,
+                self.table,
+                self.key,
+                f"re-insert the rows the apply deleted from {self.table}",
+                source=self,
+            )
+        return InsertRows(
+            self.database, self.table, self.key, f"re-insert {self.table}: {self.purpose}", rows=self.rows
+        )
 
 
 @dataclass(frozen=True)
@@ -160,8 +171,9 @@ class InsertRows(Operation):
         return len(self.rows)
 
     def reverse(self) -> Operation | None:
-        return DeleteRows(self.database, self.table, self.key, f"remove re-inserted {self.table} rows",
-                          rows=self.rows)
+        return DeleteRows(
+            self.database, self.table, self.key, f"remove re-inserted {self.table} rows", rows=self.rows
+        )
 
 
 @dataclass(frozen=True)
@@ -192,7 +204,7 @@ class CapturedRestore(Operation):
 def split(op: Operation, size: int) -> list[Operation]:
     """Split a live operation into pieces of at most `size` rows (chunking)."""
     if isinstance(op, UpdateRows) and op.changes is not None and len(op.changes) > size:
-        return [replace(op, changes=op.changes[i:i + size]) for i in range(0, len(op.changes), size)]
+        return [replace(op, changes=op.changes[i : i + size]) for i in range(0, len(op.changes), size)]
     if isinstance(op, DeleteRows | InsertRows | CheckRows) and op.rows is not None and len(op.rows) > size:
-        return [replace(op, rows=op.rows[i:i + size]) for i in range(0, len(op.rows), size)]
+        return [replace(op, rows=op.rows[i : i + size]) for i in range(0, len(op.rows), size)]
     return [op]

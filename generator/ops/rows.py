@@ -46,7 +46,9 @@ class Row(Mapping[str, Any]):
         unknown = set(changes) - set(self.columns)
         if unknown:
             raise KeyError(f"no such columns: {sorted(unknown)}")
-        return Row(self.columns, tuple(changes.get(c, v) for c, v in zip(self.columns, self.values, strict=True)))
+        return Row(
+            self.columns, tuple(changes.get(c, v) for c, v in zip(self.columns, self.values, strict=True))
+        )
 
     def key(self, key_columns: tuple[str, ...]) -> tuple[Any, ...]:
         return tuple(self[c] for c in key_columns)

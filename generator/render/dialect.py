@@ -23,10 +23,74 @@ class FixpackMySQL(MySQL):
                 return "DUAL"
             return super().table_sql(expression, sep)
 
+        def after_limit_modifiers(self, expression: exp.Expression) -> list[str]:
+            # `FOR UPDATE` on its own line, like every other clause (stock pretty output
+            # leaves it after stray spaces, which sqlfluff's layout rules reject).
+            locks = " ".join(self.sql(lock) for lock in expression.args.get("locks") or [])
+            return [self.seg(locks) if locks else "", self.sql(expression, "sample")]
+
+        def case_sql(self, expression: exp.Case) -> str:
+            # THEN indented under its WHEN, the layout sqlfluff's indent rule expects.
+            if not self.pretty:
+                return super().case_sql(expression)
+            this = self.sql(expression, "this")
+            statements = [f"CASE {this}" if this else "CASE"]
+            for e in expression.args["ifs"]:
+                statements.append(f"WHEN {self.sql(e, 'this')}")
+                statements.append(self.indent(f"THEN {self.sql(e, 'true')}"))
+            default = self.sql(expression, "default")
+            if default:
+                statements.append(f"ELSE {default}")
+            statements.append("END")
+            if self.too_wide(statements) or any("\n" in s for s in statements):
+                return self.indent("\n".join(statements), skip_first=True, skip_last=True)
+            return " ".join(s.strip() for s in statements)
+
+        def update_sql(self, expression: exp.Update) -> str:
+            # One assignment per line: long SET lists stay reviewable (and within LT05).
+            sql = super().update_sql(expression)
+            if not self.pretty or len(expression.expressions) < 2:
+                return sql
+            flat = self.expressions(expression, flat=True)
+            stacked = "\n" + self.indent(",\n".join(self.sql(e) for e in expression.expressions))
+            return sql.replace(f" SET {flat}", f"\nSET{stacked}", 1)
+
+        def select_sql(self, expression: exp.Select) -> str:
+            # A single one-line select target stays on the SELECT line (sqlfluff LT09).
+            sql = super().select_sql(expression)
+            if self.pretty and len(expression.expressions) == 1 and sql.startswith("SELECT\n"):
+                first, _, rest = sql[len("SELECT\n") :].partition("\n")
+                if not rest or not rest.startswith(" "):
+                    return "SELECT " + first.strip() + ("\n" + rest if rest else "")
+            return sql
+
+
+def _qualify(expression: exp.Expression) -> exp.Expression:
+    """Qualify every column with its statement's single table (`t`.`c`).
+
+    Generated statements mix guards, subqueries and DML; qualified references
+    make each one unambiguous to a reviewer (and to sqlfluff's RF02/RF03).
+    """
+    tree = expression.copy()
+    for node in tree.find_all(exp.Select, exp.Update, exp.Delete):
+        if isinstance(node, exp.Select):
+            source = node.args.get("from_") or node.args.get("from")
+            tables = [source.this] if source is not None else []
+        else:
+            tables = [node.this]
+        if len(tables) != 1 or not isinstance(tables[0], exp.Table) or tables[0].name.upper() == "DUAL":
+            continue
+        name = tables[0].name
+        for column in node.find_all(exp.Column):
+            owner = column.find_ancestor(exp.Select, exp.Update, exp.Delete)
+            if owner is node and not column.table:
+                column.set("table", exp.to_identifier(name))
+    return tree
+
 
 def to_sql(expression: exp.Expression) -> str:
-    """Render one statement or expression (no trailing semicolon)."""
-    return expression.sql(dialect=FixpackMySQL, identify=True)
+    """Render one statement or expression (no trailing semicolon), laid out for review."""
+    return _qualify(expression).sql(dialect=FixpackMySQL, identify=True, pretty=True)
 
 
 def dual() -> exp.Table:

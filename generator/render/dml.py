@@ -93,6 +93,10 @@ def dml_for(op: Operation, table: Table) -> tuple[list[str], int]:
 def insert_statement(table: Table, row: Row) -> str:
     """INSERT … SELECT <pre-image> FROM DUAL WHERE pending: every column, hex text, original ids."""
     columns = [c for c in table.column_names if c in row]
-    select = exp.select(*(literal_node(row[c], hex_text=True) for c in columns)).from_(dual()).where(pending())
+    select = (
+        exp.select(*(exp.alias_(literal_node(row[c], hex_text=True), c) for c in columns))
+        .from_(dual())
+        .where(pending())
+    )
     statement = exp.insert(select, table.name, columns=columns)
     return to_sql(statement) + ";"

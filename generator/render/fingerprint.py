@@ -4,12 +4,12 @@ A guard must prove "these rows are still exactly what fixpack saw". The
 fingerprint of a set of rows is `"<count>:<xor>"` where each row contributes
 the first 64 bits of SHA-256 over a canonical text of its columns:
 
-* NULL -> `N`; anything else -> `v` + canonical text;
-* integers and decimals -> decimal digits (`CAST(col AS CHAR)`);
-* DATETIME/TIMESTAMP -> `YYYY-MM-DD HH:MM:SS.ffffff` (`DATE_FORMAT`), with the
-  session pinned to UTC so TIMESTAMP columns do not shift;
-* strings, enums and binary -> upper-case hex of the stored bytes (`HEX`), so
-  charset and escaping never matter;
+* NULL -> `N`; anything else -> `v` + `HEX(col)`: for strings, enums and
+  binary the stored bytes; for integers the 64-bit two's complement value;
+  for DATETIME/TIMESTAMP/DATE/TIME the server's text form (fraction digits by
+  the column's precision; the session is pinned to UTC so TIMESTAMP does not
+  shift). One form for almost every column keeps the SQL short and uniform.
+* DECIMAL -> `CAST(col AS CHAR)` (HEX would truncate it to an integer);
 * floats -> millionths rounded to an integer (approximate types cannot be
   compared exactly across servers; no table fixpack changes has one).
 
@@ -36,21 +36,15 @@ _EXACT_NUMERIC = frozenset(
 
 def _canonical_expr(table: Table, column: str) -> exp.Expression:
     col = table.column(column)
-    ref = exp.column(column)
+    ref = exp.column(column, table=table.name)
     base = col.base_type
-    if base in _EXACT_NUMERIC:
+    if base in ("decimal", "numeric"):
         text: exp.Expression = exp.Cast(this=ref, to=exp.DataType.build("CHAR"))
     elif base in _FLOAT_TYPES:
         text = exp.Cast(
             this=exp.Round(this=exp.Mul(this=ref, expression=exp.Literal.number(1000000))),
             to=exp.DataType.build("SIGNED", dialect="mysql"),
         )
-    elif base in ("datetime", "timestamp"):
-        text = exp.Anonymous(this="DATE_FORMAT", expressions=[ref, exp.Literal.string("%Y-%m-%d %H:%i:%s.%f")])
-    elif base == "date":
-        text = exp.Anonymous(this="DATE_FORMAT", expressions=[ref, exp.Literal.string("%Y-%m-%d")])
-    elif base == "time":
-        text = exp.Anonymous(this="TIME_FORMAT", expressions=[ref, exp.Literal.string("%H:%i:%s.%f")])
     else:
         text = exp.Hex(this=ref)
     return exp.Coalesce(
@@ -91,37 +85,45 @@ def fingerprint_expr(table: Table, columns: Sequence[str]) -> exp.Expression:
     )
 
 
+def _precision(ctype: str) -> int:
+    """Fractional-second digits of a temporal column type: `datetime(6)` -> 6."""
+    return int(ctype.split("(", 1)[1].rstrip(")")) if "(" in ctype else 0
+
+
+def _hex_text(text: str) -> str:
+    return text.encode("utf-8").hex().upper()
+
+
 def _canonical_value(table: Table, column: str, value: object) -> str:
     if value is None:
         return "N"
     col = table.column(column)
     base = col.base_type
-    if base in _EXACT_NUMERIC:
-        if isinstance(value, bool):
-            return "v" + ("1" if value else "0")
-        if isinstance(value, Decimal):
-            return "v" + format(value, "f")
-        return "v" + str(int(value))  # type: ignore[call-overload]
+    if base in ("decimal", "numeric"):
+        return "v" + format(Decimal(value), "f")  # type: ignore[arg-type]
     if base in _FLOAT_TYPES:
         return "v" + str(int(round(float(value) * 1000000)))  # type: ignore[arg-type]
     if base in ("datetime", "timestamp"):
         assert isinstance(value, dt.datetime)
-        return "v" + value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        digits = _precision(col.type)
+        text = value.strftime("%Y-%m-%d %H:%M:%S")
+        return "v" + _hex_text(text + ("." + f"{value.microsecond:06d}"[:digits] if digits else ""))
     if base == "date":
         assert isinstance(value, dt.date)
-        return "v" + value.strftime("%Y-%m-%d")
+        return "v" + _hex_text(value.strftime("%Y-%m-%d"))
     if base == "time":
         assert isinstance(value, dt.timedelta)
-        total = value.total_seconds()
-        sign = "-" if total < 0 else ""
-        micros = abs(int(round(total * 1000000)))
-        secs, micro = divmod(micros, 1000000)
-        return f"v{sign}{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}.{micro:06d}"
+        digits = _precision(col.type)
+        micros = int(round(value.total_seconds() * 1000000))
+        sign = "-" if micros < 0 else ""
+        secs, micro = divmod(abs(micros), 1000000)
+        text = f"{sign}{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
+        return "v" + _hex_text(text + ("." + f"{micro:06d}"[:digits] if digits else ""))
     if isinstance(value, bytes | bytearray | memoryview):
         return "v" + bytes(value).hex().upper()
-    if isinstance(value, bool | int):
-        return "v" + str(int(value)).encode().hex().upper()
-    return "v" + str(value).encode("utf-8").hex().upper()
+    if base in _EXACT_NUMERIC or isinstance(value, bool | int):
+        return "v" + format(int(value) & 0xFFFFFFFFFFFFFFFF, "X")  # type: ignore[call-overload]
+    return "v" + _hex_text(str(value))
 
 
 def python_fingerprint(table: Table, columns: Sequence[str], rows: Iterable[dict]) -> str:

@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from generator.ops.operations import CheckRows, DeleteRows, InsertRows, Operation, UpdateRows
 from generator.ops.rows import Row, Scope
+from generator.render import statements as st
 from generator.render.dialect import to_sql
 from generator.render.fingerprint import fingerprint_expr, python_fingerprint
 from generator.schema.model import Table
@@ -38,8 +39,9 @@ class StepGuard:
     done_columns: tuple[str, ...]
     done_expect: str
     scope_condition: str | None  # SQL: rows belonging to the target (None: not checked)
-    scope_expect: int | None
+    scope_expect: int | None  # rows in scope when this piece runs (earlier pieces applied)
     check_only: bool = False
+    scope_initial: int | None = None  # rows in scope before anything ran (precheck, fixpack verify)
 
     def pending_query(self, table: Table, *, lock: bool) -> exp.Expression:
         return _fp_select(table, self.pending_columns, self.key_condition, lock)
@@ -50,27 +52,53 @@ class StepGuard:
     def scope_query(self, *, lock: bool) -> exp.Expression | None:
         if self.scope_condition is None:
             return None
-        q = exp.select(exp.Count(this=exp.Star())).from_(self.table).where(self.scope_condition,
-                                                                            dialect="mysql")
+        q = (
+            exp.select(exp.Count(this=exp.Star()))
+            .from_(self.table)
+            .where(self.scope_condition, dialect="mysql")
+        )
         return q.lock(update=True) if lock else q
 
-    def state_expression(self, table: Table, *, lock: bool) -> exp.Expression:
-        """CASE … 'pending' | 'done' | 'drift' (checks: 'ok' | 'drift')."""
-        pending = exp.EQ(this=self.pending_query(table, lock=lock).subquery(),
-                         expression=exp.Literal.string(self.pending_expect))
+    def measure(self, table: Table, *, lock: bool) -> list[str]:
+        """Statements that lock (when asked) and measure the step's rows into variables."""
+        out = []
         scope_q = self.scope_query(lock=lock)
         if scope_q is not None:
-            pending = exp.and_(
-                exp.EQ(this=scope_q.subquery(), expression=exp.Literal.number(self.scope_expect)), pending)
+            out.append(st.set_var(st.SCOPE, scope_q.subquery()))
+        out.append(st.set_var(st.BEFORE, self.pending_query(table, lock=lock).subquery()))
+        if not self.check_only:
+            out.append(st.set_var(st.AFTER, self.done_query(table).subquery()))
+        return out
+
+    def remeasure_after(self, table: Table) -> str:
+        return st.set_var(st.AFTER, self.done_query(table).subquery())
+
+    def state_expression(self, *, initial: bool = False) -> exp.Expression:
+        """CASE … 'pending' | 'done' | 'drift' (checks: 'ok' | 'drift') over the measured variables.
+
+        `initial`: judge the scope as it must be before the first piece ran (precheck).
+        """
+        pending: exp.Expression = exp.EQ(
+            this=st.var(st.BEFORE), expression=exp.Literal.string(self.pending_expect)
+        )
+        expect = self.scope_initial if initial else self.scope_expect
+        if self.scope_condition is not None:
+            pending = exp.and_(exp.EQ(this=st.var(st.SCOPE), expression=exp.Literal.number(expect)), pending)
         if self.check_only:
-            return exp.Case(ifs=[exp.If(this=pending, true=exp.Literal.string("ok"))],
-                            default=exp.Literal.string("drift"))
-        done = exp.EQ(this=self.done_query(table).subquery(), expression=exp.Literal.string(self.done_expect))
+            return exp.Case(
+                ifs=[exp.If(this=pending, true=exp.Literal.string("ok"))], default=exp.Literal.string("drift")
+            )
+        done = exp.EQ(this=st.var(st.AFTER), expression=exp.Literal.string(self.done_expect))
         return exp.Case(
-            ifs=[exp.If(this=pending, true=exp.Literal.string("pending")),
-                 exp.If(this=done, true=exp.Literal.string("done"))],
+            ifs=[
+                exp.If(this=pending, true=exp.Literal.string("pending")),
+                exp.If(this=done, true=exp.Literal.string("done")),
+            ],
             default=exp.Literal.string("drift"),
         )
+
+    def done_holds(self) -> exp.Expression:
+        return exp.NullSafeEQ(this=st.var(st.AFTER), expression=exp.Literal.string(self.done_expect))
 
     def as_json(self, table: Table) -> dict:
         scope_q = self.scope_query(lock=False)
@@ -82,7 +110,7 @@ class StepGuard:
             "done_query": to_sql(self.done_query(table)),
             "done_expect": self.done_expect,
             "scope_query": to_sql(scope_q) if scope_q is not None else None,
-            "scope_expect": self.scope_expect,
+            "scope_expect": self.scope_initial,
             "key_condition": self.key_condition,
         }
 
@@ -96,7 +124,9 @@ def key_condition(key: tuple[str, ...], rows: tuple[Row, ...]) -> exp.Expression
     """`id IN (…)` for a one-column key; OR of ANDs for composite keys."""
     if len(key) == 1:
         return exp.column(key[0]).isin(*(literal_node(r[key[0]]) for r in rows))
-    terms = [exp.and_(*(exp.EQ(this=exp.column(c), expression=literal_node(r[c])) for c in key)) for r in rows]
+    terms = [
+        exp.and_(*(exp.EQ(this=exp.column(c), expression=literal_node(r[c])) for c in key)) for r in rows
+    ]
     return exp.or_(*terms) if len(terms) > 1 else terms[0]
 
 
@@ -104,7 +134,14 @@ def _all_but(table: Table, excluded: frozenset[str]) -> tuple[str, ...]:
     return tuple(c for c in table.column_names if c not in excluded)
 
 
-def guard_for(op: Operation, table: Table, *, scope: Scope | None, scope_expect: int | None) -> StepGuard:
+def guard_for(
+    op: Operation,
+    table: Table,
+    *,
+    scope: Scope | None,
+    scope_expect: int | None,
+    scope_initial: int | None = None,
+) -> StepGuard:
     """The guard of one live operation piece."""
     if isinstance(op, UpdateRows):
         assert op.changes is not None
@@ -142,4 +179,7 @@ def guard_for(op: Operation, table: Table, *, scope: Scope | None, scope_expect:
         scope_condition=scope.sql if scope is not None else None,
         scope_expect=scope_expect if scope is not None else None,
         check_only=isinstance(op, CheckRows),
+        scope_initial=(scope_initial if scope_initial is not None else scope_expect)
+        if scope is not None
+        else None,
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator.plan.model import Plan
-from generator.render import offline
 from generator.render.sqlfile import (
     build_chunks,
     changes_file,
@@ -37,7 +36,9 @@ class RenderedFile:
 def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[RenderedFile], dict]:
     """(files in run order, guard index for `fixpack verify`)."""
     if plan.mode == "offline":
-        return offline.render_offline(plan)
+        from generator.render.offline import render_offline
+
+        return render_offline(plan)
     files: dict[str, list[RenderedFile]] = {"precheck": [], "apply": [], "verify": [], "rollback": []}
     guards: dict = {"mode": "live", "databases": {}}
     roles = [db.role for db in plan.databases if plan.operations_for(db.role)]
@@ -54,28 +55,59 @@ def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[R
             "rollback": f"sql/{90 + len(roles) - 1 - index}-rollback-{role}.sql",
         }
         posts = tuple(p for p in plan.postconditions if p.database == role)
-        files["precheck"].append(RenderedFile(
-            names["precheck"], "sql", "precheck", db.manifest_target,
-            f"read-only: check every {db.label} row is still as at generation",
-            precheck_file(plan_header(plan, db, "precheck", names["precheck"]), chunks, db)))
-        files["apply"].append(RenderedFile(
-            names["apply"], "sql", "apply", db.manifest_target,
-            f"change {rows} row(s) of the {db.label} in {len(chunks)} guarded transaction(s)",
-            changes_file(plan_header(plan, db, "apply", names["apply"]), chunks, db, "apply"), rows=rows))
-        files["verify"].append(RenderedFile(
-            names["verify"], "sql", "verify", db.manifest_target,
-            f"read-only: confirm the {db.label} rows are exactly the planned result",
-            verify_file(plan_header(plan, db, "verify", names["verify"]), chunks, db, posts)))
-        files["rollback"].insert(0, RenderedFile(
-            names["rollback"], "sql", "rollback", db.manifest_target,
-            f"restore the exact pre-images of the {db.label} rows (parents first)",
-            changes_file(plan_header(plan, db, "rollback", names["rollback"]), back, db, "rollback"),
-            rows=rows))
+        files["precheck"].append(
+            RenderedFile(
+                names["precheck"],
+                "sql",
+                "precheck",
+                db.manifest_target,
+                f"read-only: check every {db.label} row is still as at generation",
+                precheck_file(plan_header(plan, db, "precheck", names["precheck"]), chunks, db),
+            )
+        )
+        files["apply"].append(
+            RenderedFile(
+                names["apply"],
+                "sql",
+                "apply",
+                db.manifest_target,
+                f"change {rows} row(s) of the {db.label} in {len(chunks)} guarded transaction(s)",
+                changes_file(plan_header(plan, db, "apply", names["apply"]), chunks, db, "apply"),
+                rows=rows,
+            )
+        )
+        files["verify"].append(
+            RenderedFile(
+                names["verify"],
+                "sql",
+                "verify",
+                db.manifest_target,
+                f"read-only: confirm the {db.label} rows are exactly the planned result",
+                verify_file(plan_header(plan, db, "verify", names["verify"]), chunks, db, posts),
+            )
+        )
+        files["rollback"].insert(
+            0,
+            RenderedFile(
+                names["rollback"],
+                "sql",
+                "rollback",
+                db.manifest_target,
+                f"restore the exact pre-images of the {db.label} rows (parents first)",
+                changes_file(plan_header(plan, db, "rollback", names["rollback"]), back, db, "rollback"),
+                rows=rows,
+            ),
+        )
         guards["databases"][role] = {
             "apply": [
-                {"chunk": c.number, "step": s.number, "purpose": s.op.describe(),
-                 **s.guard.as_json(db.schema.table(s.op.table))}
-                for c in chunks for s in c.steps
+                {
+                    "chunk": c.number,
+                    "step": s.number,
+                    "purpose": s.op.describe(),
+                    **s.guard.as_json(db.schema.table(s.op.table)),
+                }
+                for c in chunks
+                for s in c.steps
             ],
         }
     ordered = files["precheck"] + files["apply"] + files["verify"] + files["rollback"]

@@ -42,19 +42,19 @@ class Chunk:
         return sum(s.op.row_count or 0 for s in self.steps)
 
 
-def _pieces(op: Operation, size: int) -> list[tuple[Operation, int | None]]:
-    """Split an op; each piece with the scope count its guard expects."""
+def _pieces(op: Operation, size: int) -> list[tuple[Operation, int | None, int | None]]:
+    """Split an op; each piece with the scope count its guard expects then, and initially."""
     pieces = split(op, size)
     scope = getattr(op, "scope", None)
     if scope is None:
-        return [(p, None) for p in pieces]
+        return [(p, None, None) for p in pieces]
     total = getattr(op, "scope_count", None)
     if total is None:
         total = op.row_count or 0
     stays = bool(getattr(op, "stays_in_scope", False))
     out, done = [], 0
     for piece in pieces:
-        out.append((piece, total if stays else total - done))
+        out.append((piece, total if stays else total - done, total))
         done += piece.row_count or 0
     return out
 
@@ -66,14 +66,22 @@ def build_chunks(ops: tuple[Operation, ...], plan_db: DatabaseTarget, size: int)
     number = 0
     for op in ops:
         table = plan_db.schema.table(op.table)
-        for piece, scope_expect in _pieces(op, size):
+        for piece, scope_expect, scope_initial in _pieces(op, size):
             n = piece.row_count or 0
             if current and rows + n > size:
                 chunks.append(Chunk(len(chunks) + 1, tuple(current)))
                 current, rows = [], 0
             number += 1
             scope = getattr(piece, "scope", None)
-            current.append(Step(number, piece, guard_for(piece, table, scope=scope, scope_expect=scope_expect)))
+            current.append(
+                Step(
+                    number,
+                    piece,
+                    guard_for(
+                        piece, table, scope=scope, scope_expect=scope_expect, scope_initial=scope_initial
+                    ),
+                )
+            )
             rows += n
     if current:
         chunks.append(Chunk(len(chunks) + 1, tuple(current)))
@@ -109,37 +117,47 @@ def _session() -> list[str]:
 def _describe(step: Step, total: int) -> str:
     op = step.op
     rows = f"{op.row_count} row{'s' if op.row_count != 1 else ''}" if op.row_count is not None else "rows"
-    verb = {"UpdateRows": "update", "DeleteRows": "delete", "InsertRows": "insert",
-            "CheckRows": "check (no change)"}[type(op).__name__]
+    verb = {
+        "UpdateRows": "update",
+        "DeleteRows": "delete",
+        "InsertRows": "insert",
+        "CheckRows": "check (no change)",
+    }[type(op).__name__]
     return f"-- describe(): step {step.number}/{total} — {verb} {rows} of {op.table}: {op.describe()}"
 
 
 def _check_step(step: Step, plan_db: DatabaseTarget) -> list[str]:
     table = plan_db.schema.table(step.op.table)
     return [
-        st.set_var(st.CHECK, step.guard.state_expression(table, lock=True)),
-        st.guard(f"{step.label}: rows unchanged since generation",
-                 exp.NullSafeEQ(this=st.var(st.CHECK), expression=exp.Literal.string("ok"))),
+        *step.guard.measure(table, lock=True),
+        st.set_var(st.CHECK, step.guard.state_expression()),
+        st.guard(
+            f"{step.label}: rows unchanged since generation",
+            exp.NullSafeEQ(this=st.var(st.CHECK), expression=exp.Literal.string("ok")),
+        ),
     ]
 
 
 def _change_step(step: Step, plan_db: DatabaseTarget) -> list[str]:
     table = plan_db.schema.table(step.op.table)
     dml, expected = dml_for(step.op, table)
-    consistent = exp.and_(st.state_is("pending", "done"),
-                          exp.NullSafeEQ(this=st.var(st.STATE), expression=st.var(st.CHUNK)))
-    done = exp.EQ(this=step.guard.done_query(table).subquery(),
-                  expression=exp.Literal.string(step.guard.done_expect))
+    consistent = exp.and_(
+        st.state_is("pending", "done"), exp.NullSafeEQ(this=st.var(st.STATE), expression=st.var(st.CHUNK))
+    )
     return [
-        st.set_var(st.STATE, step.guard.state_expression(table, lock=True)),
+        *step.guard.measure(table, lock=True),
+        st.set_var(st.STATE, step.guard.state_expression()),
         st.set_var(st.CHUNK, exp.Coalesce(this=st.var(st.CHUNK), expressions=[st.var(st.STATE)])),
         st.report([("step", literal_node(step.label)), ("state", st.var(st.STATE))]),
         st.guard(f"{step.label}: rows are as at generation (or the step is already done)", consistent),
         st.set_var(st.RC, exp.Literal.number(0)),
         *dml,
-        st.guard(f"{step.label}: {expected} row(s) changed",
-                 exp.NullSafeEQ(this=st.var(st.RC), expression=st.expected_rows(expected))),
-        st.guard(f"{step.label}: rows now match the planned result", done),
+        st.guard(
+            f"{step.label}: changed {expected} row(s) if pending, none if done",
+            exp.NullSafeEQ(this=st.var(st.RC), expression=st.expected_rows(expected)),
+        ),
+        step.guard.remeasure_after(table),
+        st.guard(f"{step.label}: rows now match the planned result", step.guard.done_holds()),
     ]
 
 
@@ -148,21 +166,36 @@ def changes_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget
     total = sum(len(c.steps) for c in chunks)
     out = _header(header) + _session() + [""]
     for chunk in chunks:
-        out.append(f"-- ==== chunk {chunk.number}/{len(chunks)}: {len(chunk.steps)} step(s), "
-                   f"{chunk.rows} row(s) ====")
-        out += [st.start_transaction(), st.set_var(st.CHUNK, exp.Null()),
-                st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])), ""]
+        out.append(
+            f"-- ==== chunk {chunk.number}/{len(chunks)}: {len(chunk.steps)} step(s), "
+            f"{chunk.rows} row(s) ===="
+        )
+        out += [
+            st.start_transaction(),
+            st.set_var(st.CHUNK, exp.Null()),
+            st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])),
+            "",
+        ]
         for step in chunk.steps:
             out.append(_describe(step, total))
-            out += _check_step(step, plan_db) if isinstance(step.op, CheckRows) else _change_step(step, plan_db)
+            out += (
+                _check_step(step, plan_db) if isinstance(step.op, CheckRows) else _change_step(step, plan_db)
+            )
             out.append("")
         outcome = exp.Case(
-            ifs=[exp.If(this=exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending")),
-                        true=exp.Literal.string("applied"))],
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending")),
+                    true=exp.Literal.string("applied"),
+                )
+            ],
             default=exp.Literal.string("already done; nothing changed"),
         )
-        out.append(st.report([("chunk", literal_node(f"{what} chunk {chunk.number}/{len(chunks)}")),
-                              ("result", outcome)]))
+        out.append(
+            st.report(
+                [("chunk", literal_node(f"{what} chunk {chunk.number}/{len(chunks)}")), ("result", outcome)]
+            )
+        )
         out += [st.commit(), ""]
     out.append(st.report([("fixpack", literal_node(f"{what} finished: every guard held"))]))
     return "\n".join(out) + "\n"
@@ -175,17 +208,23 @@ def precheck_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarge
         for step in chunk.steps:
             table = plan_db.schema.table(step.op.table)
             out.append(f"-- {step.label}: {step.op.describe()}")
-            out.append(st.set_var(st.STATE, step.guard.state_expression(table, lock=False)))
+            out += step.guard.measure(table, lock=False)
+            out.append(st.set_var(st.STATE, step.guard.state_expression(initial=True)))
             out.append(st.report([("step", literal_node(step.label)), ("state", st.var(st.STATE))]))
             wanted = "ok" if step.guard.check_only else "pending"
-            out.append(st.guard(f"{step.label}: still as at generation",
-                                exp.NullSafeEQ(this=st.var(st.STATE), expression=exp.Literal.string(wanted))))
+            out.append(
+                st.guard(
+                    f"{step.label}: still as at generation",
+                    exp.NullSafeEQ(this=st.var(st.STATE), expression=exp.Literal.string(wanted)),
+                )
+            )
     out += [st.commit(), st.report([("fixpack", literal_node("precheck passed: the apply step will run"))])]
     return "\n".join(out) + "\n"
 
 
-def verify_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget,
-                postconditions: tuple[Postcondition, ...]) -> str:
+def verify_file(
+    header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget, postconditions: tuple[Postcondition, ...]
+) -> str:
     """Read-only: after the apply, every changed row is exactly the planned result."""
     out = _header(header) + _session() + ["", st.start_transaction(read_only=True)]
     for chunk in chunks:
@@ -193,10 +232,9 @@ def verify_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget,
             if step.guard.check_only:
                 continue
             table = plan_db.schema.table(step.op.table)
-            done = exp.EQ(this=step.guard.done_query(table).subquery(),
-                          expression=exp.Literal.string(step.guard.done_expect))
             out.append(f"-- {step.label}: {step.op.describe()}")
-            out.append(st.guard(f"{step.label}: rows match the planned result", done))
+            out.append(step.guard.remeasure_after(table))
+            out.append(st.guard(f"{step.label}: rows match the planned result", step.guard.done_holds()))
     for post in postconditions:
         out.append(f"-- postcondition: {post.description}")
         out.append(st.guard(post.description, post.condition.copy()))
@@ -207,8 +245,10 @@ def verify_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget,
 def plan_header(plan: Plan, plan_db: DatabaseTarget, phase: str, filename: str) -> list[str]:
     from generator import __version__
 
-    run = f"mysql --batch <connection options> {plan_db.database or '<' + plan_db.role + ' database>'}" \
-          f" < {filename}"
+    run = (
+        f"mysql --batch <connection options> {plan_db.database or '<' + plan_db.role + ' database>'}"
+        f" < {filename}"
+    )
     lines = [
         f"fixpack {__version__} | {plan.target_kind} {' '.join(plan.targets)} | op {plan.op} | phase {phase}",
         f"database: {plan_db.label} (db:{plan_db.role}), release {plan_db.release}, {plan.mode} generation",

@@ -1,9 +1,12 @@
 """The fixed statement shapes of a guarded file, each built as a sqlglot tree.
 
 Session variables used (one mysql client session per file):
-`@fixpack_state` (step state), `@fixpack_chunk` (state of the chunk's first
-step: every step of a chunk must agree), `@fixpack_rc` (rows changed),
-`@fixpack_now` (apply time, one per transaction), `@fixpack_check`.
+`@fixpack_scope`, `@fixpack_before`, `@fixpack_after` (what a step measured:
+rows in scope, fingerprint of the keyed rows over the pre-image columns and
+over the post-image columns), `@fixpack_state` (step state), `@fixpack_chunk`
+(state of the chunk's first step: every step of a chunk must agree),
+`@fixpack_rc` (rows changed), `@fixpack_now` (apply time, one per
+transaction), `@fixpack_check`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from generator.render.dialect import FixpackMySQL, dual, to_sql
 from generator.sqlgen.literals import literal_node
 
 STATE, CHUNK, RC, NOW, CHECK = "fixpack_state", "fixpack_chunk", "fixpack_rc", "fixpack_now", "fixpack_check"
+SCOPE, BEFORE, AFTER = "fixpack_scope", "fixpack_before", "fixpack_after"
 
 # Pinned per file: deterministic TIMESTAMP values, strict modes (no silent
 # truncation), safe updates (no unkeyed UPDATE/DELETE), short lock waits.
@@ -81,7 +85,9 @@ def add_row_count() -> str:
 
 
 def start_transaction(read_only: bool = False) -> str:
-    return "START TRANSACTION READ ONLY;" if read_only else to_sql(exp.Transaction()) + ";"
+    """`SET TRANSACTION READ ONLY` binds the next transaction only (read-only files)."""
+    start = to_sql(exp.Transaction()) + ";"
+    return "SET TRANSACTION READ ONLY;\n" + start if read_only else start
 
 
 def commit() -> str:

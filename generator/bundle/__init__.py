@@ -1,0 +1,1 @@
+"""Bundle stage: lay out the directory, checksum it, write it atomically."""

@@ -1,0 +1,91 @@
+"""Pre-image rows in a machine-readable file (`data/preimages.json`).
+
+The rollback SQL already holds every pre-image; this JSON twin lets tools
+work without parsing SQL: `fixpack verify` shows drift row by row and
+`fixpack rehearse` loads the rows into a scratch server. Values are tagged so
+they round-trip exactly: datetimes, bytes and decimals are not JSON types.
+
+The file holds database contents (which may include secrets such as iSCSI
+CHAP passwords in BDM connection_info): treat a bundle like a backup.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from generator.ops.operations import CheckRows, DeleteRows, InsertRows, Operation, UpdateRows
+from generator.ops.rows import Row
+
+
+def encode_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return {"$float": repr(value)}
+    if isinstance(value, Decimal):
+        return {"$decimal": format(value, "f")}
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, dt.timedelta):
+        return {"$timedelta": value.total_seconds()}
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"$bytes": base64.b64encode(bytes(value)).decode()}
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def decode_value(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    ((tag, raw),) = value.items()
+    if tag == "$float":
+        return float(raw)
+    if tag == "$decimal":
+        return Decimal(raw)
+    if tag == "$datetime":
+        return dt.datetime.fromisoformat(raw)
+    if tag == "$date":
+        return dt.date.fromisoformat(raw)
+    if tag == "$timedelta":
+        return dt.timedelta(seconds=raw)
+    if tag == "$bytes":
+        return base64.b64decode(raw)
+    raise ValueError(f"unknown tag {tag}")
+
+
+def _pre_rows(op: Operation) -> tuple[Row, ...]:
+    if isinstance(op, UpdateRows):
+        return tuple(c.before for c in op.changes or ())
+    if isinstance(op, DeleteRows):
+        return op.rows or ()
+    if isinstance(op, InsertRows):
+        return ()
+    if isinstance(op, CheckRows):
+        return op.rows
+    return ()
+
+
+def collect(operations: tuple[Operation, ...]) -> dict:
+    """{role: {table: {"columns": [...], "rows": [[...], ...]}}} of every row the apply locks."""
+    out: dict[str, dict[str, dict]] = {}
+    seen: set[tuple[str, str, tuple]] = set()
+    for op in operations:
+        for row in _pre_rows(op):
+            key = (op.database, op.table, row.key(op.key))
+            if key in seen:
+                continue
+            seen.add(key)
+            table = out.setdefault(op.database, {}).setdefault(
+                op.table, {"columns": list(row.columns), "rows": []}
+            )
+            table["rows"].append([encode_value(v) for v in row.values])
+    return out
+
+
+def decode_rows(table_entry: dict) -> list[Row]:
+    cols = tuple(table_entry["columns"])
+    return [Row(cols, tuple(decode_value(v) for v in values)) for values in table_entry["rows"]]

@@ -1,0 +1,62 @@
+"""What Nova itself does when it deletes, moves and archives an instance.
+
+Read from nova (db/main/api.py `instance_destroy`, compute/manager.py
+`_delete_instance`/`_complete_deletion`, compute/api.py
+`_update_queued_for_deletion`), the same logic from Train through 2026.2;
+see shared/domain/openstack-schema-facts.md §3.
+"""
+
+from __future__ import annotations
+
+# instance_destroy soft-deletes (deleted = id, deleted_at = now, updated_at kept)
+# the non-deleted rows of these models, filtered by the given column.
+SOFT_DELETED_WITH_INSTANCE = (
+    ("security_group_instance_association", "instance_uuid"),
+    ("instance_info_caches", "instance_uuid"),
+    ("instance_metadata", "instance_uuid"),
+    ("instance_faults", "instance_uuid"),
+    ("instance_extra", "instance_uuid"),
+    ("instance_system_metadata", "instance_uuid"),
+    ("block_device_mapping", "instance_uuid"),
+    ("migrations", "instance_uuid"),
+    ("virtual_interfaces", "instance_uuid"),
+    ("instance_id_mappings", "uuid"),
+)
+
+# ...and hard-deletes these (no `deleted` column, no shadow table).
+HARD_DELETED_WITH_INSTANCE = (
+    ("tags", "resource_id"),
+    ("console_auth_tokens", "instance_uuid"),
+)
+
+# Kept on purpose (operators read them after deletion; archive special-cases them).
+KEPT_WITH_INSTANCE = ("instance_actions", "instance_actions_events")
+
+# The compute manager, around instance.destroy(): vm_states.DELETED, task_state
+# None, power_state.NOSTATE, terminated_at = now, then instance.save().
+NOSTATE = 0
+RUNNING = 1
+DELETED = "deleted"
+
+# nova.objects.migration: a migration in one of these is still being worked on.
+MIGRATION_IN_PROGRESS = (
+    "queued",
+    "pre-migrating",
+    "migrating",
+    "post-migrating",
+    "running",
+    "preparing",
+    "accepted",
+    "finished",
+    "confirming",
+    "reverting",
+    "error",
+)
+MIGRATION_CLOSED_STATUS = "error"  # what nova sets when it gives up on a migration
+
+DEFAULT_INSTANCE_NAME_TEMPLATE = "instance-%08x"
+
+
+def domain_name(instance_id: int, template: str = DEFAULT_INSTANCE_NAME_TEMPLATE) -> str:
+    """libvirt domain name (CONF.instance_name_template, default 'instance-%08x')."""
+    return template % instance_id

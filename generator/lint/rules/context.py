@@ -1,0 +1,38 @@
+"""What a structural rule sees: one generated SQL file, parsed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from generator.lint.report import Finding
+from generator.lint.shapes import Statement
+from generator.schema.model import SchemaSnapshot
+
+
+@dataclass(frozen=True)
+class ParsedStatement:
+    statement: Statement
+    tree: exp.Expression | None
+
+
+@dataclass(frozen=True)
+class SqlFileContext:
+    path: str
+    text: str
+    role: str | None
+    schema: SchemaSnapshot | None
+    target_ids: tuple[str, ...]
+    statements: tuple[ParsedStatement, ...]
+    max_line_length: int
+
+    def finding(self, code: str, line: int, message: str) -> Finding:
+        return Finding("fixpack", code, self.path, line, message)
+
+
+def main_table(tree: exp.Expression) -> str | None:
+    target = tree.this if isinstance(tree, exp.Update | exp.Delete | exp.Insert) else None
+    if isinstance(target, exp.Schema):
+        target = target.this
+    return target.name if isinstance(target, exp.Table) else None

@@ -1,0 +1,89 @@
+"""Split generated SQL into statements and abstract each into a *shape*.
+
+sqlfluff parses at roughly 10-15 ms per line, and a bundle repeats the same
+few statement forms hundreds of times with different tables, keys and
+fingerprints. A shape replaces every literal and identifier with a fixed
+placeholder and folds runs of identical lines, so each distinct form is
+linted once and cached. Line length — the one layout property placeholders
+would hide — is checked exactly on the real text by rule FX005.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+_TOKEN = re.compile(
+    r"(?P<hex>(?:_utf8mb4\s+)?[xX]'[0-9A-Fa-f]*')"
+    r"|(?P<str>'(?:[^']|'')*')"
+    r"|(?P<ident>`(?:[^`]|``)*`)"
+    r"|(?P<num>\b\d+(?:\.\d+)?\b)"
+)
+
+
+@dataclass(frozen=True)
+class Statement:
+    file: str
+    line: int  # first line of the statement in its file (1-based)
+    text: str
+
+
+def split_statements(path: str, text: str) -> list[Statement]:
+    """Statements of a generated file: they end a line with ';', comments are whole lines."""
+    out: list[Statement] = []
+    current: list[str] = []
+    start = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not current and (not stripped or stripped.startswith("--")):
+            continue
+        if not current:
+            start = number
+        current.append(line)
+        if stripped.endswith(";"):
+            out.append(Statement(path, start, "\n".join(current)))
+            current = []
+    if current:
+        out.append(Statement(path, start, "\n".join(current)))
+    return out
+
+
+_NUMBERED = re.compile(r"`c\d+`")
+
+
+def shape_of(statement: str) -> str:
+    """Literals and identifiers abstracted; runs of same-form lines kept to two.
+
+    Identifiers become `c1`, `c2`… in order of first use, so names that are the
+    same (or different) stay so — alias and qualification rules still see the
+    truth — while tables of the same structure share a shape. Lines that differ
+    only by which identifier they name (the per-column lines of a fingerprint)
+    fold to two.
+    """
+    names: dict[str, str] = {}
+
+    def placeholder(match: re.Match) -> str:
+        kind = match.lastgroup
+        if kind == "hex":
+            return "x'00'"
+        if kind == "str":
+            return "'s'"
+        if kind == "ident":
+            return names.setdefault(match.group(0), f"`c{len(names) + 1}`")
+        return "0"
+
+    lines = [_TOKEN.sub(placeholder, line) for line in statement.splitlines()]
+    folded: list[str] = []
+    forms: list[str] = []
+    for line in lines:
+        form = _NUMBERED.sub("`c`", line)
+        if len(forms) >= 2 and forms[-1] == form and forms[-2] == form:
+            continue
+        folded.append(line)
+        forms.append(form)
+    return "\n".join(folded) + "\n"
+
+
+def shape_key(shape: str, salt: str) -> str:
+    return hashlib.sha256((salt + "\0" + shape).encode()).hexdigest()

@@ -1,0 +1,108 @@
+"""Run sqlfluff on distinct statement shapes, with an on-disk cache and a process pool.
+
+Cache key: sqlfluff version + configuration text + shape, so upgrading
+sqlfluff or changing the configuration re-lints everything. The cache lives in
+`$FIXPACK_CACHE_DIR/lint` (default `~/.cache/fixpack/lint`); a missing or
+unwritable cache only costs time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from importlib import resources
+from pathlib import Path
+
+SHAPE_EXCLUDED_RULES = "LT05"  # checked exactly by FX005 on the real text
+
+
+def config_text() -> str:
+    return (resources.files("generator.lint") / "sqlfluff.cfg").read_text()
+
+
+def sqlfluff_version() -> str:
+    import sqlfluff
+
+    return sqlfluff.__version__
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("FIXPACK_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "fixpack")
+    return Path(root) / "lint"
+
+
+def cache_salt() -> str:
+    return f"sqlfluff {sqlfluff_version()}\n{config_text()}\nexclude {SHAPE_EXCLUDED_RULES}"
+
+
+_LINTER = None
+
+
+def _linter():  # one per worker process
+    global _LINTER
+    if _LINTER is None:
+        from sqlfluff.core import FluffConfig, Linter
+
+        config = FluffConfig.from_string(config_text(), overrides={"exclude_rules": SHAPE_EXCLUDED_RULES})
+        _LINTER = Linter(config=config)
+    return _LINTER
+
+
+def lint_shape(shape: str) -> list[dict]:
+    linted = _linter().lint_string(shape)
+    out = []
+    for v in linted.get_violations():
+        out.append({"code": v.rule_code(), "line": v.line_no, "message": v.desc()})
+    return out
+
+
+def _read_cache(directory: Path, key: str) -> list[dict] | None:
+    path = directory / key[:2] / f"{key}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_cache(directory: Path, key: str, violations: list[dict]) -> None:
+    try:
+        target = directory / key[:2]
+        target.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(violations, fh)
+        os.replace(tmp, target / f"{key}.json")
+    except OSError:
+        pass
+
+
+def lint_shapes(
+    shapes: dict[str, str], *, use_cache: bool = True, workers: int | None = None
+) -> tuple[dict[str, list[dict]], int]:
+    """{key: shape} -> ({key: violations}, number served from cache)."""
+    directory = cache_dir()
+    results: dict[str, list[dict]] = {}
+    todo: list[tuple[str, str]] = []
+    for key, shape in shapes.items():
+        cached = _read_cache(directory, key) if use_cache else None
+        if cached is None:
+            todo.append((key, shape))
+        else:
+            results[key] = cached
+    cached_count = len(results)
+    if todo:
+        workers = workers or min(len(todo), os.cpu_count() or 1)
+        if workers > 1 and len(todo) > 4:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                found = list(
+                    pool.map(lint_shape, [s for _, s in todo], chunksize=max(1, len(todo) // (4 * workers)))
+                )
+        else:
+            found = [lint_shape(s) for _, s in todo]
+        for (key, _), violations in zip(todo, found, strict=True):
+            results[key] = violations
+            if use_cache:
+                _write_cache(directory, key, violations)
+    return results, cached_count

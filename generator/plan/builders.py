@@ -1,0 +1,148 @@
+"""Small constructors that turn facts into operations (pure; used by every planner)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlglot import exp
+
+from generator.facts.model import DatabaseFacts
+from generator.ops.operations import (
+    ApplyTime,
+    Assignment,
+    CopyColumn,
+    DeleteRows,
+    RowChange,
+    SetValue,
+    UpdateRows,
+    apply_assignments,
+)
+from generator.ops.rows import Row, Scope
+from generator.sqlgen.literals import literal_node, sql_literal
+
+
+def eq(column: str, value: object) -> exp.Expression:
+    return exp.EQ(this=exp.column(column), expression=literal_node(value))
+
+
+def scope_where(description: str, *conditions: exp.Expression) -> Scope:
+    return Scope(exp.and_(*conditions) if len(conditions) > 1 else conditions[0], description)
+
+
+def count_where(table: str, *conditions: exp.Expression) -> exp.Expression:
+    """`(SELECT COUNT(*) FROM table WHERE …)` for postconditions."""
+    cond = exp.and_(*conditions) if len(conditions) > 1 else conditions[0]
+    return exp.select(exp.Count(this=exp.Star())).from_(table).where(cond).subquery()
+
+
+def count_is(table: str, n: int, *conditions: exp.Expression) -> exp.Expression:
+    return exp.EQ(this=count_where(table, *conditions), expression=exp.Literal.number(n))
+
+
+def key_of(facts: DatabaseFacts, table: str) -> tuple[str, ...]:
+    key = facts.schema.table(table).primary_key
+    if not key:
+        raise ValueError(f"{table} has no primary key; fixpack will not change it")
+    return key
+
+
+def update(
+    facts: DatabaseFacts,
+    table: str,
+    rows: Sequence[Row],
+    assignments: dict[str, Assignment],
+    *,
+    scope: Scope | None,
+    purpose: str,
+    stays_in_scope: bool = False,
+    scope_count: int | None = None,
+) -> UpdateRows | None:
+    """A uniform UPDATE of `rows` (None when there is nothing to change)."""
+    if not rows:
+        return None
+    t = facts.schema.table(table)
+    usable = {c: a for c, a in assignments.items() if t.has_column(c)}
+    items = tuple(usable.items())
+    changes = tuple(RowChange(r, apply_assignments(t, r, items)) for r in rows)
+    return UpdateRows(
+        facts.role,
+        table,
+        key_of(facts, table),
+        purpose,
+        assignments=items,
+        changes=changes,
+        scope=scope,
+        stays_in_scope=stays_in_scope,
+        scope_count=scope_count,
+    )
+
+
+def update_each(
+    facts: DatabaseFacts,
+    table: str,
+    changes: Iterable[tuple[Row, Row]],
+    *,
+    purpose: str,
+    scope: Scope | None = None,
+    stays_in_scope: bool = True,
+) -> UpdateRows | None:
+    """Per-row UPDATEs to exact values (e.g. generation + 1), keyed by primary key."""
+    pairs = tuple(RowChange(b, a) for b, a in changes if b != a)
+    if not pairs:
+        return None
+    return UpdateRows(
+        facts.role,
+        table,
+        key_of(facts, table),
+        purpose,
+        assignments=None,
+        changes=pairs,
+        scope=scope,
+        stays_in_scope=stays_in_scope,
+        scope_count=len(pairs) if scope is not None else None,
+    )
+
+
+def delete(
+    facts: DatabaseFacts,
+    table: str,
+    rows: Sequence[Row],
+    *,
+    scope: Scope | None,
+    purpose: str,
+    scope_count: int | None = None,
+) -> DeleteRows | None:
+    if not rows:
+        return None
+    return DeleteRows(
+        facts.role,
+        table,
+        key_of(facts, table),
+        purpose,
+        rows=tuple(rows),
+        scope=scope,
+        scope_count=scope_count,
+    )
+
+
+def soft_delete_assignments(facts: DatabaseFacts, table: str) -> dict[str, Assignment]:
+    """oslo.db `Query.soft_delete()`: deleted = id, deleted_at = now (updated_at kept)."""
+    del facts, table
+    return {"deleted": CopyColumn("id"), "deleted_at": ApplyTime()}
+
+
+def describe_value(value: object) -> str:
+    return sql_literal(value)
+
+
+__all__ = [
+    "ApplyTime",
+    "CopyColumn",
+    "SetValue",
+    "count_is",
+    "delete",
+    "eq",
+    "scope_where",
+    "update",
+    "update_each",
+]

@@ -1,0 +1,188 @@
+"""What every VM repair shares: options, refusals, API-first commands, host-side facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from generator.domain import nova
+from generator.errors import TargetProblem
+from generator.facts.instance import InstanceFacts
+from generator.hostside.connection_info import parse_connection_info
+from generator.hostside.network_info import parse_network_info
+from generator.plan.model import ApiCommand, ComputeCleanup, ControllerActions
+
+HEALTHY_IF_UPDATED_WITHIN = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class VmOptions:
+    op: str
+    force: bool = False
+    to_host: str | None = None
+    to_node: str | None = None
+    include_shadow: bool = False
+    instance_name_template: str = nova.DEFAULT_INSTANCE_NAME_TEMPLATE
+    instances_path: str = "/var/lib/nova/instances"
+
+
+def refuse_unless_repairable(facts: InstanceFacts, options: VmOptions) -> list[str]:
+    """Raise TargetProblem for a refusal; return warnings for what only needs saying."""
+    inst = facts.instance
+    warnings: list[str] = []
+    if inst["deleted"] not in (0, None) and options.op != "purge":
+        raise TargetProblem(
+            f"instance {facts.uuid} is already deleted (deleted={inst['deleted']}, deleted_at="
+            f"{inst['deleted_at']}); nothing to {options.op} — use --op purge to remove its rows"
+        )
+    age = facts.read_at - inst["updated_at"] if inst["updated_at"] else None
+    healthy = (
+        inst["vm_state"] == "active"
+        and inst["power_state"] == nova.RUNNING
+        and inst["task_state"] is None
+        and inst["deleted"] == 0
+    )
+    if healthy and age is not None and age < HEALTHY_IF_UPDATED_WITHIN:
+        if not options.force:
+            raise TargetProblem(
+                f"instance {facts.uuid} looks healthy (vm_state active, power running, no task, updated "
+                f"{_ago(age)} ago); refusing to {options.op} it without --force"
+            )
+        warnings.append(
+            f"--force: the instance looked healthy (active, running, updated {_ago(age)} ago). If it really "
+            "runs, this repair leaves a live VM that Nova no longer manages: its disks and ports stay in "
+            "use, quota and placement stop counting it, and the host may be oversubscribed."
+        )
+    elif healthy:
+        warnings.append(
+            f"the instance says active/running but was last updated {_ago(age)} ago; "
+            "make sure it is really dead on its host before running the bundle"
+        )
+    if facts.cinder is not None:
+        attached = facts.cinder.rows("volume_attachment")
+        if attached:
+            vols = sorted({a["volume_id"] for a in attached})
+            warnings.append(
+                "Cinder still has live attachments of this instance for volume(s) "
+                f"{', '.join(vols)}: detach them through the API first (README, step 0)"
+            )
+    return warnings
+
+
+def _ago(age: dt.timedelta | None) -> str:
+    if age is None:
+        return "never"
+    minutes = int(age.total_seconds() // 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
+
+
+def api_first(facts: InstanceFacts, options: VmOptions) -> tuple[ApiCommand, ...]:
+    u = facts.uuid
+    inst = facts.instance
+    cmds = [
+        ApiCommand(
+            f"openstack server show {u} -c status -c OS-EXT-STS:task_state -c OS-EXT-SRV-ATTR:host",
+            "see what Nova thinks first",
+        )
+    ]
+    if facts.cinder is not None:
+        for att in facts.cinder.rows("volume_attachment"):
+            cmds.append(
+                ApiCommand(
+                    f"openstack server remove volume {u} {att['volume_id']}",
+                    "detach each volume Cinder still shows attached",
+                )
+            )
+            cmds.append(
+                ApiCommand(
+                    f"cinder attachment-delete {att['id']}",
+                    "if the detach fails: delete the Cinder attachment record",
+                )
+            )
+    if options.op in ("soft-delete", "purge"):
+        if inst["host"]:
+            cmds.append(
+                ApiCommand(
+                    f"openstack compute service list --host {inst['host']} --service nova-compute",
+                    "if the host is down, Nova's API deletes the instance locally by itself",
+                )
+            )
+        cmds += [
+            ApiCommand(
+                f"openstack server set --state error {u}",
+                "(nova reset-state) clears a stuck task_state such as 'deleting'",
+            ),
+            ApiCommand(f"openstack server delete {u}", "then let Nova delete it"),
+            ApiCommand(
+                f"openstack server delete --force {u}",
+                "for a SOFT_DELETED instance (deferred delete), delete it now",
+            ),
+        ]
+        if options.op == "purge":
+            cmds.append(
+                ApiCommand(
+                    "nova-manage db archive_deleted_rows --until-complete --all-cells "
+                    "&& nova-manage db purge --before <date> --all-cells",
+                    "for a soft-deleted instance, Nova's own archive+purge removes its rows",
+                )
+            )
+    elif options.op == "rehost":
+        cmds += [
+            ApiCommand(f"openstack server migration list --server {u}", "see the failed migration"),
+            ApiCommand(
+                f"openstack server resize revert {u}",
+                "a resize in VERIFY_RESIZE can be reverted (or confirmed) by Nova itself",
+            ),
+            ApiCommand(
+                f"openstack server set --state active {u}",
+                "after a failed migration, reset the state and retry the move through the API",
+            ),
+        ]
+    return tuple(cmds)
+
+
+def compute_cleanup(facts: InstanceFacts, options: VmOptions) -> tuple[ComputeCleanup, ...]:
+    """The host-side cleanup for the instance's host (none for a cell0 failed build)."""
+    inst = facts.instance
+    if facts.in_cell0 or not inst["host"]:
+        return ()
+    caches = [r for r in facts.cell.rows("instance_info_caches") if r["deleted"] == 0] or list(
+        facts.cell.rows("instance_info_caches")
+    )
+    vifs = parse_network_info(caches[0]["network_info"] if caches else None, facts.uuid)
+    volumes = []
+    for bdm in facts.cell.rows("block_device_mapping"):
+        if bdm["deleted"] == 0 and bdm["volume_id"] and bdm["connection_info"]:
+            volumes.append(parse_connection_info(bdm["volume_id"], bdm["connection_info"]))
+    return (
+        ComputeCleanup(
+            host=inst["host"],
+            instance_uuid=facts.uuid,
+            domain_name=nova.domain_name(inst["id"], options.instance_name_template),
+            vifs=vifs,
+            volumes=tuple(volumes),
+            instances_path=options.instances_path,
+        ),
+    )
+
+
+def controller_actions(facts: InstanceFacts) -> ControllerActions:
+    inst = facts.instance
+    sysmeta = {r["key"]: r["value"] for r in facts.cell.rows("instance_system_metadata") if r["deleted"] == 0}
+    shelved_image = (
+        sysmeta.get("shelved_image_id") if inst["vm_state"] in ("shelved", "shelved_offloaded") else None
+    )
+    caches = [r for r in facts.cell.rows("instance_info_caches") if r["deleted"] == 0]
+    ports = [v.port_id for v in parse_network_info(caches[0]["network_info"] if caches else None, facts.uuid)]
+    attached = (
+        tuple(sorted({a["volume_id"] for a in facts.cinder.rows("volume_attachment")}))
+        if facts.cinder is not None
+        else ()
+    )
+    return ControllerActions(
+        memcached_tokens=False,
+        neutron_ports=tuple(ports),
+        shelved_image=shelved_image,
+        volumes_to_detach=attached,
+        instance_uuid=facts.uuid,
+    )

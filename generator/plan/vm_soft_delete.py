@@ -1,0 +1,281 @@
+"""VM soft-delete: exactly what Nova does when it deletes an instance.
+
+Cell database (nova/db/main/api.py `instance_destroy` + compute manager
+`_delete_instance`): the instance row gets vm_state 'deleted', task_state
+NULL, power_state NOSTATE, terminated_at and then deleted = id; the related
+tables Nova soft-deletes get deleted = id (non-deleted rows only; updated_at
+kept); tags and console tokens are hard-deleted; instance actions are kept.
+PCI devices the dead host can no longer free are released as the resource
+tracker would (status available, instance_uuid NULL).
+
+nova_api: instance_mappings.queued_for_delete = 1 (API `_update_queued_for_deletion`),
+a leftover build request removed. Placement: the allocations of the instance
+(and of its migrations) and then the consumers left with none
+(`delete_consumers_if_no_allocations`). Since Pike Nova counts quota usage
+from these rows, so this *is* the quota correction — limits are never touched.
+
+Apply order is Nova's: nova_api, then the cell, then placement.
+"""
+
+from __future__ import annotations
+
+from generator.domain import nova
+from generator.facts.instance import InstanceFacts
+from generator.facts.model import DatabaseFacts
+from generator.ops.operations import ApplyTime, CopyColumn, Operation, SetValue
+from generator.plan import builders as b
+from generator.plan.model import DatabaseTarget, Plan, Postcondition
+from generator.plan.vm_common import (
+    VmOptions,
+    api_first,
+    compute_cleanup,
+    controller_actions,
+    refuse_unless_repairable,
+)
+
+
+def database_target(facts: DatabaseFacts) -> DatabaseTarget:
+    return DatabaseTarget(
+        facts.role,
+        facts.label,
+        facts.release,
+        facts.schema,
+        facts.database,
+        facts.schema_fingerprint,
+        facts.detection,
+    )
+
+
+def placement_release_ops(facts: InstanceFacts, consumers: list[str], purpose: str) -> list[Operation]:
+    """Delete the consumers' allocations, then the consumers (placement `delete_all`)."""
+    p = facts.placement
+    if p is None:
+        return []
+    ops: list[Operation] = []
+    allocs = [a for a in p.rows("allocations") if a["consumer_id"] in consumers]
+    scope = b.scope_where(
+        f"allocations of consumer(s) {', '.join(consumers)}",
+        b.exp.column("consumer_id").isin(*(b.literal_node(c) for c in consumers)),
+    )
+    op = b.delete(p, "allocations", allocs, scope=scope, purpose=purpose)
+    if op:
+        ops.append(op)
+    gone = [c for c in p.rows("consumers") if c["uuid"] in consumers]
+    cscope = b.scope_where(
+        "placement consumers of the instance",
+        b.exp.column("uuid").isin(*(b.literal_node(c) for c in consumers)),
+    )
+    op = b.delete(
+        p, "consumers", gone, scope=cscope, purpose="remove the consumer records left with no allocations"
+    )
+    if op:
+        ops.append(op)
+    return ops
+
+
+def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
+    warnings = refuse_unless_repairable(facts, options)
+    u = facts.uuid
+    cell = facts.cell
+    inst = facts.instance
+    cell_ops: list[Operation] = []
+    posts: list[Postcondition] = []
+    findings = [
+        f"instance {u} ({inst['display_name']!r}) in {cell.label}: vm_state={inst['vm_state']}, "
+        f"task_state={inst['task_state']}, power_state={inst['power_state']}, host={inst['host']}"
+    ]
+
+    for table, column in nova.SOFT_DELETED_WITH_INSTANCE:
+        if not cell.schema.has_table(table):
+            continue
+        live = [r for r in cell.rows(table) if r["deleted"] == 0]
+        scope = b.scope_where(
+            f"{table}.{column} = '{u}' and not deleted", b.eq(column, u), b.eq("deleted", 0)
+        )
+        op = b.update(
+            cell,
+            table,
+            live,
+            b.soft_delete_assignments(cell, table),
+            scope=scope,
+            purpose=f"soft-delete as instance_destroy does (deleted = id) — {len(live)} row(s)",
+        )
+        if op:
+            cell_ops.append(op)
+            findings.append(f"{table}: {len(live)} live row(s) to soft-delete")
+        posts.append(
+            Postcondition(
+                "nova",
+                f"no live {table} rows of the instance remain",
+                b.count_is(table, 0, b.eq(column, u), b.eq("deleted", 0)),
+            )
+        )
+
+    for table, column in nova.HARD_DELETED_WITH_INSTANCE:
+        if not cell.schema.has_table(table):
+            continue
+        rows = cell.rows(table)
+        op = b.delete(
+            cell,
+            table,
+            rows,
+            scope=b.scope_where(f"{table}.{column} = '{u}'", b.eq(column, u)),
+            purpose="hard-delete as instance_destroy does (table has no deleted column)",
+        )
+        if op:
+            cell_ops.append(op)
+            findings.append(f"{table}: {len(rows)} row(s) to delete")
+        posts.append(
+            Postcondition(
+                "nova", f"no {table} rows of the instance remain", b.count_is(table, 0, b.eq(column, u))
+            )
+        )
+
+    pci = [
+        r for r in cell.rows("pci_devices") if r["deleted"] == 0 and r["status"] in ("allocated", "claimed")
+    ]
+    if pci:
+        release = {
+            "status": SetValue("available"),
+            "instance_uuid": SetValue(None),
+            "request_id": SetValue(None),
+        }
+        op = b.update(
+            cell,
+            "pci_devices",
+            pci,
+            release,
+            scope=b.scope_where(
+                "PCI devices held by the instance", b.eq("instance_uuid", u), b.eq("deleted", 0)
+            ),
+            purpose="release PCI devices as the resource tracker's free_instance would",
+        )
+        if op:
+            cell_ops.append(op)
+            findings.append(f"pci_devices: {len(pci)} device(s) to release")
+
+    instance_changes = {
+        "vm_state": SetValue(nova.DELETED),
+        "task_state": SetValue(None),
+        "power_state": SetValue(nova.NOSTATE),
+        "terminated_at": ApplyTime(),
+        "updated_at": ApplyTime(),
+        "deleted": CopyColumn("id"),
+        "deleted_at": ApplyTime(),
+    }
+    op = b.update(
+        cell,
+        "instances",
+        [inst],
+        instance_changes,
+        scope=b.scope_where(f"instances.uuid = '{u}'", b.eq("uuid", u)),
+        stays_in_scope=True,
+        purpose="vm_state deleted, task_state NULL, power_state NOSTATE, terminated_at, deleted = id",
+    )
+    assert op is not None
+    cell_ops.append(op)
+    posts.append(
+        Postcondition(
+            "nova",
+            "the instance is soft-deleted the way Nova leaves it",
+            b.count_is(
+                "instances",
+                1,
+                b.eq("uuid", u),
+                b.eq("vm_state", nova.DELETED),
+                b.exp.EQ(this=b.exp.column("deleted"), expression=b.exp.column("id")),
+                b.exp.Not(this=b.exp.Is(this=b.exp.column("deleted_at"), expression=b.exp.Null())),
+            ),
+        )
+    )
+
+    share = cell.rows("share_mapping")
+    if share:
+        warnings.append(
+            f"{len(share)} share mapping(s) remain (Nova keeps them on delete); detach the shares "
+            f"with `openstack server remove share {u} <share>` if Manila still grants access"
+        )
+
+    api_ops: list[Operation] = []
+    if facts.api is not None:
+        api = facts.api
+        mapping = [m for m in api.rows("instance_mappings") if not m["queued_for_delete"]]
+        op = b.update(
+            api,
+            "instance_mappings",
+            mapping,
+            {"queued_for_delete": SetValue(True), "updated_at": ApplyTime()},
+            scope=b.scope_where(f"instance_mappings of {u}", b.eq("instance_uuid", u)),
+            stays_in_scope=True,
+            purpose="queued_for_delete = 1, as the API marks a deleted server",
+        )
+        if op:
+            api_ops.append(op)
+        op = b.delete(
+            api,
+            "build_requests",
+            api.rows("build_requests"),
+            scope=b.scope_where(f"build_requests of {u}", b.eq("instance_uuid", u)),
+            purpose="a leftover build request would resurrect the server in listings",
+        )
+        if op:
+            api_ops.append(op)
+        if api.rows("instance_mappings"):
+            posts.append(
+                Postcondition(
+                    "nova_api",
+                    "the instance mapping is queued for delete",
+                    b.count_is(
+                        "instance_mappings", 1, b.eq("instance_uuid", u), b.eq("queued_for_delete", 1)
+                    ),
+                )
+            )
+
+    consumers = [u] + [m["uuid"] for m in cell.rows("migrations") if m["uuid"]]
+    placement_ops = placement_release_ops(
+        facts, consumers, "free what the instance held, as delete_allocation_for_instance does (force)"
+    )
+    if facts.placement is not None:
+        posts.append(
+            Postcondition(
+                "placement",
+                "the instance holds no allocations",
+                b.count_is("allocations", 0, b.eq("consumer_id", u)),
+            )
+        )
+        held = [a for a in facts.placement.rows("allocations")]
+        if held:
+            findings.append(f"placement: {len(held)} allocation row(s) to free")
+
+    dbs = []
+    if facts.api is not None:
+        dbs.append(database_target(facts.api))
+    dbs.append(database_target(cell))
+    if facts.placement is not None:
+        dbs.append(database_target(facts.placement))
+    for missing, what in (
+        (facts.api, "nova_api (instance_mappings.queued_for_delete)"),
+        (facts.placement, "placement (the instance's allocations)"),
+    ):
+        if missing is None:
+            warnings.append(
+                f"no {what.split(' ')[0]} database was given: {what} is not handled by this bundle"
+            )
+    if facts.in_cell0:
+        findings.append("the instance is in cell0 (it never booted on a host): no compute-node script")
+    return Plan(
+        target_kind="vm",
+        op="soft-delete",
+        targets=(u,),
+        mode="live",
+        release=cell.release,
+        databases=tuple(dbs),
+        operations=tuple(api_ops + cell_ops + placement_ops),
+        postconditions=tuple(posts),
+        findings=tuple(findings),
+        warnings=tuple(warnings),
+        api_first=api_first(facts, options),
+        compute=compute_cleanup(facts, options),
+        controller=controller_actions(facts),
+        options={"force": options.force},
+    )
