@@ -1,0 +1,163 @@
+"""Render the bundle's shell scripts: `shell/compute-<host>.sh` and `shell/controller.sh`.
+
+Values from the plan are re-validated here (the plan is a plain data structure and
+the script must be safe whatever built it), then quoted with shlex.quote in Python.
+Jinja only lays the file out: it never sees an unquoted database value, so no
+template can forget to quote one. The scripts themselves re-check the host before
+every change; see templates/shell/ for what they do.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+
+from generator.errors import TargetProblem
+from generator.hostside import validate
+from generator.hostside.connection_info import checked_connection
+from generator.hostside.network_info import checked_vif, hybrid_names, vhostuser_port_name
+from generator.plan.model import ComputeCleanup, ControllerActions, Vif, VolumeConnection
+from generator.render.templates import render
+
+
+def quoted(values: Iterable[object]) -> str:
+    """Shell words for an argument list: each value shlex-quoted, space-separated."""
+    return " ".join(shlex.quote(str(value)) for value in values)
+
+
+def script_name(host: str) -> str:
+    """The bundle file name of a host's compute script (the host is validated first)."""
+    return f"compute-{validate.hostname(host, 'compute host')}.sh"
+
+
+def _vif_call(vif: Vif) -> dict[str, str]:
+    """The cleanup function for one VIF and its quoted arguments."""
+    port = vif.port_id
+    if vif.vif_type == "ovs_hybrid":
+        qbr, qvb, qvo = hybrid_names(port)
+        args: list[object] = [port, vif.devname, qbr, qvb, qvo, vif.bridge or "br-int"]
+    elif vif.vif_type == "ovs":
+        args = [port, vif.devname, vif.bridge or "br-int"]
+    elif vif.vif_type == "bridge":
+        args = [port, vif.devname, vif.bridge or ""]
+    elif vif.vif_type == "vhostuser":
+        args = [port, vhostuser_port_name(port), vif.bridge or "", vif.socket_path or ""]
+    else:
+        args = [port]
+    return {"kind": vif.vif_type, "args": quoted(args)}
+
+
+def _volume_call(conn: VolumeConnection) -> dict[str, str]:
+    """The cleanup function for one volume connection and its quoted arguments."""
+    args: list[object] = [conn.volume_id]
+    if conn.driver == "iscsi":
+        for iqn, portal, lun in conn.iscsi_targets:
+            args += [iqn, portal, lun]
+    elif conn.driver == "fibre_channel":
+        for wwn, lun in conn.fc_targets:
+            args += [wwn, lun]
+    elif conn.driver == "nfs":
+        args.append(conn.nfs_export or "")
+    return {"kind": conn.driver, "args": quoted(args)}
+
+
+def render_compute_script(cleanup: ComputeCleanup, *, bundle_id: str, fixpack_version: str) -> str:
+    """The compute-node cleanup script for one instance on one host.
+
+    Raises TargetProblem when any value does not have the shape expected for it.
+    """
+    host = validate.hostname(cleanup.host, "compute host")
+    uuid = validate.uuid(cleanup.instance_uuid, "instance UUID")
+    domain = validate.domain_name(cleanup.domain_name)
+    instances_path = validate.safe_path(cleanup.instances_path, "instances_path")
+    bundle = validate.token(bundle_id, "bundle id")
+    version = validate.token(fixpack_version, "fixpack version")
+    vifs = [checked_vif(vif) for vif in cleanup.vifs]
+    volumes = [checked_connection(conn) for conn in cleanup.volumes]
+    _unique("port", [vif.port_id for vif in vifs])
+    _unique("volume", [conn.volume_id for conn in volumes])
+
+    vif_kinds = {vif.vif_type for vif in vifs}
+    volume_kinds = {conn.driver for conn in volumes}
+    uses = {
+        "vif_kinds": vif_kinds,
+        "volume_kinds": volume_kinds,
+        "bridge_tools": "ovs_hybrid" in vif_kinds,
+        "ovs": any(
+            v.vif_type in ("ovs_hybrid", "ovs") or (v.vif_type, bool(v.bridge)) == ("vhostuser", True)
+            for v in vifs
+        ),
+        "iscsi": "iscsi" in volume_kinds,
+        "fc": "fibre_channel" in volume_kinds,
+        "scsi": bool({"iscsi", "fibre_channel"} & volume_kinds),
+    }
+    return render(
+        "shell/compute.sh.j2",
+        # for comments: validated, plain-charset values
+        host_text=host,
+        uuid_text=uuid,
+        domain_text=domain,
+        path_text=instances_path,
+        bundle_text=bundle,
+        version_text=version,
+        # for code: shell words
+        fixpack_version=shlex.quote(version),
+        bundle_id=shlex.quote(bundle),
+        host=shlex.quote(host),
+        instance_uuid=shlex.quote(uuid),
+        domain_name=shlex.quote(domain),
+        instances_path=shlex.quote(instances_path),
+        vifs=[_vif_call(vif) for vif in vifs],
+        volumes=[_volume_call(conn) for conn in volumes],
+        uses=uses,
+        log_kind="compute",
+    )
+
+
+def render_controller_script(
+    actions: ControllerActions, *, bundle_id: str, fixpack_version: str, release: str
+) -> str:
+    """The controller (API-side) script: Neutron ports, shelved image, detach hints, tokens.
+
+    Raises TargetProblem when a value has the wrong shape, or when ports, volumes or
+    memcached tokens are to be handled without the instance UUID they belong to.
+    """
+    bundle = validate.token(bundle_id, "bundle id")
+    version = validate.token(fixpack_version, "fixpack version")
+    release_name = validate.token(release, "release")
+    uuid = None if actions.instance_uuid is None else validate.uuid(actions.instance_uuid, "instance UUID")
+    ports = [validate.uuid(port, "Neutron port id") for port in actions.neutron_ports]
+    volumes = [validate.uuid(vol, "volume UUID") for vol in actions.volumes_to_detach]
+    image = actions.shelved_image
+    image = None if image is None else validate.uuid(image, "shelved image id")
+    _unique("port", ports)
+    _unique("volume", volumes)
+    if uuid is None and (ports or volumes or actions.memcached_tokens):
+        raise TargetProblem("controller actions name ports, volumes or console tokens but no instance UUID")
+    return render(
+        "shell/controller.sh.j2",
+        uuid_text=uuid or "",
+        bundle_text=bundle,
+        version_text=version,
+        release_text=release_name,
+        fixpack_version=shlex.quote(version),
+        bundle_id=shlex.quote(bundle),
+        release=shlex.quote(release_name),
+        instance_uuid=shlex.quote(uuid) if uuid else "",
+        ports=quoted(ports),
+        volumes=quoted(volumes),
+        shelved_image=shlex.quote(image) if image else "",
+        has_ports=bool(ports),
+        has_volumes=bool(volumes),
+        has_image=image is not None,
+        memcached=bool(actions.memcached_tokens),
+        log_kind="controller",
+    )
+
+
+def _unique(what: str, values: list[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise TargetProblem(f"{what} {value} is listed twice for the same script")
+        seen.add(value)

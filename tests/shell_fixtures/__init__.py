@@ -1,0 +1,1 @@
+"""Fixtures for running generated shell scripts against a simulated host."""
