@@ -32,6 +32,7 @@ class HostFacts:
     services: tuple[Row, ...]
     compute_nodes: tuple[Row, ...]
     providers: tuple[Row, ...]
+    source_nodes: tuple[Row, ...] = ()  # the compute node the instance points at now
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ def read_instance(
         ]
     tables = read_tables(session, info.schema, wanted)
     instance = tables["instances"].rows[0]
+    source_nodes: tuple[Row, ...] = ()
     cell_facts = DatabaseFacts(
         "nova", cell_label, info.release, info.schema, info.database, info.fingerprint, info.detection, tables
     )
@@ -192,6 +194,26 @@ def read_instance(
         )
         p_tables.update(extra)
         providers = tuple(r for r in extra["resource_providers"].rows if r["uuid"] in node_uuids)
+        if to_host:
+            # Which of the providers the instance (or its migrations) use are compute nodes:
+            # only those allocations move with a rehost (nested/shared providers stay).
+            rp_uuids = [r["uuid"] for r in extra["resource_providers"].rows]
+            node_scope = exp.or_(
+                _in("uuid", rp_uuids),
+                exp.and_(
+                    _eq("host", instance["host"] or ""), _eq("hypervisor_hostname", instance["node"] or "")
+                ),
+            )
+            source_nodes = read_tables(
+                session,
+                info.schema,
+                [
+                    (
+                        "compute_nodes",
+                        Scope(exp.and_(node_scope, _eq("deleted", 0)), "compute nodes the instance uses"),
+                    )
+                ],
+            )["compute_nodes"].rows
         placement_facts = DatabaseFacts(
             "placement",
             p_info.label,
@@ -203,7 +225,9 @@ def read_instance(
             p_tables,
         )
     if to_host:
-        host_facts = HostFacts(to_host, tables["services"].rows, tables["compute_nodes"].rows, providers)
+        host_facts = HostFacts(
+            to_host, tables["services"].rows, tables["compute_nodes"].rows, providers, source_nodes
+        )
 
     cinder_facts = None
     if live.has("cinder"):

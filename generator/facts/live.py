@@ -41,6 +41,9 @@ class LiveDatabases:
         self._sessions: dict[str, Session] = {}
         self._info: dict[str, DatabaseInfo] = {}
         self._cells: tuple[Cell, ...] | None = None
+        # A release pinned down by one database (a Nova cell with compute services)
+        # is preferred for the others when their markers allow it.
+        self.preferred: str | None = None
 
     # -- sessions -----------------------------------------------------------------
     def has(self, role: str) -> bool:
@@ -88,6 +91,11 @@ class LiveDatabases:
                 raise SchemaProblem(f"{label}: cannot tell the release ({det.reason}); pass --release")
             release = det.release
             how = f"detected ({det.confidence}): {det.reason}"
+            if det.confidence in ("exact", "narrowed"):
+                self.preferred = self.preferred or release
+            elif self.preferred in det.candidates:
+                release = self.preferred
+                how = f"detected: schema consistent with {release} (as the Nova cell database): {det.reason}"
         else:
             release = catalog.get_release(self.release_option).name
             if det.candidates and release not in det.candidates:

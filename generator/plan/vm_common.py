@@ -58,13 +58,13 @@ def refuse_unless_repairable(facts: InstanceFacts, options: VmOptions) -> list[s
             f"the instance says active/running but was last updated {_ago(age)} ago; "
             "make sure it is really dead on its host before running the bundle"
         )
-    if facts.cinder is not None:
+    if facts.cinder is not None and options.op != "rehost":
         attached = facts.cinder.rows("volume_attachment")
         if attached:
             vols = sorted({a["volume_id"] for a in attached})
             warnings.append(
                 "Cinder still has live attachments of this instance for volume(s) "
-                f"{', '.join(vols)}: detach them through the API first (README, step 0)"
+                f"{', '.join(vols)}: detach them through the API first (runbook section 2)"
             )
     return warnings
 

@@ -9,6 +9,7 @@ apply chunks reversed, each reversed inside, so parents come back first.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -107,14 +108,20 @@ def reverse_chunks(chunks: list[Chunk], plan_db: DatabaseTarget) -> list[Chunk]:
 
 # -- file bodies -------------------------------------------------------------------
 def _header(lines: list[str]) -> list[str]:
-    return [f"-- {line}" if line else "--" for line in lines]
+    return [out for line in lines for out in comment(line)]
 
 
 def _session() -> list[str]:
     return [s + ";" for s in st.SESSION_SETUP]
 
 
-def _describe(step: Step, total: int) -> str:
+def comment(text: str) -> list[str]:
+    """A `--` comment wrapped to the line limit."""
+    return ["-- " + line for line in textwrap.wrap(text, width=112, subsequent_indent="  ")] or ["--"]
+
+
+def _describe(step: Step, total: int) -> list[str]:
+    """The `-- describe()` banner of a step, wrapped to the line limit."""
     op = step.op
     rows = f"{op.row_count} row{'s' if op.row_count != 1 else ''}" if op.row_count is not None else "rows"
     verb = {
@@ -123,7 +130,8 @@ def _describe(step: Step, total: int) -> str:
         "InsertRows": "insert",
         "CheckRows": "check (no change)",
     }[type(op).__name__]
-    return f"-- describe(): step {step.number}/{total} — {verb} {rows} of {op.table}: {op.describe()}"
+    text = f"describe(): step {step.number}/{total} — {verb} {rows} of {op.table}: {op.describe()}"
+    return comment(text)
 
 
 def _check_step(step: Step, plan_db: DatabaseTarget) -> list[str]:
@@ -177,7 +185,7 @@ def changes_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget
             "",
         ]
         for step in chunk.steps:
-            out.append(_describe(step, total))
+            out += _describe(step, total)
             out += (
                 _check_step(step, plan_db) if isinstance(step.op, CheckRows) else _change_step(step, plan_db)
             )
@@ -207,7 +215,7 @@ def precheck_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarge
     for chunk in chunks:
         for step in chunk.steps:
             table = plan_db.schema.table(step.op.table)
-            out.append(f"-- {step.label}: {step.op.describe()}")
+            out += comment(f"{step.label}: {step.op.describe()}")
             out += step.guard.measure(table, lock=False)
             out.append(st.set_var(st.STATE, step.guard.state_expression(initial=True)))
             out.append(st.report([("step", literal_node(step.label)), ("state", st.var(st.STATE))]))
@@ -232,11 +240,11 @@ def verify_file(
             if step.guard.check_only:
                 continue
             table = plan_db.schema.table(step.op.table)
-            out.append(f"-- {step.label}: {step.op.describe()}")
+            out += comment(f"{step.label}: {step.op.describe()}")
             out.append(step.guard.remeasure_after(table))
             out.append(st.guard(f"{step.label}: rows match the planned result", step.guard.done_holds()))
     for post in postconditions:
-        out.append(f"-- postcondition: {post.description}")
+        out += comment(f"postcondition: {post.description}")
         out.append(st.guard(post.description, post.condition.copy()))
     out += [st.commit(), st.report([("fixpack", literal_node("verify passed"))])]
     return "\n".join(out) + "\n"

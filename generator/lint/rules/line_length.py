@@ -3,7 +3,7 @@
 sqlfluff runs on abstracted statement shapes, which would hide long literal
 or identifier text; this rule measures the real lines with the same limit.
 Comment lines are measured too. A line holding nothing but one literal value
-(a long pre-image in hex, optionally aliased) is exempt: a value cannot be
+(a long pre-image in hex, optionally aliased or assigned to one column) is exempt: a value cannot be
 wrapped without changing it.
 """
 
@@ -16,7 +16,9 @@ from generator.lint.report import Finding
 from generator.lint.rules.context import SqlFileContext
 
 CODE = "FX005"
-_SINGLE_LITERAL = re.compile(r"^\s*(?:_utf8mb4\s+)?[xX]?'[^']*'(?:\s+AS\s+`[^`]+`)?,?\s*$")
+_SINGLE_LITERAL = re.compile(
+    r"^\s*(?:(?:`[^`]+`\.)?`[^`]+`\s*=\s*)?(?:_utf8mb4\s+)?[xX]?'[^']*'(?:\s+AS\s+`[^`]+`)?,?\s*$"
+)
 
 
 def check(ctx: SqlFileContext) -> Iterable[Finding]:

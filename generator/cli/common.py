@@ -1,0 +1,87 @@
+"""Helpers shared by the bundle-generating commands."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import click
+
+from generator.errors import FixpackError
+from generator.pipeline import BundleResult
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def validate_uuid(value: str, what: str = "UUID") -> str:
+    text = value.strip().lower()
+    if not _UUID.match(text):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        raise FixpackError(f"not a {what}: {shown!r} (expected 8-4-4-4-12 hex digits)")
+    return text
+
+
+def read_uuid_file(path: str) -> list[str]:
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
+            try:
+                out.append(validate_uuid(text))
+            except FixpackError as exc:
+                raise FixpackError(f"{path}:{number}: {exc}") from None
+    return out
+
+
+def output_options(func: Callable) -> Callable:
+    for option in reversed(
+        [
+            click.option(
+                "-o",
+                "--out",
+                "out_dir",
+                default="out",
+                show_default=True,
+                help="Directory the bundle directory is written into.",
+            ),
+            click.option(
+                "--chunk-rows",
+                type=click.IntRange(1, 100000),
+                default=1000,
+                show_default=True,
+                help="Most rows changed per transaction (Galera write-set limits, lock time).",
+            ),
+            click.option(
+                "--allow-lint-failures",
+                is_flag=True,
+                help="Write the bundle even when its lint fails (the manifest records the findings).",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def print_result(result: BundleResult) -> None:
+    plan = result.plan
+    click.echo(f"bundle: {result.path}")
+    click.echo(
+        f"  {plan.target_kind} {' '.join(plan.targets)} — {plan.op}, release {plan.release}, "
+        f"{plan.mode} generation"
+    )
+    for finding in plan.findings:
+        click.echo(f"  found: {finding}")
+    for step in result.manifest["steps"]:
+        if step["phase"] == "apply":
+            rows = f" ({step['rows']} rows)" if "rows" in step else ""
+            click.echo(f"  apply: {step['file']}{rows} — {step['purpose']}")
+    for warning in plan.warnings:
+        click.echo(f"  warning: {warning}")
+    lint = result.lint
+    click.echo(
+        f"  lint: {'passed' if lint.passed else f'{len(lint.findings)} finding(s)'} "
+        f"({lint.seconds.get('total', 0):.2f}s, {lint.shapes_from_cache}/{lint.shapes} shapes cached)"
+    )
+    click.echo(f"  next: read {result.path / 'README.md'}")

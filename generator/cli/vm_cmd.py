@@ -1,0 +1,105 @@
+"""`fixpack vm UUID --op soft-delete|purge|rehost`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from generator.cli.common import output_options, print_result, read_uuid_file, validate_uuid
+from generator.cli.options import connection_options, targets_from
+from generator.errors import FixpackError
+from generator.pipeline import OutputOptions, generate_vm
+from generator.plan.vm import VM_OPS
+from generator.plan.vm_common import VmOptions
+
+
+@click.command("vm")
+@click.argument("uuid", required=False)
+@click.option("--op", "op", type=click.Choice(VM_OPS), required=True, help="The repair to generate.")
+@click.option("--to-host", help="rehost: the nova-compute host the instance really lives on now.")
+@click.option("--to-node", help="rehost: the compute node (hypervisor_hostname) when the host has several.")
+@click.option(
+    "--release",
+    default="auto",
+    show_default=True,
+    help="Release to plan for; 'auto' detects it (required when no database is given).",
+)
+@click.option("--force", is_flag=True, help="Repair even an instance that looks healthy.")
+@click.option(
+    "--include-shadow", is_flag=True, help="purge: also remove the instance's archived shadow_ rows."
+)
+@click.option(
+    "--instances-path",
+    default="/var/lib/nova/instances",
+    show_default=True,
+    help="Nova's instances_path on the compute node.",
+)
+@click.option(
+    "--instance-name-template",
+    default="instance-%08x",
+    show_default=True,
+    help="Nova's instance_name_template (libvirt domain name).",
+)
+@click.option(
+    "--from-file",
+    "from_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Read many instance UUIDs (one per line) and write one bundle per UUID.",
+)
+@output_options
+@connection_options
+def vm(
+    uuid: str | None,
+    op: str,
+    to_host: str | None,
+    to_node: str | None,
+    release: str,
+    force: bool,
+    include_shadow: bool,
+    instances_path: str,
+    instance_name_template: str,
+    from_file: str | None,
+    out_dir: str,
+    chunk_rows: int,
+    allow_lint_failures: bool,
+    **kwargs: object,
+) -> None:
+    """Generate a repair bundle for a Nova instance (VM).
+
+    \b
+    soft-delete  what Nova's own delete does (deleted = id, related rows, allocations,
+                 instance mapping), for an instance stuck in deleting/error
+    purge        hard-delete the instance and every row referencing it, children first
+    rehost       point the instance at --to-host after a failed migrate/resize
+
+    With no database given, the bundle is generated offline from the catalog of --release.
+    """
+    targets = targets_from(kwargs)
+    if op == "rehost" and not to_host:
+        raise FixpackError("--op rehost needs --to-host HOST")
+    if not targets.any and release == "auto":
+        raise FixpackError("no database given: pass connection options, or --release R to generate offline")
+    uuids = read_uuid_file(from_file) if from_file else []
+    if uuid:
+        uuids.insert(0, validate_uuid(uuid))
+    if not uuids:
+        raise FixpackError("give an instance UUID (or --from-file FILE)")
+    options = VmOptions(
+        op=op,
+        force=force,
+        to_host=to_host,
+        to_node=to_node,
+        include_shadow=include_shadow,
+        instance_name_template=instance_name_template,
+        instances_path=instances_path,
+    )
+    output = OutputOptions(
+        out_dir=Path(out_dir), chunk_rows=chunk_rows, allow_lint_failures=allow_lint_failures
+    )
+    for one in uuids:
+        print_result(generate_vm(one, options, targets, release, output))
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(vm)

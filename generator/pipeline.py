@@ -1,0 +1,170 @@
+"""The pipeline, end to end: facts -> plan -> render -> lint -> bundle.
+
+The CLI is a thin layer over these functions; tests and benchmarks call them
+directly. `assemble()` is shared by every operation: whatever produced the
+Plan (live facts, the offline catalog, a batch), rendering, linting and
+writing are one code path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator import __version__
+from generator.bundle import preimages
+from generator.bundle.manifest import build_manifest
+from generator.bundle.writer import write_atomically
+from generator.errors import LintFailure
+from generator.lint import LintInput, lint_files
+from generator.lint.report import LintReport
+from generator.plan.model import Plan
+from generator.render.runbook import render_runbook
+from generator.render.shell import render_compute_script, render_controller_script, script_name
+from generator.render.sql import DEFAULT_CHUNK_ROWS, RenderedFile, render_sql
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    out_dir: Path = Path("out")
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    allow_lint_failures: bool = False
+    use_lint_cache: bool = True
+    now: dt.datetime | None = None  # fixed clock for golden tests
+
+
+@dataclass(frozen=True)
+class BundleResult:
+    path: Path
+    plan: Plan
+    manifest: dict
+    lint: LintReport
+    timings: dict[str, float] = field(default_factory=dict)
+    round_trips: int = 0
+
+
+def bundle_id_for(plan: Plan, now: dt.datetime) -> str:
+    first = plan.targets[0] if plan.targets else "none"
+    suffix = first.split("-")[0][:8] if len(plan.targets) == 1 else f"batch{len(plan.targets)}"
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{plan.target_kind}-{plan.op}-{suffix}"
+
+
+def _schema_json(plan: Plan) -> dict:
+    touched: dict[str, set[str]] = {}
+    for op in plan.operations:
+        touched.setdefault(op.database, set()).add(op.table)
+    out = {}
+    for db in plan.databases:
+        snap = db.schema.to_dict()
+        out[db.role] = {
+            "release": db.release,
+            "tables": [t for t in snap["tables"] if t["name"] in touched.get(db.role, set())],
+        }
+    return out
+
+
+def assemble(
+    plan: Plan, output: OutputOptions, *, timings: dict[str, float] | None = None, round_trips: int = 0
+) -> BundleResult:
+    timings = dict(timings or {})
+    now = (output.now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    created_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    bundle_id = bundle_id_for(plan, now)
+
+    t0 = time.perf_counter()
+    sql_files, guards = render_sql(plan, output.chunk_rows)
+    shell_files: list[RenderedFile] = []
+    for cleanup in plan.compute:
+        shell_files.append(
+            RenderedFile(
+                f"shell/{script_name(cleanup.host)}",
+                "shell",
+                "apply",
+                f"host:{cleanup.host}",
+                f"compute-node cleanup of instance {cleanup.instance_uuid} on {cleanup.host}: libvirt domain, "
+                "VIF plumbing, storage sessions, instance directories (dry run unless --execute)",
+                render_compute_script(cleanup, bundle_id=bundle_id, fixpack_version=__version__),
+            )
+        )
+    controller = None
+    if plan.controller is not None:
+        controller = RenderedFile(
+            "shell/controller.sh",
+            "shell",
+            "apply",
+            "controller",
+            "API-side cleanup: Neutron ports, shelved image, console tokens (dry run unless --execute)",
+            render_controller_script(
+                plan.controller, bundle_id=bundle_id, fixpack_version=__version__, release=plan.release
+            ),
+        )
+    prechecks = [f for f in sql_files if f.phase == "precheck"]
+    applies = [f for f in sql_files if f.phase == "apply"]
+    verifies = [f for f in sql_files if f.phase == "verify"]
+    rollbacks = [f for f in sql_files if f.phase == "rollback"]
+    captures = [f for f in sql_files if f.phase == "capture"]
+    run_order = prechecks + captures + shell_files + applies + ([controller] if controller else []) + verifies
+    steps = run_order + rollbacks
+    runbook = render_runbook(plan, bundle_id, created_at, run_order, rollbacks)
+    timings["render"] = time.perf_counter() - t0
+
+    lint = lint_files(
+        [
+            LintInput(
+                f.path, f.text, f.kind, (f.target or "").removeprefix("db:") if f.kind == "sql" else None
+            )
+            for f in steps
+        ],
+        {db.role: db.schema for db in plan.databases},
+        plan.targets,
+        use_cache=output.use_lint_cache,
+    )
+    timings["lint"] = lint.seconds.get("total", 0.0)
+    if not lint.passed and not output.allow_lint_failures:
+        first = lint.findings[0]
+        raise LintFailure(
+            f"generated files failed lint ({len(lint.findings)} finding(s); first: "
+            f"{first.describe()}); nothing written. --allow-lint-failures writes it anyway"
+        )
+
+    t0 = time.perf_counter()
+    files = {f.path: f.text for f in steps}
+    files["README.md"] = runbook
+    files["data/guards.json"] = json.dumps(guards, indent=2) + "\n"
+    files["data/preimages.json"] = json.dumps(preimages.collect(plan.operations), indent=1) + "\n"
+    files["data/schema.json"] = json.dumps(_schema_json(plan), indent=1) + "\n"
+    manifest = build_manifest(plan, bundle_id, created_at, steps, files, lint.as_dict())
+    path = write_atomically(output.out_dir, bundle_id, files, manifest)
+    timings["write"] = time.perf_counter() - t0
+    return BundleResult(path, plan, manifest, lint, timings, round_trips)
+
+
+def generate_vm(uuid: str, options, targets, release: str, output: OutputOptions) -> BundleResult:
+    """Live when any database is given, else offline from the catalog of `release`."""
+    from generator.facts.instance import read_instance
+    from generator.facts.live import LiveDatabases
+    from generator.plan.vm import plan_vm
+
+    timings: dict[str, float] = {}
+    if not targets.any:
+        from generator.plan.vm_offline import plan_vm_offline
+
+        t0 = time.perf_counter()
+        plan = plan_vm_offline(uuid, options, release)
+        timings["plan"] = time.perf_counter() - t0
+        return assemble(plan, output, timings=timings)
+    live = LiveDatabases(targets, release)
+    try:
+        t0 = time.perf_counter()
+        facts = read_instance(live, uuid, to_host=options.to_host, include_shadow=options.include_shadow)
+        timings["facts"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        plan = plan_vm(facts, options)
+        timings["plan"] = time.perf_counter() - t0
+        rounds = live.counter.count
+    finally:
+        live.close()
+    return assemble(plan, output, timings=timings, round_trips=rounds)

@@ -1,0 +1,186 @@
+"""VM purge: hard-delete the instance and every row that references it.
+
+Cell database: every table that references the instance — found from the live
+schema's foreign keys (children, then their children such as
+instance_actions_events) plus the references Nova keeps without a foreign key
+(tags, console_auth_tokens, instance_id_mappings, volume_usage_cache, ...) —
+soft-deleted rows included, in an order given by a topological sort of the
+FK graph (children before parents), the instance row last. PCI devices are
+released, never deleted. With --include-shadow the archived `shadow_` rows go
+too. nova_api: instance_mappings, request_specs, build_requests,
+instance_group_member. Placement: allocations and consumers.
+
+This is what `instance_destroy(hard_delete=True)` plus `archive_deleted_rows`
+and `purge` would leave: no trace of the instance.
+"""
+
+from __future__ import annotations
+
+from generator.domain.references import NOVA_IMPLICIT_INSTANCE_REFS, references_to
+from generator.domain.toposort import topological_order
+from generator.facts.instance import InstanceFacts
+from generator.ops.operations import Operation, SetValue
+from generator.plan import builders as b
+from generator.plan.model import Plan, Postcondition
+from generator.plan.vm_common import (
+    VmOptions,
+    api_first,
+    compute_cleanup,
+    controller_actions,
+    refuse_unless_repairable,
+)
+from generator.plan.vm_soft_delete import database_target, placement_release_ops
+
+RELEASED_NOT_DELETED = frozenset({"pci_devices", "shadow_pci_devices"})
+
+
+def _cell_delete_order(facts: InstanceFacts, tables: set[str]) -> list[str]:
+    """Children before parents, by the live FK graph (shadow tables follow their base table)."""
+    schema = facts.cell.schema
+    depends: dict[str, set[str]] = {t: set() for t in tables}
+    for table in tables:
+        base = table.removeprefix("shadow_")
+        if not schema.has_table(base):
+            continue
+        for fk in schema.table(base).foreign_keys:
+            parent = ("shadow_" if table.startswith("shadow_") else "") + fk.ref_table
+            if parent in depends and parent != table:
+                depends[parent].add(table)  # the parent waits for its children
+    return topological_order(tables, depends)
+
+
+def plan_purge(facts: InstanceFacts, options: VmOptions) -> Plan:
+    warnings = refuse_unless_repairable(facts, options)
+    u = facts.uuid
+    cell = facts.cell
+    inst = facts.instance
+    findings = [
+        f"instance {u} ({inst['display_name']!r}) in {cell.label}: vm_state={inst['vm_state']}, "
+        f"deleted={inst['deleted']}, host={inst['host']}"
+    ]
+    refs = list(references_to(cell.schema, "instances", "uuid", u, NOVA_IMPLICIT_INSTANCE_REFS))
+    if options.include_shadow:
+        refs += references_to(
+            cell.schema, "instances", "uuid", u, NOVA_IMPLICIT_INSTANCE_REFS, prefix="shadow_"
+        )
+    scopes = {r.table: r.scope for r in refs}
+    with_rows = {r.table for r in refs if cell.rows(r.table)}
+    instance_tables = {"instances"} | (
+        {"shadow_instances"} if options.include_shadow and cell.rows("shadow_instances") else set()
+    )
+    order = _cell_delete_order(facts, (with_rows | instance_tables) - RELEASED_NOT_DELETED)
+
+    ops: list[Operation] = []
+    posts: list[Postcondition] = []
+    for table in sorted(with_rows & RELEASED_NOT_DELETED):
+        held = [r for r in cell.rows(table) if r["deleted"] == 0]
+        release = {
+            "status": SetValue("available"),
+            "instance_uuid": SetValue(None),
+            "request_id": SetValue(None),
+        }
+        op = b.update(
+            cell,
+            table,
+            held,
+            release,
+            scope=b.scope_where(
+                f"{table} held by the instance", b.eq("instance_uuid", u), b.eq("deleted", 0)
+            ),
+            purpose="release (never delete) the PCI devices the instance held",
+        )
+        if op:
+            ops.append(op)
+            findings.append(f"{table}: {len(held)} device(s) to release")
+    for table in order:
+        rows = cell.rows(table)
+        if table in instance_tables:
+            scope = b.scope_where(f"{table}.uuid = '{u}'", b.eq("uuid", u))
+            purpose = "the instance row itself, last"
+        else:
+            scope = scopes[table]
+            purpose = f"every row referencing the instance ({scope.description}), deleted or not"
+        op = b.delete(cell, table, rows, scope=scope, purpose=purpose)
+        if op:
+            ops.append(op)
+            findings.append(f"{table}: {len(rows)} row(s) to delete")
+        posts.append(
+            Postcondition(
+                "nova", f"no {table} rows of the instance remain", b.count_is(table, 0, scope.tree())
+            )
+        )
+    skipped_shadow = [t for t in cell.schema.table_names if t.startswith("shadow_")]
+    if not options.include_shadow and skipped_shadow:
+        findings.append(
+            "shadow (archive) tables were not searched; --include-shadow removes archived rows too"
+        )
+
+    api_ops: list[Operation] = []
+    if facts.api is not None:
+        for table in ("instance_group_member", "build_requests", "request_specs", "instance_mappings"):
+            rows = facts.api.rows(table)
+            scope = b.scope_where(f"{table}.instance_uuid = '{u}'", b.eq("instance_uuid", u))
+            op = b.delete(
+                facts.api,
+                table,
+                rows,
+                scope=scope,
+                purpose="the API records of the instance (archive_deleted_rows removes these)",
+            )
+            if op:
+                api_ops.append(op)
+                findings.append(f"nova_api {table}: {len(rows)} row(s) to delete")
+            if facts.api.schema.has_table(table):
+                posts.append(
+                    Postcondition(
+                        "nova_api",
+                        f"no {table} rows of the instance remain",
+                        b.count_is(table, 0, b.eq("instance_uuid", u)),
+                    )
+                )
+    else:
+        warnings.append(
+            "no nova_api database was given: instance_mappings, request_specs and build_requests "
+            "of the instance are not removed by this bundle"
+        )
+
+    consumers = [u] + [m["uuid"] for m in cell.rows("migrations") if m["uuid"]]
+    placement_ops = placement_release_ops(
+        facts, consumers, "free everything the instance (and its migrations) held in placement"
+    )
+    if facts.placement is not None:
+        held = [a for a in facts.placement.rows("allocations") if a["consumer_id"] in consumers]
+        if held:
+            findings.append(f"placement: {len(held)} allocation row(s) to free")
+        posts.append(
+            Postcondition(
+                "placement",
+                "the instance holds no allocations",
+                b.count_is("allocations", 0, b.eq("consumer_id", u)),
+            )
+        )
+    else:
+        warnings.append("no placement database was given: the instance's allocations are not freed")
+
+    # Nova's own order when it archives: the cell rows first, then the API records.
+    dbs = (
+        [database_target(cell)]
+        + ([database_target(facts.api)] if facts.api else [])
+        + ([database_target(facts.placement)] if facts.placement else [])
+    )
+    return Plan(
+        target_kind="vm",
+        op="purge",
+        targets=(u,),
+        mode="live",
+        release=cell.release,
+        databases=tuple(dbs),
+        operations=tuple(ops + api_ops + placement_ops),
+        postconditions=tuple(posts),
+        findings=tuple(findings),
+        warnings=tuple(warnings),
+        api_first=api_first(facts, options),
+        compute=compute_cleanup(facts, options) if inst["deleted"] == 0 else (),
+        controller=controller_actions(facts),
+        options={"force": options.force, "include_shadow": options.include_shadow},
+    )

@@ -1,0 +1,295 @@
+"""VM rehost: point an instance at the host it really runs on after a failed migrate/resize.
+
+The Vietnamese runbook's `UPDATE instances SET host=…, node=…` done safely:
+
+* the target is validated: an enabled, not forced-down nova-compute service
+  on --to-host and its compute node (--to-node when the host has several);
+  both rows are locked and must still be so when the apply runs;
+* instances: host, node and, from 2023.2, compute_id; a leftover
+  instance_extra.migration_context is dropped (Nova drops it when a move
+  finishes or is reverted);
+* the instance's in-progress migrations are closed with status 'error', as
+  Nova closes a migration it gives up on;
+* placement: the instance's allocations on compute-node providers move to the
+  target node's provider (an existing allocation of the same class there
+  wins); allocations still held by the instance's migrations (Nova's move
+  swaps the source allocations to the migration consumer) are freed;
+  and the target provider's and the consumer's generations are bumped as
+  placement does when it writes allocations.
+"""
+
+from __future__ import annotations
+
+from generator.domain import nova
+from generator.errors import TargetProblem
+from generator.facts.instance import InstanceFacts
+from generator.ops.operations import ApplyTime, CheckRows, Operation, SetValue
+from generator.ops.rows import Row
+from generator.plan import builders as b
+from generator.plan.model import Plan, Postcondition
+from generator.plan.vm_common import VmOptions, api_first, refuse_unless_repairable
+from generator.plan.vm_soft_delete import database_target
+
+IN_PROGRESS = (
+    "queued",
+    "preparing",
+    "accepted",
+    "pre-migrating",
+    "migrating",
+    "post-migrating",
+    "running",
+    "finished",
+    "confirming",
+    "reverting",
+)
+
+
+def _target_node(facts: InstanceFacts, options: VmOptions) -> tuple[Row, Row]:
+    host = facts.target_host
+    assert host is not None
+    services = host.services
+    if not services:
+        raise TargetProblem(f"--to-host {host.host}: no nova-compute service is registered on that host")
+    service = services[0]
+    if service["disabled"]:
+        raise TargetProblem(
+            f"--to-host {host.host}: its nova-compute service is disabled "
+            f"({service.get('disabled_reason') or 'no reason given'}); enable it first"
+        )
+    if "forced_down" in service and service["forced_down"]:
+        raise TargetProblem(f"--to-host {host.host}: its nova-compute service is forced down")
+    nodes = [n for n in host.compute_nodes if options.to_node in (None, n["hypervisor_hostname"])]
+    if not nodes:
+        wanted = f" named {options.to_node}" if options.to_node else ""
+        raise TargetProblem(f"--to-host {host.host}: no compute node{wanted} on that host")
+    if len(nodes) > 1:
+        names = ", ".join(n["hypervisor_hostname"] for n in nodes)
+        raise TargetProblem(
+            f"--to-host {host.host} has several compute nodes ({names}); pick one with --to-node"
+        )
+    return service, nodes[0]
+
+
+def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
+    warnings = refuse_unless_repairable(facts, options)
+    u = facts.uuid
+    cell = facts.cell
+    inst = facts.instance
+    service, node = _target_node(facts, options)
+    if inst["host"] == node["host"] and inst["node"] == node["hypervisor_hostname"]:
+        raise TargetProblem(f"instance {u} already points at {node['host']} / {node['hypervisor_hostname']}")
+    findings = [
+        f"instance {u} ({inst['display_name']!r}) points at host={inst['host']} node={inst['node']}; "
+        f"moving it to host={node['host']} node={node['hypervisor_hostname']} "
+        f"(compute node id {node['id']}, service {service['id']} enabled)"
+    ]
+
+    ops: list[Operation] = [
+        CheckRows(
+            "nova",
+            "services",
+            b.key_of(cell, "services"),
+            "the target nova-compute service, enabled",
+            rows=(service,),
+            columns=tuple(
+                c for c in ("id", "host", "binary", "disabled", "forced_down", "deleted") if c in service
+            ),
+        ),
+        CheckRows(
+            "nova",
+            "compute_nodes",
+            b.key_of(cell, "compute_nodes"),
+            "the target compute node",
+            rows=(node,),
+            columns=tuple(c for c in ("id", "uuid", "host", "hypervisor_hostname", "deleted") if c in node),
+        ),
+    ]
+    migrations = [m for m in cell.rows("migrations") if m["deleted"] == 0 and m["status"] in IN_PROGRESS]
+    op = b.update(
+        cell,
+        "migrations",
+        migrations,
+        {"status": SetValue(nova.MIGRATION_CLOSED_STATUS), "updated_at": ApplyTime()},
+        scope=None,
+        purpose="close the instance's unfinished migrations (status 'error')",
+    )
+    if op:
+        ops.append(op)
+        findings.append(
+            f"migrations: {len(migrations)} unfinished ({', '.join(m['status'] for m in migrations)}) "
+            "to close"
+        )
+    extra = [e for e in cell.rows("instance_extra") if e["deleted"] == 0 and e.get("migration_context")]
+    op = b.update(
+        cell,
+        "instance_extra",
+        extra,
+        {"migration_context": SetValue(None), "updated_at": ApplyTime()},
+        scope=None,
+        purpose="drop the stale migration context of the failed move",
+    )
+    if op:
+        ops.append(op)
+    changes = {
+        "host": SetValue(node["host"]),
+        "node": SetValue(node["hypervisor_hostname"]),
+        "updated_at": ApplyTime(),
+    }
+    if cell.schema.table("instances").has_column("compute_id"):
+        changes["compute_id"] = SetValue(node["id"])
+    op = b.update(
+        cell,
+        "instances",
+        [inst],
+        changes,
+        scope=b.scope_where(f"instances.uuid = '{u}'", b.eq("uuid", u)),
+        stays_in_scope=True,
+        purpose="point the instance at the target host/node",
+    )
+    assert op is not None
+    ops.append(op)
+    cond = [b.eq("uuid", u), b.eq("host", node["host"]), b.eq("node", node["hypervisor_hostname"])]
+    if "compute_id" in changes:
+        cond.append(b.eq("compute_id", node["id"]))
+    posts = [
+        Postcondition(
+            "nova", "the instance points at the target host and node", b.count_is("instances", 1, *cond)
+        ),
+        Postcondition(
+            "nova",
+            "no unfinished migration of the instance remains",
+            b.count_is(
+                "migrations",
+                0,
+                b.eq("instance_uuid", u),
+                b.eq("deleted", 0),
+                b.exp.column("status").isin(*(b.literal_node(s) for s in IN_PROGRESS)),
+            ),
+        ),
+    ]
+
+    placement_ops: list[Operation] = []
+    if facts.placement is not None:
+        every_migration = [m["uuid"] for m in cell.rows("migrations") if m["uuid"]]
+        placement_ops, more_posts, notes = _placement_moves(facts, node, every_migration)
+        posts += more_posts
+        warnings += notes
+    else:
+        warnings.append(
+            "no placement database was given: the instance's allocations stay on the old provider; "
+            "fix them with `openstack resource provider allocation set` or regenerate with "
+            "--placement-url"
+        )
+    warnings.append(
+        "after the apply, run `openstack server reboot --hard` (or start) so nova-compute on the "
+        "target host plugs the VIFs and connects the volumes for the instance it now owns"
+    )
+    dbs = [database_target(cell)] + ([database_target(facts.placement)] if facts.placement else [])
+    return Plan(
+        target_kind="vm",
+        op="rehost",
+        targets=(u,),
+        mode="live",
+        release=cell.release,
+        databases=tuple(dbs),
+        operations=tuple(ops + placement_ops),
+        postconditions=tuple(posts),
+        findings=tuple(findings),
+        warnings=tuple(warnings),
+        api_first=api_first(facts, options),
+        compute=(),
+        controller=None,
+        options={"to_host": node["host"], "to_node": node["hypervisor_hostname"], "force": options.force},
+    )
+
+
+def _placement_moves(
+    facts: InstanceFacts, node: Row, migration_consumers: list[str]
+) -> tuple[list[Operation], list[Postcondition], list[str]]:
+    p = facts.placement
+    host = facts.target_host
+    assert p is not None and host is not None
+    u = facts.uuid
+    target_rp = next((r for r in p.rows("resource_providers") if r["uuid"] == node["uuid"]), None)
+    if target_rp is None:
+        raise TargetProblem(
+            f"the target compute node {node['hypervisor_hostname']} has no placement resource "
+            f"provider (uuid {node['uuid']}); is nova-compute on {node['host']} reporting?"
+        )
+    source_uuids = {n["uuid"] for n in host.source_nodes}
+    source_rps = {r["id"] for r in p.rows("resource_providers") if r["uuid"] in source_uuids}
+    source_rps.discard(target_rp["id"])
+    mine = [a for a in p.rows("allocations") if a["consumer_id"] == u]
+    on_target = {a["resource_class_id"] for a in mine if a["resource_provider_id"] == target_rp["id"]}
+    move, drop, left = [], [], []
+    for a in mine:
+        if a["resource_provider_id"] == target_rp["id"]:
+            continue
+        if a["resource_provider_id"] in source_rps:
+            (drop if a["resource_class_id"] in on_target else move).append(a)
+        else:
+            left.append(a)
+    ops: list[Operation] = []
+    notes = []
+    if left:
+        notes.append(
+            f"{len(left)} allocation(s) of the instance are on providers other than the source compute "
+            "node (nested or shared providers); they are left in place — check them with "
+            f"`openstack resource provider allocation show {u}`"
+        )
+    op = b.update_each(
+        p,
+        "allocations",
+        [(a, a.replace(resource_provider_id=target_rp["id"])) for a in move],
+        purpose="move the instance's allocations to the target compute node's provider",
+        scope=None,
+    )
+    if op:
+        ops.append(op)
+    freed = [a for a in p.rows("allocations") if a["consumer_id"] in migration_consumers] + drop
+    op = b.delete(
+        p,
+        "allocations",
+        freed,
+        scope=None,
+        purpose="free what the abandoned migration held (and duplicates already on the target)",
+    )
+    if op:
+        ops.append(op)
+    gone = [c for c in p.rows("consumers") if c["uuid"] in migration_consumers]
+    op = b.delete(p, "consumers", gone, scope=None, purpose="remove the migration consumers left empty")
+    if op:
+        ops.append(op)
+    if move:
+        consumer = [c for c in p.rows("consumers") if c["uuid"] == u]
+        op = b.update_each(
+            p,
+            "consumers",
+            [(c, c.replace(generation=c["generation"] + 1)) for c in consumer],
+            purpose="bump the consumer generation, as placement does on every allocation write",
+            scope=None,
+        )
+        if op:
+            ops.append(op)
+        op = b.update_each(
+            p,
+            "resource_providers",
+            [(target_rp, target_rp.replace(generation=target_rp["generation"] + 1))],
+            purpose="bump the target provider generation so cached views refresh",
+            scope=None,
+        )
+        if op:
+            ops.append(op)
+    posts = [
+        Postcondition(
+            "placement",
+            "the instance's allocations from the source node are on the target",
+            b.count_is(
+                "allocations",
+                len(left),
+                b.eq("consumer_id", u),
+                b.exp.Not(this=b.eq("resource_provider_id", target_rp["id"])),
+            ),
+        )
+    ]
+    return ops, posts, notes

@@ -1,0 +1,155 @@
+"""The bundle's README.md: the runbook an operator follows at 2 a.m.
+
+Everything is decided here, in Python, as plain strings; the Jinja template
+only lays them out. Database values shown in the runbook (names, states) are
+escaped for Markdown code spans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.plan.model import Plan
+from generator.render.sql import RenderedFile
+from generator.render.templates import render
+
+CNF_HINT = (
+    "Put the connection in an option file readable only by you, e.g. `~/fixpack.cnf` with a `[client]` "
+    "section holding `host`, `port`, `user` and `password` (fixpack never writes passwords anywhere)."
+)
+
+
+@dataclass(frozen=True)
+class RunbookStep:
+    number: int
+    file: str
+    phase: str
+    where: str
+    commands: tuple[str, ...]
+    purpose: str
+    expect: str
+    if_it_fails: str
+
+
+def code(text: object) -> str:
+    """Inline code span that survives backticks and newlines in database values."""
+    value = str(text).replace("\n", " ")
+    fence = "``" if "`" in value else "`"
+    return f"{fence} {value} {fence}" if fence == "``" else f"`{value}`"
+
+
+def _db_name(plan: Plan, target: str | None) -> str:
+    role = (target or "").removeprefix("db:")
+    for db in plan.databases:
+        if db.role == role:
+            return db.database or f"<{role} database>"
+    return f"<{role} database>"
+
+
+def _db_label(plan: Plan, target: str | None) -> str:
+    role = (target or "").removeprefix("db:")
+    for db in plan.databases:
+        if db.role == role:
+            return db.label
+    return role
+
+
+def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
+    steps = []
+    for number, f in enumerate(files, 1):
+        if f.kind == "sql":
+            db = _db_name(plan, f.target)
+            cmd = f"mysql --defaults-extra-file=~/fixpack.cnf --batch {db} < {f.path}"
+            where = f"any host that reaches the {_db_label(plan, f.target)} with the mysql/mariadb client"
+            if f.phase == "apply":
+                expect = (
+                    "one `guard … 1` line per check, `apply chunk N/M applied` per chunk, and last "
+                    "`apply finished: every guard held`. Run again: every chunk says "
+                    "`already done; nothing changed`."
+                )
+                fail = (
+                    "`ERROR 1242 … Subquery returns more than 1 row` at line N: the guard on line N "
+                    "failed (look at the `step`/`state` line printed just before it). The client stopped "
+                    "and the server rolled that chunk back; earlier chunks stay committed and re-running "
+                    "the file resumes after them. `drift` means the rows changed since generation: "
+                    "generate a new bundle."
+                )
+            elif f.phase == "rollback":
+                expect = (
+                    "`rollback chunk N/M applied` per chunk, last `rollback finished: every guard "
+                    "held`; again: `already done; nothing changed`."
+                )
+                fail = (
+                    "a guard failed: the rows are neither as the apply left them nor as they were before "
+                    "(someone changed them after the apply). Nothing of that chunk was restored; "
+                    "inspect the rows named on the failing line before going further."
+                )
+            elif f.phase == "precheck":
+                expect = "`state pending` for every step and last `precheck passed: the apply step will run`."
+                fail = (
+                    "a `drift` state: rows changed since the bundle was generated (or it was already "
+                    "applied: then every state reads `done`). Regenerate the bundle."
+                )
+            else:
+                expect = "every `guard … 1` and last `verify passed`."
+                fail = (
+                    "the named check does not hold: do not consider the repair done; read the failing line."
+                )
+            steps.append(RunbookStep(number, f.path, f.phase or "", where, (cmd,), f.purpose, expect, fail))
+        else:
+            host = (f.target or "").removeprefix("host:")
+            where = (
+                f"on compute host `{host}` as root"
+                if f.target and f.target.startswith("host:")
+                else "on a controller with the `openstack` CLI and admin credentials loaded"
+            )
+            cmds = (
+                f"bash {f.path}            # dry run: prints what it would do",
+                f"bash {f.path} --execute  # act",
+            )
+            steps.append(
+                RunbookStep(
+                    number,
+                    f.path,
+                    f.phase or "",
+                    where,
+                    cmds,
+                    f.purpose,
+                    "each action logged; a second run reports everything already clean.",
+                    "the script stops at the failing check (wrong host, different libvirt "
+                    "domain, missing tool) and says why; nothing after it ran.",
+                )
+            )
+    return steps
+
+
+def render_runbook(
+    plan: Plan,
+    bundle_id: str,
+    created_at: str,
+    run_files: list[RenderedFile],
+    rollback_files: list[RenderedFile],
+) -> str:
+    from generator import __version__
+
+    return render(
+        "runbook/README.md.j2",
+        plan=plan,
+        bundle_id=bundle_id,
+        created_at=created_at,
+        version=__version__,
+        target=", ".join(plan.targets),
+        findings=list(plan.findings),
+        warnings=list(plan.warnings),
+        api_first=[(c.command, c.why) for c in plan.api_first],
+        steps=runbook_steps(plan, run_files),
+        rollback=runbook_steps(plan, rollback_files),
+        databases=[
+            (db.role, db.label, db.database or "-", db.release, db.detection or "-") for db in plan.databases
+        ],
+        cnf_hint=CNF_HINT,
+        offline=plan.mode == "offline",
+        has_compute=bool(plan.compute),
+        in_cell0=not plan.compute and plan.target_kind == "vm",
+        code=code,
+    )
