@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import random
 import uuid as uuidlib
@@ -55,6 +56,7 @@ CINDER_VOLUME_RPC = {"xena": "3.16", "2024.1": "3.19", "2024.2": "3.19"}
 CINDER_BACKUP_RPC = {"xena": "2.2", "yoga": "2.3", "zed": "2.3"}
 
 
+@functools.cache
 def release_index(release: str) -> int:
     """Position of a catalog release, oldest first, for `at_least` comparisons."""
     return release_names().index(release)
@@ -116,22 +118,27 @@ class Rand:
             tail = self.r.getrandbits(24)
             if tail not in self._macs:
                 self._macs.add(tail)
-                return "fa:16:3e:%02x:%02x:%02x" % (tail >> 16, (tail >> 8) & 0xFF, tail & 0xFF)
+                return f"fa:16:3e:{tail >> 16:02x}:{(tail >> 8) & 0xFF:02x}:{tail & 0xFF:02x}"
+
+    def reserve_mac(self, mac: str) -> None:
+        """Mark a MAC already used in the deployment (virtual_interfaces is unique on it)."""
+        if mac and mac.startswith("fa:16:3e:"):
+            self._macs.add(int(mac[9:].replace(":", ""), 16))
 
     def token(self, nbytes: int = 16) -> str:
-        return "%0*x" % (nbytes * 2, self.r.getrandbits(nbytes * 8))
+        return f"{self.r.getrandbits(nbytes * 8):0{nbytes * 2}x}"
 
     def password(self, length: int = 16) -> str:
         alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
         return "".join(self.r.choice(alphabet) for _ in range(length))
 
     def wwn(self) -> str:
-        return "50%014x" % self.r.getrandbits(56)
+        return f"50{self.r.getrandbits(56):014x}"
 
     def ssh_public_key(self, comment: str) -> tuple[str, str]:
         """An ed25519 public key line and its MD5 fingerprint as nova computes it."""
         blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + self.r.getrandbits(256).to_bytes(32, "big")
-        digest = hashlib.md5(blob).hexdigest()  # noqa: S324 - nova's fingerprint is MD5
+        digest = hashlib.md5(blob).hexdigest()
         fingerprint = ":".join(digest[i : i + 2] for i in range(0, 32, 2))
         return f"ssh-ed25519 {base64.b64encode(blob).decode()} {comment}", fingerprint
 
