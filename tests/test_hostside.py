@@ -188,7 +188,7 @@ def test_network_info_bridges_follow_network_and_details() -> None:
     text = json.dumps(
         [
             vif(P1, "ovs", details={"bridge_name": "tbr-1a2b3c4d-5"}, network={"id": NET, "bridge": None}),
-            vif(P2, "bridge", network={"id": NET, "bridge": f"brq{NET[:11]}"}),
+            vif(P2, "bridge", network={"id": NET, "bridge": f"brq{NET[:11]}"}, preserve_on_delete=True),
             vif(P3, "ovs", vnic_type="direct", profile={"pci_slot": "0000:81:00.2"}),
             vif(P4, "vhostuser", details={"vhostuser_socket": f"/run/vpp/vhu{P4[:11]}"}),
         ]
@@ -196,6 +196,7 @@ def test_network_info_bridges_follow_network_and_details() -> None:
     by_port = {v.port_id: v for v in parse_network_info(text, INSTANCE)}
     assert by_port[P1].vif_type == "ovs" and by_port[P1].bridge == "tbr-1a2b3c4d-5"
     assert by_port[P2].bridge == f"brq{NET[:11]}"
+    assert by_port[P2].preserve_on_delete and not by_port[P1].preserve_on_delete  # user-made port
     assert by_port[P3].vif_type == "other"  # SR-IOV representor: no tap on the host
     assert by_port[P4].vif_type == "vhostuser" and by_port[P4].bridge is None  # not plugged by OVS
 
@@ -361,4 +362,11 @@ def test_render_controller_rejects_hostile_values() -> None:
     with pytest.raises(TargetProblem):
         render_controller_script(
             ControllerActions(neutron_ports=(P1,)), bundle_id="b1", fixpack_version="0.1.0", release="2024.1"
+        )
+    with pytest.raises(TargetProblem, match="listed twice"):
+        render_controller_script(
+            ControllerActions(neutron_ports=(P1,), preserved_ports=(P1,), instance_uuid=INSTANCE),
+            bundle_id="b1",
+            fixpack_version="0.1.0",
+            release="2024.1",
         )

@@ -469,8 +469,9 @@ def test_command_line(host: FakeHost, args, code, needle) -> None:
         ControllerActions(),
         ControllerActions(False, (P_OVS, P_HYBRID), IMAGE, (V_ISCSI,), INSTANCE),
         ControllerActions(True, (P_OVS,), None, (), INSTANCE),
+        ControllerActions(False, (), None, (), INSTANCE, (P_BRIDGE,)),
     ],
-    ids=["nothing", "ports-image-volumes", "memcached"],
+    ids=["nothing", "ports-image-volumes", "memcached", "preserved-port"],
 )
 def test_generated_controller_script_passes_shellcheck(host: FakeHost, actions) -> None:
     result = shellcheck(controller_script(host, actions))
@@ -509,6 +510,20 @@ def test_controller_keeps_a_port_bound_to_another_device(host: FakeHost) -> None
     assert result.returncode == 4
     assert f"port {P_OVS} is bound to device {OTHER_INSTANCE}, not to this instance" in result.stdout
     assert destructive(result.calls) == []
+
+
+def test_controller_never_deletes_a_port_created_outside_nova(host: FakeHost) -> None:
+    api_objects(host, {P_OVS: INSTANCE, P_BRIDGE: INSTANCE}, {})
+    actions = ControllerActions(neutron_ports=(P_OVS,), preserved_ports=(P_BRIDGE,), instance_uuid=INSTANCE)
+    result = host.run(controller_script(host, actions), "--execute", env=CREDENTIALS)
+    assert result.returncode == 0, result.output
+    assert destructive(result.calls) == [f"openstack port delete {P_OVS}"]
+    assert f"port {P_BRIDGE} was created outside Nova (preserve_on_delete): kept" in result.stdout
+    assert (
+        f"HINT: to release it for reuse: openstack port set --device '' --device-owner '' {P_BRIDGE}"
+        in result.stdout
+    )
+    assert "credentials loaded (cloud admin)" in result.stdout
 
 
 def test_controller_needs_client_and_credentials_to_execute(host: FakeHost) -> None:

@@ -74,7 +74,7 @@ def checked_vif(vif: Vif, where: str | None = None) -> Vif:
             raise validate.reject(
                 f"{where}.details.vhostuser_socket", vif.socket_path, f"a socket named after the port ({x})"
             )
-    return Vif(port_id, devname, vif.vif_type, bridge, mac, socket)
+    return Vif(port_id, devname, vif.vif_type, bridge, mac, socket, vif.preserve_on_delete is True)
 
 
 def parse_network_info(text: str | None, instance_uuid: str) -> tuple[Vif, ...]:
@@ -159,6 +159,7 @@ def _parse_vif(item: Any, where: str) -> Vif:
             bridge=bridge,
             mac=address,
             socket_path=socket,
+            preserve_on_delete=vif.get("preserve_on_delete") is True,
         ),
         where,
     )

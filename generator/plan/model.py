@@ -57,6 +57,7 @@ class Vif:
     bridge: str | None  # br-int / brqXXXX / None
     mac: str | None
     socket_path: str | None = None  # vhostuser: the vhost-user socket (details.vhostuser_socket)
+    preserve_on_delete: bool = False  # port created outside Nova: Nova unbinds it, never deletes it
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class ControllerActions:
     shelved_image: str | None = None
     volumes_to_detach: tuple[str, ...] = ()
     instance_uuid: str | None = None
+    preserved_ports: tuple[str, ...] = ()  # preserve_on_delete ports: unbind hints only, never deleted
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,9 @@ def render_controller_script(
 ) -> str:
     """The controller (API-side) script: Neutron ports, shelved image, detach hints, tokens.
 
+    Ports in `preserved_ports` (preserve_on_delete: created outside Nova) are only
+    shown with the unbind command, as Nova itself never deletes them.
+
     Raises TargetProblem when a value has the wrong shape, or when ports, volumes or
     memcached tokens are to be handled without the instance UUID they belong to.
     """
@@ -127,12 +130,13 @@ def render_controller_script(
     release_name = validate.token(release, "release")
     uuid = None if actions.instance_uuid is None else validate.uuid(actions.instance_uuid, "instance UUID")
     ports = [validate.uuid(port, "Neutron port id") for port in actions.neutron_ports]
+    preserved = [validate.uuid(port, "Neutron port id") for port in actions.preserved_ports]
     volumes = [validate.uuid(vol, "volume UUID") for vol in actions.volumes_to_detach]
     image = actions.shelved_image
     image = None if image is None else validate.uuid(image, "shelved image id")
-    _unique("port", ports)
+    _unique("port", ports + preserved)  # a preserved port is never also one to delete
     _unique("volume", volumes)
-    if uuid is None and (ports or volumes or actions.memcached_tokens):
+    if uuid is None and (ports or preserved or volumes or actions.memcached_tokens):
         raise TargetProblem("controller actions name ports, volumes or console tokens but no instance UUID")
     return render(
         "shell/controller.sh.j2",
@@ -145,6 +149,8 @@ def render_controller_script(
         release=shlex.quote(release_name),
         instance_uuid=shlex.quote(uuid) if uuid else "",
         ports=quoted(ports),
+        preserved_ports=quoted(preserved),
+        has_preserved=bool(preserved),
         volumes=quoted(volumes),
         shelved_image=shlex.quote(image) if image else "",
         has_ports=bool(ports),
