@@ -16,7 +16,7 @@ from sqlglot.errors import ParseError
 
 from generator.lint.report import Finding, LintReport
 from generator.lint.rules import RULES
-from generator.lint.rules.context import ParsedStatement, SqlFileContext
+from generator.lint.rules.context import PARSED_KEYWORDS, ParsedStatement, SqlFileContext
 from generator.lint.shapes import shape_key, shape_of, split_statements
 from generator.lint.shellcheck import lint_shell
 from generator.lint.sqlfluff_runner import cache_salt, lint_shapes, sqlfluff_version
@@ -59,10 +59,13 @@ def lint_files(
         t0 = time.perf_counter()
         parsed = []
         for statement in split_statements(f.path, f.text):
-            tree, error = _parse(statement)
-            if error:
-                findings.append(Finding("fixpack", "FX000", f.path, statement.line, f"cannot parse: {error}"))
-            parsed.append(ParsedStatement(statement, tree))
+            keyword = statement.text.lstrip().split(None, 1)[0].upper().rstrip(";") if statement.text.strip() else ""
+            tree = None
+            if keyword in PARSED_KEYWORDS:
+                tree, error = _parse(statement)
+                if error:
+                    findings.append(Finding("fixpack", "FX000", f.path, statement.line, f"cannot parse: {error}"))
+            parsed.append(ParsedStatement(statement, tree, keyword))
             shape = shape_of(statement.text)
             key = shape_key(shape, salt)
             shapes[key] = shape

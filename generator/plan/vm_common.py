@@ -173,7 +173,10 @@ def controller_actions(facts: InstanceFacts) -> ControllerActions:
         sysmeta.get("shelved_image_id") if inst["vm_state"] in ("shelved", "shelved_offloaded") else None
     )
     caches = [r for r in facts.cell.rows("instance_info_caches") if r["deleted"] == 0]
-    ports = [v.port_id for v in parse_network_info(caches[0]["network_info"] if caches else None, facts.uuid)]
+    vifs = parse_network_info(caches[0]["network_info"] if caches else None, facts.uuid)
+    # Ports the user created in Neutron (preserve_on_delete) are unbound by Nova, never deleted.
+    ports = [v.port_id for v in vifs if not v.preserve_on_delete]
+    preserved = tuple(v.port_id for v in vifs if v.preserve_on_delete)
     attached = (
         tuple(sorted({a["volume_id"] for a in facts.cinder.rows("volume_attachment")}))
         if facts.cinder is not None
@@ -185,4 +188,5 @@ def controller_actions(facts: InstanceFacts) -> ControllerActions:
         shelved_image=shelved_image,
         volumes_to_detach=attached,
         instance_uuid=facts.uuid,
+        preserved_ports=preserved,
     )

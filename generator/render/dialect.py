@@ -71,7 +71,7 @@ def _qualify(expression: exp.Expression) -> exp.Expression:
     Generated statements mix guards, subqueries and DML; qualified references
     make each one unambiguous to a reviewer (and to sqlfluff's RF02/RF03).
     """
-    tree = expression.copy()
+    tree = expression  # qualified in place: idempotent, each statement is rendered once
     for node in tree.find_all(exp.Select, exp.Update, exp.Delete):
         if isinstance(node, exp.Select):
             source = node.args.get("from_") or node.args.get("from")

@@ -39,7 +39,7 @@ def _assignment_value(assignment: Assignment) -> exp.Expression:
 
 
 def _gated(condition: exp.Expression) -> exp.Expression:
-    return exp.and_(exp.Paren(this=condition), pending())
+    return exp.and_(exp.Paren(this=condition), pending(), copy=False)
 
 
 def _row_changes(op: UpdateRows, table: Table) -> int:
@@ -95,8 +95,8 @@ def insert_statement(table: Table, row: Row) -> str:
     columns = [c for c in table.column_names if c in row]
     select = (
         exp.select(*(exp.alias_(literal_node(row[c], hex_text=True), c) for c in columns))
-        .from_(dual())
-        .where(pending())
+        .from_(dual(), copy=False)
+        .where(pending(), copy=False)
     )
     statement = exp.insert(select, table.name, columns=columns)
     return to_sql(statement) + ";"

@@ -15,7 +15,7 @@ State of a step at run time:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 
@@ -33,45 +33,41 @@ EMPTY = "0:0"
 @dataclass(frozen=True)
 class StepGuard:
     table: str
-    key_condition: str  # SQL: the keyed rows of this step
+    key_tree: exp.Expression = field(compare=False, repr=False)  # the keyed rows of this step
     pending_columns: tuple[str, ...]
     pending_expect: str
     done_columns: tuple[str, ...]
     done_expect: str
-    scope_condition: str | None  # SQL: rows belonging to the target (None: not checked)
+    scope_tree: exp.Expression | None = field(compare=False, repr=False)  # rows of the target (None: unchecked)
     scope_expect: int | None  # rows in scope when this piece runs (earlier pieces applied)
     check_only: bool = False
     scope_initial: int | None = None  # rows in scope before anything ran (precheck, fixpack verify)
 
     def pending_query(self, table: Table, *, lock: bool) -> exp.Expression:
-        return _fp_select(table, self.pending_columns, self.key_condition, lock)
+        return _fp_select(table, self.pending_columns, self.key_tree, lock)
 
     def done_query(self, table: Table) -> exp.Expression:
-        return _fp_select(table, self.done_columns, self.key_condition, False)
+        return _fp_select(table, self.done_columns, self.key_tree, False)
 
     def scope_query(self, *, lock: bool) -> exp.Expression | None:
-        if self.scope_condition is None:
+        if self.scope_tree is None:
             return None
-        q = (
-            exp.select(exp.Count(this=exp.Star()))
-            .from_(self.table)
-            .where(self.scope_condition, dialect="mysql")
-        )
-        return q.lock(update=True) if lock else q
+        q = exp.select(exp.Count(this=exp.Star())).from_(self.table, copy=False).where(self.scope_tree.copy(), copy=False)
+        return q.lock(update=True, copy=False) if lock else q
 
     def measure(self, table: Table, *, lock: bool) -> list[str]:
         """Statements that lock (when asked) and measure the step's rows into variables."""
         out = []
         scope_q = self.scope_query(lock=lock)
         if scope_q is not None:
-            out.append(st.set_var(st.SCOPE, scope_q.subquery()))
-        out.append(st.set_var(st.BEFORE, self.pending_query(table, lock=lock).subquery()))
+            out.append(st.set_var(st.SCOPE, scope_q.subquery(copy=False)))
+        out.append(st.set_var(st.BEFORE, self.pending_query(table, lock=lock).subquery(copy=False)))
         if not self.check_only:
-            out.append(st.set_var(st.AFTER, self.done_query(table).subquery()))
+            out.append(st.set_var(st.AFTER, self.done_query(table).subquery(copy=False)))
         return out
 
     def remeasure_after(self, table: Table) -> str:
-        return st.set_var(st.AFTER, self.done_query(table).subquery())
+        return st.set_var(st.AFTER, self.done_query(table).subquery(copy=False))
 
     def state_expression(self, *, initial: bool = False) -> exp.Expression:
         """CASE … 'pending' | 'done' | 'drift' (checks: 'ok' | 'drift') over the measured variables.
@@ -82,8 +78,8 @@ class StepGuard:
             this=st.var(st.BEFORE), expression=exp.Literal.string(self.pending_expect)
         )
         expect = self.scope_initial if initial else self.scope_expect
-        if self.scope_condition is not None:
-            pending = exp.and_(exp.EQ(this=st.var(st.SCOPE), expression=exp.Literal.number(expect)), pending)
+        if self.scope_tree is not None:
+            pending = exp.and_(exp.EQ(this=st.var(st.SCOPE), expression=exp.Literal.number(expect)), pending, copy=False)
         if self.check_only:
             return exp.Case(
                 ifs=[exp.If(this=pending, true=exp.Literal.string("ok"))], default=exp.Literal.string("drift")
@@ -111,13 +107,13 @@ class StepGuard:
             "done_expect": self.done_expect,
             "scope_query": to_sql(scope_q) if scope_q is not None else None,
             "scope_expect": self.scope_initial,
-            "key_condition": self.key_condition,
+            "key_condition": to_sql(self.key_tree),
         }
 
 
-def _fp_select(table: Table, columns: tuple[str, ...], key_condition: str, lock: bool) -> exp.Select:
-    q = exp.select(fingerprint_expr(table, columns)).from_(table.name).where(key_condition, dialect="mysql")
-    return q.lock(update=True) if lock else q
+def _fp_select(table: Table, columns: tuple[str, ...], key_tree: exp.Expression, lock: bool) -> exp.Select:
+    q = exp.select(fingerprint_expr(table, columns)).from_(table.name, copy=False).where(key_tree.copy(), copy=False)
+    return q.lock(update=True, copy=False) if lock else q
 
 
 def key_condition(key: tuple[str, ...], rows: tuple[Row, ...]) -> exp.Expression:
@@ -125,9 +121,9 @@ def key_condition(key: tuple[str, ...], rows: tuple[Row, ...]) -> exp.Expression
     if len(key) == 1:
         return exp.column(key[0]).isin(*(literal_node(r[key[0]]) for r in rows))
     terms = [
-        exp.and_(*(exp.EQ(this=exp.column(c), expression=literal_node(r[c])) for c in key)) for r in rows
+        exp.and_(*(exp.EQ(this=exp.column(c), expression=literal_node(r[c])) for c in key), copy=False) for r in rows
     ]
-    return exp.or_(*terms) if len(terms) > 1 else terms[0]
+    return exp.or_(*terms, copy=False) if len(terms) > 1 else terms[0]
 
 
 def _all_but(table: Table, excluded: frozenset[str]) -> tuple[str, ...]:
@@ -171,12 +167,12 @@ def guard_for(
         raise TypeError(f"no live guard for {type(op).__name__}")
     return StepGuard(
         table=table.name,
-        key_condition=to_sql(key_condition(op.key, rows)),
+        key_tree=key_condition(op.key, rows),
         pending_columns=pending_cols,
         pending_expect=pending_expect,
         done_columns=done_cols,
         done_expect=done_expect,
-        scope_condition=scope.sql if scope is not None else None,
+        scope_tree=scope.tree() if scope is not None else None,
         scope_expect=scope_expect if scope is not None else None,
         check_only=isinstance(op, CheckRows),
         scope_initial=(scope_initial if scope_initial is not None else scope_expect)

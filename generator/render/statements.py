@@ -11,10 +11,9 @@ transaction), `@fixpack_check`.
 
 from __future__ import annotations
 
-import sqlglot
 from sqlglot import exp
 
-from generator.render.dialect import FixpackMySQL, dual, to_sql
+from generator.render.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
 STATE, CHUNK, RC, NOW, CHECK = "fixpack_state", "fixpack_chunk", "fixpack_rc", "fixpack_now", "fixpack_check"
@@ -38,8 +37,8 @@ def var(name: str) -> exp.Expression:
 
 
 def set_var(name: str, value: exp.Expression) -> str:
-    statement = sqlglot.parse_one(f"SET @{name} = NULL", read=FixpackMySQL)
-    statement.find(exp.Null).replace(value)  # type: ignore[union-attr]
+    statement = exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=var(name), expression=value))],
+                        unset=False, tag=False)
     return to_sql(statement) + ";"
 
 
@@ -51,7 +50,7 @@ def guard(label: str, condition: exp.Expression) -> str:
     """
     failing = exp.union(
         exp.select(exp.Literal.number(1)),
-        exp.select(exp.Literal.number(2)).from_(dual()).where(exp.Not(this=exp.Paren(this=condition))),
+        exp.select(exp.Literal.number(2)).from_(dual(), copy=False).where(exp.Not(this=exp.Paren(this=condition)), copy=False),
         distinct=False,
     )
     statement = exp.select(
@@ -68,7 +67,7 @@ def report(columns: list[tuple[str, exp.Expression]]) -> str:
 
 def state_is(*states: str) -> exp.Expression:
     terms = [exp.NullSafeEQ(this=var(STATE), expression=exp.Literal.string(s)) for s in states]
-    return exp.or_(*terms) if len(terms) > 1 else terms[0]
+    return exp.or_(*terms, copy=False) if len(terms) > 1 else terms[0]
 
 
 def pending() -> exp.Expression:

@@ -11,10 +11,23 @@ from generator.lint.shapes import Statement
 from generator.schema.model import SchemaSnapshot
 
 
+# Statements that change data or transaction state: parsed into sqlglot trees.
+# Everything else (SET @var, guard SELECTs) is classified by its first words —
+# sqlfluff parses every statement shape anyway — which keeps lint cheap.
+PARSED_KEYWORDS = frozenset({"UPDATE", "DELETE", "INSERT", "REPLACE", "START", "COMMIT", "ROLLBACK", "BEGIN",
+                             "CREATE", "DROP", "ALTER", "TRUNCATE", "RENAME", "LOCK", "UNLOCK", "GRANT",
+                             "REVOKE", "LOAD", "CALL", "DO", "HANDLER", "FLUSH"})
+
+
 @dataclass(frozen=True)
 class ParsedStatement:
     statement: Statement
-    tree: exp.Expression | None
+    tree: exp.Expression | None  # None for unparsed (SET/SELECT) or unparseable statements
+    keyword: str = ""
+
+    @property
+    def is_guard(self) -> bool:
+        return self.keyword == "SELECT" and "AS `guard`" in self.statement.text
 
 
 @dataclass(frozen=True)

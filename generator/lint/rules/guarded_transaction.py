@@ -40,7 +40,7 @@ def check(ctx: SqlFileContext) -> Iterable[Finding]:
             if not in_tx:
                 yield ctx.finding(CODE, line, "COMMIT/ROLLBACK without an open transaction")
             in_tx = False
-        elif _is_guard(tree):
+        elif parsed.is_guard:
             guarded = guarded or in_tx
         elif isinstance(tree, exp.Insert | exp.Update | exp.Delete):
             if not in_tx:

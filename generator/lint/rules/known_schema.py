@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from sqlglot import exp
@@ -10,6 +11,22 @@ from generator.lint.report import Finding
 from generator.lint.rules.context import SqlFileContext, main_table
 
 CODE = "FX004"
+_QUALIFIED = re.compile(r"`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`")
+_FROM = re.compile(r"\b(?:FROM|JOIN|UPDATE|INTO)\s+`((?:[^`]|``)+)`")
+
+
+def _text_references(ctx: SqlFileContext, text: str, line: int) -> Iterable[Finding]:
+    """Unparsed statements: fixpack qualifies every column, so `t`.`c` names them all."""
+    schema = ctx.schema
+    assert schema is not None
+    for table in _FROM.findall(text):
+        if not schema.has_table(table):
+            yield ctx.finding(CODE, line, f"table {table} is not in the {ctx.role} schema")
+    for table, column in _QUALIFIED.findall(text):
+        if schema.has_table(table) and not schema.table(table).has_column(column):
+            yield ctx.finding(CODE, line, f"column {table}.{column} is not in the {ctx.role} schema")
+        elif not schema.has_table(table):
+            yield ctx.finding(CODE, line, f"table {table} is not in the {ctx.role} schema")
 
 
 def check(ctx: SqlFileContext) -> Iterable[Finding]:
@@ -18,9 +35,10 @@ def check(ctx: SqlFileContext) -> Iterable[Finding]:
         return
     for parsed in ctx.statements:
         tree = parsed.tree
-        if tree is None:
-            continue
         line = parsed.statement.line
+        if tree is None:
+            yield from _text_references(ctx, parsed.statement.text, line)
+            continue
         for table in tree.find_all(exp.Table):
             if table.name.upper() != "DUAL" and not schema.has_table(table.name):
                 yield ctx.finding(CODE, line, f"table {table.name} is not in the {ctx.role} schema")

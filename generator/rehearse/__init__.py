@@ -1,0 +1,1 @@
+"""Run bundles for real: the mysql client, table states, and the rehearsal report."""
