@@ -51,8 +51,18 @@ def seed_scenario(dep: Deployment, seed: int = 7) -> dict:
     errored = s.instance(host=h2, vm_state="error", faults=2, actions=4)
     s.flush()
     instances = [*plain, multi_nic, migrating, live, cell0, shelved, gone, errored]
-    return {"seeder": s, "instances": instances, "volumes": vols, "plain": plain, "multi_nic": multi_nic,
-            "migrating": migrating, "live": live, "cell0": cell0, "shelved": shelved, "gone": gone}  # fmt: skip
+    return {
+        "seeder": s,
+        "instances": instances,
+        "volumes": vols,
+        "plain": plain,
+        "multi_nic": multi_nic,
+        "migrating": migrating,
+        "live": live,
+        "cell0": cell0,
+        "shelved": shelved,
+        "gone": gone,
+    }
 
 
 def count(dep: Deployment, role: str, table: str, where: str = "1=1", params: tuple = ()) -> int:
@@ -67,7 +77,9 @@ def assert_no_orphans(dep: Deployment) -> None:
         for table in snap.tables:
             for fk in table.foreign_keys:
                 cond = " AND ".join(f"c.`{c}` IS NOT NULL" for c in fk.columns)
-                join = " AND ".join(f"p.`{rc}` = c.`{c}`" for c, rc in zip(fk.columns, fk.ref_columns))
+                join = " AND ".join(
+                    f"p.`{rc}` = c.`{c}`" for c, rc in zip(fk.columns, fk.ref_columns, strict=True)
+                )
                 orphans = dep.query(
                     role,
                     f"SELECT COUNT(*) AS n FROM `{table.name}` c LEFT JOIN `{fk.ref_table}` p ON {join} "
@@ -144,14 +156,16 @@ def test_seed_every_release(make_deployment, release: str) -> None:
     assert count(dep, "nova", "services", "disabled = 1") == 1
     inst_cols = catalog_snapshot(release, "nova").table("instances").column_names
     if "compute_id" in inst_cols:
-        bad = dep.query("nova", "SELECT COUNT(*) AS n FROM instances i JOIN compute_nodes c ON c.host = i.host "
-                                "AND c.hypervisor_hostname = i.node WHERE NOT i.compute_id <=> c.id")  # fmt: skip
-        assert bad[0]["n"] == 0
+        sql = (
+            "SELECT COUNT(*) AS n FROM instances i JOIN compute_nodes c ON c.host = i.host "
+            "AND c.hypervisor_hostname = i.node WHERE NOT i.compute_id <=> c.id"
+        )
+        assert dep.query("nova", sql)[0]["n"] == 0
         assert count(dep, "nova", "instances", "host IS NOT NULL AND compute_id IS NULL") == 0
 
     # -- network_info shape and VIF rows -------------------------------------------------
-    caches = {r["instance_uuid"]: json.loads(r["network_info"])
-              for r in dep.query("nova", "SELECT instance_uuid, network_info FROM instance_info_caches")}  # fmt: skip
+    rows = dep.query("nova", "SELECT instance_uuid, network_info FROM instance_info_caches")
+    caches = {r["instance_uuid"]: json.loads(r["network_info"]) for r in rows}
     for inst in sc["plain"] + [sc["multi_nic"]]:
         vifs = {v["id"]: v for v in caches[inst.uuid]}
         for port in inst.ports:
@@ -170,8 +184,9 @@ def test_seed_every_release(make_deployment, release: str) -> None:
                 assert vif["details"]["ovs_hybrid_plug"] is (port.vif_type == "ovs_hybrid")
             if port.vif_type == "vhostuser":
                 assert vif["details"]["vhostuser_socket"] == "/var/run/openvswitch/vhu" + port.id[:11]
-    assert caches[sc["shelved"].uuid] and json.loads(
-        dep.query("nova_cell0", "SELECT network_info FROM instance_info_caches")[0]["network_info"]) == []  # fmt: skip
+    assert caches[sc["shelved"].uuid]
+    cell0_cache = dep.query("nova_cell0", "SELECT network_info FROM instance_info_caches")
+    assert json.loads(cell0_cache[0]["network_info"]) == []
 
     # -- BDMs and Cinder attachments agree ------------------------------------------------
     bdms = [b for role in CELL_ROLES for b in dep.query(

@@ -72,7 +72,11 @@ def faults(ctx: SeedContext, inst: InstanceState, role: str, count: int, kind: s
 
 
 def action_plan(count: int, *, cell0: bool, migration: str | None, shelved: bool, deleted: bool) -> list[str]:
-    """create first, then routine actions, then the state-defining ones; at most `count`."""
+    """create first, then routine actions, then the state-defining ones; at most `count`.
+
+    A build buried in cell0 never ran anywhere, so its only action is the failed create."""
+    if cell0:
+        return ["create-cell0"][:count]
     special = []
     if migration:
         special.append(MIGRATION_ACTION[migration])

@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from generator.scratch.deployment import Deployment
+from generator.seed import shapes
 from generator.seed.model import HostState, InstanceState, Network, Project, User
 from generator.seed.shapes import Memo
 from generator.seed.values import FLAVORS, IMAGES, Rand
@@ -51,6 +52,7 @@ class SeedContext:
         self.cell_ids: dict[str, int] = {r["name"]: r["id"] for r in cells}
         self._flavors: dict[str, tuple[int, dt.datetime]] | None = None
         self._host_rr = 0
+        self._flavor_objs: dict[tuple[str, str], dict] = {}
 
     # release -------------------------------------------------------------------
     def at_least(self, floor: str) -> bool:
@@ -165,6 +167,14 @@ class SeedContext:
             self._flavors[name] = (fid, created)
         fid, created = self._flavors[name]
         return fid, created, FLAVORS[name]
+
+    def flavor_obj(self, name: str) -> dict:
+        """The Flavor primitive nova embeds in instance_extra and request specs; cached."""
+        key = ("flavor_obj", name)
+        if key not in self._flavor_objs:
+            fid, created, spec = self.flavor(name)
+            self._flavor_objs[key] = shapes.flavor(fid, name, spec, created)
+        return self._flavor_objs[key]
 
     # hosts ---------------------------------------------------------------------
     def pick_host(self, cell: str, exclude: HostState | None = None) -> HostState | None:

@@ -83,11 +83,11 @@ class InstanceWriter:
     def write(self) -> tuple[InstanceState, list[SeededPort], Row, Row | None, str | None]:
         ctx, spec, role, buf = self.ctx, self.spec, self.role, self.ctx.buf
         uuid, inst_id = ctx.rand.uuid(), buf.next_id(self.role, "instances")
-        fid, fcreated, fspec = ctx.flavor(spec.flavor)
+        fspec = ctx.flavor(spec.flavor)[2]
         cur_name = (
             spec.new_flavor if (spec.new_flavor and spec.migration_status == "finished") else spec.flavor
         )
-        cur_id, cur_created, cur_spec = ctx.flavor(cur_name)
+        cur_id, _, cur_spec = ctx.flavor(cur_name)
         image = ctx.image()
         host = spec.host
         launched = (
@@ -162,14 +162,12 @@ class InstanceWriter:
             },
         )
         self.instance_row = buf.pending[role]["instances"][-1]
-        old_obj = shapes.flavor(fid, spec.flavor, fspec, fcreated)
-        cur_obj = shapes.flavor(cur_id, cur_name, cur_spec, cur_created)
+        old_obj, cur_obj = ctx.flavor_obj(spec.flavor), ctx.flavor_obj(cur_name)
         old_extra = new_extra = None
         if spec.migration in ("resize", "migration"):
             # prep_resize records both flavors; a cold migration is a resize to the same flavor
             new_name = spec.new_flavor or spec.flavor
-            nid, ncreated, nspec = ctx.flavor(new_name)
-            old_extra, new_extra = old_obj, shapes.flavor(nid, new_name, nspec, ncreated)
+            old_extra, new_extra = old_obj, ctx.flavor_obj(new_name)
         pci_reqs, request_id = [], None
         if spec.pci_devices:
             request_id = ctx.rand.uuid()
@@ -192,7 +190,7 @@ class InstanceWriter:
                 "id": buf.next_id(role, "instance_extra"),
                 "instance_uuid": uuid,
                 "numa_topology": None,
-                "pci_requests": shapes.dumps(pci_reqs),
+                "pci_requests": shapes.dumps(pci_reqs) if pci_reqs else "[]",
                 "flavor": flavor_json,
                 "vcpu_model": memo.get(
                     ("vcpu", cur_spec["vcpus"]), lambda: shapes.vcpu_model(cur_spec["vcpus"])

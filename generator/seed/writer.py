@@ -35,9 +35,9 @@ Hook = Callable[[pymysql.cursors.Cursor], None]
 
 # Flush order of the databases; there are no cross-database FKs, this is just stable.
 ROLE_ORDER = ("nova_api", "nova", "nova_cell0", "placement", "cinder")
-# Multi-row INSERT statements are cut at about this many bytes (well under any
-# max_allowed_packet a real server is configured with; the default is 16M+).
-BATCH_BYTES = 1 << 20
+# Multi-row INSERT statements are cut at about this many bytes (well under the
+# max_allowed_packet of any real server; MariaDB's default is 16M).
+BATCH_BYTES = 4 << 20
 
 
 class SeedError(FixpackError):
@@ -196,6 +196,8 @@ class RowBuffer:
                 # resource classes really have id 0 (VCPU), see placement.py; literal()
                 # escapes with backslashes, so NO_BACKSLASH_ESCAPES must be off.
                 cur.execute("SET SESSION foreign_key_checks = 1, unique_checks = 1")
+                # the services connect with charset=utf8 (utf8mb3, the tables' charset too)
+                cur.execute("SET NAMES utf8mb3")
                 cur.execute(
                     "SET SESSION sql_mode = REPLACE(CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO'), "
                     "'NO_BACKSLASH_ESCAPES', '')"
@@ -203,85 +205,93 @@ class RowBuffer:
             self._conns[role] = conn
         return conn
 
-    def _write_role(self, role: str, tables: dict[str, list[Row]], hooks: list[Hook]) -> int:
-        if not any(tables.values()) and not hooks:
-            return 0
+    def _write_role(self, role: str, statements: list[str], hooks: list[Hook]) -> None:
+        """One transaction: the INSERTs (parents first), then the post-insert hooks."""
+        if not statements and not hooks:
+            return
         conn = self._connection(role)
-        written = 0
         with conn.cursor() as cur:
             conn.begin()
             try:
-                for table in self._orders[role]:
-                    rows = tables.get(table)
-                    if rows:
-                        written += self._insert(cur, role, table, rows)
+                for sql in statements:
+                    cur.execute(sql)
                 for hook in hooks:
                     hook(cur)
                 conn.commit()
             except BaseException:
                 conn.rollback()
                 raise
-        return written
 
-    def _insert(self, cur: pymysql.cursors.Cursor, role: str, table: str, rows: list[Row]) -> int:
-        """Multi-row INSERTs per run of rows sharing one key set (normally the whole table).
+    def _statements(self, role: str, tables: dict[str, list[Row]]) -> list[str]:
+        """Multi-row INSERTs of a role's rows in FK order, cut at BATCH_BYTES.
 
-        This is what PyMySQL's executemany() sends, rendered here with a literal
-        encoder specialised for the value types the builders produce: at benchmark scale
+        This is what PyMySQL's executemany() sends, rendered here with a literal encoder
+        specialised for the value types the builders produce: at benchmark scale
         PyMySQL's generic per-value escaping was two thirds of the seeding time.
         """
-        start = 0
-        while start < len(rows):
-            keys = rows[start].keys()
-            end = start + 1
-            while end < len(rows) and rows[end].keys() == keys:
-                end += 1
-            head, render = self._plan(role, table, tuple(sorted(keys)))
-            parts: list[str] = []
-            size = 0
-            for row in rows[start:end]:
-                text = render(row)
-                parts.append(text)
-                size += len(text) + 1
-                if size >= BATCH_BYTES:
-                    cur.execute(head + ",".join(parts))
-                    parts, size = [], 0
-            if parts:
-                cur.execute(head + ",".join(parts))
-            start = end
-        return len(rows)
+        out: list[str] = []
+        for table in self._orders[role]:
+            rows = tables.get(table)
+            if not rows:
+                continue
+            start = 0
+            while start < len(rows):  # one run per key set (normally the whole table)
+                keys = rows[start].keys()
+                end = start + 1
+                while end < len(rows) and rows[end].keys() == keys:
+                    end += 1
+                head, render = self._plan(role, table, tuple(sorted(keys)))
+                parts: list[str] = []
+                size = 0
+                for row in rows[start:end]:
+                    text = render(row)
+                    parts.append(text)
+                    size += len(text) + 1
+                    if size >= BATCH_BYTES:
+                        out.append(head + ",".join(parts))
+                        parts, size = [], 0
+                if parts:
+                    out.append(head + ",".join(parts))
+                start = end
+        return out
 
     def flush(self, *, background: bool = False) -> int:
-        """Write everything pending; one transaction per database. Returns rows queued.
+        """Write everything pending; one transaction per database. Returns rows written.
 
-        With `background=True` the rows are handed to a writer thread and building can
-        go on while the server inserts (the next flush, or `wait()`, joins it first and
-        re-raises its error). Only the bulk path uses this.
+        With `background=True` the rendered statements go to a writer thread, so the
+        caller can build the next batch while the server inserts this one (the next
+        flush, `wait()` or `close()` joins it and re-raises its error). The bulk path
+        uses this; rendering stays in the caller's thread, where the GIL is anyway.
         """
-        self.wait()
         for hook in self.pre_flush:
             hook()
-        job = {role: (self.pending[role], self.post_insert[role]) for role in ROLE_ORDER}
+        job: list[tuple[str, list[str], list[Hook]]] = []
+        queued = 0
         for role in ROLE_ORDER:
-            unknown = set(self.pending[role]) - set(self._orders[role])
+            tables = self.pending[role]
+            unknown = set(tables) - set(self._orders[role])
             if unknown:
                 raise SeedError(f"release {self.release} has no {role} table(s) {sorted(unknown)}")
+            queued += sum(len(rows) for rows in tables.values())
+            job.append((role, self._statements(role, tables), self.post_insert[role]))
             self.pending[role] = {}
             self.post_insert[role] = []
-        queued = sum(len(rows) for tables, _ in job.values() for rows in tables.values())
+        self.wait()  # the previous batch must be in before this one (UPDATE hooks, FKs)
         if background:
-            self._thread = threading.Thread(target=self._run_job, args=(job,), name="seed-flush", daemon=True)
+            self._thread = threading.Thread(
+                target=self._run_job, args=(job, queued), name="seed-flush", daemon=True
+            )
             self._thread.start()
         else:
-            self._run_job(job)
+            self._run_job(job, queued)
             self._raise_failure()
         return queued
 
-    def _run_job(self, job: dict[str, tuple[dict[str, list[Row]], list[Hook]]]) -> None:
+    def _run_job(self, job: list[tuple[str, list[str], list[Hook]]], rows: int) -> None:
         try:
-            for role in ROLE_ORDER:
-                tables, hooks = job[role]
-                self.rows_written += self._write_role(role, tables, hooks)
+            for role, statements, hooks in job:
+                self._write_role(role, statements, hooks)
+            self.rows_written += rows
         except BaseException as exc:  # re-raised in the caller's thread by wait()
             self._failure = exc
 
