@@ -19,7 +19,7 @@ from generator.bundle import preimages
 from generator.bundle.manifest import build_manifest
 from generator.bundle.writer import write_atomically
 from generator.errors import LintFailure
-from generator.lint import LintInput, lint_files
+from generator.lint import LintInput, lint_files, tables_named
 from generator.lint.report import LintReport
 from generator.plan.model import Plan
 from generator.render.runbook import render_runbook
@@ -52,10 +52,12 @@ def bundle_id_for(plan: Plan, now: dt.datetime) -> str:
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{plan.target_kind}-{plan.op}-{suffix}"
 
 
-def _schema_json(plan: Plan) -> dict:
+def _schema_json(plan: Plan, sql_files: list[RenderedFile]) -> dict:
     touched: dict[str, set[str]] = {}
     for op in plan.operations:
         touched.setdefault(op.database, set()).add(op.table)
+    for f in sql_files:  # every table the SQL names: `fixpack lint BUNDLE` checks against this record
+        touched.setdefault((f.target or "").removeprefix("db:"), set()).update(tables_named(f.text))
     out = {}
     for db in plan.databases:
         snap = db.schema.to_dict()
@@ -135,7 +137,7 @@ def assemble(
     files["README.md"] = runbook
     files["data/guards.json"] = json.dumps(guards, indent=2) + "\n"
     files["data/preimages.json"] = json.dumps(preimages.collect(plan.operations), indent=1) + "\n"
-    files["data/schema.json"] = json.dumps(_schema_json(plan), indent=1) + "\n"
+    files["data/schema.json"] = json.dumps(_schema_json(plan, sql_files), indent=1) + "\n"
     manifest = build_manifest(plan, bundle_id, created_at, steps, files, lint.as_dict())
     path = write_atomically(output.out_dir, bundle_id, files, manifest)
     timings["write"] = time.perf_counter() - t0

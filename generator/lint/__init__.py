@@ -1,8 +1,15 @@
 """Lint stage: sqlfluff on statement shapes, fixpack's structural rules, shellcheck.
 
-Generation runs this before anything is written; `fixpack lint BUNDLE` runs the
-same function on a bundle's files. A bundle whose lint fails is not written
-unless the operator overrides.
+Generation runs `lint_files()` before anything is written; `fixpack lint
+BUNDLE` runs the same function on a bundle's files against the schema the
+bundle recorded (`generator.review.lint`). A bundle whose lint fails is not
+written unless the operator overrides.
+
+Cost, in the order things overlap: shellcheck processes are started first
+(one per script not in the cache) and collected last, so they run while the
+SQL is parsed; sqlglot parses only the statements that change data or
+transaction state; sqlfluff sees each distinct statement *shape* once, from
+an on-disk cache when it has seen it before, in a process pool otherwise.
 """
 
 from __future__ import annotations
@@ -14,15 +21,18 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot.errors import ParseError
 
+from generator.lint import shellcheck
 from generator.lint.report import Finding, LintReport
 from generator.lint.rules import RULES
 from generator.lint.rules.context import PARSED_KEYWORDS, ParsedStatement, SqlFileContext
-from generator.lint.shapes import shape_key, shape_of, split_statements
-from generator.lint.shellcheck import lint_shell
+from generator.lint.rules.known_schema import tables_named
+from generator.lint.shapes import Statement, shape_key, shape_of, split_statements
 from generator.lint.sqlfluff_runner import cache_salt, lint_shapes, sqlfluff_version
 from generator.schema.model import SchemaSnapshot
 
 MAX_LINE_LENGTH = 120
+
+__all__ = ["MAX_LINE_LENGTH", "LintInput", "lint_files", "tables_named"]
 
 
 @dataclass(frozen=True)
@@ -33,11 +43,59 @@ class LintInput:
     role: str | None = None  # database role of a SQL file
 
 
-def _parse(statement) -> tuple[sqlglot.exp.Expression | None, str | None]:
+def _first_word(text: str) -> str:
+    stripped = text.lstrip()
+    return stripped.split(None, 1)[0].upper().rstrip(";") if stripped else ""
+
+
+def _parse(statement: Statement) -> tuple[sqlglot.exp.Expression | None, str | None]:
     try:
         return sqlglot.parse_one(statement.text, read="mysql"), None
     except ParseError as exc:
         return None, str(exc).splitlines()[0]
+
+
+@dataclass
+class _Shapes:
+    """Distinct statement shapes and where each first occurs."""
+
+    salt: str
+    texts: dict[str, str]
+    where: dict[str, list[tuple[str, int]]]
+
+    def add(self, statement: Statement) -> None:
+        shape = shape_of(statement.text)
+        key = shape_key(shape, self.salt)
+        self.texts[key] = shape
+        self.where.setdefault(key, []).append((statement.file, statement.line))
+
+
+def _structure(
+    f: LintInput, schemas: Mapping[str, SchemaSnapshot], target_ids: Sequence[str], shapes: _Shapes
+) -> list[Finding]:
+    findings: list[Finding] = []
+    parsed = []
+    for statement in split_statements(f.path, f.text):
+        keyword = _first_word(statement.text)
+        tree = None
+        if keyword in PARSED_KEYWORDS:
+            tree, error = _parse(statement)
+            if error:
+                findings.append(Finding("fixpack", "FX000", f.path, statement.line, f"cannot parse: {error}"))
+        parsed.append(ParsedStatement(statement, tree, keyword))
+        shapes.add(statement)
+    ctx = SqlFileContext(
+        f.path,
+        f.text,
+        f.role,
+        schemas.get(f.role) if f.role else None,
+        tuple(target_ids),
+        tuple(parsed),
+        MAX_LINE_LENGTH,
+    )
+    for check in RULES.values():
+        findings.extend(check(ctx))
+    return findings
 
 
 def lint_files(
@@ -47,64 +105,48 @@ def lint_files(
     *,
     use_cache: bool = True,
 ) -> LintReport:
+    """Every check on every file; the report says what ran, how long, and what the caches served."""
     started = time.perf_counter()
+    shell_run = shellcheck.start({f.path: f.text for f in files if f.kind == "shell"}, use_cache=use_cache)
     findings: list[Finding] = []
-    shapes: dict[str, str] = {}
-    occurrences: dict[str, list[tuple[str, int]]] = {}
-    salt = cache_salt()
-    struct_seconds = 0.0
-    for f in files:
-        if f.kind != "sql":
-            continue
-        t0 = time.perf_counter()
-        parsed = []
-        for statement in split_statements(f.path, f.text):
-            keyword = statement.text.lstrip().split(None, 1)[0].upper().rstrip(";") if statement.text.strip() else ""
-            tree = None
-            if keyword in PARSED_KEYWORDS:
-                tree, error = _parse(statement)
-                if error:
-                    findings.append(Finding("fixpack", "FX000", f.path, statement.line, f"cannot parse: {error}"))
-            parsed.append(ParsedStatement(statement, tree, keyword))
-            shape = shape_of(statement.text)
-            key = shape_key(shape, salt)
-            shapes[key] = shape
-            occurrences.setdefault(key, []).append((f.path, statement.line))
-        ctx = SqlFileContext(
-            f.path,
-            f.text,
-            f.role,
-            schemas.get(f.role) if f.role else None,
-            tuple(target_ids),
-            tuple(parsed),
-            MAX_LINE_LENGTH,
-        )
-        for check in RULES.values():
-            findings.extend(check(ctx))
-        struct_seconds += time.perf_counter() - t0
+    shapes = _Shapes(cache_salt(), {}, {})
+
     t0 = time.perf_counter()
-    violations, cached = lint_shapes(shapes, use_cache=use_cache)
+    for f in files:
+        if f.kind == "sql":
+            findings.extend(_structure(f, schemas, target_ids, shapes))
+    struct_seconds = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    violations, cached = lint_shapes(shapes.texts, use_cache=use_cache)
     fluff_seconds = time.perf_counter() - t0
     for key, found in violations.items():
+        path, line = shapes.where[key][0]
+        also = len(shapes.where[key]) - 1
+        suffix = f" (and {also} more statement(s) of the same shape)" if also else ""
         for v in found:
-            path, line = occurrences[key][0]
-            also = len(occurrences[key]) - 1
-            suffix = f" (and {also} more statement(s) of the same shape)" if also else ""
             findings.append(Finding("sqlfluff", v["code"], path, line + v["line"] - 1, v["message"] + suffix))
+
     t0 = time.perf_counter()
-    shell_findings, shellcheck = lint_shell({f.path: f.text for f in files if f.kind == "shell"})
+    shell_findings, shellcheck_version = shell_run.finish()
     findings.extend(shell_findings)
-    shell_seconds = time.perf_counter() - t0
+    shell_wait = time.perf_counter() - t0
     return LintReport(
-        findings=tuple(sorted(findings, key=lambda x: (x.file, x.line, x.code))),
+        findings=tuple(sorted(set(findings), key=lambda x: (x.file, x.line, x.code, x.message))),
         files=tuple(f.path for f in files),
         seconds={
             "structure": struct_seconds,
             "sqlfluff": fluff_seconds,
-            "shellcheck": shell_seconds,
+            "shellcheck_wait": shell_wait,
             "total": time.perf_counter() - started,
         },
-        shapes=len(shapes),
+        shapes=len(shapes.texts),
         shapes_from_cache=cached,
-        tools={"sqlfluff": sqlfluff_version(), "sqlglot": sqlglot.__version__, "shellcheck": shellcheck},
+        tools={
+            "sqlfluff": sqlfluff_version(),
+            "sqlglot": sqlglot.__version__,
+            "shellcheck": shellcheck_version,
+        },
+        scripts=len(shell_run.results),
+        scripts_from_cache=shell_run.cached,
     )

@@ -14,6 +14,7 @@ class Finding:
     message: str
 
     def describe(self) -> str:
+        """`file:line: CODE [tool] message` — the form editors and CI logs link."""
         return f"{self.file}:{self.line}: {self.code} [{self.tool}] {self.message}"
 
 
@@ -25,6 +26,8 @@ class LintReport:
     shapes: int = 0
     shapes_from_cache: int = 0
     tools: dict[str, str] = field(default_factory=dict)
+    scripts: int = 0
+    scripts_from_cache: int = 0
 
     @property
     def passed(self) -> bool:
@@ -38,5 +41,7 @@ class LintReport:
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "sqlfluff_shapes": self.shapes,
             "sqlfluff_shapes_cached": self.shapes_from_cache,
+            "shellcheck_scripts": self.scripts,
+            "shellcheck_scripts_cached": self.scripts_from_cache,
             "tools": self.tools,
         }

@@ -49,40 +49,49 @@ def split_statements(path: str, text: str) -> list[Statement]:
     return out
 
 
-_NUMBERED = re.compile(r"`c\d+`")
+_IDENT = re.compile(r"`(?:[^`]|``)*`")
+# A one-line list of three or more equal placeholders (`IN (0, 0, 0)`): two say "a list".
+_LIST = re.compile(r"(?P<lit>0|'s'|x'00'|NULL)(?:, (?P=lit)){2,}")
 
 
 def shape_of(statement: str) -> str:
     """Literals and identifiers abstracted; runs of same-form lines kept to two.
 
-    Identifiers become `c1`, `c2`… in order of first use, so names that are the
-    same (or different) stay so — alias and qualification rules still see the
-    truth — while tables of the same structure share a shape. Lines that differ
-    only by which identifier they name (the per-column lines of a fingerprint)
-    fold to two.
+    Literals become one placeholder per kind, and a one-line list of equal
+    placeholders keeps two elements (an `IN` list of 3 or 300 keys). Runs of three or more lines that
+    differ only by the identifiers they name (the per-column lines of a
+    fingerprint) fold to their first two. Identifiers are then numbered `c1`,
+    `c2`… in order of first use in what is left, so names that are the same
+    (or different) stay so — alias and qualification rules still see the
+    truth — while tables of the same structure but different widths share a
+    shape (numbering before folding would leak the width into the last line).
     """
-    names: dict[str, str] = {}
 
-    def placeholder(match: re.Match) -> str:
+    def literal(match: re.Match) -> str:
         kind = match.lastgroup
         if kind == "hex":
             return "x'00'"
         if kind == "str":
             return "'s'"
         if kind == "ident":
-            return names.setdefault(match.group(0), f"`c{len(names) + 1}`")
+            return match.group(0)
         return "0"
 
-    lines = [_TOKEN.sub(placeholder, line) for line in statement.splitlines()]
+    lines = [_LIST.sub(r"\g<lit>, \g<lit>", _TOKEN.sub(literal, line)) for line in statement.splitlines()]
     folded: list[str] = []
     forms: list[str] = []
     for line in lines:
-        form = _NUMBERED.sub("`c`", line)
+        form = _IDENT.sub("`c`", line)
         if len(forms) >= 2 and forms[-1] == form and forms[-2] == form:
             continue
         folded.append(line)
         forms.append(form)
-    return "\n".join(folded) + "\n"
+    names: dict[str, str] = {}
+
+    def number(match: re.Match) -> str:
+        return names.setdefault(match.group(0), f"`c{len(names) + 1}`")
+
+    return "\n".join(_IDENT.sub(number, line) for line in folded) + "\n"
 
 
 def shape_key(shape: str, salt: str) -> str:

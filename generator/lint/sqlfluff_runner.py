@@ -8,12 +8,12 @@ unwritable cache only costs time.
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
 from pathlib import Path
+
+from generator.lint import cache
 
 SHAPE_EXCLUDED_RULES = "LT05"  # checked exactly by FX005 on the real text
 
@@ -29,8 +29,7 @@ def sqlfluff_version() -> str:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("FIXPACK_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "fixpack")
-    return Path(root) / "lint"
+    return cache.cache_root() / "lint"
 
 
 def cache_salt() -> str:
@@ -58,26 +57,6 @@ def lint_shape(shape: str) -> list[dict]:
     return out
 
 
-def _read_cache(directory: Path, key: str) -> list[dict] | None:
-    path = directory / key[:2] / f"{key}.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _write_cache(directory: Path, key: str, violations: list[dict]) -> None:
-    try:
-        target = directory / key[:2]
-        target.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(violations, fh)
-        os.replace(tmp, target / f"{key}.json")
-    except OSError:
-        pass
-
-
 def lint_shapes(
     shapes: dict[str, str], *, use_cache: bool = True, workers: int | None = None
 ) -> tuple[dict[str, list[dict]], int]:
@@ -86,7 +65,7 @@ def lint_shapes(
     results: dict[str, list[dict]] = {}
     todo: list[tuple[str, str]] = []
     for key, shape in shapes.items():
-        cached = _read_cache(directory, key) if use_cache else None
+        cached = cache.read(directory, key) if use_cache else None
         if cached is None:
             todo.append((key, shape))
         else:
@@ -104,5 +83,5 @@ def lint_shapes(
         for (key, _), violations in zip(todo, found, strict=True):
             results[key] = violations
             if use_cache:
-                _write_cache(directory, key, violations)
+                cache.write(directory, key, violations)
     return results, cached_count

@@ -10,13 +10,35 @@ from generator.lint.report import Finding
 from generator.lint.shapes import Statement
 from generator.schema.model import SchemaSnapshot
 
-
 # Statements that change data or transaction state: parsed into sqlglot trees.
 # Everything else (SET @var, guard SELECTs) is classified by its first words —
 # sqlfluff parses every statement shape anyway — which keeps lint cheap.
-PARSED_KEYWORDS = frozenset({"UPDATE", "DELETE", "INSERT", "REPLACE", "START", "COMMIT", "ROLLBACK", "BEGIN",
-                             "CREATE", "DROP", "ALTER", "TRUNCATE", "RENAME", "LOCK", "UNLOCK", "GRANT",
-                             "REVOKE", "LOAD", "CALL", "DO", "HANDLER", "FLUSH"})
+PARSED_KEYWORDS = frozenset(
+    {
+        "UPDATE",
+        "DELETE",
+        "INSERT",
+        "REPLACE",
+        "START",
+        "COMMIT",
+        "ROLLBACK",
+        "BEGIN",
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "TRUNCATE",
+        "RENAME",
+        "LOCK",
+        "UNLOCK",
+        "GRANT",
+        "REVOKE",
+        "LOAD",
+        "CALL",
+        "DO",
+        "HANDLER",
+        "FLUSH",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,14 @@
-"""FX004: every table and column a statement names exists in the bundle's recorded schema."""
+"""FX004: every table and column a statement names exists in the bundle's recorded schema.
+
+`tables_named()` is the cheap text-level half of this rule; the pipeline also
+uses it to decide which tables a bundle's `data/schema.json` must record, so
+`fixpack lint BUNDLE` can run this rule later against exactly that record.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from sqlglot import exp
 
@@ -13,45 +18,54 @@ from generator.lint.rules.context import SqlFileContext, main_table
 CODE = "FX004"
 _QUALIFIED = re.compile(r"`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`")
 _FROM = re.compile(r"\b(?:FROM|JOIN|UPDATE|INTO)\s+`((?:[^`]|``)+)`")
+_STRING = re.compile(r"'(?:[^'\n]|'')*'")  # generated literals never span lines
+_COMMENT = re.compile(r"^\s*--.*$", re.MULTILINE)  # comments hold prose with apostrophes
 
 
-def _text_references(ctx: SqlFileContext, text: str, line: int) -> Iterable[Finding]:
+def tables_named(text: str) -> set[str]:
+    """Every table a generated SQL text names (fixpack backtick-quotes and qualifies everything)."""
+    text = _STRING.sub("''", _COMMENT.sub("", text))
+    return set(_FROM.findall(text)) | {table for table, _ in _QUALIFIED.findall(text)}
+
+
+def _text_references(ctx: SqlFileContext, text: str) -> Iterator[str]:
     """Unparsed statements: fixpack qualifies every column, so `t`.`c` names them all."""
     schema = ctx.schema
     assert schema is not None
+    text = _STRING.sub("''", _COMMENT.sub("", text))
     for table in _FROM.findall(text):
         if not schema.has_table(table):
-            yield ctx.finding(CODE, line, f"table {table} is not in the {ctx.role} schema")
+            yield f"table {table} is not in the {ctx.role} schema"
     for table, column in _QUALIFIED.findall(text):
-        if schema.has_table(table) and not schema.table(table).has_column(column):
-            yield ctx.finding(CODE, line, f"column {table}.{column} is not in the {ctx.role} schema")
-        elif not schema.has_table(table):
-            yield ctx.finding(CODE, line, f"table {table} is not in the {ctx.role} schema")
+        if not schema.has_table(table):
+            yield f"table {table} is not in the {ctx.role} schema"
+        elif not schema.table(table).has_column(column):
+            yield f"column {table}.{column} is not in the {ctx.role} schema"
+
+
+def _tree_references(ctx: SqlFileContext, tree: exp.Expression) -> Iterator[str]:
+    schema = ctx.schema
+    assert schema is not None
+    for table in tree.find_all(exp.Table):
+        if table.name.upper() != "DUAL" and not schema.has_table(table.name):
+            yield f"table {table.name} is not in the {ctx.role} schema"
+    default = main_table(tree)
+    insert = isinstance(tree, exp.Insert) and isinstance(tree.this, exp.Schema)
+    if insert and default and schema.has_table(default):
+        for column in tree.this.expressions:
+            if not schema.table(default).has_column(column.name):
+                yield f"column {default}.{column.name} is not in the {ctx.role} schema"
+    for column in tree.find_all(exp.Column):
+        owner = column.table or default
+        if owner and schema.has_table(owner) and not schema.table(owner).has_column(column.name):
+            yield f"column {owner}.{column.name} is not in the {ctx.role} schema"
 
 
 def check(ctx: SqlFileContext) -> Iterable[Finding]:
-    schema = ctx.schema
-    if schema is None:
+    if ctx.schema is None:
         return
     for parsed in ctx.statements:
         tree = parsed.tree
-        line = parsed.statement.line
-        if tree is None:
-            yield from _text_references(ctx, parsed.statement.text, line)
-            continue
-        for table in tree.find_all(exp.Table):
-            if table.name.upper() != "DUAL" and not schema.has_table(table.name):
-                yield ctx.finding(CODE, line, f"table {table.name} is not in the {ctx.role} schema")
-        default = main_table(tree)
-        insert_cols = []
-        if isinstance(tree, exp.Insert) and isinstance(tree.this, exp.Schema):
-            insert_cols = [c.name for c in tree.this.expressions]
-        for name in insert_cols:
-            if default and schema.has_table(default) and not schema.table(default).has_column(name):
-                yield ctx.finding(CODE, line, f"column {default}.{name} is not in the {ctx.role} schema")
-        for column in tree.find_all(exp.Column):
-            owner = column.table or default
-            if not owner or not schema.has_table(owner):
-                continue
-            if not schema.table(owner).has_column(column.name):
-                yield ctx.finding(CODE, line, f"column {owner}.{column.name} is not in the {ctx.role} schema")
+        found = _text_references(ctx, parsed.statement.text) if tree is None else _tree_references(ctx, tree)
+        for message in dict.fromkeys(found):  # once per statement, in order
+            yield ctx.finding(CODE, parsed.statement.line, message)
