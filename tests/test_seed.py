@@ -143,6 +143,11 @@ def test_seed_every_release(make_deployment, release: str) -> None:
     assert count(dep, "nova", "instance_id_mappings") == by_cell["cell1"]
     assert count(dep, "nova", "instance_actions_events", "result = 'Error'") >= 2
     assert count(dep, "nova_cell0", "instance_faults") == 1
+    assert count(dep, "nova_cell0", "instance_actions") == 1
+    pci = dep.query(
+        "nova", "SELECT address FROM pci_devices WHERE instance_uuid = %s", (sc["multi_nic"].uuid,)
+    )
+    assert sorted(r["address"] for r in pci) == sorted(sc["multi_nic"].pci_addresses)
     assert count(dep, "cinder", "snapshots") == 4 and count(dep, "cinder", "backups") == 4
     assert count(dep, "cinder", "encryption") == 1
     assert count(dep, "cinder", "volume_glance_metadata", "snapshot_id IS NOT NULL") > 0

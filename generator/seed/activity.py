@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from generator.seed import shapes
 from generator.seed.context import SeedContext
 from generator.seed.model import HostState, InstanceState
 
@@ -49,6 +48,43 @@ ACTION_EVENTS: dict[str, tuple[tuple[str, bool], ...]] = {
 FILLERS = ("reboot", "stop", "start")
 MIGRATION_ACTION = {"resize": "resize", "migration": "migrate", "live-migration": "live-migration"}
 
+# What nova records for the three failure kinds seeded (fault message + traceback text).
+TRACEBACKS = {
+    "build": (
+        "Traceback (most recent call last):\n"
+        '  File "/usr/lib/python3/dist-packages/nova/compute/manager.py", line 2615, '
+        "in _build_and_run_instance\n    self.driver.spawn(context, instance, image_meta,\n"
+        '  File "/usr/lib/python3/dist-packages/nova/virt/libvirt/driver.py", line 4736, in spawn\n'
+        "    self._create_guest_with_network(\n"
+        '  File "/usr/lib/python3/dist-packages/nova/virt/libvirt/driver.py", line 8063, '
+        "in _create_guest_with_network\n    raise exception.VirtualInterfaceCreateException()\n"
+        "nova.exception.VirtualInterfaceCreateException: Virtual Interface creation failed\n"
+    ),
+    "schedule": (
+        "Traceback (most recent call last):\n"
+        '  File "/usr/lib/python3/dist-packages/nova/conductor/manager.py", line 1654, '
+        "in schedule_and_build_instances\n    host_lists = self._schedule_instances(context, "
+        "request_specs[0],\n"
+        '  File "/usr/lib/python3/dist-packages/nova/scheduler/client/query.py", line 41, '
+        "in select_destinations\n    return self.scheduler_rpcapi.select_destinations(context, spec_obj,\n"
+        "nova.exception.NoValidHost: No valid host was found. There are not enough hosts available.\n"
+    ),
+    "migrate": (
+        "Traceback (most recent call last):\n"
+        '  File "/usr/lib/python3/dist-packages/nova/compute/manager.py", line 5973, '
+        "in _resize_instance\n    disk_info = self.driver.migrate_disk_and_power_off(\n"
+        '  File "/usr/lib/python3/dist-packages/nova/virt/libvirt/driver.py", line 11472, '
+        "in migrate_disk_and_power_off\n    raise exception.InstanceFaultRollback(\n"
+        "nova.exception.ResizeError: Resize error: Unable to resize disk down.\n"
+    ),
+}
+
+FAULT_MESSAGES = {
+    "build": "Virtual Interface creation failed",
+    "schedule": "No valid host was found. There are not enough hosts available.",
+    "migrate": "Resize error: Unable to resize disk down.",
+}
+
 
 def faults(ctx: SeedContext, inst: InstanceState, role: str, count: int, kind: str) -> list[tuple[str, Row]]:
     out = []
@@ -62,8 +98,8 @@ def faults(ctx: SeedContext, inst: InstanceState, role: str, count: int, kind: s
             "id": ctx.buf.next_id(role, "instance_faults"),
             "instance_uuid": inst.uuid,
             "code": 500,
-            "message": shapes.FAULT_MESSAGES[kind],
-            "details": shapes.TRACEBACKS[kind],
+            "message": FAULT_MESSAGES[kind],
+            "details": TRACEBACKS[kind],
             "host": host,
             "deleted": 0,
         }
@@ -150,10 +186,10 @@ def actions(
                     "start_time": ev_start,
                     "finish_time": ev_start + dt.timedelta(seconds=6),
                     "result": "Error" if error else "Success",
-                    "traceback": shapes.TRACEBACKS[kind] if error else None,
+                    "traceback": TRACEBACKS[kind] if error else None,
                     "deleted": 0,
                     "host": host,
-                    "details": shapes.FAULT_MESSAGES[kind] if error else None,
+                    "details": FAULT_MESSAGES[kind] if error else None,
                 },
             )
         when = start + dt.timedelta(hours=ctx.rand.randint(1, 48))

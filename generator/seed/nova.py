@@ -74,13 +74,15 @@ class InstanceWriter:
         self.ctx, self.spec = ctx, spec
         self.role = ctx.cell_role(spec.cell)
         self.when = ctx.rand.tick()
+        self.pci_addresses: list[str] = []
 
     def add(self, table: str, row: Row) -> Row:
         self.ctx.buf.add(self.role, table, row)
         self.inst.children.append((table, row))
         return row
 
-    def write(self) -> tuple[InstanceState, list[SeededPort], Row, Row | None, str | None]:
+    def write(self) -> tuple[InstanceState, list[SeededPort], Row]:
+        """All rows of the instance; returns its state, its ports and the instance_extra row."""
         ctx, spec, role, buf = self.ctx, self.spec, self.role, self.ctx.buf
         uuid, inst_id = ctx.rand.uuid(), buf.next_id(self.role, "instances")
         fspec = ctx.flavor(spec.flavor)[2]
@@ -251,7 +253,7 @@ class InstanceWriter:
                 ctx, inst, flavor_obj=cur_obj, image=image, display_name=spec.display_name,
                 tags=spec.tags, image_bdm=image_bdm,
             )  # fmt: skip
-        return inst, ports, extra, image_bdm, request_id
+        return inst, ports, extra
 
     def _network(self, inst: InstanceState, launched: dt.datetime | None) -> list[SeededPort]:
         ctx, spec, buf = self.ctx, self.spec, self.ctx.buf
@@ -368,6 +370,7 @@ class InstanceWriter:
             host.pci_next += 1
             slot, fn = n // 7, n % 7 + 1
             address = f"0000:81:{slot:02x}.{fn}"
+            self.pci_addresses.append(address)
             self.ctx.buf.add(
                 self.role,
                 "pci_devices",

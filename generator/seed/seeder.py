@@ -18,7 +18,7 @@ import pymysql
 
 from generator.catalog import get_release
 from generator.scratch.deployment import Deployment
-from generator.seed import activity, attach, hosts, nova, quota
+from generator.seed import activity, attach, hosts, nova, quota, shapes
 from generator.seed.cinder import CinderSeeder, VolumeState
 from generator.seed.context import SeedContext
 from generator.seed.model import (
@@ -185,7 +185,7 @@ class Seeder:
             migration_status=migration_status, source=source, dest=dest,
         )  # fmt: skip
         writer = nova.InstanceWriter(ctx, spec)
-        inst, ports, extra, _image_bdm, _ = writer.write()
+        inst, ports, extra = writer.write()
         ctx.instances[inst.uuid] = inst
         kind = "schedule" if cell0 else ("migrate" if migration else "build")
         activity.faults(ctx, inst, writer.role, faults, kind)
@@ -207,7 +207,7 @@ class Seeder:
             )  # fmt: skip
             inst.children.append(("migrations", mig_row))
             if migration_status not in ("completed", "confirmed", "done"):
-                extra["migration_context"] = nova.shapes.migration_context(inst.uuid, mig_id)
+                extra["migration_context"] = shapes.migration_context(inst.uuid, mig_id)
         if not (cell0 or shelved or deleted) and placed is not None:
             self._allocate(inst, flavor, new_flavor, placed, source, dest, mig_uuid)
         vol_ids = [self._new_volume(project_id=project.id, protocol=volume_protocol, targets=[inst]).id
@@ -223,8 +223,7 @@ class Seeder:
             display_name=name, dest_host=dest.public.host if dest else None,
             compute_node_id=placed.public.compute_node_id if placed and not shelved else None,
             shelved=shelved, deleted=deleted, tags=() if deleted else tuple(tags),
-            pci_addresses=tuple(r["address"] for r in ctx.buf.pending[writer.role].get("pci_devices", [])
-                                if r["instance_uuid"] == inst.uuid),
+            pci_addresses=tuple(writer.pci_addresses),
             console_tokens=0 if (shelved or deleted or placed is None) else console_tokens,
         )  # fmt: skip
 
