@@ -86,8 +86,13 @@ def assemble(
                 "shell",
                 "apply",
                 f"host:{cleanup.host}",
-                f"compute-node cleanup of instance {cleanup.instance_uuid} on {cleanup.host}: libvirt domain, "
-                "VIF plumbing, storage sessions, instance directories (dry run unless --execute)",
+                (
+                    f"compute-node disconnect of the detached volume(s) of instance {cleanup.instance_uuid} "
+                    f"on {cleanup.host}: storage sessions and SCSI disks only (dry run unless --execute)"
+                )
+                if cleanup.volumes_only
+                else f"compute-node cleanup of instance {cleanup.instance_uuid} on {cleanup.host}: libvirt "
+                "domain, VIF plumbing, storage sessions, instance directories (dry run unless --execute)",
                 render_compute_script(cleanup, bundle_id=bundle_id, fixpack_version=__version__),
             )
         )
@@ -103,22 +108,23 @@ def assemble(
                 plan.controller, bundle_id=bundle_id, fixpack_version=__version__, release=plan.release
             ),
         )
-    prechecks = [f for f in sql_files if f.phase == "precheck"]
+    prechecks = [f for f in sql_files if f.phase == "precheck" and not f.produces]
+    captures = [f for f in sql_files if f.produces]
     applies = [f for f in sql_files if f.phase == "apply"]
     verifies = [f for f in sql_files if f.phase == "verify"]
     rollbacks = [f for f in sql_files if f.phase == "rollback"]
-    captures = [f for f in sql_files if f.phase == "capture"]
     run_order = prechecks + captures + shell_files + applies + ([controller] if controller else []) + verifies
     steps = run_order + rollbacks
     runbook = render_runbook(plan, bundle_id, created_at, run_order, rollbacks)
     timings["render"] = time.perf_counter() - t0
 
+    written = [f for f in steps if not f.produced_by]  # offline rollbacks are written at run time
     lint = lint_files(
         [
             LintInput(
                 f.path, f.text, f.kind, (f.target or "").removeprefix("db:") if f.kind == "sql" else None
             )
-            for f in steps
+            for f in written
         ],
         {db.role: db.schema for db in plan.databases},
         plan.targets,
@@ -133,7 +139,7 @@ def assemble(
         )
 
     t0 = time.perf_counter()
-    files = {f.path: f.text for f in steps}
+    files = {f.path: f.text for f in written}
     files["README.md"] = runbook
     files["data/guards.json"] = json.dumps(guards, indent=2) + "\n"
     files["data/preimages.json"] = json.dumps(preimages.collect(plan.operations), indent=1) + "\n"

@@ -100,3 +100,24 @@ def assert_identical(before: dict[str, State], after: dict[str, State]) -> None:
         assert not diffs, f"{role}: tables differ: " + ", ".join(
             f"{t} (changed {len(d.changed)}, added {len(d.added)}, removed {len(d.removed)})"
             for t, d in diffs.items())
+
+
+def run_offline(run: BundleRun, phase: str) -> list[ClientRun]:
+    """Like BundleRun.run, but a capture step writes the rollback file it produces."""
+    from generator.rehearse.client import run_sql_file as run_file
+
+    out = []
+    for step in run.manifest["steps"]:
+        if step["phase"] != phase or step["kind"] != "sql":
+            continue
+        if step.get("produces"):
+            result = run_file(run.url_for(step["target"]), run.path / step["file"], raw=True)
+            target = run.path / step["produces"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(result.stdout)
+        else:
+            result = run_file(run.url_for(step["target"]), run.path / step["file"])
+        out.append(result)
+        if not result.ok:
+            break
+    return out

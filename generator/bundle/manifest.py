@@ -60,6 +60,7 @@ def build_manifest(
                     "purpose": f.purpose,
                     "rows": f.rows,
                     "produces": f.produces,
+                    "produced_by": f.produced_by,
                 }.items()
                 if v is not None
             }

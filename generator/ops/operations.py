@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sqlglot import exp
+
 from generator.ops.rows import Row, Scope
 from generator.schema.model import Table
 
@@ -37,7 +39,16 @@ class ApplyTime:
     """The UTC time the change is applied (one value per transaction): deleted_at, terminated_at."""
 
 
-Assignment = SetValue | CopyColumn | ApplyTime
+@dataclass(frozen=True)
+class FromQuery:
+    """A value read at apply time by a scalar subquery on another table (offline rehost:
+    the target node's name and id come from compute_nodes when the bundle runs)."""
+
+    query: exp.Expression = field(compare=False)
+    description: str = ""
+
+
+Assignment = SetValue | CopyColumn | ApplyTime | FromQuery
 
 
 def coerce_for_column(table: Table, column: str, value: Any) -> Any:

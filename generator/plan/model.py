@@ -80,6 +80,10 @@ class ComputeCleanup:
     vifs: tuple[Vif, ...] = ()
     volumes: tuple[VolumeConnection, ...] = ()
     instances_path: str = "/var/lib/nova/instances"
+    # A volume detach, not an instance removal: the domain is checked but never stopped
+    # or undefined, no VIFs or instance files are touched, and a disk the instance's own
+    # domain still uses is left connected.
+    volumes_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ class Plan:
     databases: tuple[DatabaseTarget, ...]  # in apply order
     operations: tuple[Operation, ...]  # in apply order (grouped by database, FK-safe within)
     postconditions: tuple[Postcondition, ...] = ()
+    preconditions: tuple[Postcondition, ...] = ()  # offline: what must hold before the apply changes rows
     findings: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     api_first: tuple[ApiCommand, ...] = ()

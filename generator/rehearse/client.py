@@ -34,7 +34,8 @@ class ClientRun:
         return lines[-1] if lines else ""
 
 
-def run_sql_file(url: DatabaseURL, path: Path, *, timeout: float = 600) -> ClientRun:
+def run_sql_file(url: DatabaseURL, path: Path, *, timeout: float = 600, raw: bool = False) -> ClientRun:
+    """`raw`: print column values as-is, no header (an offline capture file's output is SQL)."""
     binary = client_binary()
     if not binary:
         raise FixpackError("no mysql/mariadb client found to run the bundle")
@@ -50,7 +51,8 @@ def run_sql_file(url: DatabaseURL, path: Path, *, timeout: float = 600) -> Clien
         cnf.write("protocol=TCP\n")
     try:
         with open(path, "rb") as stdin:
-            done = subprocess.run([binary, f"--defaults-extra-file={cnf.name}", "--batch", url.database or ""],
+            extra = ["--raw", "--skip-column-names"] if raw else []
+            done = subprocess.run([binary, f"--defaults-extra-file={cnf.name}", "--batch", *extra, url.database or ""],
                                   stdin=stdin, capture_output=True, timeout=timeout, check=False)
     finally:
         os.unlink(cnf.name)

@@ -55,6 +55,11 @@ class FixpackMySQL(MySQL):
             stacked = "\n" + self.indent(",\n".join(self.sql(e) for e in expression.expressions))
             return sql.replace(f" SET {flat}", f"\nSET{stacked}", 1)
 
+        def delete_sql(self, expression: exp.Delete) -> str:
+            # Multi-table DELETE: stock pretty output pads `DELETE   t FROM`.
+            sql = super().delete_sql(expression)
+            return "DELETE " + sql[len("DELETE"):].lstrip() if sql.startswith("DELETE ") else sql
+
         def select_sql(self, expression: exp.Select) -> str:
             # A single one-line select target stays on the SELECT line (sqlfluff LT09).
             sql = super().select_sql(expression)

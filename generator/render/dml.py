@@ -15,6 +15,7 @@ from generator.ops.operations import (
     Assignment,
     CopyColumn,
     DeleteRows,
+    FromQuery,
     InsertRows,
     Operation,
     SetValue,
@@ -35,7 +36,13 @@ def _assignment_value(assignment: Assignment) -> exp.Expression:
         return exp.column(assignment.column)
     if isinstance(assignment, ApplyTime):
         return var(NOW)
+    if isinstance(assignment, FromQuery):
+        return assignment.query.copy().subquery()
     raise TypeError(assignment)
+
+
+def assignment_value(assignment: Assignment) -> exp.Expression:
+    return _assignment_value(assignment)
 
 
 def _gated(condition: exp.Expression) -> exp.Expression:

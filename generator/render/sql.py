@@ -31,6 +31,7 @@ class RenderedFile:
     text: str
     rows: int | None = None
     produces: str | None = None  # offline capture files: the rollback file they print
+    produced_by: str | None = None  # offline rollback: written at run time by this capture file
 
 
 def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[RenderedFile], dict]:

@@ -107,6 +107,7 @@ class ScratchServer:
 
     def start(self, timeout: float = 60.0) -> ScratchServer:
         self._initialise()
+        (self.root / "tmp").mkdir(exist_ok=True)
         cmd = [
             self.binary,
             "--no-defaults",
@@ -123,6 +124,7 @@ class ScratchServer:
             "--character-set-server=utf8mb4",
             "--skip-name-resolve",
             "--max-allowed-packet=256M",
+            f"--tmpdir={self.root / 'tmp'}",  # private: nothing else may clean its temporary tables
         ]
         if self.is_mariadb:
             cmd += ["--innodb-doublewrite=0"]

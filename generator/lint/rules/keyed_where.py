@@ -2,7 +2,9 @@
 
 Its WHERE must pin a complete primary or unique key of the table to literals
 (`id IN (…)`, composite keys as OR-ed ANDs) or compare a column with the
-bundle's target UUID — never a bare state predicate like `vm_state='error'`.
+bundle's target UUID, directly or through a parent table
+(`action_id IN (SELECT id FROM instance_actions WHERE instance_uuid = <target>)`)
+— never a bare state predicate like `vm_state='error'`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ def _constrained(cond: exp.Expression, targets: tuple[str, ...]) -> tuple[set[st
         and all(_literal(e) for e in cond.expressions)
     ):
         return {cond.this.name}, all(_value(e) in targets for e in cond.expressions)
+    query = cond.args.get("query") if isinstance(cond, exp.In) else None
+    if query is not None and isinstance(cond.this, exp.Column):
+        # `action_id IN (SELECT id FROM parent WHERE instance_uuid = <target>)`: keyed through the parent
+        inner = query.this if isinstance(query, exp.Subquery) else query
+        where = inner.args.get("where") if isinstance(inner, exp.Select) else None
+        if where is not None and _constrained(where.this, targets)[1]:
+            return {cond.this.name}, True
     return set(), False
 
 
