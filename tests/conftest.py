@@ -44,3 +44,41 @@ def make_deployment(db_server: ProvidedServer) -> Iterator[Callable[[str], Deplo
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"fixpack catalog releases: {', '.join(ALL_RELEASES)}"]
+
+
+# -- CI gate: the database tests must really run ---------------------------------------
+_db_outcomes: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--require-db", action="store_true",
+                     help="fail the run unless database tests ran and none was skipped")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "db" not in report.keywords:
+        return
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        _db_outcomes[report.outcome] = _db_outcomes.get(report.outcome, 0) + 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not session.config.getoption("--require-db"):
+        return
+    ran = _db_outcomes["passed"] + _db_outcomes["failed"]
+    problem = None
+    if ran == 0:
+        problem = "no database test ran"
+    elif _db_outcomes["skipped"]:
+        problem = f"{_db_outcomes['skipped']} database test(s) were skipped"
+    if problem:
+        session.config._fixpack_db_problem = problem  # type: ignore[attr-defined]
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if config.getoption("--require-db"):
+        line = (f"database tests: {_db_outcomes['passed']} passed, {_db_outcomes['failed']} failed, "
+                f"{_db_outcomes['skipped']} skipped")
+        problem = getattr(config, "_fixpack_db_problem", None)
+        terminalreporter.write_line(line + (f" — FAILING THE RUN: {problem}" if problem else ""))

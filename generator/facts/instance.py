@@ -118,15 +118,16 @@ def read_instance(
         wanted.append(("shadow_instances", scope_eq("uuid", uuid)))
     wanted += [(r.table, r.scope) for r in _cell_references(info.schema, uuid, include_shadow)]
     host_facts = None
+    # nova-compute on the instance's own host (is it alive?) and on a rehost target
+    on_instance_host = exp.column("host").isin(
+        query=exp.select("host").from_("instances").where(_eq("uuid", uuid)))
+    wanted.append((
+        "services",
+        Scope(exp.and_(exp.or_(on_instance_host, _eq("host", to_host or "")), _eq("binary", "nova-compute"),
+                       _eq("deleted", 0)), "nova-compute services of the instance host and the target host"),
+    ))
     if to_host:
         wanted += [
-            (
-                "services",
-                Scope(
-                    exp.and_(_eq("host", to_host), _eq("binary", "nova-compute"), _eq("deleted", 0)),
-                    f"nova-compute service on {to_host}",
-                ),
-            ),
             (
                 "compute_nodes",
                 Scope(exp.and_(_eq("host", to_host), _eq("deleted", 0)), f"compute nodes of {to_host}"),
@@ -226,7 +227,8 @@ def read_instance(
         )
     if to_host:
         host_facts = HostFacts(
-            to_host, tables["services"].rows, tables["compute_nodes"].rows, providers, source_nodes
+            to_host, tuple(r for r in tables["services"].rows if r["host"] == to_host), tables["compute_nodes"].rows,
+            providers, source_nodes
         )
 
     cinder_facts = None

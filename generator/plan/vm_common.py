@@ -12,7 +12,6 @@ from generator.hostside.connection_info import parse_connection_info
 from generator.hostside.network_info import parse_network_info
 from generator.plan.model import ApiCommand, ComputeCleanup, ControllerActions
 
-HEALTHY_IF_UPDATED_WITHIN = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -36,28 +35,23 @@ def refuse_unless_repairable(facts: InstanceFacts, options: VmOptions) -> list[s
             f"{inst['deleted_at']}); nothing to {options.op} — use --op purge to remove its rows"
         )
     age = facts.read_at - inst["updated_at"] if inst["updated_at"] else None
-    healthy = (
-        inst["vm_state"] == "active"
-        and inst["power_state"] == nova.RUNNING
-        and inst["task_state"] is None
-        and inst["deleted"] == 0
-    )
-    if healthy and age is not None and age < HEALTHY_IF_UPDATED_WITHIN:
+    service = next((r for r in facts.cell.rows("services") if r["host"] == inst["host"]), None)
+    heartbeat = facts.read_at - service["updated_at"] if service and service["updated_at"] else None
+    healthy = (inst["vm_state"] == "active" and inst["power_state"] == nova.RUNNING
+               and inst["task_state"] is None and inst["deleted"] == 0)
+    if healthy:
+        evidence = f"instance updated {_ago(age)} ago"
+        if service is not None:
+            evidence += f"; nova-compute on {inst['host']} last reported {_ago(heartbeat)} ago" + \
+                (", service disabled" if service["disabled"] else "")
         if not options.force:
             raise TargetProblem(
-                f"instance {facts.uuid} looks healthy (vm_state active, power running, no task, updated "
-                f"{_ago(age)} ago); refusing to {options.op} it without --force"
-            )
+                f"instance {facts.uuid} looks healthy (vm_state active, power running, no task; {evidence}); "
+                f"refusing to {options.op} it without --force")
         warnings.append(
-            f"--force: the instance looked healthy (active, running, updated {_ago(age)} ago). If it really "
+            f"--force: the instance looked healthy (active, running, no task; {evidence}). If it really "
             "runs, this repair leaves a live VM that Nova no longer manages: its disks and ports stay in "
-            "use, quota and placement stop counting it, and the host may be oversubscribed."
-        )
-    elif healthy:
-        warnings.append(
-            f"the instance says active/running but was last updated {_ago(age)} ago; "
-            "make sure it is really dead on its host before running the bundle"
-        )
+            "use, quota and placement stop counting it, and the host may be oversubscribed.")
     if facts.cinder is not None and options.op != "rehost":
         attached = facts.cinder.rows("volume_attachment")
         if attached:

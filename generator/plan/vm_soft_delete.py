@@ -14,7 +14,9 @@ a leftover build request removed. Placement: the allocations of the instance
 (`delete_consumers_if_no_allocations`). Since Pike Nova counts quota usage
 from these rows, so this *is* the quota correction — limits are never touched.
 
-Apply order is Nova's: nova_api, then the cell, then placement.
+Apply order: the cell database first — it holds the instance, the rows most
+likely to have changed since generation, so a drifted bundle stops there
+before any other database is touched — then nova_api, then placement.
 """
 
 from __future__ import annotations
@@ -247,10 +249,9 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
         if held:
             findings.append(f"placement: {len(held)} allocation row(s) to free")
 
-    dbs = []
+    dbs = [database_target(cell)]
     if facts.api is not None:
         dbs.append(database_target(facts.api))
-    dbs.append(database_target(cell))
     if facts.placement is not None:
         dbs.append(database_target(facts.placement))
     for missing, what in (

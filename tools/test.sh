@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Run the whole test suite on a fresh machine: create .venv, install fixpack with its test
+# extras, run pytest against real MariaDB/MySQL servers (a private one is started from the
+# installed server binaries; FIXPACK_TEST_DB_URL points at another), and fail unless the
+# database tests really ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+
+mkdir -p reports
+status=0
+.venv/bin/python -m pytest --require-db --junitxml=reports/junit.xml "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+    echo "tools/test.sh: pytest collected no tests: failing" >&2
+    exit 1
+fi
+exit "$status"
