@@ -52,9 +52,18 @@ def run_sql_file(url: DatabaseURL, path: Path, *, timeout: float = 600, raw: boo
     try:
         with open(path, "rb") as stdin:
             extra = ["--raw", "--skip-column-names"] if raw else []
-            done = subprocess.run([binary, f"--defaults-extra-file={cnf.name}", "--batch", *extra, url.database or ""],
-                                  stdin=stdin, capture_output=True, timeout=timeout, check=False)
+            done = subprocess.run(
+                [binary, f"--defaults-extra-file={cnf.name}", "--batch", *extra, url.database or ""],
+                stdin=stdin,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
     finally:
         os.unlink(cnf.name)
-    return ClientRun(str(path), done.returncode, done.stdout.decode("utf-8", "replace"),
-                     done.stderr.decode("utf-8", "replace"))
+    return ClientRun(
+        str(path),
+        done.returncode,
+        done.stdout.decode("utf-8", "replace"),
+        done.stderr.decode("utf-8", "replace"),
+    )

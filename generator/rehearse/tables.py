@@ -52,19 +52,31 @@ def _row_hash_query(schema: SchemaSnapshot, table: str) -> str:
 def _build_row_hash_query(schema: SchemaSnapshot, table: str) -> str:
     t = schema.table(table)
     key = t.primary_key or t.column_names
-    digest = exp.Anonymous(this="SHA2", expressions=[
-        exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string(","),
-                                                       *(_canonical_expr(t, c) for c in t.column_names)]),
-        exp.Literal.number(256)])
-    query = exp.select(*(exp.alias_(exp.column(c), f"k{i}") for i, c in enumerate(key)),
-                       exp.alias_(digest, "h")).from_(table)
+    digest = exp.Anonymous(
+        this="SHA2",
+        expressions=[
+            exp.Anonymous(
+                this="CONCAT_WS",
+                expressions=[exp.Literal.string(","), *(_canonical_expr(t, c) for c in t.column_names)],
+            ),
+            exp.Literal.number(256),
+        ],
+    )
+    query = exp.select(
+        *(exp.alias_(exp.column(c), f"k{i}") for i, c in enumerate(key)), exp.alias_(digest, "h")
+    ).from_(table)
     return to_sql(query)
 
 
 def table_state(url: DatabaseURL, schema: SchemaSnapshot) -> State:
-    params = {"host": url.host or "127.0.0.1", "user": url.user or "root", "password": url.password or "",
-              "database": url.database, "client_flag": CLIENT.MULTI_STATEMENTS,
-              "init_command": "SET SESSION time_zone = '+00:00'"}
+    params = {
+        "host": url.host or "127.0.0.1",
+        "user": url.user or "root",
+        "password": url.password or "",
+        "database": url.database,
+        "client_flag": CLIENT.MULTI_STATEMENTS,
+        "init_command": "SET SESSION time_zone = '+00:00'",
+    }
     if url.port:
         params["port"] = url.port
     conn = pymysql.connect(**params)

@@ -12,6 +12,7 @@ against. There is deliberately no "no server" outcome: callers fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -60,17 +61,37 @@ class ProvidedServer:
 
 
 def start_docker(image: str = DEFAULT_IMAGE) -> ProvidedServer:
-    from testcontainers.mysql import MySqlContainer
+    """A MariaDB (or MySQL) container through testcontainers 4.x; root over the mapped port.
 
-    container = MySqlContainer(image, username="root", password="fixpack-scratch", dbname="fixpack_scratch")
-    container.start()
-    url = DatabaseURL(
-        user="root",
-        password="fixpack-scratch",
-        host=container.get_container_host_ip(),
-        port=int(container.get_exposed_port(3306)),
-    )
-    return ProvidedServer(url, "docker", f"testcontainers {image}", container)
+    testcontainers moved its MySQL module to `testcontainers.community.mysql`
+    (the old path still imports, with a DeprecationWarning). Its wait
+    strategy waits for the second "ready for connections" line, which both
+    the MariaDB and the MySQL entrypoints print once their init server has
+    handed over, so the client can connect as soon as this returns.
+    """
+    try:
+        from testcontainers.community.mysql import MySqlContainer
+    except ImportError:
+        try:
+            from testcontainers.mysql import MySqlContainer
+        except ImportError:
+            raise FixpackError("docker backend needs the testcontainers[mysql] package") from None
+
+    password = "fixpack-scratch"
+    container = MySqlContainer(image, username="root", password=password, dbname="fixpack_scratch")
+    try:
+        container.start()
+        url = DatabaseURL(
+            user="root",
+            password=password,
+            host=container.get_container_host_ip(),
+            port=int(container.get_exposed_port(3306)),
+        )
+    except Exception as exc:  # docker errors come in many types; report one line, leave nothing running
+        with contextlib.suppress(Exception):
+            container.stop()
+        raise FixpackError(f"could not start a {image} container: {str(exc).splitlines()[0][:200]}") from None
+    return ProvidedServer(url, "docker", f"testcontainers {image} at {url.redacted()}", container)
 
 
 def start_local() -> ProvidedServer:

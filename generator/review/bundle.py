@@ -1,0 +1,155 @@
+"""Open a bundle directory for review: its manifest, its files and its `data/*.json`.
+
+Everything downstream of generation (`fixpack lint`, `verify`, `rehearse`)
+works from the bundle alone, as CI and a second engineer do. A bundle is
+untrusted input here: a missing or malformed manifest, or a path that points
+outside the bundle, is one clear FixpackError, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from generator.bundle.manifest import MANIFEST
+from generator.bundle.preimages import decode_rows
+from generator.errors import FixpackError
+from generator.ops.rows import Row
+from generator.schema.model import SchemaSnapshot
+
+_REQUIRED = ("bundle_id", "target", "mode", "databases", "steps", "files")
+
+
+class BundleProblem(FixpackError):
+    """The directory is not a readable fixpack bundle."""
+
+
+def safe_relative(rel: str) -> str:
+    """A manifest path, refused when it could name something outside the bundle."""
+    path = PurePosixPath(rel)
+    if not rel or path.is_absolute() or ".." in path.parts or "\\" in rel:
+        raise BundleProblem(f"manifest names a path outside the bundle: {rel!r}")
+    return str(path)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    path: Path
+    manifest: dict[str, Any]
+
+    @classmethod
+    def open(cls, path: str | Path) -> Bundle:
+        root = Path(path)
+        if not root.is_dir():
+            raise BundleProblem(f"not a bundle directory: {root}")
+        manifest_path = root / MANIFEST
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise BundleProblem(f"{root}: no {MANIFEST} (not a fixpack bundle?)") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise BundleProblem(f"{manifest_path}: unreadable ({exc.__class__.__name__}: {exc})") from None
+        if not isinstance(manifest, dict):
+            raise BundleProblem(f"{manifest_path}: not a JSON object")
+        missing = [k for k in _REQUIRED if k not in manifest]
+        if missing:
+            raise BundleProblem(f"{manifest_path}: missing {', '.join(missing)}")
+        for step in manifest["steps"]:
+            if not isinstance(step, dict) or not {"file", "kind", "phase"} <= step.keys():
+                raise BundleProblem(f"{manifest_path}: malformed step {step!r}"[:200])
+            safe_relative(step["file"])
+            if step.get("produces"):
+                safe_relative(step["produces"])
+        for rel in manifest["files"]:
+            safe_relative(rel)
+        return cls(root, manifest)
+
+    # -- manifest facts ------------------------------------------------------------
+    @property
+    def bundle_id(self) -> str:
+        return str(self.manifest["bundle_id"])
+
+    @property
+    def mode(self) -> str:
+        return str(self.manifest["mode"])
+
+    @property
+    def target_ids(self) -> tuple[str, ...]:
+        return tuple(self.manifest["target"].get("ids", ()))
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        return list(self.manifest["steps"])
+
+    @property
+    def databases(self) -> dict[str, dict[str, Any]]:
+        return dict(self.manifest["databases"])
+
+    @property
+    def produced_at_run_time(self) -> frozenset[str]:
+        """Files a step writes when the bundle runs (an offline capture's rollback)."""
+        return frozenset(s["produces"] for s in self.steps if s.get("produces"))
+
+    @staticmethod
+    def role_of(step: dict[str, Any]) -> str | None:
+        target = step.get("target") or ""
+        return target.removeprefix("db:") if target.startswith("db:") else None
+
+    # -- files --------------------------------------------------------------------
+    def file(self, rel: str) -> Path:
+        return self.path / safe_relative(rel)
+
+    def read_text(self, rel: str) -> str:
+        try:
+            return self.file(rel).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise BundleProblem(f"{self.bundle_id}: {rel} is missing") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BundleProblem(f"{self.bundle_id}: {rel} is unreadable ({exc.__class__.__name__})") from None
+
+    def data(self, name: str) -> dict[str, Any]:
+        """`data/<name>.json`, parsed."""
+        rel = f"data/{name}.json"
+        try:
+            value = json.loads(self.read_text(rel))
+        except ValueError as exc:
+            raise BundleProblem(f"{self.bundle_id}: {rel} is not valid JSON ({exc})") from None
+        if not isinstance(value, dict):
+            raise BundleProblem(f"{self.bundle_id}: {rel} is not a JSON object")
+        return value
+
+    # -- data files ---------------------------------------------------------------
+    @cached_property
+    def recorded_schemas(self) -> dict[str, SchemaSnapshot]:
+        """data/schema.json: per role, every table the bundle's SQL names, as at generation."""
+        out = {}
+        for role, entry in self.data("schema").items():
+            try:
+                out[role] = SchemaSnapshot.from_dict(entry)
+            except (KeyError, TypeError) as exc:
+                problem = f"{self.bundle_id}: data/schema.json: {role} is malformed ({exc})"
+                raise BundleProblem(problem) from None
+        return out
+
+    @cached_property
+    def guards(self) -> dict[str, list[dict[str, Any]]]:
+        """data/guards.json: per role, the apply steps' guard queries and expectations."""
+        data = self.data("guards")
+        return {role: list(entry.get("apply", ())) for role, entry in data.get("databases", {}).items()}
+
+    @cached_property
+    def preimages(self) -> dict[str, dict[str, list[Row]]]:
+        """data/preimages.json decoded: per role and table, every row the apply locks, as read."""
+        out: dict[str, dict[str, list[Row]]] = {}
+        for role, tables in self.data("preimages").items():
+            for table, entry in tables.items():
+                try:
+                    out.setdefault(role, {})[table] = decode_rows(entry)
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise BundleProblem(
+                        f"{self.bundle_id}: data/preimages.json: {role}.{table} is malformed ({exc})"
+                    ) from None
+        return out

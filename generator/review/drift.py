@@ -1,0 +1,118 @@
+"""Explain a guard that no longer holds, row by row.
+
+A guard compares a fingerprint and a count, which says *that* rows drifted
+but not *how*. Given the rows the bundle recorded (`data/preimages.json`),
+this reads the same rows again by primary key and lists, per row, what is
+gone and which columns changed from what to what; and it lists the rows that
+joined the step's scope since generation. Reads only: every query is a
+SELECT run through a read-only Session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from generator.bundle.preimages import encode_value
+from generator.connect.session import Session
+from generator.errors import FixpackError
+from generator.ops.rows import Row
+from generator.render.dialect import to_sql
+from generator.schema.model import Table
+from generator.sqlgen.literals import literal_node
+
+MAX_SHOWN = 60  # characters of a value shown in a drift line
+
+
+def read_only_select(sql: str) -> exp.Select:
+    """Parse a query from a bundle's data files; refuse anything but one plain SELECT.
+
+    data/guards.json is input, possibly edited: its queries run against
+    production only after this check (and the bundle's checksums) pass.
+    """
+    try:
+        parsed = sqlglot.parse(sql, read="mysql")
+    except sqlglot.errors.ParseError as exc:
+        raise FixpackError(f"guard query does not parse: {str(exc).splitlines()[0]}") from None
+    if len(parsed) != 1 or not isinstance(parsed[0], exp.Select):
+        raise FixpackError("guard query is not a single SELECT; refusing to run it")
+    tree = parsed[0]
+    if tree.args.get("into") or tree.args.get("locks") or tree.find(exp.Into):
+        raise FixpackError("guard query writes or locks; refusing to run it")
+    return tree
+
+
+def show(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bytes | bytearray):
+        text = "0x" + bytes(value).hex()
+    else:
+        text = repr(value.isoformat(sep=" ") if hasattr(value, "isoformat") else value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return encode_value(a) == encode_value(b)
+    except TypeError:
+        return a == b
+
+
+def key_text(table: Table, key: Sequence[Any]) -> str:
+    cols = table.primary_key or table.column_names
+    return ", ".join(f"{c}={show(v)}" for c, v in zip(cols, key, strict=False))
+
+
+def _key_condition(table: Table, rows: Sequence[Row]) -> exp.Expression:
+    cols = table.primary_key
+    if len(cols) == 1:
+        return exp.column(cols[0]).isin(*(literal_node(r[cols[0]]) for r in rows))
+    terms = [exp.and_(*(exp.column(c).eq(literal_node(r[c])) for c in cols)) for r in rows]
+    return exp.or_(*terms) if len(terms) > 1 else terms[0]
+
+
+def row_drift(session: Session, table: Table, recorded: Sequence[Row]) -> list[str]:
+    """One line per recorded row that is gone or differs now, naming the columns."""
+    if not recorded or not table.primary_key:
+        return []
+    query = exp.select(*(exp.column(c) for c in table.column_names)).from_(table.name)
+    current = {
+        tuple(r[c] for c in table.primary_key): r
+        for r in session.query(to_sql(query.where(_key_condition(table, recorded))))
+    }
+    lines = []
+    for row in recorded:
+        key = row.key(table.primary_key)
+        now = current.get(key)
+        where = f"{table.name} {key_text(table, key)}"
+        if now is None:
+            lines.append(f"{where}: row is gone (deleted since generation)")
+            continue
+        changes = [
+            f"{col}: {show(row[col])} -> {show(now.get(col))}"
+            for col in row.columns
+            if col in now and not _same(row[col], now[col])
+        ]
+        if changes:
+            lines.append(f"{where}: " + "; ".join(changes))
+    return lines
+
+
+def scope_joiners(session: Session, table: Table, scope_query: str, recorded: Sequence[Row]) -> list[str]:
+    """Rows inside the step's scope now that the bundle did not record (they appeared since)."""
+    if not table.primary_key:
+        return []
+    tree = read_only_select(scope_query)
+    keys = tree.copy()
+    keys.set("expressions", [exp.column(c) for c in table.primary_key])
+    known = {r.key(table.primary_key) for r in recorded}
+    lines = []
+    for row in session.query(to_sql(keys)):
+        key = tuple(row[c] for c in table.primary_key)
+        if key not in known:
+            lines.append(f"{table.name} {key_text(table, key)}: joined the scope since generation")
+    return lines
