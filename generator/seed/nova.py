@@ -263,7 +263,7 @@ class InstanceWriter:
             port_id, mac = ctx.rand.uuid(), ctx.rand.mac()
             c = net.next_host
             net.next_host += 1
-            ip = f"{net.prefix}.{c // 250}.{c % 250 + 2}"
+            ip = f"{net.prefix}.{(c // 250) % 256}.{c % 250 + 2}"  # a /16 per project
             floating = None
             if i == 0 and ctx.rand.chance(0.3):
                 floating = f"198.51.100.{ctx.rand.randint(2, 254)}"

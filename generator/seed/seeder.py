@@ -214,6 +214,7 @@ class Seeder:
                    for _ in range(volumes)]  # fmt: skip
         if deleted:
             nova.soft_delete(inst, writer.instance_row, inst.created_at + dt.timedelta(days=5))
+        inst.children.clear()  # only needed until here; keeping them would pin every row in memory
         return SeededInstance(
             uuid=inst.uuid, id=inst.id, host=placed.public.host if placed and not shelved else None,
             node=placed.public.node if placed and not shelved else None, project_id=project.id,
@@ -364,7 +365,7 @@ class Seeder:
     def sync_cinder_quota_usages(self) -> int:
         """Flush, then recount quota_usages of every project with cinder resources."""
         self.flush()
-        conn = self.ctx.buf._connection("cinder")
+        conn = self.ctx.buf.connection("cinder")
         with conn.cursor() as cur:
             cur.execute(
                 "SELECT project_id FROM volumes UNION SELECT project_id FROM snapshots "

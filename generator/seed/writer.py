@@ -185,7 +185,7 @@ class RowBuffer:
         self._plans[cache_key] = plan
         return plan
 
-    def _connection(self, role: str) -> pymysql.Connection:
+    def connection(self, role: str) -> pymysql.Connection:
         """The writer's own connection per database: its session settings stay private, and
         a background flush never shares a connection with lookups made while building."""
         conn = self._conns.get(role)
@@ -209,7 +209,7 @@ class RowBuffer:
         """One transaction: the INSERTs (parents first), then the post-insert hooks."""
         if not statements and not hooks:
             return
-        conn = self._connection(role)
+        conn = self.connection(role)
         with conn.cursor() as cur:
             conn.begin()
             try:
