@@ -166,8 +166,8 @@ def _describe(exc: Exception) -> str:
     args = getattr(exc, "args", ())
     if len(args) >= 2 and isinstance(args[0], int):
         code, msg = args[0], str(args[1])
-        if code == 2003:
-            return "cannot reach the server (" + msg.split("(")[0].strip().rstrip(" '") + ")"
+        if code in (2002, 2003):
+            return "cannot reach the server"
         if code == 1045:
             return "access denied (check user and password)"
         if code == 1049:

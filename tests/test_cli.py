@@ -1,0 +1,87 @@
+"""The command line: help everywhere, one clear line for bad input, offline generation."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from generator import __version__
+
+UUID = "3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57"
+
+
+def fixpack(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("FIXPACK_")}
+    full_env["FIXPACK_CACHE_DIR"] = os.environ.get("FIXPACK_CACHE_DIR", "")  # keep the lint cache
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "generator", *args], capture_output=True, text=True,
+                          env=full_env, check=False, timeout=300)
+
+
+def test_version() -> None:
+    done = fixpack("--version")
+    assert done.returncode == 0 and __version__ in done.stdout
+
+
+@pytest.mark.parametrize("command", [
+    [], ["vm"], ["schema"], ["schema", "detect"], ["schema", "diff"], ["schema", "show"], ["schema", "releases"],
+])
+def test_help_everywhere(command: list[str]) -> None:
+    done = fixpack(*command, "--help")
+    assert done.returncode == 0, done.stderr
+    assert "Usage:" in done.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["vm", "not-a-uuid", "--op", "soft-delete", "--release", "2025.1"], "not a UUID"),
+    (["vm", UUID, "--op", "soft-delete"], "no database given"),
+    (["vm", UUID, "--op", "explode", "--release", "2025.1"], "Invalid value for '--op'"),
+    (["vm", UUID, "--op", "rehost", "--release", "2025.1"], "--to-host"),
+    (["vm", UUID, "--op", "soft-delete", "--release", "folsom"], "unknown release 'folsom'"),
+    (["vm", UUID, "--op", "soft-delete", "--nova-api-url", "postgresql://u:pw@h/db"], "unsupported scheme"),
+    (["vm", UUID, "--op", "soft-delete", "--nova-api-url", "mysql+pymysql://root:hunter2@127.0.0.1:1/nova_api"],
+     "cannot reach the server"),
+    (["vm", UUID, "--op", "soft-delete", "--nova-conf", "/nonexistent/nova.conf"], "not found"),
+    (["schema", "show", "--release", "2025.1", "--table", "nope"], "no table 'nope'"),
+    (["schema", "detect"], "no database given"),
+])
+def test_bad_input_is_one_line_and_non_zero(args: list[str], message: str) -> None:
+    done = fixpack(*args)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("fixpack: error:") and message in lines[0]
+    assert "Traceback" not in done.stderr
+    assert "hunter2" not in done.stderr + done.stdout
+
+
+def test_offline_generation_writes_a_complete_bundle(tmp_path) -> None:
+    done = fixpack("vm", UUID, "--op", "soft-delete", "--release", "2025.1", "-o", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    bundles = list(tmp_path.iterdir())
+    assert len(bundles) == 1 and bundles[0].name.endswith(f"-vm-soft-delete-{UUID[:8]}")
+    manifest = json.loads((bundles[0] / "manifest.json").read_text())
+    assert manifest["mode"] == "offline" and manifest["release"] == "2025.1"
+    assert manifest["lint"]["passed"]
+    for path in manifest["files"]:
+        assert (bundles[0] / path).is_file()
+    phases = {s["phase"] for s in manifest["steps"]}
+    assert phases == {"precheck", "apply", "verify", "rollback"}
+    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".")], "no temporary directory left"
+
+
+def test_from_file_writes_one_bundle_per_uuid(tmp_path) -> None:
+    listing = tmp_path / "uuids.txt"
+    other = "0b0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a58"
+    listing.write_text(f"# stuck since the outage\n{UUID}\n\n{other}\n")
+    out = tmp_path / "out"
+    done = fixpack("vm", "--from-file", str(listing), "--op", "purge", "--release", "zed", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert len(list(out.iterdir())) == 2
+    listing.write_text(f"{UUID}\nnot-a-uuid\n")
+    done = fixpack("vm", "--from-file", str(listing), "--op", "purge", "--release", "zed", "-o", str(out))
+    assert done.returncode != 0 and f"{listing}:2: not a UUID" in done.stderr
