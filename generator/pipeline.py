@@ -79,10 +79,14 @@ def assemble(
     t0 = time.perf_counter()
     sql_files, guards = render_sql(plan, output.chunk_rows)
     shell_files: list[RenderedFile] = []
+    hosts = [c.host for c in plan.compute]
     for cleanup in plan.compute:
+        name = script_name(cleanup.host)
+        if hosts.count(cleanup.host) > 1:  # a batch with several instances on one host
+            name = name.removesuffix(".sh") + f"-{cleanup.instance_uuid[:8]}.sh"
         shell_files.append(
             RenderedFile(
-                f"shell/{script_name(cleanup.host)}",
+                f"shell/{name}",
                 "shell",
                 "apply",
                 f"host:{cleanup.host}",
@@ -96,24 +100,25 @@ def assemble(
                 render_compute_script(cleanup, bundle_id=bundle_id, fixpack_version=__version__),
             )
         )
-    controller = None
-    if plan.controller is not None:
-        controller = RenderedFile(
-            "shell/controller.sh",
+    controllers = ([plan.controller] if plan.controller is not None else []) + list(plan.extra_controllers)
+    controller_files = [
+        RenderedFile(
+            "shell/controller.sh" if len(controllers) == 1 else
+            f"shell/controller-{(actions.instance_uuid or str(n))[:8]}.sh",
             "shell",
             "apply",
             "controller",
             "API-side cleanup: Neutron ports, shelved image, console tokens (dry run unless --execute)",
-            render_controller_script(
-                plan.controller, bundle_id=bundle_id, fixpack_version=__version__, release=plan.release
-            ),
+            render_controller_script(actions, bundle_id=bundle_id, fixpack_version=__version__, release=plan.release),
         )
+        for n, actions in enumerate(controllers)
+    ]
     prechecks = [f for f in sql_files if f.phase == "precheck" and not f.produces]
     captures = [f for f in sql_files if f.produces]
     applies = [f for f in sql_files if f.phase == "apply"]
     verifies = [f for f in sql_files if f.phase == "verify"]
     rollbacks = [f for f in sql_files if f.phase == "rollback"]
-    run_order = prechecks + captures + shell_files + applies + ([controller] if controller else []) + verifies
+    run_order = prechecks + captures + shell_files + applies + controller_files + verifies
     steps = run_order + rollbacks
     runbook = render_runbook(plan, bundle_id, created_at, run_order, rollbacks)
     timings["render"] = time.perf_counter() - t0
@@ -176,3 +181,37 @@ def generate_vm(uuid: str, options, targets, release: str, output: OutputOptions
     finally:
         live.close()
     return assemble(plan, output, timings=timings, round_trips=rounds)
+
+
+def generate_vm_batch(uuids: list[str], options, targets, release: str, output: OutputOptions) -> list[BundleResult]:
+    """One bundle for many instances (per cell): merged, chunked, guarded like any other."""
+    from generator.facts.instance import read_instance
+    from generator.facts.live import LiveDatabases
+    from generator.plan.batch import merge_plans
+    from generator.plan.vm import plan_vm
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if not targets.any:
+        from generator.plan.vm_offline import plan_vm_offline
+
+        groups = {"offline": [plan_vm_offline(u, options, release) for u in uuids]}
+        rounds = 0
+    else:
+        live = LiveDatabases(targets, release)
+        groups = {}
+        try:
+            for uuid in uuids:
+                plan = plan_vm(read_instance(live, uuid, include_shadow=options.include_shadow), options)
+                groups.setdefault(plan.database("nova").database or "", []).append(plan)
+            rounds = live.counter.count
+        finally:
+            live.close()
+    timings["facts+plan"] = time.perf_counter() - t0
+    results = []
+    for plans in groups.values():
+        t0 = time.perf_counter()
+        merged = merge_plans(plans)
+        timings["merge"] = time.perf_counter() - t0
+        results.append(assemble(merged, output, timings=timings, round_trips=rounds))
+    return results

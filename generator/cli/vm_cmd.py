@@ -9,7 +9,7 @@ import click
 from generator.cli.common import output_options, print_result, read_uuid_file, validate_uuid
 from generator.cli.options import connection_options, targets_from
 from generator.errors import FixpackError
-from generator.pipeline import OutputOptions, generate_vm
+from generator.pipeline import OutputOptions, generate_vm, generate_vm_batch
 from generator.plan.vm import VM_OPS
 from generator.plan.vm_common import VmOptions
 
@@ -60,6 +60,7 @@ def vm(
     instances_path: str,
     instance_name_template: str,
     from_file: str | None,
+    batch: bool,
     out_dir: str,
     chunk_rows: int,
     allow_lint_failures: bool,
@@ -97,6 +98,12 @@ def vm(
     output = OutputOptions(
         out_dir=Path(out_dir), chunk_rows=chunk_rows, allow_lint_failures=allow_lint_failures
     )
+    if batch:
+        if len(set(uuids)) != len(uuids):
+            raise FixpackError("the same UUID is listed twice")
+        for result in generate_vm_batch(uuids, options, targets, release, output):
+            print_result(result)
+        return
     for one in uuids:
         print_result(generate_vm(one, options, targets, release, output))
 

@@ -112,6 +112,7 @@ class Plan:
     api_first: tuple[ApiCommand, ...] = ()
     compute: tuple[ComputeCleanup, ...] = ()
     controller: ControllerActions | None = None
+    extra_controllers: tuple[ControllerActions, ...] = ()  # batch bundles: one controller script per target
     options: Mapping[str, object] = field(default_factory=dict)
 
     def database(self, role: str) -> DatabaseTarget:

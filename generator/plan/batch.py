@@ -1,0 +1,160 @@
+"""Merge the plans of many targets into one batch plan (one bundle for many VMs).
+
+Operations of the same kind on the same table with the same assignments are
+merged into one operation: their rows are concatenated and their scopes
+combined — `instance_uuid = 'a' AND deleted = 0` for each target becomes
+`instance_uuid IN ('a', 'b', …) AND deleted = 0` — so a 1000-VM batch is a
+few dozen guarded steps chunked by rows, not 15 000 tiny ones. Plans must come
+from the same databases (one cell) and must not touch a row twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlglot import exp
+
+from generator.domain.toposort import topological_order
+from generator.errors import FixpackError
+from generator.ops.operations import DeleteRows, Operation, UpdateRows
+from generator.ops.rows import Scope
+from generator.plan.model import ApiCommand, Plan, Postcondition
+from generator.sqlgen.literals import literal_node
+
+_MARK = "fixpack-batch-target"
+
+
+def _template(scope: Scope, target: str) -> str | None:
+    tree = scope.tree()
+    hits = [n for n in tree.find_all(exp.EQ) if isinstance(n.expression, exp.Literal) and n.expression.this == target]
+    if len(hits) != 1:
+        return None
+    hits[0].set("expression", exp.Literal.string(_MARK))
+    return tree.sql()
+
+
+def _merged_scope(scopes: list[tuple[Scope, str]]) -> Scope:
+    templates = {_template(s, t) for s, t in scopes}
+    first, first_target = scopes[0]
+    if len(templates) == 1 and None not in templates:
+        tree = first.tree()
+        hit = next(n for n in tree.find_all(exp.EQ)
+                   if isinstance(n.expression, exp.Literal) and n.expression.this == first_target)
+        merged = exp.In(this=hit.this.copy(), expressions=[literal_node(t) for _, t in scopes])
+        tree = merged if hit is tree else (hit.replace(merged) and tree)
+        return Scope(tree, first.description.replace(first_target, f"<{len(scopes)} targets>"))
+    return Scope(exp.or_(*(exp.Paren(this=s.tree()) for s, _ in scopes)),
+                 f"{len(scopes)} targets: " + "; ".join(s.description for s, _ in scopes[:3]) + " …")
+
+
+def _key(op: Operation) -> tuple:
+    if isinstance(op, UpdateRows):
+        return ("update", op.database, op.table, op.assignments, op.stays_in_scope, op.unknown_before)
+    if isinstance(op, DeleteRows):
+        return ("delete", op.database, op.table)
+    raise FixpackError(f"batch bundles cannot merge {type(op).__name__} steps (use one bundle per target)")
+
+
+def merge_operations(per_target: list[tuple[str, tuple[Operation, ...]]]) -> tuple[Operation, ...]:
+    groups: dict[tuple, list[tuple[Operation, str]]] = {}
+    names: dict[tuple, str] = {}
+    before: dict[str, set[str]] = {}
+    for target, ops in per_target:
+        previous = None
+        for op in ops:
+            key = _key(op)
+            groups.setdefault(key, []).append((op, target))
+            name = names.setdefault(key, f"{len(names):05d}")
+            before.setdefault(name, set())
+            if previous is not None:
+                before[name].add(previous)  # every plan's order (children first) is kept
+            previous = name
+    order = topological_order(before, before)
+    by_name = {names[k]: k for k in groups}
+    merged: list[Operation] = []
+    for name in order:
+        members = groups[by_name[name]]
+        ops = [op for op, _ in members]
+        first = ops[0]
+        scoped = [(op.scope, t) for op, t in members if op.scope is not None]  # type: ignore[attr-defined]
+        scope = _merged_scope(scoped) if scoped else None
+        counts = [getattr(op, "scope_count", None) for op in ops]
+        count = sum(c if c is not None else (op.row_count or 0) for c, op in zip(counts, ops, strict=True))
+        if isinstance(first, UpdateRows):
+            changes = None if first.changes is None else tuple(c for op in ops for c in op.changes or ())
+            merged.append(replace(first, changes=changes, scope=scope,
+                                  scope_count=count if first.changes is not None else None))
+        else:
+            rows = None if first.rows is None else tuple(r for op in ops for r in op.rows or ())  # type: ignore[attr-defined]
+            merged.append(replace(first, rows=rows, scope=scope,
+                                  scope_count=count if first.rows is not None else None))  # type: ignore[attr-defined]
+        _check_disjoint(merged[-1])
+    return tuple(merged)
+
+
+def _check_disjoint(op: Operation) -> None:
+    rows = [c.before for c in op.changes or ()] if isinstance(op, UpdateRows) else list(op.rows or ())  # type: ignore[attr-defined]
+    keys = [r.key(op.key) for r in rows]
+    if len(keys) != len(set(keys)):
+        raise FixpackError(f"two targets of the batch change the same {op.table} row; use one bundle per target")
+
+
+def merge_conditions(items: list[tuple[str, Postcondition]]) -> tuple[Postcondition, ...]:
+    """`(SELECT COUNT(*) … uuid = 'a' …) = n` for each target -> one count over `uuid IN (…)` = n·k."""
+    groups: dict[tuple, list[tuple[str, Postcondition]]] = {}
+    for target, cond in items:
+        tree = cond.condition
+        shaped = isinstance(tree, exp.EQ) and isinstance(tree.this, exp.Subquery) and \
+            isinstance(tree.expression, exp.Literal) and not tree.expression.is_string
+        template = _template(Scope(tree.this.this.args["where"].this, ""), target) if shaped else None
+        key = (cond.database, cond.description.replace(target, "<target>"), template,
+               tree.expression.this if shaped else None) if template else (id(cond),)
+        groups.setdefault(key, []).append((target, cond))
+    out = []
+    for key, members in groups.items():
+        if len(key) == 1 or len(members) == 1:
+            out += [c for _, c in members]
+            continue
+        target0, cond0 = members[0]
+        tree = cond0.condition.copy()
+        where = tree.this.this.args["where"]
+        where.set("this", _merged_scope([(Scope(c.condition.this.this.args["where"].this, ""), t)
+                                         for t, c in members]).tree())
+        tree.set("expression", exp.Literal.number(int(key[3]) * len(members)))
+        out.append(Postcondition(cond0.database, cond0.description.replace(target0, f"each of {len(members)} "
+                                                                           "targets"), tree))
+    return tuple(out)
+
+
+def merge_plans(plans: list[Plan]) -> Plan:
+    if not plans:
+        raise FixpackError("nothing to merge")
+    first = plans[0]
+    if len({p.op for p in plans}) != 1:
+        raise FixpackError("a batch bundle holds one operation")
+    if first.op == "rehost":
+        raise FixpackError("rehost batches would bump the same placement generations twice; "
+                           "generate one bundle per instance")
+    names = {(db.role, db.database) for p in plans for db in p.databases}
+    if len(names) != len({role for role, _ in names}):
+        raise FixpackError("the instances are in different cells; batch them per cell")
+    ops = merge_operations([(p.targets[0], p.operations) for p in plans])
+    # keep each database's operations in the first plan's database order
+    order = [db.role for db in first.databases]
+    ops = tuple(sorted(ops, key=lambda op: order.index(op.database)))
+    api = [ApiCommand(c.command.replace(first.targets[0], "$UUID"), c.why) for c in first.api_first]
+    api.insert(0, ApiCommand("for UUID in $(jq -r '.target.ids[]' manifest.json); do …; done",
+                             f"run the commands below for each of the {len(plans)} instances"))
+    return replace(
+        first,
+        targets=tuple(t for p in plans for t in p.targets),
+        operations=ops,
+        postconditions=merge_conditions([(p.targets[0], c) for p in plans for c in p.postconditions]),
+        preconditions=merge_conditions([(p.targets[0], c) for p in plans for c in p.preconditions]),
+        findings=tuple(f for p in plans for f in p.findings),
+        warnings=tuple(dict.fromkeys(w for p in plans for w in p.warnings)),
+        api_first=tuple(api),
+        compute=tuple(c for p in plans for c in p.compute),
+        controller=None,
+        extra_controllers=tuple(p.controller for p in plans if p.controller is not None),
+    )
