@@ -84,18 +84,20 @@ def explain_failure(run: ClientRun) -> str:
     return f"ERROR {code} at {where}: {message}"
 
 
+def _counts(d: TableDiff) -> str:
+    return ", ".join(
+        f"{n} {what}"
+        for what, n in (("changed", len(d.changed)), ("added", len(d.added)), ("removed", len(d.removed)))
+        if n
+    )
+
+
 def _describe_diffs(role: str, diffs: dict[str, TableDiff], limit: int = 4) -> list[str]:
+    """One line per differing table: counts and the first keys (for the log)."""
     out = []
     for table, d in diffs.items():
-        parts = [
-            f"{n} {what}"
-            for what, n in (("changed", len(d.changed)), ("added", len(d.added)), ("removed", len(d.removed)))
-            if n
-        ]
         keys = ", ".join(str(k[0] if len(k) == 1 else k) for k in sorted(d.keys, key=repr)[:limit])
-        out.append(
-            f"{role}.{table}: {', '.join(parts)} (keys {keys}{', ...' if len(d.keys) > limit else ''})"
-        )
+        out.append(f"{role}.{table}: {_counts(d)} (keys {keys}{', ...' if len(d.keys) > limit else ''})")
     return out
 
 
@@ -267,15 +269,16 @@ class Rehearsal:
         }
 
     def _same_as(self, what: str, attribute: str) -> Outcome:
+        """Every table of every role identical to a state taken earlier; else name every table that is not."""
         expected: dict[str, State] = getattr(self, attribute)
         now = self._states()
-        lines = [
-            line
-            for role in expected
-            for line in _describe_diffs(role, diff_states(expected[role], now[role]))
+        diffs = {role: diff_states(expected[role], now[role]) for role in expected}
+        names = [
+            f"{role}.{table} ({_counts(d)})" for role, tables in diffs.items() for table, d in tables.items()
         ]
-        if lines:
-            return FAILED, f"tables differ from {what}: " + "; ".join(lines[:4]), "\n".join(lines)
+        if names:
+            lines = [line for role, tables in diffs.items() for line in _describe_diffs(role, tables)]
+            return FAILED, f"{len(names)} table(s) differ from {what}: " + ", ".join(names), "\n".join(lines)
         return PASSED, f"every table identical to {what}", ""
 
     def _only_recorded_changed(self) -> Outcome:

@@ -38,7 +38,9 @@ def check(ctx: SqlFileContext) -> Iterable[Finding]:
         tree = parsed.tree
         line = parsed.statement.line
         first = (
-            parsed.statement.text.lstrip().split(None, 1)[0].upper() if parsed.statement.text.strip() else ""
+            parsed.statement.text.lstrip().split(None, 1)[0].upper().rstrip(";")
+            if parsed.statement.text.strip()
+            else ""
         )
         if isinstance(tree, _DDL) or (isinstance(tree, exp.Command) and first in _IMPLICIT_COMMIT_WORDS):
             yield ctx.finding(CODE, line, f"{first} is DDL or commits implicitly; not allowed in a bundle")

@@ -1,0 +1,159 @@
+"""`fixpack verify`: checksums by file offline; schema, guards and row-by-row drift live, read-only."""
+
+# ruff: noqa: F401, F811  (pytest fixtures are imported by name and requested by parameter)
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.errors import FixpackError
+from generator.review.drift import read_only_select
+
+from .bundles import BundleRun, all_states, assert_all_ok, assert_identical
+from .review_fixtures import (
+    edit,
+    good_bundles,
+    run_cli,
+    soft_delete_bundle,
+    steps_by_phase,
+)
+from .test_vm_bundles import generate, seed_world
+
+pytestmark = pytest.mark.db
+
+
+def verify_json(argv: list[str], capsys) -> tuple[int, dict]:
+    code, out, err = run_cli(["verify", *argv, "--format", "json"], capsys)
+    assert not err, err
+    return code, json.loads(out)
+
+
+def test_untouched_bundle_passes(soft_delete_bundle: Path, capsys) -> None:
+    code, out, _ = run_cli(["verify", str(soft_delete_bundle)], capsys)
+    assert code == 0
+    assert "all match the manifest" in out
+    assert out.strip().splitlines()[-1].startswith("PASSED: INTACT")
+
+
+def test_one_byte_changed_fails_naming_the_file(soft_delete_bundle: Path, capsys) -> None:
+    manifest = json.loads((soft_delete_bundle / "manifest.json").read_text())
+    rel = steps_by_phase(manifest, "apply")[1]["file"]
+    path = soft_delete_bundle / rel
+    data = bytearray(path.read_bytes())
+    at = data.index(b"x'") + 2
+    data[at] = ord("A") if data[at] != ord("A") else ord("B")  # one byte of one hex literal
+    path.write_bytes(bytes(data))
+    code, report = verify_json([str(soft_delete_bundle)], capsys)
+    assert code == 1 and not report["passed"]
+    bad = [f for f in report["files"] if f["status"] != "ok"]
+    assert [(f["path"], f["status"]) for f in bad] == [(rel, "modified")]
+    code, out, _ = run_cli(["verify", str(soft_delete_bundle)], capsys)
+    assert code == 1 and f"{rel}: MODIFIED since generation" in out and "TAMPERED" in out
+
+
+def test_missing_added_and_harmless_files(soft_delete_bundle: Path, capsys) -> None:
+    (soft_delete_bundle / "README.md").unlink()
+    (soft_delete_bundle / "sql" / "25-extra.sql").write_text("DELETE FROM instances;\n")
+    (soft_delete_bundle / "precheck-output.log").write_text("saved output\n")
+    code, report = verify_json([str(soft_delete_bundle)], capsys)
+    statuses = {f["path"]: f["status"] for f in report["files"] if f["status"] != "ok"}
+    assert code == 1
+    assert statuses == {
+        "README.md": "missing",
+        "sql/25-extra.sql": "unlisted",
+        "precheck-output.log": "extra",
+    }
+
+
+def test_guard_queries_must_be_plain_selects() -> None:
+    assert read_only_select("SELECT COUNT(*) FROM `tags` WHERE `tags`.`resource_id` = 'x'")
+    for sql in (
+        "DELETE FROM tags",
+        "SELECT 1; DROP TABLE tags",
+        "SELECT COUNT(*) FROM tags FOR UPDATE",
+        "SELECT 1 INTO @x",
+    ):
+        with pytest.raises(FixpackError):
+            read_only_select(sql)
+
+
+def _urls(dep) -> list[str]:
+    """nova_api and placement only: the cell database is found from cell_mappings."""
+    return [
+        "--nova-api-url",
+        dep.url("nova_api").render(with_password=True),
+        "--placement-url",
+        dep.url("placement").render(with_password=True),
+    ]
+
+
+def test_live_applies_then_drift_row_by_row_then_applied(make_deployment, tmp_path: Path, capsys) -> None:
+    dep = make_deployment("2025.1")
+    target = seed_world(dep, op="purge")
+    result = generate(dep, target.uuid, "purge", tmp_path)
+    bundle = str(result.path)
+    before = all_states(dep)
+
+    code, report = verify_json([bundle, *_urls(dep)], capsys)
+    assert code == 0, report
+    assert report["verdict"].startswith("APPLIES")
+    assert {d["role"] for d in report["live"]} == {"nova", "nova_api", "placement"}
+    assert all(d["schema_ok"] and all(g["state"] == "pending" for g in d["guards"]) for d in report["live"])
+    assert_identical(before, all_states(dep))  # verify wrote nothing
+
+    # drift: a changed column, a row that left the scope, a row that joined it
+    dep.execute("nova", "UPDATE instances SET vm_state = 'active' WHERE uuid = %s", (target.uuid,))
+    bdm = dep.query(
+        "nova", "SELECT id FROM block_device_mapping WHERE instance_uuid = %s ORDER BY id", (target.uuid,)
+    )
+    dep.execute("nova", "UPDATE block_device_mapping SET deleted = id WHERE id = %s", (bdm[0]["id"],))
+    dep.execute("nova", "INSERT INTO tags (resource_id, tag) VALUES (%s, 'late-tag')", (target.uuid,))
+    code, out, _ = run_cli(["verify", bundle, *_urls(dep)], capsys)
+    assert code == 1
+    assert "instances id=" in out and "vm_state: 'error' -> 'active'" in out
+    assert f"block_device_mapping id={bdm[0]['id']}: deleted: 0 -> {bdm[0]['id']}" in out
+    assert "tag='late-tag': joined the scope since generation" in out
+    assert "FAILED: DRIFTED" in out
+    code, report = verify_json([bundle, *_urls(dep)], capsys)
+    nova = next(d for d in report["live"] if d["role"] == "nova")
+    assert {g["table"] for g in nova["guards"] if g["state"] == "drift"} == {
+        "instances",
+        "block_device_mapping",
+        "tags",
+    }
+
+    dep.execute("nova", "UPDATE instances SET vm_state = 'error' WHERE uuid = %s", (target.uuid,))
+    dep.execute("nova", "UPDATE block_device_mapping SET deleted = 0 WHERE id = %s", (bdm[0]["id"],))
+    dep.execute("nova", "DELETE FROM tags WHERE tag = 'late-tag'")
+    assert_all_ok(BundleRun(dep, result.path).run("apply"))
+    code, report = verify_json([bundle, *_urls(dep)], capsys)
+    assert code == 0 and report["verdict"].startswith("ALREADY APPLIED")
+
+    dep.execute("nova", "ALTER TABLE instances ADD COLUMN fixpack_probe INT NULL")
+    code, report = verify_json([bundle, *_urls(dep)], capsys)
+    nova = next(d for d in report["live"] if d["role"] == "nova")
+    assert code == 1 and report["verdict"].startswith("SCHEMA CHANGED")
+    assert any("extra column: instances.fixpack_probe" in x for x in nova["schema_differences"])
+
+
+def test_live_checks_refused_on_a_tampered_bundle(make_deployment, tmp_path: Path, capsys) -> None:
+    dep = make_deployment("2025.1")
+    target = seed_world(dep, op="soft-delete")
+    result = generate(dep, target.uuid, "soft-delete", tmp_path)
+    edit(result.path, "data/guards.json", '"pending_query": "SELECT', '"pending_query": "SELECT  ')
+    code, report = verify_json([str(result.path), *_urls(dep)], capsys)
+    assert code == 1 and report["live"] is None
+    assert report["notes"] == ["live checks not run: the bundle's files differ from its manifest"]
+
+
+def test_missing_database_is_reported(soft_delete_bundle: Path, make_deployment, capsys) -> None:
+    dep = make_deployment("2025.1")
+    code, report = verify_json(
+        [str(soft_delete_bundle), "--nova-api-url", dep.url("nova_api").render(with_password=True)], capsys
+    )
+    assert code == 1 and report["verdict"].startswith("INCOMPLETE")
+    placement = next(d for d in report["live"] if d["role"] == "placement")
+    assert placement["problem"] == "not checked: no placement database given (--placement-url)"
