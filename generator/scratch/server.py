@@ -52,6 +52,18 @@ def client_binary() -> str | None:
     return find_program("mariadb", "mysql")
 
 
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM if the Python process that started it dies (a killed test run
+    must not leave private servers behind). Elsewhere a no-op."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
+    except OSError:
+        pass
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
