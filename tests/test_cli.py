@@ -85,3 +85,16 @@ def test_from_file_writes_one_bundle_per_uuid(tmp_path) -> None:
     listing.write_text(f"{UUID}\nnot-a-uuid\n")
     done = fixpack("vm", "--from-file", str(listing), "--op", "purge", "--release", "zed", "-o", str(out))
     assert done.returncode != 0 and f"{listing}:2: not a UUID" in done.stderr
+
+
+def test_batch_flag_writes_one_bundle(tmp_path) -> None:
+    listing = tmp_path / "uuids.txt"
+    listing.write_text(f"{UUID}\n0b0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a58\n")
+    out = tmp_path / "out"
+    done = fixpack("vm", "--from-file", str(listing), "--batch", "--op", "soft-delete", "--release", "2024.2",
+                   "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    (bundle,) = list(out.iterdir())
+    assert bundle.name.endswith("-vm-soft-delete-batch2")
+    assert json.loads((bundle / "manifest.json").read_text())["target"]["ids"] == [
+        UUID, "0b0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a58"]

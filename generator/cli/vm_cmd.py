@@ -47,6 +47,11 @@ from generator.plan.vm_common import VmOptions
     type=click.Path(dir_okay=False, exists=True),
     help="Read many instance UUIDs (one per line) and write one bundle per UUID.",
 )
+@click.option(
+    "--batch",
+    is_flag=True,
+    help="With several UUIDs: one bundle for all of them (per cell) instead of one each.",
+)
 @output_options
 @connection_options
 def vm(

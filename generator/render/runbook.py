@@ -54,53 +54,86 @@ def _db_label(plan: Plan, target: str | None) -> str:
     return role
 
 
+_LIVE_EXPECT = {
+    "precheck": (
+        "`state pending` for every step and last `precheck passed: the apply step will run`.",
+        "a `drift` state: rows changed since the bundle was generated (or it was already applied: then "
+        "every state reads `done`). Regenerate the bundle.",
+    ),
+    "apply": (
+        "one `guard … 1` line per check, `apply chunk N/M applied` per chunk, and last `apply finished: "
+        "every guard held`. Run again: every chunk says `already done; nothing changed`.",
+        "`ERROR 1242 … Subquery returns more than 1 row` at line N: the guard on line N failed (look at the "
+        "`step`/`state` line printed just before it). The client stopped and the server rolled that chunk "
+        "back; earlier chunks stay committed and re-running the file resumes after them. `drift` means the "
+        "rows changed since generation: generate a new bundle.",
+    ),
+    "verify": (
+        "every `guard … 1` and last `verify passed`.",
+        "the named check does not hold: do not consider the repair done; read the failing line.",
+    ),
+    "rollback": (
+        "`rollback chunk N/M applied` per chunk, last `rollback finished: every guard held`; again: "
+        "`already done; nothing changed`.",
+        "a guard failed: the rows are neither as the apply left them nor as they were before (someone "
+        "changed them after the apply). Nothing of that chunk was restored; inspect the rows named on the "
+        "failing line before going further.",
+    ),
+}
+_OFFLINE_EXPECT = {
+    "precheck": (
+        "every precondition `guard … 1`, then `rows_to_change` per step (check the numbers are what you "
+        "expect), last `precheck passed: preconditions hold`.",
+        "a precondition does not hold (wrong database for this instance, instance healthy, target host "
+        "disabled): the file names it; change nothing and investigate.",
+    ),
+    "capture": (
+        "no error, and the output file holds SQL (`-- fixpack rollback captured …`, one guarded "
+        "statement per row, `COMMIT;`). Keep it with the bundle: it is the only rollback.",
+        "nothing was captured: do not run the apply without a rollback.",
+    ),
+    "apply": (
+        "`rows_found` per step, one `guard … 1` line per check, last `apply finished: every guard held`. "
+        "Run again: every step finds 0 rows.",
+        "`ERROR 1242` at line N: that guard failed and the whole file's transaction was rolled back.",
+    ),
+    "verify": _LIVE_EXPECT["verify"],
+    "rollback": (
+        "one `guard … 1` per restored row and last `rollback finished: every guard held`.",
+        "a row was not as the apply left it: nothing was restored (one transaction); investigate.",
+    ),
+}
+_SHELL_FAIL = {
+    "host": "the script stops at the failing check (wrong host, a different libvirt domain under that name, "
+    "a missing tool) and says why; nothing after it ran. Re-running after fixing resumes.",
+    "controller": "the script stops at the failing check (no openstack CLI, no credentials, a port bound to "
+    "another device) and says why; re-running is safe.",
+}
+
+
 def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
     steps = []
+    offline = plan.mode == "offline"
     for number, f in enumerate(files, 1):
         if f.kind == "sql":
             db = _db_name(plan, f.target)
-            cmd = f"mysql --defaults-extra-file=~/fixpack.cnf --batch {db} < {f.path}"
-            where = f"any host that reaches the {_db_label(plan, f.target)} with the mysql/mariadb client"
-            if f.phase == "apply":
-                expect = (
-                    "one `guard … 1` line per check, `apply chunk N/M applied` per chunk, and last "
-                    "`apply finished: every guard held`. Run again: every chunk says "
-                    "`already done; nothing changed`."
-                )
-                fail = (
-                    "`ERROR 1242 … Subquery returns more than 1 row` at line N: the guard on line N "
-                    "failed (look at the `step`/`state` line printed just before it). The client stopped "
-                    "and the server rolled that chunk back; earlier chunks stay committed and re-running "
-                    "the file resumes after them. `drift` means the rows changed since generation: "
-                    "generate a new bundle."
-                )
-            elif f.phase == "rollback":
-                expect = (
-                    "`rollback chunk N/M applied` per chunk, last `rollback finished: every guard "
-                    "held`; again: `already done; nothing changed`."
-                )
-                fail = (
-                    "a guard failed: the rows are neither as the apply left them nor as they were before "
-                    "(someone changed them after the apply). Nothing of that chunk was restored; "
-                    "inspect the rows named on the failing line before going further."
-                )
-            elif f.phase == "precheck":
-                expect = "`state pending` for every step and last `precheck passed: the apply step will run`."
-                fail = (
-                    "a `drift` state: rows changed since the bundle was generated (or it was already "
-                    "applied: then every state reads `done`). Regenerate the bundle."
+            client = "mysql --defaults-extra-file=~/fixpack.cnf --batch"
+            phase = "capture" if f.produces else (f.phase or "")
+            if f.produces:
+                cmd = (
+                    f"mkdir -p captured && {client} --raw --skip-column-names {db} < {f.path} > {f.produces}"
                 )
             else:
-                expect = "every `guard … 1` and last `verify passed`."
-                fail = (
-                    "the named check does not hold: do not consider the repair done; read the failing line."
-                )
-            steps.append(RunbookStep(number, f.path, f.phase or "", where, (cmd,), f.purpose, expect, fail))
+                cmd = f"{client} {db} < {f.path}"
+            where = f"any host that reaches the {_db_label(plan, f.target)} with the mysql/mariadb client"
+            expect, fail = (_OFFLINE_EXPECT if offline else _LIVE_EXPECT)[phase]
+            steps.append(RunbookStep(number, f.path, phase, where, (cmd,), f.purpose, expect, fail))
         else:
+            on_host = bool(f.target and f.target.startswith("host:"))
             host = (f.target or "").removeprefix("host:")
             where = (
                 f"on compute host `{host}` as root"
-                if f.target and f.target.startswith("host:")
+                if on_host
                 else "on a controller with the `openstack` CLI and admin credentials loaded"
             )
             cmds = (
@@ -116,8 +149,7 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
                     cmds,
                     f.purpose,
                     "each action logged; a second run reports everything already clean.",
-                    "the script stops at the failing check (wrong host, different libvirt "
-                    "domain, missing tool) and says why; nothing after it ran.",
+                    _SHELL_FAIL["host" if on_host else "controller"],
                 )
             )
     return steps
