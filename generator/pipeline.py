@@ -103,13 +103,16 @@ def assemble(
     controllers = ([plan.controller] if plan.controller is not None else []) + list(plan.extra_controllers)
     controller_files = [
         RenderedFile(
-            "shell/controller.sh" if len(controllers) == 1 else
-            f"shell/controller-{(actions.instance_uuid or str(n))[:8]}.sh",
+            "shell/controller.sh"
+            if len(controllers) == 1
+            else f"shell/controller-{(actions.instance_uuid or str(n))[:8]}.sh",
             "shell",
             "apply",
             "controller",
             "API-side cleanup: Neutron ports, shelved image, console tokens (dry run unless --execute)",
-            render_controller_script(actions, bundle_id=bundle_id, fixpack_version=__version__, release=plan.release),
+            render_controller_script(
+                actions, bundle_id=bundle_id, fixpack_version=__version__, release=plan.release
+            ),
         )
         for n, actions in enumerate(controllers)
     ]
@@ -183,7 +186,9 @@ def generate_vm(uuid: str, options, targets, release: str, output: OutputOptions
     return assemble(plan, output, timings=timings, round_trips=rounds)
 
 
-def generate_vm_batch(uuids: list[str], options, targets, release: str, output: OutputOptions) -> list[BundleResult]:
+def generate_vm_batch(
+    uuids: list[str], options, targets, release: str, output: OutputOptions
+) -> list[BundleResult]:
     """One bundle for many instances (per cell): merged, chunked, guarded like any other."""
     from generator.facts.instance import read_instance
     from generator.facts.live import LiveDatabases

@@ -16,8 +16,9 @@ from generator.rehearse.tables import State, diff_states, table_state
 from generator.scratch.deployment import ROLES, Deployment
 
 
-def targets_for(dep: Deployment, *, api: bool = True, placement: bool = True, cinder: bool = True,
-                nova: bool = False) -> ConnectionTargets:
+def targets_for(
+    dep: Deployment, *, api: bool = True, placement: bool = True, cinder: bool = True, nova: bool = False
+) -> ConnectionTargets:
     urls = {
         "nova_api": dep.url("nova_api").render(with_password=True) if api else None,
         "nova": dep.url("nova").render(with_password=True) if nova else None,
@@ -29,7 +30,9 @@ def targets_for(dep: Deployment, *, api: bool = True, placement: bool = True, ci
 
 def all_states(dep: Deployment) -> dict[str, State]:
     """Every row of every table of every database of the deployment."""
-    return {role: table_state(dep.url(role), catalog_snapshot(dep.release, kind)) for role, kind in ROLES.items()}
+    return {
+        role: table_state(dep.url(role), catalog_snapshot(dep.release, kind)) for role, kind in ROLES.items()
+    }
 
 
 @dataclass
@@ -82,8 +85,9 @@ def allowed_changes(plan: Plan, dep: Deployment, run: BundleRun) -> dict[tuple[s
     return out
 
 
-def assert_only_planned_rows_changed(before: dict[str, State], after: dict[str, State],
-                                     allowed: dict[tuple[str, str], set[tuple]]) -> int:
+def assert_only_planned_rows_changed(
+    before: dict[str, State], after: dict[str, State], allowed: dict[tuple[str, str], set[tuple]]
+) -> int:
     """Every changed row is one the plan names; returns how many rows changed."""
     changed = 0
     for role in before:
@@ -99,7 +103,8 @@ def assert_identical(before: dict[str, State], after: dict[str, State]) -> None:
         diffs = diff_states(before[role], after[role])
         assert not diffs, f"{role}: tables differ: " + ", ".join(
             f"{t} (changed {len(d.changed)}, added {len(d.added)}, removed {len(d.removed)})"
-            for t, d in diffs.items())
+            for t, d in diffs.items()
+        )
 
 
 def run_offline(run: BundleRun, phase: str) -> list[ClientRun]:

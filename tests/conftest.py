@@ -51,8 +51,11 @@ _db_outcomes: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--require-db", action="store_true",
-                     help="fail the run unless database tests ran and none was skipped")
+    parser.addoption(
+        "--require-db",
+        action="store_true",
+        help="fail the run unless database tests ran and none was skipped",
+    )
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -78,7 +81,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     if config.getoption("--require-db"):
-        line = (f"database tests: {_db_outcomes['passed']} passed, {_db_outcomes['failed']} failed, "
-                f"{_db_outcomes['skipped']} skipped")
+        line = (
+            f"database tests: {_db_outcomes['passed']} passed, {_db_outcomes['failed']} failed, "
+            f"{_db_outcomes['skipped']} skipped"
+        )
         problem = getattr(config, "_fixpack_db_problem", None)
         terminalreporter.write_line(line + (f" — FAILING THE RUN: {problem}" if problem else ""))

@@ -18,8 +18,14 @@ def fixpack(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("FIXPACK_")}
     full_env["FIXPACK_CACHE_DIR"] = os.environ.get("FIXPACK_CACHE_DIR", "")  # keep the lint cache
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "generator", *args], capture_output=True, text=True,
-                          env=full_env, check=False, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        check=False,
+        timeout=300,
+    )
 
 
 def test_version() -> None:
@@ -27,28 +33,52 @@ def test_version() -> None:
     assert done.returncode == 0 and __version__ in done.stdout
 
 
-@pytest.mark.parametrize("command", [
-    [], ["vm"], ["schema"], ["schema", "detect"], ["schema", "diff"], ["schema", "show"], ["schema", "releases"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["vm"],
+        ["schema"],
+        ["schema", "detect"],
+        ["schema", "diff"],
+        ["schema", "show"],
+        ["schema", "releases"],
+    ],
+)
 def test_help_everywhere(command: list[str]) -> None:
     done = fixpack(*command, "--help")
     assert done.returncode == 0, done.stderr
     assert "Usage:" in done.stdout
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["vm", "not-a-uuid", "--op", "soft-delete", "--release", "2025.1"], "not a UUID"),
-    (["vm", UUID, "--op", "soft-delete"], "no database given"),
-    (["vm", UUID, "--op", "explode", "--release", "2025.1"], "Invalid value for '--op'"),
-    (["vm", UUID, "--op", "rehost", "--release", "2025.1"], "--to-host"),
-    (["vm", UUID, "--op", "soft-delete", "--release", "folsom"], "unknown release 'folsom'"),
-    (["vm", UUID, "--op", "soft-delete", "--nova-api-url", "postgresql://u:pw@h/db"], "unsupported scheme"),
-    (["vm", UUID, "--op", "soft-delete", "--nova-api-url", "mysql+pymysql://root:hunter2@127.0.0.1:1/nova_api"],
-     "cannot reach the server"),
-    (["vm", UUID, "--op", "soft-delete", "--nova-conf", "/nonexistent/nova.conf"], "not found"),
-    (["schema", "show", "--release", "2025.1", "--table", "nope"], "no table 'nope'"),
-    (["schema", "detect"], "no database given"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["vm", "not-a-uuid", "--op", "soft-delete", "--release", "2025.1"], "not a UUID"),
+        (["vm", UUID, "--op", "soft-delete"], "no database given"),
+        (["vm", UUID, "--op", "explode", "--release", "2025.1"], "Invalid value for '--op'"),
+        (["vm", UUID, "--op", "rehost", "--release", "2025.1"], "--to-host"),
+        (["vm", UUID, "--op", "soft-delete", "--release", "folsom"], "unknown release 'folsom'"),
+        (
+            ["vm", UUID, "--op", "soft-delete", "--nova-api-url", "postgresql://u:pw@h/db"],
+            "unsupported scheme",
+        ),
+        (
+            [
+                "vm",
+                UUID,
+                "--op",
+                "soft-delete",
+                "--nova-api-url",
+                "mysql+pymysql://root:hunter2@127.0.0.1:1/nova_api",
+            ],
+            "cannot reach the server",
+        ),
+        (["vm", UUID, "--op", "soft-delete", "--nova-conf", "/nonexistent/nova.conf"], "not found"),
+        (["schema", "show", "--release", "2025.1", "--table", "nope"], "no table 'nope'"),
+        (["schema", "detect"], "no database given"),
+    ],
+)
 def test_bad_input_is_one_line_and_non_zero(args: list[str], message: str) -> None:
     done = fixpack(*args)
     assert done.returncode != 0
@@ -91,10 +121,22 @@ def test_batch_flag_writes_one_bundle(tmp_path) -> None:
     listing = tmp_path / "uuids.txt"
     listing.write_text(f"{UUID}\n0b0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a58\n")
     out = tmp_path / "out"
-    done = fixpack("vm", "--from-file", str(listing), "--batch", "--op", "soft-delete", "--release", "2024.2",
-                   "-o", str(out))
+    done = fixpack(
+        "vm",
+        "--from-file",
+        str(listing),
+        "--batch",
+        "--op",
+        "soft-delete",
+        "--release",
+        "2024.2",
+        "-o",
+        str(out),
+    )
     assert done.returncode == 0, done.stderr
     (bundle,) = list(out.iterdir())
     assert bundle.name.endswith("-vm-soft-delete-batch2")
     assert json.loads((bundle / "manifest.json").read_text())["target"]["ids"] == [
-        UUID, "0b0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a58"]
+        UUID,
+        "0b0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a58",
+    ]

@@ -28,30 +28,55 @@ RELEASE = "2026.2"
 @pytest.fixture(scope="session")
 def nova_manage() -> str:
     version = get_release(RELEASE).packages["nova"]
-    venv = Path(os.environ.get("FIXPACK_TEST_CACHE", Path.home() / ".cache" / "fixpack-test")) / f"venv-nova-{version}"
+    venv = (
+        Path(os.environ.get("FIXPACK_TEST_CACHE", Path.home() / ".cache" / "fixpack-test"))
+        / f"venv-nova-{version}"
+    )
     binary = venv / "bin" / "nova-manage"
     if not binary.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"nova=={version}", "PyMySQL"],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", f"nova=={version}", "PyMySQL"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             pytest.fail(f"could not install nova {version} for the archive test: {done.stderr[-500:]}")
     return str(binary)
 
 
-def test_archive_deleted_rows_archives_a_soft_deleted_instance(make_deployment, tmp_path, nova_manage) -> None:
+def test_archive_deleted_rows_archives_a_soft_deleted_instance(
+    make_deployment, tmp_path, nova_manage
+) -> None:
     dep = make_deployment(RELEASE)
     target = seed_world(dep, op="soft-delete")
-    result = generate_vm(target.uuid, VmOptions(op="soft-delete"), targets_for(dep), "auto",
-                         OutputOptions(out_dir=tmp_path))
+    result = generate_vm(
+        target.uuid, VmOptions(op="soft-delete"), targets_for(dep), "auto", OutputOptions(out_dir=tmp_path)
+    )
     run = BundleRun(dep, result.path)
     assert_all_ok(run.run("apply"))
 
     conf = tmp_path / "nova.conf"
-    conf.write_text(f"[database]\nconnection = {dep.url('nova').render(with_password=True)}?charset=utf8\n"
-                    f"[api_database]\nconnection = {dep.url('nova_api').render(with_password=True)}?charset=utf8\n")
-    done = subprocess.run([nova_manage, "--config-file", str(conf), "db", "archive_deleted_rows", "--verbose",
-                           "--until-complete"], capture_output=True, text=True, check=False, timeout=600)
+    conf.write_text(
+        f"[database]\nconnection = {dep.url('nova').render(with_password=True)}?charset=utf8\n"
+        f"[api_database]\nconnection = {dep.url('nova_api').render(with_password=True)}?charset=utf8\n"
+    )
+    done = subprocess.run(
+        [
+            nova_manage,
+            "--config-file",
+            str(conf),
+            "db",
+            "archive_deleted_rows",
+            "--verbose",
+            "--until-complete",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     # nova-manage exits 1 when it archived rows, 0 when there was nothing, >1 on errors
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
     assert "instances" in done.stdout
@@ -59,11 +84,23 @@ def test_archive_deleted_rows_archives_a_soft_deleted_instance(make_deployment, 
     u = target.uuid
     assert dep.query("nova", "SELECT COUNT(*) AS n FROM instances WHERE uuid = %s", (u,))[0]["n"] == 0
     assert dep.query("nova", "SELECT COUNT(*) AS n FROM shadow_instances WHERE uuid = %s", (u,))[0]["n"] == 1
-    for table in ("block_device_mapping", "instance_metadata", "instance_system_metadata", "instance_extra",
-                  "instance_info_caches", "virtual_interfaces", "instance_faults", "instance_actions"):
+    for table in (
+        "block_device_mapping",
+        "instance_metadata",
+        "instance_system_metadata",
+        "instance_extra",
+        "instance_info_caches",
+        "virtual_interfaces",
+        "instance_faults",
+        "instance_actions",
+    ):
         left = dep.query("nova", f"SELECT COUNT(*) AS n FROM {table} WHERE instance_uuid = %s", (u,))[0]["n"]
         assert left == 0, f"{table} not archived"
-    assert dep.query("nova_api", "SELECT COUNT(*) AS n FROM instance_mappings WHERE instance_uuid = %s",
-                     (u,))[0]["n"] == 0, "nova removes the API mapping of an archived instance"
+    assert (
+        dep.query("nova_api", "SELECT COUNT(*) AS n FROM instance_mappings WHERE instance_uuid = %s", (u,))[
+            0
+        ]["n"]
+        == 0
+    ), "nova removes the API mapping of an archived instance"
     # the other instances are untouched
     assert dep.query("nova", "SELECT COUNT(*) AS n FROM instances WHERE deleted = 0")[0]["n"] == 10

@@ -35,10 +35,18 @@ def seed_world(dep, *, op: str):
     vif_cycle = ("ovs_hybrid", "ovs", "bridge", "vhostuser")
     for i in range(10):
         s.instance(host=h1 if i % 2 else h2, vif_types=(vif_cycle[i % 4],), volumes=i % 3)
-    target = s.instance(host=h1, vm_state="error", task_state="deleting" if op != "rehost" else None,
-                        power_state=4, volumes=2, pci_devices=1, vif_types=("ovs_hybrid", "ovs"),
-                        migration="resize" if op == "rehost" else None, tags=("web", "it's; $(x)"),
-                        metadata={"role": "db\n'quoted'"})
+    target = s.instance(
+        host=h1,
+        vm_state="error",
+        task_state="deleting" if op != "rehost" else None,
+        power_state=4,
+        volumes=2,
+        pci_devices=1,
+        vif_types=("ovs_hybrid", "ovs"),
+        migration="resize" if op == "rehost" else None,
+        tags=("web", "it's; $(x)"),
+        metadata={"role": "db\n'quoted'"},
+    )
     s.flush()
     return target
 
@@ -54,47 +62,84 @@ def check_semantics(dep, op: str, uuid: str) -> None:
         assert inst["deleted"] == inst["id"] and inst["vm_state"] == "deleted"
         assert inst["task_state"] is None and inst["power_state"] == 0 and inst["terminated_at"] is not None
         assert inst["deleted_at"] is not None
-        for table in ("block_device_mapping", "instance_metadata", "instance_system_metadata",
-                      "instance_info_caches", "instance_extra", "virtual_interfaces", "instance_faults"):
-            live = dep.query("nova", f"SELECT COUNT(*) AS n FROM {table} WHERE instance_uuid = %s AND deleted = 0",
-                             (uuid,))
+        for table in (
+            "block_device_mapping",
+            "instance_metadata",
+            "instance_system_metadata",
+            "instance_info_caches",
+            "instance_extra",
+            "virtual_interfaces",
+            "instance_faults",
+        ):
+            live = dep.query(
+                "nova", f"SELECT COUNT(*) AS n FROM {table} WHERE instance_uuid = %s AND deleted = 0", (uuid,)
+            )
             assert live[0]["n"] == 0, table
-            soft = dep.query("nova", f"SELECT COUNT(*) AS n FROM {table} WHERE instance_uuid = %s AND deleted = id",
-                             (uuid,))
+            soft = dep.query(
+                "nova",
+                f"SELECT COUNT(*) AS n FROM {table} WHERE instance_uuid = %s AND deleted = id",
+                (uuid,),
+            )
             assert soft[0]["n"] > 0, table
-        assert dep.query("nova", "SELECT COUNT(*) AS n FROM tags WHERE resource_id = %s", (uuid,))[0]["n"] == 0
-        assert dep.query("nova", "SELECT COUNT(*) AS n FROM instance_actions WHERE instance_uuid = %s",
-                         (uuid,))[0]["n"] > 0, "instance actions are kept"
-        mapping = dep.query("nova_api", "SELECT queued_for_delete FROM instance_mappings WHERE instance_uuid = %s",
-                            (uuid,))
+        assert (
+            dep.query("nova", "SELECT COUNT(*) AS n FROM tags WHERE resource_id = %s", (uuid,))[0]["n"] == 0
+        )
+        assert (
+            dep.query("nova", "SELECT COUNT(*) AS n FROM instance_actions WHERE instance_uuid = %s", (uuid,))[
+                0
+            ]["n"]
+            > 0
+        ), "instance actions are kept"
+        mapping = dep.query(
+            "nova_api", "SELECT queued_for_delete FROM instance_mappings WHERE instance_uuid = %s", (uuid,)
+        )
         assert mapping[0]["queued_for_delete"] == 1
     if op in ("soft-delete", "purge"):
-        assert dep.query("placement", "SELECT COUNT(*) AS n FROM allocations WHERE consumer_id = %s",
-                         (uuid,))[0]["n"] == 0
-        assert dep.query("placement", "SELECT COUNT(*) AS n FROM consumers WHERE uuid = %s", (uuid,))[0]["n"] == 0
+        assert (
+            dep.query("placement", "SELECT COUNT(*) AS n FROM allocations WHERE consumer_id = %s", (uuid,))[
+                0
+            ]["n"]
+            == 0
+        )
+        assert (
+            dep.query("placement", "SELECT COUNT(*) AS n FROM consumers WHERE uuid = %s", (uuid,))[0]["n"]
+            == 0
+        )
         pci = dep.query("nova", "SELECT COUNT(*) AS n FROM pci_devices WHERE instance_uuid = %s", (uuid,))
         assert pci[0]["n"] == 0
     if op == "purge":
         for table in ("instances",):
-            assert dep.query("nova", f"SELECT COUNT(*) AS n FROM {table} WHERE uuid = %s", (uuid,))[0]["n"] == 0
-        cols = dep.query("nova", "SELECT TABLE_NAME AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
-                         "DATABASE() AND COLUMN_NAME = 'instance_uuid' AND TABLE_NAME NOT LIKE 'shadow%%' "
-                         "AND TABLE_NAME <> 'pci_devices'")
+            assert (
+                dep.query("nova", f"SELECT COUNT(*) AS n FROM {table} WHERE uuid = %s", (uuid,))[0]["n"] == 0
+            )
+        cols = dep.query(
+            "nova",
+            "SELECT TABLE_NAME AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+            "DATABASE() AND COLUMN_NAME = 'instance_uuid' AND TABLE_NAME NOT LIKE 'shadow%%' "
+            "AND TABLE_NAME <> 'pci_devices'",
+        )
         for row in cols:
             n = dep.query("nova", f"SELECT COUNT(*) AS n FROM `{row['t']}` WHERE instance_uuid = %s", (uuid,))
             assert n[0]["n"] == 0, row["t"]
         for table in ("instance_mappings", "request_specs"):
-            assert dep.query("nova_api", f"SELECT COUNT(*) AS n FROM {table} WHERE instance_uuid = %s",
-                             (uuid,))[0]["n"] == 0
+            assert (
+                dep.query("nova_api", f"SELECT COUNT(*) AS n FROM {table} WHERE instance_uuid = %s", (uuid,))[
+                    0
+                ]["n"]
+                == 0
+            )
     if op == "rehost":
         inst = dep.query("nova", "SELECT * FROM instances WHERE uuid = %s", (uuid,))[0]
         node = dep.query("nova", "SELECT * FROM compute_nodes WHERE host = 'cmp-02'")[0]
         assert inst["host"] == "cmp-02" and inst["node"] == node["hypervisor_hostname"]
         if "compute_id" in inst:
             assert inst["compute_id"] == node["id"]
-        rp = dep.query("placement", "SELECT id FROM resource_providers WHERE uuid = %s", (node["uuid"],))[0]["id"]
-        allocs = dep.query("placement", "SELECT resource_provider_id FROM allocations WHERE consumer_id = %s",
-                           (uuid,))
+        rp = dep.query("placement", "SELECT id FROM resource_providers WHERE uuid = %s", (node["uuid"],))[0][
+            "id"
+        ]
+        allocs = dep.query(
+            "placement", "SELECT resource_provider_id FROM allocations WHERE consumer_id = %s", (uuid,)
+        )
         assert allocs and {a["resource_provider_id"] for a in allocs} == {rp}
 
 

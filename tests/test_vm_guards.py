@@ -35,10 +35,16 @@ def test_drift_after_generation_aborts_with_nothing_changed(make_deployment, tmp
     result = generate(dep, target.uuid, "soft-delete", tmp_path)
     u = target.uuid
     if drift == "updated_at":  # nova touched the instance: one second later, same row count
-        dep.execute("nova", "UPDATE instances SET updated_at = updated_at + INTERVAL 1 SECOND WHERE uuid = %s", (u,))
+        dep.execute(
+            "nova", "UPDATE instances SET updated_at = updated_at + INTERVAL 1 SECOND WHERE uuid = %s", (u,)
+        )
     elif drift == "new_fault":  # a row appeared in a table the bundle changes
-        dep.execute("nova", "INSERT INTO instance_faults (created_at, instance_uuid, code, message, deleted) "
-                    "VALUES (UTC_TIMESTAMP(), %s, 500, 'late fault', 0)", (u,))
+        dep.execute(
+            "nova",
+            "INSERT INTO instance_faults (created_at, instance_uuid, code, message, deleted) "
+            "VALUES (UTC_TIMESTAMP(), %s, 500, 'late fault', 0)",
+            (u,),
+        )
     elif drift == "metadata_changed":
         dep.execute("nova", "UPDATE instance_metadata SET value = 'changed' WHERE instance_uuid = %s", (u,))
     else:
@@ -54,8 +60,11 @@ def test_precheck_reports_drift_without_changing_anything(make_deployment, tmp_p
     dep = make_deployment(RELEASE)
     target = seed_world(dep, op="purge")
     result = generate(dep, target.uuid, "purge", tmp_path)
-    dep.execute("nova", "UPDATE block_device_mapping SET device_name = '/dev/vdz' WHERE instance_uuid = %s",
-                (target.uuid,))
+    dep.execute(
+        "nova",
+        "UPDATE block_device_mapping SET device_name = '/dev/vdz' WHERE instance_uuid = %s",
+        (target.uuid,),
+    )
     before = all_states(dep)
     runs = BundleRun(dep, result.path).run("precheck")
     assert not all(r.ok for r in runs) and "drift" in runs[-1].stdout
@@ -67,15 +76,25 @@ def test_partial_apply_resumes_where_it_stopped(make_deployment, tmp_path) -> No
     possible from the bundle, so regenerate — and the regenerated bundle completes the job."""
     dep = make_deployment(RELEASE)
     target = seed_world(dep, op="soft-delete")
-    result = generate_vm(target.uuid, VmOptions(op="soft-delete"), targets_for(dep), "auto",
-                         OutputOptions(out_dir=tmp_path / "a", chunk_rows=3))
+    result = generate_vm(
+        target.uuid,
+        VmOptions(op="soft-delete"),
+        targets_for(dep),
+        "auto",
+        OutputOptions(out_dir=tmp_path / "a", chunk_rows=3),
+    )
     assert json.loads((result.path / "manifest.json").read_text())["steps"]
     dep.execute("nova", "UPDATE instances SET display_name = 'renamed' WHERE uuid = %s", (target.uuid,))
     runs = BundleRun(dep, result.path).run("apply")
     assert not runs[-1].ok
     assert "applied" in runs[-1].stdout  # earlier chunks committed
-    again = generate_vm(target.uuid, VmOptions(op="soft-delete"), targets_for(dep), "auto",
-                        OutputOptions(out_dir=tmp_path / "b", chunk_rows=3))
+    again = generate_vm(
+        target.uuid,
+        VmOptions(op="soft-delete"),
+        targets_for(dep),
+        "auto",
+        OutputOptions(out_dir=tmp_path / "b", chunk_rows=3),
+    )
     assert_all_ok(BundleRun(dep, again.path).run("apply"))
     inst = dep.query("nova", "SELECT deleted, id, vm_state FROM instances WHERE uuid = %s", (target.uuid,))[0]
     assert inst["deleted"] == inst["id"] and inst["vm_state"] == "deleted"
@@ -116,8 +135,13 @@ def test_cell0_instance_has_no_compute_script(make_deployment, tmp_path) -> None
     failed_build = s.instance(cell="cell0")
     s.flush()
     before = all_states(dep)
-    result = generate_vm(failed_build.uuid, VmOptions(op="soft-delete"), targets_for(dep), "auto",
-                         OutputOptions(out_dir=tmp_path))
+    result = generate_vm(
+        failed_build.uuid,
+        VmOptions(op="soft-delete"),
+        targets_for(dep),
+        "auto",
+        OutputOptions(out_dir=tmp_path),
+    )
     manifest = json.loads((result.path / "manifest.json").read_text())
     assert not any(step["target"].startswith("host:") for step in manifest["steps"])
     assert manifest["databases"]["nova"]["database_at_generation"] == dep.names["nova_cell0"]
@@ -130,8 +154,12 @@ def test_cell0_instance_has_no_compute_script(make_deployment, tmp_path) -> None
 def test_hostile_network_info_is_rejected_at_generation(make_deployment, tmp_path) -> None:
     dep = make_deployment(RELEASE)
     target = seed_world(dep, op="soft-delete")
-    dep.execute("nova", "UPDATE instance_info_caches SET network_info = REPLACE(network_info, '\"devname\": \"tap', "
-                "'\"devname\": \"tap;rm -rf /;') WHERE instance_uuid = %s", (target.uuid,))
+    dep.execute(
+        "nova",
+        'UPDATE instance_info_caches SET network_info = REPLACE(network_info, \'"devname": "tap\', '
+        '\'"devname": "tap;rm -rf /;\') WHERE instance_uuid = %s',
+        (target.uuid,),
+    )
     with pytest.raises(TargetProblem, match="refusing unsafe"):
         generate(dep, target.uuid, "soft-delete", tmp_path)
     assert not list(tmp_path.iterdir())

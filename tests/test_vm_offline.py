@@ -25,8 +25,13 @@ def test_offline_bundle_apply_rerun_rollback(make_deployment, tmp_path, release:
     dep = make_deployment(release)
     target = seed_world(dep, op=op)
     node = dep.query("nova", "SELECT hypervisor_hostname FROM compute_nodes WHERE host = 'cmp-02'")[0]
-    result = generate_vm(target.uuid, VmOptions(op=op, to_host="cmp-02", to_node=node["hypervisor_hostname"]),
-                         NO_DATABASE, release, OutputOptions(out_dir=tmp_path))
+    result = generate_vm(
+        target.uuid,
+        VmOptions(op=op, to_host="cmp-02", to_node=node["hypervisor_hostname"]),
+        NO_DATABASE,
+        release,
+        OutputOptions(out_dir=tmp_path),
+    )
     manifest = json.loads((result.path / "manifest.json").read_text())
     assert manifest["mode"] == "offline" and result.lint.passed
     assert "Offline bundle" in (result.path / "README.md").read_text()
@@ -52,7 +57,9 @@ def test_offline_refuses_at_run_time_against_the_wrong_database(make_deployment,
     dep = make_deployment("2025.1")
     seed_world(dep, op="soft-delete")
     ghost = "0f0f0f0f-0000-4000-8000-000000000001"
-    result = generate_vm(ghost, VmOptions(op="soft-delete"), NO_DATABASE, "2025.1", OutputOptions(out_dir=tmp_path))
+    result = generate_vm(
+        ghost, VmOptions(op="soft-delete"), NO_DATABASE, "2025.1", OutputOptions(out_dir=tmp_path)
+    )
     before = all_states(dep)
     runs = run_offline(BundleRun(dep, result.path), "apply")
     assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
@@ -66,8 +73,9 @@ def test_offline_refuses_a_healthy_instance_at_run_time(make_deployment, tmp_pat
     s = Seeder(dep, seed=3)
     healthy = s.instance(host=s.compute_host("cmp-01"))
     s.flush()
-    result = generate_vm(healthy.uuid, VmOptions(op="soft-delete"), NO_DATABASE, "2024.1",
-                         OutputOptions(out_dir=tmp_path))
+    result = generate_vm(
+        healthy.uuid, VmOptions(op="soft-delete"), NO_DATABASE, "2024.1", OutputOptions(out_dir=tmp_path)
+    )
     before = all_states(dep)
     runs = run_offline(BundleRun(dep, result.path), "apply")
     assert not runs[-1].ok

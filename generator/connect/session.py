@@ -63,7 +63,9 @@ class Session:
                 raise ConnectionProblem(f"{self.label}: {_describe(exc)}") from None
             return list(cur.fetchall())
 
-    def query_many(self, statements: Sequence[tuple[str, Sequence[Any] | None]]) -> list[list[dict[str, Any]]]:
+    def query_many(
+        self, statements: Sequence[tuple[str, Sequence[Any] | None]]
+    ) -> list[list[dict[str, Any]]]:
         """Several SELECTs in one round trip (multi-statement), one result list each."""
         if not statements:
             return []
@@ -80,7 +82,9 @@ class Session:
             while cur.nextset():
                 results.append(list(cur.fetchall()))
         if len(results) != len(statements):
-            raise ConnectionProblem(f"{self.label}: expected {len(statements)} result sets, got {len(results)}")
+            raise ConnectionProblem(
+                f"{self.label}: expected {len(statements)} result sets, got {len(results)}"
+            )
         return results
 
     def query_tuples(self, sql: str, params: Sequence[Any] | dict | None = None) -> list[tuple]:

@@ -120,12 +120,21 @@ def read_instance(
     host_facts = None
     # nova-compute on the instance's own host (is it alive?) and on a rehost target
     on_instance_host = exp.column("host").isin(
-        query=exp.select("host").from_("instances").where(_eq("uuid", uuid)))
-    wanted.append((
-        "services",
-        Scope(exp.and_(exp.or_(on_instance_host, _eq("host", to_host or "")), _eq("binary", "nova-compute"),
-                       _eq("deleted", 0)), "nova-compute services of the instance host and the target host"),
-    ))
+        query=exp.select("host").from_("instances").where(_eq("uuid", uuid))
+    )
+    wanted.append(
+        (
+            "services",
+            Scope(
+                exp.and_(
+                    exp.or_(on_instance_host, _eq("host", to_host or "")),
+                    _eq("binary", "nova-compute"),
+                    _eq("deleted", 0),
+                ),
+                "nova-compute services of the instance host and the target host",
+            ),
+        )
+    )
     if to_host:
         wanted += [
             (
@@ -227,8 +236,11 @@ def read_instance(
         )
     if to_host:
         host_facts = HostFacts(
-            to_host, tuple(r for r in tables["services"].rows if r["host"] == to_host), tables["compute_nodes"].rows,
-            providers, source_nodes
+            to_host,
+            tuple(r for r in tables["services"].rows if r["host"] == to_host),
+            tables["compute_nodes"].rows,
+            providers,
+            source_nodes,
         )
 
     cinder_facts = None

@@ -26,7 +26,11 @@ _MARK = "fixpack-batch-target"
 
 def _template(scope: Scope, target: str) -> str | None:
     tree = scope.tree()
-    hits = [n for n in tree.find_all(exp.EQ) if isinstance(n.expression, exp.Literal) and n.expression.this == target]
+    hits = [
+        n
+        for n in tree.find_all(exp.EQ)
+        if isinstance(n.expression, exp.Literal) and n.expression.this == target
+    ]
     if len(hits) != 1:
         return None
     hits[0].set("expression", exp.Literal.string(_MARK))
@@ -38,13 +42,18 @@ def _merged_scope(scopes: list[tuple[Scope, str]]) -> Scope:
     first, first_target = scopes[0]
     if len(templates) == 1 and None not in templates:
         tree = first.tree()
-        hit = next(n for n in tree.find_all(exp.EQ)
-                   if isinstance(n.expression, exp.Literal) and n.expression.this == first_target)
+        hit = next(
+            n
+            for n in tree.find_all(exp.EQ)
+            if isinstance(n.expression, exp.Literal) and n.expression.this == first_target
+        )
         merged = exp.In(this=hit.this.copy(), expressions=[literal_node(t) for _, t in scopes])
         tree = merged if hit is tree else (hit.replace(merged) and tree)
         return Scope(tree, first.description.replace(first_target, f"<{len(scopes)} targets>"))
-    return Scope(exp.or_(*(exp.Paren(this=s.tree()) for s, _ in scopes)),
-                 f"{len(scopes)} targets: " + "; ".join(s.description for s, _ in scopes[:3]) + " …")
+    return Scope(
+        exp.or_(*(exp.Paren(this=s.tree()) for s, _ in scopes)),
+        f"{len(scopes)} targets: " + "; ".join(s.description for s, _ in scopes[:3]) + " …",
+    )
 
 
 def _key(op: Operation) -> tuple:
@@ -82,12 +91,19 @@ def merge_operations(per_target: list[tuple[str, tuple[Operation, ...]]]) -> tup
         count = sum(c if c is not None else (op.row_count or 0) for c, op in zip(counts, ops, strict=True))
         if isinstance(first, UpdateRows):
             changes = None if first.changes is None else tuple(c for op in ops for c in op.changes or ())
-            merged.append(replace(first, changes=changes, scope=scope,
-                                  scope_count=count if first.changes is not None else None))
+            merged.append(
+                replace(
+                    first,
+                    changes=changes,
+                    scope=scope,
+                    scope_count=count if first.changes is not None else None,
+                )
+            )
         else:
             rows = None if first.rows is None else tuple(r for op in ops for r in op.rows or ())  # type: ignore[attr-defined]
-            merged.append(replace(first, rows=rows, scope=scope,
-                                  scope_count=count if first.rows is not None else None))  # type: ignore[attr-defined]
+            merged.append(
+                replace(first, rows=rows, scope=scope, scope_count=count if first.rows is not None else None)
+            )  # type: ignore[attr-defined]
         _check_disjoint(merged[-1])
     return tuple(merged)
 
@@ -96,7 +112,9 @@ def _check_disjoint(op: Operation) -> None:
     rows = [c.before for c in op.changes or ()] if isinstance(op, UpdateRows) else list(op.rows or ())  # type: ignore[attr-defined]
     keys = [r.key(op.key) for r in rows]
     if len(keys) != len(set(keys)):
-        raise FixpackError(f"two targets of the batch change the same {op.table} row; use one bundle per target")
+        raise FixpackError(
+            f"two targets of the batch change the same {op.table} row; use one bundle per target"
+        )
 
 
 def merge_conditions(items: list[tuple[str, Postcondition]]) -> tuple[Postcondition, ...]:
@@ -104,11 +122,23 @@ def merge_conditions(items: list[tuple[str, Postcondition]]) -> tuple[Postcondit
     groups: dict[tuple, list[tuple[str, Postcondition]]] = {}
     for target, cond in items:
         tree = cond.condition
-        shaped = isinstance(tree, exp.EQ) and isinstance(tree.this, exp.Subquery) and \
-            isinstance(tree.expression, exp.Literal) and not tree.expression.is_string
+        shaped = (
+            isinstance(tree, exp.EQ)
+            and isinstance(tree.this, exp.Subquery)
+            and isinstance(tree.expression, exp.Literal)
+            and not tree.expression.is_string
+        )
         template = _template(Scope(tree.this.this.args["where"].this, ""), target) if shaped else None
-        key = (cond.database, cond.description.replace(target, "<target>"), template,
-               tree.expression.this if shaped else None) if template else (id(cond),)
+        key = (
+            (
+                cond.database,
+                cond.description.replace(target, "<target>"),
+                template,
+                tree.expression.this if shaped else None,
+            )
+            if template
+            else (id(cond),)
+        )
         groups.setdefault(key, []).append((target, cond))
     out = []
     for key, members in groups.items():
@@ -118,11 +148,18 @@ def merge_conditions(items: list[tuple[str, Postcondition]]) -> tuple[Postcondit
         target0, cond0 = members[0]
         tree = cond0.condition.copy()
         where = tree.this.this.args["where"]
-        where.set("this", _merged_scope([(Scope(c.condition.this.this.args["where"].this, ""), t)
-                                         for t, c in members]).tree())
+        where.set(
+            "this",
+            _merged_scope(
+                [(Scope(c.condition.this.this.args["where"].this, ""), t) for t, c in members]
+            ).tree(),
+        )
         tree.set("expression", exp.Literal.number(int(key[3]) * len(members)))
-        out.append(Postcondition(cond0.database, cond0.description.replace(target0, f"each of {len(members)} "
-                                                                           "targets"), tree))
+        out.append(
+            Postcondition(
+                cond0.database, cond0.description.replace(target0, f"each of {len(members)} targets"), tree
+            )
+        )
     return tuple(out)
 
 
@@ -133,8 +170,9 @@ def merge_plans(plans: list[Plan]) -> Plan:
     if len({p.op for p in plans}) != 1:
         raise FixpackError("a batch bundle holds one operation")
     if first.op == "rehost":
-        raise FixpackError("rehost batches would bump the same placement generations twice; "
-                           "generate one bundle per instance")
+        raise FixpackError(
+            "rehost batches would bump the same placement generations twice; generate one bundle per instance"
+        )
     names = {(db.role, db.database) for p in plans for db in p.databases}
     if len(names) != len({role for role, _ in names}):
         raise FixpackError("the instances are in different cells; batch them per cell")
@@ -143,8 +181,13 @@ def merge_plans(plans: list[Plan]) -> Plan:
     order = [db.role for db in first.databases]
     ops = tuple(sorted(ops, key=lambda op: order.index(op.database)))
     api = [ApiCommand(c.command.replace(first.targets[0], "$UUID"), c.why) for c in first.api_first]
-    api.insert(0, ApiCommand("for UUID in $(jq -r '.target.ids[]' manifest.json); do …; done",
-                             f"run the commands below for each of the {len(plans)} instances"))
+    api.insert(
+        0,
+        ApiCommand(
+            "for UUID in $(jq -r '.target.ids[]' manifest.json); do …; done",
+            f"run the commands below for each of the {len(plans)} instances",
+        ),
+    )
     return replace(
         first,
         targets=tuple(t for p in plans for t in p.targets),

@@ -25,6 +25,23 @@ def eq(column: str, value: object) -> exp.Expression:
     return exp.EQ(this=exp.column(column), expression=literal_node(value))
 
 
+def isin(column: str, values: Iterable[object]) -> exp.Expression:
+    return exp.column(column).isin(*(literal_node(v) for v in values))
+
+
+def same(column: str, other: str) -> exp.Expression:
+    """`column = other` between two columns of the row (Nova's `deleted = id`)."""
+    return exp.EQ(this=exp.column(column), expression=exp.column(other))
+
+
+def is_null(column: str) -> exp.Expression:
+    return exp.Is(this=exp.column(column), expression=exp.Null())
+
+
+def not_(condition: exp.Expression) -> exp.Expression:
+    return exp.Not(this=condition)
+
+
 def scope_where(description: str, *conditions: exp.Expression) -> Scope:
     return Scope(exp.and_(*conditions) if len(conditions) > 1 else conditions[0], description)
 

@@ -13,7 +13,6 @@ from generator.hostside.network_info import parse_network_info
 from generator.plan.model import ApiCommand, ComputeCleanup, ControllerActions
 
 
-
 @dataclass(frozen=True)
 class VmOptions:
     op: str
@@ -37,21 +36,28 @@ def refuse_unless_repairable(facts: InstanceFacts, options: VmOptions) -> list[s
     age = facts.read_at - inst["updated_at"] if inst["updated_at"] else None
     service = next((r for r in facts.cell.rows("services") if r["host"] == inst["host"]), None)
     heartbeat = facts.read_at - service["updated_at"] if service and service["updated_at"] else None
-    healthy = (inst["vm_state"] == "active" and inst["power_state"] == nova.RUNNING
-               and inst["task_state"] is None and inst["deleted"] == 0)
+    healthy = (
+        inst["vm_state"] == "active"
+        and inst["power_state"] == nova.RUNNING
+        and inst["task_state"] is None
+        and inst["deleted"] == 0
+    )
     if healthy:
         evidence = f"instance updated {_ago(age)} ago"
         if service is not None:
-            evidence += f"; nova-compute on {inst['host']} last reported {_ago(heartbeat)} ago" + \
-                (", service disabled" if service["disabled"] else "")
+            evidence += f"; nova-compute on {inst['host']} last reported {_ago(heartbeat)} ago" + (
+                ", service disabled" if service["disabled"] else ""
+            )
         if not options.force:
             raise TargetProblem(
                 f"instance {facts.uuid} looks healthy (vm_state active, power running, no task; {evidence}); "
-                f"refusing to {options.op} it without --force")
+                f"refusing to {options.op} it without --force"
+            )
         warnings.append(
             f"--force: the instance looked healthy (active, running, no task; {evidence}). If it really "
             "runs, this repair leaves a live VM that Nova no longer manages: its disks and ports stay in "
-            "use, quota and placement stop counting it, and the host may be oversubscribed.")
+            "use, quota and placement stop counting it, and the host may be oversubscribed."
+        )
     if facts.cinder is not None and options.op != "rehost":
         attached = facts.cinder.rows("volume_attachment")
         if attached:

@@ -17,24 +17,45 @@ from generator import catalog
 from generator.domain import nova
 from generator.domain.references import NOVA_IMPLICIT_INSTANCE_REFS, references_to
 from generator.errors import FixpackError
-from generator.ops.operations import ApplyTime, CopyColumn, DeleteRows, FromQuery, Operation, SetValue, UpdateRows
+from generator.ops.operations import (
+    ApplyTime,
+    CopyColumn,
+    DeleteRows,
+    FromQuery,
+    Operation,
+    SetValue,
+    UpdateRows,
+)
 from generator.plan import builders as b
 from generator.plan.model import ApiCommand, ControllerActions, DatabaseTarget, Plan, Postcondition
 from generator.plan.vm_common import VmOptions
 from generator.plan.vm_purge import RELEASED_NOT_DELETED
 from generator.schema.model import SchemaSnapshot
+from generator.sqlgen.literals import literal_node
 
-ROLE_LABELS = {"nova": "Nova cell database (the instance's cell)", "nova_api": "Nova API database",
-               "placement": "Placement database"}
+ROLE_LABELS = {
+    "nova": "Nova cell database (the instance's cell)",
+    "nova_api": "Nova API database",
+    "placement": "Placement database",
+}
 
 
 def _target(role: str, release: str) -> DatabaseTarget:
     snap = catalog.catalog_snapshot(release, role)
-    return DatabaseTarget(role, ROLE_LABELS[role], release, snap, None, snap.fingerprint(),
-                          f"--release {release} (offline: catalog schema)")
+    return DatabaseTarget(
+        role,
+        ROLE_LABELS[role],
+        release,
+        snap,
+        None,
+        snap.fingerprint(),
+        f"--release {release} (offline: catalog schema)",
+    )
 
 
-def _update(role: str, schema: SchemaSnapshot, table: str, assignments: dict, scope, purpose: str) -> UpdateRows:
+def _update(
+    role: str, schema: SchemaSnapshot, table: str, assignments: dict, scope, purpose: str
+) -> UpdateRows:
     t = schema.table(table)
     items = tuple((c, a) for c, a in assignments.items() if t.has_column(c))
     return UpdateRows(role, table, t.primary_key, purpose, assignments=items, scope=scope)
@@ -47,21 +68,36 @@ def _delete(role: str, schema: SchemaSnapshot, table: str, scope, purpose: str) 
 def _not_healthy(u: str, force: bool) -> list[Postcondition]:
     if force:
         return []
-    return [Postcondition("nova", "the instance is not a healthy running server (active, running, no task)",
-                          b.count_is("instances", 0, b.eq("uuid", u), b.eq("deleted", 0), b.eq("vm_state", "active"),
-                                     b.eq("power_state", nova.RUNNING),
-                                     exp.Is(this=exp.column("task_state"), expression=exp.Null())))]
+    return [
+        Postcondition(
+            "nova",
+            "the instance is not a healthy running server (active, running, no task)",
+            b.count_is(
+                "instances",
+                0,
+                b.eq("uuid", u),
+                b.eq("deleted", 0),
+                b.eq("vm_state", "active"),
+                b.eq("power_state", nova.RUNNING),
+                exp.Is(this=exp.column("task_state"), expression=exp.Null()),
+            ),
+        )
+    ]
 
 
 def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
     rel = catalog.get_release(release).name
     cell, api, placement = _target("nova", rel), _target("nova_api", rel), _target("placement", rel)
     u = uuid
-    where = "run the file against its cell" if options.op != "purge" else \
-        "a re-run after a finished purge stops here: nothing is left"
-    exists = Postcondition("nova", f"instance {u} is in this database ({where})",
-                           b.count_is("instances", 1, b.eq("uuid", u)))
-    pre = [exists] + _not_healthy(u, options.force)
+    where = (
+        "run the file against its cell"
+        if options.op != "purge"
+        else "a re-run after a finished purge stops here: nothing is left"
+    )
+    exists = Postcondition(
+        "nova", f"instance {u} is in this database ({where})", b.count_is("instances", 1, b.eq("uuid", u))
+    )
+    pre = [exists, *_not_healthy(u, options.force)]
     warnings = [
         "offline bundle: rows are found when the files run; compare the precheck's row counts with what you "
         "expect before the apply, and run the capture files first — they write the rollback",
@@ -70,8 +106,10 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
     posts: list[Postcondition] = []
     if options.op == "soft-delete":
         ops, posts = _soft_delete(cell.schema, api.schema, placement.schema, u)
-        warnings.append("allocations held by the instance's migrations (placement consumer = migration uuid) "
-                        "are not known offline; check `openstack resource provider allocation show` for them")
+        warnings.append(
+            "allocations held by the instance's migrations (placement consumer = migration uuid) "
+            "are not known offline; check `openstack resource provider allocation show` for them"
+        )
         # The cell database first: its preconditions (the instance is there, not healthy) gate
         # everything, since an offline bundle only learns them at run time.
         order = (cell, api, placement)
@@ -80,23 +118,40 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         order = (cell, api, placement)
     elif options.op == "rehost":
         if not options.to_host or not options.to_node:
-            raise FixpackError("offline rehost needs --to-host and --to-node (the compute node's "
-                               "hypervisor_hostname), which a live bundle would look up")
+            raise FixpackError(
+                "offline rehost needs --to-host and --to-node (the compute node's "
+                "hypervisor_hostname), which a live bundle would look up"
+            )
         ops, posts, more_pre = _rehost(cell.schema, u, options.to_host, options.to_node)
         pre += more_pre
-        warnings.append("offline rehost changes the Nova records only: move the placement allocations with "
-                        "`openstack resource provider allocation set` (or generate live with --placement-url)")
+        warnings.append(
+            "offline rehost changes the Nova records only: move the placement allocations with "
+            "`openstack resource provider allocation set` (or generate live with --placement-url)"
+        )
         order = (cell,)
     else:
         raise FixpackError(f"unknown VM operation {options.op!r}")
     return Plan(
-        target_kind="vm", op=options.op, targets=(u,), mode="offline", release=rel, databases=order,
-        operations=tuple(ops), postconditions=tuple(posts), preconditions=tuple(pre),
-        findings=(f"offline plan for instance {u} from the {rel} catalog schema (no database was reachable)",),
+        target_kind="vm",
+        op=options.op,
+        targets=(u,),
+        mode="offline",
+        release=rel,
+        databases=order,
+        operations=tuple(ops),
+        postconditions=tuple(posts),
+        preconditions=tuple(pre),
+        findings=(
+            f"offline plan for instance {u} from the {rel} catalog schema (no database was reachable)",
+        ),
         warnings=tuple(warnings),
-        api_first=(ApiCommand(f"openstack server show {u}", "see what Nova thinks first"),
-                   ApiCommand(f"openstack server set --state error {u} && openstack server delete {u}",
-                              "let Nova delete it (a down compute host makes the API delete locally)")),
+        api_first=(
+            ApiCommand(f"openstack server show {u}", "see what Nova thinks first"),
+            ApiCommand(
+                f"openstack server set --state error {u} && openstack server delete {u}",
+                "let Nova delete it (a down compute host makes the API delete locally)",
+            ),
+        ),
         controller=ControllerActions(instance_uuid=u) if options.op != "rehost" else None,
         options={"force": options.force, "offline": True},
     )
@@ -105,49 +160,132 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
 def _soft_delete(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot, u: str):
     ops: list[Operation] = []
     posts: list[Postcondition] = []
-    api_ops = [_update("nova_api", api, "instance_mappings", {"queued_for_delete": SetValue(True),
-                                                              "updated_at": ApplyTime()},
-                       b.scope_where("instance mapping not yet queued for delete", b.eq("instance_uuid", u),
-                                     exp.or_(b.eq("queued_for_delete", 0),
-                                             exp.Is(this=exp.column("queued_for_delete"), expression=exp.Null()))),
-                       "queued_for_delete = 1, as the API marks a deleted server"),
-               _delete("nova_api", api, "build_requests", b.scope_where("leftover build request",
-                                                                        b.eq("instance_uuid", u)),
-                       "a leftover build request would resurrect the server in listings")]
+    api_ops = [
+        _update(
+            "nova_api",
+            api,
+            "instance_mappings",
+            {"queued_for_delete": SetValue(True), "updated_at": ApplyTime()},
+            b.scope_where(
+                "instance mapping not yet queued for delete",
+                b.eq("instance_uuid", u),
+                exp.or_(
+                    b.eq("queued_for_delete", 0),
+                    exp.Is(this=exp.column("queued_for_delete"), expression=exp.Null()),
+                ),
+            ),
+            "queued_for_delete = 1, as the API marks a deleted server",
+        ),
+        _delete(
+            "nova_api",
+            api,
+            "build_requests",
+            b.scope_where("leftover build request", b.eq("instance_uuid", u)),
+            "a leftover build request would resurrect the server in listings",
+        ),
+    ]
     for table, column in nova.SOFT_DELETED_WITH_INSTANCE:
         if cell.has_table(table):
-            scope = b.scope_where(f"{table}.{column} = '{u}' and not deleted", b.eq(column, u), b.eq("deleted", 0))
-            ops.append(_update("nova", cell, table, {"deleted": CopyColumn("id"), "deleted_at": ApplyTime()}, scope,
-                               "soft-delete as instance_destroy does (deleted = id)"))
-            posts.append(Postcondition("nova", f"no live {table} rows of the instance remain",
-                                       b.count_is(table, 0, b.eq(column, u), b.eq("deleted", 0))))
+            scope = b.scope_where(
+                f"{table}.{column} = '{u}' and not deleted", b.eq(column, u), b.eq("deleted", 0)
+            )
+            ops.append(
+                _update(
+                    "nova",
+                    cell,
+                    table,
+                    {"deleted": CopyColumn("id"), "deleted_at": ApplyTime()},
+                    scope,
+                    "soft-delete as instance_destroy does (deleted = id)",
+                )
+            )
+            posts.append(
+                Postcondition(
+                    "nova",
+                    f"no live {table} rows of the instance remain",
+                    b.count_is(table, 0, b.eq(column, u), b.eq("deleted", 0)),
+                )
+            )
     for table, column in nova.HARD_DELETED_WITH_INSTANCE:
         if cell.has_table(table):
-            ops.append(_delete("nova", cell, table, b.scope_where(f"{table}.{column} = '{u}'", b.eq(column, u)),
-                               "hard-delete as instance_destroy does"))
-    ops.append(_update("nova", cell, "pci_devices", {"status": SetValue("available"), "instance_uuid": SetValue(None),
-                                                     "request_id": SetValue(None)},
-                       b.scope_where("PCI devices held by the instance", b.eq("instance_uuid", u), b.eq("deleted", 0),
-                                     exp.column("status").isin(exp.Literal.string("allocated"),
-                                                               exp.Literal.string("claimed"))),
-                       "release PCI devices as the resource tracker would"))
-    ops.append(_update("nova", cell, "instances", {
-        "vm_state": SetValue(nova.DELETED), "task_state": SetValue(None), "power_state": SetValue(nova.NOSTATE),
-        "terminated_at": ApplyTime(), "updated_at": ApplyTime(), "deleted": CopyColumn("id"),
-        "deleted_at": ApplyTime()}, b.scope_where(f"instance {u}, not yet deleted", b.eq("uuid", u), b.eq("deleted", 0)),
-        "vm_state deleted, task_state NULL, power_state NOSTATE, terminated_at, deleted = id"))
-    posts.append(Postcondition("nova", "the instance is soft-deleted the way Nova leaves it", b.count_is(
-        "instances", 1, b.eq("uuid", u), b.eq("vm_state", nova.DELETED),
-        exp.EQ(this=exp.column("deleted"), expression=exp.column("id")))))
+            ops.append(
+                _delete(
+                    "nova",
+                    cell,
+                    table,
+                    b.scope_where(f"{table}.{column} = '{u}'", b.eq(column, u)),
+                    "hard-delete as instance_destroy does",
+                )
+            )
+    ops.append(
+        _update(
+            "nova",
+            cell,
+            "pci_devices",
+            {"status": SetValue("available"), "instance_uuid": SetValue(None), "request_id": SetValue(None)},
+            b.scope_where(
+                "PCI devices held by the instance",
+                b.eq("instance_uuid", u),
+                b.eq("deleted", 0),
+                exp.column("status").isin(exp.Literal.string("allocated"), exp.Literal.string("claimed")),
+            ),
+            "release PCI devices as the resource tracker would",
+        )
+    )
+    ops.append(
+        _update(
+            "nova",
+            cell,
+            "instances",
+            {
+                "vm_state": SetValue(nova.DELETED),
+                "task_state": SetValue(None),
+                "power_state": SetValue(nova.NOSTATE),
+                "terminated_at": ApplyTime(),
+                "updated_at": ApplyTime(),
+                "deleted": CopyColumn("id"),
+                "deleted_at": ApplyTime(),
+            },
+            b.scope_where(f"instance {u}, not yet deleted", b.eq("uuid", u), b.eq("deleted", 0)),
+            "vm_state deleted, task_state NULL, power_state NOSTATE, terminated_at, deleted = id",
+        )
+    )
+    posts.append(
+        Postcondition(
+            "nova",
+            "the instance is soft-deleted the way Nova leaves it",
+            b.count_is(
+                "instances",
+                1,
+                b.eq("uuid", u),
+                b.eq("vm_state", nova.DELETED),
+                exp.EQ(this=exp.column("deleted"), expression=exp.column("id")),
+            ),
+        )
+    )
     placement_ops = [
-        _delete("placement", placement, "allocations", b.scope_where("allocations of the instance",
-                                                                     b.eq("consumer_id", u)),
-                "free what the instance held, as delete_allocation_for_instance does"),
-        _delete("placement", placement, "consumers", b.scope_where("the instance's consumer", b.eq("uuid", u)),
-                "remove the consumer left with no allocations"),
+        _delete(
+            "placement",
+            placement,
+            "allocations",
+            b.scope_where("allocations of the instance", b.eq("consumer_id", u)),
+            "free what the instance held, as delete_allocation_for_instance does",
+        ),
+        _delete(
+            "placement",
+            placement,
+            "consumers",
+            b.scope_where("the instance's consumer", b.eq("uuid", u)),
+            "remove the consumer left with no allocations",
+        ),
     ]
-    posts.append(Postcondition("placement", "the instance holds no allocations",
-                               b.count_is("allocations", 0, b.eq("consumer_id", u))))
+    posts.append(
+        Postcondition(
+            "placement",
+            "the instance holds no allocations",
+            b.count_is("allocations", 0, b.eq("consumer_id", u)),
+        )
+    )
     return api_ops + ops + placement_ops, posts
 
 
@@ -162,65 +300,173 @@ def _purge(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot,
         for fk in cell.table(table).foreign_keys:
             if fk.ref_table in depends and fk.ref_table != table:
                 depends[fk.ref_table].add(table)
-    ops: list[Operation] = [_update("nova", cell, "pci_devices", {
-        "status": SetValue("available"), "instance_uuid": SetValue(None), "request_id": SetValue(None)},
-        b.scope_where("PCI devices held by the instance", b.eq("instance_uuid", u), b.eq("deleted", 0)),
-        "release (never delete) the PCI devices the instance held")]
+    ops: list[Operation] = [
+        _update(
+            "nova",
+            cell,
+            "pci_devices",
+            {"status": SetValue("available"), "instance_uuid": SetValue(None), "request_id": SetValue(None)},
+            b.scope_where("PCI devices held by the instance", b.eq("instance_uuid", u), b.eq("deleted", 0)),
+            "release (never delete) the PCI devices the instance held",
+        )
+    ]
     posts = []
     for table in topological_order(depends, depends):
-        scope = b.scope_where(f"instances.uuid = '{u}'", b.eq("uuid", u)) if table == "instances" else scopes[table]
-        ops.append(_delete("nova", cell, table, scope, "every row referencing the instance, deleted or not"
-                           if table != "instances" else "the instance row itself, last"))
-        posts.append(Postcondition("nova", f"no {table} rows of the instance remain", b.count_is(table, 0, scope.tree())))
+        scope = (
+            b.scope_where(f"instances.uuid = '{u}'", b.eq("uuid", u))
+            if table == "instances"
+            else scopes[table]
+        )
+        ops.append(
+            _delete(
+                "nova",
+                cell,
+                table,
+                scope,
+                "every row referencing the instance, deleted or not"
+                if table != "instances"
+                else "the instance row itself, last",
+            )
+        )
+        posts.append(
+            Postcondition(
+                "nova", f"no {table} rows of the instance remain", b.count_is(table, 0, scope.tree())
+            )
+        )
     for table in ("instance_group_member", "build_requests", "request_specs", "instance_mappings"):
-        ops.append(_delete("nova_api", api, table, b.scope_where(f"{table} of the instance", b.eq("instance_uuid", u)),
-                           "the API records of the instance"))
-        posts.append(Postcondition("nova_api", f"no {table} rows of the instance remain",
-                                   b.count_is(table, 0, b.eq("instance_uuid", u))))
-    ops += [_delete("placement", placement, "allocations", b.scope_where("allocations of the instance",
-                                                                        b.eq("consumer_id", u)),
-                    "free what the instance held"),
-            _delete("placement", placement, "consumers", b.scope_where("the instance's consumer", b.eq("uuid", u)),
-                    "remove the consumer")]
-    posts.append(Postcondition("placement", "the instance holds no allocations",
-                               b.count_is("allocations", 0, b.eq("consumer_id", u))))
+        ops.append(
+            _delete(
+                "nova_api",
+                api,
+                table,
+                b.scope_where(f"{table} of the instance", b.eq("instance_uuid", u)),
+                "the API records of the instance",
+            )
+        )
+        posts.append(
+            Postcondition(
+                "nova_api",
+                f"no {table} rows of the instance remain",
+                b.count_is(table, 0, b.eq("instance_uuid", u)),
+            )
+        )
+    ops += [
+        _delete(
+            "placement",
+            placement,
+            "allocations",
+            b.scope_where("allocations of the instance", b.eq("consumer_id", u)),
+            "free what the instance held",
+        ),
+        _delete(
+            "placement",
+            placement,
+            "consumers",
+            b.scope_where("the instance's consumer", b.eq("uuid", u)),
+            "remove the consumer",
+        ),
+    ]
+    posts.append(
+        Postcondition(
+            "placement",
+            "the instance holds no allocations",
+            b.count_is("allocations", 0, b.eq("consumer_id", u)),
+        )
+    )
     return ops, posts
 
 
 def _rehost(cell: SchemaSnapshot, u: str, host: str, node: str):
     node_row = [b.eq("host", host), b.eq("hypervisor_hostname", node), b.eq("deleted", 0)]
     pre = [
-        Postcondition("nova", f"an enabled nova-compute service runs on {host}", b.count_is(
-            "services", 1, b.eq("host", host), b.eq("binary", "nova-compute"), b.eq("deleted", 0),
-            b.eq("disabled", 0))),
-        Postcondition("nova", f"compute node {node} exists on {host}", b.count_is("compute_nodes", 1, *node_row)),
+        Postcondition(
+            "nova",
+            f"an enabled nova-compute service runs on {host}",
+            b.count_is(
+                "services",
+                1,
+                b.eq("host", host),
+                b.eq("binary", "nova-compute"),
+                b.eq("deleted", 0),
+                b.eq("disabled", 0),
+            ),
+        ),
+        Postcondition(
+            "nova", f"compute node {node} exists on {host}", b.count_is("compute_nodes", 1, *node_row)
+        ),
     ]
     changes: dict = {"host": SetValue(host), "node": SetValue(node), "updated_at": ApplyTime()}
     if cell.table("instances").has_column("compute_id"):
-        changes["compute_id"] = FromQuery(exp.select("id").from_("compute_nodes").where(exp.and_(*node_row)),
-                                          f"the id of compute node {node}")
-    pending = exp.or_(exp.NEQ(this=exp.column("host"), expression=b.literal_node(host)),
-                      exp.NEQ(this=exp.column("node"), expression=b.literal_node(node)),
-                      exp.Is(this=exp.column("host"), expression=exp.Null()),
-                      exp.Is(this=exp.column("node"), expression=exp.Null()))
+        changes["compute_id"] = FromQuery(
+            exp.select("id").from_("compute_nodes").where(exp.and_(*node_row)),
+            f"the id of compute node {node}",
+        )
+    pending = exp.or_(
+        exp.NEQ(this=exp.column("host"), expression=literal_node(host)),
+        exp.NEQ(this=exp.column("node"), expression=literal_node(node)),
+        exp.Is(this=exp.column("host"), expression=exp.Null()),
+        exp.Is(this=exp.column("node"), expression=exp.Null()),
+    )
     ops: list[Operation] = [
-        _update("nova", cell, "migrations", {"status": SetValue(nova.MIGRATION_CLOSED_STATUS), "updated_at": ApplyTime()},
-                b.scope_where("unfinished migrations of the instance", b.eq("instance_uuid", u), b.eq("deleted", 0),
-                              exp.column("status").isin(*(exp.Literal.string(s) for s in _IN_PROGRESS))),
-                "close the instance's unfinished migrations (status 'error')"),
-        _update("nova", cell, "instance_extra", {"migration_context": SetValue(None), "updated_at": ApplyTime()},
-                b.scope_where("a stale migration context", b.eq("instance_uuid", u), b.eq("deleted", 0),
-                              exp.Not(this=exp.Is(this=exp.column("migration_context"), expression=exp.Null()))),
-                "drop the stale migration context of the failed move"),
-        _update("nova", cell, "instances", changes,
-                b.scope_where(f"instance {u} not yet on {host}/{node}", b.eq("uuid", u), b.eq("deleted", 0),
-                              exp.Paren(this=pending)),
-                f"point the instance at {host} / {node}"),
+        _update(
+            "nova",
+            cell,
+            "migrations",
+            {"status": SetValue(nova.MIGRATION_CLOSED_STATUS), "updated_at": ApplyTime()},
+            b.scope_where(
+                "unfinished migrations of the instance",
+                b.eq("instance_uuid", u),
+                b.eq("deleted", 0),
+                exp.column("status").isin(*(exp.Literal.string(s) for s in _IN_PROGRESS)),
+            ),
+            "close the instance's unfinished migrations (status 'error')",
+        ),
+        _update(
+            "nova",
+            cell,
+            "instance_extra",
+            {"migration_context": SetValue(None), "updated_at": ApplyTime()},
+            b.scope_where(
+                "a stale migration context",
+                b.eq("instance_uuid", u),
+                b.eq("deleted", 0),
+                exp.Not(this=exp.Is(this=exp.column("migration_context"), expression=exp.Null())),
+            ),
+            "drop the stale migration context of the failed move",
+        ),
+        _update(
+            "nova",
+            cell,
+            "instances",
+            changes,
+            b.scope_where(
+                f"instance {u} not yet on {host}/{node}",
+                b.eq("uuid", u),
+                b.eq("deleted", 0),
+                exp.Paren(this=pending),
+            ),
+            f"point the instance at {host} / {node}",
+        ),
     ]
-    posts = [Postcondition("nova", "the instance points at the target host and node",
-                           b.count_is("instances", 1, b.eq("uuid", u), b.eq("host", host), b.eq("node", node)))]
+    posts = [
+        Postcondition(
+            "nova",
+            "the instance points at the target host and node",
+            b.count_is("instances", 1, b.eq("uuid", u), b.eq("host", host), b.eq("node", node)),
+        )
+    ]
     return ops, posts, pre
 
 
-_IN_PROGRESS = ("queued", "preparing", "accepted", "pre-migrating", "migrating", "post-migrating", "running",
-                "finished", "confirming", "reverting")
+_IN_PROGRESS = (
+    "queued",
+    "preparing",
+    "accepted",
+    "pre-migrating",
+    "migrating",
+    "post-migrating",
+    "running",
+    "finished",
+    "confirming",
+    "reverting",
+)

@@ -56,7 +56,7 @@ def _target_node(facts: InstanceFacts, options: VmOptions) -> tuple[Row, Row]:
             f"--to-host {host.host}: its nova-compute service is disabled "
             f"({service.get('disabled_reason') or 'no reason given'}); enable it first"
         )
-    if "forced_down" in service and service["forced_down"]:
+    if service.get("forced_down"):
         raise TargetProblem(f"--to-host {host.host}: its nova-compute service is forced down")
     nodes = [n for n in host.compute_nodes if options.to_node in (None, n["hypervisor_hostname"])]
     if not nodes:
@@ -163,7 +163,7 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
                 0,
                 b.eq("instance_uuid", u),
                 b.eq("deleted", 0),
-                b.exp.column("status").isin(*(b.literal_node(s) for s in IN_PROGRESS)),
+                b.isin("status", IN_PROGRESS),
             ),
         ),
     ]
@@ -288,7 +288,7 @@ def _placement_moves(
                 "allocations",
                 len(left),
                 b.eq("consumer_id", u),
-                b.exp.Not(this=b.eq("resource_provider_id", target_rp["id"])),
+                b.not_(b.eq("resource_provider_id", target_rp["id"])),
             ),
         )
     ]

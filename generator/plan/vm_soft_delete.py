@@ -57,7 +57,7 @@ def placement_release_ops(facts: InstanceFacts, consumers: list[str], purpose: s
     allocs = [a for a in p.rows("allocations") if a["consumer_id"] in consumers]
     scope = b.scope_where(
         f"allocations of consumer(s) {', '.join(consumers)}",
-        b.exp.column("consumer_id").isin(*(b.literal_node(c) for c in consumers)),
+        b.isin("consumer_id", consumers),
     )
     op = b.delete(p, "allocations", allocs, scope=scope, purpose=purpose)
     if op:
@@ -65,7 +65,7 @@ def placement_release_ops(facts: InstanceFacts, consumers: list[str], purpose: s
     gone = [c for c in p.rows("consumers") if c["uuid"] in consumers]
     cscope = b.scope_where(
         "placement consumers of the instance",
-        b.exp.column("uuid").isin(*(b.literal_node(c) for c in consumers)),
+        b.isin("uuid", consumers),
     )
     op = b.delete(
         p, "consumers", gone, scope=cscope, purpose="remove the consumer records left with no allocations"
@@ -185,8 +185,8 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
                 1,
                 b.eq("uuid", u),
                 b.eq("vm_state", nova.DELETED),
-                b.exp.EQ(this=b.exp.column("deleted"), expression=b.exp.column("id")),
-                b.exp.Not(this=b.exp.Is(this=b.exp.column("deleted_at"), expression=b.exp.Null())),
+                b.same("deleted", "id"),
+                b.not_(b.is_null("deleted_at")),
             ),
         )
     )

@@ -38,7 +38,9 @@ class StepGuard:
     pending_expect: str
     done_columns: tuple[str, ...]
     done_expect: str
-    scope_tree: exp.Expression | None = field(compare=False, repr=False)  # rows of the target (None: unchecked)
+    scope_tree: exp.Expression | None = field(
+        compare=False, repr=False
+    )  # rows of the target (None: unchecked)
     scope_expect: int | None  # rows in scope when this piece runs (earlier pieces applied)
     check_only: bool = False
     scope_initial: int | None = None  # rows in scope before anything ran (precheck, fixpack verify)
@@ -52,7 +54,11 @@ class StepGuard:
     def scope_query(self, *, lock: bool) -> exp.Expression | None:
         if self.scope_tree is None:
             return None
-        q = exp.select(exp.Count(this=exp.Star())).from_(self.table, copy=False).where(self.scope_tree.copy(), copy=False)
+        q = (
+            exp.select(exp.Count(this=exp.Star()))
+            .from_(self.table, copy=False)
+            .where(self.scope_tree.copy(), copy=False)
+        )
         return q.lock(update=True, copy=False) if lock else q
 
     def measure(self, table: Table, *, lock: bool) -> list[str]:
@@ -79,7 +85,9 @@ class StepGuard:
         )
         expect = self.scope_initial if initial else self.scope_expect
         if self.scope_tree is not None:
-            pending = exp.and_(exp.EQ(this=st.var(st.SCOPE), expression=exp.Literal.number(expect)), pending, copy=False)
+            pending = exp.and_(
+                exp.EQ(this=st.var(st.SCOPE), expression=exp.Literal.number(expect)), pending, copy=False
+            )
         if self.check_only:
             return exp.Case(
                 ifs=[exp.If(this=pending, true=exp.Literal.string("ok"))], default=exp.Literal.string("drift")
@@ -112,7 +120,11 @@ class StepGuard:
 
 
 def _fp_select(table: Table, columns: tuple[str, ...], key_tree: exp.Expression, lock: bool) -> exp.Select:
-    q = exp.select(fingerprint_expr(table, columns)).from_(table.name, copy=False).where(key_tree.copy(), copy=False)
+    q = (
+        exp.select(fingerprint_expr(table, columns))
+        .from_(table.name, copy=False)
+        .where(key_tree.copy(), copy=False)
+    )
     return q.lock(update=True, copy=False) if lock else q
 
 
@@ -121,7 +133,8 @@ def key_condition(key: tuple[str, ...], rows: tuple[Row, ...]) -> exp.Expression
     if len(key) == 1:
         return exp.column(key[0]).isin(*(literal_node(r[key[0]]) for r in rows))
     terms = [
-        exp.and_(*(exp.EQ(this=exp.column(c), expression=literal_node(r[c])) for c in key), copy=False) for r in rows
+        exp.and_(*(exp.EQ(this=exp.column(c), expression=literal_node(r[c])) for c in key), copy=False)
+        for r in rows
     ]
     return exp.or_(*terms, copy=False) if len(terms) > 1 else terms[0]
 

@@ -43,33 +43,46 @@ def _step_statements(op: Operation, table: Table, number: int, limit: int) -> li
     out += [
         st.set_var(st.SCOPE, count.copy().lock(update=True, copy=False).subquery(copy=False)),
         st.report([("step", literal_node(label)), ("rows_found", st.var(st.SCOPE))]),
-        st.guard(f"{label}: at most {limit} rows (offline bundles repair one target)",
-                 exp.LTE(this=st.var(st.SCOPE), expression=exp.Literal.number(limit))),
+        st.guard(
+            f"{label}: at most {limit} rows (offline bundles repair one target)",
+            exp.LTE(this=st.var(st.SCOPE), expression=exp.Literal.number(limit)),
+        ),
         st.set_var(st.RC, exp.Literal.number(0)),
     ]
     if isinstance(op, UpdateRows):
-        statement = exp.update(op.table, {c: assignment_value(a) for c, a in op.assignments or ()},
-                               where=scope.tree())
+        statement = exp.update(
+            op.table, {c: assignment_value(a) for c, a in op.assignments or ()}, where=scope.tree()
+        )
     else:
         statement = _delete_statement(op.table, scope.tree())
     from generator.render.dialect import to_sql
 
     change = [to_sql(statement) + ";"]
     if not _index_usable(table, scope.tree()):
-        change = [*comment(f"{op.table} has no index on the scope's columns, so safe-update mode would refuse "
-                           "this statement: it is keyed on the target UUID (lint FX001) and its row count "
-                           "is guarded before and after, so safe updates are off for this one statement"),
-                  "SET SESSION sql_safe_updates = 0;", *change, st.add_row_count(),
-                  "SET SESSION sql_safe_updates = 1;"]
+        change = [
+            *comment(
+                f"{op.table} has no index on the scope's columns, so safe-update mode would refuse "
+                "this statement: it is keyed on the target UUID (lint FX001) and its row count "
+                "is guarded before and after, so safe updates are off for this one statement"
+            ),
+            "SET SESSION sql_safe_updates = 0;",
+            *change,
+            st.add_row_count(),
+            "SET SESSION sql_safe_updates = 1;",
+        ]
     else:
         change.append(st.add_row_count())
     out += [
         *change,
-        st.guard(f"{label}: changed every row found",
-                 exp.NullSafeEQ(this=st.var(st.RC), expression=st.var(st.SCOPE))),
+        st.guard(
+            f"{label}: changed every row found",
+            exp.NullSafeEQ(this=st.var(st.RC), expression=st.var(st.SCOPE)),
+        ),
         st.set_var(st.AFTER, count.subquery(copy=False)),
-        st.guard(f"{label}: no row is left needing the change",
-                 exp.NullSafeEQ(this=st.var(st.AFTER), expression=exp.Literal.number(0))),
+        st.guard(
+            f"{label}: no row is left needing the change",
+            exp.NullSafeEQ(this=st.var(st.AFTER), expression=exp.Literal.number(0)),
+        ),
     ]
     return out
 
@@ -80,8 +93,11 @@ def _index_usable(table: Table, cond: exp.Expression) -> bool:
     if isinstance(cond, exp.In) and cond.args.get("query") is not None:
         return True  # rendered as a join to the parent (see _delete_statement)
     for node in cond.find_all(exp.EQ, exp.In):
-        if isinstance(node.this, exp.Column) and node.this.name in leading and \
-                node.this.find_ancestor(exp.Select) is None:
+        if (
+            isinstance(node.this, exp.Column)
+            and node.this.name in leading
+            and node.this.find_ancestor(exp.Select) is None
+        ):
             return True
     return False
 
@@ -101,20 +117,27 @@ def _delete_statement(table: str, cond: exp.Expression) -> exp.Expression:
     for column in where.find_all(exp.Column):
         if not column.table and column.find_ancestor(exp.Select) is None:
             column.set("table", exp.to_identifier(parent))
-    join = exp.Join(this=exp.to_table(parent), on=exp.EQ(
-        this=exp.column(cond.this.name, table=table), expression=exp.column(parent_col, table=parent)),
-        kind="INNER")
+    join = exp.Join(
+        this=exp.to_table(parent),
+        on=exp.EQ(
+            this=exp.column(cond.this.name, table=table), expression=exp.column(parent_col, table=parent)
+        ),
+        kind="INNER",
+    )
     target = exp.to_table(table)
     target.set("joins", [join])
     return exp.Delete(tables=[exp.to_table(table)], this=target, where=exp.Where(this=where))
 
 
 def _apply_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str) -> str:
-    out = [f"-- {line}" for line in []] + [ln for line in plan_header(plan, db, "apply", path)
-                                           for ln in comment(line)]
-    out += [s + ";" for s in st.SESSION_SETUP] + ["", st.start_transaction(),
-                                                  st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP",
-                                                                                   expressions=[]))]
+    out = [f"-- {line}" for line in []] + [
+        ln for line in plan_header(plan, db, "apply", path) for ln in comment(line)
+    ]
+    out += [s + ";" for s in st.SESSION_SETUP] + [
+        "",
+        st.start_transaction(),
+        st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])),
+    ]
     for pre in plan.preconditions:
         if pre.database == db.role:
             out += comment(f"precondition: {pre.description}")
@@ -135,10 +158,18 @@ def _precheck_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], p
             out.append(st.guard(pre.description, pre.condition.copy()))
     for number, op in enumerate(ops, 1):
         scope = op.scope  # type: ignore[attr-defined]
-        count = exp.select(exp.Count(this=exp.Star())).from_(op.table, copy=False).where(scope.tree(), copy=False)
+        count = (
+            exp.select(exp.Count(this=exp.Star())).from_(op.table, copy=False).where(scope.tree(), copy=False)
+        )
         out += comment(f"step {number}: {op.table}: {op.describe()}")
-        out.append(st.report([("step", literal_node(f"step {number}: {op.table}")),
-                              ("rows_to_change", count.subquery(copy=False))]))
+        out.append(
+            st.report(
+                [
+                    ("step", literal_node(f"step {number}: {op.table}")),
+                    ("rows_to_change", count.subquery(copy=False)),
+                ]
+            )
+        )
     out += [st.commit(), st.report([("fixpack", literal_node("precheck passed: preconditions hold"))])]
     return "\n".join(out) + "\n"
 
@@ -150,17 +181,26 @@ def _value_text(table: Table, column: str) -> exp.Expression:
     if col.is_numeric:
         text: exp.Expression = exp.Cast(this=ref, to=exp.DataType.build("CHAR"))
     elif col.is_temporal:
-        text = exp.Anonymous(this="CONCAT", expressions=[
-            exp.Literal.string("'"), exp.Cast(this=ref, to=exp.DataType.build("CHAR")), exp.Literal.string("'")])
+        text = exp.Anonymous(
+            this="CONCAT",
+            expressions=[
+                exp.Literal.string("'"),
+                exp.Cast(this=ref, to=exp.DataType.build("CHAR")),
+                exp.Literal.string("'"),
+            ],
+        )
     else:
-        text = exp.Anonymous(this="CONCAT", expressions=[
-            exp.Literal.string("X'"), exp.Hex(this=ref), exp.Literal.string("'")])
+        text = exp.Anonymous(
+            this="CONCAT", expressions=[exp.Literal.string("X'"), exp.Hex(this=ref), exp.Literal.string("'")]
+        )
     return exp.Coalesce(this=text, expressions=[exp.Literal.string("NULL")])
 
 
 def _text(text: str, width: int = 60) -> list[exp.Expression]:
     """A constant as several short literals (CONCAT joins them): keeps lines within the limit."""
-    return [exp.Literal.string(text[i:i + width]) for i in range(0, len(text), width)] or [exp.Literal.string("")]
+    return [exp.Literal.string(text[i : i + width]) for i in range(0, len(text), width)] or [
+        exp.Literal.string("")
+    ]
 
 
 def _concat(*parts: exp.Expression | list[exp.Expression]) -> exp.Expression:
@@ -176,15 +216,19 @@ def _capture_restore(op: Operation, table: Table, number: int) -> list[str]:
     key = table.primary_key
     key_text: list[exp.Expression] = _text(" WHERE ")
     for i, k in enumerate(key):
-        key_text += _text(("" if i == 0 else " AND ") + f"{quote_identifier(k)} = ") + [_value_text(table, k)]
-    label = _text(f"SELECT 'rollback step {number}: {op.table}' AS `guard`, (SELECT 1 UNION ALL "
-                  "SELECT 2 FROM DUAL WHERE NOT (ROW_COUNT() <=> 1)) AS `ok`;")
+        key_text += [*_text(("" if i == 0 else " AND ") + f"{quote_identifier(k)} = "), _value_text(table, k)]
+    label = _text(
+        f"SELECT 'rollback step {number}: {op.table}' AS `guard`, (SELECT 1 UNION ALL "
+        "SELECT 2 FROM DUAL WHERE NOT (ROW_COUNT() <=> 1)) AS `ok`;"
+    )
     if isinstance(op, UpdateRows):
         columns = [c for c, _ in op.assignments or ()]
         sets: list[exp.Expression] = []
         for i, c in enumerate(columns):
-            sets += _text(("" if i == 0 else ", ") + f"{quote_identifier(c)} = ") + [_value_text(table, c)]
-        line = _concat(_text(f"UPDATE {quote_identifier(op.table)} SET "), sets, key_text, _text(";\n"), label)
+            sets += [*_text(("" if i == 0 else ", ") + f"{quote_identifier(c)} = "), _value_text(table, c)]
+        line = _concat(
+            _text(f"UPDATE {quote_identifier(op.table)} SET "), sets, key_text, _text(";\n"), label
+        )
     else:
         cols = table.column_names
         names: list[exp.Expression] = []
@@ -192,35 +236,56 @@ def _capture_restore(op: Operation, table: Table, number: int) -> list[str]:
         for i, c in enumerate(cols):
             names += _text(("" if i == 0 else ", ") + quote_identifier(c))
             values += ([] if i == 0 else _text(", ")) + [_value_text(table, c)]
-        line = _concat(_text(f"INSERT INTO {quote_identifier(op.table)} ("), names, _text(") VALUES ("), values,
-                       _text(");\n"), label)
+        line = _concat(
+            _text(f"INSERT INTO {quote_identifier(op.table)} ("),
+            names,
+            _text(") VALUES ("),
+            values,
+            _text(");\n"),
+            label,
+        )
     query = exp.select(line).from_(op.table, copy=False).where(scope.tree(), copy=False)
     from generator.render.dialect import to_sql
 
-    return comment(f"capture for rollback step {number}: {op.table} ({scope.description})") + \
-        [to_sql(query) + ";"]
+    title = f"capture for rollback step {number}: {op.table} ({scope.description})"
+    return [*comment(title), to_sql(query) + ";"]
 
 
-def _capture_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, produces: str) -> str:
+def _capture_file(
+    plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, produces: str
+) -> str:
     out = [ln for line in plan_header(plan, db, "capture", path) for ln in comment(line)]
-    out += comment(f"run BEFORE the apply: mysql --batch --raw --skip-column-names <database> < {path} > "
-                   f"{produces}")
+    out += comment(
+        f"run BEFORE the apply: mysql --batch --raw --skip-column-names <database> < {path} > {produces}"
+    )
     out += [s + ";" for s in st.SESSION_SETUP] + ["", st.start_transaction(read_only=True)]
-    header = [f"-- fixpack rollback captured for {plan.target_kind} {' '.join(plan.targets)} ({plan.op}), "
-              f"{db.label}", *[s + ";" for s in st.SESSION_SETUP], "START TRANSACTION;"]
+    header = [
+        f"-- fixpack rollback captured for {plan.target_kind} {' '.join(plan.targets)} ({plan.op}), "
+        f"{db.label}",
+        *[s + ";" for s in st.SESSION_SETUP],
+        "START TRANSACTION;",
+    ]
     for line in header:
         out.append(st.report([("line", _concat(_text(line)))]))
     # rollback order: reverse of the apply (parents re-inserted before children)
     for number, op in enumerate(reversed(ops), 1):
         out += _capture_restore(op, db.schema.table(op.table), number)
     out.append(st.report([("line", _concat(_text("COMMIT;")))]))
-    out.append(st.report([("line", _concat(_text("SELECT 'rollback finished: every guard held' AS `fixpack`;")))]))
+    out.append(
+        st.report([("line", _concat(_text("SELECT 'rollback finished: every guard held' AS `fixpack`;")))])
+    )
     out.append(st.commit())
     return "\n".join(out) + "\n"
 
 
 def render_offline(plan: Plan) -> tuple[list[RenderedFile], dict]:
-    files: dict[str, list[RenderedFile]] = {"precheck": [], "capture": [], "apply": [], "verify": [], "rollback": []}
+    files: dict[str, list[RenderedFile]] = {
+        "precheck": [],
+        "capture": [],
+        "apply": [],
+        "verify": [],
+        "rollback": [],
+    }
     roles = [db.role for db in plan.databases if plan.operations_for(db.role)]
     for index, role in enumerate(roles):
         db = plan.database(role)
@@ -235,27 +300,61 @@ def render_offline(plan: Plan) -> tuple[list[RenderedFile], dict]:
             "verify": f"sql/{30 + index}-verify-{role}.sql",
             "rollback": f"captured/{90 + len(roles) - 1 - index}-rollback-{role}.sql",
         }
-        files["precheck"].append(RenderedFile(
-            names["precheck"], "sql", "precheck", db.manifest_target,
-            f"read-only: the preconditions hold in the {db.label}; how many rows each step will change",
-            _precheck_file(plan, db, ops, names["precheck"])))
-        files["capture"].append(RenderedFile(
-            names["capture"], "sql", "precheck", db.manifest_target,
-            f"read-only, BEFORE the apply: print the rollback script of the {db.label} rows (exact current "
-            f"values) into {names['rollback']}",
-            _capture_file(plan, db, ops, names["capture"], names["rollback"]), produces=names["rollback"]))
-        files["apply"].append(RenderedFile(
-            names["apply"], "sql", "apply", db.manifest_target,
-            f"change the {db.label} rows found at run time, in one guarded transaction",
-            _apply_file(plan, db, ops, names["apply"])))
+        files["precheck"].append(
+            RenderedFile(
+                names["precheck"],
+                "sql",
+                "precheck",
+                db.manifest_target,
+                f"read-only: the preconditions hold in the {db.label}; how many rows each step will change",
+                _precheck_file(plan, db, ops, names["precheck"]),
+            )
+        )
+        files["capture"].append(
+            RenderedFile(
+                names["capture"],
+                "sql",
+                "precheck",
+                db.manifest_target,
+                f"read-only, BEFORE the apply: print the rollback script of the {db.label} rows "
+                f"(exact current values) into {names['rollback']}",
+                _capture_file(plan, db, ops, names["capture"], names["rollback"]),
+                produces=names["rollback"],
+            )
+        )
+        files["apply"].append(
+            RenderedFile(
+                names["apply"],
+                "sql",
+                "apply",
+                db.manifest_target,
+                f"change the {db.label} rows found at run time, in one guarded transaction",
+                _apply_file(plan, db, ops, names["apply"]),
+            )
+        )
         posts = tuple(p for p in plan.postconditions if p.database == role)
-        files["verify"].append(RenderedFile(
-            names["verify"], "sql", "verify", db.manifest_target,
-            f"read-only: the postconditions hold in the {db.label}",
-            verify_file(plan_header(plan, db, "verify", names["verify"]), [], db, posts)))
-        files["rollback"].insert(0, RenderedFile(
-            names["rollback"], "sql", "rollback", db.manifest_target,
-            f"restore the {db.label} rows exactly as captured before the apply (written by "
-            f"{names['capture']})", "", produced_by=names["capture"]))
+        files["verify"].append(
+            RenderedFile(
+                names["verify"],
+                "sql",
+                "verify",
+                db.manifest_target,
+                f"read-only: the postconditions hold in the {db.label}",
+                verify_file(plan_header(plan, db, "verify", names["verify"]), [], db, posts),
+            )
+        )
+        files["rollback"].insert(
+            0,
+            RenderedFile(
+                names["rollback"],
+                "sql",
+                "rollback",
+                db.manifest_target,
+                f"restore the {db.label} rows exactly as captured before the apply (written by "
+                f"{names['capture']})",
+                "",
+                produced_by=names["capture"],
+            ),
+        )
     ordered = files["precheck"] + files["capture"] + files["apply"] + files["verify"] + files["rollback"]
     return ordered, {"mode": "offline", "databases": {}}

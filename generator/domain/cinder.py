@@ -1,0 +1,270 @@
+"""What Cinder itself does to its rows when it detaches, deletes and recounts, release by release.
+
+Read from the cinder wheels of every catalog release, 19.3.0 (Xena) .. 29.0.0
+(2026.2); the database API is cinder/db/sqlalchemy/api.py up to 28.0.0 and
+cinder/db/api.py in 29.0.0, the models cinder/db/sqlalchemy/models.py resp.
+cinder/db/models.py. Where the code is the same in every catalog release it is
+stated once; where it differs, the first release with the newer behaviour is
+named and `at_least()` decides.
+
+Detach (`volume_detached`, reached from both `cinder attachment-delete`
+(volume/api.py `attachment_delete` -> objects/volume.py `finish_detach`) and
+`cinder reset-state --attach-status detached` (api/contrib/admin_actions.py
+`_clean_volume_attachment`)): the attachment gets `VolumeAttachment.delete_values()`
+— deleted = 1, deleted_at = now, attach_status 'detached', detach_time = now,
+updated_at kept — then the volume's status/attach_status are recomputed from the
+attachments left (`_get_statuses_from_attachments`), and the admin metadata key
+`attached_mode` is soft-deleted. Leftover `attachment_specs` rows (pre-Queens
+connectors) are soft-deleted when Cinder loads the attachment (online data
+migration in objects/volume_attachment.py) and by `attachment_destroy`.
+
+Delete (`volume/api.py delete` + volume/manager.py `delete_volume` + db
+`volume_destroy`): the API sets terminated_at and evicts the image-cache entry
+(hard DELETE of image_volume_cache_entries); with --cascade the manager deletes
+each snapshot first (`volume_glance_metadata_delete_by_snapshot`, `snapshot_destroy`:
+status 'deleted', deleted, deleted_at and its snapshot_metadata soft-deleted);
+`volume_destroy` sets status 'deleted', deleted = 1, deleted_at, migration_status
+NULL and soft-deletes the live rows of VOLUME_DEPENDENT_MODELS (see
+`volume_destroy_dependents`); the cleanable-operation `workers` row is removed.
+Every soft delete keeps updated_at (`'updated_at': entity.updated_at`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from generator.catalog import get_release, release_names
+from generator.sqlgen.literals import sql_literal
+
+# -- releases ------------------------------------------------------------------------
+SNAPSHOTS_DESTROYED_WITH_VOLUME_FROM = "yoga"  # 20.0.0 adds models.Snapshot to VOLUME_DEPENDENT_MODELS
+USE_QUOTA_ONLY_FROM = "2024.1"  # 24.0.0: the recount filters on use_quota alone (NOT NULL, 9ab1b092a404)
+
+
+def at_least(release: str, first: str) -> bool:
+    """Is catalog release `release` the same as or newer than `first`?"""
+    names = release_names()
+    return names.index(get_release(release).name) >= names.index(get_release(first).name)
+
+
+def volume_destroy_dependents(release: str) -> tuple[str, ...]:
+    """Tables whose live rows (volume_id = the volume) `volume_destroy` soft-deletes.
+
+    Ussuri (16.0.0) added VolumeGlanceMetadata and VolumeAttachment, so every
+    catalog release has them; Yoga (20.0.0) added Snapshot. Only deleted and
+    deleted_at change (attachments keep their attach_status, snapshots their
+    status): the models are updated with the same three values.
+    """
+    tables = (
+        "volume_metadata",
+        "volume_admin_metadata",
+        "transfers",
+        "volume_glance_metadata",
+        "volume_attachment",
+    )
+    if at_least(release, SNAPSHOTS_DESTROYED_WITH_VOLUME_FROM):
+        tables += ("snapshots",)
+    return tables
+
+
+# -- statuses --------------------------------------------------------------------------
+DELETED_STATUS = "deleted"
+ATTACH_DETACHED = "detached"  # VolumeAttachment.delete_values()['attach_status']
+ATTACH_STATUS_MAP = {"attached": "in-use", "detached": "available"}  # db api ATTACH_STATUS_MAP
+
+
+def statuses_from_attachments(attach_statuses: Iterable[str | None]) -> tuple[str, str]:
+    """(status, attach_status) of a volume from its live attachments' attach_status.
+
+    `_get_statuses_from_attachments`: attachments in `error_*` are ignored, the
+    alphabetically first status wins (attached > attaching > detaching >
+    reserved), none left means 'detached'; ATTACH_STATUS_MAP turns 'attached'
+    into 'in-use' and 'detached' into 'available', anything else is kept.
+    """
+    usable = sorted(s for s in attach_statuses if s is not None and not s.startswith("error_"))
+    attach_status = usable[0] if usable else ATTACH_DETACHED
+    return ATTACH_STATUS_MAP.get(attach_status, attach_status), attach_status
+
+
+# A service is (or may still be) working on a volume in these states (objects/fields.py
+# VolumeStatus); a repair now would race it.
+TRANSITIONAL_STATUSES: Mapping[str, str] = {
+    "creating": "cinder-volume is still creating it",
+    "deleting": "cinder-volume may still be deleting it",
+    "error_managing_deleting": "cinder-volume may still be deleting it",
+    "unmanaging": "cinder-volume may still be unmanaging it",
+    "managing": "cinder-volume is still managing it",
+    "attaching": "Nova and Cinder are attaching it",
+    "detaching": "Nova and Cinder are detaching it",
+    "maintenance": "it is in maintenance (a migration or retype is moving its data)",
+    "backing-up": "cinder-backup is backing it up",
+    "restoring-backup": "cinder-backup is restoring a backup into it",
+    "downloading": "cinder-volume is writing an image into it",
+    "uploading": "cinder-volume is uploading it to Glance",
+    "retyping": "cinder-volume is retyping it",
+    "extending": "cinder-volume is extending it",
+}
+TRANSITIONAL_MIGRATION = ("starting", "migrating", "completing")  # VolumeMigrationStatus in progress
+
+# The stuck states each repair exists for: allowed when stale (see volume_common).
+REPAIRS_STATE = {
+    "reset-detached": ("detaching",),
+    "soft-delete": ("deleting", "error_managing_deleting"),
+    "purge": ("deleting", "error_managing_deleting"),
+}
+
+# Cinder's API refuses to delete a volume with this attach_status (volume/api.py delete).
+ATTACHED = "attached"
+
+# cinder/objects/base.py: a Worker row's resource_type is the object's name.
+WORKER_RESOURCE_TYPES = ("Volume", "Snapshot")
+
+
+# -- quota -----------------------------------------------------------------------------
+# quota.py VolumeTypeQuotaEngine.resources: global resources with a sync function
+# (per_volume_gigabytes is a limit only), and per *live* volume type (volume_type_get_all
+# with inactive=False) volumes_<name>, gigabytes_<name>, snapshots_<name>;
+# GroupQuotaEngine: groups.
+GLOBAL_RESOURCES = ("volumes", "gigabytes", "snapshots", "backups", "backup_gigabytes", "groups")
+PER_TYPE_PARTS = ("volumes", "gigabytes", "snapshots")
+
+
+@dataclass(frozen=True)
+class UsageCounts:
+    """What Cinder's sync functions count for one project.
+
+    `volumes`/`snapshots`: volume_type_id -> (count, gigabytes) of the rows the
+    recount includes; snapshots are keyed by the type of the volume they belong
+    to (`_snapshot_data_get_for_project` joins Snapshot.volume), None when that
+    volume row is gone. `backups`: (count, gigabytes). `groups`: count.
+    """
+
+    volumes: Mapping[str | None, tuple[int, int]] = field(default_factory=dict)
+    snapshots: Mapping[str | None, tuple[int, int]] = field(default_factory=dict)
+    backups: tuple[int, int] = (0, 0)
+    groups: int = 0
+
+    def plus_backups(self, count: int, gigabytes: int) -> UsageCounts:
+        return UsageCounts(
+            self.volumes,
+            self.snapshots,
+            (self.backups[0] + count, self.backups[1] + gigabytes),
+            self.groups,
+        )
+
+
+def recount(
+    counts: UsageCounts, type_names: Mapping[str, str], *, no_snapshot_gb_quota: bool
+) -> dict[str, int]:
+    """in_use of every resource Cinder syncs, as `_sync_*` compute it (db api QUOTA_SYNC_FUNCTIONS).
+
+    `type_names`: live volume types, id -> name. gigabytes adds the snapshots'
+    volume_size unless CONF.no_snapshot_gb_quota (common/config.py, default False).
+    """
+    vols_n = sum(n for n, _ in counts.volumes.values())
+    vols_gb = sum(gb for _, gb in counts.volumes.values())
+    snaps_n = sum(n for n, _ in counts.snapshots.values())
+    snaps_gb = sum(gb for _, gb in counts.snapshots.values())
+    out = {
+        "volumes": vols_n,
+        "gigabytes": vols_gb + (0 if no_snapshot_gb_quota else snaps_gb),
+        "snapshots": snaps_n,
+        "backups": counts.backups[0],
+        "backup_gigabytes": counts.backups[1],
+        "groups": counts.groups,
+    }
+    for type_id, name in type_names.items():
+        v_n, v_gb = counts.volumes.get(type_id, (0, 0))
+        s_n, s_gb = counts.snapshots.get(type_id, (0, 0))
+        out[f"volumes_{name}"] = v_n
+        out[f"gigabytes_{name}"] = v_gb + (0 if no_snapshot_gb_quota else s_gb)
+        out[f"snapshots_{name}"] = s_n
+    return out
+
+
+def volume_counted_sql(release: str, alias: str = "v") -> str:
+    """The WHERE terms `_volume_data_get_for_project(skip_internal=True)` adds (besides
+    deleted = 0 and project_id).
+
+    Xena .. 2023.2: not a migration destination (migration_status NULL or not
+    'target:%'), use_quota not false (NULL counts), and no live admin metadata
+    temporary = 'True'. 2024.1+: use_quota alone (the column became NOT NULL).
+    """
+    if at_least(release, USE_QUOTA_ONLY_FROM):
+        return f"{alias}.use_quota = 1"
+    return (
+        f"({alias}.migration_status IS NULL OR {alias}.migration_status NOT LIKE 'target:%') "
+        f"AND {alias}.use_quota IS NOT FALSE "
+        f"AND NOT EXISTS (SELECT 1 FROM volume_admin_metadata AS m WHERE m.volume_id = {alias}.id "
+        "AND m.deleted = 0 AND m.`key` = 'temporary' AND m.value = 'True')"
+    )
+
+
+def snapshot_counted_sql(release: str, alias: str = "s") -> str:
+    """`_snapshot_data_get_for_project(skip_internal=True)`: use_quota not false, resp. true (2024.1+)."""
+    if at_least(release, USE_QUOTA_ONLY_FROM):
+        return f"{alias}.use_quota = 1"
+    return f"{alias}.use_quota IS NOT FALSE"
+
+
+def usage_queries(release: str, projects: Iterable[str] | None, exclude_volume: str | None) -> dict[str, str]:
+    """The aggregate SELECTs behind `recount`, grouped by project (one statement per kind).
+
+    `exclude_volume`: leave out that volume and the snapshots and backups that
+    belong to it (the repair removes them; the planner adds back what stays).
+    """
+
+    def where(column: str) -> str:
+        if projects is None:
+            return "1 = 1"
+        values = sorted(set(projects))
+        return f"{column} IN ({', '.join(sql_literal(p) for p in values)})" if values else "1 = 0"
+
+    ex_v = f" AND v.id <> {sql_literal(exclude_volume)}" if exclude_volume else ""
+    ex_s = f" AND s.volume_id <> {sql_literal(exclude_volume)}" if exclude_volume else ""
+    ex_b = f" AND NOT (b.volume_id <=> {sql_literal(exclude_volume)})" if exclude_volume else ""
+    return {
+        "volumes": (
+            "SELECT v.project_id, v.volume_type_id AS type_id, COUNT(v.id) AS n, "
+            "COALESCE(SUM(v.size), 0) AS gb FROM volumes AS v "
+            f"WHERE v.deleted = 0 AND {where('v.project_id')} AND {volume_counted_sql(release)}{ex_v} "
+            "GROUP BY v.project_id, v.volume_type_id"
+        ),
+        "snapshots": (
+            "SELECT s.project_id, v.volume_type_id AS type_id, COUNT(s.id) AS n, "
+            "COALESCE(SUM(s.volume_size), 0) AS gb FROM snapshots AS s "
+            "LEFT JOIN volumes AS v ON v.id = s.volume_id "
+            f"WHERE s.deleted = 0 AND {where('s.project_id')} AND {snapshot_counted_sql(release)}{ex_s} "
+            "GROUP BY s.project_id, v.volume_type_id"
+        ),
+        "backups": (
+            "SELECT b.project_id, COUNT(b.id) AS n, COALESCE(SUM(b.size), 0) AS gb FROM backups AS b "
+            f"WHERE b.deleted = 0 AND {where('b.project_id')}{ex_b} GROUP BY b.project_id"
+        ),
+        "groups": (
+            "SELECT g.project_id, COUNT(g.id) AS n FROM `groups` AS g "
+            f"WHERE g.deleted = 0 AND {where('g.project_id')} GROUP BY g.project_id"
+        ),
+    }
+
+
+def counts_from_rows(results: Mapping[str, list[dict]]) -> dict[str, UsageCounts]:
+    """project_id -> UsageCounts from the rows of `usage_queries` (SUM is DECIMAL: made int)."""
+    volumes: dict[str, dict] = {}
+    snapshots: dict[str, dict] = {}
+    backups: dict[str, tuple[int, int]] = {}
+    groups: dict[str, int] = {}
+    for r in results.get("volumes", ()):
+        volumes.setdefault(r["project_id"], {})[r["type_id"]] = (int(r["n"]), int(r["gb"]))
+    for r in results.get("snapshots", ()):
+        snapshots.setdefault(r["project_id"], {})[r["type_id"]] = (int(r["n"]), int(r["gb"]))
+    for r in results.get("backups", ()):
+        backups[r["project_id"]] = (int(r["n"]), int(r["gb"]))
+    for r in results.get("groups", ()):
+        groups[r["project_id"]] = int(r["n"])
+    projects = set(volumes) | set(snapshots) | set(backups) | set(groups)
+    return {
+        p: UsageCounts(volumes.get(p, {}), snapshots.get(p, {}), backups.get(p, (0, 0)), groups.get(p, 0))
+        for p in projects
+    }
