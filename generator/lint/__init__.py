@@ -8,15 +8,17 @@ written unless the operator overrides.
 Cost, in the order things overlap: shellcheck processes are started first
 (one per script not in the cache) and collected last, so they run while the
 SQL is parsed; sqlglot parses only the statements that change data or
-transaction state; sqlfluff sees each distinct statement *shape* once, from
-an on-disk cache when it has seen it before, in a process pool otherwise.
+transaction state, and each distinct literal-free *skeleton* of them once
+(a batch's thousands of row INSERTs share a few); sqlfluff sees each distinct
+statement *shape* once, from an on-disk cache when it has seen it before, in
+a process pool otherwise.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot.errors import ParseError
@@ -26,7 +28,7 @@ from generator.lint.report import Finding, LintReport
 from generator.lint.rules import RULES
 from generator.lint.rules.context import PARSED_KEYWORDS, ParsedStatement, SqlFileContext
 from generator.lint.rules.known_schema import tables_named
-from generator.lint.shapes import Statement, shape_key, shape_of, split_statements
+from generator.lint.shapes import TARGET_MARK, Statement, shape_key, shape_of, skeleton_of, split_statements
 from generator.lint.sqlfluff_runner import cache_salt, lint_shapes, sqlfluff_version
 from generator.schema.model import SchemaSnapshot
 
@@ -48,11 +50,22 @@ def _first_word(text: str) -> str:
     return stripped.split(None, 1)[0].upper().rstrip(";") if stripped else ""
 
 
-def _parse(statement: Statement) -> tuple[sqlglot.exp.Expression | None, str | None]:
-    try:
-        return sqlglot.parse_one(statement.text, read="mysql"), None
-    except ParseError as exc:
-        return None, str(exc).splitlines()[0]
+@dataclass
+class _Parser:
+    """sqlglot trees of statement skeletons, each distinct skeleton parsed once per lint run."""
+
+    targets: frozenset[str]
+    trees: dict[str, tuple[sqlglot.exp.Expression | None, str | None]]
+
+    def parse(self, skeleton: str) -> tuple[sqlglot.exp.Expression | None, str | None]:
+        found = self.trees.get(skeleton)
+        if found is None:
+            try:
+                found = sqlglot.parse_one(skeleton, read="mysql"), None
+            except ParseError as exc:
+                found = None, str(exc).splitlines()[0]
+            self.trees[skeleton] = found
+        return found
 
 
 @dataclass
@@ -63,35 +76,42 @@ class _Shapes:
     texts: dict[str, str]
     where: dict[str, list[tuple[str, int]]]
 
-    def add(self, statement: Statement) -> None:
-        shape = shape_of(statement.text)
-        key = shape_key(shape, self.salt)
-        self.texts[key] = shape
+    keys: dict[str, str] = field(default_factory=dict)  # skeleton -> shape key
+
+    def add(self, statement: Statement, skeleton: str) -> None:
+        """A skeleton's shape is the statement's shape (both abstract every literal)."""
+        key = self.keys.get(skeleton)
+        if key is None:
+            shape = shape_of(skeleton)
+            key = self.keys[skeleton] = shape_key(shape, self.salt)
+            self.texts[key] = shape
         self.where.setdefault(key, []).append((statement.file, statement.line))
 
 
 def _structure(
-    f: LintInput, schemas: Mapping[str, SchemaSnapshot], target_ids: Sequence[str], shapes: _Shapes
+    f: LintInput, schemas: Mapping[str, SchemaSnapshot], parser: _Parser, shapes: _Shapes, memo: dict
 ) -> list[Finding]:
     findings: list[Finding] = []
     parsed = []
     for statement in split_statements(f.path, f.text):
         keyword = _first_word(statement.text)
+        skeleton = skeleton_of(statement.text, parser.targets)
         tree = None
         if keyword in PARSED_KEYWORDS:
-            tree, error = _parse(statement)
+            tree, error = parser.parse(skeleton)
             if error:
                 findings.append(Finding("fixpack", "FX000", f.path, statement.line, f"cannot parse: {error}"))
-        parsed.append(ParsedStatement(statement, tree, keyword))
-        shapes.add(statement)
+        parsed.append(ParsedStatement(statement, tree, keyword, skeleton))
+        shapes.add(statement, skeleton)
     ctx = SqlFileContext(
         f.path,
         f.text,
         f.role,
         schemas.get(f.role) if f.role else None,
-        tuple(target_ids),
+        (TARGET_MARK,),
         tuple(parsed),
         MAX_LINE_LENGTH,
+        memo,
     )
     for check in RULES.values():
         findings.extend(check(ctx))
@@ -110,11 +130,14 @@ def lint_files(
     shell_run = shellcheck.start({f.path: f.text for f in files if f.kind == "shell"}, use_cache=use_cache)
     findings: list[Finding] = []
     shapes = _Shapes(cache_salt(), {}, {})
+    parser = _Parser(frozenset(target_ids), {})
+    memo: dict = {}
 
     t0 = time.perf_counter()
     for f in files:
         if f.kind == "sql":
-            findings.extend(_structure(f, schemas, target_ids, shapes))
+            findings.extend(_structure(f, schemas, parser, shapes, memo))
+            shell_run.poll()
     struct_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -149,4 +172,5 @@ def lint_files(
         },
         scripts=len(shell_run.results),
         scripts_from_cache=shell_run.cached,
+        scripts_checked=shell_run.checked,
     )

@@ -28,6 +28,7 @@ class LintReport:
     tools: dict[str, str] = field(default_factory=dict)
     scripts: int = 0
     scripts_from_cache: int = 0
+    scripts_checked: int = 0  # shellcheck runs: distinct uncached script shapes
 
     @property
     def passed(self) -> bool:
@@ -43,5 +44,6 @@ class LintReport:
             "sqlfluff_shapes_cached": self.shapes_from_cache,
             "shellcheck_scripts": self.scripts,
             "shellcheck_scripts_cached": self.scripts_from_cache,
+            "shellcheck_runs": self.scripts_checked,
             "tools": self.tools,
         }

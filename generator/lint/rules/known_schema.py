@@ -66,6 +66,14 @@ def check(ctx: SqlFileContext) -> Iterable[Finding]:
         return
     for parsed in ctx.statements:
         tree = parsed.tree
-        found = _text_references(ctx, parsed.statement.text) if tree is None else _tree_references(ctx, tree)
-        for message in dict.fromkeys(found):  # once per statement, in order
+        if tree is None:
+            found = list(dict.fromkeys(_text_references(ctx, parsed.statement.text)))
+        else:  # a batch repeats a few skeletons thousands of times: check each once per schema
+            key = (CODE, id(ctx.schema), parsed.skeleton)
+            found = ctx.memo.get(key) if parsed.skeleton else None
+            if found is None:
+                found = list(dict.fromkeys(_tree_references(ctx, tree)))
+                if parsed.skeleton:
+                    ctx.memo[key] = found
+        for message in found:  # once per statement, in order
             yield ctx.finding(CODE, parsed.statement.line, message)
