@@ -60,6 +60,16 @@ class FixpackMySQL(MySQL):
             sql = super().delete_sql(expression)
             return "DELETE " + sql[len("DELETE"):].lstrip() if sql.startswith("DELETE ") else sql
 
+        def in_sql(self, expression: exp.In) -> str:
+            # A value list breaks one value per line when the whole predicate is too wide:
+            # stock output only measures the values, so `col IN ('uuid', 'uuid')` overflows.
+            sql = super().in_sql(expression)
+            plain_list = not any(expression.args.get(k) for k in ("query", "unnest", "field"))
+            if not self.pretty or not plain_list or "\n" in sql or len(sql) <= self.max_text_width:
+                return sql
+            values = self.expressions(expression, new_line=True, skip_first=True, skip_last=True)
+            return f"{self.sql(expression, 'this')} IN ({values})"
+
         def select_sql(self, expression: exp.Select) -> str:
             # A single one-line select target stays on the SELECT line (sqlfluff LT09).
             sql = super().select_sql(expression)

@@ -74,6 +74,8 @@ def render_compute_script(cleanup: ComputeCleanup, *, bundle_id: str, fixpack_ve
     version = validate.token(fixpack_version, "fixpack version")
     vifs = [checked_vif(vif) for vif in cleanup.vifs]
     volumes = [checked_connection(conn) for conn in cleanup.volumes]
+    if cleanup.volumes_only and vifs:
+        raise TargetProblem("a volume-only compute cleanup cannot name VIFs (it never unplugs the instance)")
     _unique("port", [vif.port_id for vif in vifs])
     _unique("volume", [conn.volume_id for conn in volumes])
 
@@ -110,6 +112,7 @@ def render_compute_script(cleanup: ComputeCleanup, *, bundle_id: str, fixpack_ve
         vifs=[_vif_call(vif) for vif in vifs],
         volumes=[_volume_call(conn) for conn in volumes],
         uses=uses,
+        volumes_only=cleanup.volumes_only,
         log_kind="compute",
     )
 

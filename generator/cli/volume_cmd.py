@@ -1,0 +1,126 @@
+"""`fixpack volume UUID --op reset-detached|detach-from-nova|soft-delete|purge`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from generator.cli.common import output_options, print_result, read_uuid_file, validate_uuid
+from generator.cli.options import connection_options, targets_from
+from generator.errors import FixpackError
+from generator.jobs_volume import generate_volume
+from generator.pipeline import OutputOptions
+from generator.plan.volume_common import VOLUME_OPS, VolumeOptions
+
+
+@click.command("volume")
+@click.argument("uuid", required=False)
+@click.option("--op", "op", type=click.Choice(VOLUME_OPS), required=True, help="The repair to generate.")
+@click.option(
+    "--release",
+    default="auto",
+    show_default=True,
+    help="Release to plan for; 'auto' detects it (required when no database is given).",
+)
+@click.option(
+    "--instance",
+    "instances",
+    multiple=True,
+    metavar="UUID",
+    help="reset-detached / detach-from-nova: only this instance's attachment and BDM (repeatable; "
+    "multi-attach volumes keep their other attachments).",
+)
+@click.option(
+    "--detach-nova",
+    is_flag=True,
+    help="reset-detached: the instance no longer uses the volume: also soft-delete its Nova BDM row(s).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Repair even a volume a service may still be working on, or one an active instance holds.",
+)
+@click.option(
+    "--cascade",
+    is_flag=True,
+    help="soft-delete / purge: also delete the volume's live snapshots (purge: and live backup rows).",
+)
+@click.option(
+    "--no-snapshot-gb-quota",
+    is_flag=True,
+    help="The deployment sets cinder.conf no_snapshot_gb_quota = True: snapshots do not count in gigabytes.",
+)
+@click.option(
+    "--instance-name-template",
+    default="instance-%08x",
+    show_default=True,
+    help="Nova's instance_name_template (the libvirt domain the compute script checks).",
+)
+@click.option(
+    "--from-file",
+    "from_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Read many volume UUIDs (one per line) and write one bundle per UUID.",
+)
+@output_options
+@connection_options
+def volume(
+    uuid: str | None,
+    op: str,
+    release: str,
+    instances: tuple[str, ...],
+    detach_nova: bool,
+    force: bool,
+    cascade: bool,
+    no_snapshot_gb_quota: bool,
+    instance_name_template: str,
+    from_file: str | None,
+    out_dir: str,
+    chunk_rows: int,
+    allow_lint_failures: bool,
+    **kwargs: object,
+) -> None:
+    """Generate a repair bundle for a Cinder volume.
+
+    \b
+    reset-detached    close the volume's attachments as Cinder's detach does and set its
+                      status from what remains (--detach-nova: Nova's BDM too)
+    detach-from-nova  Cinder says detached: soft-delete Nova's stale block_device_mapping
+    soft-delete       what Cinder's own delete does for the release, quota usage recounted
+    purge             hard-delete the volume and every row referencing it, quota recounted
+
+    With no database given, the bundle is generated offline from the catalog of --release.
+    """
+    targets = targets_from(kwargs)
+    if not targets.any and release == "auto":
+        raise FixpackError("no database given: pass connection options, or --release R to generate offline")
+    if detach_nova and op != "reset-detached":
+        raise FixpackError("--detach-nova is a reset-detached option (detach-from-nova always changes Nova)")
+    if instances and op not in ("reset-detached", "detach-from-nova"):
+        raise FixpackError(f"--instance narrows reset-detached and detach-from-nova, not {op}")
+    if cascade and op not in ("soft-delete", "purge"):
+        raise FixpackError(f"--cascade applies to soft-delete and purge, not {op}")
+    uuids = read_uuid_file(from_file) if from_file else []
+    if uuid:
+        uuids.insert(0, validate_uuid(uuid, "volume UUID"))
+    if not uuids:
+        raise FixpackError("give a volume UUID (or --from-file FILE)")
+    options = VolumeOptions(
+        op=op,
+        force=force,
+        cascade=cascade,
+        instances=tuple(validate_uuid(i, "instance UUID") for i in instances),
+        detach_nova=detach_nova,
+        no_snapshot_gb_quota=no_snapshot_gb_quota,
+        instance_name_template=instance_name_template,
+    )
+    output = OutputOptions(
+        out_dir=Path(out_dir), chunk_rows=chunk_rows, allow_lint_failures=allow_lint_failures
+    )
+    for one in uuids:
+        print_result(generate_volume(one, options, targets, release, output))
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(volume)

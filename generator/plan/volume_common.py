@@ -1,0 +1,340 @@
+"""What every volume repair shares: options, refusals, the Nova BDM side, host cleanup, quota.
+
+The refusals are the operator's safety net: a volume a service may still be
+working on, an instance that may still use the disk, snapshots a delete would
+orphan. Each says why and names the option that overrides it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from generator.domain import cinder, nova
+from generator.errors import TargetProblem
+from generator.facts.model import DatabaseFacts
+from generator.facts.volume import NovaCell, ProjectUsage, VolumeFacts
+from generator.hostside.connection_info import parse_connection_info
+from generator.ops.operations import ApplyTime, CheckRows, Operation, SetValue
+from generator.ops.rows import Row
+from generator.plan import builders as b
+from generator.plan.model import ComputeCleanup, DatabaseTarget, Postcondition
+from generator.plan.vm_soft_delete import database_target
+
+VOLUME_OPS = ("reset-detached", "detach-from-nova", "soft-delete", "purge")
+STALE_AFTER = dt.timedelta(hours=1)  # a stuck state older than this is nobody's work in progress
+# Nova vm_states in which the hypervisor may run the guest with the disk attached.
+ACTIVE_VM_STATES = ("active", "building", "paused", "suspended", "rescued", "resized")
+HOST_SIDE_DRIVERS = ("iscsi", "fibre_channel")  # what leaves sessions/disks on the compute node
+
+
+@dataclass(frozen=True)
+class VolumeOptions:
+    op: str
+    force: bool = False
+    cascade: bool = False  # soft-delete/purge: also remove live snapshots (purge: and live backups)
+    instances: tuple[str, ...] = ()  # reset-detached/detach-from-nova: only these instances' records
+    detach_nova: bool = False  # reset-detached: the instances no longer use it: soft-delete their BDMs
+    no_snapshot_gb_quota: bool = False  # CONF.no_snapshot_gb_quota of the deployment
+    instance_name_template: str = nova.DEFAULT_INSTANCE_NAME_TEMPLATE
+
+
+def _ago(age: dt.timedelta) -> str:
+    minutes = int(age.total_seconds() // 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
+
+
+def refuse_unless_repairable(facts: VolumeFacts, options: VolumeOptions) -> list[str]:
+    """Raise TargetProblem for a refusal; return warnings for what --force let through."""
+    vol = facts.volume
+    op, u = options.op, facts.volume_id
+    if vol is None:
+        raise TargetProblem(f"volume {u} not found in the Cinder database ({facts.cinder.database})")
+    warnings: list[str] = []
+
+    def refuse(reason: str) -> None:
+        if not options.force:
+            raise TargetProblem(f"volume {u}: {reason}; refusing to {op} it without --force")
+        warnings.append(f"--force: {reason}")
+
+    if vol["deleted"] and op in ("reset-detached", "soft-delete"):
+        refuse(f"already deleted (deleted_at {vol['deleted_at']}); use --op purge to remove its rows")
+    status = vol["status"]
+    if status in cinder.TRANSITIONAL_STATUSES and not vol["deleted"]:
+        age = facts.read_at - vol["updated_at"] if vol["updated_at"] else None
+        stuck = status in cinder.REPAIRS_STATE.get(op, ()) and (age is None or age >= STALE_AFTER)
+        if stuck:
+            warnings.append(f"the volume has been {status!r} for {_ago(age) if age else 'an unknown time'}")
+        else:
+            when = f", last updated {_ago(age)} ago" if age is not None else ""
+            refuse(f"status {status!r}: {cinder.TRANSITIONAL_STATUSES[status]}{when}")
+    migration = vol["migration_status"] or ""
+    if migration in cinder.TRANSITIONAL_MIGRATION:
+        refuse(f"migration_status {migration!r}: a migration is moving its data")
+    elif migration.startswith("target:"):
+        refuse(f"it is the destination of a migration ({migration!r}); the source volume owns it")
+    return warnings
+
+
+def describe_volume(facts: VolumeFacts) -> list[str]:
+    """The runbook's first findings: the volume and its attachments as read."""
+    vol = facts.volume
+    if vol is None:
+        return [f"volume {facts.volume_id}: not in the Cinder database"]
+    vtype = facts.type_names.get(vol["volume_type_id"], vol["volume_type_id"])
+    out = [
+        f"volume {facts.volume_id} ({vol['display_name']!r}, {vol['size']} GB, type {vtype}, project "
+        f"{vol['project_id']}): status={vol['status']}, attach_status={vol['attach_status']}, "
+        f"migration_status={vol['migration_status']}, deleted={vol['deleted']}, host={vol['host']}"
+    ]
+    for att in facts.live("volume_attachment"):
+        out.append(
+            f"live attachment {att['id']}: instance {att['instance_uuid']}, attach_status "
+            f"{att['attach_status']}, host {att['attached_host']}, mountpoint {att['mountpoint']}"
+        )
+    for cell, bdm in live_bdms(facts):
+        inst = instance_row(cell, bdm["instance_uuid"])
+        state = f"{inst['vm_state']}, host {inst['host']}" if inst is not None else "instance row not found"
+        out.append(f"{cell.label}: live BDM {bdm['id']} of instance {bdm['instance_uuid']} ({state})")
+    return out
+
+
+def refuse_delete_blockers(facts: VolumeFacts, options: VolumeOptions) -> list[str]:
+    """What Cinder's delete refuses: live snapshots (without --cascade), an attached volume, a group."""
+    vol = facts.volume
+    assert vol is not None
+    u, op = facts.volume_id, options.op
+    warnings: list[str] = []
+    snaps = facts.live("snapshots")
+    if snaps and not options.cascade:
+        raise TargetProblem(
+            f"volume {u} has {len(snaps)} live snapshot(s) ({', '.join(s['id'] for s in snaps)}); "
+            "delete them "
+            f"first or pass --cascade to {op} them with the volume"
+        )
+    attached = [a for a in facts.live("volume_attachment") if a["attach_status"] == cinder.ATTACHED]
+    if not vol["deleted"] and (vol["attach_status"] == cinder.ATTACHED or attached):
+        reason = f"it is attached ({len(attached)} live attachment(s)); detach it first (--op reset-detached)"
+        if not options.force:
+            raise TargetProblem(f"volume {u}: {reason}; refusing to {op} it without --force")
+        warnings.append(f"--force: {reason}")
+    for column in ("group_id", "consistencygroup_id"):
+        if vol[column] and not vol["deleted"]:
+            reason = (
+                f"it belongs to a {column.removesuffix('_id')} ({vol[column]}), which Cinder's delete refuses"
+            )
+            if not options.force:
+                raise TargetProblem(f"volume {u}: {reason}; refusing to {op} it without --force")
+            warnings.append(f"--force: {reason}")
+    for cell, bdm in live_bdms(facts):
+        warnings.append(
+            f"{cell.label}: Nova still has live block_device_mapping {bdm['id']} of instance "
+            f"{bdm['instance_uuid']} for the volume: run --op detach-from-nova for it"
+        )
+    if vol["encryption_key_id"] and not vol["deleted"]:
+        warnings.append(
+            "the volume is encrypted: Cinder's own delete also removes its key "
+            f"{vol['encryption_key_id']} from "
+            "the key manager; this bundle does not. Once nothing needs the data, delete the secret "
+            f"(openstack secret delete <key-manager-url>/v1/secrets/{vol['encryption_key_id']})"
+        )
+    if facts.usage is not None:
+        others = sorted({s["project_id"] for s in snaps if s["project_id"] != vol["project_id"]})
+        if others:
+            warnings.append(
+                f"snapshots of project(s) {', '.join(others)} go too: correct their usage with "
+                "`fixpack quota sync --project P` afterwards"
+            )
+    return warnings
+
+
+def nothing_to_do(facts: VolumeFacts, op: str, why: str) -> TargetProblem:
+    return TargetProblem(f"volume {facts.volume_id}: nothing to {op}: {why}")
+
+
+def instance_row(cell: NovaCell, uuid: str) -> Row | None:
+    return next((r for r in cell.facts.rows("instances") if r["uuid"] == uuid), None)
+
+
+def live_bdms(facts: VolumeFacts, instances: Iterable[str] | None = None) -> list[tuple[NovaCell, Row]]:
+    """(cell, BDM) of every live BDM of the volume, optionally only of `instances`."""
+    wanted = None if instances is None else set(instances)
+    out = []
+    for cell in facts.nova_cells:
+        for bdm in cell.facts.rows("block_device_mapping"):
+            if wanted is None or bdm["instance_uuid"] in wanted:
+                out.append((cell, bdm))
+    return out
+
+
+def in_active_use(cell: NovaCell, bdm: Row) -> str | None:
+    """Why Nova may still be using the volume through this BDM (None: it is not)."""
+    inst = instance_row(cell, bdm["instance_uuid"])
+    if inst is None or inst["deleted"] or inst["vm_state"] not in ACTIVE_VM_STATES:
+        return None
+    return (
+        f"instance {inst['uuid']} is {inst['vm_state']} (host {inst['host']}) and Nova still has "
+        f"block_device_mapping {bdm['id']} for the volume: the guest may be using the disk"
+    )
+
+
+def one_cell(pairs: Sequence[tuple[NovaCell, Row]]) -> NovaCell:
+    """The cell all the BDMs to change live in (a bundle has one Nova cell database)."""
+    cells = {id(c): c for c, _ in pairs}
+    if len(cells) > 1:
+        names = ", ".join(sorted(c.label for c in cells.values()))
+        raise TargetProblem(
+            f"the block_device_mapping rows to change are in several cells ({names}); generate one bundle "
+            "per cell with --instance UUID"
+        )
+    return pairs[0][0]
+
+
+def bdm_soft_delete(
+    cell: NovaCell, volume_id: str, bdms: Sequence[Row], why: str
+) -> tuple[list[Operation], list[Postcondition]]:
+    """Soft-delete BDMs as Nova's `bdm.destroy()` does: oslo.db Query.soft_delete (deleted = id)."""
+    uuids = sorted({r["instance_uuid"] for r in bdms})
+    facts = cell.facts
+    cond = (
+        b.eq("volume_id", volume_id),
+        b.exp.column("instance_uuid").isin(*(b.literal_node(x) for x in uuids)),
+        b.eq("deleted", 0),
+    )
+    scope = b.scope_where(f"live BDMs of volume {volume_id} for instance(s) {', '.join(uuids)}", *cond)
+    op = b.update(
+        facts,
+        "block_device_mapping",
+        list(bdms),
+        b.soft_delete_assignments(facts, "block_device_mapping"),
+        scope=scope,
+        purpose=f"soft-delete (deleted = id) the stale BDM(s): {why}",
+    )
+    post = Postcondition(
+        "nova",
+        "Nova holds no live block_device_mapping of the volume for these instances",
+        b.count_is("block_device_mapping", 0, *(c.copy() for c in cond)),
+    )
+    return ([op] if op else []), [post]
+
+
+def host_cleanups(
+    cell: NovaCell, bdms: Sequence[Row], options: VolumeOptions
+) -> tuple[tuple[ComputeCleanup, ...], list[str]]:
+    """Volume-only compute scripts: log out of the iSCSI/FC targets of the BDMs dropped.
+
+    One script per host (the bundle names scripts by host); the instance's
+    libvirt domain is checked, never stopped or undefined.
+    """
+    out: dict[str, ComputeCleanup] = {}
+    notes: list[str] = []
+    for bdm in bdms:
+        inst = instance_row(cell, bdm["instance_uuid"])
+        conn = parse_connection_info(bdm["volume_id"], bdm["connection_info"])
+        if conn.driver not in HOST_SIDE_DRIVERS:
+            notes.append(
+                f"BDM {bdm['id']}: {conn.driver} connection: nothing to clean up on the compute node"
+            )
+            continue
+        if inst is None or not inst["host"]:
+            notes.append(f"BDM {bdm['id']}: the instance has no host: no compute-node script")
+            continue
+        host = inst["host"]
+        if host in out:
+            notes.append(
+                f"BDM {bdm['id']}: another cleanup on {host} is already in this bundle; disconnect "
+                f"{conn.driver} for instance {inst['uuid']} by hand or with a second bundle (--instance)"
+            )
+            continue
+        out[host] = ComputeCleanup(
+            host=host,
+            instance_uuid=inst["uuid"],
+            domain_name=nova.domain_name(inst["id"], options.instance_name_template),
+            volumes=(conn,),
+            volumes_only=True,
+        )
+    return tuple(out.values()), notes
+
+
+def kept_backups(facts: VolumeFacts, project_id: str, *, keep_live: bool) -> list[Row]:
+    """The volume's live backups of `project_id` that stay: the recount read the project
+    without any of the volume's backups, so these are added back (`_sync_backups`)."""
+    if not keep_live:
+        return []
+    return [r for r in facts.live("backups") if r["project_id"] == project_id]
+
+
+def quota_correction(
+    cinder_facts: DatabaseFacts,
+    usage: ProjectUsage,
+    counts: cinder.UsageCounts,
+    type_names: dict[str, str],
+    options: VolumeOptions,
+) -> tuple[list[Operation], list[str], list[str]]:
+    """Set each live quota_usages row of the project to Cinder's recount (never limits, never reserved).
+
+    Rows are grouped by their new in_use value (one keyed UPDATE per value, updated_at
+    at apply time); the project's other rows are locked and checked unchanged, so any
+    concurrent quota activity of the project (a reservation or commit) aborts the apply.
+    Resources Cinder does not sync (a deleted volume type's
+    keys, consistencygroups) are left alone; rows Cinder has not created are left
+    missing: its next reservation creates them from the same recount.
+    """
+    target = cinder.recount(counts, type_names, no_snapshot_gb_quota=options.no_snapshot_gb_quota)
+    by_value: dict[int, list[Row]] = {}
+    notes: list[str] = []
+    present = set()
+    for row in sorted(usage.rows, key=lambda r: r["id"]):
+        resource = row["resource"]
+        present.add(resource)
+        if resource not in target:
+            notes.append(f"quota_usages {resource!r}: not a resource Cinder syncs now: left alone")
+            continue
+        if row["in_use"] != target[resource]:
+            by_value.setdefault(target[resource], []).append(row)
+            notes.append(f"quota {resource}: in_use {row['in_use']} -> {target[resource]}")
+    if not by_value:
+        notes.append(f"quota usage of project {usage.project_id} already equals Cinder's recount")
+    missing = sorted(r for r, v in target.items() if r not in present and v)
+    if missing:
+        notes.append(
+            f"no quota_usages row yet for {', '.join(missing)}: left missing (Cinder creates it from the "
+            "same recount on the project's next reservation)"
+        )
+    ops: list[Operation] = []
+    changing = {r["id"] for rows in by_value.values() for r in rows}
+    steady = tuple(r for r in sorted(usage.rows, key=lambda r: r["id"]) if r["id"] not in changing)
+    if by_value and steady:
+        ops.append(
+            CheckRows(
+                cinder_facts.role,
+                "quota_usages",
+                b.key_of(cinder_facts, "quota_usages"),
+                f"the project's other quota rows must not change meanwhile (project {usage.project_id})",
+                rows=steady,
+            )
+        )
+    warnings = []
+    if any(r["reserved"] for r in usage.rows):
+        warnings.append(
+            f"project {usage.project_id} has reservations in flight (reserved != 0): a create or delete is "
+            "running; regenerate in a quiet window"
+        )
+    for value, rows in sorted(by_value.items()):
+        op = b.update(
+            cinder_facts,
+            "quota_usages",
+            rows,
+            {"in_use": SetValue(value), "updated_at": ApplyTime()},
+            scope=None,
+            purpose=f"quota usage of project {usage.project_id} recounted as Cinder's _sync_* do: "
+            f"in_use = {value}",
+        )
+        if op:
+            ops.append(op)
+    return ops, notes, warnings
+
+
+def databases(*facts_list) -> tuple[DatabaseTarget, ...]:
+    return tuple(database_target(f) for f in facts_list if f is not None)

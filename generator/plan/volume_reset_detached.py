@@ -1,0 +1,248 @@
+"""Volume reset-detached: close the volume's attachments the way Cinder's own detach does.
+
+Cinder (every catalog release, `volume_detached` via `cinder attachment-delete` or
+`cinder reset-state --attach-status detached`; see domain/cinder.py):
+- each attachment closed: attach_status 'detached', deleted = 1, deleted_at and
+  detach_time = now, updated_at kept; its leftover attachment_specs soft-deleted;
+- the volume's status/attach_status recomputed from the attachments that remain
+  (`_get_statuses_from_attachments`): none left -> available/detached, another
+  live 'attached' one (multi-attach) -> in-use/attached; updated_at = now (reset-state);
+- the `attached_mode` admin metadata soft-deleted (`finish_detach`).
+
+With --instance only those instances' attachments are closed (multi-attach: the
+other attachments stay and keep the volume in-use). With --detach-nova the
+operator says the instance(s) no longer use the volume: their
+block_device_mapping rows are soft-deleted as Nova's `bdm.destroy()` does
+(deleted = id), and an iSCSI/FC connection gets a compute script that logs
+out of the target without touching the running domain.
+
+Refused (unless --force) while Nova still has a live BDM for the volume on an
+instance that may be running with it: the guest would lose a disk in use.
+"""
+
+from __future__ import annotations
+
+from generator.domain import cinder
+from generator.errors import TargetProblem
+from generator.facts.volume import VolumeFacts
+from generator.ops.operations import ApplyTime, Operation, SetValue
+from generator.plan import builders as b
+from generator.plan.model import ApiCommand, ComputeCleanup, Plan, Postcondition
+from generator.plan.volume_common import (
+    VolumeOptions,
+    bdm_soft_delete,
+    databases,
+    describe_volume,
+    host_cleanups,
+    in_active_use,
+    live_bdms,
+    nothing_to_do,
+    one_cell,
+    refuse_unless_repairable,
+)
+from generator.sqlgen.literals import literal_node
+
+
+def _in(column: str, values: list) -> b.exp.Expression:
+    return b.exp.column(column).isin(*(literal_node(v) for v in values))
+
+
+def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
+    warnings = refuse_unless_repairable(facts, options)
+    u = facts.volume_id
+    c = facts.cinder
+    vol = facts.volume
+    assert vol is not None
+    findings = describe_volume(facts)
+    attachments = facts.live("volume_attachment")
+    wanted = set(options.instances)
+    closing = [a for a in attachments if not wanted or a["instance_uuid"] in wanted]
+    keep = [a for a in attachments if a not in closing]
+    status, attach_status = cinder.statuses_from_attachments(a["attach_status"] for a in keep)
+    for uuid in sorted(wanted - {a["instance_uuid"] for a in closing}):
+        findings.append(f"Cinder has no live attachment of the volume to instance {uuid}")
+    if keep:
+        findings.append(
+            f"{len(keep)} other live attachment(s) stay "
+            f"({', '.join(a['instance_uuid'] or '-' for a in keep)}): "
+            f"the volume stays {status}/{attach_status}"
+        )
+
+    # The Nova side: who still holds the volume, and may the guest be using it?
+    instances = {a["instance_uuid"] for a in closing if a["instance_uuid"]} | wanted
+    bdms = live_bdms(facts, instances)
+    for cell, bdm in bdms:
+        reason = in_active_use(cell, bdm)
+        if reason is None:
+            continue
+        if not options.force:
+            raise TargetProblem(
+                f"volume {u}: {reason}; detach it through Nova (openstack server remove volume "
+                f"{bdm['instance_uuid']} {u}) or pass --force"
+            )
+        warnings.append(f"--force: {reason}")
+    if not facts.nova_given:
+        warnings.append(
+            "no Nova database was given: whether an instance still uses the volume was not checked "
+            "(pass --nova-api-url)"
+        )
+    for skipped in facts.skipped_cells:
+        warnings.append(f"Nova cell not read: {skipped}")
+
+    nova_ops: list[Operation] = []
+    posts: list[Postcondition] = []
+    compute: tuple[ComputeCleanup, ...] = ()
+    nova_facts = None
+    if bdms and options.detach_nova:
+        cell = one_cell(bdms)
+        nova_facts = cell.facts
+        rows = [bdm for _, bdm in bdms]
+        nova_ops, nova_posts = bdm_soft_delete(
+            cell, u, rows, "the operator says the instance no longer uses it"
+        )
+        posts += nova_posts
+        compute, notes = host_cleanups(cell, rows, options)
+        findings += [f"{cell.label}: {len(rows)} live BDM(s) to soft-delete", *notes]
+    elif bdms:
+        warnings.append(
+            f"Nova still has {len(bdms)} live block_device_mapping row(s) for the volume "
+            f"(instance(s) {', '.join(sorted({bdm['instance_uuid'] for _, bdm in bdms}))}): "
+            "pass --detach-nova "
+            "if the instance no longer uses it, or run --op detach-from-nova afterwards"
+        )
+
+    ops: list[Operation] = []
+    closing_ids = [a["id"] for a in closing]
+    specs = [s for s in facts.live("attachment_specs") if s["attachment_id"] in closing_ids]
+    soft = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
+    if specs:
+        ops.append(
+            b.update(
+                c,
+                "attachment_specs",
+                specs,
+                soft,
+                scope=b.scope_where(
+                    "live specs of the attachments closed",
+                    _in("attachment_id", closing_ids),
+                    b.eq("deleted", 0),
+                ),
+                purpose="soft-delete the legacy connector specs, as Cinder does when it loads the attachment",
+            )
+        )
+    op = b.update(
+        c,
+        "volume_attachment",
+        closing,
+        {
+            "attach_status": SetValue(cinder.ATTACH_DETACHED),
+            "deleted": SetValue(True),
+            "deleted_at": ApplyTime(),
+            "detach_time": ApplyTime(),
+        },
+        scope=b.scope_where(f"live attachments of volume {u}", b.eq("volume_id", u), b.eq("deleted", 0)),
+        scope_count=len(attachments),
+        purpose="close the attachment as volume_detached does (VolumeAttachment.delete_values)",
+    )
+    if op:
+        ops.append(op)
+        findings.append(f"volume_attachment: {len(closing)} live attachment(s) to close")
+    mode = [r for r in facts.live("volume_admin_metadata") if r["key"] == "attached_mode"]
+    if mode:
+        ops.append(
+            b.update(
+                c,
+                "volume_admin_metadata",
+                mode,
+                soft,
+                scope=b.scope_where(
+                    "live attached_mode admin metadata",
+                    b.eq("volume_id", u),
+                    b.eq("key", "attached_mode"),
+                    b.eq("deleted", 0),
+                ),
+                purpose="forget the attach mode, as finish_detach does",
+            )
+        )
+    if (vol["status"], vol["attach_status"]) != (status, attach_status) or ops:
+        ops.append(
+            b.update(
+                c,
+                "volumes",
+                [vol],
+                {
+                    "status": SetValue(status),
+                    "attach_status": SetValue(attach_status),
+                    "updated_at": ApplyTime(),
+                },
+                scope=b.scope_where(f"volumes.id = '{u}'", b.eq("id", u)),
+                stays_in_scope=True,
+                purpose=f"status {status}, attach_status {attach_status}, from the attachments that remain",
+            )
+        )
+    if not ops and not nova_ops:
+        raise nothing_to_do(facts, "reset", "it is detached in Cinder and has no live attachment")
+    if closing_ids:
+        posts.append(
+            Postcondition(
+                "cinder",
+                "the closed attachments are no longer live",
+                b.count_is("volume_attachment", 0, _in("id", closing_ids), b.eq("deleted", 0)),
+            )
+        )
+    posts.append(
+        Postcondition(
+            "cinder",
+            f"the volume is {status}/{attach_status}",
+            b.count_is(
+                "volumes", 1, b.eq("id", u), b.eq("status", status), b.eq("attach_status", attach_status)
+            ),
+        )
+    )
+    return Plan(
+        target_kind="volume",
+        op="reset-detached",
+        targets=(u,),
+        mode="live",
+        release=c.release,
+        databases=databases(c if ops else None, nova_facts if nova_ops else None),
+        operations=tuple(ops + nova_ops),
+        postconditions=tuple(posts),
+        findings=tuple(findings),
+        warnings=tuple(warnings),
+        api_first=_api_first(facts, options, closing, bool(keep)),
+        compute=compute,
+        options={"force": options.force, "detach_nova": options.detach_nova},
+    )
+
+
+def _api_first(
+    facts: VolumeFacts, options: VolumeOptions, closing: list, others_stay: bool
+) -> tuple[ApiCommand, ...]:
+    u = facts.volume_id
+    cmds = [ApiCommand(f"openstack volume show {u} -c status -c attachments", "see what Cinder thinks first")]
+    if options.detach_nova:
+        for uuid in sorted(
+            {a["instance_uuid"] for a in closing if a["instance_uuid"]} | set(options.instances)
+        ):
+            cmds.append(
+                ApiCommand(
+                    f"openstack server remove volume {uuid} {u}",
+                    "(nova volume-detach) if the instance exists, Nova's detach closes both sides by itself",
+                )
+            )
+    for att in closing:
+        cmds.append(
+            ApiCommand(
+                f"cinder --os-volume-api-version 3.27 attachment-delete {att['id']}",
+                "Cinder's own detach of this attachment (recomputes the volume status)",
+            )
+        )
+    if not others_stay:
+        cmds.append(
+            ApiCommand(
+                f"cinder reset-state --state available --attach-status detached {u}",
+                "closes every attachment of the volume and marks it available",
+            )
+        )
+    return tuple(cmds)
