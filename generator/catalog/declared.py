@@ -6,9 +6,10 @@ heads, service versions and DDL are *not* written here; `fixpack-catalog
 capture` reads them from those packages and stores them in `data/`.
 
 To add a release: append a line below with the release's final (or newest
-stable) nova, cinder and openstack-placement versions from PyPI, then run
-`python -m generator.catalog.capture --release <name>` (see README,
-"Adding a release to the catalog").
+stable) nova, cinder and openstack-placement versions from PyPI and the
+Python its packages run on, then run `python -m generator.catalog.capture
+--release <name>` (see docs/catalog.md, "Adding the next release"). Pins its
+packages need to install today go in `constraints/<name>.txt`, not here.
 """
 
 from __future__ import annotations
