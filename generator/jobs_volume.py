@@ -44,10 +44,7 @@ def generate_volume(
     """Live when any database is given, else offline from the catalog of `release`."""
     timings: dict[str, float] = {}
     if not targets.any:
-        try:
-            from generator.plan.volume_offline import plan_volume_offline
-        except ModuleNotFoundError:
-            raise FixpackError("offline volume bundles are not supported yet: pass --cinder-url") from None
+        from generator.plan.volume_offline import plan_volume_offline
 
         t0 = time.perf_counter()
         plan = plan_volume_offline(uuid, options, release)

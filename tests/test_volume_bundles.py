@@ -55,7 +55,8 @@ def yoga_or_later(release: str) -> bool:
     return release_names().index(release) >= release_names().index("yoga")
 
 
-def check_semantics(dep, op: str, sc: Scenario, result) -> None:
+def check_semantics(dep, op: str, sc: Scenario, result, *, offline: bool = False) -> None:
+    """The rows as Cinder/Nova leave them after the op; `offline` skips what only a live plan knows."""
     v = sc.volume.id
     if op == "reset-detached":
         mine = one(dep, "cinder", "SELECT * FROM volume_attachment WHERE id = %s", sc.volume.attachments[0])
@@ -76,8 +77,9 @@ def check_semantics(dep, op: str, sc: Scenario, result) -> None:
         assert count(dep, "nova", "block_device_mapping WHERE volume_id = %s AND instance_uuid = %s "
                      "AND deleted = 0",
                      v, sc.other_instance) == 1  # fmt: skip
-        assert [c.host for c in result.plan.compute] == ["cmp-01"]
-        assert all(c.volumes_only and not c.vifs for c in result.plan.compute)
+        if not offline:
+            assert [c.host for c in result.plan.compute] == ["cmp-01"]
+            assert all(c.volumes_only and not c.vifs for c in result.plan.compute)
     elif op == "detach-from-nova":
         assert count(dep, "nova", "block_device_mapping WHERE volume_id = %s AND deleted = 0", v) == 0
         assert count(dep, "nova", "block_device_mapping WHERE volume_id = %s AND deleted = id", v) == 1
@@ -103,7 +105,7 @@ def check_semantics(dep, op: str, sc: Scenario, result) -> None:
         )
         assert count(dep, "cinder", "image_volume_cache_entries WHERE volume_id = %s", v) == 0
         assert count(dep, "cinder", "workers WHERE resource_id = %s", v) == 0
-        assert any("encrypted" in w for w in result.plan.warnings)
+        assert offline or any("encrypted" in w for w in result.plan.warnings)
     elif op == "purge":
         assert count(dep, "cinder", "volumes WHERE id = %s", v) == 0
         for table in ("volume_metadata", "volume_admin_metadata", "volume_glance_metadata",

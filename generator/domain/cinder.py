@@ -189,15 +189,17 @@ def volume_counted_sql(release: str, alias: str = "v") -> str:
 
     Xena .. 2023.2: not a migration destination (migration_status NULL or not
     'target:%'), use_quota not false (NULL counts), and no live admin metadata
-    temporary = 'True'. 2024.1+: use_quota alone (the column became NOT NULL).
+    temporary = 'True' (Cinder's NOT EXISTS, written as NOT IN: volume_id is NOT NULL).
+    2024.1+: use_quota alone (the column became NOT NULL).
     """
     if at_least(release, USE_QUOTA_ONLY_FROM):
         return f"{alias}.use_quota = 1"
     return (
         f"({alias}.migration_status IS NULL OR {alias}.migration_status NOT LIKE 'target:%') "
         f"AND {alias}.use_quota IS NOT FALSE "
-        f"AND NOT EXISTS (SELECT 1 FROM volume_admin_metadata AS m WHERE m.volume_id = {alias}.id "
-        "AND m.deleted = 0 AND m.`key` = 'temporary' AND m.value = 'True')"
+        f"AND {alias}.id NOT IN (SELECT volume_admin_metadata.volume_id FROM volume_admin_metadata "
+        "WHERE volume_admin_metadata.deleted = 0 AND volume_admin_metadata.`key` = 'temporary' "
+        "AND volume_admin_metadata.value = 'True')"
     )
 
 

@@ -93,6 +93,8 @@ def _index_usable(table: Table, cond: exp.Expression) -> bool:
     if isinstance(cond, exp.In) and cond.args.get("query") is not None:
         return True  # rendered as a join to the parent (see _delete_statement)
     for node in cond.find_all(exp.EQ, exp.In):
+        if isinstance(node, exp.In) and node.args.get("query") is not None:
+            continue  # `col IN (SELECT …)` within a larger condition is no key to safe-update mode
         if (
             isinstance(node.this, exp.Column)
             and node.this.name in leading

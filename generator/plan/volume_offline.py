@@ -1,0 +1,420 @@
+"""Volume repairs planned offline, from the catalog schema of a named release.
+
+The same Cinder semantics as the live planners (domain/cinder.py), expressed as
+scopes that select the rows still needing a change when the files run, and
+preconditions checked then in place of the facts a live bundle reads (the volume
+exists in the database the file runs against; no service is working on it; no
+live snapshots without --cascade; no active instance holds it). Values a live
+bundle computes at generation are computed by the apply itself: the volume's
+status from the attachments that remain, and each quota_usages row's in_use from
+Cinder's recount of the rows left — correlated subqueries, so the recount sees the
+volume already deleted within the same transaction.
+
+Supported: reset-detached (with --detach-nova: Nova's BDMs, the cell file first so
+its precondition gates everything) and soft-delete. detach-from-nova and purge
+need the live rows (which instances, which connection, which backups stay).
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+from generator import catalog
+from generator.domain import cinder
+from generator.errors import FixpackError
+from generator.ops.operations import (
+    ApplyTime,
+    CopyColumn,
+    DeleteRows,
+    FromQuery,
+    Operation,
+    SetValue,
+    UpdateRows,
+)
+from generator.ops.rows import Scope
+from generator.plan import builders as b
+from generator.plan.model import ApiCommand, DatabaseTarget, Plan, Postcondition
+from generator.plan.volume_common import ACTIVE_VM_STATES, VolumeOptions
+from generator.plan.volume_offline_quota import quota_recount_ops
+from generator.schema.model import SchemaSnapshot
+from generator.sqlgen.literals import sql_literal
+
+LABELS = {"cinder": "Cinder database", "nova": "Nova cell database (the instance's cell)"}
+SOFT = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
+
+
+def _target(role: str, release: str) -> DatabaseTarget:
+    snap = catalog.catalog_snapshot(release, role)
+    return DatabaseTarget(
+        role,
+        LABELS[role],
+        release,
+        snap,
+        None,
+        snap.fingerprint(),
+        f"--release {release} (offline: catalog schema)",
+    )
+
+
+def _sql(text: str) -> exp.Expression:
+    return sqlglot.parse_one(text, read="mysql")
+
+
+def _update(
+    role: str, schema: SchemaSnapshot, table: str, assignments: dict, scope: Scope, why: str
+) -> UpdateRows:
+    t = schema.table(table)
+    items = tuple((c, a) for c, a in assignments.items() if t.has_column(c))
+    return UpdateRows(role, table, t.primary_key, why, assignments=items, scope=scope)
+
+
+def _in(column: str, values: tuple[str, ...]) -> exp.Expression:
+    return exp.column(column).isin(*(b.literal_node(v) for v in values))
+
+
+def _none(description: str, table: str, *conds: exp.Expression) -> Postcondition:
+    return Postcondition("cinder", description, b.count_is(table, 0, *conds))
+
+
+def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan:
+    rel = catalog.get_release(release).name
+    c = _target("cinder", rel)
+    u = uuid
+    pre = [
+        Postcondition("cinder", f"volume {u} is in this database", b.count_is("volumes", 1, b.eq("id", u)))
+    ]
+    if not options.force:
+        pre += _not_busy(u, options.op)
+    warnings = [
+        "offline bundle: rows are found when the files run; compare the precheck's row counts with what you "
+        "expect before the apply, and run the capture files first — they write the rollback",
+    ]
+    if options.op == "reset-detached":
+        ops, posts, nova_pre = _reset_detached(c.schema, u, options)
+        dbs: tuple[DatabaseTarget, ...] = (c,)
+        if options.detach_nova:
+            dbs = (_target("nova", rel), c)
+            pre += nova_pre
+            warnings.append(
+                "offline: Nova's block_device_mapping connection_info is not known, so there is no "
+                "compute-node script; log out of a stale iSCSI/FC session by hand (iscsiadm -m session) "
+                "after the apply"
+            )
+        else:
+            warnings.append("offline: Nova's block_device_mapping is not checked or changed (--detach-nova)")
+    elif options.op == "soft-delete":
+        ops, posts, more = _soft_delete(c.schema, u, options, rel)
+        pre += more
+        dbs = (c,)
+    else:
+        raise FixpackError(
+            f"offline {options.op} is not supported: it needs the live rows (pass --cinder-url and "
+            "--nova-api-url)"
+        )
+    return Plan(
+        target_kind="volume",
+        op=options.op,
+        targets=(u,),
+        mode="offline",
+        release=rel,
+        databases=dbs,
+        operations=tuple(ops),
+        postconditions=tuple(posts),
+        preconditions=tuple(pre),
+        findings=(f"offline plan for volume {u} from the {rel} catalog schema (no database was reachable)",),
+        warnings=tuple(warnings),
+        api_first=(
+            ApiCommand(f"openstack volume show {u} -c status -c attachments", "see what Cinder thinks first"),
+            ApiCommand(
+                f"cinder reset-state --state available --attach-status detached {u}"
+                if options.op == "reset-detached"
+                else f"cinder force-delete {u}",
+                "Cinder's own way, which this bundle replaces",
+            ),
+        ),
+        options={"force": options.force, "offline": True, "cascade": options.cascade},
+    )
+
+
+def _not_busy(u: str, op: str) -> list[Postcondition]:
+    """No service may be working on the volume (its stuck state for this op excepted)."""
+    busy = tuple(s for s in cinder.TRANSITIONAL_STATUSES if s not in cinder.REPAIRS_STATE.get(op, ()))
+    moving = _sql(
+        f"migration_status IN ({', '.join(sql_literal(s) for s in cinder.TRANSITIONAL_MIGRATION)}) "
+        "OR migration_status LIKE 'target:%'"
+    )
+    return [
+        Postcondition(
+            "cinder",
+            "no service is working on the volume (status not transitional; --force to override)",
+            b.count_is("volumes", 0, b.eq("id", u), b.eq("deleted", 0), _in("status", busy)),
+        ),
+        Postcondition(
+            "cinder",
+            "the volume is not being migrated (--force to override)",
+            b.count_is("volumes", 0, b.eq("id", u), b.eq("deleted", 0), exp.Paren(this=moving)),
+        ),
+    ]
+
+
+def _attachment_filter(u: str, options: VolumeOptions) -> list[exp.Expression]:
+    conds = [b.eq("volume_id", u), b.eq("deleted", 0)]
+    if options.instances:
+        conds.append(_in("instance_uuid", options.instances))
+    return conds
+
+
+def _reset_detached(schema: SchemaSnapshot, u: str, options: VolumeOptions):
+    closing = _attachment_filter(u, options)
+    ids = exp.select("id").from_("volume_attachment").where(exp.and_(*(x.copy() for x in closing)))
+    ops: list[Operation] = [
+        _update(
+            "cinder",
+            schema,
+            "attachment_specs",
+            SOFT,
+            b.scope_where(
+                "live specs of the attachments to close",
+                b.eq("deleted", 0),
+                exp.column("attachment_id").isin(query=ids),
+            ),
+            "soft-delete the legacy connector specs, as Cinder does when it loads the attachment",
+        ),
+        _update(
+            "cinder",
+            schema,
+            "volume_attachment",
+            {"attach_status": SetValue(cinder.ATTACH_DETACHED), **SOFT, "detach_time": ApplyTime()},
+            b.scope_where("live attachments to close", *closing),
+            "close the attachment as volume_detached does (VolumeAttachment.delete_values)",
+        ),
+        _update(
+            "cinder",
+            schema,
+            "volume_admin_metadata",
+            SOFT,
+            b.scope_where(
+                "live attached_mode admin metadata",
+                b.eq("volume_id", u),
+                b.eq("key", "attached_mode"),
+                b.eq("deleted", 0),
+            ),
+            "forget the attach mode, as finish_detach does",
+        ),
+    ]
+    # The status follows from the attachments that *stay* (not those this bundle closes), so
+    # the scope means the same before the apply (capture), after it, and on a re-run.
+    if options.instances:
+        a = "volume_attachment"
+        stay = f" AND ({a}.instance_uuid IS NULL OR {a}.instance_uuid NOT IN ({{}}))".format(
+            ", ".join(sql_literal(i) for i in options.instances)
+        )
+        left = (
+            f"FROM {a} WHERE {a}.volume_id = {sql_literal(u)} AND {a}.deleted = 0 "
+            f"AND {a}.attach_status NOT LIKE 'error_%'{stay}"
+        )
+        attach = f"COALESCE(MIN({a}.attach_status), 'detached')"
+        status_q = _sql(
+            f"SELECT CASE {attach} WHEN 'attached' THEN 'in-use' WHEN 'detached' THEN 'available' "
+            f"ELSE {attach} END {left}"
+        )
+        attach_q = _sql(f"SELECT {attach} {left}")
+        status: dict = {
+            "status": FromQuery(status_q, "status from the attachments that stay"),
+            "attach_status": FromQuery(attach_q, "attach_status from the attachments that stay"),
+        }
+        wanted = (status_q.subquery(), attach_q.subquery())
+    else:
+        status = {"status": SetValue("available"), "attach_status": SetValue(cinder.ATTACH_DETACHED)}
+        wanted = (exp.Literal.string("available"), exp.Literal.string(cinder.ATTACH_DETACHED))
+    differs = exp.or_(
+        exp.Not(this=exp.NullSafeEQ(this=exp.column("status"), expression=wanted[0])),
+        exp.Not(this=exp.NullSafeEQ(this=exp.column("attach_status"), expression=wanted[1])),
+    )
+    scope = b.scope_where(
+        "the volume, unless its status already follows from the attachments that stay",
+        b.eq("id", u),
+        b.eq("deleted", 0),
+        exp.Paren(this=differs),
+    )
+    ops.append(
+        _update(
+            "cinder",
+            schema,
+            "volumes",
+            {**status, "updated_at": ApplyTime()},
+            scope,
+            "status and attach_status from the attachments that stay",
+        )
+    )
+    posts = [
+        _none("the attachments are closed", "volume_attachment", *(x.copy() for x in closing)),
+        _none("the volume's status follows from its attachments", "volumes", scope.tree()),
+    ]
+    nova_pre: list[Postcondition] = []
+    if options.detach_nova:
+        bdm = [b.eq("volume_id", u), b.eq("deleted", 0)]
+        if options.instances:
+            bdm.append(_in("instance_uuid", options.instances))
+        active = (
+            exp.select("uuid")
+            .from_("instances")
+            .where(exp.and_(b.eq("deleted", 0), _in("vm_state", ACTIVE_VM_STATES)))
+        )
+        if not options.force:
+            nova_pre.append(
+                Postcondition(
+                    "nova",
+                    "no active instance still has the volume in its block devices (--force to override)",
+                    b.count_is(
+                        "block_device_mapping",
+                        0,
+                        *(x.copy() for x in bdm),
+                        exp.column("instance_uuid").isin(query=active),
+                    ),
+                )
+            )
+        ops.insert(
+            0,
+            UpdateRows(
+                "nova",
+                "block_device_mapping",
+                ("id",),
+                "soft-delete (deleted = id) the BDM(s): the instance no longer uses the volume",
+                assignments=(("deleted", CopyColumn("id")), ("deleted_at", ApplyTime())),
+                scope=b.scope_where(f"live BDMs of volume {u}", *bdm),
+            ),
+        )
+        posts.append(
+            Postcondition(
+                "nova",
+                "Nova holds no live BDM of the volume for these instances",
+                b.count_is("block_device_mapping", 0, *(x.copy() for x in bdm)),
+            )
+        )
+    return ops, posts, nova_pre
+
+
+def _soft_delete(schema: SchemaSnapshot, u: str, options: VolumeOptions, release: str):
+    pre: list[Postcondition] = []
+    if not options.cascade:
+        pre.append(
+            Postcondition(
+                "cinder",
+                "the volume has no live snapshots (--cascade deletes them)",
+                b.count_is("snapshots", 0, b.eq("volume_id", u), b.eq("deleted", 0)),
+            )
+        )
+    if not options.force:
+        pre.append(
+            Postcondition(
+                "cinder",
+                "the volume is not attached, as Cinder's delete requires (--force)",
+                b.count_is(
+                    "volume_attachment",
+                    0,
+                    b.eq("volume_id", u),
+                    b.eq("deleted", 0),
+                    b.eq("attach_status", cinder.ATTACHED),
+                ),
+            )
+        )
+        grouped = _sql("group_id IS NOT NULL OR consistencygroup_id IS NOT NULL")
+        pre.append(
+            Postcondition(
+                "cinder",
+                "the volume belongs to no group, as Cinder's delete requires (--force)",
+                b.count_is("volumes", 0, b.eq("id", u), b.eq("deleted", 0), exp.Paren(this=grouped)),
+            )
+        )
+    snaps = exp.select("id").from_("snapshots").where(exp.and_(b.eq("volume_id", u), b.eq("deleted", 0)))
+    ops: list[Operation] = []
+    posts: list[Postcondition] = []
+    if options.cascade:
+        for table, why in (
+            ("volume_glance_metadata", "volume_glance_metadata_delete_by_snapshot"),
+            ("snapshot_metadata", "snapshot_destroy: the snapshot's metadata"),
+        ):
+            scope = b.scope_where(
+                f"live {table} of the live snapshots",
+                b.eq("deleted", 0),
+                exp.column("snapshot_id").isin(query=snaps.copy()),
+            )
+            ops.append(_update("cinder", schema, table, SOFT, scope, why))
+        ops.append(
+            _update(
+                "cinder",
+                schema,
+                "snapshots",
+                {"status": SetValue(cinder.DELETED_STATUS), **SOFT},
+                b.scope_where(f"live snapshots of volume {u}", b.eq("volume_id", u), b.eq("deleted", 0)),
+                "--cascade: snapshot_destroy (status 'deleted')",
+            )
+        )
+    for table in cinder.volume_destroy_dependents(release):
+        if table == "snapshots" and options.cascade:
+            continue
+        conds = [b.eq("volume_id", u), b.eq("deleted", 0)]
+        if table == "volume_glance_metadata" and options.cascade:  # not the rows the cascade took
+            mine = exp.select("id").from_("snapshots").where(b.eq("volume_id", u))
+            conds.append(
+                exp.or_(
+                    exp.Is(this=exp.column("snapshot_id"), expression=exp.Null()),
+                    exp.Not(this=exp.column("snapshot_id").isin(query=mine)),
+                )
+            )
+        scope = b.scope_where(f"live {table} rows of volume {u}", *conds)
+        ops.append(_update("cinder", schema, table, SOFT, scope, f"volume_destroy ({release})"))
+        posts.append(_none(f"no live {table} rows of the volume", table, scope.tree()))
+    vscope = b.scope_where(f"volume {u}, not yet deleted", b.eq("id", u), b.eq("deleted", 0))
+    ops.append(
+        _update(
+            "cinder",
+            schema,
+            "volumes",
+            {
+                "status": SetValue(cinder.DELETED_STATUS),
+                **SOFT,
+                "migration_status": SetValue(None),
+                "terminated_at": ApplyTime(),
+                "updated_at": ApplyTime(),
+            },
+            vscope,
+            "volume_destroy: status 'deleted', deleted = 1, migration_status NULL (+ terminated_at)",
+        )
+    )
+    all_snaps = exp.select("id").from_("snapshots").where(b.eq("volume_id", u))
+    ops.append(
+        DeleteRows(
+            "cinder",
+            "image_volume_cache_entries",
+            ("id",),
+            "evict the image-cache entry",
+            scope=b.scope_where("image-cache entry of the volume", b.eq("volume_id", u)),
+        )
+    )
+    ops.append(
+        DeleteRows(
+            "cinder",
+            "workers",
+            ("id",),
+            "a finished cleanable operation leaves no worker row",
+            scope=b.scope_where(
+                "workers of the volume and its snapshots",
+                _in("resource_type", cinder.WORKER_RESOURCE_TYPES),
+                exp.or_(b.eq("resource_id", u), exp.column("resource_id").isin(query=all_snaps)),
+            ),
+        )
+    )
+    posts.append(
+        Postcondition(
+            "cinder",
+            "the volume is deleted the way Cinder leaves it",
+            b.count_is(
+                "volumes", 1, b.eq("id", u), b.eq("deleted", 1), b.eq("status", cinder.DELETED_STATUS)
+            ),
+        )
+    )
+    qops, qposts = quota_recount_ops(u, release, no_snapshot_gb_quota=options.no_snapshot_gb_quota)
+    return ops + qops, posts + qposts, pre

@@ -1,0 +1,84 @@
+"""Offline volume bundles (no database at generation), proven by running them on real schemas.
+
+The release boundaries that change what Cinder does are covered: Xena (snapshots not
+in volume_destroy, the long quota filter), Yoga (snapshots destroyed with the volume),
+2023.2 / 2024.1 (use_quota alone from 2024.1) and the newest release.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from generator.connect.sources import ConnectionOptions, resolve
+from generator.errors import FixpackError
+from generator.jobs_volume import generate_volume
+from generator.pipeline import OutputOptions
+from generator.plan.volume_common import VolumeOptions
+from generator.seed import Seeder
+
+from .bundles import BundleRun, all_states, assert_all_ok, assert_identical, run_offline
+from .conftest import ALL_RELEASES
+from .test_volume_bundles import check_semantics
+from .volume_world import seed_world
+
+pytestmark = pytest.mark.db
+
+NO_DATABASE = resolve(ConnectionOptions(), env={})
+BOUNDARIES = ("xena", "yoga", "2023.2", "2024.1", ALL_RELEASES[-1])
+
+
+def offline(volume_id: str, release: str, out, **options):
+    return generate_volume(
+        volume_id, VolumeOptions(**options), NO_DATABASE, release, OutputOptions(out_dir=out)
+    )
+
+
+@pytest.mark.parametrize("op", ["reset-detached", "soft-delete"])
+@pytest.mark.parametrize("release", BOUNDARIES)
+def test_offline_volume_bundle_apply_rerun_rollback(make_deployment, tmp_path, release: str, op: str) -> None:
+    dep = make_deployment(release)
+    sc = seed_world(dep, op)
+    result = offline(sc.volume.id, release, tmp_path, op=op, **sc.options)
+    manifest = json.loads((result.path / "manifest.json").read_text())
+    assert manifest["mode"] == "offline" and result.lint.passed, [f.describe() for f in result.lint.findings]
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    assert_all_ok(run_offline(run, "precheck"))  # includes the capture steps, which write the rollback
+    assert_identical(before, all_states(dep))
+    assert_all_ok(run_offline(run, "apply"))
+    after = all_states(dep)
+    check_semantics(dep, op, sc, result, offline=True)
+    assert_all_ok(run_offline(run, "verify"))
+    assert_all_ok(run_offline(run, "apply"))  # a re-run finds nothing left to change
+    assert_identical(after, all_states(dep))
+    assert_all_ok(run_offline(run, "rollback"))
+    assert_identical(before, all_states(dep))
+
+
+@pytest.mark.parametrize("case", ["unknown", "snapshots", "active"])
+def test_offline_refuses_at_run_time_with_nothing_changed(make_deployment, tmp_path, case: str) -> None:
+    release = ALL_RELEASES[-1]
+    dep = make_deployment(release)
+    s = Seeder(dep, seed=29)
+    active = s.instance(host=s.compute_host("cmp-01"))
+    with_snapshots = s.volume(snapshots=1)
+    attached = s.volume(attach_to=active)
+    s.flush()
+    if case == "unknown":
+        result = offline("0f0f0f0f-0000-4000-8000-000000000002", release, tmp_path, op="soft-delete")
+    elif case == "snapshots":
+        result = offline(with_snapshots.id, release, tmp_path, op="soft-delete")
+    else:
+        result = offline(attached.id, release, tmp_path, op="reset-detached", detach_nova=True)
+    before = all_states(dep)
+    runs = run_offline(BundleRun(dep, result.path), "apply")
+    assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
+    assert_identical(before, all_states(dep))
+
+
+@pytest.mark.parametrize("op", ["detach-from-nova", "purge"])
+def test_offline_ops_that_need_live_rows_say_so(tmp_path, op: str) -> None:
+    with pytest.raises(FixpackError, match=f"offline {op} is not supported"):
+        offline("0f0f0f0f-0000-4000-8000-000000000003", "2024.1", tmp_path, op=op)
