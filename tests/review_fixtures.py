@@ -1,8 +1,8 @@
 """Bundles for the review tests (lint, verify, rehearse), generated once per session.
 
-`good_bundles` generates one bundle per VM operation for the oldest and the
-newest catalog release against seeded deployments (dropped right after:
-review works from the bundle alone). Tests that alter a bundle copy it first
+`good_bundles` generates one bundle per operation (VM, volume, quota sync)
+for the oldest and the newest catalog release against seeded deployments
+(dropped right after: review works from the bundle alone). Tests that alter a bundle copy it first
 with `copy_bundle`; `reseal` fixes a hand-edited file's manifest sha256, so a
 test can prove that something other than the checksum catches the edit.
 """
@@ -19,13 +19,22 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
+from generator.jobs_volume import generate_quota_sync, generate_volume
+from generator.pipeline import BundleResult, OutputOptions
+from generator.plan.volume_common import VolumeOptions
 from generator.scratch.deployment import create_deployment
 from generator.scratch.provider import ProvidedServer
 
+from .bundles import targets_for
 from .conftest import ALL_RELEASES
+from .test_quota import seed_drifted_usage
 from .test_vm_bundles import generate, seed_world
+from .volume_world import seed_world as seed_volume_world
 
 VM_OPS = ("soft-delete", "purge", "rehost")
+VOLUME_OPS = ("volume reset-detached", "volume detach-from-nova", "volume soft-delete", "volume purge")
+ALL_OPS = (*VM_OPS, *VOLUME_OPS, "quota sync")
+_GENERATED: dict[tuple[str, str], Path] = {}
 REVIEW_RELEASES = (ALL_RELEASES[0], ALL_RELEASES[-1])
 
 
@@ -33,20 +42,40 @@ REVIEW_RELEASES = (ALL_RELEASES[0], ALL_RELEASES[-1])
 def good_bundles(
     db_server: ProvidedServer, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[tuple[str, str], Path]:
-    """(release, op) -> a freshly generated, untouched bundle directory."""
+    """(release, op) -> a freshly generated, untouched bundle directory.
+
+    Each test module imports this fixture, which makes pytest register it once
+    per module; the module-level cache makes the whole session generate once.
+    """
+    if _GENERATED:
+        return _GENERATED
     out = tmp_path_factory.mktemp("review-bundles")
     bundles = {}
     for release in REVIEW_RELEASES:
-        for op in VM_OPS:
+        for op in ALL_OPS:
             dep = create_deployment(db_server.url, release)
             try:
-                target = seed_world(dep, op=op)
-                result = generate(dep, target.uuid, op, out)
+                result = _generate(dep, op, out)
                 assert result.lint.passed, [f.describe() for f in result.lint.findings]
                 bundles[(release, op)] = result.path
             finally:
                 dep.drop()
+    _GENERATED.update(bundles)
     return bundles
+
+
+def _generate(dep, op: str, out: Path) -> BundleResult:
+    if op in VM_OPS:
+        return generate(dep, seed_world(dep, op=op).uuid, op, out)
+    if op in VOLUME_OPS:
+        volume_op = op.split()[1]
+        scenario = seed_volume_world(dep, volume_op)
+        options = VolumeOptions(op=volume_op, **scenario.options)
+        return generate_volume(
+            scenario.volume.id, options, targets_for(dep), "auto", OutputOptions(out_dir=out)
+        )
+    wrong, _, _ = seed_drifted_usage(dep)
+    return generate_quota_sync([wrong], targets_for(dep), "auto", OutputOptions(out_dir=out))
 
 
 @pytest.fixture

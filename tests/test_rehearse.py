@@ -19,8 +19,8 @@ from generator.rehearse.report import FAILED, NOT_RUN, PASSED, SKIPPED
 from generator.scratch.deployment import admin_connection
 
 from .review_fixtures import (
+    ALL_OPS,
     REVIEW_RELEASES,
-    VM_OPS,
     copy_bundle,
     edit,
     good_bundles,
@@ -44,7 +44,7 @@ def by_phase(report: dict, phase: str) -> list[dict]:
 
 
 def test_good_bundles_of_every_operation_pass_locally(good_bundles, tmp_path: Path, capsys) -> None:
-    paths = [good_bundles[(release, op)] for release in REVIEW_RELEASES for op in VM_OPS]
+    paths = [good_bundles[(release, op)] for release in REVIEW_RELEASES for op in ALL_OPS]
     junit = tmp_path / "rehearse.xml"
     code, result = rehearse_json([*map(str, paths), "--backend", "local", "--junit", str(junit)], capsys)
     assert code == 0, [r["steps"] for r in result["bundles"] if not r["passed"]]

@@ -115,7 +115,8 @@ def test_live_applies_then_drift_row_by_row_then_applied(make_deployment, tmp_pa
     assert code == 1
     assert "instances id=" in out and "vm_state: 'error' -> 'active'" in out
     assert f"block_device_mapping id={bdm[0]['id']}: deleted: 0 -> {bdm[0]['id']}" in out
-    assert "tag='late-tag': joined the scope since generation" in out
+    assert "tags: 3 row(s) in the step's scope now, 2 at generation" in out
+    assert "tag='late-tag': in the scope now, not recorded by the bundle" in out
     assert "FAILED: DRIFTED" in out
     code, report = verify_json([bundle, *_urls(dep)], capsys)
     nova = next(d for d in report["live"] if d["role"] == "nova")

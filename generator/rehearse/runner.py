@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import pymysql
+
 from generator.errors import FixpackError
 from generator.rehearse.client import ClientRun, run_sql_file
 from generator.rehearse.loading import ScratchDatabases, create_scratch
@@ -68,6 +70,16 @@ def last_state(stdout: str) -> str | None:
             step, state = lines[index + 1].split("\t", 1)
             return f"{step} was {state}"
     return None
+
+
+def describe_error(exc: pymysql.err.Error) -> str:
+    """A PyMySQL error as one line (its messages never hold a password)."""
+    args = exc.args
+    if len(args) >= 2 and isinstance(args[0], int):
+        if args[0] == 2003:
+            return "cannot reach the server"
+        return f"{str(args[1]).splitlines()[0]} [{args[0]}]"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def explain_failure(run: ClientRun) -> str:
@@ -180,6 +192,8 @@ class Rehearsal:
                     status, detail, output = item.run()
                 except FixpackError as exc:
                     status, detail, output = FAILED, str(exc), ""
+                except pymysql.err.Error as exc:  # the scratch server refused something: one line
+                    status, detail, output = FAILED, f"scratch server: {describe_error(exc)}", ""
                 self.report.steps.append(
                     StepResult(
                         item.phase, item.name, status, time.perf_counter() - t0, item.target, detail, output
@@ -215,13 +229,16 @@ class Rehearsal:
 
     def _load(self) -> Outcome:
         releases = {role: info["release"] for role, info in self.bundle.databases.items()}
-        self.scratch = create_scratch(self.server.url, releases, self.bundle.preimages)
+        guards = self.bundle.guards if self.bundle.mode == "live" else {}
+        self.scratch = create_scratch(self.server.url, releases, self.bundle.preimages, guards)
         self.baseline = self._states()
         loaded = ", ".join(
             f"{role} {self.scratch.rows_loaded[role]} row(s)"
             + (f" + {self.scratch.stubs[role]} parent stub(s)" if self.scratch.stubs[role] else "")
             for role in releases
         )
+        for role, made in self.scratch.reconstructed.items():
+            self.report.notes += [r.describe(role) for r in made]
         if self.bundle.mode != "live":
             self.report.notes.append(
                 f"{self.bundle.mode} bundle: no recorded rows, so the scratch databases hold the schema only"

@@ -102,17 +102,27 @@ def row_drift(session: Session, table: Table, recorded: Sequence[Row]) -> list[s
     return lines
 
 
-def scope_joiners(session: Session, table: Table, scope_query: str, recorded: Sequence[Row]) -> list[str]:
-    """Rows inside the step's scope now that the bundle did not record (they appeared since)."""
-    if not table.primary_key:
-        return []
+def scope_change(
+    session: Session, table: Table, scope_query: str, expected: int, recorded: Sequence[Row], limit: int = 10
+) -> list[str]:
+    """When a scope's count moved: by how much, and which rows in it the bundle did not record.
+
+    Those rows appeared since generation — or were counted then without being
+    changed (a multi-attach volume's other attachment), which is why the count
+    difference is stated apart from the list.
+    """
     tree = read_only_select(scope_query)
     keys = tree.copy()
-    keys.set("expressions", [exp.column(c) for c in table.primary_key])
-    known = {r.key(table.primary_key) for r in recorded}
-    lines = []
-    for row in session.query(to_sql(keys)):
-        key = tuple(row[c] for c in table.primary_key)
-        if key not in known:
-            lines.append(f"{table.name} {key_text(table, key)}: joined the scope since generation")
+    cols = table.primary_key or table.column_names
+    keys.set("expressions", [exp.column(c) for c in cols])
+    known = {r.key(cols) for r in recorded}
+    now = [tuple(row[c] for c in cols) for row in session.query(to_sql(keys))]
+    if len(now) == expected:
+        return []
+    lines = [f"{table.name}: {len(now)} row(s) in the step's scope now, {expected} at generation"]
+    unrecorded = [k for k in now if k not in known]
+    for key in unrecorded[:limit]:
+        lines.append(f"{table.name} {key_text(table, key)}: in the scope now, not recorded by the bundle")
+    if len(unrecorded) > limit:
+        lines.append(f"{table.name}: ... and {len(unrecorded) - limit} more")
     return lines

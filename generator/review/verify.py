@@ -221,9 +221,13 @@ def _explain(
         if not schema.has_table(table):
             continue
         lines = drift.row_drift(session, schema.table(table), recorded.get(table, []))
-        scopes = dict.fromkeys(g["scope_query"] for g in guards if g["table"] == table and g["scope_query"])
-        for scope_query in scopes:
-            lines += drift.scope_joiners(session, schema.table(table), scope_query, recorded.get(table, []))
+        scopes = {
+            g["scope_query"]: g["scope_expect"] for g in guards if g["table"] == table and g["scope_query"]
+        }
+        for scope_query, expected in scopes.items():
+            lines += drift.scope_change(
+                session, schema.table(table), scope_query, expected, recorded.get(table, [])
+            )
         check.drift.extend(dict.fromkeys(lines))
 
 
