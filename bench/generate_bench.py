@@ -45,8 +45,9 @@ def row(label: str, wall: float, result: BundleResult) -> str:
     return (
         f"  {label:<28} total {wall:7.2f}s   lint {s.get('total', 0):6.2f}s "
         f"(structure {s.get('structure', 0):5.2f}s, sqlfluff {s.get('sqlfluff', 0):6.2f}s for "
-        f"{lint.shapes} shapes/{lint.shapes_from_cache} cached, shellcheck wait {s.get('shellcheck_wait', 0):5.2f}s "
-        f"for {lint.scripts} scripts/{lint.scripts_from_cache} cached)"
+        f"{lint.shapes} shapes/{lint.shapes_from_cache} cached, "
+        f"shellcheck wait {s.get('shellcheck_wait', 0):5.2f}s for {lint.scripts} scripts/"
+        f"{lint.scripts_from_cache} cached/{lint.scripts_checked} run)"
     )
 
 
