@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from generator.errors import FixpackError
+from generator.pipeline import OutputOptions, generate_vm
+from generator.plan.vm_common import VmOptions
 from generator.review.drift import read_only_select
 
-from .bundles import BundleRun, all_states, assert_all_ok, assert_identical
+from .bundles import BundleRun, all_states, assert_all_ok, assert_identical, targets_for
 from .review_fixtures import (
     edit,
     good_bundles,
@@ -158,3 +160,46 @@ def test_missing_database_is_reported(soft_delete_bundle: Path, make_deployment,
     assert code == 1 and report["verdict"].startswith("INCOMPLETE")
     placement = next(d for d in report["live"] if d["role"] == "placement")
     assert placement["problem"] == "not checked: no placement database given (--placement-url)"
+
+
+def test_live_partially_applied_chunks(make_deployment, tmp_path: Path, capsys) -> None:
+    """An apply stopped inside a step split over chunks: its done pieces left the step's scope.
+
+    guards.json records each piece's scope count before anything ran; verify must
+    judge the pending pieces as the apply does (initial count minus the rows of
+    the pieces already done), not call that drift.
+    """
+    dep = make_deployment("2025.1")
+    target = seed_world(dep, op="purge")
+    output = OutputOptions(out_dir=tmp_path, chunk_rows=3)
+    result = generate_vm(target.uuid, VmOptions(op="purge"), targets_for(dep), "auto", output)
+    guards = json.loads((result.path / "data/guards.json").read_text())["databases"]["nova"]["apply"]
+    scopes: dict[str, list[dict]] = {}
+    for g in guards:
+        if g["scope_query"]:
+            scopes.setdefault(g["scope_query"], []).append(g)
+    split = next(
+        pieces for pieces in scopes.values() if len(pieces) > 1 and pieces[0]["chunk"] != pieces[1]["chunk"]
+    )
+    second = split[1]
+    key = int(second["key_condition"].split("IN (", 1)[1].split(",")[0].rstrip(")"))
+    table = second["table"]
+    # one row of the second piece changes: its chunk stops the client, the chunks before it commit
+    row = dep.query("nova", f"SELECT created_at FROM `{table}` WHERE id = %s", (key,))[0]
+    dep.execute(
+        "nova", f"UPDATE `{table}` SET created_at = created_at + INTERVAL 1 SECOND WHERE id = %s", (key,)
+    )
+    run = BundleRun(dep, result.path)
+    nova_runs = [r for r in run.run("apply") if r.file.endswith("-apply-nova.sql")]
+    assert not nova_runs[0].ok and "applied" in nova_runs[0].stdout
+    dep.execute("nova", f"UPDATE `{table}` SET created_at = %s WHERE id = %s", (row["created_at"], key))
+
+    code, report = verify_json([str(result.path), *_urls(dep)], capsys)
+    assert code == 0, report
+    assert report["verdict"].startswith("PARTIALLY APPLIED")
+    nova = next(d for d in report["live"] if d["role"] == "nova")
+    by_step = {g["step"]: g for g in nova["guards"]}
+    assert by_step[split[0]["step"]]["state"] == "done"
+    assert by_step[second["step"]]["state"] == "pending"
+    assert by_step[second["step"]]["scope_now"] < second["scope_expect"]
+    assert_all_ok(run.run("apply"))  # and the apply indeed resumes from there

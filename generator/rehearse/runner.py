@@ -312,6 +312,8 @@ class Rehearsal:
                 stray = (d.changed | d.removed) - recorded
                 if stray:
                     strays += _describe_diffs(role, {table: TableDiff(changed=frozenset(stray))})
+        if self.bundle.mode != "live":
+            return PASSED, f"{changed} row(s) changed ({self.bundle.mode} bundle: nothing recorded)", ""
         if strays:
             return (
                 FAILED,

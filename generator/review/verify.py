@@ -168,7 +168,12 @@ def _nova_session(bundle: Bundle, targets: ConnectionTargets, label: str) -> Ses
 
 
 def _measure(session: Session, guards: list[dict[str, Any]]) -> list[GuardCheck]:
-    """Every guard's three measurements, in one round trip."""
+    """Every guard's three measurements, in one round trip, judged as the apply would judge them.
+
+    guards.json records each piece's scope count before anything ran; once
+    earlier pieces of a chunked step are done, their rows may have left the
+    scope, which the apply expects (it checks `initial - done so far`).
+    """
     statements: list[tuple[str, None]] = []
     for g in guards:
         for key in ("scope_query", "pending_query", "done_query"):
@@ -182,16 +187,22 @@ def _measure(session: Session, guards: list[dict[str, Any]]) -> list[GuardCheck]
         return next(iter(rows[0].values())) if rows else None
 
     out = []
+    done_rows: dict[str, int] = {}  # scope query -> rows of earlier pieces already done (they left it)
     for g in guards:
         scope_now = scalar() if g.get("scope_query") else None
         before = str(scalar())
         after = str(scalar()) if g.get("done_query") else None
-        in_scope = g.get("scope_query") is None or scope_now == g["scope_expect"]
+        in_scope = g.get("scope_query") is None or scope_now in (
+            g["scope_expect"],
+            g["scope_expect"] - done_rows.get(g["scope_query"], 0),
+        )
         pending = in_scope and before == g["pending_expect"]
         if g.get("check_only"):
             state = OK if pending else DRIFT
         else:
             state = PENDING if pending else DONE if after == g["done_expect"] else DRIFT
+        if state == DONE and g.get("scope_query"):
+            done_rows[g["scope_query"]] = done_rows.get(g["scope_query"], 0) + _rows(g["pending_expect"])
         out.append(
             GuardCheck(
                 int(g.get("chunk", 0)),
@@ -208,6 +219,12 @@ def _measure(session: Session, guards: list[dict[str, Any]]) -> list[GuardCheck]
             )
         )
     return out
+
+
+def _rows(fingerprint: str) -> int:
+    """A fingerprint is `<rows>:<xor>`."""
+    head = fingerprint.split(":", 1)[0]
+    return int(head) if head.isdigit() else 0
 
 
 def _explain(
