@@ -45,7 +45,10 @@ SHELL_SKIPPED = "shell steps act on hosts and APIs; not run by rehearse (the sta
 _CLIENT_ERROR = re.compile(r"ERROR (\d+) \(\w+\)(?: at line (\d+))?: (.*)")
 _CHUNK = re.compile(r"^(?:apply|rollback) chunk \d+/\d+\t")
 ALREADY_DONE = "already done; nothing changed"
-_GUARD_LABEL = re.compile(r"^\s*(?:SELECT\s+)?'((?:[^']|'')*)' AS `guard`")
+# A guard's label: a plain string, or hex when it holds a quote (`_utf8mb4 x'…' AS guard`).
+_GUARD_LABEL = re.compile(
+    r"^\s*(?:SELECT\s+)?(?:'(?P<text>(?:[^']|'')*)'|_utf8mb4 x'(?P<hex>[0-9A-Fa-f]*)') AS `guard`"
+)
 Outcome = tuple[str, str, str]  # status, detail, output
 
 
@@ -55,10 +58,14 @@ def guard_at(path: Path, line: int) -> str | None:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
         return None
-    for text in lines[line - 1 : line + 2]:
+    for text in lines[line - 1 : line + 2]:  # the label is on the statement's first or second line
         match = _GUARD_LABEL.match(text)
+        if match and match.group("hex") is not None:
+            return bytes.fromhex(match.group("hex")).decode("utf-8", "replace")
         if match:
-            return match.group(1).replace("''", "'")
+            return match.group("text").replace("''", "'")
+        if text.rstrip().endswith(";"):  # the statement ended: it was not a guard
+            return None
     return None
 
 
