@@ -76,7 +76,7 @@ def generate_quota_sync(
 ) -> BundleResult:
     """Recount Cinder quota usage of `projects` (None: every project with quota_usages rows)."""
     from generator.facts.model import DatabaseFacts
-    from generator.facts.volume import cinder_info, read_usage
+    from generator.facts.volume import cinder_info, prefer_cell_release, read_usage
     from generator.plan.quota_sync import plan_quota_sync
 
     if not targets.any:
@@ -85,6 +85,7 @@ def generate_quota_sync(
     live = LiveDatabases(targets, release)
     try:
         t0 = time.perf_counter()
+        prefer_cell_release(live)  # a Nova cell, when given, pins the release Cinder's markers share
         session, info = cinder_info(live)
         usages, tables = read_usage(session, info, list(projects) if projects is not None else None)
         facts = DatabaseFacts(

@@ -17,6 +17,7 @@ from generator.catalog import release_names
 from generator.jobs_volume import generate_volume
 from generator.pipeline import OutputOptions
 from generator.plan.volume_common import VolumeOptions
+from generator.seed import Seeder
 
 from .bundles import (
     BundleRun,
@@ -179,3 +180,24 @@ def test_drift_after_generation_aborts_with_nothing_changed(make_deployment, tmp
     assert applies and not applies[-1].ok
     assert "ERROR 1242" in applies[-1].stderr
     assert_identical(drifted, all_states(dep))
+
+
+def test_purge_without_cascade_keeps_live_backups(make_deployment, tmp_path) -> None:
+    """A live backup restores without its volume: purge keeps it (and counts it), a deleted one goes."""
+    dep = make_deployment(ALL_RELEASES[0])
+    s = Seeder(dep, seed=31)
+    vol = s.volume(backups=2, status="error_deleting")
+    s.flush()
+    gone = vol.backups[0]
+    dep.execute("cinder", "UPDATE backups SET deleted = 1, status = 'deleted' WHERE id = %s", (gone,))
+    before = all_states(dep)
+    result = generate(dep, Scenario(vol), "purge", tmp_path)
+    run = BundleRun(dep, result.path)
+    assert_all_ok(run.run("apply"))
+    assert count(dep, "cinder", "volumes WHERE id = %s", vol.id) == 0
+    assert count(dep, "cinder", "backups WHERE id = %s AND deleted = 0", vol.backups[1]) == 1
+    assert count(dep, "cinder", "backups WHERE id = %s", vol.backups[0]) == 0
+    assert_usage_matches_recount(dep, vol.project_id)
+    assert any("live backup(s) kept" in f for f in result.plan.findings)
+    assert_all_ok(run.run("rollback"))
+    assert_identical(before, all_states(dep))

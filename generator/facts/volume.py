@@ -189,6 +189,7 @@ def read_volume(live: LiveDatabases, volume_id: str, *, instances: Sequence[str]
     `instances`: only these instances matter on the Nova side (their cells are
     found from nova_api); without it every cell is read for the volume's BDMs.
     """
+    prefer_cell_release(live)
     session, info = cinder_info(live)
     wanted = [("volumes", Scope(_eq("id", volume_id), f"volumes.id = {sql_literal(volume_id)}"))]
     wanted += volume_scopes(info.schema, volume_id)
@@ -219,6 +220,23 @@ def read_volume(live: LiveDatabases, volume_id: str, *, instances: Sequence[str]
         skipped_cells=skipped,
         read_at=read_at,
     )
+
+
+def prefer_cell_release(live: LiveDatabases) -> None:
+    """Detect a Nova cell's release first: its nova-compute service versions pin the release
+    down where Cinder's schema markers are shared by several (2024.1 .. 2026.2), and
+    LiveDatabases then prefers it for Cinder too."""
+    for cell in sorted(live.cells(), key=lambda c: c.is_cell0):
+        try:
+            session = live.cell_session(cell)
+            live.info("cell:" + cell.uuid, session, "nova", _cell_label(cell, session))
+        except ConnectionProblem:
+            continue
+        return
+
+
+def _cell_label(cell: Cell, session: Session) -> str:
+    return f"Nova cell database ({cell.name or session.database})"
 
 
 def _mapped_cells(live: LiveDatabases, uuids: Sequence[str]) -> dict[str, str]:
@@ -257,7 +275,7 @@ def _read_nova(
 
 def _read_cell(live: LiveDatabases, cell: Cell, volume_id: str, instances: Sequence[str]) -> NovaCell:
     session = live.cell_session(cell)
-    label = f"Nova cell database ({cell.name or session.database})"
+    label = _cell_label(cell, session)
     info = live.info("cell:" + cell.uuid, session, "nova", label)
     live_bdms = exp.and_(_eq("volume_id", volume_id), _eq("deleted", 0))
     holders = exp.select("instance_uuid").from_("block_device_mapping").where(live_bdms.copy())

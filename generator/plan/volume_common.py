@@ -294,7 +294,11 @@ def quota_correction(
         if row["in_use"] != target[resource]:
             by_value.setdefault(target[resource], []).append(row)
             notes.append(f"quota {resource}: in_use {row['in_use']} -> {target[resource]}")
-    if not by_value:
+    if not usage.rows:
+        notes.append(
+            f"project {usage.project_id} has no quota_usages rows: Cinder creates them when it reserves"
+        )
+    elif not by_value:
         notes.append(f"quota usage of project {usage.project_id} already equals Cinder's recount")
     missing = sorted(r for r, v in target.items() if r not in present and v)
     if missing:

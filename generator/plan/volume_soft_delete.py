@@ -164,7 +164,7 @@ def plan_soft_delete(facts: VolumeFacts, options: VolumeOptions) -> Plan:
         postconditions=tuple(posts),
         findings=tuple(findings),
         warnings=tuple(warnings),
-        api_first=_api_first(u, bool(facts.live("snapshots"))),
+        api_first=_api_first(u, bool(facts.live("snapshots")), vol["project_id"]),
         options={
             "force": options.force,
             "cascade": options.cascade,
@@ -173,7 +173,7 @@ def plan_soft_delete(facts: VolumeFacts, options: VolumeOptions) -> Plan:
     )
 
 
-def _api_first(u: str, has_snapshots: bool) -> tuple[ApiCommand, ...]:
+def _api_first(u: str, has_snapshots: bool, project_id: str) -> tuple[ApiCommand, ...]:
     cascade = " --cascade" if has_snapshots else ""
     return (
         ApiCommand(f"openstack volume show {u} -c status -c attachments", "see what Cinder thinks first"),
@@ -184,7 +184,7 @@ def _api_first(u: str, has_snapshots: bool) -> tuple[ApiCommand, ...]:
         ApiCommand(f"cinder delete{cascade} {u}", "then let Cinder delete it (its backend too)"),
         ApiCommand(f"cinder force-delete {u}", "as admin, whatever its status"),
         ApiCommand(
-            "cinder-manage quota check --project-id <project>",
+            f"cinder-manage quota check --project-id {project_id}",
             "afterwards, compare the project's quota usage with Cinder's own recount (sync to fix)",
         ),
     )
