@@ -41,16 +41,14 @@ def _finish(ok: bool) -> None:
 
 # -- lint ---------------------------------------------------------------------------------
 def lint_text(bundle: Bundle, report: LintReport) -> str:
-    kinds = {"sql": 0, "shell": 0}
-    for step in bundle.steps:
-        kinds[step["kind"]] = kinds.get(step["kind"], 0) + 1
+    """`file:line: CODE [tool] message` per finding, between a summary and a verdict line."""
     lines = [
         f"lint {bundle.bundle_id}: {len(report.files)} file(s); sqlfluff {report.shapes} statement shape(s) "
         f"({report.shapes_from_cache} cached), shellcheck {report.scripts} script(s) "
         f"({report.scripts_from_cache} cached); {report.seconds.get('total', 0):.2f}s",
         f"  tools: {', '.join(f'{k} {v}' for k, v in report.tools.items())}",
     ]
-    lines += [f"{f.describe()}" for f in report.findings]
+    lines += [f.describe() for f in report.findings]
     lines.append("PASSED: no findings" if report.passed else f"FAILED: {len(report.findings)} finding(s)")
     return "\n".join(lines) + "\n"
 
