@@ -15,8 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from generator.connect.sources import ConnectionOptions, resolve
+from generator.pipeline import OutputOptions, generate_vm
+from generator.plan.vm_common import VmOptions
+from generator.rehearse.loading import ScratchDatabases
 from generator.rehearse.report import FAILED, NOT_RUN, PASSED, SKIPPED
+from generator.rehearse.runner import Rehearsal
+from generator.review.bundle import Bundle
 from generator.scratch.deployment import admin_connection
+from generator.scratch.provider import ProvidedServer
 
 from .review_fixtures import (
     ALL_OPS,
@@ -29,8 +36,10 @@ from .review_fixtures import (
     soft_delete_bundle,
     steps_by_phase,
 )
+from .test_vm_bundles import seed_world
 
 pytestmark = pytest.mark.db
+NO_DATABASE = resolve(ConnectionOptions(), env={})
 
 
 def rehearse_json(argv: list[str], capsys) -> tuple[int, dict]:
@@ -177,3 +186,40 @@ def test_docker_backend_without_engine_says_why(soft_delete_bundle: Path, monkey
     assert code == 2 and out == ""
     why = "no Docker engine answers (Cannot connect to the Docker daemon)"
     assert err == f"fixpack: error: docker backend unavailable: {why}\n"
+
+
+@pytest.mark.parametrize("op", ["soft-delete", "purge"])
+def test_offline_bundle_capture_becomes_its_rollback(
+    make_deployment, db_server, tmp_path: Path, op: str
+) -> None:
+    """An offline bundle recorded no rows: given a copy of the real rows, the rehearsal runs its
+    capture steps (their output is the rollback) and proves apply, re-run and rollback."""
+    dep = make_deployment("2025.1")
+    target = seed_world(dep, op=op)
+    result = generate_vm(
+        target.uuid, VmOptions(op=op), NO_DATABASE, "2025.1", OutputOptions(out_dir=tmp_path)
+    )
+    bundle = Bundle.open(result.path)
+    assert bundle.mode == "offline" and bundle.produced_at_run_time
+
+    def copy_rows(scratch: ScratchDatabases) -> None:
+        for role, name in scratch.names.items():
+            conn = admin_connection(db_server.url, name)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SET SESSION foreign_key_checks = 0")
+                    cur.execute("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'")
+                    for table in scratch.schemas[role].table_names:
+                        cur.execute(f"DELETE FROM `{table}`")
+                        cur.execute(f"INSERT INTO `{table}` SELECT * FROM `{dep.names[role]}`.`{table}`")
+            finally:
+                conn.close()
+
+    server = ProvidedServer(db_server.url, "url", "the test session's server")
+    report = Rehearsal(bundle, server, prepare=copy_rows).run()
+    assert report.passed, report.to_text()
+    captures = [s for s in report.steps if s.phase == "capture"]
+    assert captures and all(s.status == PASSED and s.detail.startswith("wrote captured/") for s in captures)
+    rollbacks = [s for s in report.steps if s.phase == "rollback"]
+    assert rollbacks and all(s.name.startswith("captured/") and s.status == PASSED for s in rollbacks)
+    assert not (result.path / "captured").exists(), "the reviewed bundle is never written into"

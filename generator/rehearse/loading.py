@@ -81,11 +81,13 @@ def _fill(
     cur.execute(f"USE {q(scratch.names[role])}")
     cur.execute("SET SESSION foreign_key_checks = 0")
     cur.execute("SET @fixpack_sql_mode = @@SESSION.sql_mode")
+    # a recorded id 0 (placement's VCPU resource class) must stay 0, not take the next auto-increment value
+    cur.execute("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
     for table, recorded in tables.items():
         if not schema.has_table(table):
             raise FixpackError(f"recorded table {role}.{table} is not in the {release} schema")
         _insert(cur, schema.table(table), recorded)
-    cur.execute("SET SESSION sql_mode = ''")  # implicit defaults for the columns a stand-in leaves out
+    cur.execute("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'")  # implicit defaults for what stand-ins omit
     stubs = insert_parent_stubs(cur, schema, tables)
     scratch.reconstructed[role] = fill_scopes(cur, schema, guards, stubs)
     scratch.stubs[role] = stubs
