@@ -19,6 +19,7 @@ from generator.lint.report import LintReport
 from generator.rehearse.backends import CHOICES, open_backend
 from generator.rehearse.report import junit_xml
 from generator.rehearse.runner import Rehearsal
+from generator.rehearse.synthetic import can_synthesize, synthetic_vm_targets
 from generator.review.bundle import Bundle
 from generator.review.lint import lint_bundle
 from generator.review.verify import VerifyReport, verify_bundle
@@ -157,8 +158,21 @@ def verify(bundle: str, fmt: str, **kwargs: object) -> None:
 @click.option(
     "--timeout", type=click.FloatRange(1, 86400), default=600, show_default=True, help="Seconds per SQL file."
 )
+@click.option(
+    "--synthetic/--no-synthetic",
+    default=True,
+    show_default=True,
+    help="Offline VM bundles (no recorded rows): rehearse against a stuck instance with the bundle's UUID, "
+    "seeded the way Nova writes it.",
+)
 def rehearse(
-    bundles: tuple[str, ...], backend: str, image: str, fmt: str, junit: str | None, timeout: float
+    bundles: tuple[str, ...],
+    backend: str,
+    image: str,
+    fmt: str,
+    junit: str | None,
+    timeout: float,
+    synthetic: bool,
 ) -> None:
     """Run bundles end to end on a scratch server, exactly as their runbooks say.
 
@@ -173,7 +187,14 @@ def rehearse(
     reports = []
     try:
         for b in opened:
-            reports.append(Rehearsal(b, server, timeout=timeout).run())
+            prepare = synthetic_vm_targets(b) if synthetic and can_synthesize(b) else None
+            rehearsal = Rehearsal(b, server, timeout=timeout, prepare=prepare)
+            if prepare is not None:
+                rehearsal.report.notes.append(
+                    "offline bundle: rehearsed against synthetic rows (a stuck instance with the bundle's UUID "
+                    "and bystanders, seeded by fixpack), not the operator's data"
+                )
+            reports.append(rehearsal.run())
             if fmt == "text":
                 click.echo(reports[-1].to_text(), nl=False)
     finally:

@@ -107,11 +107,11 @@ def create_deployment(server: DatabaseURL, release: str, *, prefix: str = "fx") 
     finally:
         conn.close()
     dep = Deployment(server=server, release=release, names=names, cell1_uuid=str(uuidlib.uuid4()))
-    _map_cells(dep)
+    map_cells(dep)
     return dep
 
 
-def _map_cells(dep: Deployment) -> None:
+def map_cells(dep: Deployment) -> None:
     """cell_mappings rows as nova-manage cell_v2 map_cell0 / create_cell write them."""
     for cell_uuid, name, role in ((CELL0_UUID, "cell0", "nova_cell0"), (dep.cell1_uuid, "cell1", "nova")):
         dep.execute(

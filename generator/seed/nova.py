@@ -61,6 +61,7 @@ class InstanceSpec:
     migration_status: str = "error"
     source: HostState | None = None
     dest: HostState | None = None
+    uuid: str | None = None  # a given instance uuid (rehearsing an offline bundle made for it)
 
 
 def _hostname(display_name: str) -> str:
@@ -84,7 +85,7 @@ class InstanceWriter:
     def write(self) -> tuple[InstanceState, list[SeededPort], Row]:
         """All rows of the instance; returns its state, its ports and the instance_extra row."""
         ctx, spec, role, buf = self.ctx, self.spec, self.role, self.ctx.buf
-        uuid, inst_id = ctx.rand.uuid(), buf.next_id(self.role, "instances")
+        uuid, inst_id = spec.uuid or ctx.rand.uuid(), buf.next_id(self.role, "instances")
         fspec = ctx.flavor(spec.flavor)[2]
         cur_name = (
             spec.new_flavor if (spec.new_flavor and spec.migration_status == "finished") else spec.flavor

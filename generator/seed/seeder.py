@@ -130,6 +130,7 @@ class Seeder:
         new_flavor: str | None = None,
         volume_protocol: str = "iscsi",
         build_request: bool | None = None,
+        uuid: str | None = None,
     ) -> SeededInstance:
         """One instance with every row nova, nova_api, placement (and cinder) hold for it.
 
@@ -182,7 +183,7 @@ class Seeder:
             console_tokens=0 if shelved else console_tokens, pci_devices=0 if deleted else pci_devices,
             shelved=shelved, deleted=deleted, build_request=cell0 if build_request is None else build_request,
             launched_on=source or placed, new_flavor=new_flavor, migration=migration,
-            migration_status=migration_status, source=source, dest=dest,
+            migration_status=migration_status, source=source, dest=dest, uuid=uuid,
         )  # fmt: skip
         writer = nova.InstanceWriter(ctx, spec)
         inst, ports, extra = writer.write()
