@@ -20,7 +20,8 @@ import generator
 from generator.render.templates import templates_dir
 from generator.catalog import release_names
 from generator.cli import main
-print(json.dumps({"package": generator.__file__, "templates": str(templates_dir()), "releases": release_names()}))
+info = {"package": generator.__file__, "templates": str(templates_dir())}
+print(json.dumps({**info, "releases": release_names()}))
 sys.argv = ["fixpack", "vm", sys.argv[2], "--op", "purge", "--release", "2024.1", "-o", sys.argv[3]]
 main()
 """

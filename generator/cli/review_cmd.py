@@ -191,8 +191,8 @@ def rehearse(
             rehearsal = Rehearsal(b, server, timeout=timeout, prepare=prepare)
             if prepare is not None:
                 rehearsal.report.notes.append(
-                    "offline bundle: rehearsed against synthetic rows (a stuck instance with the bundle's UUID "
-                    "and bystanders, seeded by fixpack), not the operator's data"
+                    "offline bundle: rehearsed against synthetic rows (a stuck instance with the bundle's "
+                    "UUID and bystanders, seeded by fixpack), not the operator's data"
                 )
             reports.append(rehearsal.run())
             if fmt == "text":

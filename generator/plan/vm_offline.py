@@ -153,7 +153,12 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
             ),
         ),
         controller=ControllerActions(instance_uuid=u) if options.op != "rehost" else None,
-        options={"force": options.force, "offline": True, "to_host": options.to_host, "to_node": options.to_node},
+        options={
+            "force": options.force,
+            "offline": True,
+            "to_host": options.to_host,
+            "to_node": options.to_node,
+        },
     )
 
 

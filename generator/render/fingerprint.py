@@ -102,7 +102,7 @@ def _canonical_value(table: Table, column: str, value: object) -> str:
     if base in ("decimal", "numeric"):
         return "v" + format(Decimal(value), "f")  # type: ignore[arg-type]
     if base in _FLOAT_TYPES:
-        return "v" + str(int(round(float(value) * 1000000)))  # type: ignore[arg-type]
+        return "v" + str(round(float(value) * 1000000))  # type: ignore[arg-type]
     if base in ("datetime", "timestamp"):
         assert isinstance(value, dt.datetime)
         digits = _precision(col.type)
@@ -114,7 +114,7 @@ def _canonical_value(table: Table, column: str, value: object) -> str:
     if base == "time":
         assert isinstance(value, dt.timedelta)
         digits = _precision(col.type)
-        micros = int(round(value.total_seconds() * 1000000))
+        micros = round(value.total_seconds() * 1000000)
         sign = "-" if micros < 0 else ""
         secs, micro = divmod(abs(micros), 1000000)
         text = f"{sign}{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"

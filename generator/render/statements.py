@@ -50,7 +50,9 @@ def guard(label: str, condition: exp.Expression) -> str:
     """
     failing = exp.union(
         exp.select(exp.Literal.number(1)),
-        exp.select(exp.Literal.number(2)).from_(dual(), copy=False).where(exp.Not(this=exp.Paren(this=condition)), copy=False),
+        exp.select(exp.Literal.number(2))
+        .from_(dual(), copy=False)
+        .where(exp.Not(this=exp.Paren(this=condition)), copy=False),
         distinct=False,
     )
     statement = exp.select(
