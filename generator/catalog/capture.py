@@ -15,7 +15,7 @@ For each release it
      cinder's `db_sync(REV)`, placement's `upgrade(REV)`). Migrations keep
      their schema once released, so this reproduces every release's schema
      from Xena on (`--mode db-sync --compare` checks it). Seed rows need not
-     match: cinder 24.0.0 edited its initial migration 921e1a36b076 to stop
+     match: cinder 24.x (2024.1) edited its initial migration 921e1a36b076 to stop
      inserting the `consistencygroups` default quota class, which the real
      `db sync` of Xena..2023.2 still inserts.
    * `--mode db-sync`: the release's own packages in their own venv (on the
@@ -186,6 +186,7 @@ def ensure_venv(path: Path, python: str, requirement: str, constraints: Path | N
     version = run([python, "-c", "import platform; print(platform.python_version())"]).stdout.strip()
     wanted = f"{requirement}\npython {version}\n" + (constraints.read_text() if constraints else "")
     if marker.exists() and marker.read_text() == wanted:
+        log(f"reusing {path} ({requirement}, Python {version}, same constraints)")
         return path
     shutil.rmtree(path, ignore_errors=True)
     log(f"installing {requirement} into {path}" + (f" (constraints: {constraints})" if constraints else ""))
