@@ -131,7 +131,7 @@ helper() { "$PYTHON" "$WORK/helper.py" "$@"; }
 detect() { "$PYTHON" -m generator schema detect "$@"; }
 
 # A private scratch MariaDB, alive until this script ends.
-helper serve "$WORK/port" &
+"$PYTHON" "$WORK/helper.py" serve "$WORK/port" &  # not via helper(): $! must be python itself
 SERVER_PID=$!
 for _ in $(seq 1 120); do
     [ -s "$WORK/port" ] && break
