@@ -82,3 +82,19 @@ def test_unknown_release_is_one_clear_error() -> None:
 
 def test_codenames_resolve() -> None:
     assert catalog.get_release("Antelope").name == "2023.1"
+
+
+def test_catalog_holds_what_each_release_own_db_sync_wrote() -> None:
+    """Cinder before 2024.1 inserted a `consistencygroups` default quota class (its initial migration was
+    edited later): only each release's own db sync reproduces that, and the catalog is captured that way."""
+    import json
+    from importlib import resources
+
+    index = json.loads((resources.files("generator.catalog") / "data" / "index.json").read_text())
+    for name, entry in index["releases"].items():
+        assert entry["capture"]["mode"] == "db-sync", name
+        assert entry["capture"]["ran"]["nova"] == entry["packages"]["nova"], name
+    old = catalog.catalog_ddl("2023.2", "cinder")
+    new = catalog.catalog_ddl("2024.1", "cinder")
+    assert "'consistencygroups'" in old
+    assert "'consistencygroups'" not in new

@@ -1,5 +1,5 @@
 -- fixpack catalog: cinder database of OpenStack 2023.1 (antelope)
--- captured by generator.catalog.capture --mode alembic: migrations of 29.0.0 run to daa98075b90d on 10.11.19-MariaDB-0+deb12u1
+-- captured by generator.catalog.capture --mode db-sync: migrations of 22.3.0 run to daa98075b90d on 10.11.19-MariaDB-0+deb12u1
 -- do not edit: re-run the capture command instead
 SET FOREIGN_KEY_CHECKS = 0;
 
@@ -258,8 +258,8 @@ CREATE TABLE `group_volume_type_mapping` (
   `volume_type_id` varchar(36) NOT NULL,
   `group_id` varchar(36) NOT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_group_volume_type_mapping_volume_type_id` (`volume_type_id`),
   KEY `ix_group_volume_type_mapping_group_id` (`group_id`),
+  KEY `ix_group_volume_type_mapping_volume_type_id` (`volume_type_id`),
   CONSTRAINT `group_volume_type_mapping_ibfk_1` FOREIGN KEY (`volume_type_id`) REFERENCES `volume_types` (`id`),
   CONSTRAINT `group_volume_type_mapping_ibfk_2` FOREIGN KEY (`group_id`) REFERENCES `groups` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
@@ -274,8 +274,8 @@ CREATE TABLE `image_volume_cache_entries` (
   `last_used` datetime NOT NULL,
   `cluster_name` varchar(255) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_image_volume_cache_entries_host` (`host`),
-  KEY `ix_image_volume_cache_entries_image_id` (`image_id`)
+  KEY `ix_image_volume_cache_entries_image_id` (`image_id`),
+  KEY `ix_image_volume_cache_entries_host` (`host`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `messages` (
@@ -372,11 +372,11 @@ CREATE TABLE `reservations` (
   `expire` datetime DEFAULT NULL,
   `allocated_id` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_reservations_allocated_id` (`allocated_id`),
-  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
   KEY `reservations_deleted_uuid_idx` (`deleted`,`uuid`),
+  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
   KEY `ix_reservations_usage_id` (`usage_id`),
   KEY `ix_reservations_project_id` (`project_id`),
+  KEY `ix_reservations_allocated_id` (`allocated_id`),
   CONSTRAINT `reservations_ibfk_1` FOREIGN KEY (`usage_id`) REFERENCES `quota_usages` (`id`),
   CONSTRAINT `reservations_ibfk_2` FOREIGN KEY (`allocated_id`) REFERENCES `quotas` (`id`),
   CONSTRAINT `CONSTRAINT_1` CHECK (`deleted` in (0,1))
@@ -432,8 +432,8 @@ CREATE TABLE `snapshots` (
   `use_quota` tinyint(1) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `ix_snapshots_group_snapshot_id` (`group_snapshot_id`),
-  KEY `ix_snapshots_volume_id` (`volume_id`),
   KEY `ix_snapshots_cgsnapshot_id` (`cgsnapshot_id`),
+  KEY `ix_snapshots_volume_id` (`volume_id`),
   KEY `snapshots_deleted_project_id_idx` (`deleted`,`project_id`),
   CONSTRAINT `snapshots_ibfk_1` FOREIGN KEY (`cgsnapshot_id`) REFERENCES `cgsnapshots` (`id`),
   CONSTRAINT `snapshots_ibfk_2` FOREIGN KEY (`group_snapshot_id`) REFERENCES `group_snapshots` (`id`),
@@ -516,9 +516,9 @@ CREATE TABLE `volumes` (
   `shared_targets` tinyint(1) DEFAULT NULL,
   `use_quota` tinyint(1) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   KEY `ix_volumes_group_id` (`group_id`),
   KEY `ix_volumes_consistencygroup_id` (`consistencygroup_id`),
+  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   KEY `volumes_deleted_project_id_idx` (`deleted`,`project_id`),
   KEY `volumes_deleted_host_idx` (`deleted`,`host`),
   CONSTRAINT `volumes_ibfk_1` FOREIGN KEY (`consistencygroup_id`) REFERENCES `consistencygroups` (`id`),
@@ -572,8 +572,8 @@ CREATE TABLE `volume_glance_metadata` (
   `key` varchar(255) DEFAULT NULL,
   `value` text DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_volume_glance_metadata_snapshot_id` (`snapshot_id`),
   KEY `ix_volume_glance_metadata_volume_id` (`volume_id`),
+  KEY `ix_volume_glance_metadata_snapshot_id` (`snapshot_id`),
   CONSTRAINT `volume_glance_metadata_ibfk_1` FOREIGN KEY (`volume_id`) REFERENCES `volumes` (`id`),
   CONSTRAINT `volume_glance_metadata_ibfk_2` FOREIGN KEY (`snapshot_id`) REFERENCES `snapshots` (`id`),
   CONSTRAINT `CONSTRAINT_1` CHECK (`deleted` in (0,1))
@@ -653,14 +653,15 @@ CREATE TABLE `workers` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 INSERT INTO `alembic_version` (`version_num`) VALUES ('daa98075b90d');
-INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('005f9d2e-bf66-4948-bb18-ff9304e9f3a7', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 02:12:20', '2026-11-22 02:12:20', NULL, 0, 1);
-INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', '005f9d2e-bf66-4948-bb18-ff9304e9f3a7', '2026-11-22 02:12:20', '2026-11-22 02:12:20', NULL, 0);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:20', NULL, NULL, 0, 1, 'default', 'volumes', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:20', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:20', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:20', NULL, NULL, 0, 4, 'default', 'per_volume_gigabytes', -1);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:20', NULL, NULL, 0, 5, 'default', 'groups', 10);
-INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 02:12:20', '2026-11-22 02:12:20', NULL, 0, 'a0a68d42-36a1-412d-b09a-b0995d4c0619', '__DEFAULT__', NULL, 1, 'Default Volume Type');
-INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 02:12:20', '2026-11-22 02:12:20.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
+INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('23373948-42c0-40a7-bb55-a769fcf81686', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 04:08:03', '2026-11-22 04:08:03', NULL, 0, 1);
+INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', '23373948-42c0-40a7-bb55-a769fcf81686', '2026-11-22 04:08:03', '2026-11-22 04:08:03', NULL, 0);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:03', NULL, NULL, 0, 1, 'default', 'volumes', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:03', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:03', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:03', NULL, NULL, 0, 4, 'default', 'consistencygroups', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:03', NULL, NULL, 0, 5, 'default', 'per_volume_gigabytes', -1);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:03', NULL, NULL, 0, 6, 'default', 'groups', 10);
+INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 04:08:03', '2026-11-22 04:08:03', NULL, 0, '8a591afd-581c-4ebd-b521-47cb51f5b7c9', '__DEFAULT__', NULL, 1, 'Default Volume Type');
+INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 04:08:03', '2026-11-22 04:08:03.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
 
 SET FOREIGN_KEY_CHECKS = 1;

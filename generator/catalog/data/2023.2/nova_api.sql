@@ -1,5 +1,5 @@
 -- fixpack catalog: nova_api database of OpenStack 2023.2 (bobcat)
--- captured by generator.catalog.capture --mode alembic: migrations of 34.0.0 run to cdeec0c85668 on 10.11.19-MariaDB-0+deb12u1
+-- captured by generator.catalog.capture --mode db-sync: migrations of 28.3.1 run to cdeec0c85668 on 10.11.19-MariaDB-0+deb12u1
 -- do not edit: re-run the capture command instead
 SET FOREIGN_KEY_CHECKS = 0;
 
@@ -53,9 +53,9 @@ CREATE TABLE `allocations` (
   `resource_class_id` int(11) NOT NULL,
   `used` int(11) NOT NULL,
   PRIMARY KEY (`id`),
+  KEY `allocations_resource_provider_class_used_idx` (`resource_provider_id`,`resource_class_id`,`used`),
   KEY `allocations_consumer_id_idx` (`consumer_id`),
-  KEY `allocations_resource_class_id_idx` (`resource_class_id`),
-  KEY `allocations_resource_provider_class_used_idx` (`resource_provider_id`,`resource_class_id`,`used`)
+  KEY `allocations_resource_class_id_idx` (`resource_class_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;
 
 CREATE TABLE `build_requests` (
@@ -97,8 +97,8 @@ CREATE TABLE `consumers` (
   `generation` int(11) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_consumers0uuid` (`uuid`),
-  KEY `consumers_project_id_uuid_idx` (`project_id`,`uuid`),
-  KEY `consumers_project_id_user_id_uuid_idx` (`project_id`,`user_id`,`uuid`)
+  KEY `consumers_project_id_user_id_uuid_idx` (`project_id`,`user_id`,`uuid`),
+  KEY `consumers_project_id_uuid_idx` (`project_id`,`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;
 
 CREATE TABLE `flavors` (
@@ -209,8 +209,8 @@ CREATE TABLE `instance_mappings` (
   UNIQUE KEY `uniq_instance_mappings0instance_uuid` (`instance_uuid`),
   KEY `cell_id` (`cell_id`),
   KEY `instance_mappings_user_id_project_id_idx` (`user_id`,`project_id`),
-  KEY `project_id_idx` (`project_id`),
   KEY `instance_uuid_idx` (`instance_uuid`),
+  KEY `project_id_idx` (`project_id`),
   CONSTRAINT `instance_mappings_ibfk_1` FOREIGN KEY (`cell_id`) REFERENCES `cell_mappings` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -228,8 +228,8 @@ CREATE TABLE `inventories` (
   `allocation_ratio` float NOT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_inventories0resource_provider_resource_class` (`resource_provider_id`,`resource_class_id`),
-  KEY `inventories_resource_provider_resource_class_idx` (`resource_provider_id`,`resource_class_id`),
   KEY `inventories_resource_class_id_idx` (`resource_class_id`),
+  KEY `inventories_resource_provider_resource_class_idx` (`resource_provider_id`,`resource_class_id`),
   KEY `inventories_resource_provider_id_idx` (`resource_provider_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;
 
@@ -340,10 +340,10 @@ CREATE TABLE `reservations` (
   `user_id` varchar(255) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `usage_id` (`usage_id`),
-  KEY `reservations_expire_idx` (`expire`),
-  KEY `reservations_project_id_idx` (`project_id`),
   KEY `reservations_user_id_idx` (`user_id`),
   KEY `reservations_uuid_idx` (`uuid`),
+  KEY `reservations_expire_idx` (`expire`),
+  KEY `reservations_project_id_idx` (`project_id`),
   CONSTRAINT `reservations_ibfk_1` FOREIGN KEY (`usage_id`) REFERENCES `quota_usages` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -370,9 +370,9 @@ CREATE TABLE `resource_providers` (
   UNIQUE KEY `uniq_resource_providers0uuid` (`uuid`),
   UNIQUE KEY `uniq_resource_providers0name` (`name`),
   KEY `resource_providers_uuid_idx` (`uuid`),
-  KEY `resource_providers_root_provider_id_idx` (`root_provider_id`),
   KEY `resource_providers_name_idx` (`name`),
   KEY `resource_providers_parent_provider_id_idx` (`parent_provider_id`),
+  KEY `resource_providers_root_provider_id_idx` (`root_provider_id`),
   CONSTRAINT `resource_providers_ibfk_1` FOREIGN KEY (`root_provider_id`) REFERENCES `resource_providers` (`id`),
   CONSTRAINT `resource_providers_ibfk_2` FOREIGN KEY (`parent_provider_id`) REFERENCES `resource_providers` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;

@@ -1,5 +1,5 @@
 -- fixpack catalog: placement database of OpenStack 2023.2 (bobcat)
--- captured by generator.catalog.capture --mode alembic: migrations of 16.0.0 run to a082b8bb98d0 on 10.11.19-MariaDB-0+deb12u1
+-- captured by generator.catalog.capture --mode db-sync: migrations of 10.0.0 run to a082b8bb98d0 on 10.11.19-MariaDB-0+deb12u1
 -- do not edit: re-run the capture command instead
 SET FOREIGN_KEY_CHECKS = 0;
 

@@ -1,5 +1,5 @@
 -- fixpack catalog: cinder database of OpenStack 2024.1 (caracal)
--- captured by generator.catalog.capture --mode alembic: migrations of 29.0.0 run to 9c74c1c6971f on 10.11.19-MariaDB-0+deb12u1
+-- captured by generator.catalog.capture --mode db-sync: migrations of 24.5.0 run to 9c74c1c6971f on 10.11.19-MariaDB-0+deb12u1
 -- do not edit: re-run the capture command instead
 SET FOREIGN_KEY_CHECKS = 0;
 
@@ -258,8 +258,8 @@ CREATE TABLE `group_volume_type_mapping` (
   `volume_type_id` varchar(36) NOT NULL,
   `group_id` varchar(36) NOT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_group_volume_type_mapping_group_id` (`group_id`),
   KEY `ix_group_volume_type_mapping_volume_type_id` (`volume_type_id`),
+  KEY `ix_group_volume_type_mapping_group_id` (`group_id`),
   CONSTRAINT `group_volume_type_mapping_ibfk_1` FOREIGN KEY (`volume_type_id`) REFERENCES `volume_types` (`id`),
   CONSTRAINT `group_volume_type_mapping_ibfk_2` FOREIGN KEY (`group_id`) REFERENCES `groups` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
@@ -374,9 +374,9 @@ CREATE TABLE `reservations` (
   PRIMARY KEY (`id`),
   KEY `ix_reservations_usage_id` (`usage_id`),
   KEY `reservations_deleted_uuid_idx` (`deleted`,`uuid`),
-  KEY `ix_reservations_project_id` (`project_id`),
-  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
   KEY `ix_reservations_allocated_id` (`allocated_id`),
+  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
+  KEY `ix_reservations_project_id` (`project_id`),
   CONSTRAINT `reservations_ibfk_1` FOREIGN KEY (`usage_id`) REFERENCES `quota_usages` (`id`),
   CONSTRAINT `reservations_ibfk_2` FOREIGN KEY (`allocated_id`) REFERENCES `quotas` (`id`),
   CONSTRAINT `CONSTRAINT_1` CHECK (`deleted` in (0,1))
@@ -432,8 +432,8 @@ CREATE TABLE `snapshots` (
   `use_quota` tinyint(1) NOT NULL DEFAULT 1,
   PRIMARY KEY (`id`),
   KEY `ix_snapshots_volume_id` (`volume_id`),
-  KEY `ix_snapshots_cgsnapshot_id` (`cgsnapshot_id`),
   KEY `ix_snapshots_group_snapshot_id` (`group_snapshot_id`),
+  KEY `ix_snapshots_cgsnapshot_id` (`cgsnapshot_id`),
   KEY `snapshots_deleted_project_id_idx` (`deleted`,`project_id`),
   CONSTRAINT `snapshots_ibfk_1` FOREIGN KEY (`cgsnapshot_id`) REFERENCES `cgsnapshots` (`id`),
   CONSTRAINT `snapshots_ibfk_2` FOREIGN KEY (`group_snapshot_id`) REFERENCES `group_snapshots` (`id`),
@@ -516,9 +516,9 @@ CREATE TABLE `volumes` (
   `shared_targets` tinyint(1) DEFAULT NULL,
   `use_quota` tinyint(1) NOT NULL DEFAULT 1,
   PRIMARY KEY (`id`),
-  KEY `ix_volumes_group_id` (`group_id`),
-  KEY `ix_volumes_consistencygroup_id` (`consistencygroup_id`),
   KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
+  KEY `ix_volumes_consistencygroup_id` (`consistencygroup_id`),
+  KEY `ix_volumes_group_id` (`group_id`),
   KEY `volumes_deleted_project_id_idx` (`deleted`,`project_id`),
   KEY `volumes_deleted_host_idx` (`deleted`,`host`),
   CONSTRAINT `volumes_ibfk_1` FOREIGN KEY (`consistencygroup_id`) REFERENCES `consistencygroups` (`id`),
@@ -653,16 +653,16 @@ CREATE TABLE `workers` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 INSERT INTO `alembic_version` (`version_num`) VALUES ('9c74c1c6971f');
-INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('2fedfb6e-89a9-46c2-bf17-369e35db7efd', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 02:12:35', '2026-11-22 02:12:35', NULL, 0, 1);
-INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', '2fedfb6e-89a9-46c2-bf17-369e35db7efd', '2026-11-22 02:12:35', '2026-11-22 02:12:35', NULL, 0);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:35', NULL, NULL, 0, 1, 'default', 'volumes', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:35', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:35', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:35', NULL, NULL, 0, 4, 'default', 'per_volume_gigabytes', -1);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:35', NULL, NULL, 0, 5, 'default', 'groups', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:35', NULL, NULL, 0, 6, 'default', 'backups', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:35', NULL, NULL, 0, 7, 'default', 'backup_gigabytes', 1000);
-INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 02:12:35', '2026-11-22 02:12:35', NULL, 0, 'a1be91fa-6736-42f7-8f2d-8d8f8f118049', '__DEFAULT__', NULL, 1, 'Default Volume Type');
-INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 02:12:35', '2026-11-22 02:12:35.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
+INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('c44b72b1-d7d9-44c2-8539-8415a13f8baa', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 04:08:29', '2026-11-22 04:08:29', NULL, 0, 1);
+INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', 'c44b72b1-d7d9-44c2-8539-8415a13f8baa', '2026-11-22 04:08:29', '2026-11-22 04:08:29', NULL, 0);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:28', NULL, NULL, 0, 1, 'default', 'volumes', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:28', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:28', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:28', NULL, NULL, 0, 4, 'default', 'per_volume_gigabytes', -1);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:28', NULL, NULL, 0, 5, 'default', 'groups', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:29', NULL, NULL, 0, 6, 'default', 'backups', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:29', NULL, NULL, 0, 7, 'default', 'backup_gigabytes', 1000);
+INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 04:08:29', '2026-11-22 04:08:29', NULL, 0, 'b527259c-2d83-4f2e-b68c-2c31c01030e8', '__DEFAULT__', NULL, 1, 'Default Volume Type');
+INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 04:08:29', '2026-11-22 04:08:29.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
 
 SET FOREIGN_KEY_CHECKS = 1;

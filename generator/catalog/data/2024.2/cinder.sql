@@ -1,5 +1,5 @@
 -- fixpack catalog: cinder database of OpenStack 2024.2 (dalmatian)
--- captured by generator.catalog.capture --mode alembic: migrations of 29.0.0 run to 9c74c1c6971f on 10.11.19-MariaDB-0+deb12u1
+-- captured by generator.catalog.capture --mode db-sync: migrations of 25.3.1 run to 9c74c1c6971f on 10.11.19-MariaDB-0+deb12u1
 -- do not edit: re-run the capture command instead
 SET FOREIGN_KEY_CHECKS = 0;
 
@@ -258,8 +258,8 @@ CREATE TABLE `group_volume_type_mapping` (
   `volume_type_id` varchar(36) NOT NULL,
   `group_id` varchar(36) NOT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_group_volume_type_mapping_group_id` (`group_id`),
   KEY `ix_group_volume_type_mapping_volume_type_id` (`volume_type_id`),
+  KEY `ix_group_volume_type_mapping_group_id` (`group_id`),
   CONSTRAINT `group_volume_type_mapping_ibfk_1` FOREIGN KEY (`volume_type_id`) REFERENCES `volume_types` (`id`),
   CONSTRAINT `group_volume_type_mapping_ibfk_2` FOREIGN KEY (`group_id`) REFERENCES `groups` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
@@ -372,11 +372,11 @@ CREATE TABLE `reservations` (
   `expire` datetime DEFAULT NULL,
   `allocated_id` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_reservations_project_id` (`project_id`),
   KEY `ix_reservations_usage_id` (`usage_id`),
   KEY `reservations_deleted_uuid_idx` (`deleted`,`uuid`),
-  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
+  KEY `ix_reservations_project_id` (`project_id`),
   KEY `ix_reservations_allocated_id` (`allocated_id`),
+  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
   CONSTRAINT `reservations_ibfk_1` FOREIGN KEY (`usage_id`) REFERENCES `quota_usages` (`id`),
   CONSTRAINT `reservations_ibfk_2` FOREIGN KEY (`allocated_id`) REFERENCES `quotas` (`id`),
   CONSTRAINT `CONSTRAINT_1` CHECK (`deleted` in (0,1))
@@ -431,9 +431,9 @@ CREATE TABLE `snapshots` (
   `group_snapshot_id` varchar(36) DEFAULT NULL,
   `use_quota` tinyint(1) NOT NULL DEFAULT 1,
   PRIMARY KEY (`id`),
-  KEY `ix_snapshots_volume_id` (`volume_id`),
   KEY `ix_snapshots_cgsnapshot_id` (`cgsnapshot_id`),
   KEY `ix_snapshots_group_snapshot_id` (`group_snapshot_id`),
+  KEY `ix_snapshots_volume_id` (`volume_id`),
   KEY `snapshots_deleted_project_id_idx` (`deleted`,`project_id`),
   CONSTRAINT `snapshots_ibfk_1` FOREIGN KEY (`cgsnapshot_id`) REFERENCES `cgsnapshots` (`id`),
   CONSTRAINT `snapshots_ibfk_2` FOREIGN KEY (`group_snapshot_id`) REFERENCES `group_snapshots` (`id`),
@@ -517,8 +517,8 @@ CREATE TABLE `volumes` (
   `use_quota` tinyint(1) NOT NULL DEFAULT 1,
   PRIMARY KEY (`id`),
   KEY `ix_volumes_consistencygroup_id` (`consistencygroup_id`),
-  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   KEY `ix_volumes_group_id` (`group_id`),
+  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   KEY `volumes_deleted_project_id_idx` (`deleted`,`project_id`),
   KEY `volumes_deleted_host_idx` (`deleted`,`host`),
   CONSTRAINT `volumes_ibfk_1` FOREIGN KEY (`consistencygroup_id`) REFERENCES `consistencygroups` (`id`),
@@ -572,8 +572,8 @@ CREATE TABLE `volume_glance_metadata` (
   `key` varchar(255) DEFAULT NULL,
   `value` text DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_volume_glance_metadata_volume_id` (`volume_id`),
   KEY `ix_volume_glance_metadata_snapshot_id` (`snapshot_id`),
+  KEY `ix_volume_glance_metadata_volume_id` (`volume_id`),
   CONSTRAINT `volume_glance_metadata_ibfk_1` FOREIGN KEY (`volume_id`) REFERENCES `volumes` (`id`),
   CONSTRAINT `volume_glance_metadata_ibfk_2` FOREIGN KEY (`snapshot_id`) REFERENCES `snapshots` (`id`),
   CONSTRAINT `CONSTRAINT_1` CHECK (`deleted` in (0,1))
@@ -653,16 +653,16 @@ CREATE TABLE `workers` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 INSERT INTO `alembic_version` (`version_num`) VALUES ('9c74c1c6971f');
-INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('30075ff2-62d2-4664-9659-21cdf3a8045f', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 02:12:42', '2026-11-22 02:12:42', NULL, 0, 1);
-INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', '30075ff2-62d2-4664-9659-21cdf3a8045f', '2026-11-22 02:12:42', '2026-11-22 02:12:42', NULL, 0);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:42', NULL, NULL, 0, 1, 'default', 'volumes', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:42', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:42', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:42', NULL, NULL, 0, 4, 'default', 'per_volume_gigabytes', -1);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:42', NULL, NULL, 0, 5, 'default', 'groups', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:43', NULL, NULL, 0, 6, 'default', 'backups', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:43', NULL, NULL, 0, 7, 'default', 'backup_gigabytes', 1000);
-INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 02:12:42', '2026-11-22 02:12:42', NULL, 0, '3ba5a73d-61e7-461c-b724-cb3cad40710f', '__DEFAULT__', NULL, 1, 'Default Volume Type');
-INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 02:12:42', '2026-11-22 02:12:42.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
+INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('75e6aaca-69cf-4a1c-abe7-aa8d4ebf5a00', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 04:08:42', '2026-11-22 04:08:42', NULL, 0, 1);
+INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', '75e6aaca-69cf-4a1c-abe7-aa8d4ebf5a00', '2026-11-22 04:08:42', '2026-11-22 04:08:42', NULL, 0);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:42', NULL, NULL, 0, 1, 'default', 'volumes', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:42', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:42', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:42', NULL, NULL, 0, 4, 'default', 'per_volume_gigabytes', -1);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:42', NULL, NULL, 0, 5, 'default', 'groups', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:42', NULL, NULL, 0, 6, 'default', 'backups', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:08:42', NULL, NULL, 0, 7, 'default', 'backup_gigabytes', 1000);
+INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 04:08:42', '2026-11-22 04:08:42', NULL, 0, '9861a23e-8721-45fc-8fa9-3fadf81aab0c', '__DEFAULT__', NULL, 1, 'Default Volume Type');
+INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 04:08:42', '2026-11-22 04:08:42.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
 
 SET FOREIGN_KEY_CHECKS = 1;

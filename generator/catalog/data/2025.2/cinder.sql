@@ -1,5 +1,5 @@
 -- fixpack catalog: cinder database of OpenStack 2025.2 (flamingo)
--- captured by generator.catalog.capture --mode alembic: migrations of 29.0.0 run to 9c74c1c6971f on 10.11.19-MariaDB-0+deb12u1
+-- captured by generator.catalog.capture --mode db-sync: migrations of 27.0.0 run to 9c74c1c6971f on 10.11.19-MariaDB-0+deb12u1
 -- do not edit: re-run the capture command instead
 SET FOREIGN_KEY_CHECKS = 0;
 
@@ -373,8 +373,8 @@ CREATE TABLE `reservations` (
   `allocated_id` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `ix_reservations_project_id` (`project_id`),
-  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
   KEY `ix_reservations_allocated_id` (`allocated_id`),
+  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
   KEY `reservations_deleted_uuid_idx` (`deleted`,`uuid`),
   KEY `ix_reservations_usage_id` (`usage_id`),
   CONSTRAINT `reservations_ibfk_1` FOREIGN KEY (`usage_id`) REFERENCES `quota_usages` (`id`),
@@ -431,9 +431,9 @@ CREATE TABLE `snapshots` (
   `group_snapshot_id` varchar(36) DEFAULT NULL,
   `use_quota` tinyint(1) NOT NULL DEFAULT 1,
   PRIMARY KEY (`id`),
-  KEY `ix_snapshots_volume_id` (`volume_id`),
   KEY `ix_snapshots_cgsnapshot_id` (`cgsnapshot_id`),
   KEY `ix_snapshots_group_snapshot_id` (`group_snapshot_id`),
+  KEY `ix_snapshots_volume_id` (`volume_id`),
   KEY `snapshots_deleted_project_id_idx` (`deleted`,`project_id`),
   CONSTRAINT `snapshots_ibfk_1` FOREIGN KEY (`cgsnapshot_id`) REFERENCES `cgsnapshots` (`id`),
   CONSTRAINT `snapshots_ibfk_2` FOREIGN KEY (`group_snapshot_id`) REFERENCES `group_snapshots` (`id`),
@@ -516,8 +516,8 @@ CREATE TABLE `volumes` (
   `shared_targets` tinyint(1) DEFAULT NULL,
   `use_quota` tinyint(1) NOT NULL DEFAULT 1,
   PRIMARY KEY (`id`),
-  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   KEY `ix_volumes_consistencygroup_id` (`consistencygroup_id`),
+  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   KEY `ix_volumes_group_id` (`group_id`),
   KEY `volumes_deleted_project_id_idx` (`deleted`,`project_id`),
   KEY `volumes_deleted_host_idx` (`deleted`,`host`),
@@ -653,16 +653,16 @@ CREATE TABLE `workers` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 INSERT INTO `alembic_version` (`version_num`) VALUES ('9c74c1c6971f');
-INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('d698f816-c10c-4864-90ae-06d9c5c569a7', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 02:12:57', '2026-11-22 02:12:57', NULL, 0, 1);
-INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', 'd698f816-c10c-4864-90ae-06d9c5c569a7', '2026-11-22 02:12:57', '2026-11-22 02:12:57', NULL, 0);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:57', NULL, NULL, 0, 1, 'default', 'volumes', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:57', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:57', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:57', NULL, NULL, 0, 4, 'default', 'per_volume_gigabytes', -1);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:57', NULL, NULL, 0, 5, 'default', 'groups', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:58', NULL, NULL, 0, 6, 'default', 'backups', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:58', NULL, NULL, 0, 7, 'default', 'backup_gigabytes', 1000);
-INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 02:12:57', '2026-11-22 02:12:57', NULL, 0, 'b4e6674a-3992-4d17-acd6-ec94ec6743f1', '__DEFAULT__', NULL, 1, 'Default Volume Type');
-INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 02:12:57', '2026-11-22 02:12:57.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
+INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('58e3e0f7-9fb4-4c13-918a-c427f0fb742a', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 04:09:06', '2026-11-22 04:09:06', NULL, 0, 1);
+INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', '58e3e0f7-9fb4-4c13-918a-c427f0fb742a', '2026-11-22 04:09:06', '2026-11-22 04:09:06', NULL, 0);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:06', NULL, NULL, 0, 1, 'default', 'volumes', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:06', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:06', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:06', NULL, NULL, 0, 4, 'default', 'per_volume_gigabytes', -1);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:06', NULL, NULL, 0, 5, 'default', 'groups', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:06', NULL, NULL, 0, 6, 'default', 'backups', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:06', NULL, NULL, 0, 7, 'default', 'backup_gigabytes', 1000);
+INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 04:09:06', '2026-11-22 04:09:06', NULL, 0, '79fd5f6c-ec5c-47a8-80ec-dad7f8241932', '__DEFAULT__', NULL, 1, 'Default Volume Type');
+INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 04:09:06', '2026-11-22 04:09:06.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
 
 SET FOREIGN_KEY_CHECKS = 1;

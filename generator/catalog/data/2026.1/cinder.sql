@@ -1,5 +1,5 @@
 -- fixpack catalog: cinder database of OpenStack 2026.1 (gazpacho)
--- captured by generator.catalog.capture --mode alembic: migrations of 29.0.0 run to 9c74c1c6971f on 10.11.19-MariaDB-0+deb12u1
+-- captured by generator.catalog.capture --mode db-sync: migrations of 28.0.0 run to 9c74c1c6971f on 10.11.19-MariaDB-0+deb12u1
 -- do not edit: re-run the capture command instead
 SET FOREIGN_KEY_CHECKS = 0;
 
@@ -274,8 +274,8 @@ CREATE TABLE `image_volume_cache_entries` (
   `last_used` datetime NOT NULL,
   `cluster_name` varchar(255) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_image_volume_cache_entries_image_id` (`image_id`),
-  KEY `ix_image_volume_cache_entries_host` (`host`)
+  KEY `ix_image_volume_cache_entries_host` (`host`),
+  KEY `ix_image_volume_cache_entries_image_id` (`image_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `messages` (
@@ -372,11 +372,11 @@ CREATE TABLE `reservations` (
   `expire` datetime DEFAULT NULL,
   `allocated_id` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_reservations_allocated_id` (`allocated_id`),
-  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
   KEY `ix_reservations_usage_id` (`usage_id`),
-  KEY `reservations_deleted_uuid_idx` (`deleted`,`uuid`),
   KEY `ix_reservations_project_id` (`project_id`),
+  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
+  KEY `ix_reservations_allocated_id` (`allocated_id`),
+  KEY `reservations_deleted_uuid_idx` (`deleted`,`uuid`),
   CONSTRAINT `reservations_ibfk_1` FOREIGN KEY (`usage_id`) REFERENCES `quota_usages` (`id`),
   CONSTRAINT `reservations_ibfk_2` FOREIGN KEY (`allocated_id`) REFERENCES `quotas` (`id`),
   CONSTRAINT `CONSTRAINT_1` CHECK (`deleted` in (0,1))
@@ -516,8 +516,8 @@ CREATE TABLE `volumes` (
   `shared_targets` tinyint(1) DEFAULT NULL,
   `use_quota` tinyint(1) NOT NULL DEFAULT 1,
   PRIMARY KEY (`id`),
-  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   KEY `ix_volumes_consistencygroup_id` (`consistencygroup_id`),
+  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   KEY `ix_volumes_group_id` (`group_id`),
   KEY `volumes_deleted_project_id_idx` (`deleted`,`project_id`),
   KEY `volumes_deleted_host_idx` (`deleted`,`host`),
@@ -653,16 +653,16 @@ CREATE TABLE `workers` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 INSERT INTO `alembic_version` (`version_num`) VALUES ('9c74c1c6971f');
-INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('169b5f0b-860b-4507-8524-db23893d84d4', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 02:13:05', '2026-11-22 02:13:05', NULL, 0, 1);
-INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', '169b5f0b-860b-4507-8524-db23893d84d4', '2026-11-22 02:13:05', '2026-11-22 02:13:05', NULL, 0);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:05', NULL, NULL, 0, 1, 'default', 'volumes', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:05', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:05', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:05', NULL, NULL, 0, 4, 'default', 'per_volume_gigabytes', -1);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:05', NULL, NULL, 0, 5, 'default', 'groups', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:05', NULL, NULL, 0, 6, 'default', 'backups', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:05', NULL, NULL, 0, 7, 'default', 'backup_gigabytes', 1000);
-INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 02:13:05', '2026-11-22 02:13:05', NULL, 0, '91803433-a9b3-4846-b11c-224d5465841e', '__DEFAULT__', NULL, 1, 'Default Volume Type');
-INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 02:13:05', '2026-11-22 02:13:05.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
+INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('ba124715-b29f-412c-8b43-200a81548afa', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 04:09:18', '2026-11-22 04:09:18', NULL, 0, 1);
+INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', 'ba124715-b29f-412c-8b43-200a81548afa', '2026-11-22 04:09:18', '2026-11-22 04:09:18', NULL, 0);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:18', NULL, NULL, 0, 1, 'default', 'volumes', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:18', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:18', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:18', NULL, NULL, 0, 4, 'default', 'per_volume_gigabytes', -1);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:18', NULL, NULL, 0, 5, 'default', 'groups', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:19', NULL, NULL, 0, 6, 'default', 'backups', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:19', NULL, NULL, 0, 7, 'default', 'backup_gigabytes', 1000);
+INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 04:09:18', '2026-11-22 04:09:18', NULL, 0, 'ea539569-e15b-4030-8e8c-6b687588ce38', '__DEFAULT__', NULL, 1, 'Default Volume Type');
+INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 04:09:18', '2026-11-22 04:09:18.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
 
 SET FOREIGN_KEY_CHECKS = 1;

@@ -1,5 +1,5 @@
 -- fixpack catalog: cinder database of OpenStack 2026.2 (hibiscus)
--- captured by generator.catalog.capture --mode alembic: migrations of 29.0.0 run to 9c74c1c6971f on 10.11.19-MariaDB-0+deb12u1
+-- captured by generator.catalog.capture --mode db-sync: migrations of 29.0.0 run to 9c74c1c6971f on 10.11.19-MariaDB-0+deb12u1
 -- do not edit: re-run the capture command instead
 SET FOREIGN_KEY_CHECKS = 0;
 
@@ -372,11 +372,11 @@ CREATE TABLE `reservations` (
   `expire` datetime DEFAULT NULL,
   `allocated_id` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_reservations_project_id` (`project_id`),
-  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
-  KEY `ix_reservations_allocated_id` (`allocated_id`),
-  KEY `ix_reservations_usage_id` (`usage_id`),
   KEY `reservations_deleted_uuid_idx` (`deleted`,`uuid`),
+  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
+  KEY `ix_reservations_usage_id` (`usage_id`),
+  KEY `ix_reservations_project_id` (`project_id`),
+  KEY `ix_reservations_allocated_id` (`allocated_id`),
   CONSTRAINT `reservations_ibfk_1` FOREIGN KEY (`usage_id`) REFERENCES `quota_usages` (`id`),
   CONSTRAINT `reservations_ibfk_2` FOREIGN KEY (`allocated_id`) REFERENCES `quotas` (`id`),
   CONSTRAINT `CONSTRAINT_1` CHECK (`deleted` in (0,1))
@@ -516,9 +516,9 @@ CREATE TABLE `volumes` (
   `shared_targets` tinyint(1) DEFAULT NULL,
   `use_quota` tinyint(1) NOT NULL DEFAULT 1,
   PRIMARY KEY (`id`),
-  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   KEY `ix_volumes_consistencygroup_id` (`consistencygroup_id`),
   KEY `ix_volumes_group_id` (`group_id`),
+  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   KEY `volumes_deleted_project_id_idx` (`deleted`,`project_id`),
   KEY `volumes_deleted_host_idx` (`deleted`,`host`),
   CONSTRAINT `volumes_ibfk_1` FOREIGN KEY (`consistencygroup_id`) REFERENCES `consistencygroups` (`id`),
@@ -653,16 +653,16 @@ CREATE TABLE `workers` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 INSERT INTO `alembic_version` (`version_num`) VALUES ('9c74c1c6971f');
-INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('5e5f82a3-433a-4cb3-a4ea-622c1700462d', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 02:13:12', '2026-11-22 02:13:12', NULL, 0, 1);
-INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', '5e5f82a3-433a-4cb3-a4ea-622c1700462d', '2026-11-22 02:13:12', '2026-11-22 02:13:12', NULL, 0);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:12', NULL, NULL, 0, 1, 'default', 'volumes', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:12', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:12', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:12', NULL, NULL, 0, 4, 'default', 'per_volume_gigabytes', -1);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:12', NULL, NULL, 0, 5, 'default', 'groups', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:12', NULL, NULL, 0, 6, 'default', 'backups', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:13:12', NULL, NULL, 0, 7, 'default', 'backup_gigabytes', 1000);
-INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 02:13:12', '2026-11-22 02:13:12', NULL, 0, 'aae36bc7-b488-4c2b-813d-497d3d257220', '__DEFAULT__', NULL, 1, 'Default Volume Type');
-INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 02:13:12', '2026-11-22 02:13:12.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
+INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('69b1931f-239d-46bd-b68b-4f68e58a1643', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 04:09:31', '2026-11-22 04:09:31', NULL, 0, 1);
+INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', '69b1931f-239d-46bd-b68b-4f68e58a1643', '2026-11-22 04:09:31', '2026-11-22 04:09:31', NULL, 0);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:31', NULL, NULL, 0, 1, 'default', 'volumes', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:31', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:31', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:31', NULL, NULL, 0, 4, 'default', 'per_volume_gigabytes', -1);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:31', NULL, NULL, 0, 5, 'default', 'groups', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:31', NULL, NULL, 0, 6, 'default', 'backups', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:09:31', NULL, NULL, 0, 7, 'default', 'backup_gigabytes', 1000);
+INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 04:09:31', '2026-11-22 04:09:31', NULL, 0, '0e51c5a9-d43d-4a82-81fe-ebcc8908feee', '__DEFAULT__', NULL, 1, 'Default Volume Type');
+INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 04:09:31', '2026-11-22 04:09:31.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
 
 SET FOREIGN_KEY_CHECKS = 1;

@@ -1,5 +1,5 @@
 -- fixpack catalog: nova database of OpenStack 2026.2 (hibiscus)
--- captured by generator.catalog.capture --mode alembic: migrations of 34.0.0 run to ab450ba04102 on 10.11.19-MariaDB-0+deb12u1
+-- captured by generator.catalog.capture --mode db-sync: migrations of 34.0.0 run to ab450ba04102 on 10.11.19-MariaDB-0+deb12u1
 -- do not edit: re-run the capture command instead
 SET FOREIGN_KEY_CHECKS = 0;
 
@@ -74,9 +74,9 @@ CREATE TABLE `allocations` (
   `resource_class_id` int(11) NOT NULL,
   `used` int(11) NOT NULL,
   PRIMARY KEY (`id`),
-  KEY `allocations_resource_provider_class_used_idx` (`resource_provider_id`,`resource_class_id`,`used`),
+  KEY `allocations_resource_class_id_idx` (`resource_class_id`),
   KEY `allocations_consumer_id_idx` (`consumer_id`),
-  KEY `allocations_resource_class_id_idx` (`resource_class_id`)
+  KEY `allocations_resource_provider_class_used_idx` (`resource_provider_id`,`resource_class_id`,`used`)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;
 
 CREATE TABLE `block_device_mapping` (
@@ -110,11 +110,11 @@ CREATE TABLE `block_device_mapping` (
   `encryption_options` varchar(4096) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_block_device_mapping0uuid` (`uuid`),
+  KEY `block_device_mapping_instance_uuid_volume_id_idx` (`instance_uuid`,`volume_id`),
+  KEY `block_device_mapping_instance_uuid_device_name_idx` (`instance_uuid`,`device_name`),
+  KEY `block_device_mapping_instance_uuid_idx` (`instance_uuid`),
   KEY `volume_id` (`volume_id`),
   KEY `snapshot_id` (`snapshot_id`),
-  KEY `block_device_mapping_instance_uuid_device_name_idx` (`instance_uuid`,`device_name`),
-  KEY `block_device_mapping_instance_uuid_volume_id_idx` (`instance_uuid`,`volume_id`),
-  KEY `block_device_mapping_instance_uuid_idx` (`instance_uuid`),
   CONSTRAINT `block_device_mapping_instance_uuid_fkey` FOREIGN KEY (`instance_uuid`) REFERENCES `instances` (`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -162,8 +162,8 @@ CREATE TABLE `certificates` (
   `file_name` varchar(255) DEFAULT NULL,
   `deleted` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `certificates_project_id_deleted_idx` (`project_id`,`deleted`),
-  KEY `certificates_user_id_deleted_idx` (`user_id`,`deleted`)
+  KEY `certificates_user_id_deleted_idx` (`user_id`,`deleted`),
+  KEY `certificates_project_id_deleted_idx` (`project_id`,`deleted`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `compute_nodes` (
@@ -239,8 +239,8 @@ CREATE TABLE `console_auth_tokens` (
   `tls_port` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_console_auth_tokens0token_hash` (`token_hash`),
-  KEY `console_auth_tokens_instance_uuid_idx` (`instance_uuid`),
   KEY `console_auth_tokens_token_hash_instance_uuid_idx` (`token_hash`,`instance_uuid`),
+  KEY `console_auth_tokens_instance_uuid_idx` (`instance_uuid`),
   KEY `console_auth_tokens_host_expires_idx` (`host`,`expires`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -291,15 +291,15 @@ CREATE TABLE `fixed_ips` (
   `deleted` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_fixed_ips0address0deleted` (`address`,`deleted`),
+  KEY `network_id` (`network_id`),
+  KEY `fixed_ips_deleted_allocated_updated_at_idx` (`deleted`,`allocated`,`updated_at`),
   KEY `address` (`address`),
-  KEY `fixed_ips_host_idx` (`host`),
   KEY `fixed_ips_deleted_allocated_idx` (`address`,`deleted`,`allocated`),
   KEY `fixed_ips_instance_uuid_fkey` (`instance_uuid`),
   KEY `fixed_ips_address_reserved_network_id_deleted_idx` (`address`,`reserved`,`network_id`,`deleted`),
-  KEY `fixed_ips_virtual_interface_id_fkey` (`virtual_interface_id`),
   KEY `fixed_ips_network_id_host_deleted_idx` (`network_id`,`host`,`deleted`),
-  KEY `fixed_ips_deleted_allocated_updated_at_idx` (`deleted`,`allocated`,`updated_at`),
-  KEY `network_id` (`network_id`),
+  KEY `fixed_ips_virtual_interface_id_fkey` (`virtual_interface_id`),
+  KEY `fixed_ips_host_idx` (`host`),
   CONSTRAINT `fixed_ips_instance_uuid_fkey` FOREIGN KEY (`instance_uuid`) REFERENCES `instances` (`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -318,10 +318,10 @@ CREATE TABLE `floating_ips` (
   `deleted` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_floating_ips0address0deleted` (`address`,`deleted`),
-  KEY `floating_ips_pool_deleted_fixed_ip_id_project_id_idx` (`pool`,`deleted`,`fixed_ip_id`,`project_id`),
+  KEY `floating_ips_host_idx` (`host`),
   KEY `floating_ips_project_id_idx` (`project_id`),
-  KEY `fixed_ip_id` (`fixed_ip_id`),
-  KEY `floating_ips_host_idx` (`host`)
+  KEY `floating_ips_pool_deleted_fixed_ip_id_project_id_idx` (`pool`,`deleted`,`fixed_ip_id`,`project_id`),
+  KEY `fixed_ip_id` (`fixed_ip_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `instances` (
@@ -381,16 +381,16 @@ CREATE TABLE `instances` (
   `compute_id` bigint(20) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_instances0uuid` (`uuid`),
-  KEY `instances_project_id_idx` (`project_id`),
-  KEY `instances_host_node_deleted_idx` (`host`,`node`,`deleted`),
-  KEY `instances_host_deleted_cleaned_idx` (`host`,`deleted`,`cleaned`),
-  KEY `instances_deleted_created_at_idx` (`deleted`,`created_at`),
-  KEY `instances_reservation_id_idx` (`reservation_id`),
+  KEY `instances_updated_at_project_id_idx` (`updated_at`,`project_id`),
   KEY `instances_project_id_deleted_idx` (`project_id`,`deleted`),
+  KEY `instances_project_id_idx` (`project_id`),
+  KEY `instances_reservation_id_idx` (`reservation_id`),
+  KEY `instances_deleted_created_at_idx` (`deleted`,`created_at`),
+  KEY `instances_host_deleted_cleaned_idx` (`host`,`deleted`,`cleaned`),
+  KEY `instances_terminated_at_launched_at_idx` (`terminated_at`,`launched_at`),
+  KEY `instances_host_node_deleted_idx` (`host`,`node`,`deleted`),
   KEY `instances_uuid_deleted_idx` (`uuid`,`deleted`),
   KEY `instances_task_state_updated_at_idx` (`task_state`,`updated_at`),
-  KEY `instances_updated_at_project_id_idx` (`updated_at`,`project_id`),
-  KEY `instances_terminated_at_launched_at_idx` (`terminated_at`,`launched_at`),
   KEY `instances_compute_id_deleted_idx` (`compute_id`,`deleted`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -409,8 +409,8 @@ CREATE TABLE `instance_actions` (
   `message` varchar(255) DEFAULT NULL,
   `deleted` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `instance_actions_instance_uuid_updated_at_idx` (`instance_uuid`,`updated_at`),
   KEY `instance_uuid_idx` (`instance_uuid`),
+  KEY `instance_actions_instance_uuid_updated_at_idx` (`instance_uuid`,`updated_at`),
   KEY `request_id_idx` (`request_id`),
   CONSTRAINT `fk_instance_actions_instance_uuid` FOREIGN KEY (`instance_uuid`) REFERENCES `instances` (`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
@@ -630,8 +630,8 @@ CREATE TABLE `inventories` (
   `allocation_ratio` float NOT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_inventories0resource_provider_resource_class` (`resource_provider_id`,`resource_class_id`),
-  KEY `inventories_resource_class_id_idx` (`resource_class_id`),
   KEY `inventories_resource_provider_id_idx` (`resource_provider_id`),
+  KEY `inventories_resource_class_id_idx` (`resource_class_id`),
   KEY `inventories_resource_provider_resource_class_idx` (`resource_provider_id`,`resource_class_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;
 
@@ -681,8 +681,8 @@ CREATE TABLE `migrations` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `migrations_uuid` (`uuid`),
   KEY `fk_migrations_instance_uuid` (`instance_uuid`),
-  KEY `migrations_by_host_nodes_and_status_idx` (`deleted`,`source_compute`(100),`dest_compute`(100),`source_node`(100),`dest_node`(100),`status`),
   KEY `migrations_instance_uuid_and_status_idx` (`deleted`,`instance_uuid`,`status`),
+  KEY `migrations_by_host_nodes_and_status_idx` (`deleted`,`source_compute`(100),`dest_compute`(100),`source_node`(100),`dest_node`(100),`status`),
   KEY `migrations_updated_at_idx` (`updated_at`),
   KEY `migrations_dest_compute_id_deleted_idx` (`dest_compute_id`,`deleted`),
   KEY `migrations_by_dest_host_nodes_and_status_idx` (`deleted`,`dest_compute`,`dest_node`,`status`),
@@ -727,10 +727,10 @@ CREATE TABLE `networks` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_networks0vlan0deleted` (`vlan`,`deleted`),
   KEY `networks_cidr_v6_idx` (`cidr_v6`),
-  KEY `networks_vlan_deleted_idx` (`vlan`,`deleted`),
-  KEY `networks_bridge_deleted_idx` (`bridge`,`deleted`),
   KEY `networks_host_idx` (`host`),
+  KEY `networks_bridge_deleted_idx` (`bridge`,`deleted`),
   KEY `networks_uuid_project_id_deleted_idx` (`uuid`,`project_id`,`deleted`),
+  KEY `networks_vlan_deleted_idx` (`vlan`,`deleted`),
   KEY `networks_project_id_deleted_idx` (`project_id`,`deleted`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -850,8 +850,8 @@ CREATE TABLE `reservations` (
   PRIMARY KEY (`id`),
   KEY `ix_reservations_project_id` (`project_id`),
   KEY `ix_reservations_user_id_deleted` (`user_id`,`deleted`),
-  KEY `reservations_uuid_idx` (`uuid`),
   KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
+  KEY `reservations_uuid_idx` (`uuid`),
   KEY `usage_id` (`usage_id`),
   CONSTRAINT `reservations_ibfk_1` FOREIGN KEY (`usage_id`) REFERENCES `quota_usages` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
@@ -865,8 +865,8 @@ CREATE TABLE `resource_providers` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_resource_providers0uuid` (`uuid`),
   UNIQUE KEY `uniq_resource_providers0name` (`name`),
-  KEY `resource_providers_name_idx` (`name`),
-  KEY `resource_providers_uuid_idx` (`uuid`)
+  KEY `resource_providers_uuid_idx` (`uuid`),
+  KEY `resource_providers_name_idx` (`name`)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;
 
 CREATE TABLE `resource_provider_aggregates` (
@@ -1835,8 +1835,8 @@ CREATE TABLE `share_mapping` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_key_pairs0instance_uuid0share_id` (`instance_uuid`,`share_id`),
   UNIQUE KEY `uniq_key_pairs0instance_uuid0tag` (`instance_uuid`,`tag`),
-  KEY `share_mapping_instance_uuid_share_id_idx` (`instance_uuid`,`share_id`),
   KEY `share_idx` (`share_id`),
+  KEY `share_mapping_instance_uuid_share_id_idx` (`instance_uuid`,`share_id`),
   CONSTRAINT `share_mapping_instance_uuid_fkey` FOREIGN KEY (`instance_uuid`) REFERENCES `instances` (`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -1891,9 +1891,9 @@ CREATE TABLE `task_log` (
   `deleted` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_task_log0task_name0host0period_beginning0period_ending` (`task_name`,`host`,`period_beginning`,`period_ending`),
-  KEY `ix_task_log_host` (`host`),
+  KEY `ix_task_log_period_beginning` (`period_beginning`),
   KEY `ix_task_log_period_ending` (`period_ending`),
-  KEY `ix_task_log_period_beginning` (`period_beginning`)
+  KEY `ix_task_log_host` (`host`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `virtual_interfaces` (
@@ -1909,9 +1909,9 @@ CREATE TABLE `virtual_interfaces` (
   `tag` varchar(255) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_virtual_interfaces0address0deleted` (`address`,`deleted`),
+  KEY `virtual_interfaces_uuid_idx` (`uuid`),
   KEY `virtual_interfaces_instance_uuid_fkey` (`instance_uuid`),
   KEY `virtual_interfaces_network_id_idx` (`network_id`),
-  KEY `virtual_interfaces_uuid_idx` (`uuid`),
   CONSTRAINT `virtual_interfaces_instance_uuid_fkey` FOREIGN KEY (`instance_uuid`) REFERENCES `instances` (`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 

@@ -1,5 +1,5 @@
 -- fixpack catalog: cinder database of OpenStack xena (xena)
--- captured by generator.catalog.capture --mode alembic: migrations of 29.0.0 run to 921e1a36b076 on 10.11.19-MariaDB-0+deb12u1
+-- captured by generator.catalog.capture --mode db-sync: migrations of 19.3.0 run to 921e1a36b076 on 10.11.19-MariaDB-0+deb12u1
 -- do not edit: re-run the capture command instead
 SET FOREIGN_KEY_CHECKS = 0;
 
@@ -271,8 +271,8 @@ CREATE TABLE `image_volume_cache_entries` (
   `last_used` datetime NOT NULL,
   `cluster_name` varchar(255) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_image_volume_cache_entries_host` (`host`),
-  KEY `ix_image_volume_cache_entries_image_id` (`image_id`)
+  KEY `ix_image_volume_cache_entries_image_id` (`image_id`),
+  KEY `ix_image_volume_cache_entries_host` (`host`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `messages` (
@@ -369,11 +369,11 @@ CREATE TABLE `reservations` (
   `expire` datetime DEFAULT NULL,
   `allocated_id` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
+  KEY `ix_reservations_allocated_id` (`allocated_id`),
+  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
   KEY `ix_reservations_usage_id` (`usage_id`),
   KEY `reservations_deleted_uuid_idx` (`deleted`,`uuid`),
-  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
   KEY `ix_reservations_project_id` (`project_id`),
-  KEY `ix_reservations_allocated_id` (`allocated_id`),
   CONSTRAINT `reservations_ibfk_1` FOREIGN KEY (`usage_id`) REFERENCES `quota_usages` (`id`),
   CONSTRAINT `reservations_ibfk_2` FOREIGN KEY (`allocated_id`) REFERENCES `quotas` (`id`),
   CONSTRAINT `CONSTRAINT_1` CHECK (`deleted` in (0,1))
@@ -428,9 +428,9 @@ CREATE TABLE `snapshots` (
   `group_snapshot_id` varchar(36) DEFAULT NULL,
   `use_quota` tinyint(1) DEFAULT NULL,
   PRIMARY KEY (`id`),
+  KEY `ix_snapshots_cgsnapshot_id` (`cgsnapshot_id`),
   KEY `ix_snapshots_volume_id` (`volume_id`),
   KEY `ix_snapshots_group_snapshot_id` (`group_snapshot_id`),
-  KEY `ix_snapshots_cgsnapshot_id` (`cgsnapshot_id`),
   CONSTRAINT `snapshots_ibfk_1` FOREIGN KEY (`cgsnapshot_id`) REFERENCES `cgsnapshots` (`id`),
   CONSTRAINT `snapshots_ibfk_2` FOREIGN KEY (`group_snapshot_id`) REFERENCES `group_snapshots` (`id`),
   CONSTRAINT `snapshots_volume_id_fkey` FOREIGN KEY (`volume_id`) REFERENCES `volumes` (`id`)
@@ -512,9 +512,9 @@ CREATE TABLE `volumes` (
   `shared_targets` tinyint(1) DEFAULT NULL,
   `use_quota` tinyint(1) DEFAULT NULL,
   PRIMARY KEY (`id`),
+  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   KEY `ix_volumes_consistencygroup_id` (`consistencygroup_id`),
   KEY `ix_volumes_group_id` (`group_id`),
-  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   CONSTRAINT `volumes_ibfk_1` FOREIGN KEY (`consistencygroup_id`) REFERENCES `consistencygroups` (`id`),
   CONSTRAINT `volumes_ibfk_2` FOREIGN KEY (`group_id`) REFERENCES `groups` (`id`),
   CONSTRAINT `volumes_ibfk_3` FOREIGN KEY (`service_uuid`) REFERENCES `services` (`uuid`)
@@ -647,14 +647,15 @@ CREATE TABLE `workers` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 INSERT INTO `alembic_version` (`version_num`) VALUES ('921e1a36b076');
-INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('163548c2-f4b3-40cc-9c01-69a52fd16bad', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 02:11:59', '2026-11-22 02:11:59', NULL, 0, 1);
-INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', '163548c2-f4b3-40cc-9c01-69a52fd16bad', '2026-11-22 02:11:59', '2026-11-22 02:11:59', NULL, 0);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:11:59', NULL, NULL, 0, 1, 'default', 'volumes', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:11:59', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:11:59', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:11:59', NULL, NULL, 0, 4, 'default', 'per_volume_gigabytes', -1);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:11:59', NULL, NULL, 0, 5, 'default', 'groups', 10);
-INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 02:11:59', '2026-11-22 02:11:59', NULL, 0, '707ea659-4556-4560-83ad-374a8cbf83d8', '__DEFAULT__', NULL, 1, 'Default Volume Type');
-INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 02:11:59', '2026-11-22 02:11:59.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
+INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('abe2bbaf-6599-4022-be34-90616ad4ec76', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 04:07:25', '2026-11-22 04:07:25', NULL, 0, 1);
+INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', 'abe2bbaf-6599-4022-be34-90616ad4ec76', '2026-11-22 04:07:25', '2026-11-22 04:07:25', NULL, 0);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:07:25', NULL, NULL, 0, 1, 'default', 'volumes', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:07:25', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:07:25', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:07:25', NULL, NULL, 0, 4, 'default', 'consistencygroups', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:07:25', NULL, NULL, 0, 5, 'default', 'per_volume_gigabytes', -1);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:07:25', NULL, NULL, 0, 6, 'default', 'groups', 10);
+INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 04:07:25', '2026-11-22 04:07:25', NULL, 0, 'a1c01408-96f5-40a7-9dbc-e2f40a863536', '__DEFAULT__', NULL, 1, 'Default Volume Type');
+INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 04:07:25', '2026-11-22 04:07:25.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
 
 SET FOREIGN_KEY_CHECKS = 1;

@@ -1,5 +1,5 @@
 -- fixpack catalog: nova database of OpenStack yoga (yoga)
--- captured by generator.catalog.capture --mode alembic: migrations of 34.0.0 run to 16f1fbcab42b on 10.11.19-MariaDB-0+deb12u1
+-- captured by generator.catalog.capture --mode db-sync: migrations of 25.3.0 run to 16f1fbcab42b on 10.11.19-MariaDB-0+deb12u1
 -- do not edit: re-run the capture command instead
 SET FOREIGN_KEY_CHECKS = 0;
 
@@ -57,8 +57,8 @@ CREATE TABLE `aggregate_metadata` (
   `deleted` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_aggregate_metadata0aggregate_id0key0deleted` (`aggregate_id`,`key`,`deleted`),
-  KEY `aggregate_metadata_value_idx` (`value`),
   KEY `aggregate_metadata_key_idx` (`key`),
+  KEY `aggregate_metadata_value_idx` (`value`),
   CONSTRAINT `aggregate_metadata_ibfk_1` FOREIGN KEY (`aggregate_id`) REFERENCES `aggregates` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -74,9 +74,9 @@ CREATE TABLE `allocations` (
   `resource_class_id` int(11) NOT NULL,
   `used` int(11) NOT NULL,
   PRIMARY KEY (`id`),
-  KEY `allocations_consumer_id_idx` (`consumer_id`),
   KEY `allocations_resource_class_id_idx` (`resource_class_id`),
-  KEY `allocations_resource_provider_class_used_idx` (`resource_provider_id`,`resource_class_id`,`used`)
+  KEY `allocations_resource_provider_class_used_idx` (`resource_provider_id`,`resource_class_id`,`used`),
+  KEY `allocations_consumer_id_idx` (`consumer_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;
 
 CREATE TABLE `block_device_mapping` (
@@ -106,11 +106,11 @@ CREATE TABLE `block_device_mapping` (
   `volume_type` varchar(255) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_block_device_mapping0uuid` (`uuid`),
-  KEY `snapshot_id` (`snapshot_id`),
-  KEY `block_device_mapping_instance_uuid_device_name_idx` (`instance_uuid`,`device_name`),
-  KEY `block_device_mapping_instance_uuid_volume_id_idx` (`instance_uuid`,`volume_id`),
   KEY `block_device_mapping_instance_uuid_idx` (`instance_uuid`),
+  KEY `block_device_mapping_instance_uuid_volume_id_idx` (`instance_uuid`,`volume_id`),
+  KEY `block_device_mapping_instance_uuid_device_name_idx` (`instance_uuid`,`device_name`),
   KEY `volume_id` (`volume_id`),
+  KEY `snapshot_id` (`snapshot_id`),
   CONSTRAINT `block_device_mapping_instance_uuid_fkey` FOREIGN KEY (`instance_uuid`) REFERENCES `instances` (`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -158,8 +158,8 @@ CREATE TABLE `certificates` (
   `file_name` varchar(255) DEFAULT NULL,
   `deleted` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `certificates_user_id_deleted_idx` (`user_id`,`deleted`),
-  KEY `certificates_project_id_deleted_idx` (`project_id`,`deleted`)
+  KEY `certificates_project_id_deleted_idx` (`project_id`,`deleted`),
+  KEY `certificates_user_id_deleted_idx` (`user_id`,`deleted`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `compute_nodes` (
@@ -287,15 +287,15 @@ CREATE TABLE `fixed_ips` (
   `deleted` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_fixed_ips0address0deleted` (`address`,`deleted`),
-  KEY `fixed_ips_address_reserved_network_id_deleted_idx` (`address`,`reserved`,`network_id`,`deleted`),
-  KEY `address` (`address`),
+  KEY `fixed_ips_instance_uuid_fkey` (`instance_uuid`),
+  KEY `fixed_ips_virtual_interface_id_fkey` (`virtual_interface_id`),
+  KEY `fixed_ips_deleted_allocated_idx` (`address`,`deleted`,`allocated`),
   KEY `fixed_ips_network_id_host_deleted_idx` (`network_id`,`host`,`deleted`),
+  KEY `address` (`address`),
+  KEY `fixed_ips_address_reserved_network_id_deleted_idx` (`address`,`reserved`,`network_id`,`deleted`),
+  KEY `network_id` (`network_id`),
   KEY `fixed_ips_deleted_allocated_updated_at_idx` (`deleted`,`allocated`,`updated_at`),
   KEY `fixed_ips_host_idx` (`host`),
-  KEY `fixed_ips_instance_uuid_fkey` (`instance_uuid`),
-  KEY `fixed_ips_deleted_allocated_idx` (`address`,`deleted`,`allocated`),
-  KEY `fixed_ips_virtual_interface_id_fkey` (`virtual_interface_id`),
-  KEY `network_id` (`network_id`),
   CONSTRAINT `fixed_ips_instance_uuid_fkey` FOREIGN KEY (`instance_uuid`) REFERENCES `instances` (`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -314,10 +314,10 @@ CREATE TABLE `floating_ips` (
   `deleted` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_floating_ips0address0deleted` (`address`,`deleted`),
-  KEY `floating_ips_project_id_idx` (`project_id`),
+  KEY `floating_ips_pool_deleted_fixed_ip_id_project_id_idx` (`pool`,`deleted`,`fixed_ip_id`,`project_id`),
   KEY `fixed_ip_id` (`fixed_ip_id`),
   KEY `floating_ips_host_idx` (`host`),
-  KEY `floating_ips_pool_deleted_fixed_ip_id_project_id_idx` (`pool`,`deleted`,`fixed_ip_id`,`project_id`)
+  KEY `floating_ips_project_id_idx` (`project_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `instances` (
@@ -378,15 +378,15 @@ CREATE TABLE `instances` (
   UNIQUE KEY `uniq_instances0uuid` (`uuid`),
   UNIQUE KEY `uuid` (`uuid`),
   KEY `instances_project_id_idx` (`project_id`),
-  KEY `instances_terminated_at_launched_at_idx` (`terminated_at`,`launched_at`),
-  KEY `instances_updated_at_project_id_idx` (`updated_at`,`project_id`),
-  KEY `instances_deleted_created_at_idx` (`deleted`,`created_at`),
-  KEY `instances_project_id_deleted_idx` (`project_id`,`deleted`),
-  KEY `instances_host_deleted_cleaned_idx` (`host`,`deleted`,`cleaned`),
   KEY `instances_task_state_updated_at_idx` (`task_state`,`updated_at`),
+  KEY `instances_uuid_deleted_idx` (`uuid`,`deleted`),
+  KEY `instances_updated_at_project_id_idx` (`updated_at`,`project_id`),
+  KEY `instances_host_deleted_cleaned_idx` (`host`,`deleted`,`cleaned`),
   KEY `instances_host_node_deleted_idx` (`host`,`node`,`deleted`),
+  KEY `instances_deleted_created_at_idx` (`deleted`,`created_at`),
+  KEY `instances_terminated_at_launched_at_idx` (`terminated_at`,`launched_at`),
   KEY `instances_reservation_id_idx` (`reservation_id`),
-  KEY `instances_uuid_deleted_idx` (`uuid`,`deleted`)
+  KEY `instances_project_id_deleted_idx` (`project_id`,`deleted`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `instance_actions` (
@@ -404,8 +404,8 @@ CREATE TABLE `instance_actions` (
   `message` varchar(255) DEFAULT NULL,
   `deleted` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `request_id_idx` (`request_id`),
   KEY `instance_uuid_idx` (`instance_uuid`),
+  KEY `request_id_idx` (`request_id`),
   KEY `instance_actions_instance_uuid_updated_at_idx` (`instance_uuid`,`updated_at`),
   CONSTRAINT `fk_instance_actions_instance_uuid` FOREIGN KEY (`instance_uuid`) REFERENCES `instances` (`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
@@ -625,9 +625,9 @@ CREATE TABLE `inventories` (
   `allocation_ratio` float NOT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_inventories0resource_provider_resource_class` (`resource_provider_id`,`resource_class_id`),
+  KEY `inventories_resource_provider_id_idx` (`resource_provider_id`),
   KEY `inventories_resource_provider_resource_class_idx` (`resource_provider_id`,`resource_class_id`),
-  KEY `inventories_resource_class_id_idx` (`resource_class_id`),
-  KEY `inventories_resource_provider_id_idx` (`resource_provider_id`)
+  KEY `inventories_resource_class_id_idx` (`resource_class_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;
 
 CREATE TABLE `key_pairs` (
@@ -675,9 +675,9 @@ CREATE TABLE `migrations` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `migrations_uuid` (`uuid`),
   KEY `fk_migrations_instance_uuid` (`instance_uuid`),
+  KEY `migrations_updated_at_idx` (`updated_at`),
   KEY `migrations_instance_uuid_and_status_idx` (`deleted`,`instance_uuid`,`status`),
   KEY `migrations_by_host_nodes_and_status_idx` (`deleted`,`source_compute`(100),`dest_compute`(100),`source_node`(100),`dest_node`(100),`status`),
-  KEY `migrations_updated_at_idx` (`updated_at`),
   CONSTRAINT `fk_migrations_instance_uuid` FOREIGN KEY (`instance_uuid`) REFERENCES `instances` (`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -717,12 +717,12 @@ CREATE TABLE `networks` (
   `share_address` tinyint(1) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_networks0vlan0deleted` (`vlan`,`deleted`),
-  KEY `networks_vlan_deleted_idx` (`vlan`,`deleted`),
-  KEY `networks_uuid_project_id_deleted_idx` (`uuid`,`project_id`,`deleted`),
-  KEY `networks_host_idx` (`host`),
   KEY `networks_bridge_deleted_idx` (`bridge`,`deleted`),
-  KEY `networks_cidr_v6_idx` (`cidr_v6`),
-  KEY `networks_project_id_deleted_idx` (`project_id`,`deleted`)
+  KEY `networks_project_id_deleted_idx` (`project_id`,`deleted`),
+  KEY `networks_uuid_project_id_deleted_idx` (`uuid`,`project_id`,`deleted`),
+  KEY `networks_vlan_deleted_idx` (`vlan`,`deleted`),
+  KEY `networks_host_idx` (`host`),
+  KEY `networks_cidr_v6_idx` (`cidr_v6`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `pci_devices` (
@@ -747,9 +747,9 @@ CREATE TABLE `pci_devices` (
   `uuid` varchar(36) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_pci_devices0compute_node_id0address0deleted` (`compute_node_id`,`address`,`deleted`),
-  KEY `ix_pci_devices_instance_uuid_deleted` (`instance_uuid`,`deleted`),
-  KEY `ix_pci_devices_compute_node_id_deleted` (`compute_node_id`,`deleted`),
   KEY `ix_pci_devices_compute_node_id_parent_addr_deleted` (`compute_node_id`,`parent_addr`,`deleted`),
+  KEY `ix_pci_devices_compute_node_id_deleted` (`compute_node_id`,`deleted`),
+  KEY `ix_pci_devices_instance_uuid_deleted` (`instance_uuid`,`deleted`),
   CONSTRAINT `pci_devices_compute_node_id_fkey` FOREIGN KEY (`compute_node_id`) REFERENCES `compute_nodes` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -821,8 +821,8 @@ CREATE TABLE `quota_usages` (
   `deleted` int(11) DEFAULT NULL,
   `user_id` varchar(255) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_quota_usages_project_id` (`project_id`),
-  KEY `ix_quota_usages_user_id_deleted` (`user_id`,`deleted`)
+  KEY `ix_quota_usages_user_id_deleted` (`user_id`,`deleted`),
+  KEY `ix_quota_usages_project_id` (`project_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `reservations` (
@@ -839,10 +839,10 @@ CREATE TABLE `reservations` (
   `deleted` int(11) DEFAULT NULL,
   `user_id` varchar(255) DEFAULT NULL,
   PRIMARY KEY (`id`),
+  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
   KEY `ix_reservations_project_id` (`project_id`),
   KEY `ix_reservations_user_id_deleted` (`user_id`,`deleted`),
   KEY `reservations_uuid_idx` (`uuid`),
-  KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
   KEY `usage_id` (`usage_id`),
   CONSTRAINT `reservations_ibfk_1` FOREIGN KEY (`usage_id`) REFERENCES `quota_usages` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
@@ -1857,9 +1857,9 @@ CREATE TABLE `task_log` (
   `deleted` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_task_log0task_name0host0period_beginning0period_ending` (`task_name`,`host`,`period_beginning`,`period_ending`),
-  KEY `ix_task_log_period_beginning` (`period_beginning`),
+  KEY `ix_task_log_period_ending` (`period_ending`),
   KEY `ix_task_log_host` (`host`),
-  KEY `ix_task_log_period_ending` (`period_ending`)
+  KEY `ix_task_log_period_beginning` (`period_beginning`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `virtual_interfaces` (
@@ -1875,8 +1875,8 @@ CREATE TABLE `virtual_interfaces` (
   `tag` varchar(255) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_virtual_interfaces0address0deleted` (`address`,`deleted`),
-  KEY `virtual_interfaces_uuid_idx` (`uuid`),
   KEY `virtual_interfaces_instance_uuid_fkey` (`instance_uuid`),
+  KEY `virtual_interfaces_uuid_idx` (`uuid`),
   KEY `virtual_interfaces_network_id_idx` (`network_id`),
   CONSTRAINT `virtual_interfaces_instance_uuid_fkey` FOREIGN KEY (`instance_uuid`) REFERENCES `instances` (`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;

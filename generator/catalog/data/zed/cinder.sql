@@ -1,5 +1,5 @@
 -- fixpack catalog: cinder database of OpenStack zed (zed)
--- captured by generator.catalog.capture --mode alembic: migrations of 29.0.0 run to c92a3e68beed on 10.11.19-MariaDB-0+deb12u1
+-- captured by generator.catalog.capture --mode db-sync: migrations of 21.3.2 run to c92a3e68beed on 10.11.19-MariaDB-0+deb12u1
 -- do not edit: re-run the capture command instead
 SET FOREIGN_KEY_CHECKS = 0;
 
@@ -255,8 +255,8 @@ CREATE TABLE `group_volume_type_mapping` (
   `volume_type_id` varchar(36) NOT NULL,
   `group_id` varchar(36) NOT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_group_volume_type_mapping_volume_type_id` (`volume_type_id`),
   KEY `ix_group_volume_type_mapping_group_id` (`group_id`),
+  KEY `ix_group_volume_type_mapping_volume_type_id` (`volume_type_id`),
   CONSTRAINT `group_volume_type_mapping_ibfk_1` FOREIGN KEY (`volume_type_id`) REFERENCES `volume_types` (`id`),
   CONSTRAINT `group_volume_type_mapping_ibfk_2` FOREIGN KEY (`group_id`) REFERENCES `groups` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
@@ -350,8 +350,8 @@ CREATE TABLE `quota_usages` (
   `race_preventer` tinyint(1) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `project_id` (`project_id`,`resource`,`race_preventer`),
-  KEY `ix_quota_usages_project_id` (`project_id`),
   KEY `quota_usage_project_resource_idx` (`project_id`,`resource`),
+  KEY `ix_quota_usages_project_id` (`project_id`),
   CONSTRAINT `CONSTRAINT_1` CHECK (`deleted` in (0,1))
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -369,10 +369,10 @@ CREATE TABLE `reservations` (
   `expire` datetime DEFAULT NULL,
   `allocated_id` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_reservations_project_id` (`project_id`),
   KEY `reservations_deleted_expire_idx` (`deleted`,`expire`),
-  KEY `ix_reservations_allocated_id` (`allocated_id`),
+  KEY `ix_reservations_project_id` (`project_id`),
   KEY `ix_reservations_usage_id` (`usage_id`),
+  KEY `ix_reservations_allocated_id` (`allocated_id`),
   KEY `reservations_deleted_uuid_idx` (`deleted`,`uuid`),
   CONSTRAINT `reservations_ibfk_1` FOREIGN KEY (`usage_id`) REFERENCES `quota_usages` (`id`),
   CONSTRAINT `reservations_ibfk_2` FOREIGN KEY (`allocated_id`) REFERENCES `quotas` (`id`),
@@ -428,9 +428,9 @@ CREATE TABLE `snapshots` (
   `group_snapshot_id` varchar(36) DEFAULT NULL,
   `use_quota` tinyint(1) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_snapshots_volume_id` (`volume_id`),
   KEY `ix_snapshots_group_snapshot_id` (`group_snapshot_id`),
   KEY `ix_snapshots_cgsnapshot_id` (`cgsnapshot_id`),
+  KEY `ix_snapshots_volume_id` (`volume_id`),
   CONSTRAINT `snapshots_ibfk_1` FOREIGN KEY (`cgsnapshot_id`) REFERENCES `cgsnapshots` (`id`),
   CONSTRAINT `snapshots_ibfk_2` FOREIGN KEY (`group_snapshot_id`) REFERENCES `group_snapshots` (`id`),
   CONSTRAINT `snapshots_volume_id_fkey` FOREIGN KEY (`volume_id`) REFERENCES `volumes` (`id`)
@@ -512,9 +512,9 @@ CREATE TABLE `volumes` (
   `shared_targets` tinyint(1) DEFAULT NULL,
   `use_quota` tinyint(1) DEFAULT NULL,
   PRIMARY KEY (`id`),
+  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   KEY `ix_volumes_group_id` (`group_id`),
   KEY `ix_volumes_consistencygroup_id` (`consistencygroup_id`),
-  KEY `volumes_service_uuid_idx` (`service_uuid`,`deleted`),
   CONSTRAINT `volumes_ibfk_1` FOREIGN KEY (`consistencygroup_id`) REFERENCES `consistencygroups` (`id`),
   CONSTRAINT `volumes_ibfk_2` FOREIGN KEY (`group_id`) REFERENCES `groups` (`id`),
   CONSTRAINT `volumes_ibfk_3` FOREIGN KEY (`service_uuid`) REFERENCES `services` (`uuid`)
@@ -566,8 +566,8 @@ CREATE TABLE `volume_glance_metadata` (
   `key` varchar(255) DEFAULT NULL,
   `value` text DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `ix_volume_glance_metadata_volume_id` (`volume_id`),
   KEY `ix_volume_glance_metadata_snapshot_id` (`snapshot_id`),
+  KEY `ix_volume_glance_metadata_volume_id` (`volume_id`),
   CONSTRAINT `volume_glance_metadata_ibfk_1` FOREIGN KEY (`volume_id`) REFERENCES `volumes` (`id`),
   CONSTRAINT `volume_glance_metadata_ibfk_2` FOREIGN KEY (`snapshot_id`) REFERENCES `snapshots` (`id`),
   CONSTRAINT `CONSTRAINT_1` CHECK (`deleted` in (0,1))
@@ -647,14 +647,15 @@ CREATE TABLE `workers` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 INSERT INTO `alembic_version` (`version_num`) VALUES ('c92a3e68beed');
-INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('95b3d21c-4828-4769-b4c7-a59d25a53b17', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 02:12:13', '2026-11-22 02:12:13', NULL, 0, 1);
-INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', '95b3d21c-4828-4769-b4c7-a59d25a53b17', '2026-11-22 02:12:13', '2026-11-22 02:12:13', NULL, 0);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:13', NULL, NULL, 0, 1, 'default', 'volumes', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:13', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:13', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:13', NULL, NULL, 0, 4, 'default', 'per_volume_gigabytes', -1);
-INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 02:12:13', NULL, NULL, 0, 5, 'default', 'groups', 10);
-INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 02:12:13', '2026-11-22 02:12:13', NULL, 0, '5ac6775b-4aa7-47f6-b800-6b9b2835b875', '__DEFAULT__', NULL, 1, 'Default Volume Type');
-INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 02:12:13', '2026-11-22 02:12:13.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
+INSERT INTO `group_types` (`id`, `name`, `description`, `created_at`, `updated_at`, `deleted_at`, `deleted`, `is_public`) VALUES ('d87750ad-79fc-4e1c-ba17-1f82172cc07e', 'default_cgsnapshot_type', 'Default group type for migrating cgsnapshot', '2026-11-22 04:07:49', '2026-11-22 04:07:49', NULL, 0, 1);
+INSERT INTO `group_type_specs` (`id`, `key`, `value`, `group_type_id`, `created_at`, `updated_at`, `deleted_at`, `deleted`) VALUES (1, 'consistent_group_snapshot_enabled', '<is> True', 'd87750ad-79fc-4e1c-ba17-1f82172cc07e', '2026-11-22 04:07:49', '2026-11-22 04:07:49', NULL, 0);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:07:49', NULL, NULL, 0, 1, 'default', 'volumes', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:07:49', NULL, NULL, 0, 2, 'default', 'snapshots', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:07:49', NULL, NULL, 0, 3, 'default', 'gigabytes', 1000);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:07:49', NULL, NULL, 0, 4, 'default', 'consistencygroups', 10);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:07:49', NULL, NULL, 0, 5, 'default', 'per_volume_gigabytes', -1);
+INSERT INTO `quota_classes` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `class_name`, `resource`, `hard_limit`) VALUES ('2026-11-22 04:07:49', NULL, NULL, 0, 6, 'default', 'groups', 10);
+INSERT INTO `volume_types` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `name`, `qos_specs_id`, `is_public`, `description`) VALUES ('2026-11-22 04:07:49', '2026-11-22 04:07:49', NULL, 0, 'bf27cd61-e512-42aa-9b89-df6615d7546e', '__DEFAULT__', NULL, 1, 'Default Volume Type');
+INSERT INTO `workers` (`created_at`, `updated_at`, `deleted_at`, `deleted`, `id`, `resource_type`, `resource_id`, `status`, `service_id`, `race_preventer`) VALUES ('2026-11-22 04:07:49', '2026-11-22 04:07:49.000123', NULL, 0, 1, 'SENTINEL', 'SUB-SECOND', 'OK', NULL, 0);
 
 SET FOREIGN_KEY_CHECKS = 1;

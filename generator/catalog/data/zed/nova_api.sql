@@ -1,5 +1,5 @@
 -- fixpack catalog: nova_api database of OpenStack zed (zed)
--- captured by generator.catalog.capture --mode alembic: migrations of 34.0.0 run to b30f573d3377 on 10.11.19-MariaDB-0+deb12u1
+-- captured by generator.catalog.capture --mode db-sync: migrations of 26.3.0 run to b30f573d3377 on 10.11.19-MariaDB-0+deb12u1
 -- do not edit: re-run the capture command instead
 SET FOREIGN_KEY_CHECKS = 0;
 
@@ -53,9 +53,9 @@ CREATE TABLE `allocations` (
   `resource_class_id` int(11) NOT NULL,
   `used` int(11) NOT NULL,
   PRIMARY KEY (`id`),
-  KEY `allocations_resource_class_id_idx` (`resource_class_id`),
+  KEY `allocations_consumer_id_idx` (`consumer_id`),
   KEY `allocations_resource_provider_class_used_idx` (`resource_provider_id`,`resource_class_id`,`used`),
-  KEY `allocations_consumer_id_idx` (`consumer_id`)
+  KEY `allocations_resource_class_id_idx` (`resource_class_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;
 
 CREATE TABLE `build_requests` (
@@ -97,8 +97,8 @@ CREATE TABLE `consumers` (
   `generation` int(11) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_consumers0uuid` (`uuid`),
-  KEY `consumers_project_id_uuid_idx` (`project_id`,`uuid`),
-  KEY `consumers_project_id_user_id_uuid_idx` (`project_id`,`user_id`,`uuid`)
+  KEY `consumers_project_id_user_id_uuid_idx` (`project_id`,`user_id`,`uuid`),
+  KEY `consumers_project_id_uuid_idx` (`project_id`,`uuid`)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;
 
 CREATE TABLE `flavors` (
@@ -209,8 +209,8 @@ CREATE TABLE `instance_mappings` (
   UNIQUE KEY `uniq_instance_mappings0instance_uuid` (`instance_uuid`),
   KEY `cell_id` (`cell_id`),
   KEY `instance_uuid_idx` (`instance_uuid`),
-  KEY `instance_mappings_user_id_project_id_idx` (`user_id`,`project_id`),
   KEY `project_id_idx` (`project_id`),
+  KEY `instance_mappings_user_id_project_id_idx` (`user_id`,`project_id`),
   CONSTRAINT `instance_mappings_ibfk_1` FOREIGN KEY (`cell_id`) REFERENCES `cell_mappings` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -228,9 +228,9 @@ CREATE TABLE `inventories` (
   `allocation_ratio` float NOT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_inventories0resource_provider_resource_class` (`resource_provider_id`,`resource_class_id`),
-  KEY `inventories_resource_provider_id_idx` (`resource_provider_id`),
   KEY `inventories_resource_class_id_idx` (`resource_class_id`),
-  KEY `inventories_resource_provider_resource_class_idx` (`resource_provider_id`,`resource_class_id`)
+  KEY `inventories_resource_provider_resource_class_idx` (`resource_provider_id`,`resource_class_id`),
+  KEY `inventories_resource_provider_id_idx` (`resource_provider_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;
 
 CREATE TABLE `key_pairs` (
@@ -275,8 +275,8 @@ CREATE TABLE `project_user_quotas` (
   `hard_limit` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_project_user_quotas0user_id0project_id0resource` (`user_id`,`project_id`,`resource`),
-  KEY `project_user_quotas_project_id_idx` (`project_id`),
-  KEY `project_user_quotas_user_id_idx` (`user_id`)
+  KEY `project_user_quotas_user_id_idx` (`user_id`),
+  KEY `project_user_quotas_project_id_idx` (`project_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `quotas` (
@@ -312,8 +312,8 @@ CREATE TABLE `quota_usages` (
   `until_refresh` int(11) DEFAULT NULL,
   `user_id` varchar(255) DEFAULT NULL,
   PRIMARY KEY (`id`),
-  KEY `quota_usages_project_id_idx` (`project_id`),
-  KEY `quota_usages_user_id_idx` (`user_id`)
+  KEY `quota_usages_user_id_idx` (`user_id`),
+  KEY `quota_usages_project_id_idx` (`project_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
 CREATE TABLE `request_specs` (
@@ -340,10 +340,10 @@ CREATE TABLE `reservations` (
   `user_id` varchar(255) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `usage_id` (`usage_id`),
+  KEY `reservations_uuid_idx` (`uuid`),
   KEY `reservations_expire_idx` (`expire`),
   KEY `reservations_user_id_idx` (`user_id`),
   KEY `reservations_project_id_idx` (`project_id`),
-  KEY `reservations_uuid_idx` (`uuid`),
   CONSTRAINT `reservations_ibfk_1` FOREIGN KEY (`usage_id`) REFERENCES `quota_usages` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
 
@@ -369,8 +369,8 @@ CREATE TABLE `resource_providers` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `uniq_resource_providers0uuid` (`uuid`),
   UNIQUE KEY `uniq_resource_providers0name` (`name`),
-  KEY `resource_providers_name_idx` (`name`),
   KEY `resource_providers_root_provider_id_idx` (`root_provider_id`),
+  KEY `resource_providers_name_idx` (`name`),
   KEY `resource_providers_parent_provider_id_idx` (`parent_provider_id`),
   KEY `resource_providers_uuid_idx` (`uuid`),
   CONSTRAINT `resource_providers_ibfk_1` FOREIGN KEY (`root_provider_id`) REFERENCES `resource_providers` (`id`),
