@@ -38,19 +38,19 @@ NOSTATE = 0
 RUNNING = 1
 DELETED = "deleted"
 
-# nova.objects.migration: a migration in one of these is still being worked on.
+# nova.objects.migration: a migration in one of these is still being worked on ('finished'
+# is a resize waiting for confirm/revert); 'error', 'done', 'confirmed', ... are closed.
 MIGRATION_IN_PROGRESS = (
     "queued",
+    "preparing",
+    "accepted",
     "pre-migrating",
     "migrating",
     "post-migrating",
     "running",
-    "preparing",
-    "accepted",
     "finished",
     "confirming",
     "reverting",
-    "error",
 )
 MIGRATION_CLOSED_STATUS = "error"  # what nova sets when it gives up on a migration
 

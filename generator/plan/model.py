@@ -54,7 +54,7 @@ class Vif:
     port_id: str
     devname: str
     vif_type: str  # ovs_hybrid | ovs | bridge | vhostuser | other
-    bridge: str | None  # br-int / brqXXXX / None
+    bridge: str | None  # br-int, brq<network id prefix>, or None
     mac: str | None
     socket_path: str | None = None  # vhostuser: the vhost-user socket (details.vhostuser_socket)
     preserve_on_delete: bool = False  # port created outside Nova: Nova unbinds it, never deletes it

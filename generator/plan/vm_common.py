@@ -10,7 +10,7 @@ from generator.errors import TargetProblem
 from generator.facts.instance import InstanceFacts
 from generator.hostside.connection_info import parse_connection_info
 from generator.hostside.network_info import parse_network_info
-from generator.plan.model import ApiCommand, ComputeCleanup, ControllerActions
+from generator.plan.model import ApiCommand, ComputeCleanup, ControllerActions, Postcondition
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,25 @@ class VmOptions:
     include_shadow: bool = False
     instance_name_template: str = nova.DEFAULT_INSTANCE_NAME_TEMPLATE
     instances_path: str = "/var/lib/nova/instances"
+
+
+def instance_deleted_changes() -> dict:
+    """The instance row as the compute manager and instance_destroy leave it."""
+    from generator.ops.operations import ApplyTime, CopyColumn, SetValue
+
+    return {
+        "vm_state": SetValue(nova.DELETED), "task_state": SetValue(None),
+        "power_state": SetValue(nova.NOSTATE), "terminated_at": ApplyTime(), "updated_at": ApplyTime(),
+        "deleted": CopyColumn("id"), "deleted_at": ApplyTime(),
+    }  # fmt: skip
+
+
+def instance_deleted_postcondition(uuid: str) -> Postcondition:
+    from generator.plan import builders as b
+
+    return Postcondition("nova", "the instance is soft-deleted the way Nova leaves it", b.count_is(
+        "instances", 1, b.eq("uuid", uuid), b.eq("vm_state", nova.DELETED), b.same("deleted", "id"),
+        b.not_(b.is_null("deleted_at"))))  # fmt: skip
 
 
 def refuse_unless_repairable(facts: InstanceFacts, options: VmOptions) -> list[str]:

@@ -21,17 +21,15 @@ from generator.ops.operations import (
     ApplyTime,
     CopyColumn,
     DeleteRows,
-    FromQuery,
     Operation,
     SetValue,
     UpdateRows,
 )
 from generator.plan import builders as b
 from generator.plan.model import ApiCommand, ControllerActions, DatabaseTarget, Plan, Postcondition
-from generator.plan.vm_common import VmOptions
+from generator.plan.vm_common import VmOptions, instance_deleted_changes, instance_deleted_postcondition
 from generator.plan.vm_purge import RELEASED_NOT_DELETED
 from generator.schema.model import SchemaSnapshot
-from generator.sqlgen.literals import literal_node
 
 ROLE_LABELS = {
     "nova": "Nova cell database (the instance's cell)",
@@ -122,7 +120,9 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
                 "offline rehost needs --to-host and --to-node (the compute node's "
                 "hypervisor_hostname), which a live bundle would look up"
             )
-        ops, posts, more_pre = _rehost(cell.schema, u, options.to_host, options.to_node)
+        from generator.plan.vm_offline_rehost import offline_rehost
+
+        ops, posts, more_pre = offline_rehost(cell.schema, u, options.to_host, options.to_node)
         pre += more_pre
         warnings.append(
             "offline rehost changes the Nova records only: move the placement allocations with "
@@ -242,32 +242,12 @@ def _soft_delete(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSna
             "nova",
             cell,
             "instances",
-            {
-                "vm_state": SetValue(nova.DELETED),
-                "task_state": SetValue(None),
-                "power_state": SetValue(nova.NOSTATE),
-                "terminated_at": ApplyTime(),
-                "updated_at": ApplyTime(),
-                "deleted": CopyColumn("id"),
-                "deleted_at": ApplyTime(),
-            },
+            instance_deleted_changes(),
             b.scope_where(f"instance {u}, not yet deleted", b.eq("uuid", u), b.eq("deleted", 0)),
             "vm_state deleted, task_state NULL, power_state NOSTATE, terminated_at, deleted = id",
         )
     )
-    posts.append(
-        Postcondition(
-            "nova",
-            "the instance is soft-deleted the way Nova leaves it",
-            b.count_is(
-                "instances",
-                1,
-                b.eq("uuid", u),
-                b.eq("vm_state", nova.DELETED),
-                exp.EQ(this=exp.column("deleted"), expression=exp.column("id")),
-            ),
-        )
-    )
+    posts.append(instance_deleted_postcondition(u))
     placement_ops = [
         _delete(
             "placement",
@@ -379,99 +359,3 @@ def _purge(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot,
         )
     )
     return ops, posts
-
-
-def _rehost(cell: SchemaSnapshot, u: str, host: str, node: str):
-    node_row = [b.eq("host", host), b.eq("hypervisor_hostname", node), b.eq("deleted", 0)]
-    pre = [
-        Postcondition(
-            "nova",
-            f"an enabled nova-compute service runs on {host}",
-            b.count_is(
-                "services",
-                1,
-                b.eq("host", host),
-                b.eq("binary", "nova-compute"),
-                b.eq("deleted", 0),
-                b.eq("disabled", 0),
-            ),
-        ),
-        Postcondition(
-            "nova", f"compute node {node} exists on {host}", b.count_is("compute_nodes", 1, *node_row)
-        ),
-    ]
-    changes: dict = {"host": SetValue(host), "node": SetValue(node), "updated_at": ApplyTime()}
-    if cell.table("instances").has_column("compute_id"):
-        changes["compute_id"] = FromQuery(
-            exp.select("id").from_("compute_nodes").where(exp.and_(*node_row)),
-            f"the id of compute node {node}",
-        )
-    pending = exp.or_(
-        exp.NEQ(this=exp.column("host"), expression=literal_node(host)),
-        exp.NEQ(this=exp.column("node"), expression=literal_node(node)),
-        exp.Is(this=exp.column("host"), expression=exp.Null()),
-        exp.Is(this=exp.column("node"), expression=exp.Null()),
-    )
-    ops: list[Operation] = [
-        _update(
-            "nova",
-            cell,
-            "migrations",
-            {"status": SetValue(nova.MIGRATION_CLOSED_STATUS), "updated_at": ApplyTime()},
-            b.scope_where(
-                "unfinished migrations of the instance",
-                b.eq("instance_uuid", u),
-                b.eq("deleted", 0),
-                exp.column("status").isin(*(exp.Literal.string(s) for s in _IN_PROGRESS)),
-            ),
-            "close the instance's unfinished migrations (status 'error')",
-        ),
-        _update(
-            "nova",
-            cell,
-            "instance_extra",
-            {"migration_context": SetValue(None), "updated_at": ApplyTime()},
-            b.scope_where(
-                "a stale migration context",
-                b.eq("instance_uuid", u),
-                b.eq("deleted", 0),
-                exp.Not(this=exp.Is(this=exp.column("migration_context"), expression=exp.Null())),
-            ),
-            "drop the stale migration context of the failed move",
-        ),
-        _update(
-            "nova",
-            cell,
-            "instances",
-            changes,
-            b.scope_where(
-                f"instance {u} not yet on {host}/{node}",
-                b.eq("uuid", u),
-                b.eq("deleted", 0),
-                exp.Paren(this=pending),
-            ),
-            f"point the instance at {host} / {node}",
-        ),
-    ]
-    posts = [
-        Postcondition(
-            "nova",
-            "the instance points at the target host and node",
-            b.count_is("instances", 1, b.eq("uuid", u), b.eq("host", host), b.eq("node", node)),
-        )
-    ]
-    return ops, posts, pre
-
-
-_IN_PROGRESS = (
-    "queued",
-    "preparing",
-    "accepted",
-    "pre-migrating",
-    "migrating",
-    "post-migrating",
-    "running",
-    "finished",
-    "confirming",
-    "reverting",
-)

@@ -30,18 +30,7 @@ from generator.plan.model import Plan, Postcondition
 from generator.plan.vm_common import VmOptions, api_first, refuse_unless_repairable
 from generator.plan.vm_soft_delete import database_target
 
-IN_PROGRESS = (
-    "queued",
-    "preparing",
-    "accepted",
-    "pre-migrating",
-    "migrating",
-    "post-migrating",
-    "running",
-    "finished",
-    "confirming",
-    "reverting",
-)
+IN_PROGRESS = nova.MIGRATION_IN_PROGRESS
 
 
 def _target_node(facts: InstanceFacts, options: VmOptions) -> tuple[Row, Row]:

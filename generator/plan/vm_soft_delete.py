@@ -24,7 +24,7 @@ from __future__ import annotations
 from generator.domain import nova
 from generator.facts.instance import InstanceFacts
 from generator.facts.model import DatabaseFacts
-from generator.ops.operations import ApplyTime, CopyColumn, Operation, SetValue
+from generator.ops.operations import ApplyTime, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan.model import DatabaseTarget, Plan, Postcondition
 from generator.plan.vm_common import (
@@ -32,6 +32,8 @@ from generator.plan.vm_common import (
     api_first,
     compute_cleanup,
     controller_actions,
+    instance_deleted_changes,
+    instance_deleted_postcondition,
     refuse_unless_repairable,
 )
 
@@ -156,15 +158,7 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
             cell_ops.append(op)
             findings.append(f"pci_devices: {len(pci)} device(s) to release")
 
-    instance_changes = {
-        "vm_state": SetValue(nova.DELETED),
-        "task_state": SetValue(None),
-        "power_state": SetValue(nova.NOSTATE),
-        "terminated_at": ApplyTime(),
-        "updated_at": ApplyTime(),
-        "deleted": CopyColumn("id"),
-        "deleted_at": ApplyTime(),
-    }
+    instance_changes = instance_deleted_changes()
     op = b.update(
         cell,
         "instances",
@@ -176,20 +170,7 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
     )
     assert op is not None
     cell_ops.append(op)
-    posts.append(
-        Postcondition(
-            "nova",
-            "the instance is soft-deleted the way Nova leaves it",
-            b.count_is(
-                "instances",
-                1,
-                b.eq("uuid", u),
-                b.eq("vm_state", nova.DELETED),
-                b.same("deleted", "id"),
-                b.not_(b.is_null("deleted_at")),
-            ),
-        )
-    )
+    posts.append(instance_deleted_postcondition(u))
 
     share = cell.rows("share_mapping")
     if share:
