@@ -37,168 +37,41 @@ Nothing in the catalog is written by hand.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
-import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import pymysql
 
+from generator.catalog.compare import compare_with_shipped
 from generator.catalog.declared import RELEASES, ReleaseSpec, release_spec
 from generator.catalog.dump import dump_database
+from generator.catalog.packages import (
+    MIGRATION_TREES,
+    ensure_venv,
+    find_python,
+    log,
+    release_constraints,
+    release_facts,
+    run,
+)
 from generator.connect.urls import DatabaseURL, parse_url
 from generator.schema.ddl import snapshot_from_ddl
-from generator.schema.diff import diff_snapshots
 from generator.scratch.server import ScratchServer
 
 DATA_DIR = Path(__file__).parent / "data"
 SCRIPTS = Path(__file__).parent / "sync_scripts"
-CONSTRAINTS_DIR = Path(__file__).parent / "constraints"
 
-# Where each service keeps its alembic tree inside its wheel.
-MIGRATION_TREES = {
-    "nova": ("nova", "nova/db/main/migrations/versions/"),
-    "nova_api": ("nova", "nova/db/api/migrations/versions/"),
-    "cinder": ("cinder", "cinder/db/migrations/versions/"),
-    "placement": ("openstack-placement", "placement/db/sqlalchemy/alembic/versions/"),
-}
 PACKAGE_OF = {"nova": "nova", "cinder": "cinder", "openstack-placement": "placement"}
-
-
-def log(msg: str) -> None:
-    print(f"[capture] {msg}", file=sys.stderr, flush=True)
 
 
 def database_names(spec: ReleaseSpec) -> dict[str, str]:
     """The scratch databases one release is synced into (stable, so scripts can find them)."""
     safe = re.sub(r"\W", "_", spec.name)
     return {kind: f"fixpack_capture_{safe}_{kind}" for kind in MIGRATION_TREES}
-
-
-def release_constraints(spec: ReleaseSpec) -> Path | None:
-    """The pip constraints a release's own packages need to install today, if any.
-
-    Old releases declare open-ended requirements (`SQLAlchemy>=1.4.13`), so an
-    unpinned install pulls libraries years newer than the release's code.
-    """
-    path = CONSTRAINTS_DIR / f"{spec.name}.txt"
-    return path if path.is_file() else None
-
-
-def run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess:
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload]
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-        raise SystemExit(f"command failed: {' '.join(cmd[:4])} ...\n{tail}")
-    return done
-
-
-# -- reading facts out of wheels ---------------------------------------------
-def download_wheel(work: Path, project: str, version: str) -> Path:
-    dest = work / "wheels"
-    dest.mkdir(parents=True, exist_ok=True)
-    prefix = project.replace("-", "_") + "-" + version + "-"
-    for existing in dest.glob("*.whl"):
-        if existing.name.startswith(prefix):
-            return existing
-    run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "-q",
-            "--no-deps",
-            "--only-binary",
-            ":all:",
-            f"{project}=={version}",
-            "-d",
-            str(dest),
-        ]
-    )
-    for existing in dest.glob("*.whl"):
-        if existing.name.startswith(prefix):
-            return existing
-    raise SystemExit(f"no wheel for {project}=={version} was downloaded")
-
-
-def alembic_head(wheel: Path, tree: str) -> str:
-    """The one revision no other revision in the tree names as its down_revision."""
-    revisions, downs = set(), set()
-    with zipfile.ZipFile(wheel) as z:
-        for name in z.namelist():
-            if not (name.startswith(tree) and name.endswith(".py")) or "/" in name[len(tree) :]:
-                continue
-            src = z.read(name).decode()
-            rev = re.search(r"^revision\s*=\s*['\"](\w+)['\"]", src, re.M)
-            down = re.search(r"^down_revision\s*=\s*(.*)$", src, re.M)
-            if rev:
-                revisions.add(rev.group(1))
-                if down:
-                    downs.update(re.findall(r"['\"](\w+)['\"]", down.group(1)))
-    heads = sorted(revisions - downs)
-    if len(heads) != 1:
-        raise SystemExit(f"{wheel.name}: expected one alembic head in {tree}, found {heads}")
-    return heads[0]
-
-
-def compute_service_version(nova_wheel: Path) -> int:
-    with zipfile.ZipFile(nova_wheel) as z:
-        src = z.read("nova/objects/service.py").decode()
-    found = re.search(r"^SERVICE_VERSION = (\d+)", src, re.M)
-    if not found:
-        raise SystemExit(f"{nova_wheel.name}: SERVICE_VERSION not found")
-    return int(found.group(1))
-
-
-def release_facts(work: Path, spec: ReleaseSpec) -> dict:
-    wheels = {
-        "nova": download_wheel(work, "nova", spec.nova),
-        "cinder": download_wheel(work, "cinder", spec.cinder),
-        "openstack-placement": download_wheel(work, "openstack-placement", spec.placement),
-    }
-    heads = {kind: alembic_head(wheels[project], tree) for kind, (project, tree) in MIGRATION_TREES.items()}
-    return {"heads": heads, "compute_service_version": compute_service_version(wheels["nova"])}
-
-
-# -- the services' own venvs ---------------------------------------------------
-def find_python(version: str) -> str:
-    candidates = [shutil.which(f"python{version}")]
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    if pyenv.is_dir():
-        candidates += [str(p / "bin" / "python") for p in sorted(pyenv.glob(f"{version}*"))]
-    for cand in candidates:
-        if cand and subprocess.run([cand, "-c", "pass"], capture_output=True, check=False).returncode == 0:
-            return cand
-    raise SystemExit(f"python{version} not found (needed to run this release's own packages)")
-
-
-def ensure_venv(path: Path, python: str, requirement: str, constraints: Path | None) -> Path:
-    """A venv with `requirement` installed; reused while interpreter and pins are unchanged."""
-    marker = path / ".fixpack-installed"
-    version = run([python, "-c", "import platform; print(platform.python_version())"]).stdout.strip()
-    wanted = f"{requirement}\npython {version}\n" + (constraints.read_text() if constraints else "")
-    if marker.exists() and marker.read_text() == wanted:
-        log(f"reusing {path} ({requirement}, Python {version}, same constraints)")
-        return path
-    shutil.rmtree(path, ignore_errors=True)
-    log(f"installing {requirement} into {path}" + (f" (constraints: {constraints})" if constraints else ""))
-    started = time.monotonic()
-    run([python, "-m", "venv", str(path)])
-    cmd = [str(path / "bin" / "pip"), "install", "-q", requirement, "PyMySQL"]
-    if constraints:
-        cmd += ["-c", str(constraints)]
-    run(cmd)
-    marker.write_text(wanted)
-    log(f"installed {requirement} in {time.monotonic() - started:.0f}s")
-    return path
 
 
 def sync_database(
@@ -364,81 +237,6 @@ def write_index(entries: dict[str, dict], out_root: Path = DATA_DIR) -> None:
     order = [r.name for r in RELEASES]
     index["releases"] = {k: index["releases"][k] for k in sorted(index["releases"], key=order.index)}
     path.write_text(json.dumps(index, indent=2, sort_keys=False) + "\n")
-
-
-def _sql_body(text: str) -> str:
-    """A catalog file without its header comments (which name the capture mode and packages)."""
-    return "\n".join(line for line in text.splitlines() if not line.startswith("-- "))
-
-
-_KEY_LINE = ("  KEY ", "  UNIQUE KEY ", "  FULLTEXT KEY ", "  CONSTRAINT ")
-_SYNC_TIME = re.compile(r"'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?'")
-_UUID = re.compile(r"'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'")
-
-
-def _sql_normalised(text: str) -> str:
-    """`_sql_body` less what legitimately changes from one sync to the next.
-
-    SQLAlchemy emits a table's indexes in set order, which changes from run to
-    run (`SHOW CREATE TABLE` keeps creation order), so each table's KEY and
-    CONSTRAINT lines are sorted; seed rows carry the time of the sync and
-    fresh UUIDs (Cinder's default volume and group types), which are masked.
-    """
-    out: list[str] = []
-    keys: list[str] = []
-    for line in _sql_body(text).splitlines():
-        if line.startswith(_KEY_LINE):
-            keys.append(line.rstrip(","))
-            continue
-        out += sorted(keys)
-        keys = []
-        out.append(_UUID.sub("'<uuid>'", _SYNC_TIME.sub("'<time>'", line.rstrip(","))))
-    return "\n".join(out + sorted(keys))
-
-
-def _text_verdict(new_text: str, old_text: str) -> tuple[str, list[str]]:
-    """How the captured file's text compares with the shipped one, and the lines that differ."""
-    if _sql_body(new_text) == _sql_body(old_text):
-        return "text byte-identical", []
-    old_lines, new_lines = _sql_normalised(old_text).splitlines(), _sql_normalised(new_text).splitlines()
-    if old_lines == new_lines:
-        return "text identical but for index order and sync-time timestamps/UUIDs", []
-    diff = difflib.unified_diff(old_lines, new_lines, "shipped", "captured", lineterm="", n=0)
-    return "text differs in index/FK names or seed rows", [line for line in diff if line[:2] != "@@"]
-
-
-def compare_with_shipped(entries: dict[str, dict], out_root: Path, shipped: dict) -> int:
-    """Print, per database, whether a capture matches the shipped catalog; the count that differ.
-
-    Equal fingerprints mean equal schemas (tables, columns, keys, foreign keys;
-    index/FK names left out). The file text is compared too, which also covers
-    names and the seed rows, so a report can say "byte-identical" (or
-    identical but for index order and sync-time values, see `_sql_normalised`).
-    """
-    differing = 0
-    for name, entry in entries.items():
-        ref = shipped.get("releases", {}).get(name)
-        for kind in MIGRATION_TREES:
-            got = entry["fingerprints"][kind]
-            if ref is None:
-                print(f"{name} {kind}: DIFFERENT (release not in the shipped catalog)")
-                differing += 1
-                continue
-            new_text = (out_root / name / f"{kind}.sql").read_text()
-            old_text = (DATA_DIR / name / f"{kind}.sql").read_text()
-            if got == ref["fingerprints"][kind]:
-                verdict, lines = _text_verdict(new_text, old_text)
-                print(f"{name} {kind}: identical ({got[:19]}...; {verdict})")
-                for line in lines[:40]:
-                    print(f"    {line}")
-                continue
-            differing += 1
-            shipped_fp = ref["fingerprints"][kind]
-            print(f"{name} {kind}: DIFFERENT (shipped {shipped_fp[:19]}..., captured {got[:19]}...)")
-            for d in diff_snapshots(snapshot_from_ddl(old_text), snapshot_from_ddl(new_text)):
-                print(f"    {d.describe()}")
-    print(f"compare: {differing} database(s) differ from the shipped catalog")
-    return differing
 
 
 def main(argv: list[str] | None = None) -> int:
