@@ -6,13 +6,12 @@ the volume operations add a module rather than edit the shared one.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from generator.connect.sources import ConnectionTargets
 from generator.errors import FixpackError
 from generator.facts.live import LiveDatabases
-from generator.pipeline import BundleResult, OutputOptions, assemble
+from generator.pipeline import BundleResult, OutputOptions, generate
 from generator.plan.model import Plan
 from generator.plan.volume_common import VOLUME_OPS, VolumeOptions
 
@@ -42,28 +41,17 @@ def generate_volume(
     uuid: str, options: VolumeOptions, targets: ConnectionTargets, release: str, output: OutputOptions
 ) -> BundleResult:
     """Live when any database is given, else offline from the catalog of `release`."""
-    timings: dict[str, float] = {}
-    if not targets.any:
-        from generator.plan.volume_offline import plan_volume_offline
-
-        t0 = time.perf_counter()
-        plan = plan_volume_offline(uuid, options, release)
-        timings["plan"] = time.perf_counter() - t0
-        return assemble(plan, output, timings=timings)
     from generator.facts.volume import read_volume
+    from generator.plan.volume_offline import plan_volume_offline
 
-    live = LiveDatabases(targets, release)
-    try:
-        t0 = time.perf_counter()
-        facts = read_volume(live, uuid, instances=options.instances)
-        timings["facts"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        plan = plan_volume(facts, options)
-        timings["plan"] = time.perf_counter() - t0
-        rounds = live.counter.count
-    finally:
-        live.close()
-    return assemble(plan, output, timings=timings, round_trips=rounds)
+    return generate(
+        targets,
+        release,
+        output,
+        read=lambda live: read_volume(live, uuid, instances=options.instances),
+        plan=lambda facts: plan_volume(facts, options),
+        offline=lambda: plan_volume_offline(uuid, options, release),
+    )
 
 
 def generate_quota_sync(
@@ -81,10 +69,8 @@ def generate_quota_sync(
 
     if not targets.any:
         raise FixpackError("quota sync recounts live rows: pass --cinder-url or --cinder-conf")
-    timings: dict[str, float] = {}
-    live = LiveDatabases(targets, release)
-    try:
-        t0 = time.perf_counter()
+
+    def read(live: LiveDatabases) -> tuple[DatabaseFacts, object]:
         prefer_cell_release(live)  # a Nova cell, when given, pins the release Cinder's markers share
         session, info = cinder_info(live)
         usages, tables = read_usage(session, info, list(projects) if projects is not None else None)
@@ -98,11 +84,10 @@ def generate_quota_sync(
             info.detection,
             tables,
         )
-        timings["facts"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        plan = plan_quota_sync(facts, usages, no_snapshot_gb_quota=no_snapshot_gb_quota)
-        timings["plan"] = time.perf_counter() - t0
-        rounds = live.counter.count
-    finally:
-        live.close()
-    return assemble(plan, output, timings=timings, round_trips=rounds)
+        return facts, usages
+
+    return generate(
+        targets, release, output, read=read,
+        plan=lambda read_back: plan_quota_sync(read_back[0], read_back[1],
+                                               no_snapshot_gb_quota=no_snapshot_gb_quota),
+    )  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from generator import __version__
 from generator.bundle import preimages
 from generator.bundle.manifest import build_manifest
 from generator.bundle.writer import write_atomically
-from generator.errors import LintFailure
+from generator.errors import FixpackError, LintFailure
 from generator.lint import LintInput, lint_files, tables_named
 from generator.lint.report import LintReport
 from generator.plan.model import Plan
@@ -158,32 +159,58 @@ def assemble(
     return BundleResult(path, plan, manifest, lint, timings, round_trips)
 
 
-def generate_vm(uuid: str, options, targets, release: str, output: OutputOptions) -> BundleResult:
-    """Live when any database is given, else offline from the catalog of `release`."""
-    from generator.facts.instance import read_instance
+def generate(
+    targets,
+    release: str,
+    output: OutputOptions,
+    *,
+    read: Callable,
+    plan: Callable,
+    offline: Callable[[], Plan] | None = None,
+) -> BundleResult:
+    """The one skeleton every operation runs: live facts -> plan when any database is given,
+    else `offline()` from the catalog of `release`; then render, lint and write.
+
+    `read(live)` reads the facts through a LiveDatabases (sessions, detection and schemas
+    shared, round trips counted); `plan(facts)` is the pure planner.
+    """
     from generator.facts.live import LiveDatabases
-    from generator.plan.vm import plan_vm
 
     timings: dict[str, float] = {}
     if not targets.any:
-        from generator.plan.vm_offline import plan_vm_offline
-
+        if offline is None:
+            raise FixpackError("this operation needs live databases: pass connection options")
         t0 = time.perf_counter()
-        plan = plan_vm_offline(uuid, options, release)
+        planned = offline()
         timings["plan"] = time.perf_counter() - t0
-        return assemble(plan, output, timings=timings)
+        return assemble(planned, output, timings=timings)
     live = LiveDatabases(targets, release)
     try:
         t0 = time.perf_counter()
-        facts = read_instance(live, uuid, to_host=options.to_host, include_shadow=options.include_shadow)
+        facts = read(live)
         timings["facts"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        plan = plan_vm(facts, options)
+        planned = plan(facts)
         timings["plan"] = time.perf_counter() - t0
         rounds = live.counter.count
     finally:
         live.close()
-    return assemble(plan, output, timings=timings, round_trips=rounds)
+    return assemble(planned, output, timings=timings, round_trips=rounds)
+
+
+def generate_vm(uuid: str, options, targets, release: str, output: OutputOptions) -> BundleResult:
+    """A VM bundle: live when any database is given, else offline from the catalog of `release`."""
+    from generator.facts.instance import read_instance
+    from generator.plan.vm import plan_vm
+    from generator.plan.vm_offline import plan_vm_offline
+
+    return generate(
+        targets, release, output,
+        read=lambda live: read_instance(live, uuid, to_host=options.to_host,
+                                        include_shadow=options.include_shadow),
+        plan=lambda facts: plan_vm(facts, options),
+        offline=lambda: plan_vm_offline(uuid, options, release),
+    )  # fmt: skip
 
 
 def generate_vm_batch(
