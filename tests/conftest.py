@@ -50,6 +50,25 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 _db_outcomes: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
 
 
+_docker_not_run: dict[str, object] = {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `docker` need a Docker engine. Without one they are deselected, not skipped,
+    and the summary says plainly that they did not run and why (the local backend carries CI)."""
+    docker_items = [item for item in items if "docker" in item.keywords]
+    if not docker_items:
+        return
+    from generator.scratch.provider import docker_engine_available
+
+    ok, why = docker_engine_available()
+    if ok:
+        return
+    config.hook.pytest_deselected(items=docker_items)
+    items[:] = [item for item in items if "docker" not in item.keywords]
+    _docker_not_run.update(count=len(docker_items), why=why)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--require-db",
@@ -80,6 +99,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if _docker_not_run:
+        terminalreporter.write_line(
+            f"docker backend tests: {_docker_not_run['count']} NOT RUN (deselected): {_docker_not_run['why']}"
+        )
     if config.getoption("--require-db"):
         line = (
             f"database tests: {_db_outcomes['passed']} passed, {_db_outcomes['failed']} failed, "
