@@ -10,11 +10,25 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from generator.catalog import release_names
+from generator.catalog import release_names, releases
 from generator.scratch.deployment import Deployment, create_deployment
 from generator.scratch.provider import ProvidedServer, provide
 
 ALL_RELEASES = release_names()
+
+
+def _schema_sets() -> tuple[tuple[str, ...], ...]:
+    """Releases grouped by identical schemas of all four databases (catalog fingerprints), oldest first."""
+    groups: dict[tuple, list[str]] = {}
+    for rel in releases():
+        groups.setdefault(tuple(sorted(rel.fingerprints.items())), []).append(rel.name)
+    return tuple(tuple(g) for g in groups.values())
+
+
+SCHEMA_SETS = _schema_sets()
+# one release per distinct schema set: the newest of each (test_offline_schema_sets.py shows the
+# others render identical offline SQL)
+SCHEMA_SET_RELEASES = tuple(group[-1] for group in SCHEMA_SETS)
 
 
 @pytest.fixture(scope="session")
