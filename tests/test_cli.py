@@ -140,3 +140,43 @@ def test_batch_flag_writes_one_bundle(tmp_path) -> None:
         UUID,
         "0b0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a58",
     ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe3f0c2a5e\n", "1: not UTF-8 text (byte 0xff)"),
+        (UUID.encode() + b"\n\xc3(\n", "2: not UTF-8 text (byte 0xc3)"),
+    ],
+)
+def test_from_file_that_is_not_utf8_is_one_line(tmp_path, content: bytes, message: str) -> None:
+    path = tmp_path / "ids"
+    path.write_bytes(content)
+    done = fixpack("vm", "--from-file", str(path), "--op", "soft-delete", "--release", "2025.1",
+                   "-o", str(tmp_path / "out"))  # fmt: skip
+    assert done.returncode != 0 and done.stderr.count("\n") == 1 and message in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_from_file_that_never_ends_is_refused_not_read_forever(tmp_path) -> None:
+    done = fixpack("volume", "--from-file", "/dev/zero", "--op", "reset-detached", "--release", "2025.1",
+                   "-o", str(tmp_path / "out"))  # fmt: skip
+    assert done.returncode != 0 and done.stderr.count("\n") == 1
+    assert "larger than 64 MiB: not a UUID list" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("template", ["inst-%q", "inst-%(id", "inst-%d-%d"])
+def test_an_instance_name_template_nova_could_not_apply_is_one_line(tmp_path, template: str) -> None:
+    done = fixpack("vm", UUID, "--op", "soft-delete", "--release", "2025.1",
+                   "--instance-name-template", template, "-o", str(tmp_path / "out"))  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "--instance-name-template" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_instance_names_follow_nova_for_named_templates() -> None:
+    from generator.domain.nova import domain_name
+
+    row = {"id": 26, "uuid": UUID, "hostname": "web-1"}
+    assert domain_name(row) == "instance-0000001a"
+    assert domain_name(row, "%(hostname)s-%(id)d") == "web-1-26"
+    assert domain_name(row, "vm-%(no_such_field)s") == UUID  # Nova falls back to the uuid

@@ -21,18 +21,47 @@ def validate_uuid(value: str, what: str = "UUID") -> str:
     return text
 
 
+MAX_UUID_FILE_BYTES = 64 * 1024 * 1024  # ~1.7 million UUID lines: far beyond any fleet batch
+
+
 def read_uuid_file(path: str) -> list[str]:
+    """UUIDs, one per line (`#` comments allowed), from a regular file or a pipe.
+
+    Read with a size bound (`/dev/zero` or an endless pipe is refused, not read forever) and
+    strict UTF-8; every problem is one line naming the file.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_UUID_FILE_BYTES + 1)
+    except OSError as exc:
+        raise FixpackError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_UUID_FILE_BYTES:
+        raise FixpackError(f"{path}: larger than {MAX_UUID_FILE_BYTES // (1024 * 1024)} MiB: not a UUID list")
+    try:
+        text_all = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FixpackError(f"{path}:{line}: not UTF-8 text (byte {data[exc.start]:#04x})") from None
     out = []
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            text = line.split("#", 1)[0].strip()
-            if not text:
-                continue
-            try:
-                out.append(validate_uuid(text))
-            except FixpackError as exc:
-                raise FixpackError(f"{path}:{number}: {exc}") from None
+    for number, line in enumerate(text_all.splitlines(), 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            out.append(validate_uuid(text))
+        except FixpackError as exc:
+            raise FixpackError(f"{path}:{number}: {exc}") from None
     return out
+
+
+def check_name_template(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """click callback: an instance_name_template Nova could apply, else one usage line."""
+    from generator.domain.nova import check_name_template as check
+
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def output_options(func: Callable) -> Callable:

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from generator.cli.common import output_options, print_result, read_uuid_file, validate_uuid
+from generator.cli.common import (
+    check_name_template,
+    output_options,
+    print_result,
+    read_uuid_file,
+    validate_uuid,
+)
 from generator.cli.options import connection_options, targets_from
 from generator.errors import FixpackError
 from generator.pipeline import OutputOptions, generate_vm, generate_vm_batch
@@ -39,6 +45,7 @@ from generator.plan.vm_common import VmOptions
     "--instance-name-template",
     default="instance-%08x",
     show_default=True,
+    callback=check_name_template,
     help="Nova's instance_name_template (libvirt domain name).",
 )
 @click.option(

@@ -8,6 +8,8 @@ see shared/domain/openstack-schema-facts.md §3.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 # instance_destroy soft-deletes (deleted = id, deleted_at = now, updated_at kept)
 # the non-deleted rows of these models, filtered by the given column.
 SOFT_DELETED_WITH_INSTANCE = (
@@ -57,6 +59,29 @@ MIGRATION_CLOSED_STATUS = "error"  # what nova sets when it gives up on a migrat
 DEFAULT_INSTANCE_NAME_TEMPLATE = "instance-%08x"
 
 
-def domain_name(instance_id: int, template: str = DEFAULT_INSTANCE_NAME_TEMPLATE) -> str:
-    """libvirt domain name (CONF.instance_name_template, default 'instance-%08x')."""
-    return template % instance_id
+def domain_name(instance: Mapping[str, object], template: str = DEFAULT_INSTANCE_NAME_TEMPLATE) -> str:
+    """libvirt domain name, as nova/objects/instance.py `Instance.name` computes it.
+
+    `CONF.instance_name_template % id`; a template with named fields (`uuid-%(uuid)s`) is
+    filled from the instance row, and one naming a field the row lacks gives the uuid, as
+    Nova does. A template Nova itself cannot apply is refused by `check_name_template`.
+    """
+    try:
+        return template % instance["id"]
+    except TypeError:
+        try:
+            return template % dict(instance)
+        except KeyError:
+            return str(instance["uuid"])
+
+
+def check_name_template(template: str) -> str:
+    """The template if Nova could build a name from it, else a ValueError saying why."""
+    sample = {"id": 1, "uuid": "00000000-0000-0000-0000-000000000001"}
+    try:
+        name = domain_name(sample, template)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"instance_name_template {template!r} cannot be applied ({exc})") from None
+    if not name:
+        raise ValueError(f"instance_name_template {template!r} gives an empty name")
+    return template

@@ -177,7 +177,7 @@ def compute_cleanup(facts: InstanceFacts, options: VmOptions) -> tuple[ComputeCl
         ComputeCleanup(
             host=inst["host"],
             instance_uuid=facts.uuid,
-            domain_name=nova.domain_name(inst["id"], options.instance_name_template),
+            domain_name=nova.domain_name(inst, options.instance_name_template),
             vifs=vifs,
             volumes=tuple(volumes),
             instances_path=options.instances_path,

@@ -250,7 +250,7 @@ def host_cleanups(
         out[host] = ComputeCleanup(
             host=host,
             instance_uuid=inst["uuid"],
-            domain_name=nova.domain_name(inst["id"], options.instance_name_template),
+            domain_name=nova.domain_name(inst, options.instance_name_template),
             volumes=(conn,),
             volumes_only=True,
         )
