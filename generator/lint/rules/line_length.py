@@ -3,8 +3,8 @@
 sqlfluff runs on abstracted statement shapes, which would hide long literal
 or identifier text; this rule measures the real lines with the same limit.
 Comment lines are measured too. A line holding nothing but one literal value
-(a long pre-image in hex, optionally aliased or assigned to one column) is exempt: a value cannot be
-wrapped without changing it.
+(a long pre-image in hex, optionally aliased, assigned to one column, or compared with one column in
+a WHERE list — a long non-ASCII text key) is exempt: a value cannot be wrapped without changing it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from generator.lint.rules.context import SqlFileContext
 
 CODE = "FX005"
 _SINGLE_LITERAL = re.compile(
-    r"^\s*(?:(?:`[^`]+`\.)?`[^`]+`\s*=\s*)?(?:_utf8mb4\s+)?[xX]?'[^']*'(?:\s+AS\s+`[^`]+`)?,?\s*$"
+    r"^\s*(?:(?:AND|OR|WHERE|ON|SET)\s+)?"  # a predicate or assignment line of a WHERE/SET list
+    r"(?:(?:`[^`]+`\.)?`[^`]+`\s*(?:=|<=>)\s*)?"  # `table`.`column` = (or <=>)
+    r"(?:_utf8mb4\s+)?[xX]?'[^']*'"  # the one literal
+    r"(?:\s+AS\s+`[^`]+`)?[,);]*\s*$"
 )
 
 
