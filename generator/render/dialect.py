@@ -18,6 +18,14 @@ class FixpackMySQL(MySQL):
         def transaction_sql(self, expression: exp.Transaction) -> str:
             return "START TRANSACTION"
 
+        def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
+            # `CONVERT(x USING utf8mb4)`: the same on MySQL and MariaDB, and unlike
+            # `CAST(x AS CHAR CHARACTER SET ...)` it parses in sqlfluff's mysql dialect.
+            to = expression.to
+            if to.this == exp.DataType.Type.CHARACTER_SET:
+                return f"CONVERT({self.sql(expression, 'this')} USING {self.sql(to, 'kind')})"
+            return super().cast_sql(expression, safe_prefix)
+
         def table_sql(self, expression: exp.Table, sep: str = " AS ") -> str:
             if expression.name.upper() == "DUAL" and not expression.args.get("db"):
                 return "DUAL"

@@ -4,8 +4,9 @@ A guard must prove "these rows are still exactly what fixpack saw". The
 fingerprint of a set of rows is `"<count>:<xor>"` where each row contributes
 the first 64 bits of SHA-256 over a canonical text of its columns:
 
-* NULL -> `N`; anything else -> `v` + `HEX(col)`: for strings, enums and
-  binary the stored bytes; for integers the 64-bit two's complement value;
+* NULL -> `N`; anything else -> `v` + `HEX(col)`: for binary the stored bytes,
+  for character columns (strings, enums) the UTF-8 bytes of the text
+  (`HEX(CAST(col AS CHAR CHARACTER SET utf8mb4))`, so latin1 columns agree with Python); for integers the 64-bit two's complement value;
   for DATETIME/TIMESTAMP/DATE/TIME the server's text form (fraction digits by
   the column's precision; the session is pinned to UTC so TIMESTAMP does not
   shift). One form for almost every column keeps the SQL short and uniform.
@@ -34,6 +35,12 @@ _EXACT_NUMERIC = frozenset(
 )
 
 
+# Character columns are hashed as their UTF-8 text: Python reads them decoded, and a latin1 (or
+# utf8mb3) column's stored bytes differ from the UTF-8 bytes of the same characters.
+_CHARACTER_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"})
+_UTF8MB4_TEXT = exp.DataType(this=exp.DataType.Type.CHARACTER_SET, kind=exp.Var(this="utf8mb4"))
+
+
 def _canonical_expr(table: Table, column: str) -> exp.Expression:
     col = table.column(column)
     ref = exp.column(column, table=table.name)
@@ -45,6 +52,8 @@ def _canonical_expr(table: Table, column: str) -> exp.Expression:
             this=exp.Round(this=exp.Mul(this=ref, expression=exp.Literal.number(1000000))),
             to=exp.DataType.build("SIGNED", dialect="mysql"),
         )
+    elif base in _CHARACTER_TYPES:  # the characters as UTF-8, whatever the column's character set
+        text = exp.Hex(this=exp.Cast(this=ref, to=_UTF8MB4_TEXT.copy()))
     else:
         text = exp.Hex(this=ref)
     return exp.Coalesce(
