@@ -6,7 +6,8 @@ the first 64 bits of SHA-256 over a canonical text of its columns:
 
 * NULL -> `N`; anything else -> `v` + `HEX(col)`: for binary the stored bytes,
   for character columns (strings, enums) the UTF-8 bytes of the text
-  (`HEX(CAST(col AS CHAR CHARACTER SET utf8mb4))`, so latin1 columns agree with Python); for integers the 64-bit two's complement value;
+  (`HEX(CONVERT(col USING utf8mb4))`, so latin1 columns agree with Python);
+  for integers the 64-bit two's complement value;
   for DATETIME/TIMESTAMP/DATE/TIME the server's text form (fraction digits by
   the column's precision; the session is pinned to UTC so TIMESTAMP does not
   shift). One form for almost every column keeps the SQL short and uniform.
