@@ -133,7 +133,12 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
                 "Cinder's own way, which this bundle replaces",
             ),
         ),
-        options={"force": options.force, "offline": True, "cascade": options.cascade},
+        options={
+            "force": options.force,
+            "offline": True,
+            "cascade": options.cascade,
+            "host_side": "volume" if options.op == "reset-detached" and options.detach_nova else None,
+        },
     )
 
 

@@ -1,0 +1,76 @@
+"""The host side of offline VM bundles: the precheck prints it, the runbook says where to run.
+
+Offline the bundle cannot know the instance's host; these tests prove it never claims
+there is none, and that the precheck — run for real against a seeded deployment —
+prints what the compute script needs (host, node, domain name, ports, IQNs) and no
+CHAP secret.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from generator.connect.sources import ConnectionOptions, resolve
+from generator.pipeline import OutputOptions, generate_vm
+from generator.plan.vm_common import VmOptions
+
+from .bundles import BundleRun, assert_all_ok, run_offline
+from .test_vm_bundles import seed_world
+
+NO_DATABASE = resolve(ConnectionOptions(), env={})
+GHOST = "3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57"
+
+
+def _offline(tmp_path, uuid: str = GHOST, op: str = "soft-delete", release: str = "2025.1"):
+    return generate_vm(uuid, VmOptions(op=op), NO_DATABASE, release, OutputOptions(out_dir=tmp_path))
+
+
+@pytest.mark.parametrize("op", ["soft-delete", "purge"])
+def test_offline_runbook_does_not_claim_there_is_no_host(tmp_path, op: str) -> None:
+    result = _offline(tmp_path, op=op)
+    readme = (result.path / "README.md").read_text()
+    assert "never got a host" not in readme
+    assert "There is no compute-node script" not in readme
+    assert "shell/compute.sh" in readme
+    assert "on the instance's compute host as printed by the precheck" in readme
+    manifest = json.loads((result.path / "manifest.json").read_text())
+    assert "shell/compute.sh" in [step["file"] for step in manifest["steps"]]
+
+
+@pytest.mark.db
+def test_offline_precheck_prints_the_host_side_and_no_chap_password(make_deployment, tmp_path) -> None:
+    dep = make_deployment("2025.1")
+    target = seed_world(dep, op="soft-delete")
+    inst = dep.query("nova", "SELECT id, host, node FROM instances WHERE uuid = %s", (target.uuid,))[0]
+    cache = dep.query(
+        "nova", "SELECT network_info FROM instance_info_caches WHERE instance_uuid = %s", (target.uuid,)
+    )[0]
+    vifs = json.loads(cache["network_info"])
+    bdms = dep.query(
+        "nova",
+        "SELECT connection_info FROM block_device_mapping WHERE instance_uuid = %s AND deleted = 0 "
+        "AND volume_id IS NOT NULL",
+        (target.uuid,),
+    )
+    connections = [json.loads(b["connection_info"])["data"] for b in bdms]
+    assert connections and all(c.get("auth_password") for c in connections)  # the seed has CHAP secrets
+
+    result = _offline(tmp_path, uuid=target.uuid)
+    runs = run_offline(BundleRun(dep, result.path), "precheck")
+    assert_all_ok(runs)
+    out = runs[0].stdout
+    assert inst["host"] in out and inst["node"] in out
+    assert f"instance-{inst['id']:08x}" in out
+    for vif in vifs:
+        assert vif["id"] in out
+        assert vif.get("devname", "tap" + vif["id"][:11]) in out
+        if vif.get("details", {}).get("ovs_hybrid_plug"):
+            assert f"qvo{vif['id'][:11]}" in out
+    for data in connections:
+        assert f"{data['target_iqn']} {data['target_portal']} {data['target_lun']}" in out
+        assert data["auth_password"] not in out
+        assert data["auth_username"] not in out
+    # the other databases' prechecks hold nothing of this either
+    assert all(c["auth_password"] not in run.stdout for run in runs for c in connections)
