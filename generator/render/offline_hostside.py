@@ -30,7 +30,6 @@ from __future__ import annotations
 import re
 
 import sqlglot
-from sqlglot import exp
 
 from generator.domain import nova
 from generator.hostside import validate
@@ -93,7 +92,7 @@ def instance_host_side(uuid: str, template: str = nova.DEFAULT_INSTANCE_NAME_TEM
         )
     )
     length = f"IF(JSON_VALID({ic}), JSON_LENGTH({ic}), 0)"
-    out += comment(f"network_info: one line per VIF (the first {MAX_VIFS}); the count says whether more exist")
+    out += comment(f"network_info: one line per VIF (the first {MAX_VIFS}); `vifs` says whether more exist")
     out.append(
         _sql(
             f"SELECT 'network_info' AS `fixpack`, {length} AS `vifs`, "
