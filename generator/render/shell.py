@@ -170,3 +170,45 @@ def _unique(what: str, values: list[str]) -> None:
         if value in seen:
             raise TargetProblem(f"{what} {value} is listed twice for the same script")
         seen.add(value)
+
+
+def render_offline_compute_script(
+    instance_uuid: str,
+    *,
+    bundle_id: str,
+    fixpack_version: str,
+    instances_path: str = "/var/lib/nova/instances",
+) -> str:
+    """The offline bundle's compute script: the host, domain, devices and volumes are found at run time.
+
+    It reuses the live script's building blocks (templates/shell/_compute_*.sh.j2) with every
+    plug type and iSCSI enabled, since what the instance has is only known on the host.
+    """
+    uuid = validate.uuid(instance_uuid, "instance UUID")
+    path = validate.safe_path(instances_path, "instances_path")
+    bundle = validate.token(bundle_id, "bundle id")
+    version = validate.token(fixpack_version, "fixpack version")
+    vif_kinds = {"ovs_hybrid", "ovs", "bridge", "vhostuser"}
+    uses = {
+        "vif_kinds": vif_kinds,
+        "volume_kinds": {"iscsi"},
+        "bridge_tools": True,
+        "ovs": True,
+        "iscsi": True,
+        "fc": False,
+        "scsi": True,
+    }
+    return render(
+        "shell/compute_offline.sh.j2",
+        uuid_text=uuid,
+        path_text=path,
+        bundle_text=bundle,
+        version_text=version,
+        fixpack_version=shlex.quote(version),
+        bundle_id=shlex.quote(bundle),
+        instance_uuid=shlex.quote(uuid),
+        instances_path=shlex.quote(path),
+        uses=uses,
+        volumes_only=False,
+        log_kind="compute",
+    )
