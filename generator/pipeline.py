@@ -137,7 +137,11 @@ def assemble(
             "controller",
             "API-side cleanup: Neutron ports, shelved image, console tokens (dry run unless --execute)",
             render_controller_script(
-                actions, bundle_id=bundle_id, fixpack_version=__version__, release=plan.release
+                actions,
+                bundle_id=bundle_id,
+                fixpack_version=__version__,
+                release=plan.release,
+                offline=plan.mode == "offline",
             ),
         )
         for n, actions in enumerate(controllers)

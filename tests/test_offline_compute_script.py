@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from generator.render.shell import render_offline_compute_script
+from generator.plan.model import ControllerActions
+from generator.render.shell import render_controller_script, render_offline_compute_script
 from tests.shell_fixtures.fakehost import FakeHost, destructive, write_script
 from tests.shell_fixtures.scenarios import (
     BUNDLE,
+    CREDENTIALS,
     DOMAIN,
+    IMAGE,
     INSTANCE,
     IQN,
     NET,
@@ -26,6 +29,7 @@ from tests.shell_fixtures.scenarios import (
     P_HYBRID,
     P_OVS,
     PORTAL_A,
+    api_objects,
     instance_dirs,
     iscsi_steps,
     shellcheck,
@@ -262,3 +266,75 @@ def test_domain_gone_without_precheck_values_says_what_it_could_not_check(host: 
     assert "Nothing to do: everything is already clean." not in result.stdout
     assert "NOT CHECKED: iSCSI sessions of the instance's volumes" in result.stdout
     assert "NOT CHECKED: devices of ports OVS does not know" in result.stdout
+
+
+# ---- the offline controller script ------------------------------------------------------------
+
+
+def offline_controller(h: FakeHost) -> Path:
+    text = render_controller_script(
+        ControllerActions(instance_uuid=INSTANCE),
+        bundle_id=BUNDLE,
+        fixpack_version="0.1.0",
+        release="2025.1",
+        offline=True,
+    )
+    return write_script(h.root, "controller.sh", text)
+
+
+def test_offline_controller_passes_shellcheck(host: FakeHost) -> None:
+    result = shellcheck(offline_controller(host))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_offline_controller_without_credentials_says_what_it_did_not_check(host: FakeHost) -> None:
+    api_objects(host, {P_OVS: INSTANCE}, {})
+    for args in ((), ("--execute",)):
+        result = host.run(offline_controller(host), *args)
+        assert "Nothing to do: everything is already clean." not in result.stdout
+        assert "ports and shelved image were not known at generation" in result.stdout
+    dry = host.run(offline_controller(host))
+    assert dry.returncode == 0, dry.output
+    assert f"NOT CHECKED: Neutron ports bound to instance {INSTANCE}" in dry.stdout
+    assert destructive(dry.calls) == []
+
+
+def test_offline_controller_finds_ports_at_run_time_and_deletes_only_those_named(host: FakeHost) -> None:
+    api_objects(host, {P_OVS: INSTANCE, P_BRIDGE: INSTANCE, P_HYBRID: OTHER_INSTANCE}, {IMAGE: "shelved"})
+    script = offline_controller(host)
+    args = ("--delete-port", P_OVS, "--image", IMAGE, "--execute")
+    first = host.run(script, *args, env=CREDENTIALS)
+    assert first.returncode == 4, first.output  # P_BRIDGE found but not named: reported, kept
+    assert f"openstack port list --device-id {INSTANCE} -f value -c ID" in first.calls
+    assert destructive(first.calls) == [f"openstack port delete {P_OVS}", f"openstack image delete {IMAGE}"]
+    assert f"port {P_BRIDGE} is bound to this instance and was not named with --delete-port" in first.stdout
+    assert (host.state / "openstack/port" / P_BRIDGE).exists()
+    assert (host.state / "openstack/port" / P_HYBRID).exists()  # another instance's port: never listed
+
+    (host.state / "openstack/port" / P_BRIDGE).unlink()
+    again = host.run(script, *args, env=CREDENTIALS)
+    assert again.returncode == 0, again.output
+    assert destructive(again.calls) == []
+    assert "Nothing to do: everything is already clean." not in again.stdout
+    assert f"no port is bound to instance {INSTANCE} (looked up now)" in again.stdout
+
+
+def test_offline_bundle_controller_is_the_offline_one(tmp_path) -> None:
+    from generator.connect.sources import ConnectionOptions, resolve
+    from generator.pipeline import OutputOptions, generate_vm
+    from generator.plan.vm_common import VmOptions
+
+    result = generate_vm(
+        INSTANCE,
+        VmOptions(op="soft-delete"),
+        resolve(ConnectionOptions(), env={}),
+        "2025.1",
+        OutputOptions(out_dir=tmp_path / "out"),
+    )
+    h = FakeHost(tmp_path / "host")
+    for name in ("controller.sh", "compute.sh"):
+        script = write_script(h.root, name, (result.path / "shell" / name).read_text())
+        run = h.run(script, *((INSTANCE, *HOST_ARGS) if name == "compute.sh" else ()))
+        assert run.returncode == 0, run.output
+        assert "Nothing to do: everything is already clean." not in run.stdout
+        assert "NOT CHECKED:" in run.stdout
