@@ -74,3 +74,63 @@ def test_offline_precheck_prints_the_host_side_and_no_chap_password(make_deploym
         assert data["auth_username"] not in out
     # the other databases' prechecks hold nothing of this either
     assert all(c["auth_password"] not in run.stdout for run in runs for c in connections)
+
+
+@pytest.mark.db
+def test_offline_volume_detach_precheck_prints_host_and_iqn_and_no_chap_password(
+    make_deployment, tmp_path
+) -> None:
+    from generator.jobs_volume import generate_volume
+    from generator.plan.volume_common import VolumeOptions
+
+    from .volume_world import seed_world as seed_volume_world
+
+    dep = make_deployment("2025.1")
+    sc = seed_volume_world(dep, "reset-detached")
+    bdms = dep.query(
+        "nova",
+        "SELECT b.connection_info, i.host FROM block_device_mapping b JOIN instances i "
+        "ON i.uuid = b.instance_uuid WHERE b.volume_id = %s AND b.deleted = 0",
+        (sc.volume.id,),
+    )
+    assert bdms
+    result = generate_volume(
+        sc.volume.id,
+        VolumeOptions(op="reset-detached", **sc.options),
+        NO_DATABASE,
+        "2025.1",
+        OutputOptions(out_dir=tmp_path),
+    )
+    runs = run_offline(BundleRun(dep, result.path), "precheck")
+    assert_all_ok(runs)
+    out = "".join(run.stdout for run in runs)
+    for bdm in bdms:
+        data = json.loads(bdm["connection_info"])["data"]
+        assert bdm["host"] in out
+        assert f"{data['target_iqn']} {data['target_portal']} {data['target_lun']}" in out
+        assert data["auth_password"] not in out
+
+
+@pytest.mark.db
+def test_offline_precheck_never_prints_control_characters_from_the_database(
+    make_deployment, tmp_path
+) -> None:
+    dep = make_deployment("2025.1")
+    target = seed_world(dep, op="soft-delete")
+    hostile_host = "cmp-01\x1b]0;owned\x07\x1b[2J"
+    dep.execute("nova", "UPDATE instances SET host = %s WHERE uuid = %s", (hostile_host, target.uuid))
+    cache = dep.query(
+        "nova", "SELECT network_info FROM instance_info_caches WHERE instance_uuid = %s", (target.uuid,)
+    )[0]
+    vifs = json.loads(cache["network_info"])
+    vifs[0]["devname"] = "tap\x1b[31mred"
+    dep.execute(
+        "nova",
+        "UPDATE instance_info_caches SET network_info = %s WHERE instance_uuid = %s",
+        (json.dumps(vifs), target.uuid),
+    )
+    runs = run_offline(BundleRun(dep, _offline(tmp_path, uuid=target.uuid).path), "precheck")
+    assert_all_ok(runs)
+    out = runs[0].stdout
+    assert "\x1b" not in out and "\x07" not in out
+    assert "cmp-01?]0;owned??[2J" in out and "tap?[31mred" in out
