@@ -74,12 +74,11 @@ def _schema_json(plan: Plan, sql_files: list[RenderedFile]) -> dict:
     return out
 
 
-def _offline_compute_file(plan: Plan, bundle_id: str) -> RenderedFile:
-    """An offline VM bundle's compute script: the host is the one its precheck prints."""
-    uuid = plan.targets[0]
+def _offline_compute_file(plan: Plan, uuid: str, bundle_id: str) -> RenderedFile:
+    """An offline VM bundle's compute script for one instance: its host is the one the precheck prints."""
     path = str(plan.options.get("instances_path") or "/var/lib/nova/instances")
     return RenderedFile(
-        "shell/compute.sh",
+        "shell/compute.sh" if len(plan.targets) == 1 else f"shell/compute-{uuid[:8]}.sh",
         "shell",
         "apply",
         OFFLINE_COMPUTE_TARGET,
@@ -125,7 +124,7 @@ def assemble(
             )
         )
     if plan.mode == "offline" and plan.options.get("host_side") == "instance":
-        shell_files.append(_offline_compute_file(plan, bundle_id))
+        shell_files += [_offline_compute_file(plan, uuid, bundle_id) for uuid in plan.targets]
     controllers = ([plan.controller] if plan.controller is not None else []) + list(plan.extra_controllers)
     controller_files = [
         RenderedFile(

@@ -184,10 +184,10 @@ def _host_side(plan: Plan, role: str) -> list[str]:
     kind = plan.options.get("host_side")
     if role != "nova" or not kind:
         return []
-    if kind == "instance":
+    if kind == "instance":  # a batch: every instance's host side, one after the other
         template = str(plan.options.get("instance_name_template") or "instance-%08x")
-        return offline_hostside.instance_host_side(plan.targets[0], template)
-    return offline_hostside.volume_host_side(plan.targets[0])
+        return [line for u in plan.targets for line in offline_hostside.instance_host_side(u, template)]
+    return [line for u in plan.targets for line in offline_hostside.volume_host_side(u)]
 
 
 def _value_text(table: Table, column: str) -> exp.Expression:

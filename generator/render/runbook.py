@@ -122,7 +122,8 @@ OFFLINE_COMPUTE_TARGET = "host:from-precheck"  # generator.pipeline names the of
 
 def _offline_compute_where(plan: Plan, path: str) -> tuple[str, tuple[str, ...]]:
     """Where and how to run an offline bundle's compute script: the host is only known from the precheck."""
-    args = f"{plan.targets[0]} --host HOST [--iscsi IQN PORTAL LUN]... [--port PORT_ID]..."
+    uuid = next((u for u in plan.targets if f"-{u[:8]}.sh" in path), plan.targets[0])
+    args = f"{uuid} --host HOST [--iscsi IQN PORTAL LUN]... [--port PORT_ID]..."
     return (
         "on the instance's compute host as printed by the precheck (the `host` line of the Nova cell "
         "precheck), as root, with the values that precheck printed: `host`, each `iscsi_target` and each "
