@@ -134,3 +134,19 @@ def test_offline_precheck_never_prints_control_characters_from_the_database(
     out = runs[0].stdout
     assert "\x1b" not in out and "\x07" not in out
     assert "cmp-01?]0;owned??[2J" in out and "tap?[31mred" in out
+
+
+def test_offline_batch_has_a_compute_script_and_host_side_per_instance(tmp_path) -> None:
+    from generator.pipeline import generate_vm_batch
+
+    uuids = [GHOST, "4f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a58"]
+    (result,) = generate_vm_batch(
+        uuids, VmOptions(op="soft-delete"), NO_DATABASE, "2025.1", OutputOptions(out_dir=tmp_path)
+    )
+    readme = (result.path / "README.md").read_text()
+    precheck = (result.path / "sql/10-precheck-nova.sql").read_text()
+    for uuid in uuids:
+        script = result.path / f"shell/compute-{uuid[:8]}.sh"
+        assert f"readonly INSTANCE_UUID={uuid}" in script.read_text()
+        assert f"bash shell/compute-{uuid[:8]}.sh {uuid} --host HOST" in readme
+        assert f"`instances`.`uuid` = '{uuid}'" in precheck
