@@ -338,3 +338,14 @@ def test_offline_bundle_controller_is_the_offline_one(tmp_path) -> None:
         assert run.returncode == 0, run.output
         assert "Nothing to do: everything is already clean." not in run.stdout
         assert "NOT CHECKED:" in run.stdout
+
+
+def test_hostile_names_in_the_domain_xml_are_left_alone(host: FakeHost) -> None:
+    xml = XML.replace(f"<target dev='{TAP_OVS}'/>", "<target dev='tap$(touch PWNED);*'/>")
+    host.domain(DOMAIN, INSTANCE, "shut off")
+    host.domain_xml(DOMAIN, xml)
+    result = host.run(offline_script(host), INSTANCE, *HOST_ARGS, "--execute")
+    assert result.returncode == 4, result.output
+    assert "is not a plain interface name: left alone" in result.stdout
+    assert not any("PWNED" in call for call in destructive(result.calls))
+    assert not list(host.root.rglob("PWNED"))
