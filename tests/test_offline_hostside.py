@@ -109,6 +109,18 @@ def test_offline_volume_detach_precheck_prints_host_and_iqn_and_no_chap_password
         assert bdm["host"] in out
         assert f"{data['target_iqn']} {data['target_portal']} {data['target_lun']}" in out
         assert data["auth_password"] not in out
+    attachments = dep.query(
+        "cinder",
+        "SELECT attached_host, connection_info FROM volume_attachment WHERE volume_id = %s AND deleted = 0",
+        (sc.volume.id,),
+    )
+    assert attachments
+    cinder_out = next(run.stdout for run in runs if "attachment\t" in run.stdout)
+    for attachment in attachments:
+        assert attachment["attached_host"] in cinder_out
+        flat = json.loads(attachment["connection_info"])  # Cinder keeps it flattened
+        assert f"{flat['target_iqn']} {flat['target_portal']} {flat['target_lun']}" in cinder_out
+        assert flat["auth_password"] and flat["auth_password"] not in out
 
 
 @pytest.mark.db

@@ -138,7 +138,7 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
             "force": options.force,
             "offline": True,
             "cascade": options.cascade,
-            "host_side": "volume" if options.op == "reset-detached" and options.detach_nova else None,
+            "host_side": "volume",  # the prechecks print the attachments' hosts and connections
         },
     )
 

@@ -182,6 +182,8 @@ def _host_side(plan: Plan, role: str) -> list[str]:
     from generator.render import offline_hostside
 
     kind = plan.options.get("host_side")
+    if kind == "volume" and role == "cinder":
+        return [line for u in plan.targets for line in offline_hostside.cinder_attachments(u)]
     if role != "nova" or not kind:
         return []
     if kind == "instance":  # a batch: every instance's host side, one after the other

@@ -185,3 +185,32 @@ def volume_host_side(volume_id: str) -> list[str]:
         )
     )
     return out + volume_connections(f"`block_device_mapping`.`volume_id` = {v}")
+
+
+def cinder_attachments(volume_id: str) -> list[str]:
+    """Cinder precheck lines: each live attachment's host and connection (never its CHAP secrets)."""
+    v = sql_literal(validate.uuid(volume_id, "volume UUID"))
+    ci = "`volume_attachment`.`connection_info`"
+
+    def field(name: str) -> str:  # Cinder stores it flattened (data's keys at the top); older rows nested
+        return f"COALESCE({_json(ci, '$.' + name)}, {_json(ci, '$.data.' + name)})"
+
+    iqn, portal, lun = field("target_iqn"), field("target_portal"), field("target_lun")
+    out = comment(
+        "host side (read-only): the volume's attachments as Cinder records them; a storage session "
+        "left on `attached_host` is logged out there by hand (iscsiadm -m session), not by this bundle"
+    )
+    out.append(
+        _sql(
+            "SELECT 'attachment' AS `fixpack`, "
+            f"{_printable('`volume_attachment`.`id`')} AS `attachment_id`, "
+            f"{_printable('`volume_attachment`.`instance_uuid`')} AS `instance_uuid`, "
+            f"{_printable('`volume_attachment`.`attached_host`')} AS `attached_host`, "
+            f"{_printable('`volume_attachment`.`attach_status`')} AS `attach_status`, "
+            f"{_json(ci, '$.driver_volume_type')} AS `driver`, "
+            f"CONCAT({iqn}, ' ', {portal}, ' ', COALESCE({lun}, '0')) AS `iscsi_target` "
+            f"FROM `volume_attachment` WHERE `volume_attachment`.`volume_id` = {v} "
+            "AND `volume_attachment`.`deleted` = 0"
+        )
+    )
+    return out
