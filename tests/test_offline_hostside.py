@@ -37,6 +37,8 @@ def test_offline_runbook_does_not_claim_there_is_no_host(tmp_path, op: str) -> N
     assert "on the instance's compute host as printed by the precheck" in readme
     manifest = json.loads((result.path / "manifest.json").read_text())
     assert "shell/compute.sh" in [step["file"] for step in manifest["steps"]]
+    assert "bash shell/controller.sh [--delete-port PORT_ID]..." in readme
+    assert "everything already clean" not in readme
 
 
 @pytest.mark.db

@@ -166,6 +166,16 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
             )
             if f.target == OFFLINE_COMPUTE_TARGET:
                 where, cmds = _offline_compute_where(plan, f.path)
+            elif offline and not on_host:  # ports looked up at run time; only those named are deleted
+                args = "[--delete-port PORT_ID]... [--image IMAGE_ID]"
+                cmds = (
+                    f"bash {f.path} {args}            # dry run: lists the ports bound to the instance now",
+                    f"bash {f.path} {args} --execute  # act",
+                )
+                where += (
+                    ": pass each `port_id` the Nova cell precheck printed with `preserve_on_delete` not "
+                    "true as --delete-port, and its `shelved_image_id` (if any) as --image"
+                )
             steps.append(
                 RunbookStep(
                     number,
@@ -174,7 +184,10 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
                     where,
                     cmds,
                     f.purpose,
-                    "each action logged; a second run reports everything already clean.",
+                    "each action logged; a second run changes nothing. Offline, each script says what it "
+                    "looked up on the host or API and prints `NOT CHECKED:` for what it could not know."
+                    if offline
+                    else "each action logged; a second run reports everything already clean.",
                     _SHELL_FAIL["host" if on_host else "controller"],
                 )
             )
