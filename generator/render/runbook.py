@@ -105,7 +105,8 @@ _OFFLINE_EXPECT = {
 }
 OFFLINE_HOST_NOTE = (
     "This offline bundle does not know the instance's host, libvirt domain, ports or volume connections: the "
-    "Nova cell precheck prints them (read-only), `shell/compute.sh` discovers the domain, its devices and "
+    "Nova cell precheck prints them (read-only: its `host side`, `port` and `volume` lines; CHAP credentials "
+    "are never printed), `shell/compute.sh` discovers the domain, its devices and "
     "OVS ports on that host at run time, and `shell/controller.sh` looks up the ports at run time. Neither "
     "was checked when the bundle was generated."
 )
