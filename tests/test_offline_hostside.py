@@ -164,3 +164,16 @@ def test_offline_batch_has_a_compute_script_and_host_side_per_instance(tmp_path)
         assert f"readonly INSTANCE_UUID={uuid}" in script.read_text()
         assert f"bash shell/compute-{uuid[:8]}.sh {uuid} --host HOST" in readme
         assert f"`instances`.`uuid` = '{uuid}'" in precheck
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("template", ["instance-%08x", "vm-%d", "guest%x-kvm", "i-%06d"])
+def test_precheck_domain_name_matches_nova(make_deployment, template: str) -> None:
+    """The SQL the precheck prints the domain name with agrees with `template % instances.id`."""
+    from generator.domain import nova
+    from generator.render.offline_hostside import _domain_name_sql
+
+    dep = make_deployment("2025.1")
+    for instance_id in (42, 0xFFFFFFFF, 2**32 + 5):
+        sql = _domain_name_sql(template).replace("`instances`.`id`", str(instance_id))
+        assert dep.query("nova", f"SELECT {sql} AS n")[0]["n"] == nova.domain_name(instance_id, template)
