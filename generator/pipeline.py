@@ -23,8 +23,13 @@ from generator.errors import FixpackError, LintFailure
 from generator.lint import LintInput, lint_files, tables_named
 from generator.lint.report import LintReport
 from generator.plan.model import Plan
-from generator.render.runbook import render_runbook
-from generator.render.shell import render_compute_script, render_controller_script, script_name
+from generator.render.runbook import OFFLINE_COMPUTE_TARGET, render_runbook
+from generator.render.shell import (
+    render_compute_script,
+    render_controller_script,
+    render_offline_compute_script,
+    script_name,
+)
 from generator.render.sql import DEFAULT_CHUNK_ROWS, RenderedFile, render_sql
 
 
@@ -69,6 +74,23 @@ def _schema_json(plan: Plan, sql_files: list[RenderedFile]) -> dict:
     return out
 
 
+def _offline_compute_file(plan: Plan, uuid: str, bundle_id: str) -> RenderedFile:
+    """An offline VM bundle's compute script for one instance: its host is the one the precheck prints."""
+    path = str(plan.options.get("instances_path") or "/var/lib/nova/instances")
+    return RenderedFile(
+        "shell/compute.sh" if len(plan.targets) == 1 else f"shell/compute-{uuid[:8]}.sh",
+        "shell",
+        "apply",
+        OFFLINE_COMPUTE_TARGET,
+        f"compute-node cleanup of instance {uuid} on its compute host (printed by the precheck): libvirt "
+        "domain, VIF plumbing, iSCSI sessions, instance directories, all discovered on the host at run "
+        "time (dry run unless --execute)",
+        render_offline_compute_script(
+            uuid, bundle_id=bundle_id, fixpack_version=__version__, instances_path=path
+        ),
+    )
+
+
 def assemble(
     plan: Plan, output: OutputOptions, *, timings: dict[str, float] | None = None, round_trips: int = 0
 ) -> BundleResult:
@@ -101,6 +123,8 @@ def assemble(
                 render_compute_script(cleanup, bundle_id=bundle_id, fixpack_version=__version__),
             )
         )
+    if plan.mode == "offline" and plan.options.get("host_side") == "instance":
+        shell_files += [_offline_compute_file(plan, uuid, bundle_id) for uuid in plan.targets]
     controllers = ([plan.controller] if plan.controller is not None else []) + list(plan.extra_controllers)
     controller_files = [
         RenderedFile(
@@ -112,7 +136,11 @@ def assemble(
             "controller",
             "API-side cleanup: Neutron ports, shelved image, console tokens (dry run unless --execute)",
             render_controller_script(
-                actions, bundle_id=bundle_id, fixpack_version=__version__, release=plan.release
+                actions,
+                bundle_id=bundle_id,
+                fixpack_version=__version__,
+                release=plan.release,
+                offline=plan.mode == "offline",
             ),
         )
         for n, actions in enumerate(controllers)

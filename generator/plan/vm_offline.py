@@ -158,6 +158,11 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
             "offline": True,
             "to_host": options.to_host,
             "to_node": options.to_node,
+            # soft-delete/purge leave a domain, VIFs and volume connections on a host the
+            # bundle cannot know: the precheck prints it, shell/compute.sh discovers the rest
+            "host_side": "instance" if options.op != "rehost" else None,
+            "instance_name_template": options.instance_name_template,
+            "instances_path": options.instances_path,
         },
     )
 

@@ -97,9 +97,10 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
             dbs = (_target("nova", rel), c)
             pre += nova_pre
             warnings.append(
-                "offline: Nova's block_device_mapping connection_info is not known, so there is no "
-                "compute-node script; log out of a stale iSCSI/FC session by hand (iscsiadm -m session) "
-                "after the apply"
+                "offline: the compute host and connection were not known at generation, so there is no "
+                "compute-node script; the Nova precheck prints the host and the connection (IQN, portal, "
+                "LUN): log out of a stale iSCSI/FC session there by hand (iscsiadm -m session) after the "
+                "apply"
             )
         else:
             warnings.append("offline: Nova's block_device_mapping is not checked or changed (--detach-nova)")
@@ -133,7 +134,12 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
                 "Cinder's own way, which this bundle replaces",
             ),
         ),
-        options={"force": options.force, "offline": True, "cascade": options.cascade},
+        options={
+            "force": options.force,
+            "offline": True,
+            "cascade": options.cascade,
+            "host_side": "volume",  # the prechecks print the attachments' hosts and connections
+        },
     )
 
 

@@ -172,8 +172,24 @@ def _precheck_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], p
                 ]
             )
         )
+    out += _host_side(plan, db.role)
     out += [st.commit(), st.report([("fixpack", literal_node("precheck passed: preconditions hold"))])]
     return "\n".join(out) + "\n"
+
+
+def _host_side(plan: Plan, role: str) -> list[str]:
+    """Read-only lines printing what the host side needs (see render/offline_hostside.py)."""
+    from generator.render import offline_hostside
+
+    kind = plan.options.get("host_side")
+    if kind == "volume" and role == "cinder":
+        return [line for u in plan.targets for line in offline_hostside.cinder_attachments(u)]
+    if role != "nova" or not kind:
+        return []
+    if kind == "instance":  # a batch: every instance's host side, one after the other
+        template = str(plan.options.get("instance_name_template") or "instance-%08x")
+        return [line for u in plan.targets for line in offline_hostside.instance_host_side(u, template)]
+    return [line for u in plan.targets for line in offline_hostside.volume_host_side(u)]
 
 
 def _value_text(table: Table, column: str) -> exp.Expression:

@@ -103,12 +103,37 @@ _OFFLINE_EXPECT = {
         "a row was not as the apply left it: nothing was restored (one transaction); investigate.",
     ),
 }
+OFFLINE_HOST_NOTE = (
+    "This offline bundle does not know the instance's host, libvirt domain, ports or volume connections: the "
+    "Nova cell precheck prints them (read-only: its `host side`, `port` and `volume` lines; CHAP credentials "
+    "are never printed), `shell/compute.sh` discovers the domain, its devices and "
+    "OVS ports on that host at run time, and `shell/controller.sh` looks up the ports at run time. Neither "
+    "was checked when the bundle was generated."
+)
 _SHELL_FAIL = {
     "host": "the script stops at the failing check (wrong host, a different libvirt domain under that name, "
     "a missing tool) and says why; nothing after it ran. Re-running after fixing resumes.",
     "controller": "the script stops at the failing check (no openstack CLI, no credentials, a port bound to "
     "another device) and says why; re-running is safe.",
 }
+
+
+OFFLINE_COMPUTE_TARGET = "host:from-precheck"  # generator.pipeline names the offline compute script so
+
+
+def _offline_compute_where(plan: Plan, path: str) -> tuple[str, tuple[str, ...]]:
+    """Where and how to run an offline bundle's compute script: the host is only known from the precheck."""
+    uuid = next((u for u in plan.targets if f"-{u[:8]}.sh" in path), plan.targets[0])
+    args = f"{uuid} --host HOST [--iscsi IQN PORTAL LUN]... [--port PORT_ID]..."
+    return (
+        "on the instance's compute host as printed by the precheck (the `host` line of the Nova cell "
+        "precheck), as root, with the values that precheck printed: `host`, each `iscsi_target` and each "
+        "`port_id`",
+        (
+            f"bash {path} {args}            # dry run: prints what it found and would do",
+            f"bash {path} {args} --execute  # act",
+        ),
+    )
 
 
 def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
@@ -140,6 +165,18 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
                 f"bash {f.path}            # dry run: prints what it would do",
                 f"bash {f.path} --execute  # act",
             )
+            if f.target == OFFLINE_COMPUTE_TARGET:
+                where, cmds = _offline_compute_where(plan, f.path)
+            elif offline and not on_host:  # ports looked up at run time; only those named are deleted
+                args = "[--delete-port PORT_ID]... [--image IMAGE_ID]"
+                cmds = (
+                    f"bash {f.path} {args}            # dry run: lists the ports bound to the instance now",
+                    f"bash {f.path} {args} --execute  # act",
+                )
+                where += (
+                    ": pass each `port_id` the Nova cell precheck printed with `preserve_on_delete` not "
+                    "true as --delete-port, and its `shelved_image_id` (if any) as --image"
+                )
             steps.append(
                 RunbookStep(
                     number,
@@ -148,7 +185,10 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
                     where,
                     cmds,
                     f.purpose,
-                    "each action logged; a second run reports everything already clean.",
+                    "each action logged; a second run changes nothing. Offline, each script says what it "
+                    "looked up on the host or API and prints `NOT CHECKED:` for what it could not know."
+                    if offline
+                    else "each action logged; a second run reports everything already clean.",
                     _SHELL_FAIL["host" if on_host else "controller"],
                 )
             )
@@ -182,6 +222,7 @@ def render_runbook(
         cnf_hint=CNF_HINT,
         offline=plan.mode == "offline",
         has_compute=bool(plan.compute),
-        in_cell0=not plan.compute and plan.target_kind == "vm",
+        in_cell0=not plan.compute and plan.target_kind == "vm" and plan.mode != "offline",
+        offline_host_note=OFFLINE_HOST_NOTE if plan.options.get("host_side") == "instance" else "",
         code=code,
     )

@@ -118,12 +118,16 @@ def render_compute_script(cleanup: ComputeCleanup, *, bundle_id: str, fixpack_ve
 
 
 def render_controller_script(
-    actions: ControllerActions, *, bundle_id: str, fixpack_version: str, release: str
+    actions: ControllerActions, *, bundle_id: str, fixpack_version: str, release: str, offline: bool = False
 ) -> str:
     """The controller (API-side) script: Neutron ports, shelved image, detach hints, tokens.
 
     Ports in `preserved_ports` (preserve_on_delete: created outside Nova) are only
     shown with the unbind command, as Nova itself never deletes them.
+
+    `offline`: the bundle could not know the ports or the shelved image; the script looks
+    the ports up at run time, deletes only those named with --delete-port, and never
+    claims "everything is already clean".
 
     Raises TargetProblem when a value has the wrong shape, or when ports, volumes or
     memcached tokens are to be handled without the instance UUID they belong to.
@@ -139,7 +143,7 @@ def render_controller_script(
     image = None if image is None else validate.uuid(image, "shelved image id")
     _unique("port", ports + preserved)  # a preserved port is never also one to delete
     _unique("volume", volumes)
-    if uuid is None and (ports or preserved or volumes or actions.memcached_tokens):
+    if uuid is None and (ports or preserved or volumes or actions.memcached_tokens or offline):
         raise TargetProblem("controller actions name ports, volumes or console tokens but no instance UUID")
     return render(
         "shell/controller.sh.j2",
@@ -160,6 +164,7 @@ def render_controller_script(
         has_volumes=bool(volumes),
         has_image=image is not None,
         memcached=bool(actions.memcached_tokens),
+        offline=offline,
         log_kind="controller",
     )
 
@@ -170,3 +175,45 @@ def _unique(what: str, values: list[str]) -> None:
         if value in seen:
             raise TargetProblem(f"{what} {value} is listed twice for the same script")
         seen.add(value)
+
+
+def render_offline_compute_script(
+    instance_uuid: str,
+    *,
+    bundle_id: str,
+    fixpack_version: str,
+    instances_path: str = "/var/lib/nova/instances",
+) -> str:
+    """The offline bundle's compute script: the host, domain, devices and volumes are found at run time.
+
+    It reuses the live script's building blocks (templates/shell/_compute_*.sh.j2) with every
+    plug type and iSCSI enabled, since what the instance has is only known on the host.
+    """
+    uuid = validate.uuid(instance_uuid, "instance UUID")
+    path = validate.safe_path(instances_path, "instances_path")
+    bundle = validate.token(bundle_id, "bundle id")
+    version = validate.token(fixpack_version, "fixpack version")
+    vif_kinds = {"ovs_hybrid", "ovs", "bridge", "vhostuser"}
+    uses = {
+        "vif_kinds": vif_kinds,
+        "volume_kinds": {"iscsi"},
+        "bridge_tools": True,
+        "ovs": True,
+        "iscsi": True,
+        "fc": False,
+        "scsi": True,
+    }
+    return render(
+        "shell/compute_offline.sh.j2",
+        uuid_text=uuid,
+        path_text=path,
+        bundle_text=bundle,
+        version_text=version,
+        fixpack_version=shlex.quote(version),
+        bundle_id=shlex.quote(bundle),
+        instance_uuid=shlex.quote(uuid),
+        instances_path=shlex.quote(path),
+        uses=uses,
+        volumes_only=False,
+        log_kind="compute",
+    )

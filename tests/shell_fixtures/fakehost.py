@@ -92,6 +92,10 @@ class FakeHost:
         (d / "ifaces").write_text("".join(f"{i} bridge br-int virtio fa:16:3e:00:00:99\n" for i in ifaces))
         (d / "disks").write_text("".join(f"{target} {source}\n" for target, source in disks))
 
+    def domain_xml(self, name: str, xml: str) -> None:
+        """The definition `virsh dumpxml` prints for a domain (else one is made from its lists)."""
+        (self.state / "virsh/domains" / name / "domain.xml").write_text(xml)
+
     def domain_state(self, name: str) -> str | None:
         f = self.state / "virsh/domains" / name / "state"
         return f.read_text().strip() if f.exists() else None
@@ -105,8 +109,13 @@ class FakeHost:
     def links(self) -> set[str]:
         return {p.name for p in (self.state / "net/links").iterdir()}
 
-    def ovs_port(self, port: str, bridge: str = "br-int") -> None:
+    def ovs_port(self, port: str, bridge: str = "br-int", **external_ids: str) -> None:
+        """An OVS port; external_ids as os-vif sets them (iface_id=..., vm_uuid=... -> iface-id, vm-uuid)."""
         (self.state / "ovs/ports" / port).write_text(bridge + "\n")
+        if external_ids:
+            (self.state / "ovs/external_ids").mkdir(exist_ok=True)
+            lines = "".join(f"{k.replace('_', '-')}={v}\n" for k, v in external_ids.items())
+            (self.state / "ovs/external_ids" / port).write_text(lines)
 
     def ovs_ports(self) -> set[str]:
         return {p.name for p in (self.state / "ovs/ports").iterdir()}
