@@ -176,4 +176,5 @@ def test_precheck_domain_name_matches_nova(make_deployment, template: str) -> No
     dep = make_deployment("2025.1")
     for instance_id in (42, 0xFFFFFFFF, 2**32 + 5):
         sql = _domain_name_sql(template).replace("`instances`.`id`", str(instance_id))
-        assert dep.query("nova", f"SELECT {sql} AS n")[0]["n"] == nova.domain_name({"id": instance_id}, template)
+        expected = nova.domain_name({"id": instance_id}, template)
+        assert dep.query("nova", f"SELECT {sql} AS n")[0]["n"] == expected
