@@ -9,6 +9,7 @@ check anything), so the CI's test report shows why.
 
 from __future__ import annotations
 
+import re
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -19,13 +20,17 @@ def _read(path: Path) -> str:
 
 
 def _verdict(output: str) -> str:
-    """The line a reviewer needs: the command's FAILED line with the lines that name what failed."""
+    """What a reviewer needs from a command's output: the files verify named, the lint findings, or
+    the rehearsal's FAILED line and its failing step's reason (e.g. `cannot reach the server`)."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    picked = [
-        line for line in lines if "MODIFIED" in line or "MISSING" in line or "not in the manifest" in line
+    files = [line for line in lines if re.search(r": (MODIFIED|MISSING)\b|not in the manifest \(", line)]
+    findings = [line for line in lines if re.match(r"\S+:\d+: ", line)]
+    verdicts = [line for line in lines if line.startswith("FAILED")]
+    steps = [
+        re.sub(r"^FAIL\s+(.*?)\s+[\d.]+s\s+", r"\1: ", line) for line in lines if line.startswith("FAIL ")
     ]
-    picked += [line for line in lines if line.startswith("FAILED")]
-    return "; ".join(picked[-4:]) or (lines[-1] if lines else "no output")
+    picked = files[:3] + findings[:3] + verdicts[-1:] + steps[:1]
+    return "; ".join(picked) or (lines[-1] if lines else "no output")
 
 
 def _case(

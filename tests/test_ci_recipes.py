@@ -115,6 +115,18 @@ def test_failing_rehearsal_fails_the_job(kind, repo, made, db_url) -> None:
     assert cases["sql/10-precheck-nova.sql"].startswith("failure: guard failed")
 
 
+def test_unreachable_scratch_server_fails_with_the_reason(repo, made) -> None:
+    bundle = repo.add_bundle(made["soft"])
+    repo.commit("add a bundle")
+    done = run_recipe("gitlab", repo, repo.base, "mysql://root:scratch@127.0.0.1:9")  # nothing listens
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"bundles/{bundle.name}: FAILED: rehearse failed: FAILED at load" in done.stdout
+    summary = [line for line in done.stdout.splitlines() if line.startswith(f"check-bundles: bundles/{bundle.name}")]
+    assert "cannot reach the server" in summary[-1]
+    cases = junit(repo)[f"bundles/{bundle.name}"]
+    assert "cannot reach the server" in cases["release schema and recorded rows"]
+
+
 @pytest.mark.parametrize("kind", SHELLS)
 def test_deleted_manifest_fails(kind, repo, made, db_url) -> None:
     bundle = repo.add_bundle(made["soft"])
