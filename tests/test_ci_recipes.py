@@ -121,7 +121,8 @@ def test_unreachable_scratch_server_fails_with_the_reason(repo, made) -> None:
     done = run_recipe("gitlab", repo, repo.base, "mysql://root:scratch@127.0.0.1:9")  # nothing listens
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"bundles/{bundle.name}: FAILED: rehearse failed: FAILED at load" in done.stdout
-    summary = [line for line in done.stdout.splitlines() if line.startswith(f"check-bundles: bundles/{bundle.name}")]
+    prefix = f"check-bundles: bundles/{bundle.name}: "
+    summary = [line for line in done.stdout.splitlines() if line.startswith(prefix)]
     assert "cannot reach the server" in summary[-1]
     cases = junit(repo)[f"bundles/{bundle.name}"]
     assert "cannot reach the server" in cases["release schema and recorded rows"]
