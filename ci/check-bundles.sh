@@ -86,7 +86,11 @@ done <"$report/changed.z"
 for d in "${!problems[@]}"; do unset 'bundles[$d]'; done
 for d in "${!removed[@]}"; do say "$d: bundle removed by this change (nothing left to check)"; done
 if [ "${#bundles[@]}" -eq 0 ] && [ "${#problems[@]}" -eq 0 ]; then
-    say "no bundle changed ($changed changed file(s) under $root/ since ${base_commit:0:12})"
+    if [ "${#removed[@]}" -gt 0 ]; then
+        say "no changed bundle left to check (${#removed[@]} removed)"
+    else
+        say "no bundle changed ($changed changed file(s) under $root/ since ${base_commit:0:12})"
+    fi
     python3 "$here/junit.py" report "$report"
     exit 0
 fi

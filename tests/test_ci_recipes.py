@@ -160,6 +160,19 @@ def test_hand_edited_manifest_fails(kind, repo, made, db_url) -> None:
     )
 
 
+def test_removing_a_whole_bundle_is_reported_and_passes(repo, made, db_url) -> None:
+    bundle = repo.add_bundle(made["soft"])
+    git(repo.root, "checkout", "-q", "main")
+    repo.commit("the bundle, merged")
+    git(repo.root, "checkout", "-q", "-B", "mr")
+    git(repo.root, "rm", "-q", "-r", str(bundle))
+    repo.commit("retire the bundle")
+    done = check("gitlab", repo, db_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"check-bundles: bundles/{bundle.name}: bundle removed by this change" in done.stdout
+    assert "check-bundles: no changed bundle left to check (1 removed)" in done.stdout
+
+
 @pytest.mark.parametrize("kind", SHELLS)
 def test_file_in_no_bundle_fails(kind, repo, db_url) -> None:
     (repo.root / "bundles" / "loose").mkdir()
