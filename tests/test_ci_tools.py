@@ -112,6 +112,16 @@ def test_gitlab_job_runs_under_gitlab_ci_local(tmp_path, db_server) -> None:
         "FIXPACK_CONSTRAINTS": str(REPO / "constraints" / "runtime.txt"),
         "FIXPACK_TEST_DB_URL": db_server.url.render(with_password=True),
     }
+    # the unmodified file (services and all) passes gitlab-ci-local's schema validation
+    binary = npm_tool(*GITLAB_CI_LOCAL) / ".bin" / "gitlab-ci-local"
+    listed = subprocess.run(
+        [str(binary), "--list", "--variable", "CI_PIPELINE_SOURCE=merge_request_event"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert listed.returncode == 0 and "check-bundles" in listed.stdout, listed.stdout + listed.stderr
     done = _gitlab_ci_local(repo, variables)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "install-fixpack: fixpack, version" in done.stdout
