@@ -11,7 +11,8 @@ if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+.venv/bin/python -m pip install --quiet -e '.[test]' \
+    --constraint constraints/runtime.txt --constraint constraints/docker.txt  # the versions the docs pin
 
 mkdir -p reports
 status=0
