@@ -106,7 +106,7 @@ def _line_start_command(text: str, pos: int) -> str | None:
     return None
 
 
-def _scan(text: str, escapes: bool, dquote_string: bool) -> ClientCommand | None:  # noqa: C901
+def _scan(text: str, escapes: bool, dquote_string: bool) -> ClientCommand | None:
     n = len(text)
     i = 0
     line = 1
@@ -238,7 +238,9 @@ def statements(text: str) -> Iterator[tuple[int, str]]:
             parts.append(text[j:end])
             line += text.count("\n", j, end)
             i = end
-        elif c == "#" or (c == "-" and text.startswith("--", j) and (text[j + 2 : j + 3].isspace() or j + 2 >= n)):
+        elif c == "#" or (
+            c == "-" and text.startswith("--", j) and (text[j + 2 : j + 3].isspace() or j + 2 >= n)
+        ):
             i = _line_end(text, j)
         elif c == "/" and text.startswith("/*", j):
             end = text.find("*/", j + 2)

@@ -51,7 +51,9 @@ def check_sql_text(rel: str, data: bytes) -> None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UntrustedContent(f"{_shown(rel)}: not UTF-8 text (byte {exc.start}); refusing this bundle") from None
+        raise UntrustedContent(
+            f"{_shown(rel)}: not UTF-8 text (byte {exc.start}); refusing this bundle"
+        ) from None
     found = find_client_command(text)
     if found is not None:
         raise UntrustedContent(found.describe(_shown(rel)))
@@ -85,7 +87,9 @@ def _walk(root: Path) -> Iterable[str]:
                     "only regular files, refusing it"
                 )
             if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                raise UntrustedContent(f"{_shown(rel)}: is not a regular file or directory; refusing this bundle")
+                raise UntrustedContent(
+                    f"{_shown(rel)}: is not a regular file or directory; refusing this bundle"
+                )
             if stat.S_ISREG(mode):
                 yield rel
 
