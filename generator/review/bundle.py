@@ -140,9 +140,25 @@ class Bundle:
 
     @cached_property
     def guards(self) -> dict[str, list[dict[str, Any]]]:
-        """data/guards.json: per role, the apply steps' guard queries and expectations."""
-        data = self.data("guards")
-        return {role: list(entry.get("apply", ())) for role, entry in data.get("databases", {}).items()}
+        """Per role, the apply steps' guard queries and expectations, re-derived from the SQL files.
+
+        The precheck file of each database holds the same measurements as the
+        apply (see `guard_queries.py`); `data/guards.json` is never executed.
+        """
+        from generator.review.guard_queries import guards_of
+
+        out: dict[str, list[dict[str, Any]]] = {}
+        for phase_step in self.steps:
+            role = self.role_of(phase_step)
+            if phase_step["kind"] != "sql" or phase_step["phase"] != "precheck" or phase_step.get("produces"):
+                continue
+            applies = [s for s in self.steps if s["phase"] == "apply" and self.role_of(s) == role]
+            if role is None or not applies:
+                continue
+            schema = self.recorded_schemas.get(role)
+            text = self.read_text(phase_step["file"])
+            out[role] = guards_of(text, self.read_text(applies[0]["file"]), schema, phase_step["file"])
+        return out
 
     @cached_property
     def preimages(self) -> dict[str, dict[str, list[Row]]]:
