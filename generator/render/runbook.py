@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from generator.plan.model import Plan
 from generator.render.sql import RenderedFile
 from generator.render.templates import render
+from generator.secrets import mask_text
 
 # `--loose-sandbox`: clients that have --sandbox (MariaDB's since 10.5.25, 10.6.18, 10.11.8, 11.4.2)
 # refuse client commands that touch files; the `loose-` prefix makes every other mysql/mariadb client
@@ -188,8 +189,8 @@ def render_runbook(
         created_at=created_at,
         version=__version__,
         target=", ".join(plan.targets),
-        findings=list(plan.findings),
-        warnings=list(plan.warnings),
+        findings=[mask_text(f) for f in plan.findings],
+        warnings=[mask_text(w) for w in plan.warnings],
         api_first=[(c.command, c.why) for c in plan.api_first],
         steps=runbook_steps(plan, run_files),
         rollback=runbook_steps(plan, rollback_files),
