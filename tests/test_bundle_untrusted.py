@@ -196,9 +196,7 @@ def test_guards_json_is_never_executed(make_deployment, tmp_path: Path, capsys) 
     guards_path = bundle / "data" / "guards.json"
     guards = json.loads(guards_path.read_text())
     nova = guards["databases"]["nova"]["apply"]
-    nova[0]["pending_query"] = nova[0]["pending_query"].replace(
-        "SELECT", f"SELECT /*!50000 INTO OUTFILE '{written}' */", 1
-    )
+    nova[0]["pending_query"] += f" /*!50000 INTO OUTFILE '{written}' */"
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT-4711")
     nova[1]["pending_query"] = f"SELECT LOAD_FILE('{secret}')"
