@@ -248,3 +248,33 @@ def test_guards_derived_from_sql_match_generation(good_bundles) -> None:
                         assert same, (op, role, want["step"], key)
                 checked += 1
     assert checked > 20
+
+
+@pytest.mark.db
+def test_runbook_commands_run_sandboxed_and_work(make_deployment, tmp_path: Path, capsys) -> None:
+    """The runbook's printed command, run literally by bash: `--loose-sandbox` is accepted, the file runs."""
+    dep = make_deployment("2025.1")
+    target = seed_world(dep, op="soft-delete")
+    code, _, err = run_cli(
+        ["vm", target.uuid, "--op", "soft-delete", "--release", "2025.1", "-o", str(tmp_path / "out")], capsys
+    )
+    assert code == 0, err
+    bundle = next((tmp_path / "out").iterdir())
+    readme = (bundle / "README.md").read_text()
+    command = next(line.strip() for line in readme.splitlines() if "< sql/10-precheck-nova.sql" in line)
+    assert command.startswith("mysql --defaults-extra-file=~/fixpack.cnf --loose-sandbox --batch ")
+    url = dep.url("nova")
+    cnf = tmp_path / "fixpack.cnf"
+    cnf.write_text(
+        f"[client]\nuser={url.user}\npassword={url.password or ''}\nhost={url.host}\nport={url.port}\n"
+        "protocol=TCP\n"
+    )
+    literal = command.replace("~/fixpack.cnf", str(cnf)).replace("mysql ", f"{client_binary()} ", 1)
+    literal = literal.replace("<nova database>", url.database)
+    done = subprocess.run(["bash", "-c", literal], cwd=bundle, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "precheck passed" in done.stdout
+    # a client without --sandbox: the loose- prefix turns the unknown option into a warning
+    other = literal.replace("--loose-sandbox", "--loose-no-such-option-here")
+    done = subprocess.run(["bash", "-c", other], cwd=bundle, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "unknown option" in done.stderr
