@@ -278,3 +278,14 @@ def test_runbook_commands_run_sandboxed_and_work(make_deployment, tmp_path: Path
     other = literal.replace("--loose-sandbox", "--loose-no-such-option-here")
     done = subprocess.run(["bash", "-c", other], cwd=bundle, capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "unknown option" in done.stderr
+
+
+def test_lint_rule_fx006_reports_client_commands() -> None:
+    """Generation lints with the same reader: a bundle whose SQL holds a client command is not written."""
+    from generator.lint import LintInput, lint_files
+
+    text = "START TRANSACTION;\nSELECT 'ok \\! x';\n\\. /tmp/other.sql\nCOMMIT;\n"
+    report = lint_files([LintInput("sql/20-apply-nova.sql", text, "sql", "nova")], {}, [], use_cache=False)
+    found = [f for f in report.findings if f.code == "FX006"]
+    assert [(f.file, f.line) for f in found] == [("sql/20-apply-nova.sql", 3)]
+    assert not report.passed
