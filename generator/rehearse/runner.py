@@ -289,9 +289,10 @@ class Rehearsal:
             # run again after success either may stop at a precondition (a purged instance is
             # gone, a restored row exists) instead of reporting "done". Failing loudly is a
             # safe re-run; the table check that follows proves it changed nothing.
-            return PASSED, f"stopped loudly, as an offline re-run may: {explain_failure(run)}", output
+            why = mask_text(explain_failure(run))
+            return PASSED, f"stopped loudly, as an offline re-run may: {why}", output
         if not run.ok:
-            return FAILED, explain_failure(run), output
+            return FAILED, mask_text(explain_failure(run)), output
         if step.get("produces"):
             produced = root / step["produces"]
             produced.parent.mkdir(parents=True, exist_ok=True)
