@@ -95,7 +95,8 @@ def find_client_command(text: str) -> ClientCommand | None:
     """The first client command (by line) under any server mode, or None."""
     if "\0" in text:
         return ClientCommand(text.count("\n", 0, text.index("\0")) + 1, "a NUL byte (not SQL text)")
-    found = [c for c in (_scan(text, esc, dq) for esc, dq in MODES) if c is not None]
+    modes = MODES if "\\" in text else MODES[:1]  # without a backslash every mode reads alike
+    found = [c for c in (_scan(text, esc, dq) for esc, dq in modes) if c is not None]
     return min(found, key=lambda c: c.line) if found else None
 
 
@@ -185,10 +186,10 @@ def _string_end(text: str, i: int, quote: str, escapes: bool) -> int:
     n = len(text)
     while i < n:
         q = text.find(quote, i)
-        b = text.find("\\", i) if escapes else -1
         if q < 0:
             return n
-        if 0 <= b < q:
+        b = text.find("\\", i, q) if escapes else -1
+        if b >= 0:
             i = b + 2
             continue
         return q + 1
