@@ -3,6 +3,11 @@
 An operator never sees half a bundle: if anything fails (lint refusal, disk
 full, a bug) the temporary directory is removed and nothing is left under
 `out/`.
+
+A bundle holds rollback pre-images, which can include secrets (iSCSI CHAP
+passwords in connection_info, Cinder provider_auth): its directories are 0700,
+its files 0600 (shell scripts 0700), whatever the umask — files are created
+with those modes, never widened later.
 """
 
 from __future__ import annotations
@@ -16,6 +21,25 @@ from pathlib import Path
 from generator.bundle.manifest import MANIFEST
 from generator.errors import FixpackError
 
+DIR_MODE, FILE_MODE, SCRIPT_MODE = 0o700, 0o600, 0o700
+
+
+def _write_private(path: Path, text: str, mode: int) -> None:
+    """Create `path` with `mode` from the start (no window where another user could open it)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(path, mode)  # the umask may have removed bits; it cannot have added any
+
+
+def _private_dirs(root: Path, rel: str) -> None:
+    path = root
+    for part in Path(rel).parent.parts:
+        path = path / part
+        if not path.is_dir():
+            path.mkdir(mode=DIR_MODE)
+            path.chmod(DIR_MODE)
+
 
 def write_atomically(out_dir: Path, bundle_id: str, files: dict[str, str], manifest: dict) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -25,15 +49,10 @@ def write_atomically(out_dir: Path, bundle_id: str, files: dict[str, str], manif
     tmp = Path(tempfile.mkdtemp(prefix=f".{bundle_id}.", dir=out_dir))
     try:
         for rel, text in files.items():
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            if rel.endswith(".sh"):
-                path.chmod(0o750)
-            else:
-                path.chmod(0o640)
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        tmp.chmod(0o750)
+            _private_dirs(tmp, rel)
+            _write_private(tmp / rel, text, SCRIPT_MODE if rel.endswith(".sh") else FILE_MODE)
+        _write_private(tmp / MANIFEST, json.dumps(manifest, indent=2) + "\n", FILE_MODE)
+        tmp.chmod(DIR_MODE)
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -9,6 +9,7 @@ import click
 
 from generator.errors import FixpackError
 from generator.pipeline import BundleResult
+from generator.secrets import mask_text
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -101,13 +102,13 @@ def print_result(result: BundleResult) -> None:
         f"{plan.mode} generation"
     )
     for finding in plan.findings:
-        click.echo(f"  found: {finding}")
+        click.echo(f"  found: {mask_text(finding)}")
     for step in result.manifest["steps"]:
         if step["phase"] == "apply":
             rows = f" ({step['rows']} rows)" if "rows" in step else ""
             click.echo(f"  apply: {step['file']}{rows} — {step['purpose']}")
     for warning in plan.warnings:
-        click.echo(f"  warning: {warning}")
+        click.echo(f"  warning: {mask_text(warning)}")
     lint = result.lint
     click.echo(
         f"  lint: {'passed' if lint.passed else f'{len(lint.findings)} finding(s)'} "

@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from generator.connect.urls import DatabaseURL, parse_url
+from generator.connect.urls import DatabaseURL, parse_url, redact_url
 from generator.errors import ConnectionProblem
 
 ENV_VARS = {
@@ -121,6 +121,6 @@ def parse_cell_overrides(values: tuple[str, ...]) -> dict[str, str]:
     for value in values:
         name, sep, url = value.partition("=")
         if not sep or not name.strip() or not url.strip():
-            raise ConnectionProblem(f"--cell expects NAME_OR_UUID=URL, got {value.split('://')[0]!r}")
+            raise ConnectionProblem(f"--cell expects NAME_OR_UUID=URL, got {redact_url(value)!r}")
         out[name.strip()] = url.strip()
     return out

@@ -1,7 +1,11 @@
 """Run a bundle's SQL file exactly as the runbook says: the plain mysql/mariadb client, --batch, no --force.
 
 Credentials go in a temporary option file (0600) passed with
---defaults-extra-file, never on the command line.
+--defaults-extra-file, never on the command line. The client runs with
+`--sandbox` where it has it (MariaDB's client since 10.5.25, 10.6.18, 10.11.8, 11.4.2):
+a client command that reached a file (`\\!`, `\\.`, `\\T`, …) then stops
+the client instead of touching the file system — a second wall behind the
+refusal of such files when a bundle is opened (`review/untrusted.py`).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from generator.connect.urls import DatabaseURL
@@ -34,6 +39,17 @@ class ClientRun:
         return lines[-1] if lines else ""
 
 
+@lru_cache(maxsize=4)
+def sandbox_options(binary: str) -> tuple[str, ...]:
+    """`("--sandbox",)` when this client supports it (its --help lists it), else nothing."""
+    try:
+        cmd = [binary, "--no-defaults", "--help"]
+        done = subprocess.run(cmd, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return ("--sandbox",) if b"--sandbox" in done.stdout else ()
+
+
 def run_sql_file(url: DatabaseURL, path: Path, *, timeout: float = 600, raw: bool = False) -> ClientRun:
     """`raw`: print column values as-is, no header (an offline capture file's output is SQL)."""
     binary = client_binary()
@@ -53,7 +69,14 @@ def run_sql_file(url: DatabaseURL, path: Path, *, timeout: float = 600, raw: boo
         with open(path, "rb") as stdin:
             extra = ["--raw", "--skip-column-names"] if raw else []
             done = subprocess.run(
-                [binary, f"--defaults-extra-file={cnf.name}", "--batch", *extra, url.database or ""],
+                [
+                    binary,
+                    f"--defaults-extra-file={cnf.name}",
+                    *sandbox_options(binary),
+                    "--batch",
+                    *extra,
+                    url.database or "",
+                ],
                 stdin=stdin,
                 capture_output=True,
                 timeout=timeout,

@@ -39,7 +39,9 @@ from generator.rehearse.report import FAILED, NOT_RUN, PASSED, SKIPPED, Rehearsa
 from generator.rehearse.tables import State, TableDiff, diff_states, table_state
 from generator.review.bundle import Bundle
 from generator.review.checksums import check_files
+from generator.review.untrusted import check_sql_file
 from generator.scratch.provider import ProvidedServer
+from generator.secrets import mask_text
 
 SHELL_SKIPPED = "shell steps act on hosts and APIs; not run by rehearse (the stand-in host suite runs them)"
 _CLIENT_ERROR = re.compile(r"ERROR (\d+) \(\w+\)(?: at line (\d+))?: (.*)")
@@ -279,16 +281,18 @@ class Rehearsal:
         path = root / step["file"]
         if not path.is_file():
             return FAILED, f"{step['file']} does not exist (not produced by a capture step?)", ""
+        check_sql_file(root, step["file"])  # a captured rollback is data too: no client commands
         run = run_sql_file(self.scratch.url(role), path, timeout=self.timeout, raw=bool(step.get("produces")))
-        output = (run.stdout[-3000:] + ("\n" + run.stderr if run.stderr else "")).strip()
+        output = mask_text((run.stdout[-3000:] + ("\n" + run.stderr if run.stderr else "")).strip())
         if not run.ok and phase in ("re-apply", "re-rollback") and self.bundle.mode != "live":
             # An offline step finds its rows at run time, and its rollback is a captured script:
             # run again after success either may stop at a precondition (a purged instance is
             # gone, a restored row exists) instead of reporting "done". Failing loudly is a
             # safe re-run; the table check that follows proves it changed nothing.
-            return PASSED, f"stopped loudly, as an offline re-run may: {explain_failure(run)}", output
+            why = mask_text(explain_failure(run))
+            return PASSED, f"stopped loudly, as an offline re-run may: {why}", output
         if not run.ok:
-            return FAILED, explain_failure(run), output
+            return FAILED, mask_text(explain_failure(run)), output
         if step.get("produces"):
             produced = root / step["produces"]
             produced.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,25 @@ from dataclasses import dataclass
 from generator.plan.model import Plan
 from generator.render.sql import RenderedFile
 from generator.render.templates import render
+from generator.secrets import mask_text
 
+# `--loose-sandbox`: clients that have --sandbox (MariaDB's since 10.5.25, 10.6.18, 10.11.8, 11.4.2)
+# refuse client commands that touch files; the `loose-` prefix makes every other mysql/mariadb client
+# print one warning and go on, so the same command works on any operator's client.
+SANDBOX_NOTE = (
+    "Every SQL command below passes `--loose-sandbox`: a client that has `--sandbox` (MariaDB's client since "
+    "10.5.25, 10.6.18, 10.11.8 and 11.4.2) then refuses client commands that reach files or a shell "
+    "(`\\!`, `source`, `tee`, `pager`); any other client only warns `unknown option '--loose-sandbox'` and "
+    "runs the file unchanged. `fixpack verify` refuses a bundle whose SQL holds any client command."
+)
+SECRETS_NOTE = (
+    "**This bundle holds secrets.** Its rollback pre-images (`sql/9*-rollback-*.sql`, `captured/`, "
+    "`data/preimages.json`) are exact copies of database rows, which can include iSCSI CHAP passwords "
+    "(`auth_password`, Cinder `provider_auth`) and database URLs with passwords. Handle it like a database "
+    "backup: keep it in a directory only you can read (fixpack writes it 0700/0600), share it only encrypted "
+    "(e.g. `gpg --symmetric`, or the change request's restricted attachment), and never commit it to a "
+    "repository as it is. The runbook and fixpack's output show these fields masked (`***`)."
+)
 CNF_HINT = (
     "Put the connection in an option file readable only by you, e.g. `~/fixpack.cnf` with a `[client]` "
     "section holding `host`, `port`, `user` and `password` (fixpack never writes passwords anywhere)."
@@ -142,7 +160,7 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
     for number, f in enumerate(files, 1):
         if f.kind == "sql":
             db = _db_name(plan, f.target)
-            client = "mysql --defaults-extra-file=~/fixpack.cnf --batch"
+            client = "mysql --defaults-extra-file=~/fixpack.cnf --loose-sandbox --batch"
             phase = "capture" if f.produces else (f.phase or "")
             if f.produces:
                 cmd = (
@@ -211,8 +229,8 @@ def render_runbook(
         created_at=created_at,
         version=__version__,
         target=", ".join(plan.targets),
-        findings=list(plan.findings),
-        warnings=list(plan.warnings),
+        findings=[mask_text(f) for f in plan.findings],
+        warnings=[mask_text(w) for w in plan.warnings],
         api_first=[(c.command, c.why) for c in plan.api_first],
         steps=runbook_steps(plan, run_files),
         rollback=runbook_steps(plan, rollback_files),
@@ -220,6 +238,8 @@ def render_runbook(
             (db.role, db.label, db.database or "-", db.release, db.detection or "-") for db in plan.databases
         ],
         cnf_hint=CNF_HINT,
+        sandbox_note=SANDBOX_NOTE,
+        secrets_note=SECRETS_NOTE,
         offline=plan.mode == "offline",
         has_compute=bool(plan.compute),
         in_cell0=not plan.compute and plan.target_kind == "vm" and plan.mode != "offline",

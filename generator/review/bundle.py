@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from generator.bundle.manifest import MANIFEST
 from generator.bundle.preimages import decode_rows
 from generator.errors import FixpackError
 from generator.ops.rows import Row
+from generator.review.untrusted import UntrustedContent, check_bundle, check_manifest_path
 from generator.schema.model import SchemaSnapshot
 
 _REQUIRED = ("bundle_id", "target", "mode", "databases", "steps", "files")
@@ -29,10 +30,10 @@ class BundleProblem(FixpackError):
 
 def safe_relative(rel: str) -> str:
     """A manifest path, refused when it could name something outside the bundle."""
-    path = PurePosixPath(rel)
-    if not rel or path.is_absolute() or ".." in path.parts or "\\" in rel:
-        raise BundleProblem(f"manifest names a path outside the bundle: {rel!r}")
-    return str(path)
+    try:
+        return check_manifest_path(rel)
+    except UntrustedContent as exc:
+        raise BundleProblem(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Bundle:
         if not root.is_dir():
             raise BundleProblem(f"not a bundle directory: {root}")
         manifest_path = root / MANIFEST
+        if manifest_path.is_symlink():
+            raise BundleProblem(f"{manifest_path}: is a symbolic link; a bundle holds only regular files")
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -65,6 +68,7 @@ class Bundle:
                 safe_relative(step["produces"])
         for rel in manifest["files"]:
             safe_relative(rel)
+        check_bundle(root, manifest)  # links, special files, client commands in any SQL file
         return cls(root, manifest)
 
     # -- manifest facts ------------------------------------------------------------
@@ -136,9 +140,25 @@ class Bundle:
 
     @cached_property
     def guards(self) -> dict[str, list[dict[str, Any]]]:
-        """data/guards.json: per role, the apply steps' guard queries and expectations."""
-        data = self.data("guards")
-        return {role: list(entry.get("apply", ())) for role, entry in data.get("databases", {}).items()}
+        """Per role, the apply steps' guard queries and expectations, re-derived from the SQL files.
+
+        The precheck file of each database holds the same measurements as the
+        apply (see `guard_queries.py`); `data/guards.json` is never executed.
+        """
+        from generator.review.guard_queries import guards_of
+
+        out: dict[str, list[dict[str, Any]]] = {}
+        for phase_step in self.steps:
+            role = self.role_of(phase_step)
+            if phase_step["kind"] != "sql" or phase_step["phase"] != "precheck" or phase_step.get("produces"):
+                continue
+            applies = [s for s in self.steps if s["phase"] == "apply" and self.role_of(s) == role]
+            if role is None or not applies:
+                continue
+            schema = self.recorded_schemas.get(role)
+            text = self.read_text(phase_step["file"])
+            out[role] = guards_of(text, self.read_text(applies[0]["file"]), schema, phase_step["file"])
+        return out
 
     @cached_property
     def preimages(self) -> dict[str, dict[str, list[Row]]]:

@@ -22,6 +22,7 @@ from generator.errors import FixpackError
 from generator.ops.rows import Row
 from generator.render.dialect import to_sql
 from generator.schema.model import Table
+from generator.secrets import mask_value
 from generator.sqlgen.literals import literal_node
 
 MAX_SHOWN = 60  # characters of a value shown in a drift line
@@ -93,7 +94,7 @@ def row_drift(session: Session, table: Table, recorded: Sequence[Row]) -> list[s
             lines.append(f"{where}: row is gone (deleted since generation)")
             continue
         changes = [
-            f"{col}: {show(row[col])} -> {show(now.get(col))}"
+            f"{col}: {show(mask_value(col, row[col]))} -> {show(mask_value(col, now.get(col)))}"
             for col in row.columns
             if col in now and not _same(row[col], now[col])
         ]

@@ -7,7 +7,14 @@ statements (cheap: sqlglot parses hundreds of statements in milliseconds).
 
 from __future__ import annotations
 
-from generator.lint.rules import guarded_transaction, keyed_where, known_schema, line_length, no_ddl
+from generator.lint.rules import (
+    client_commands,
+    guarded_transaction,
+    keyed_where,
+    known_schema,
+    line_length,
+    no_ddl,
+)
 
 RULES = {
     keyed_where.CODE: keyed_where.check,
@@ -15,4 +22,5 @@ RULES = {
     guarded_transaction.CODE: guarded_transaction.check,
     known_schema.CODE: known_schema.check,
     line_length.CODE: line_length.check,
+    client_commands.CODE: client_commands.check,
 }
