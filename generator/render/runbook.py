@@ -111,6 +111,19 @@ _SHELL_FAIL = {
 }
 
 
+def capture_command(client: str, db: str, capture: str, produces: str) -> str:
+    """One line, for bash and sh: refuse if a capture exists, write a new temporary file, and move it
+    into place (with its sha256) only when the client succeeded — a capture never overwrites one."""
+    tmp = f"{produces}.tmp"
+    return (
+        f"mkdir -p captured && {{ test ! -e {produces} || {{ echo 'refused: {produces} exists "
+        f"(a capture is never overwritten)' >&2; false; }}; }} && {{ {client} --raw --skip-column-names "
+        f"{db} < {capture} > {tmp} || {{ tail -n 3 {tmp} >&2; rm -f {tmp}; echo 'capture FAILED: nothing "
+        f"written to {produces}' >&2; false; }}; }} && mv {tmp} {produces} "
+        f"&& sha256sum {produces} > {produces}.sha256"
+    )
+
+
 def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
     steps = []
     offline = plan.mode == "offline"
@@ -120,9 +133,9 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
             client = "mysql --defaults-extra-file=~/fixpack.cnf --batch"
             phase = "capture" if f.produces else (f.phase or "")
             if f.produces:
-                cmd = (
-                    f"mkdir -p captured && {client} --raw --skip-column-names {db} < {f.path} > {f.produces}"
-                )
+                cmd = capture_command(client, db, f.path, f.produces)
+            elif f.produced_by:
+                cmd = f"sha256sum -c {f.path}.sha256 && {client} {db} < {f.path}"
             else:
                 cmd = f"{client} {db} < {f.path}"
             where = f"any host that reaches the {_db_label(plan, f.target)} with the mysql/mariadb client"
