@@ -190,17 +190,17 @@ def _capture_file(
     out.append(st.set_var(st.SCOPE, cap.rows_in_scope(ops)))
     out += cap.refusal(plan, db)
     header = [
-        f"-- fixpack rollback captured for {plan.target_kind} {' '.join(plan.targets)} ({plan.op}), "
-        f"{db.label}",
+        f"-- fixpack rollback captured for {plan.target_kind} {' '.join(plan.targets)} ({plan.op})",
+        f"-- of the {db.label}",
     ]
     out += [cap.printed(line) for line in header]
     now = exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])
     out.append(st.report([("line", cap.concat(cap.text("-- captured at "), now, cap.text(" UTC")))]))
     out += [cap.printed(line) for line in [*(s + ";" for s in st.SESSION_SETUP), "START TRANSACTION;"]]
     out.append(
-        st.report([("line", cap.concat(cap.text(f"SET {cap.ROWS} = "), st.var(st.SCOPE), cap.text(";")))])
+        st.report([("line", cap.concat(cap.text(f"SET @{cap.ROWS} = "), st.var(st.SCOPE), cap.text(";")))])
     )
-    out.append(cap.printed(f"SET {cap.AS_CAPTURED} = 0;"))
+    out.append(cap.printed(st.set_var(cap.AS_CAPTURED, exp.Literal.number(0))))
     # rollback order: reverse of the apply (parents re-inserted before children)
     backwards = list(enumerate(reversed(ops), 1))
     for number, op in backwards:

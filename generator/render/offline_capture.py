@@ -24,16 +24,18 @@ or faking a rollback:
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from generator.ops.operations import Operation, UpdateRows
 from generator.plan.model import DatabaseTarget, Plan
 from generator.render import statements as st
-from generator.render.dialect import to_sql
+from generator.render.dialect import dual, to_sql
 from generator.schema.model import Table
-from generator.sqlgen.literals import quote_identifier
+from generator.sqlgen.literals import literal_node
 
-ROWS, AS_CAPTURED, TODO = "@fixpack_rows", "@fixpack_as_captured", "@fixpack_todo"
+ROWS, AS_CAPTURED, TODO = "fixpack_rows", "fixpack_as_captured", "fixpack_todo"
 
 
 def value_text(table: Table, column: str) -> exp.Expression:
@@ -77,25 +79,42 @@ def printed(sql_text: str) -> str:
     return st.report([("line", concat(text(sql_text)))])
 
 
-def _quoted(message: str) -> str:
-    """A message as a SQL string literal of the printed rollback (split over short lines)."""
-    pieces = [message[i : i + 70] for i in range(0, len(message), 70)]
-    inner = ",\n  ".join("'" + p.replace("'", "''") + "'" for p in pieces)
-    return f"CONCAT(\n  {inner}\n)"
+_SLOT = re.compile(r"'fixpack_value_(\d+)_x*'")
 
 
-def _key_text(table: Table) -> list[exp.Expression]:
+def _slot(i: int) -> exp.Expression:
+    """A placeholder literal, long enough that the layout gives each value a line of its own."""
+    return exp.Literal.string(f"fixpack_value_{i}_".ljust(70, "x"))
+
+
+def _template(statement: str, values: list[exp.Expression]) -> exp.Expression:
+    """CONCAT printing `statement` (rendered with `_slot` placeholders) with each slot's current value."""
+    parts: list[exp.Expression] = []
+    pos = 0
+    for m in _SLOT.finditer(statement):
+        parts += [*text(statement[pos : m.start()]), values[int(m[1])]]
+        pos = m.end()
+    parts += text(statement[pos:])
+    return concat([p for p in parts if not (isinstance(p, exp.Literal) and p.this == "")])
+
+
+def _key(table: Table, values: list[exp.Expression]) -> list[exp.Expression]:
+    """`key = <slot>` per primary-key column; the slots' values are appended to `values`."""
     out: list[exp.Expression] = []
-    for i, k in enumerate(table.primary_key):
-        lead = "WHERE " if i == 0 else "\n  AND "
-        out += [*text(f"{lead}{quote_identifier(k)} = "), value_text(table, k)]
+    for k in table.primary_key:
+        out.append(exp.EQ(this=exp.column(k), expression=_slot(len(values))))
+        values.append(value_text(table, k))
     return out
 
 
-def _guard_text(number: int, table: str) -> str:
-    return (
-        f"\nSELECT\n  'rollback step {number}: {table}' AS `guard`,\n"
-        f"  (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (ROW_COUNT() <=> {TODO})) AS `ok`;"
+def _todo_is(n: int) -> exp.Expression:
+    return exp.EQ(this=st.var(TODO), expression=exp.Literal.number(n))
+
+
+def _row_guard(number: int, table: str) -> str:
+    return st.guard(
+        f"rollback step {number}: {table}",
+        exp.NullSafeEQ(this=exp.Anonymous(this="ROW_COUNT", expressions=[]), expression=st.var(TODO)),
     )
 
 
@@ -105,47 +124,38 @@ def _select(line: exp.Expression, op: Operation) -> str:
 
 
 def check_statement(op: Operation, table: Table) -> str:
-    """Prints, per row, a statement adding 1 to @fixpack_as_captured when the row is as captured now."""
-    parts: list[exp.Expression] = [
-        *text(f"SET {AS_CAPTURED} = {AS_CAPTURED} + (\n  SELECT COUNT(*) FROM {quote_identifier(op.table)}"),
-        *text("\n  "),
-        *_key_text(table),
-    ]
-    if isinstance(op, UpdateRows):  # a changed row: every column the apply sets is back as captured
+    """Prints, per row, a statement adding 1 to @fixpack_as_captured when the row is as captured now:
+    a changed row has every column the apply sets back as captured; a deleted row exists again."""
+    values: list[exp.Expression] = []
+    conds = _key(table, values)
+    if isinstance(op, UpdateRows):
         for c, _ in op.assignments or ():
-            parts += [*text(f"\n  AND {quote_identifier(c)} <=> "), value_text(table, c)]
-    # (a deleted row: it exists again under its key)
-    parts += text("\n);")
-    return _select(concat(parts), op)
+            conds.append(exp.NullSafeEQ(this=exp.column(c), expression=_slot(len(values))))
+            values.append(value_text(table, c))
+    count = exp.select(exp.Count(this=exp.Star())).from_(op.table).where(exp.and_(*conds))
+    statement = st.set_var(AS_CAPTURED, exp.Add(this=st.var(AS_CAPTURED), expression=count.subquery()))
+    return _select(_template(statement, values), op)
 
 
 def restore_statement(op: Operation, table: Table, number: int) -> str:
     """Prints, per row, its guarded restore: run only when the rollback has work (@fixpack_todo = 1)."""
+    values: list[exp.Expression] = []
     if isinstance(op, UpdateRows):
-        sets: list[exp.Expression] = []
-        for i, (c, _) in enumerate(op.assignments or ()):
-            sets += [*text(("" if i == 0 else ",") + f"\n  {quote_identifier(c)} = "), value_text(table, c)]
-        line = concat(
-            text(f"UPDATE {quote_identifier(op.table)} SET"),
-            sets,
-            text("\n"),
-            _key_text(table),
-            text(f"\n  AND {TODO} = 1;" + _guard_text(number, op.table)),
-        )
+        sets = {}
+        for c, _ in op.assignments or ():
+            sets[c] = _slot(len(values))
+            values.append(value_text(table, c))
+        key = _key(table, values)
+        dml: exp.Expression = exp.update(op.table, sets, where=exp.and_(*key, _todo_is(1)))
     else:
-        names: list[exp.Expression] = []
-        values: list[exp.Expression] = []
-        for i, c in enumerate(table.column_names):
-            names += text(("" if i == 0 else ",") + f"\n  {quote_identifier(c)}")
-            values += [*text("" if i == 0 else ",\n  "), value_text(table, c)]
-        line = concat(
-            text(f"INSERT INTO {quote_identifier(op.table)} ("),
-            names,
-            text("\n)\nSELECT\n  "),
-            values,
-            text(f"\nFROM DUAL\nWHERE {TODO} = 1;" + _guard_text(number, op.table)),
-        )
-    return _select(line, op)
+        row = []
+        for c in table.column_names:
+            row.append(exp.alias_(_slot(len(values)), c))
+            values.append(value_text(table, c))
+        source = exp.select(*row).from_(dual()).where(_todo_is(1))
+        dml = exp.insert(source, op.table, columns=list(table.column_names))
+    statement = to_sql(dml) + ";\n" + _row_guard(number, op.table)
+    return _select(_template(statement, values), op)
 
 
 def rows_in_scope(ops: tuple[Operation, ...]) -> exp.Expression:
@@ -197,36 +207,64 @@ def refusal(plan: Plan, db: DatabaseTarget) -> list[str]:
     ]
 
 
+def _say(message: str, when: exp.Expression) -> str:
+    """Print a message when `when` holds: short literals, so the printed lines stay readable SQL."""
+    words = concat([literal_node(p.this) for p in text(message, 70)])
+    return to_sql(exp.select(exp.alias_(words, "fixpack")).from_(dual()).where(when)) + ";"
+
+
 def rollback_prologue(db: DatabaseTarget) -> list[str]:
     """Printed after the per-row checks: say what the rollback will do, stop on mixed rows."""
+    rows, seen = st.var(ROWS), st.var(AS_CAPTURED)
+    zero = exp.Literal.number(0)
     empty = (
-        f"nothing to restore: the capture found no rows the apply would change in the {db.label}. "
+        f"nothing to restore: the capture found no rows the apply would change in the {db.role} database. "
         "If it was taken after the apply, the rows the apply changed were not recorded: restore them "
         "from your backup. Nothing changed."
     )
     unapplied = (
-        f"nothing to roll back: every captured row of the {db.label} is still exactly as captured (this "
-        "bundle has not been applied here, or was already rolled back). Nothing changed."
+        f"nothing to roll back: every captured row of the {db.role} database is still exactly as captured "
+        "(this bundle has not been applied here, or was already rolled back). Nothing changed."
+    )
+    mixed = (
+        "some captured rows are as captured and others are not: rows changed after the capture or the "
+        "apply. Nothing was restored; compare the rows with this file before going further."
     )
     lines = [
-        f"SELECT {_quoted(empty)} AS `fixpack`\nFROM DUAL\nWHERE {ROWS} = 0;",
-        f"SELECT {_quoted(unapplied)} AS `fixpack`\nFROM DUAL\nWHERE {ROWS} > 0 AND {AS_CAPTURED} = {ROWS};",
-        f"SELECT CONCAT(\n  {AS_CAPTURED}, ' of ', {ROWS},"
-        "\n  ' captured rows are as captured, the others are not:',"
-        "\n  ' some rows changed after the capture; nothing was restored'\n) AS `fixpack`"
-        f"\nFROM DUAL\nWHERE {AS_CAPTURED} > 0 AND {AS_CAPTURED} < {ROWS};",
-        f"SELECT\n  'rows are all as the apply left them or all as captured' AS `guard`,\n"
-        "  (SELECT 1 UNION ALL SELECT 2 FROM DUAL\n"
-        f"   WHERE NOT ({AS_CAPTURED} = 0 OR {AS_CAPTURED} = {ROWS})) AS `ok`;",
-        f"SET {TODO} = IF({ROWS} > 0 AND {AS_CAPTURED} = 0, 1, 0);",
+        _say(empty, exp.EQ(this=rows, expression=zero)),
+        _say(unapplied, exp.and_(exp.GT(this=rows, expression=zero), exp.EQ(this=seen, expression=rows))),
+        _say(mixed, exp.and_(exp.GT(this=seen, expression=zero), exp.LT(this=seen, expression=rows))),
+        st.guard(
+            "every captured row is as the apply left it, or every one is as captured",
+            exp.or_(exp.EQ(this=seen, expression=zero), exp.EQ(this=seen, expression=rows)),
+        ),
+        st.set_var(
+            TODO,
+            exp.If(
+                this=exp.and_(exp.GT(this=rows, expression=zero), exp.EQ(this=seen, expression=zero)),
+                true=exp.Literal.number(1),
+                false=zero,
+            ),
+        ),
     ]
     return [printed(line) for line in lines]
 
 
 def rollback_epilogue() -> list[str]:
-    done = (
-        f"SELECT CASE WHEN {TODO} = 1\n"
-        f"  THEN CONCAT('rollback finished: ', {ROWS}, ' row(s) restored as captured')"
-        "\n  ELSE 'rollback changed nothing (see the line above)'\nEND AS `fixpack`;"
+    finished = exp.Case(
+        ifs=[
+            exp.If(
+                this=_todo_is(1),
+                true=exp.Anonymous(
+                    this="CONCAT",
+                    expressions=[
+                        exp.Literal.string("rollback finished: "),
+                        st.var(ROWS),
+                        exp.Literal.string(" captured row(s) restored, every guard held"),
+                    ],
+                ),
+            )
+        ],
+        default=exp.Literal.string("rollback changed nothing (see the line above)"),
     )
-    return [printed("COMMIT;"), printed(done)]
+    return [printed("COMMIT;"), printed(to_sql(exp.select(exp.alias_(finished, "fixpack"))) + ";")]

@@ -3,7 +3,8 @@
 sqlfluff runs on abstracted statement shapes, which would hide long literal
 or identifier text; this rule measures the real lines with the same limit.
 Comment lines are measured too. A line holding nothing but one literal value
-(a long pre-image in hex, optionally aliased or assigned to one column) is exempt: a value cannot be
+(a long pre-image in hex, optionally aliased, assigned to one column or — in a captured
+rollback's check — compared with one) is exempt: a value cannot be
 wrapped without changing it.
 """
 
@@ -17,7 +18,7 @@ from generator.lint.rules.context import SqlFileContext
 
 CODE = "FX005"
 _SINGLE_LITERAL = re.compile(
-    r"^\s*(?:(?:`[^`]+`\.)?`[^`]+`\s*=\s*)?(?:_utf8mb4\s+)?[xX]?'[^']*'(?:\s+AS\s+`[^`]+`)?,?\s*$"
+    r"^\s*(?:(?:AND\s+)?(?:`[^`]+`\.)?`[^`]+`\s*(?:=|<=>)\s*)?(?:_utf8mb4\s+)?[xX]?'[^']*'(?:\s+AS\s+`[^`]+`)?,?\s*$"
 )
 
 
