@@ -222,3 +222,25 @@ def test_empty_capture_rollback_says_nothing_to_restore(make_deployment, tmp_pat
     assert "every guard held" not in placement and "rollback finished" not in placement
     assert "rollback finished: " in results["captured/92-rollback-nova.sql"].stdout
     assert_identical(before, all_states(dep))
+
+
+def test_live_rollback_before_the_apply_says_nothing_to_roll_back(make_deployment, tmp_path) -> None:
+    from .bundles import BundleRun, assert_all_ok
+    from .test_vm_bundles import generate
+
+    dep = make_deployment(ALL_RELEASES[-1])
+    target = seed_vm_world(dep, op="soft-delete")
+    result = generate(dep, target.uuid, "soft-delete", tmp_path)
+    assert result.lint.passed, [f.describe() for f in result.lint.findings]
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    runs = run.run("rollback")
+    assert_all_ok(runs)
+    for done in runs:
+        assert done.last_line.startswith("nothing to roll back"), done.stdout[-400:]
+    assert_identical(before, all_states(dep))
+    assert_all_ok(run.run("apply"))
+    runs = run.run("rollback")
+    assert_all_ok(runs)
+    assert all(done.last_line == "rollback finished: every guard held" for done in runs)
+    assert_identical(before, all_states(dep))

@@ -88,9 +88,13 @@ _OFFLINE_EXPECT = {
         "disabled): the file names it; change nothing and investigate.",
     ),
     "capture": (
-        "no error, and the output file holds SQL (`-- fixpack rollback captured …`, one guarded "
-        "statement per row, `COMMIT;`). Keep it with the bundle: it is the only rollback.",
-        "nothing was captured: do not run the apply without a rollback.",
+        "no output and exit 0; the rollback file and its `.sha256` appear in `captured/` (SQL: `-- fixpack "
+        "rollback captured …`, one guarded statement per row, `COMMIT;`). Keep both with the bundle: they "
+        "are the only rollback. The command never overwrites an existing capture.",
+        "`refused: … exists`: this database was already captured; keep that file (it is the rollback). "
+        "`capture refused: the apply has already run`: a capture now would record nothing; the one taken "
+        "before the apply is the rollback. Any other error: nothing was written; do not run the apply "
+        "without a rollback.",
     ),
     "apply": (
         "`rows_found` per step, one `guard … 1` line per check, last `apply finished: every guard held`. "
@@ -99,8 +103,12 @@ _OFFLINE_EXPECT = {
     ),
     "verify": _LIVE_EXPECT["verify"],
     "rollback": (
-        "one `guard … 1` per restored row and last `rollback finished: every guard held`.",
-        "a row was not as the apply left it: nothing was restored (one transaction); investigate.",
+        "`captured/…: OK` (its checksum), one `guard … 1` per restored row and last `rollback finished: N "
+        "captured row(s) restored, every guard held`. Run before the apply or again after it: `nothing to "
+        "roll back`; where the capture found no rows: `nothing to restore` (nothing changes).",
+        "`FAILED` from sha256sum: the captured file changed since its capture; do not run it (`fixpack "
+        "verify` names it). A guard failed: rows changed since the capture or the apply; nothing was "
+        "restored (one transaction); investigate.",
     ),
 }
 _SHELL_FAIL = {
