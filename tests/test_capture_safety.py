@@ -194,7 +194,11 @@ def test_tampered_capture_is_refused_and_named(make_deployment, tmp_path, capsys
     applied = all_states(dep)
     victim = path / "captured" / "92-rollback-nova.sql"
     victim.write_text(
-        victim.read_text().replace("START TRANSACTION;", "START TRANSACTION;\nDELETE FROM `tags`;", 1)
+        victim.read_text().replace(
+            "START TRANSACTION;",
+            "START TRANSACTION;\nUPDATE `instances` SET `host` = 'elsewhere' WHERE `id` = 1;",
+            1,
+        )
     )
     rollback = [c for c in commands if c.phase == "rollback" and c.file == "captured/92-rollback-nova.sql"]
     done = operator.run(rollback[0])
@@ -204,6 +208,13 @@ def test_tampered_capture_is_refused_and_named(make_deployment, tmp_path, capsys
         cli_main(["verify", str(path)])
     out = capsys.readouterr().out
     assert exit_.value.code != 0 and "captured/92-rollback-nova.sql" in out and "MODIFIED" in out, out
+    # `fixpack lint` holds a captured rollback to the rules of every SQL file: an unkeyed change is named
+    victim.write_text(victim.read_text().replace("COMMIT;", "DELETE FROM `tags`;\nCOMMIT;", 1))
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["lint", str(path)])
+    out = capsys.readouterr().out
+    assert exit_.value.code != 0, out
+    assert any(line.startswith("captured/92-rollback-nova.sql:") for line in out.splitlines()), out
 
 
 def test_empty_capture_rollback_says_nothing_to_restore(make_deployment, tmp_path) -> None:
