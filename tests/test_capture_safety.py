@@ -148,7 +148,6 @@ def test_captures_rerun_after_the_apply_never_lose_the_rollback(
     operator.run_phase(commands, "precheck")
     operator.run_phase(commands, "capture")
     first = _captured(path)
-    assert any(name.endswith(".sha256") for name in first) and not any(n.endswith(".tmp") for n in first)
     operator.run_phase(commands, "apply")
     after = all_states(dep)
     for _ in range(2):  # the tired operator runs the captures again, twice
@@ -157,6 +156,7 @@ def test_captures_rerun_after_the_apply_never_lose_the_rollback(
             assert done.returncode != 0, f"a capture re-run after the apply succeeded: {command.line}"
             assert "refused" in done.stderr and "never overwritten" in done.stderr, done.stderr
         assert _captured(path) == first  # not one byte of any capture changed
+    assert any(name.endswith(".sha256") for name in first) and not any(n.endswith(".tmp") for n in first)
     assert_identical(after, all_states(dep))
     # with the first captures out of the way, the target's own database refuses on its own
     moved = tmp_path / "kept"
