@@ -82,7 +82,7 @@ def lint(bundle: str, fmt: str, no_cache: bool) -> None:
 def verify_text(report: VerifyReport) -> str:
     bad = report.tampered
     lines = [f"verify {report.bundle_id}"]
-    listed = [f for f in report.files if f.status not in ("extra", "produced")]
+    listed = [f for f in report.files if f.status not in ("extra", "produced", "captured")]
     lines.append(
         f"  files: {len(listed)} checked, "
         + (f"{len(bad)} differ from the manifest" if bad else "all match the manifest (sha256)")

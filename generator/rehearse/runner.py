@@ -33,12 +33,13 @@ from pathlib import Path
 import pymysql
 
 from generator.errors import FixpackError
+from generator.lint import LintInput, lint_files
 from generator.rehearse.client import ClientRun, run_sql_file
 from generator.rehearse.loading import ScratchDatabases, create_scratch
 from generator.rehearse.report import FAILED, NOT_RUN, PASSED, SKIPPED, RehearsalReport, StepResult
 from generator.rehearse.tables import State, TableDiff, diff_states, table_state
 from generator.review.bundle import Bundle
-from generator.review.checksums import check_files
+from generator.review.checksums import CAPTURE_SUM, check_captured, check_files, sha256_file
 from generator.review.untrusted import check_sql_file
 from generator.scratch.provider import ProvidedServer
 from generator.secrets import mask_text
@@ -282,6 +283,10 @@ class Rehearsal:
         if not path.is_file():
             return FAILED, f"{step['file']} does not exist (not produced by a capture step?)", ""
         check_sql_file(root, step["file"])  # a captured rollback is data too: no client commands
+        if step["file"] in self.bundle.produced_at_run_time:
+            changed = check_captured(Bundle(root, self.bundle.manifest), step["file"])
+            if changed.failed:
+                return FAILED, changed.describe(), ""
         run = run_sql_file(self.scratch.url(role), path, timeout=self.timeout, raw=bool(step.get("produces")))
         output = mask_text((run.stdout[-3000:] + ("\n" + run.stderr if run.stderr else "")).strip())
         if not run.ok and phase in ("re-apply", "re-rollback") and self.bundle.mode != "live":
@@ -294,10 +299,7 @@ class Rehearsal:
         if not run.ok:
             return FAILED, mask_text(explain_failure(run)), output
         if step.get("produces"):
-            produced = root / step["produces"]
-            produced.parent.mkdir(parents=True, exist_ok=True)
-            produced.write_text(run.stdout, encoding="utf-8")
-            return PASSED, f"wrote {step['produces']} ({len(run.stdout.splitlines())} lines)", ""
+            return self._keep_capture(step, role, run.stdout)
         results = [line.rsplit("\t", 1)[-1] for line in run.stdout.splitlines() if _CHUNK.match(line)]
         if phase in ("re-apply", "re-rollback") and results:
             changed = [r for r in results if r != ALREADY_DONE]
@@ -305,6 +307,24 @@ class Rehearsal:
                 return FAILED, f"second run was not a no-op: chunk result(s) {changed}", output
             return PASSED, f"{len(results)} chunk(s): {ALREADY_DONE}", ""
         return PASSED, run.last_line.replace("\t", " "), ""
+
+    def _keep_capture(self, step: dict, role: str | None, text: str) -> Outcome:
+        """Write a capture's output as the runbook's command does (with its .sha256), and lint it
+        like every SQL file of the bundle: the rollback it holds is what runs next."""
+        assert self.work is not None
+        rel = step["produces"]
+        produced = self.work / "bundle" / rel
+        produced.parent.mkdir(parents=True, exist_ok=True)
+        produced.write_text(text, encoding="utf-8")
+        digest = sha256_file(produced).removeprefix("sha256:")
+        (produced.parent / (produced.name + CAPTURE_SUM)).write_text(f"{digest}  {rel}\n", encoding="utf-8")
+        lint = lint_files(
+            [LintInput(rel, text, "sql", role)], self.bundle.recorded_schemas, self.bundle.target_ids
+        )
+        if not lint.passed:
+            found = "; ".join(f.describe() for f in lint.findings[:3])
+            return FAILED, f"{rel}: the captured rollback fails lint: {found}", ""
+        return PASSED, f"wrote {rel} ({len(text.splitlines())} lines, lint passed)", ""
 
     # -- state checks ---------------------------------------------------------------
     def _states(self) -> dict[str, State]:

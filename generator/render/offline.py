@@ -24,12 +24,13 @@ from sqlglot import exp
 
 from generator.ops.operations import DeleteRows, Operation, UpdateRows
 from generator.plan.model import DatabaseTarget, Plan
+from generator.render import offline_capture as cap
 from generator.render import statements as st
 from generator.render.dml import assignment_value
 from generator.render.sql import RenderedFile
 from generator.render.sqlfile import comment, plan_header, verify_file
 from generator.schema.model import Table
-from generator.sqlgen.literals import literal_node, quote_identifier
+from generator.sqlgen.literals import literal_node
 
 OFFLINE_ROW_LIMIT = 1000
 
@@ -192,106 +193,42 @@ def _host_side(plan: Plan, role: str) -> list[str]:
     return [line for u in plan.targets for line in offline_hostside.volume_host_side(u)]
 
 
-def _value_text(table: Table, column: str) -> exp.Expression:
-    """SQL that prints a column's current value as a literal the rollback can hold."""
-    col = table.column(column)
-    ref = exp.column(column, table=table.name)
-    if col.is_numeric:
-        text: exp.Expression = exp.Cast(this=ref, to=exp.DataType.build("CHAR"))
-    elif col.is_temporal:
-        text = exp.Anonymous(
-            this="CONCAT",
-            expressions=[
-                exp.Literal.string("'"),
-                exp.Cast(this=ref, to=exp.DataType.build("CHAR")),
-                exp.Literal.string("'"),
-            ],
-        )
-    else:
-        text = exp.Anonymous(
-            this="CONCAT", expressions=[exp.Literal.string("X'"), exp.Hex(this=ref), exp.Literal.string("'")]
-        )
-    return exp.Coalesce(this=text, expressions=[exp.Literal.string("NULL")])
-
-
-def _text(text: str, width: int = 60) -> list[exp.Expression]:
-    """A constant as several short literals (CONCAT joins them): keeps lines within the limit."""
-    return [exp.Literal.string(text[i : i + width]) for i in range(0, len(text), width)] or [
-        exp.Literal.string("")
-    ]
-
-
-def _concat(*parts: exp.Expression | list[exp.Expression]) -> exp.Expression:
-    flat: list[exp.Expression] = []
-    for part in parts:
-        flat += part if isinstance(part, list) else [part]
-    return exp.Anonymous(this="CONCAT", expressions=flat)
-
-
-def _capture_restore(op: Operation, table: Table, number: int) -> list[str]:
-    """SELECTs printing guarded restore statements for every row the apply will change."""
-    scope = op.scope  # type: ignore[attr-defined]
-    key = table.primary_key
-    key_text: list[exp.Expression] = _text(" WHERE ")
-    for i, k in enumerate(key):
-        key_text += [*_text(("" if i == 0 else " AND ") + f"{quote_identifier(k)} = "), _value_text(table, k)]
-    label = _text(
-        f"SELECT 'rollback step {number}: {op.table}' AS `guard`, (SELECT 1 UNION ALL "
-        "SELECT 2 FROM DUAL WHERE NOT (ROW_COUNT() <=> 1)) AS `ok`;"
-    )
-    if isinstance(op, UpdateRows):
-        columns = [c for c, _ in op.assignments or ()]
-        sets: list[exp.Expression] = []
-        for i, c in enumerate(columns):
-            sets += [*_text(("" if i == 0 else ", ") + f"{quote_identifier(c)} = "), _value_text(table, c)]
-        line = _concat(
-            _text(f"UPDATE {quote_identifier(op.table)} SET "), sets, key_text, _text(";\n"), label
-        )
-    else:
-        cols = table.column_names
-        names: list[exp.Expression] = []
-        values: list[exp.Expression] = []
-        for i, c in enumerate(cols):
-            names += _text(("" if i == 0 else ", ") + quote_identifier(c))
-            values += ([] if i == 0 else _text(", ")) + [_value_text(table, c)]
-        line = _concat(
-            _text(f"INSERT INTO {quote_identifier(op.table)} ("),
-            names,
-            _text(") VALUES ("),
-            values,
-            _text(");\n"),
-            label,
-        )
-    query = exp.select(line).from_(op.table, copy=False).where(scope.tree(), copy=False)
-    from generator.render.dialect import to_sql
-
-    title = f"capture for rollback step {number}: {op.table} ({scope.description})"
-    return [*comment(title), to_sql(query) + ";"]
-
-
 def _capture_file(
     plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, produces: str
 ) -> str:
     out = [ln for line in plan_header(plan, db, "capture", path) for ln in comment(line)]
     out += comment(
-        f"run BEFORE the apply: mysql --batch --raw --skip-column-names <database> < {path} > {produces}"
+        f"run BEFORE the apply, exactly as the runbook prints it: it writes {produces} (and its .sha256) "
+        "only when this file succeeds and no capture exists yet; once the apply has run here it refuses"
     )
     out += [s + ";" for s in st.SESSION_SETUP] + ["", st.start_transaction(read_only=True)]
+    out += comment("rows the apply will change, all steps (one consistent snapshot)")
+    out.append(st.set_var(st.SCOPE, cap.rows_in_scope(ops)))
+    out += cap.refusal(plan, db)
     header = [
-        f"-- fixpack rollback captured for {plan.target_kind} {' '.join(plan.targets)} ({plan.op}), "
-        f"{db.label}",
-        *[s + ";" for s in st.SESSION_SETUP],
-        "START TRANSACTION;",
+        f"-- fixpack rollback captured for {plan.target_kind} {' '.join(plan.targets)} ({plan.op})",
+        f"-- of the {db.label}",
     ]
-    for line in header:
-        out.append(st.report([("line", _concat(_text(line)))]))
-    # rollback order: reverse of the apply (parents re-inserted before children)
-    for number, op in enumerate(reversed(ops), 1):
-        out += _capture_restore(op, db.schema.table(op.table), number)
-    out.append(st.report([("line", _concat(_text("COMMIT;")))]))
+    out += [cap.printed(line) for line in header]
+    now = exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])
+    out.append(st.report([("line", cap.concat(cap.text("-- captured at "), now, cap.text(" UTC")))]))
+    out += [cap.printed(line) for line in [*(s + ";" for s in st.SESSION_SETUP), "START TRANSACTION;"]]
     out.append(
-        st.report([("line", _concat(_text("SELECT 'rollback finished: every guard held' AS `fixpack`;")))])
+        st.report([("line", cap.concat(cap.text(f"SET @{cap.ROWS} = "), st.var(st.SCOPE), cap.text(";")))])
     )
+    out.append(cap.printed(st.set_var(cap.AS_CAPTURED, exp.Literal.number(0))))
+    # rollback order: reverse of the apply (parents re-inserted before children)
+    backwards = list(enumerate(reversed(ops), 1))
+    for number, op in backwards:
+        scope = op.scope  # type: ignore[attr-defined]
+        out += comment(f"is each row of rollback step {number} ({op.table}: {scope.description}) as now?")
+        out.append(cap.check_statement(op, db.schema.table(op.table)))
+    out += cap.rollback_prologue(db)
+    for number, op in backwards:
+        scope = op.scope  # type: ignore[attr-defined]
+        out += comment(f"capture for rollback step {number}: {op.table} ({scope.description})")
+        out.append(cap.restore_statement(op, db.schema.table(op.table), number))
+    out += cap.rollback_epilogue()
     out.append(st.commit())
     return "\n".join(out) + "\n"
 

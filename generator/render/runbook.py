@@ -106,9 +106,13 @@ _OFFLINE_EXPECT = {
         "disabled): the file names it; change nothing and investigate.",
     ),
     "capture": (
-        "no error, and the output file holds SQL (`-- fixpack rollback captured …`, one guarded "
-        "statement per row, `COMMIT;`). Keep it with the bundle: it is the only rollback.",
-        "nothing was captured: do not run the apply without a rollback.",
+        "no output and exit 0; the rollback file and its `.sha256` appear in `captured/` (SQL: `-- fixpack "
+        "rollback captured …`, one guarded statement per row, `COMMIT;`). Keep both with the bundle: they "
+        "are the only rollback. The command never overwrites an existing capture.",
+        "`refused: … exists`: this database was already captured; keep that file (it is the rollback). "
+        "`capture refused: the apply has already run`: a capture now would record nothing; the one taken "
+        "before the apply is the rollback. Any other error: nothing was written; do not run the apply "
+        "without a rollback.",
     ),
     "apply": (
         "`rows_found` per step, one `guard … 1` line per check, last `apply finished: every guard held`. "
@@ -117,8 +121,12 @@ _OFFLINE_EXPECT = {
     ),
     "verify": _LIVE_EXPECT["verify"],
     "rollback": (
-        "one `guard … 1` per restored row and last `rollback finished: every guard held`.",
-        "a row was not as the apply left it: nothing was restored (one transaction); investigate.",
+        "`captured/…: OK` (its checksum), one `guard … 1` per restored row and last `rollback finished: N "
+        "captured row(s) restored, every guard held`. Run before the apply or again after it: `nothing to "
+        "roll back`; where the capture found no rows: `nothing to restore` (nothing changes).",
+        "`FAILED` from sha256sum: the captured file changed since its capture; do not run it (`fixpack "
+        "verify` names it). A guard failed: rows changed since the capture or the apply; nothing was "
+        "restored (one transaction); investigate.",
     ),
 }
 OFFLINE_HOST_NOTE = (
@@ -154,6 +162,19 @@ def _offline_compute_where(plan: Plan, path: str) -> tuple[str, tuple[str, ...]]
     )
 
 
+def capture_command(client: str, db: str, capture: str, produces: str) -> str:
+    """One line, for bash and sh: refuse if a capture exists, write a new temporary file, and move it
+    into place (with its sha256) only when the client succeeded — a capture never overwrites one."""
+    tmp = f"{produces}.tmp"
+    return (
+        f"mkdir -p captured && {{ test ! -e {produces} || {{ echo 'refused: {produces} exists "
+        f"(a capture is never overwritten)' >&2; false; }}; }} && {{ {client} --raw --skip-column-names "
+        f"{db} < {capture} > {tmp} || {{ tail -n 3 {tmp} >&2; rm -f {tmp}; echo 'capture FAILED: nothing "
+        f"written to {produces}' >&2; false; }}; }} && mv {tmp} {produces} "
+        f"&& sha256sum {produces} > {produces}.sha256"
+    )
+
+
 def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
     steps = []
     offline = plan.mode == "offline"
@@ -163,9 +184,9 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
             client = "mysql --defaults-extra-file=~/fixpack.cnf --loose-sandbox --batch"
             phase = "capture" if f.produces else (f.phase or "")
             if f.produces:
-                cmd = (
-                    f"mkdir -p captured && {client} --raw --skip-column-names {db} < {f.path} > {f.produces}"
-                )
+                cmd = capture_command(client, db, f.path, f.produces)
+            elif f.produced_by:
+                cmd = f"sha256sum -c {f.path}.sha256 && {client} {db} < {f.path}"
             else:
                 cmd = f"{client} {db} < {f.path}"
             where = f"any host that reaches the {_db_label(plan, f.target)} with the mysql/mariadb client"

@@ -172,7 +172,7 @@ def _change_step(step: Step, plan_db: DatabaseTarget) -> list[str]:
 def changes_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget, what: str) -> str:
     """Apply or rollback: one transaction per chunk, every step guarded."""
     total = sum(len(c.steps) for c in chunks)
-    out = _header(header) + _session() + [""]
+    out = _header(header) + _session() + [st.set_var(CHANGED, exp.Literal.number(0)), ""]
     for chunk in chunks:
         out.append(
             f"-- ==== chunk {chunk.number}/{len(chunks)}: {len(chunk.steps)} step(s), "
@@ -204,9 +204,36 @@ def changes_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget
                 [("chunk", literal_node(f"{what} chunk {chunk.number}/{len(chunks)}")), ("result", outcome)]
             )
         )
+        out.append(st.set_var(CHANGED, _plus_pending()))
         out += [st.commit(), ""]
-    out.append(st.report([("fixpack", literal_node(f"{what} finished: every guard held"))]))
+    out.append(st.report([("fixpack", _outcome(what))]))
     return "\n".join(out) + "\n"
+
+
+CHANGED = "fixpack_changed"  # chunks a changes file found pending (and so changed)
+
+
+def _plus_pending() -> exp.Expression:
+    pending = exp.If(
+        this=exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending")),
+        true=exp.Literal.number(1),
+        false=exp.Literal.number(0),
+    )
+    return exp.Add(this=st.var(CHANGED), expression=pending)
+
+
+def _outcome(what: str) -> exp.Expression:
+    """The last line: a rollback that found every chunk already as before the apply says so in words."""
+    finished = literal_node(f"{what} finished: every guard held")
+    if what != "rollback":
+        return finished
+    nothing = literal_node(
+        "nothing to roll back: every row is already as it was before the apply (this bundle has not "
+        "been applied, or was already rolled back); nothing changed"
+    )
+    return exp.If(
+        this=exp.GT(this=st.var(CHANGED), expression=exp.Literal.number(0)), true=finished, false=nothing
+    )
 
 
 def precheck_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget) -> str:

@@ -5,8 +5,9 @@ differ (a hand edit, a one-byte tamper, an editor's line-ending change), a
 listed file that is gone, and an executable-looking file the manifest does
 not know (a `.sql` or `.sh` someone added) are each reported by path. Files
 a step writes at run time (an offline bundle's captured rollback) are
-expected to appear and are not hashed. Other extra files (an operator's saved
-output, notes) are listed but do not fail the check.
+expected to appear; each is checked against the `.sha256` its capture command
+wrote beside it, and one that differs is MODIFIED. Other extra files (an
+operator's saved output, notes) are listed but do not fail the check.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from generator.bundle.manifest import MANIFEST
 from generator.review.bundle import Bundle
 
 OK, MODIFIED, MISSING, UNLISTED = "ok", "modified", "missing", "unlisted"
-EXTRA, PRODUCED = "extra", "produced"
-FAILING = frozenset({MODIFIED, MISSING, UNLISTED})
+EXTRA, PRODUCED, CAPTURED = "extra", "produced", "captured"
+CAPTURE_SUM = ".sha256"  # written by the runbook's capture command beside each captured file
+CAPTURE_MODIFIED = "capture-modified"
+FAILING = frozenset({MODIFIED, MISSING, UNLISTED, CAPTURE_MODIFIED})
 _RUNNABLE_SUFFIXES = (".sql", ".sh", ".json")
 _RUNNABLE_DIRS = ("sql/", "shell/", "data/")
 
@@ -27,7 +30,7 @@ _RUNNABLE_DIRS = ("sql/", "shell/", "data/")
 @dataclass(frozen=True)
 class FileCheck:
     path: str
-    status: str  # ok | modified | missing | unlisted | extra | produced
+    status: str  # ok | modified | missing | unlisted | extra | produced | captured
     expected: str | None = None
     found: str | None = None
 
@@ -45,7 +48,16 @@ class FileCheck:
         if self.status == EXTRA:
             return f"{self.path}: not in the manifest (ignored: not SQL, shell or data)"
         if self.status == PRODUCED:
-            return f"{self.path}: written at run time by a capture step (not hashed)"
+            if self.found and not self.path.endswith(CAPTURE_SUM):
+                return f"{self.path}: written at run time by a capture step, with no {CAPTURE_SUM} beside it"
+            return f"{self.path}: written at run time by a capture step"
+        if self.status == CAPTURE_MODIFIED:
+            return (
+                f"{self.path}: MODIFIED since its capture ({CAPTURE_SUM} {self.expected}, "
+                f"file {self.found}): do not run it"
+            )
+        if self.status == CAPTURED:
+            return f"{self.path}: captured at run time; matches its {CAPTURE_SUM}"
         return f"{self.path}: ok"
 
     def as_dict(self) -> dict:
@@ -58,6 +70,18 @@ def sha256_file(path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return "sha256:" + digest.hexdigest()
+
+
+def check_captured(bundle: Bundle, rel: str) -> FileCheck:
+    """A file a capture step wrote, against the `<file>.sha256` the runbook's capture command wrote
+    beside it (sha256sum format): a captured rollback edited after the capture is MODIFIED."""
+    found = sha256_file(bundle.file(rel))
+    sums = bundle.file(rel + CAPTURE_SUM)
+    if not sums.is_file():
+        return FileCheck(rel, PRODUCED, found=found)
+    fields = sums.read_text(encoding="utf-8", errors="replace").split()
+    expected = "sha256:" + fields[0].lower() if len(fields) == 2 and fields[1] == rel else "unreadable"
+    return FileCheck(rel, CAPTURED if expected == found else CAPTURE_MODIFIED, expected, found)
 
 
 def check_files(bundle: Bundle) -> list[FileCheck]:
@@ -82,6 +106,8 @@ def check_files(bundle: Bundle) -> list[FileCheck]:
         if rel == MANIFEST or rel in out:
             continue
         if rel in produced:
+            out[rel] = check_captured(bundle, rel)
+        elif rel.removesuffix(CAPTURE_SUM) in produced:
             out[rel] = FileCheck(rel, PRODUCED)
         elif rel.endswith(_RUNNABLE_SUFFIXES) or rel.startswith(_RUNNABLE_DIRS):
             out[rel] = FileCheck(rel, UNLISTED, found=sha256_file(path))

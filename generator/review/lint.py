@@ -15,13 +15,14 @@ from generator.review.bundle import Bundle
 
 
 def bundle_inputs(bundle: Bundle) -> list[LintInput]:
-    """Every SQL and shell step that exists in the bundle, plus any other shell script in it."""
+    """Every SQL and shell step that exists in the bundle (captured rollbacks included once written),
+    plus any other shell script in it."""
     produced = bundle.produced_at_run_time
     inputs: dict[str, LintInput] = {}
     for step in bundle.steps:
         rel = step["file"]
-        if step["kind"] not in ("sql", "shell") or rel in produced:
-            continue
+        if step["kind"] not in ("sql", "shell") or (rel in produced and not bundle.file(rel).is_file()):
+            continue  # a captured rollback is linted like any SQL file once its capture wrote it
         role = bundle.role_of(step) if step["kind"] == "sql" else None
         inputs[rel] = LintInput(rel, bundle.read_text(rel), step["kind"], role)
     for rel in bundle.manifest["files"]:

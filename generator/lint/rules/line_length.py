@@ -4,7 +4,8 @@ sqlfluff runs on abstracted statement shapes, which would hide long literal
 or identifier text; this rule measures the real lines with the same limit.
 Comment lines are measured too. A line holding nothing but one literal value
 (a long pre-image in hex, optionally aliased, assigned to one column, or compared with one column in
-a WHERE list — a long non-ASCII text key) is exempt: a value cannot be wrapped without changing it.
+a WHERE list or a captured rollback's check — a long non-ASCII text key) is exempt: a value cannot be
+wrapped without changing it.
 """
 
 from __future__ import annotations

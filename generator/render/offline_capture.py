@@ -1,0 +1,270 @@
+"""Offline capture files: SQL that prints the rollback script of the rows an apply will change.
+
+A capture runs (read-only, `--batch --raw --skip-column-names`) before the apply
+and prints a complete rollback script. Three rules keep it from ever destroying
+or faking a rollback:
+
+* **It refuses once the apply has run here.** In the database that holds the
+  target (the instance's cell, Cinder), when every postcondition of the apply
+  already holds and no step finds a row, the capture prints only a refusal line
+  and stops with an error: a capture taken now would record nothing. (In the
+  other databases "already applied" and "nothing to do" look the same, so an
+  empty capture is allowed there and its rollback says so.)
+* **The rollback it prints says what it did in words.** Before restoring, the
+  printed rollback counts the captured rows that are already exactly as
+  captured: all of them → "nothing to roll back" (the bundle has not been applied
+  here, or was rolled back already) and nothing changes; none → every row is
+  restored under a ROW_COUNT() guard; some → it stops, naming the mismatch. A
+  capture that found no rows prints a rollback that says "nothing to restore",
+  never "every guard held".
+* **Every printed line is SQL** (guards that pass print `-- ...` comments), laid
+  out one value per line so `fixpack lint` holds it to the same rules as the
+  files generated with the bundle.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from generator.ops.operations import Operation, UpdateRows
+from generator.plan.model import DatabaseTarget, Plan
+from generator.render import statements as st
+from generator.render.dialect import dual, to_sql
+from generator.schema.model import Table
+from generator.sqlgen.literals import literal_node
+
+ROWS, AS_CAPTURED, TODO = "fixpack_rows", "fixpack_as_captured", "fixpack_todo"
+
+
+def value_text(table: Table, column: str) -> exp.Expression:
+    """SQL that prints a column's current value as a literal the rollback can hold."""
+    col = table.column(column)
+    ref = exp.column(column, table=table.name)
+    if col.is_numeric:
+        text: exp.Expression = exp.Cast(this=ref, to=exp.DataType.build("CHAR"))
+    elif col.is_temporal:
+        text = exp.Anonymous(
+            this="CONCAT",
+            expressions=[
+                exp.Literal.string("'"),
+                exp.Cast(this=ref, to=exp.DataType.build("CHAR")),
+                exp.Literal.string("'"),
+            ],
+        )
+    else:
+        text = exp.Anonymous(
+            this="CONCAT", expressions=[exp.Literal.string("X'"), exp.Hex(this=ref), exp.Literal.string("'")]
+        )
+    return exp.Coalesce(this=text, expressions=[exp.Literal.string("NULL")])
+
+
+def text(value: str, width: int = 60) -> list[exp.Expression]:
+    """A constant as several short literals (CONCAT joins them): keeps lines within the limit."""
+    return [exp.Literal.string(value[i : i + width]) for i in range(0, len(value), width)] or [
+        exp.Literal.string("")
+    ]
+
+
+def concat(*parts: exp.Expression | list[exp.Expression]) -> exp.Expression:
+    flat: list[exp.Expression] = []
+    for part in parts:
+        flat += part if isinstance(part, list) else [part]
+    return exp.Anonymous(this="CONCAT", expressions=flat)
+
+
+def printed(sql_text: str) -> str:
+    """A capture statement printing one fixed line of the rollback script."""
+    return st.report([("line", concat(text(sql_text)))])
+
+
+_SLOT = re.compile(r"'fixpack_value_(\d+)_x*'")
+
+
+def _slot(i: int) -> exp.Expression:
+    """A placeholder literal, long enough that the layout gives each value a line of its own."""
+    return exp.Literal.string(f"fixpack_value_{i}_".ljust(70, "x"))
+
+
+def _template(statement: str, values: list[exp.Expression]) -> exp.Expression:
+    """CONCAT printing `statement` (rendered with `_slot` placeholders) with each slot's current value."""
+    parts: list[exp.Expression] = []
+    pos = 0
+    for m in _SLOT.finditer(statement):
+        parts += [*text(statement[pos : m.start()]), values[int(m[1])]]
+        pos = m.end()
+    parts += text(statement[pos:])
+    return concat([p for p in parts if not (isinstance(p, exp.Literal) and p.this == "")])
+
+
+def _key(table: Table, values: list[exp.Expression]) -> list[exp.Expression]:
+    """`key = <slot>` per primary-key column; the slots' values are appended to `values`."""
+    out: list[exp.Expression] = []
+    for k in table.primary_key:
+        out.append(exp.EQ(this=exp.column(k), expression=_slot(len(values))))
+        values.append(value_text(table, k))
+    return out
+
+
+def _todo_is(n: int) -> exp.Expression:
+    return exp.EQ(this=st.var(TODO), expression=exp.Literal.number(n))
+
+
+def _row_guard(number: int, table: str) -> str:
+    return st.guard(
+        f"rollback step {number}: {table}",
+        exp.NullSafeEQ(this=exp.Anonymous(this="ROW_COUNT", expressions=[]), expression=st.var(TODO)),
+    )
+
+
+def _select(line: exp.Expression, op: Operation) -> str:
+    scope = op.scope  # type: ignore[attr-defined]
+    return to_sql(exp.select(line).from_(op.table, copy=False).where(scope.tree(), copy=False)) + ";"
+
+
+def check_statement(op: Operation, table: Table) -> str:
+    """Prints, per row, a statement adding 1 to @fixpack_as_captured when the row is as captured now:
+    a changed row has every column the apply sets back as captured; a deleted row exists again."""
+    values: list[exp.Expression] = []
+    conds = _key(table, values)
+    if isinstance(op, UpdateRows):
+        for c, _ in op.assignments or ():
+            conds.append(exp.NullSafeEQ(this=exp.column(c), expression=_slot(len(values))))
+            values.append(value_text(table, c))
+    count = exp.select(exp.Count(this=exp.Star())).from_(op.table).where(exp.and_(*conds))
+    statement = st.set_var(AS_CAPTURED, exp.Add(this=st.var(AS_CAPTURED), expression=count.subquery()))
+    return _select(_template(statement, values), op)
+
+
+def restore_statement(op: Operation, table: Table, number: int) -> str:
+    """Prints, per row, its guarded restore: run only when the rollback has work (@fixpack_todo = 1)."""
+    values: list[exp.Expression] = []
+    if isinstance(op, UpdateRows):
+        sets = {}
+        for c, _ in op.assignments or ():
+            sets[c] = _slot(len(values))
+            values.append(value_text(table, c))
+        key = _key(table, values)
+        dml: exp.Expression = exp.update(op.table, sets, where=exp.and_(*key, _todo_is(1)))
+    else:
+        row = []
+        for c in table.column_names:
+            row.append(exp.alias_(_slot(len(values)), c))
+            values.append(value_text(table, c))
+        source = exp.select(*row).from_(dual()).where(_todo_is(1))
+        dml = exp.insert(source, op.table, columns=list(table.column_names))
+    statement = to_sql(dml) + ";\n" + _row_guard(number, op.table)
+    return _select(_template(statement, values), op)
+
+
+def rows_in_scope(ops: tuple[Operation, ...]) -> exp.Expression:
+    """Rows every step will change, summed (what the capture records)."""
+    counts: list[exp.Expression] = [
+        exp.select(exp.Count(this=exp.Star()))
+        .from_(op.table, copy=False)
+        .where(op.scope.tree(), copy=False)  # type: ignore[attr-defined]
+        .subquery(copy=False)
+        for op in ops
+    ]
+    total = counts[0]
+    for c in counts[1:]:
+        total = exp.Add(this=total, expression=c)
+    return total
+
+
+def target_database(plan: Plan) -> str | None:
+    """The database holding the target itself (where its first precondition — it exists — is checked)."""
+    return plan.preconditions[0].database if plan.preconditions else None
+
+
+def refusal(plan: Plan, db: DatabaseTarget) -> list[str]:
+    """Stop the capture (printing why) when the apply has already run in this database."""
+    posts = [p.condition.copy() for p in plan.postconditions if p.database == db.role]
+    if db.role != target_database(plan) or not posts:
+        return []
+    applied = exp.and_(
+        *posts, exp.NullSafeEQ(this=st.var(st.SCOPE), expression=exp.Literal.number(0)), copy=False
+    )
+    what = f"{plan.target_kind} {' '.join(plan.targets)} ({plan.op})"
+    message = (
+        f"-- capture refused: the apply has already run in this database for {what} (every postcondition "
+        "holds and no row is left to change), so a capture now would record nothing. Keep the rollback "
+        "captured before the apply; nothing was written."
+    )
+    return [
+        st.set_var(st.CHECK, exp.If(this=applied, true=exp.Literal.number(1), false=exp.Literal.number(0))),
+        to_sql(
+            exp.select(exp.alias_(concat(text(message)), "line"))
+            .from_(exp.Table(this=exp.Identifier(this="DUAL", quoted=False)))
+            .where(exp.EQ(this=st.var(st.CHECK), expression=exp.Literal.number(1)))
+        )
+        + ";",
+        st.guard(
+            "-- capture guard: the apply has not run here yet",
+            exp.NullSafeEQ(this=st.var(st.CHECK), expression=exp.Literal.number(0)),
+        ),
+    ]
+
+
+def _say(message: str, when: exp.Expression) -> str:
+    """Print a message when `when` holds: short literals, so the printed lines stay readable SQL."""
+    words = concat([literal_node(p.this) for p in text(message, 70)])
+    return to_sql(exp.select(exp.alias_(words, "fixpack")).from_(dual()).where(when)) + ";"
+
+
+def rollback_prologue(db: DatabaseTarget) -> list[str]:
+    """Printed after the per-row checks: say what the rollback will do, stop on mixed rows."""
+    rows, seen = st.var(ROWS), st.var(AS_CAPTURED)
+    zero = exp.Literal.number(0)
+    empty = (
+        f"nothing to restore: the capture found no rows the apply would change in the {db.role} database. "
+        "If it was taken after the apply, the rows the apply changed were not recorded: restore them "
+        "from your backup. Nothing changed."
+    )
+    unapplied = (
+        f"nothing to roll back: every captured row of the {db.role} database is still exactly as captured "
+        "(this bundle has not been applied here, or was already rolled back). Nothing changed."
+    )
+    mixed = (
+        "some captured rows are as captured and others are not: rows changed after the capture or the "
+        "apply. Nothing was restored; compare the rows with this file before going further."
+    )
+    lines = [
+        _say(empty, exp.EQ(this=rows, expression=zero)),
+        _say(unapplied, exp.and_(exp.GT(this=rows, expression=zero), exp.EQ(this=seen, expression=rows))),
+        _say(mixed, exp.and_(exp.GT(this=seen, expression=zero), exp.LT(this=seen, expression=rows))),
+        st.guard(
+            "every captured row is as the apply left it, or every one is as captured",
+            exp.or_(exp.EQ(this=seen, expression=zero), exp.EQ(this=seen, expression=rows)),
+        ),
+        st.set_var(
+            TODO,
+            exp.If(
+                this=exp.and_(exp.GT(this=rows, expression=zero), exp.EQ(this=seen, expression=zero)),
+                true=exp.Literal.number(1),
+                false=zero,
+            ),
+        ),
+    ]
+    return [printed(line) for line in lines]
+
+
+def rollback_epilogue() -> list[str]:
+    finished = exp.Case(
+        ifs=[
+            exp.If(
+                this=_todo_is(1),
+                true=exp.Anonymous(
+                    this="CONCAT",
+                    expressions=[
+                        exp.Literal.string("rollback finished: "),
+                        st.var(ROWS),
+                        exp.Literal.string(" captured row(s) restored, every guard held"),
+                    ],
+                ),
+            )
+        ],
+        default=exp.Literal.string("rollback changed nothing (see the line above)"),
+    )
+    return [printed("COMMIT;"), printed(to_sql(exp.select(exp.alias_(finished, "fixpack"))) + ";")]
