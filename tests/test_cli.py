@@ -180,3 +180,42 @@ def test_instance_names_follow_nova_for_named_templates() -> None:
     assert domain_name(row) == "instance-0000001a"
     assert domain_name(row, "%(hostname)s-%(id)d") == "web-1-26"
     assert domain_name(row, "vm-%(no_such_field)s") == UUID  # Nova falls back to the uuid
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("FILE", "exists and is not a directory"),
+        ("FILE/sub", "cannot create the output directory"),
+        ("/proc", "cannot write a bundle there"),
+        ("/sys/kernel", "cannot write a bundle there"),
+    ],
+)
+def test_output_that_is_not_a_writable_directory_is_one_line(tmp_path, out: str, message: str) -> None:
+    (tmp_path / "FILE").write_text("not a directory")
+    target = out.replace("FILE", str(tmp_path / "FILE"))
+    done = fixpack("vm", UUID, "--op", "soft-delete", "--release", "2025.1", "-o", target)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("steps", 5, "'steps' is a JSON int, expected an array"),
+        ("files", [], "'files' is a JSON list, expected an object"),
+        ("steps", [{"file": 1, "kind": "sql", "phase": "apply"}], "malformed step"),
+        ("files", {"sql/x.sql": 7}, "'files' must map each path to its sha256 text"),
+    ],
+)
+@pytest.mark.parametrize("command", ["verify", "lint", "rehearse"])
+def test_a_hand_edited_manifest_is_one_line(tmp_path, command: str, field: str, value, message: str) -> None:
+    done = fixpack("vm", UUID, "--op", "soft-delete", "--release", "2025.1", "-o", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    (bundle,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest[field] = value
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    done = fixpack(command, str(bundle))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert message in done.stderr and "Traceback" not in done.stderr

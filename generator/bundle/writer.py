@@ -41,12 +41,26 @@ def _private_dirs(root: Path, rel: str) -> None:
             path.chmod(DIR_MODE)
 
 
+def _output_dir(out_dir: Path) -> None:
+    """`-o` must be (or become) a writable directory: anything else is one line, not a traceback."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FixpackError(f"-o {out_dir}: exists and is not a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = exc.strerror or exc
+        raise FixpackError(f"-o {out_dir}: cannot create the output directory ({why})") from None
+
+
 def write_atomically(out_dir: Path, bundle_id: str, files: dict[str, str], manifest: dict) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _output_dir(out_dir)
     final = out_dir / bundle_id
     if final.exists():
         raise FixpackError(f"bundle directory already exists: {final}")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{bundle_id}.", dir=out_dir))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{bundle_id}.", dir=out_dir))
+    except OSError as exc:
+        raise FixpackError(f"-o {out_dir}: cannot write a bundle there ({exc.strerror or exc})") from None
     try:
         for rel, text in files.items():
             _private_dirs(tmp, rel)
@@ -54,6 +68,10 @@ def write_atomically(out_dir: Path, bundle_id: str, files: dict[str, str], manif
         _write_private(tmp / MANIFEST, json.dumps(manifest, indent=2) + "\n", FILE_MODE)
         tmp.chmod(DIR_MODE)
         os.rename(tmp, final)
+    except OSError as exc:  # disk full, quota, a filesystem that refuses the modes: nothing is left
+        shutil.rmtree(tmp, ignore_errors=True)
+        why = exc.strerror or exc
+        raise FixpackError(f"-o {out_dir}: writing the bundle failed ({why}); nothing written") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -18,10 +18,16 @@ from generator.bundle.manifest import MANIFEST
 from generator.bundle.preimages import decode_rows
 from generator.errors import FixpackError
 from generator.ops.rows import Row
+from generator.quoting import terminal
 from generator.review.untrusted import UntrustedContent, check_bundle, check_manifest_path
 from generator.schema.model import SchemaSnapshot
 
 _REQUIRED = ("bundle_id", "target", "mode", "databases", "steps", "files")
+# what each required field must be: a hand-edited manifest (`"steps": 5`) is one clear line
+_SHAPES: dict[str, type] = {
+    "bundle_id": str, "target": dict, "mode": str, "databases": dict, "steps": list, "files": dict,
+}  # fmt: skip
+_JSON_NAMES = {str: "a string", dict: "an object", list: "an array"}
 
 
 class BundleProblem(FixpackError):
@@ -60,9 +66,22 @@ class Bundle:
         missing = [k for k in _REQUIRED if k not in manifest]
         if missing:
             raise BundleProblem(f"{manifest_path}: missing {', '.join(missing)}")
+        for key, kind in _SHAPES.items():
+            if not isinstance(manifest[key], kind):
+                raise BundleProblem(
+                    f"{manifest_path}: {key!r} is a JSON {type(manifest[key]).__name__}, "
+                    f"expected {_JSON_NAMES[kind]}"
+                )
         for step in manifest["steps"]:
-            if not isinstance(step, dict) or not {"file", "kind", "phase"} <= step.keys():
-                raise BundleProblem(f"{manifest_path}: malformed step {step!r}"[:200])
+            if (
+                not isinstance(step, dict)
+                or not {"file", "kind", "phase"} <= step.keys()
+                or not all(isinstance(step[k], str) for k in ("file", "kind", "phase"))
+                or not isinstance(step.get("produces") or "", str)
+            ):
+                raise BundleProblem(f"{manifest_path}: malformed step {terminal(repr(step))}"[:200])
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest["files"].items()):
+            raise BundleProblem(f"{manifest_path}: 'files' must map each path to its sha256 text")
             safe_relative(step["file"])
             if step.get("produces"):
                 safe_relative(step["produces"])
