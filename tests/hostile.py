@@ -35,10 +35,8 @@ def move_cell_database(dep: Deployment, new_name: str) -> None:
         cur.execute(f"CREATE DATABASE {quote_identifier(new_name)}")
         cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s", (old,))
         tables = [r[0] for r in cur.fetchall()]
-        renames = ", ".join(
-            f"{quote_identifier(old)}.{quote_identifier(t)} TO {quote_identifier(new_name)}.{quote_identifier(t)}"
-            for t in tables
-        )
+        src, dst = quote_identifier(old), quote_identifier(new_name)
+        renames = ", ".join(f"{src}.{quote_identifier(t)} TO {dst}.{quote_identifier(t)}" for t in tables)
         cur.execute(f"RENAME TABLE {renames}")
         cur.execute(f"DROP DATABASE {quote_identifier(old)}")
     dep.close()
@@ -58,7 +56,9 @@ def rename_attachment(dep: Deployment, old: str, new: str) -> None:
         cur.execute("UPDATE volume_attachment SET id = %s WHERE id = %s", (new, old))
         cur.execute("UPDATE attachment_specs SET attachment_id = %s WHERE attachment_id = %s", (new, old))
         cur.execute("SET SESSION foreign_key_checks = 1")
-    dep.execute("nova", "UPDATE block_device_mapping SET attachment_id = %s WHERE attachment_id = %s", (new, old))
+    dep.execute(
+        "nova", "UPDATE block_device_mapping SET attachment_id = %s WHERE attachment_id = %s", (new, old)
+    )
 
 
 # -- reading a runbook the way a person does -------------------------------------------------

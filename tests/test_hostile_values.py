@@ -51,7 +51,8 @@ def stuck_instance(dep, **fields) -> str:
 
 
 def soft_delete(dep, uuid: str, out) -> object:
-    return generate_vm(uuid, VmOptions(op="soft-delete"), targets_for(dep), "auto", OutputOptions(out_dir=out))
+    options = VmOptions(op="soft-delete")
+    return generate_vm(uuid, options, targets_for(dep), "auto", OutputOptions(out_dir=out))
 
 
 def test_cell_database_name_is_one_shell_word_and_the_run_line_works(make_deployment, tmp_path) -> None:

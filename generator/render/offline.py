@@ -24,6 +24,7 @@ from sqlglot import exp
 
 from generator.ops.operations import DeleteRows, Operation, UpdateRows
 from generator.plan.model import DatabaseTarget, Plan
+from generator.quoting import sql_comment
 from generator.render import statements as st
 from generator.render.dml import assignment_value
 from generator.render.sql import RenderedFile
@@ -262,8 +263,11 @@ def _capture_file(
     )
     out += [s + ";" for s in st.SESSION_SETUP] + ["", st.start_transaction(read_only=True)]
     header = [
-        f"-- fixpack rollback captured for {plan.target_kind} {' '.join(plan.targets)} ({plan.op}), "
-        f"{db.label}",
+        "-- "
+        + sql_comment(
+            f"fixpack rollback captured for {plan.target_kind} {' '.join(plan.targets)} ({plan.op}), "
+            f"{db.label}"
+        ),
         *[s + ";" for s in st.SESSION_SETUP],
         "START TRANSACTION;",
     ]
