@@ -136,3 +136,35 @@ def test_found_lines_print_no_terminal_escapes(make_deployment, tmp_path) -> Non
     printed = set(result.output) - {"\n"}
     assert not printed & CONTROL, sorted(printed & CONTROL)
     assert "\\x1b]0;owned\\x07" in result.output  # shown, escaped, for the operator to see
+
+
+def _cli(args: list[str]) -> object:
+    return CliRunner().invoke(cli, args, color=True, catch_exceptions=False)
+
+
+def _no_control(output: str) -> None:
+    printed = set(output) - {"\n"}
+    assert not printed & CONTROL, sorted(printed & CONTROL)
+
+
+def test_schema_detect_prints_alembic_version_escaped(make_deployment) -> None:
+    """alembic_version.version_num is read from the database and printed by `fixpack schema detect`."""
+    dep = make_deployment(RELEASE)
+    dep.execute("cinder", "UPDATE alembic_version SET version_num = %s", ("\x1b]0;owned\x07\x1b[2J",))
+    result = _cli(["schema", "detect", "--cinder-url", dep.url("cinder").render(with_password=True)])
+    assert "alembic_version=" in result.output, result.output
+    _no_control(result.output)
+    assert "\\x1b]0;owned\\x07" in result.output
+
+
+def test_verify_prints_drifted_values_escaped(make_deployment, tmp_path) -> None:
+    """`fixpack verify` shows drifted rows value by value: a hostile value must not reach the terminal."""
+    dep = make_deployment(RELEASE)
+    uuid = stuck_instance(dep)
+    bundle = soft_delete(dep, uuid, tmp_path / "out").path
+    dep.execute("nova", "UPDATE instances SET task_state = %s WHERE uuid = %s", (TERMINAL_ESCAPES, uuid))
+    urls = {role: dep.url(role).render(with_password=True) for role in ("nova_api", "placement", "cinder")}
+    result = _cli(["verify", str(bundle), "--nova-api-url", urls["nova_api"],
+                   "--placement-url", urls["placement"], "--cinder-url", urls["cinder"]])  # fmt: skip
+    assert result.exit_code == 1 and "owned" in result.output, result.output
+    _no_control(result.output)
