@@ -80,13 +80,14 @@ def md_text(value: object) -> str:
     """A value as plain Markdown text: one line, nothing in it rendered as Markdown.
 
     Every inline metacharacter is backslash-escaped; a character that would open a block
-    (heading, list, setext underline) is escaped when it starts the text, and leading spaces
-    (indented code) become `&#32;`, so the result is safe at the start of a line, inside a
-    paragraph, a list item or a table cell. `.`, `-`, `(` and `_` inside names stay as they are.
+    (heading, list, setext underline) is escaped when it starts the text, and leading
+    whitespace (indented code; renderers strip it) becomes character references such as
+    `&#32;`, so the result is safe at the start of a line, inside a paragraph, a list item
+    or a table cell. `.`, `-`, `(` and `_` inside names stay as they are.
     """
     text = _MD_INLINE.sub(lambda m: "\\" + m.group(0), terminal(value))
-    body = text.lstrip(" ")
-    lead = "&#32;" * (len(text) - len(body))
+    body = text.lstrip()
+    lead = "".join(f"&#{ord(ch)};" for ch in text[: len(text) - len(body)])
     start = _MD_BLOCK_START.match(body)
     if start:
         cut = start.end() - 1

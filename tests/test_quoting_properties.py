@@ -39,7 +39,7 @@ from generator.errors import TargetProblem
 from generator.lint.report import LintReport
 from generator.pipeline import BundleResult
 from generator.plan.model import ComputeCleanup, Plan
-from generator.quoting import UnsafeValue, identifier
+from generator.quoting import UnsafeValue, identifier, md_code, md_text, terminal
 from generator.render.shell import render_compute_script, script_name
 
 from .hand_facts import INSTANCE, render, vm_plan, volume_plan
@@ -258,6 +258,33 @@ def test_names_are_refused_not_quoted(value: str) -> None:
     cleanup = ComputeCleanup(host=value, instance_uuid=INSTANCE, domain_name="instance-00000007")
     with pytest.raises(TargetProblem):
         render_compute_script(cleanup, bundle_id="b1", fixpack_version="0.1.0")
+
+
+def _inline(src: str) -> list:
+    inlines = [t for t in _MD.parse(src) if t.type == "inline"]
+    assert len(inlines) == 1, src  # one paragraph: no block was opened
+    return inlines[0].children or []
+
+
+@SETTINGS
+@given(value=hostile)
+def test_md_text_shows_the_value_as_plain_text(value: str) -> None:
+    """Rendered, md_text(value) is exactly terminal(value) as plain text: no markup, one paragraph."""
+    COUNTS["md_text plain text"] += 1
+    children = _inline("- " + md_text(value))
+    assert {c.type for c in children} <= {"text"}, [c.type for c in children]
+    # trailing whitespace ends a list item's line, where renderers drop it
+    assert "".join(c.content for c in children).rstrip() == terminal(value).rstrip()
+
+
+@SETTINGS
+@given(value=hostile)
+def test_md_code_shows_the_value_exactly(value: str) -> None:
+    """Rendered, md_code(value) is one code span holding the value (escaped only if it has controls)."""
+    COUNTS["md_code exact"] += 1
+    children = _inline("x " + md_code(value) + " y")
+    spans = [c.content for c in children if c.type == "code_inline"]
+    assert spans == [terminal(value) if _unsafe(value) else value]
 
 
 def test_example_counts() -> None:
