@@ -68,27 +68,62 @@ def sql_comment(value: object) -> str:
     return text.replace("*/", "* /").replace("/*", "/ *")
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")
+# Inline Markdown that changes what is shown: code spans, emphasis, links/images, raw HTML and
+# autolinks, tables, strikethrough, entities, math. `_` between two ASCII alphanumerics can neither open
+# nor close emphasis (CommonMark flanking rules), so `vm_state` stays readable.
+_MD_INLINE = re.compile(r"[\\`*\[\]<>!|~&$]|_(?![A-Za-z0-9])|(?<![A-Za-z0-9])_")
+# What starts a block when it opens a line: heading, list item, setext underline, ordered list.
+_MD_BLOCK_START = re.compile(r"[#\-+=]|[0-9]{1,9}[.)]")
 
 
 def md_text(value: object) -> str:
-    """A value as plain Markdown text: one line, every Markdown metacharacter escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", terminal(value))
+    """A value as plain Markdown text: one line, nothing in it rendered as Markdown.
+
+    Every inline metacharacter is backslash-escaped; a character that would open a block
+    (heading, list, setext underline) is escaped when it starts the text, and leading
+    whitespace (indented code; renderers strip it) becomes character references such as
+    `&#32;`, so the result is safe at the start of a line, inside a paragraph, a list item
+    or a table cell. `.`, `-`, `(` and `_` inside names stay as they are.
+    """
+    text = _MD_INLINE.sub(lambda m: "\\" + m.group(0), terminal(value))
+    body = text.lstrip()
+    lead = "".join(f"&#{ord(ch)};" for ch in text[: len(text) - len(body)])
+    start = _MD_BLOCK_START.match(body)
+    if start:
+        cut = start.end() - 1
+        body = body[:cut] + "\\" + body[cut:]
+    return lead + body
 
 
-def md_code(value: object) -> str:
+def md_code(value: object, *, in_table: bool = False) -> str:
     """A value as an inline Markdown code span that no content can break out of.
 
-    One line (control characters escaped), fenced with more backticks than the longest
-    run inside it, padded with spaces so leading/trailing backticks stay inside. A `|`
-    is shown escaped-looking but stays inside the span in GitHub tables.
+    One line: a value with control, format or bidi characters is shown in `terminal()`'s
+    escaped form; any other value verbatim (backslashes included), so a shell command copied
+    from the span is exactly the command. Fenced with more backticks than the longest run
+    inside it and padded where CommonMark would otherwise eat a backtick or a space.
+    `in_table`: `|` is written `\\|`, which a GFM table cell shows as `|` (outside a table it
+    would show the backslash, so it is only done there).
     """
-    text = terminal(value).replace("|", "\\|")
+    raw = str(value)
+    text = terminal(raw) if any(_is_unsafe_char(ch) and ch != "\\" for ch in raw) else raw
+    if in_table:
+        text = text.replace("|", "\\|")
     runs = [len(m) for m in re.findall(r"`+", text)]
     fence = "`" * (max(runs, default=0) + 1)
-    if text == "" or text.startswith("`") or text.endswith("`") or fence != "`":
-        return f"{fence} {text} {fence}"
-    return f"{fence}{text}{fence}"
+    pad = (
+        text.strip(" ") == ""
+        or text.startswith("`")
+        or text.endswith("`")
+        or (text.startswith(" ") and text.endswith(" "))
+    )
+    return f"{fence} {text} {fence}" if pad else f"{fence}{text}{fence}"
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """A refused value for a one-line message: escaped, quoted, cut so one row cannot flood it."""
+    shown = terminal(text)
+    return "'" + (shown if len(shown) <= limit else shown[: limit - 1] + "…") + "'"
 
 
 def shell_arg(value: object) -> str:
@@ -98,7 +133,10 @@ def shell_arg(value: object) -> str:
     """
     text = str(value)
     if any(_is_unsafe_char(ch) and ch != "\\" for ch in text):
-        raise UnsafeValue(f"refusing to put {terminal(text)!r} on a command line: it has control characters")
+        raise UnsafeValue(
+            f"refusing to put the database value {_shown(text)} on a command line: it has control or "
+            "format characters, so the command could not be shown as it would run"
+        )
     return shlex.quote(text)
 
 
@@ -119,5 +157,5 @@ def identifier(value: object, what: str) -> str:
     """
     text = str(value)
     if not _IDENTIFIER.fullmatch(text):
-        raise UnsafeValue(f"{what} {terminal(text)!r} is not a plain name (letters, digits, _ . -): refused")
+        raise UnsafeValue(f"{what} {_shown(text)} is not a plain name (letters, digits, _ . -): refused")
     return text

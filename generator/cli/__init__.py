@@ -11,7 +11,8 @@ import sys
 import click
 
 from generator import __version__
-from generator.errors import FixpackError
+from generator.errors import FixpackError, TargetProblem
+from generator.quoting import UnsafeValue, terminal
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -53,11 +54,14 @@ def main(argv: list[str] | None = None) -> None:
         hint = ""
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             hint = f" (see '{exc.ctx.command_path} --help')"
-        click.echo(f"fixpack: error: {exc.format_message()}{hint}", err=True)
+        click.echo(f"fixpack: error: {terminal(exc.format_message())}{hint}", err=True)
         sys.exit(exc.exit_code)
-    except FixpackError as exc:
-        click.echo(f"fixpack: error: {exc}", err=True)
+    except FixpackError as exc:  # messages quote database values: shown escaped, on one line
+        click.echo(f"fixpack: error: {terminal(exc)}", err=True)
         sys.exit(exc.exit_code)
+    except UnsafeValue as exc:  # a database value that cannot be put on a command line: refused
+        click.echo(f"fixpack: error: {terminal(exc)}", err=True)
+        sys.exit(TargetProblem.exit_code)
     except KeyboardInterrupt:
         click.echo("fixpack: interrupted", err=True)
         sys.exit(130)

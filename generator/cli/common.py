@@ -9,6 +9,7 @@ import click
 
 from generator.errors import FixpackError
 from generator.pipeline import BundleResult
+from generator.quoting import terminal
 from generator.secrets import mask_text
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -95,23 +96,24 @@ def output_options(func: Callable) -> Callable:
 
 
 def print_result(result: BundleResult) -> None:
+    """The bundle summary; findings, purposes and warnings carry database values: through `terminal`."""
     plan = result.plan
-    click.echo(f"bundle: {result.path}")
+    click.echo(f"bundle: {terminal(result.path)}")
     click.echo(
-        f"  {plan.target_kind} {' '.join(plan.targets)} — {plan.op}, release {plan.release}, "
+        f"  {plan.target_kind} {terminal(' '.join(plan.targets))} — {plan.op}, release {plan.release}, "
         f"{plan.mode} generation"
     )
     for finding in plan.findings:
-        click.echo(f"  found: {mask_text(finding)}")
+        click.echo(f"  found: {terminal(mask_text(finding))}")
     for step in result.manifest["steps"]:
         if step["phase"] == "apply":
             rows = f" ({step['rows']} rows)" if "rows" in step else ""
-            click.echo(f"  apply: {step['file']}{rows} — {step['purpose']}")
+            click.echo(f"  apply: {step['file']}{rows} — {terminal(step['purpose'])}")
     for warning in plan.warnings:
-        click.echo(f"  warning: {mask_text(warning)}")
+        click.echo(f"  warning: {terminal(mask_text(warning))}")
     lint = result.lint
     click.echo(
         f"  lint: {'passed' if lint.passed else f'{len(lint.findings)} finding(s)'} "
         f"({lint.seconds.get('total', 0):.2f}s, {lint.shapes_from_cache}/{lint.shapes} shapes cached)"
     )
-    click.echo(f"  next: read {result.path / 'README.md'}")
+    click.echo(f"  next: read {terminal(result.path / 'README.md')}")

@@ -16,6 +16,7 @@ import click
 from generator.cli.options import connection_options, targets_from
 from generator.errors import FixpackError
 from generator.lint.report import LintReport
+from generator.quoting import terminal
 from generator.rehearse.backends import CHOICES, open_backend
 from generator.rehearse.report import junit_xml
 from generator.rehearse.runner import Rehearsal
@@ -35,6 +36,11 @@ FORMAT = click.option(
 )
 
 
+def _lines(lines: list[str]) -> str:
+    """Report lines for a terminal: each through `terminal` (values from the bundle or the databases)."""
+    return "".join(terminal(line) + "\n" for line in lines)
+
+
 def _finish(ok: bool) -> None:
     if not ok:
         raise click.exceptions.Exit(1)
@@ -51,7 +57,7 @@ def lint_text(bundle: Bundle, report: LintReport) -> str:
     ]
     lines += [f.describe() for f in report.findings]
     lines.append("PASSED: no findings" if report.passed else f"FAILED: {len(report.findings)} finding(s)")
-    return "\n".join(lines) + "\n"
+    return _lines(lines)
 
 
 @click.command("lint")
@@ -113,7 +119,7 @@ def verify_text(report: VerifyReport) -> str:
             lines += [f"      {x}" for x in d.drift[:50]]
     lines += [f"  note: {n}" for n in report.notes]
     lines.append(("PASSED: " if report.passed else "FAILED: ") + report.verdict)
-    return "\n".join(lines) + "\n"
+    return _lines(lines)
 
 
 @click.command("verify")
@@ -196,7 +202,7 @@ def rehearse(
                 )
             reports.append(rehearsal.run())
             if fmt == "text":
-                click.echo(reports[-1].to_text(), nl=False)
+                click.echo(_lines(reports[-1].to_text().splitlines()), nl=False)
     finally:
         server.stop()
     if junit:
@@ -221,7 +227,7 @@ def rehearse(
         failed = [r.bundle_id for r in reports if not r.passed]
         click.echo(
             f"{len(reports) - len(failed)}/{len(reports)} bundle(s) passed"
-            + (f"; failed: {', '.join(failed)}" if failed else "")
+            + (f"; failed: {terminal(', '.join(failed))}" if failed else "")
         )
     sys.stdout.flush()
     _finish(passed)

@@ -13,6 +13,7 @@ from generator.connect import open_session
 from generator.connect.cells import discover_cells
 from generator.connect.sources import ConnectionTargets, ResolvedURL
 from generator.errors import ConnectionProblem, FixpackError, SchemaProblem
+from generator.quoting import terminal
 from generator.schema.detect import KIND_LABELS, Detection, combine, detect
 from generator.schema.diff import diff_snapshots
 from generator.schema.live import snapshot_from_session
@@ -88,7 +89,7 @@ def detect_cmd(fmt: str, **kwargs: object) -> None:
         for target, det, drift in results:
             _print_detection(target, det, drift)
         if len(results) > 1:
-            click.echo(
+            _say(
                 "all databases consistent with: "
                 + (", ".join(overall) if overall else "no single release (mixed upgrade?)")
             )
@@ -115,16 +116,21 @@ def _detection_json(target: ResolvedURL, det: Detection, drift: int | None) -> d
     }
 
 
+def _say(text: str) -> None:
+    """One output line; database names, alembic versions and reasons come from the databases."""
+    click.echo(terminal(text))
+
+
 def _print_detection(target: ResolvedURL, det: Detection, drift: int | None) -> None:
     if det.candidates:
         rel = det.candidates[0] if len(det.candidates) == 1 else f"one of {', '.join(det.candidates)}"
     else:
         rel = "not in the catalog"
-    click.echo(
+    _say(
         f"{target.source}: {KIND_LABELS[det.kind]} database {det.database!r} — "
         f"release {rel} [{det.confidence}]"
     )
-    click.echo(
+    _say(
         f"  markers: alembic_version={','.join(det.markers.alembic) or '-'}"
         f" migrate_version={det.markers.migrate_version if det.markers.migrate_version is not None else '-'}"
         + (
@@ -133,9 +139,9 @@ def _print_detection(target: ResolvedURL, det: Detection, drift: int | None) -> 
             else ""
         )
     )
-    click.echo(f"  why: {det.reason}")
+    _say(f"  why: {det.reason}")
     if drift is not None:
-        click.echo(
+        _say(
             "  schema: identical to the catalog"
             if drift == 0
             else f"  schema: {drift} difference(s) from catalog {det.release} "
@@ -179,12 +185,12 @@ def diff_cmd(release: str, fmt: str, **kwargs: object) -> None:
         )
     else:
         for target, det, diffs in report:
-            click.echo(
+            _say(
                 f"{target.source}: {KIND_LABELS[det.kind]} {det.database!r} vs catalog "
                 f"{rel.name}: " + (f"{len(diffs)} difference(s)" if diffs else "identical")
             )
             for d in diffs:
-                click.echo(f"  {d.describe()}")
+                _say(f"  {d.describe()}")
     if any(diffs for _, _, diffs in report):
         sys.exit(1)
 

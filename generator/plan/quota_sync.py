@@ -25,6 +25,7 @@ from generator.facts.volume import ProjectUsage
 from generator.ops.operations import Operation
 from generator.plan.model import ApiCommand, Plan
 from generator.plan.volume_common import VolumeOptions, databases, quota_correction
+from generator.quoting import shell_arg
 
 
 def plan_quota_sync(
@@ -68,11 +69,11 @@ def plan_quota_sync(
         warnings=tuple(warnings),
         api_first=(
             ApiCommand(
-                f"cinder-manage quota check --project-id {one}",
+                f"cinder-manage quota check --project-id {shell_arg(one)}",
                 "Cinder's own comparison of usage with a recount",
             ),
             ApiCommand(
-                f"cinder-manage quota sync --project-id {one}",
+                f"cinder-manage quota sync --project-id {shell_arg(one)}",
                 "Cinder's own correction (Wallaby+), from a host with cinder.conf",
             ),
         ),

@@ -11,6 +11,7 @@ from generator.facts.instance import InstanceFacts
 from generator.hostside.connection_info import parse_connection_info
 from generator.hostside.network_info import parse_network_info
 from generator.plan.model import ApiCommand, ComputeCleanup, ControllerActions, Postcondition
+from generator.quoting import shell_arg
 
 
 @dataclass(frozen=True)
@@ -108,13 +109,13 @@ def api_first(facts: InstanceFacts, options: VmOptions) -> tuple[ApiCommand, ...
         for att in facts.cinder.rows("volume_attachment"):
             cmds.append(
                 ApiCommand(
-                    f"openstack server remove volume {u} {att['volume_id']}",
+                    f"openstack server remove volume {u} {shell_arg(att['volume_id'])}",
                     "detach each volume Cinder still shows attached",
                 )
             )
             cmds.append(
                 ApiCommand(
-                    f"cinder attachment-delete {att['id']}",
+                    f"cinder attachment-delete {shell_arg(att['id'])}",
                     "if the detach fails: delete the Cinder attachment record",
                 )
             )
@@ -122,7 +123,7 @@ def api_first(facts: InstanceFacts, options: VmOptions) -> tuple[ApiCommand, ...
         if inst["host"]:
             cmds.append(
                 ApiCommand(
-                    f"openstack compute service list --host {inst['host']} --service nova-compute",
+                    f"openstack compute service list --host {shell_arg(inst['host'])} --service nova-compute",
                     "if the host is down, Nova's API deletes the instance locally by itself",
                 )
             )

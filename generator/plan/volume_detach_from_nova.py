@@ -31,6 +31,7 @@ from generator.plan.volume_common import (
     one_cell,
     refuse_unless_repairable,
 )
+from generator.quoting import shell_arg
 
 
 def plan_detach_from_nova(facts: VolumeFacts, options: VolumeOptions) -> Plan:
@@ -88,7 +89,7 @@ def plan_detach_from_nova(facts: VolumeFacts, options: VolumeOptions) -> Plan:
     for uuid in sorted({r["instance_uuid"] for r in rows}):
         cmds.append(
             ApiCommand(
-                f"openstack server remove volume {uuid} {u}",
+                f"openstack server remove volume {shell_arg(uuid)} {u}",
                 "(nova volume-detach) Nova's own detach removes its BDM and tolerates a missing Cinder "
                 "attachment",
             )

@@ -40,6 +40,7 @@ from generator.plan.volume_common import (
     one_cell,
     refuse_unless_repairable,
 )
+from generator.quoting import shell_arg
 from generator.sqlgen.literals import literal_node
 
 
@@ -227,14 +228,14 @@ def _api_first(
         ):
             cmds.append(
                 ApiCommand(
-                    f"openstack server remove volume {uuid} {u}",
+                    f"openstack server remove volume {shell_arg(uuid)} {u}",
                     "(nova volume-detach) if the instance exists, Nova's detach closes both sides by itself",
                 )
             )
     for att in closing:
         cmds.append(
             ApiCommand(
-                f"cinder --os-volume-api-version 3.27 attachment-delete {att['id']}",
+                f"cinder --os-volume-api-version 3.27 attachment-delete {shell_arg(att['id'])}",
                 "Cinder's own detach of this attachment (recomputes the volume status)",
             )
         )

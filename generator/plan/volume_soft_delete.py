@@ -34,6 +34,7 @@ from generator.plan.volume_common import (
     refuse_delete_blockers,
     refuse_unless_repairable,
 )
+from generator.quoting import shell_arg
 from generator.sqlgen.literals import literal_node
 
 SOFT = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
@@ -184,7 +185,7 @@ def _api_first(u: str, has_snapshots: bool, project_id: str) -> tuple[ApiCommand
         ApiCommand(f"cinder delete{cascade} {u}", "then let Cinder delete it (its backend too)"),
         ApiCommand(f"cinder force-delete {u}", "as admin, whatever its status"),
         ApiCommand(
-            f"cinder-manage quota check --project-id {project_id}",
+            f"cinder-manage quota check --project-id {shell_arg(project_id)}",
             "afterwards, compare the project's quota usage with Cinder's own recount (sync to fix)",
         ),
     )

@@ -24,6 +24,7 @@ from sqlglot import exp
 
 from generator.ops.operations import DeleteRows, Operation, UpdateRows
 from generator.plan.model import DatabaseTarget, Plan
+from generator.quoting import sql_comment
 from generator.render import offline_capture as cap
 from generator.render import statements as st
 from generator.render.dml import assignment_value
@@ -205,9 +206,10 @@ def _capture_file(
     out += comment("rows the apply will change, all steps (one consistent snapshot)")
     out.append(st.set_var(st.SCOPE, cap.rows_in_scope(ops)))
     out += cap.refusal(plan, db)
+    targets = " ".join(plan.targets)
     header = [
-        f"-- fixpack rollback captured for {plan.target_kind} {' '.join(plan.targets)} ({plan.op})",
-        f"-- of the {db.label}",
+        "-- " + sql_comment(f"fixpack rollback captured for {plan.target_kind} {targets} ({plan.op})"),
+        "-- " + sql_comment(f"of the {db.label}"),
     ]
     out += [cap.printed(line) for line in header]
     now = exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])

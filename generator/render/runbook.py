@@ -1,8 +1,11 @@
 """The bundle's README.md: the runbook an operator follows at 2 a.m.
 
 Everything is decided here, in Python, as plain strings; the Jinja template
-only lays them out. Database values shown in the runbook (names, states) are
-escaped for Markdown code spans.
+only lays them out. Every text that can carry a database value reaches the
+template already escaped for where it lands (generator.quoting): commands are
+built from `shell_arg` words, code spans are `md_code`, and findings, warnings,
+purposes and labels are `md_text` as whole lines (they are pre-formatted
+strings with values inside; md_text escapes everything, so that is safe).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator.plan.model import Plan
+from generator.quoting import md_code, md_text, shell_arg
 from generator.render.sql import RenderedFile
 from generator.render.templates import render
 from generator.secrets import mask_text
@@ -49,11 +53,7 @@ class RunbookStep:
     if_it_fails: str
 
 
-def code(text: object) -> str:
-    """Inline code span that survives backticks and newlines in database values."""
-    value = str(text).replace("\n", " ")
-    fence = "``" if "`" in value else "`"
-    return f"{fence} {value} {fence}" if fence == "``" else f"`{value}`"
+code = md_code  # the template's name for an inline code span
 
 
 def _db_name(plan: Plan, target: str | None) -> str:
@@ -180,7 +180,7 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
     offline = plan.mode == "offline"
     for number, f in enumerate(files, 1):
         if f.kind == "sql":
-            db = _db_name(plan, f.target)
+            db = shell_arg(_db_name(plan, f.target))
             client = "mysql --defaults-extra-file=~/fixpack.cnf --loose-sandbox --batch"
             phase = "capture" if f.produces else (f.phase or "")
             if f.produces:
@@ -189,20 +189,21 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
                 cmd = f"sha256sum -c {f.path}.sha256 && {client} {db} < {f.path}"
             else:
                 cmd = f"{client} {db} < {f.path}"
-            where = f"any host that reaches the {_db_label(plan, f.target)} with the mysql/mariadb client"
+            label = md_text(_db_label(plan, f.target))
+            where = f"any host that reaches the {label} with the mysql/mariadb client"
             expect, fail = (_OFFLINE_EXPECT if offline else _LIVE_EXPECT)[phase]
-            steps.append(RunbookStep(number, f.path, phase, where, (cmd,), f.purpose, expect, fail))
+            steps.append(RunbookStep(number, f.path, phase, where, (cmd,), md_text(f.purpose), expect, fail))
         else:
             on_host = bool(f.target and f.target.startswith("host:"))
             host = (f.target or "").removeprefix("host:")
             where = (
-                f"on compute host `{host}` as root"
+                f"on compute host {md_code(host)} as root"
                 if on_host
                 else "on a controller with the `openstack` CLI and admin credentials loaded"
             )
             cmds = (
-                f"bash {f.path}            # dry run: prints what it would do",
-                f"bash {f.path} --execute  # act",
+                f"bash {shell_arg(f.path)}            # dry run: prints what it would do",
+                f"bash {shell_arg(f.path)} --execute  # act",
             )
             if f.target == OFFLINE_COMPUTE_TARGET:
                 where, cmds = _offline_compute_where(plan, f.path)
@@ -223,7 +224,7 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
                     f.phase or "",
                     where,
                     cmds,
-                    f.purpose,
+                    md_text(f.purpose),
                     "each action logged; a second run changes nothing. Offline, each script says what it "
                     "looked up on the host or API and prints `NOT CHECKED:` for what it could not know."
                     if offline
@@ -249,14 +250,21 @@ def render_runbook(
         bundle_id=bundle_id,
         created_at=created_at,
         version=__version__,
-        target=", ".join(plan.targets),
-        findings=[mask_text(f) for f in plan.findings],
-        warnings=[mask_text(w) for w in plan.warnings],
-        api_first=[(c.command, c.why) for c in plan.api_first],
+        target=md_text(", ".join(plan.targets)),
+        findings=[md_text(mask_text(f)) for f in plan.findings],
+        warnings=[md_text(mask_text(w)) for w in plan.warnings],
+        api_first=[(md_code(c.command), md_text(c.why)) for c in plan.api_first],
         steps=runbook_steps(plan, run_files),
         rollback=runbook_steps(plan, rollback_files),
         databases=[
-            (db.role, db.label, db.database or "-", db.release, db.detection or "-") for db in plan.databases
+            (
+                db.role,  # a fixed role name, shown in a code span
+                md_text(db.label),
+                md_code(db.database or "-", in_table=True),
+                md_text(db.release),
+                md_text(db.detection or "-"),
+            )
+            for db in plan.databases
         ],
         cnf_hint=CNF_HINT,
         sandbox_note=SANDBOX_NOTE,

@@ -1,7 +1,8 @@
 """Render the bundle's shell scripts: `shell/compute-<host>.sh` and `shell/controller.sh`.
 
 Values from the plan are re-validated here (the plan is a plain data structure and
-the script must be safe whatever built it), then quoted with shlex.quote in Python.
+the script must be safe whatever built it), then quoted in Python by
+generator.quoting (`shell_arg`, `shell_args`: shlex.quote).
 Jinja only lays the file out: it never sees an unquoted database value, so no
 template can forget to quote one. The scripts themselves re-check the host before
 every change; see templates/shell/ for what they do.
@@ -9,7 +10,6 @@ every change; see templates/shell/ for what they do.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable
 
 from generator.errors import TargetProblem
@@ -17,12 +17,13 @@ from generator.hostside import validate
 from generator.hostside.connection_info import checked_connection
 from generator.hostside.network_info import checked_vif, hybrid_names, vhostuser_port_name
 from generator.plan.model import ComputeCleanup, ControllerActions, Vif, VolumeConnection
+from generator.quoting import shell_arg, shell_args
 from generator.render.templates import render
 
 
 def quoted(values: Iterable[object]) -> str:
-    """Shell words for an argument list: each value shlex-quoted, space-separated."""
-    return " ".join(shlex.quote(str(value)) for value in values)
+    """Shell words for an argument list (quoting.shell_args: each value shlex-quoted)."""
+    return shell_args(values)
 
 
 def script_name(host: str) -> str:
@@ -103,12 +104,12 @@ def render_compute_script(cleanup: ComputeCleanup, *, bundle_id: str, fixpack_ve
         bundle_text=bundle,
         version_text=version,
         # for code: shell words
-        fixpack_version=shlex.quote(version),
-        bundle_id=shlex.quote(bundle),
-        host=shlex.quote(host),
-        instance_uuid=shlex.quote(uuid),
-        domain_name=shlex.quote(domain),
-        instances_path=shlex.quote(instances_path),
+        fixpack_version=shell_arg(version),
+        bundle_id=shell_arg(bundle),
+        host=shell_arg(host),
+        instance_uuid=shell_arg(uuid),
+        domain_name=shell_arg(domain),
+        instances_path=shell_arg(instances_path),
         vifs=[_vif_call(vif) for vif in vifs],
         volumes=[_volume_call(conn) for conn in volumes],
         uses=uses,
@@ -151,15 +152,15 @@ def render_controller_script(
         bundle_text=bundle,
         version_text=version,
         release_text=release_name,
-        fixpack_version=shlex.quote(version),
-        bundle_id=shlex.quote(bundle),
-        release=shlex.quote(release_name),
-        instance_uuid=shlex.quote(uuid) if uuid else "",
+        fixpack_version=shell_arg(version),
+        bundle_id=shell_arg(bundle),
+        release=shell_arg(release_name),
+        instance_uuid=shell_arg(uuid) if uuid else "",
         ports=quoted(ports),
         preserved_ports=quoted(preserved),
         has_preserved=bool(preserved),
         volumes=quoted(volumes),
-        shelved_image=shlex.quote(image) if image else "",
+        shelved_image=shell_arg(image) if image else "",
         has_ports=bool(ports),
         has_volumes=bool(volumes),
         has_image=image is not None,
@@ -209,10 +210,10 @@ def render_offline_compute_script(
         path_text=path,
         bundle_text=bundle,
         version_text=version,
-        fixpack_version=shlex.quote(version),
-        bundle_id=shlex.quote(bundle),
-        instance_uuid=shlex.quote(uuid),
-        instances_path=shlex.quote(path),
+        fixpack_version=shell_arg(version),
+        bundle_id=shell_arg(bundle),
+        instance_uuid=shell_arg(uuid),
+        instances_path=shell_arg(path),
         uses=uses,
         volumes_only=False,
         log_kind="compute",

@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from generator.ops.operations import CheckRows, Operation, split
 from generator.plan.model import DatabaseTarget, Plan, Postcondition
+from generator.quoting import shell_arg, sql_comment
 from generator.render import statements as st
 from generator.render.dml import dml_for
 from generator.render.guards import StepGuard, guard_for
@@ -116,8 +117,9 @@ def _session() -> list[str]:
 
 
 def comment(text: str) -> list[str]:
-    """A `--` comment wrapped to the line limit."""
-    return ["-- " + line for line in textwrap.wrap(text, width=112, subsequent_indent="  ")] or ["--"]
+    """A `--` comment wrapped to the line limit; values in `text` are escaped (quoting.sql_comment)."""
+    safe = sql_comment(text)
+    return ["-- " + line for line in textwrap.wrap(safe, width=112, subsequent_indent="  ")] or ["--"]
 
 
 def _describe(step: Step, total: int) -> list[str]:
@@ -280,10 +282,8 @@ def verify_file(
 def plan_header(plan: Plan, plan_db: DatabaseTarget, phase: str, filename: str) -> list[str]:
     from generator import __version__
 
-    run = (
-        f"mysql --batch <connection options> {plan_db.database or '<' + plan_db.role + ' database>'}"
-        f" < {filename}"
-    )
+    name = shell_arg(plan_db.database or f"<{plan_db.role} database>")
+    run = f"mysql --batch <connection options> {name} < {filename}"
     lines = [
         f"fixpack {__version__} | {plan.target_kind} {' '.join(plan.targets)} | op {plan.op} | phase {phase}",
         f"database: {plan_db.label} (db:{plan_db.role}), release {plan_db.release}, {plan.mode} generation",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from generator.quoting import terminal
 from generator.render.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
@@ -56,7 +57,7 @@ def guard(label: str, condition: exp.Expression) -> str:
         distinct=False,
     )
     statement = exp.select(
-        exp.alias_(literal_node(label), "guard"),
+        exp.alias_(literal_node(terminal(label)), "guard"),  # the client prints it on a terminal
         exp.alias_(exp.Subquery(this=failing), "ok"),
     )
     return to_sql(statement) + ";"
