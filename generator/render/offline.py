@@ -26,6 +26,7 @@ from generator.ops.operations import DeleteRows, Operation, UpdateRows
 from generator.plan.model import DatabaseTarget, Plan
 from generator.render import statements as st
 from generator.render.dml import assignment_value
+from generator.render.identity import identity_statements
 from generator.render.sql import RenderedFile
 from generator.render.sqlfile import comment, plan_header, verify_file
 from generator.schema.model import Table
@@ -137,6 +138,7 @@ def _apply_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path
     ]
     out += [s + ";" for s in st.SESSION_SETUP] + [
         "",
+        *identity_statements(plan, db),
         st.start_transaction(),
         st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])),
     ]
@@ -153,7 +155,8 @@ def _apply_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path
 
 def _precheck_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str) -> str:
     out = [ln for line in plan_header(plan, db, "precheck", path) for ln in comment(line)]
-    out += [s + ";" for s in st.SESSION_SETUP] + ["", st.start_transaction(read_only=True)]
+    out += [s + ";" for s in st.SESSION_SETUP] + ["", *identity_statements(plan, db)]
+    out.append(st.start_transaction(read_only=True))
     for pre in plan.preconditions:
         if pre.database == db.role:
             out += comment(f"precondition: {pre.description}")
@@ -253,6 +256,20 @@ def _capture_restore(op: Operation, table: Table, number: int) -> list[str]:
     return [*comment(title), to_sql(query) + ";"]
 
 
+def _emit_statements(lines: list[str]) -> list[str]:
+    """SELECTs printing `lines` (comments and statements) as they are, one SELECT per statement."""
+    out: list[str] = []
+    pending: list[str] = []
+    for line in lines:
+        pending.append(line)
+        if line.endswith(";") or line.startswith("--") or not line:
+            out.append(st.report([("line", _concat(_text("\n".join(pending))))]))
+            pending = []
+    if pending:
+        out.append(st.report([("line", _concat(_text("\n".join(pending))))]))
+    return out
+
+
 def _capture_file(
     plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, produces: str
 ) -> str:
@@ -260,15 +277,19 @@ def _capture_file(
     out += comment(
         f"run BEFORE the apply: mysql --batch --raw --skip-column-names <database> < {path} > {produces}"
     )
-    out += [s + ";" for s in st.SESSION_SETUP] + ["", st.start_transaction(read_only=True)]
+    identity = identity_statements(plan, db)  # printed into the rollback, which runs them as they are
+    out += [s + ";" for s in st.SESSION_SETUP] + ["", *identity_statements(plan, db, silent=True)]
+    out.append(st.start_transaction(read_only=True))
     header = [
         f"-- fixpack rollback captured for {plan.target_kind} {' '.join(plan.targets)} ({plan.op}), "
         f"{db.label}",
         *[s + ";" for s in st.SESSION_SETUP],
-        "START TRANSACTION;",
     ]
     for line in header:
         out.append(st.report([("line", _concat(_text(line)))]))
+    # the rollback checks its database first, with the very statements this file ran above
+    out += _emit_statements(identity)
+    out.append(st.report([("line", _concat(_text("START TRANSACTION;")))]))
     # rollback order: reverse of the apply (parents re-inserted before children)
     for number, op in enumerate(reversed(ops), 1):
         out += _capture_restore(op, db.schema.table(op.table), number)
@@ -335,6 +356,7 @@ def render_offline(plan: Plan) -> tuple[list[RenderedFile], dict]:
             )
         )
         posts = tuple(p for p in plan.postconditions if p.database == role)
+        ident = identity_statements(plan, db)
         files["verify"].append(
             RenderedFile(
                 names["verify"],
@@ -342,7 +364,7 @@ def render_offline(plan: Plan) -> tuple[list[RenderedFile], dict]:
                 "verify",
                 db.manifest_target,
                 f"read-only: the postconditions hold in the {db.label}",
-                verify_file(plan_header(plan, db, "verify", names["verify"]), [], db, posts),
+                verify_file(plan_header(plan, db, "verify", names["verify"]), [], db, posts, ident),
             )
         )
         files["rollback"].insert(
