@@ -180,6 +180,10 @@ def test_live_rerun_after_success_passes_identity_and_reports_done(make_deployme
     again = run_.run("apply")
     assert_all_ok(again)
     assert all("already done; nothing changed" in r.stdout for r in again)
+    # every file checked its database again, and the instance check held (a purged instance is
+    # gone: its postconditions stand in for it)
+    assert all("identity: the tables have the columns of" in r.stdout for r in again)
+    assert f"identity: instance {target.uuid} is in this database\t1" in again[0].stdout
     assert_all_ok(run_.run("verify"))
     assert_identical(after, all_states(dep))
     assert_all_ok(run_.run("rollback"))
