@@ -218,3 +218,33 @@ def test_offline_rerun_after_success_passes_identity_and_rollback_checks_its_dat
     # ... and restores the right one
     assert_all_ok(run_offline(run_, "rollback"))
     assert_identical(before, all_states(dep))
+
+
+@pytest.mark.parametrize("mode", ["live", "offline"])
+def test_purge_rollback_refuses_the_wrong_cell_after_the_instance_is_gone(
+    make_deployment, tmp_path, mode
+) -> None:
+    # After a purge no row of the instance is left anywhere: only the database's name (at generation,
+    # or where the capture ran) still tells its cell from cell0, where the rollback must not insert it.
+    dep = make_deployment("2024.2")
+    target = seed_world(dep, op="purge")
+    if mode == "live":
+        path = generate(dep, target.uuid, "purge", tmp_path).path
+    else:
+        opts = VmOptions(op="purge")
+        path = generate_vm(target.uuid, opts, NO_DATABASE, "2024.2", OutputOptions(out_dir=tmp_path)).path
+    run_ = BundleRun(dep, path)
+    before = all_states(dep)
+    assert_all_ok(run_offline(run_, "precheck"))
+    assert_all_ok(run_offline(run_, "apply"))
+    assert not dep.query("nova", "SELECT id FROM instances WHERE uuid = %s", (target.uuid,))
+    rollback = next(
+        path / s["file"]
+        for s in run_.manifest["steps"]
+        if s["phase"] == "rollback" and s["target"] == "db:nova"
+    )
+    run = refuses(dep, [], "nova_cell0", rollback)
+    assert "or another database" in run.stdout
+    assert not dep.query("nova_cell0", "SELECT id FROM instances WHERE uuid = %s", (target.uuid,))
+    assert_all_ok(run_offline(run_, "rollback"))
+    assert_identical(before, all_states(dep))

@@ -250,7 +250,15 @@ def schema_check(tables: Sequence[Table], source: str, silent: bool = False) -> 
 
 
 # -- 3. target ---------------------------------------------------------------------------
-def target_check(plan: Plan, role: str, silent: bool = False) -> list[str]:
+OVERRIDE = "fixpack_database"  # set it to run a file on a renamed copy of its database (rehearsals)
+CAPTURED = "fixpack_captured_database"  # a captured rollback: the database its capture ran on
+
+
+def target_check(
+    plan: Plan, role: str, silent: bool = False, database: exp.Expression | None = None
+) -> list[str]:
+    """`database`: the name the database had (generation, or capture) — what still tells the
+    right database from a wrong one once a purge has removed every row of the target."""
     target = TARGETS.get((plan.target_kind, role))
     if target is None:
         return _comment(
@@ -266,19 +274,30 @@ def target_check(plan: Plan, role: str, silent: bool = False) -> list[str]:
     posts = [p.condition.copy() for p in plan.postconditions if p.database == role]
     expected = f"{who} in {target.table} here"
     why = f"identity 3/3: {who} is in this database (this is what tells its cell from cell0 or another cell)"
-    if target.done_counts and posts:
+    done = target.done_counts and bool(posts)
+    if done:
+        if database is not None:
+            named = exp.Coalesce(this=st.var(OVERRIDE), expressions=[database])
+            posts.append(
+                exp.NullSafeEQ(this=exp.Anonymous(this="DATABASE", expressions=[]), expression=named)
+            )
         holds = exp.or_(holds, exp.Paren(this=exp.and_(*posts)) if len(posts) > 1 else posts[0])
         expected += ", or the apply already ran here (its postconditions hold)"
+        why += ", or the apply already ran here: every postcondition holds, so a re-run passes."
         why += (
-            ", or the apply already ran here: every postcondition holds, so a re-run passes. After a purge "
-            "no row is left to tell the cell by: the precheck (which needs the rows) runs first"
+            " A purge leaves no row to tell the database by, so the postconditions count only in the "
+            "database of the same name (a renamed copy: SET @fixpack_database = DATABASE() first)"
+            if database is not None
+            else " A purge leaves no row to tell the cell by: after one, only the precheck (which needs "
+            "the rows) tells a wrong cell"
         )
     found = exp.Concat(
         expressions=[
             exp.Cast(this=st.var(CHECK), to=exp.DataType.build("CHAR")),
             exp.Literal.string(
-                f" row(s) in {target.table}" + ("; postconditions do not hold" if posts else "")
+                f" row(s) in {target.table}" + ("; postconditions do not hold" if done else "")
             ),
+            *([exp.Literal.string(" (or another database)")] if done and database is not None else []),
         ]
     )
     return [
@@ -294,10 +313,14 @@ def target_check(plan: Plan, role: str, silent: bool = False) -> list[str]:
     ]
 
 
-def identity_statements(plan: Plan, db: DatabaseTarget, *, silent: bool = False) -> list[str]:
+def identity_statements(
+    plan: Plan, db: DatabaseTarget, *, silent: bool = False, captured: bool = False
+) -> list[str]:
     """Service, schema of every table the file's operations touch, target: the file's first checks.
 
     `silent`: guards print no row when they hold (a capture file's output must be SQL only).
+    `captured`: for the rollback a capture writes, which knows the database it was captured from
+    (`captured_database_line()` prints it first).
     """
     source = (
         f"the {db.role} schema read at generation"
@@ -308,5 +331,21 @@ def identity_statements(plan: Plan, db: DatabaseTarget, *, silent: bool = False)
     out = ["-- ==== is this the right database? (read-only; stops the client if not) ===="]
     out += service_check(db.role, silent)
     out += schema_check([db.schema.table(name) for name in tables], source, silent)
-    out += target_check(plan, db.role, silent)
+    database: exp.Expression | None = None
+    if captured:
+        database = st.var(CAPTURED)
+    elif plan.mode == "live" and db.database:
+        database = literal_node(db.database)
+    out += target_check(plan, db.role, silent, database)
     return [*out, ""]
+
+
+def captured_database_line() -> exp.Expression:
+    """Capture-time SQL text `SET @fixpack_captured_database = X'<DATABASE() in hex>';` for the rollback."""
+    return exp.Concat(
+        expressions=[
+            exp.Literal.string(f"SET @{CAPTURED} = X'"),
+            exp.Hex(this=exp.Anonymous(this="DATABASE", expressions=[])),
+            exp.Literal.string("';"),
+        ]
+    )

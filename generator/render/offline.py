@@ -26,7 +26,7 @@ from generator.ops.operations import DeleteRows, Operation, UpdateRows
 from generator.plan.model import DatabaseTarget, Plan
 from generator.render import statements as st
 from generator.render.dml import assignment_value
-from generator.render.identity import identity_statements
+from generator.render.identity import captured_database_line, identity_statements
 from generator.render.sql import RenderedFile
 from generator.render.sqlfile import comment, plan_header, verify_file
 from generator.schema.model import Table
@@ -277,7 +277,7 @@ def _capture_file(
     out += comment(
         f"run BEFORE the apply: mysql --batch --raw --skip-column-names <database> < {path} > {produces}"
     )
-    identity = identity_statements(plan, db)  # printed into the rollback, which runs them as they are
+    identity = identity_statements(plan, db, captured=True)  # printed into the rollback, run as they are
     out += [s + ";" for s in st.SESSION_SETUP] + ["", *identity_statements(plan, db, silent=True)]
     out.append(st.start_transaction(read_only=True))
     header = [
@@ -287,7 +287,8 @@ def _capture_file(
     ]
     for line in header:
         out.append(st.report([("line", _concat(_text(line)))]))
-    # the rollback checks its database first, with the very statements this file ran above
+    # the rollback checks its database first: these checks, and that it is the database captured from
+    out.append(st.report([("line", captured_database_line())]))
     out += _emit_statements(identity)
     out.append(st.report([("line", _concat(_text("START TRANSACTION;")))]))
     # rollback order: reverse of the apply (parents re-inserted before children)
