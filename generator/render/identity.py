@@ -66,7 +66,7 @@ class Target:
     table: str
     column: str
     noun: str
-    done_counts: bool  # the apply may remove these rows (purge): then its postconditions stand in
+    done_counts: bool  # a purge removes these rows: then its postconditions stand in for them
 
 
 # (target kind, role) -> how the target is recognised. Roles not listed are recognised by
@@ -273,8 +273,9 @@ def target_check(
     holds: exp.Expression = exp.GT(this=st.var(CHECK), expression=exp.Literal.number(0))
     posts = [p.condition.copy() for p in plan.postconditions if p.database == role]
     expected = f"{who} in {target.table} here"
-    why = f"identity 3/3: {who} is in this database (this is what tells its cell from cell0 or another cell)"
-    done = target.done_counts and bool(posts)
+    tells = "its cell from cell0 or another cell" if role == "nova" else "the right database"
+    why = f"identity 3/3: {who} is in this database (this is what tells {tells})"
+    done = target.done_counts and plan.op == "purge" and bool(posts)  # a purge removes the target's rows
     if done:
         if database is not None:
             named = exp.Coalesce(this=st.var(OVERRIDE), expressions=[database])
@@ -286,10 +287,12 @@ def target_check(
         why += ", or the apply already ran here: every postcondition holds, so a re-run passes."
         why += (
             " A purge leaves no row to tell the database by, so the postconditions count only in the "
-            "database of the same name (a renamed copy: SET @fixpack_database = DATABASE() first)"
+            "database of the same name (for a renamed copy, run the client with "
+            "--init-command='SET @fixpack_database = DATABASE()')"
             if database is not None
-            else " A purge leaves no row to tell the cell by: after one, only the precheck (which needs "
-            "the rows) tells a wrong cell"
+            else " A purge leaves no row to tell the database by: after one, only the precheck and the apply's "
+            "preconditions (which need the rows) tell a wrong cell; the rollback its capture writes checks "
+            "the database name"
         )
     found = exp.Concat(
         expressions=[
