@@ -266,7 +266,7 @@ def target_check(
             "target may legitimately have no row in it; service and schema identify it"
         )
     ids = plan.targets
-    who = f"{target.noun} {ids[0]}" if len(ids) == 1 else f"a {target.noun} of the {len(ids)} targets"
+    who = f"{target.noun} {ids[0]}" if len(ids) == 1 else f"one of the {len(ids)} targets ({target.noun})"
     key = exp.column(target.column)
     where = exp.EQ(this=key, expression=literal_node(ids[0])) if len(ids) == 1 else key.isin(*_strings(ids))
     count = exp.select(exp.Count(this=exp.Star())).from_(target.table, copy=False).where(where, copy=False)
