@@ -303,17 +303,15 @@ def target_check(
             *([exp.Literal.string(" (or another database)")] if done and database is not None else []),
         ]
     )
-    return [
-        *_comment(why),
-        *_check(
-            f"identity: {who} is in this database",
-            count.subquery(copy=False),
-            expected,
-            found,
-            exp.NullSafeEQ(this=exp.Paren(this=holds), expression=exp.true()),
-            silent,
-        ),
-    ]
+    verdict = exp.NullSafeEQ(this=exp.Paren(this=holds), expression=exp.true())
+    if done:  # the postconditions are long: evaluate them once, into @fixpack_state
+        verdict = exp.NullSafeEQ(this=st.var(st.STATE), expression=exp.true())
+    checks = _check(
+        f"identity: {who} is in this database", count.subquery(copy=False), expected, found, verdict, silent
+    )
+    if done:
+        checks.insert(1, st.set_var(st.STATE, exp.Paren(this=holds)))
+    return [*_comment(why), *checks]
 
 
 def identity_statements(
