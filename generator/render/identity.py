@@ -291,7 +291,7 @@ def target_check(
             "--init-command='SET @fixpack_database = DATABASE()')"
             if database is not None
             else " A purge leaves no row to tell the database by: after one, only the precheck and the "
-            "apply's preconditions (which need the rows) tell a wrong cell; the rollback its capture "
+            "apply's preconditions (which need the rows) tell a wrong database; the rollback its capture "
             "writes checks the database name"
         )
     found = exp.Concat(
