@@ -18,13 +18,18 @@ or 1146):
    bundles the catalog of their --release: a xena bundle on a 2026.2 database
    stops here, before any capture or apply;
 3. *target* — the target is in this database (what tells a cell from cell0 and
-   from another cell), or the apply's postconditions already hold here, so a
-   re-run after success still passes.
+   from another cell; a re-run or rollback after a soft-delete or rehost still
+   finds it). A purge removes the target's rows: then the purge's
+   postconditions holding here stand in for them — live, and in the rollback a
+   capture writes, only in the database of the same name (at generation, or
+   where the capture ran), so a rollback cannot re-insert into a wrong cell.
+   Placement and Cinder in VM bundles have no target check (see TARGETS).
 
-Each check measures into `@fixpack_check`, prints what was expected and what
-was found only when the check fails, then stops the client with the usual
-scalar-subquery guard (ERROR 1242). The measurements read information_schema
-and the target's key only: they are cheap, take no locks and change nothing.
+Each check measures into `@fixpack_check` (a purge's verdict into
+`@fixpack_state`), prints what was expected and what was found only when the
+check fails, then stops the client with the usual scalar-subquery guard
+(ERROR 1242). They read information_schema, the target's key and the purge's
+postconditions: cheap, no locks, nothing changed.
 """
 
 from __future__ import annotations
