@@ -50,8 +50,12 @@ def sandbox_options(binary: str) -> tuple[str, ...]:
     return ("--sandbox",) if b"--sandbox" in done.stdout else ()
 
 
-def run_sql_file(url: DatabaseURL, path: Path, *, timeout: float = 600, raw: bool = False) -> ClientRun:
-    """`raw`: print column values as-is, no header (an offline capture file's output is SQL)."""
+def run_sql_file(
+    url: DatabaseURL, path: Path, *, timeout: float = 600, raw: bool = False, init: str | None = None
+) -> ClientRun:
+    """`raw`: print column values as-is, no header (an offline capture file's output is SQL).
+    `init`: one statement the client runs first (`--init-command`), e.g. a rehearsal's
+    `SET @fixpack_database = DATABASE()`: its scratch copy stands for the database of generation."""
     binary = client_binary()
     if not binary:
         raise FixpackError("no mysql/mariadb client found to run the bundle")
@@ -68,6 +72,7 @@ def run_sql_file(url: DatabaseURL, path: Path, *, timeout: float = 600, raw: boo
     try:
         with open(path, "rb") as stdin:
             extra = ["--raw", "--skip-column-names"] if raw else []
+            extra += [f"--init-command={init}"] if init else []
             done = subprocess.run(
                 [
                     binary,

@@ -48,6 +48,9 @@ SHELL_SKIPPED = "shell steps act on hosts and APIs; not run by rehearse (the sta
 _CLIENT_ERROR = re.compile(r"ERROR (\d+) \(\w+\)(?: at line (\d+))?: (.*)")
 _CHUNK = re.compile(r"^(?:apply|rollback) chunk \d+/\d+\t")
 ALREADY_DONE = "already done; nothing changed"
+# A scratch database stands for the database the bundle was generated from (identity checks
+# compare a purged target's database by name: see render/identity.py).
+SCRATCH_IS_IT = "SET @fixpack_database = DATABASE()"
 # A guard's label: a plain string, or hex when it holds a quote (`_utf8mb4 x'…' AS guard`).
 _GUARD_LABEL = re.compile(
     r"^\s*(?:SELECT\s+)?(?:'(?P<text>(?:[^']|'')*)'|_utf8mb4 x'(?P<hex>[0-9A-Fa-f]*)') AS `guard`"
@@ -287,7 +290,13 @@ class Rehearsal:
             changed = check_captured(Bundle(root, self.bundle.manifest), step["file"])
             if changed.failed:
                 return FAILED, changed.describe(), ""
-        run = run_sql_file(self.scratch.url(role), path, timeout=self.timeout, raw=bool(step.get("produces")))
+        run = run_sql_file(
+            self.scratch.url(role),
+            path,
+            timeout=self.timeout,
+            raw=bool(step.get("produces")),
+            init=SCRATCH_IS_IT,
+        )
         output = mask_text((run.stdout[-3000:] + ("\n" + run.stderr if run.stderr else "")).strip())
         if not run.ok and phase in ("re-apply", "re-rollback") and self.bundle.mode != "live":
             # An offline step finds its rows at run time, and its rollback is a captured script:

@@ -28,6 +28,7 @@ from generator.quoting import sql_comment
 from generator.render import offline_capture as cap
 from generator.render import statements as st
 from generator.render.dml import assignment_value
+from generator.render.identity import captured_database_line, identity_statements
 from generator.render.sql import RenderedFile
 from generator.render.sqlfile import comment, plan_header, verify_file
 from generator.schema.model import Table
@@ -139,6 +140,7 @@ def _apply_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path
     ]
     out += [s + ";" for s in st.SESSION_SETUP] + [
         "",
+        *identity_statements(plan, db),
         st.start_transaction(),
         st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])),
     ]
@@ -155,7 +157,8 @@ def _apply_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path
 
 def _precheck_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str) -> str:
     out = [ln for line in plan_header(plan, db, "precheck", path) for ln in comment(line)]
-    out += [s + ";" for s in st.SESSION_SETUP] + ["", st.start_transaction(read_only=True)]
+    out += [s + ";" for s in st.SESSION_SETUP] + ["", *identity_statements(plan, db)]
+    out.append(st.start_transaction(read_only=True))
     for pre in plan.preconditions:
         if pre.database == db.role:
             out += comment(f"precondition: {pre.description}")
@@ -194,6 +197,20 @@ def _host_side(plan: Plan, role: str) -> list[str]:
     return [line for u in plan.targets for line in offline_hostside.volume_host_side(u)]
 
 
+def _emit_statements(lines: list[str]) -> list[str]:
+    """SELECTs printing `lines` (comments and statements) as they are, one SELECT per statement."""
+    out: list[str] = []
+    pending: list[str] = []
+    for line in lines:
+        pending.append(line)
+        if line.endswith(";") or line.startswith("--") or not line:
+            out.append(st.report([("line", cap.concat(cap.text("\n".join(pending))))]))
+            pending = []
+    if pending:
+        out.append(st.report([("line", cap.concat(cap.text("\n".join(pending))))]))
+    return out
+
+
 def _capture_file(
     plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, produces: str
 ) -> str:
@@ -202,7 +219,9 @@ def _capture_file(
         f"run BEFORE the apply, exactly as the runbook prints it: it writes {produces} (and its .sha256) "
         "only when this file succeeds and no capture exists yet; once the apply has run here it refuses"
     )
-    out += [s + ";" for s in st.SESSION_SETUP] + ["", st.start_transaction(read_only=True)]
+    identity = identity_statements(plan, db, captured=True)  # printed into the rollback, run as they are
+    out += [s + ";" for s in st.SESSION_SETUP] + ["", *identity_statements(plan, db, silent=True)]
+    out.append(st.start_transaction(read_only=True))
     out += comment("rows the apply will change, all steps (one consistent snapshot)")
     out.append(st.set_var(st.SCOPE, cap.rows_in_scope(ops)))
     out += cap.refusal(plan, db)
@@ -214,7 +233,11 @@ def _capture_file(
     out += [cap.printed(line) for line in header]
     now = exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])
     out.append(st.report([("line", cap.concat(cap.text("-- captured at "), now, cap.text(" UTC")))]))
-    out += [cap.printed(line) for line in [*(s + ";" for s in st.SESSION_SETUP), "START TRANSACTION;"]]
+    out += [cap.printed(s + ";") for s in st.SESSION_SETUP]
+    # the rollback checks its database first: these checks, and that it is the database captured from
+    out.append(st.report([("line", captured_database_line())]))
+    out += _emit_statements(identity)
+    out.append(cap.printed("START TRANSACTION;"))
     out.append(
         st.report([("line", cap.concat(cap.text(f"SET @{cap.ROWS} = "), st.var(st.SCOPE), cap.text(";")))])
     )
@@ -290,6 +313,7 @@ def render_offline(plan: Plan) -> tuple[list[RenderedFile], dict]:
             )
         )
         posts = tuple(p for p in plan.postconditions if p.database == role)
+        ident = identity_statements(plan, db)
         files["verify"].append(
             RenderedFile(
                 names["verify"],
@@ -297,7 +321,7 @@ def render_offline(plan: Plan) -> tuple[list[RenderedFile], dict]:
                 "verify",
                 db.manifest_target,
                 f"read-only: the postconditions hold in the {db.label}",
-                verify_file(plan_header(plan, db, "verify", names["verify"]), [], db, posts),
+                verify_file(plan_header(plan, db, "verify", names["verify"]), [], db, posts, ident),
             )
         )
         files["rollback"].insert(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator.plan.model import Plan
+from generator.render.identity import identity_statements
 from generator.render.sqlfile import (
     build_chunks,
     changes_file,
@@ -56,6 +57,7 @@ def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[R
             "rollback": f"sql/{90 + len(roles) - 1 - index}-rollback-{role}.sql",
         }
         posts = tuple(p for p in plan.postconditions if p.database == role)
+        ident = identity_statements(plan, db)
         files["precheck"].append(
             RenderedFile(
                 names["precheck"],
@@ -63,7 +65,7 @@ def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[R
                 "precheck",
                 db.manifest_target,
                 f"read-only: check every {db.label} row is still as at generation",
-                precheck_file(plan_header(plan, db, "precheck", names["precheck"]), chunks, db),
+                precheck_file(plan_header(plan, db, "precheck", names["precheck"]), chunks, db, ident),
             )
         )
         files["apply"].append(
@@ -73,7 +75,7 @@ def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[R
                 "apply",
                 db.manifest_target,
                 f"change {rows} row(s) of the {db.label} in {len(chunks)} guarded transaction(s)",
-                changes_file(plan_header(plan, db, "apply", names["apply"]), chunks, db, "apply"),
+                changes_file(plan_header(plan, db, "apply", names["apply"]), chunks, db, "apply", ident),
                 rows=rows,
             )
         )
@@ -84,7 +86,7 @@ def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[R
                 "verify",
                 db.manifest_target,
                 f"read-only: confirm the {db.label} rows are exactly the planned result",
-                verify_file(plan_header(plan, db, "verify", names["verify"]), chunks, db, posts),
+                verify_file(plan_header(plan, db, "verify", names["verify"]), chunks, db, posts, ident),
             )
         )
         files["rollback"].insert(
@@ -95,7 +97,9 @@ def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[R
                 "rollback",
                 db.manifest_target,
                 f"restore the exact pre-images of the {db.label} rows (parents first)",
-                changes_file(plan_header(plan, db, "rollback", names["rollback"]), back, db, "rollback"),
+                changes_file(
+                    plan_header(plan, db, "rollback", names["rollback"]), back, db, "rollback", ident
+                ),
                 rows=rows,
             ),
         )

@@ -10,6 +10,7 @@ apply chunks reversed, each reversed inside, so parents come back first.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -171,10 +172,12 @@ def _change_step(step: Step, plan_db: DatabaseTarget) -> list[str]:
     ]
 
 
-def changes_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget, what: str) -> str:
-    """Apply or rollback: one transaction per chunk, every step guarded."""
+def changes_file(
+    header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget, what: str, identity: Sequence[str] = ()
+) -> str:
+    """Apply or rollback: one transaction per chunk, every step guarded (after the identity checks)."""
     total = sum(len(c.steps) for c in chunks)
-    out = _header(header) + _session() + [st.set_var(CHANGED, exp.Literal.number(0)), ""]
+    out = _header(header) + _session() + ["", *identity, st.set_var(CHANGED, exp.Literal.number(0)), ""]
     for chunk in chunks:
         out.append(
             f"-- ==== chunk {chunk.number}/{len(chunks)}: {len(chunk.steps)} step(s), "
@@ -238,9 +241,11 @@ def _outcome(what: str) -> exp.Expression:
     )
 
 
-def precheck_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget) -> str:
+def precheck_file(
+    header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget, identity: Sequence[str] = ()
+) -> str:
     """Read-only: would every step apply right now? (no locks, one consistent snapshot)"""
-    out = _header(header) + _session() + ["", st.start_transaction(read_only=True)]
+    out = _header(header) + _session() + ["", *identity, st.start_transaction(read_only=True)]
     for chunk in chunks:
         for step in chunk.steps:
             table = plan_db.schema.table(step.op.table)
@@ -260,10 +265,14 @@ def precheck_file(header: list[str], chunks: list[Chunk], plan_db: DatabaseTarge
 
 
 def verify_file(
-    header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget, postconditions: tuple[Postcondition, ...]
+    header: list[str],
+    chunks: list[Chunk],
+    plan_db: DatabaseTarget,
+    postconditions: tuple[Postcondition, ...],
+    identity: Sequence[str] = (),
 ) -> str:
     """Read-only: after the apply, every changed row is exactly the planned result."""
-    out = _header(header) + _session() + ["", st.start_transaction(read_only=True)]
+    out = _header(header) + _session() + ["", *identity, st.start_transaction(read_only=True)]
     for chunk in chunks:
         for step in chunk.steps:
             if step.guard.check_only:

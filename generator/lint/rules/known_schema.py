@@ -20,12 +20,24 @@ _QUALIFIED = re.compile(r"`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`")
 _FROM = re.compile(r"\b(?:FROM|JOIN|UPDATE|INTO)\s+`((?:[^`]|``)+)`")
 _STRING = re.compile(r"'(?:[^'\n]|'')*'")  # generated literals never span lines
 _COMMENT = re.compile(r"^\s*--.*$", re.MULTILINE)  # comments hold prose with apostrophes
+_ALIAS = re.compile(r"\)\s+AS\s+`((?:[^`]|``)+)`")
+_INFO_SCHEMA = re.compile(r"`information_schema`\.`((?:[^`]|``)+)`")
 
 
 def tables_named(text: str) -> set[str]:
     """Every table a generated SQL text names (fixpack backtick-quotes and qualifies everything)."""
     text = _STRING.sub("''", _COMMENT.sub("", text))
-    return set(_FROM.findall(text)) | {table for table, _ in _QUALIFIED.findall(text)}
+    named = set(_FROM.findall(text)) | {table for table, _ in _QUALIFIED.findall(text)}
+    return named - _not_the_schema(text)
+
+
+def _not_the_schema(text: str) -> set[str]:
+    """Names a statement reads that are not tables of the database: information_schema (the identity
+    guards) and derived-table aliases (`) AS `s``)."""
+    names = set(_ALIAS.findall(text))
+    if "`information_schema`." in text:
+        names |= {"information_schema", *_INFO_SCHEMA.findall(text)}
+    return names
 
 
 def _text_references(ctx: SqlFileContext, text: str) -> Iterator[str]:
@@ -33,10 +45,13 @@ def _text_references(ctx: SqlFileContext, text: str) -> Iterator[str]:
     schema = ctx.schema
     assert schema is not None
     text = _STRING.sub("''", _COMMENT.sub("", text))
+    skip = _not_the_schema(text)
     for table in _FROM.findall(text):
-        if not schema.has_table(table):
+        if table not in skip and not schema.has_table(table):
             yield f"table {table} is not in the {ctx.role} schema"
     for table, column in _QUALIFIED.findall(text):
+        if table in skip:
+            continue
         if not schema.has_table(table):
             yield f"table {table} is not in the {ctx.role} schema"
         elif not schema.table(table).has_column(column):

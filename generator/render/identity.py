@@ -1,0 +1,357 @@
+"""Identity and schema guards: the first statements of every SQL file of a bundle.
+
+Before anything is locked, captured or changed, each file proves three things
+about the database the client is connected to, in this order (each a later
+one's premise, so a wrong database never gets as far as a cryptic ERROR 1054
+or 1146):
+
+1. *service* — the tables only that service has are here. nova_api still
+   carries the legacy `allocations`/`consumers`/`resource_providers` tables and
+   a Nova cell the legacy `allocations`/`inventories`, so Placement is known by
+   `consumer_types`, nova_api by `cell_mappings` + `instance_mappings`, a cell
+   by `instances` + `compute_nodes`, Cinder by `volumes` + `volume_attachment`
+   (true of every catalog release, xena..2026.2);
+2. *schema* — every table the file touches has exactly the columns the bundle
+   was made for: names, NULL/NOT NULL and information_schema's DATA_TYPE (no
+   display widths, no defaults; MariaDB's JSON is a LONGTEXT, so `json` counts
+   as `longtext`). Live bundles expect the schema read at generation, offline
+   bundles the catalog of their --release: a xena bundle on a 2026.2 database
+   stops here, before any capture or apply;
+3. *target* — the target is in this database (what tells a cell from cell0 and
+   from another cell; a re-run or rollback after a soft-delete or rehost still
+   finds it). A purge removes the target's rows: then the purge's
+   postconditions holding here stand in for them — live, and in the rollback a
+   capture writes, only in the database of the same name (at generation, or
+   where the capture ran), so a rollback cannot re-insert into a wrong cell.
+   Placement and Cinder in VM bundles have no target check (see TARGETS).
+
+Each check measures into `@fixpack_check` (a purge's verdict into
+`@fixpack_state`), prints what was expected and what was found only when the
+check fails, then stops the client with the usual scalar-subquery guard
+(ERROR 1242). They read information_schema, the target's key and the purge's
+postconditions: cheap, no locks, nothing changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from generator.plan.model import DatabaseTarget, Plan
+from generator.render import statements as st
+from generator.render.dialect import dual, to_sql
+from generator.render.sqlfile import comment
+from generator.schema.model import Column, Table
+from generator.sqlgen.literals import literal_node
+
+CHECK = st.CHECK
+
+
+@dataclass(frozen=True)
+class Service:
+    label: str
+    markers: tuple[str, ...]  # tables only this service has, in every catalog release
+
+
+SERVICES = {
+    "nova": Service("a Nova cell database", ("compute_nodes", "instances")),
+    "nova_api": Service("the Nova API database", ("cell_mappings", "instance_mappings")),
+    "placement": Service("the Placement database", ("consumer_types",)),
+    "cinder": Service("the Cinder database", ("volume_attachment", "volumes")),
+}
+ALL_MARKERS = tuple(sorted({t for s in SERVICES.values() for t in s.markers}))
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which rows say "the target is here", and whether the postconditions may stand in for them."""
+
+    table: str
+    column: str
+    noun: str
+    done_counts: bool  # a purge removes these rows: then its postconditions stand in for them
+
+
+# (target kind, role) -> how the target is recognised. Roles not listed are recognised by
+# service and schema only: there is one Placement and one Cinder database per deployment,
+# and a VM's Placement consumer or Cinder rows may legitimately be absent (no allocations,
+# no volumes), so their absence cannot tell a wrong database from a right one.
+TARGETS = {
+    ("vm", "nova"): Target("instances", "uuid", "instance", True),
+    ("vm", "nova_api"): Target("instance_mappings", "instance_uuid", "instance mapping", True),
+    ("volume", "cinder"): Target("volumes", "id", "volume", True),
+    # Nova soft-deletes block_device_mapping rows (never removes them), and "no live BDM of the
+    # volume" holds in every cell: only the rows themselves tell the volume's cell.
+    ("volume", "nova"): Target("block_device_mapping", "volume_id", "block_device_mapping row", False),
+}
+
+
+# -- small builders ------------------------------------------------------------------
+def _info_schema(table: str, where: exp.Expression) -> exp.Select:
+    """`… FROM information_schema.<table> WHERE TABLE_SCHEMA = DATABASE() AND …` (this database only)."""
+    here = exp.EQ(this=exp.column("TABLE_SCHEMA"), expression=exp.Anonymous(this="DATABASE", expressions=[]))
+    source = exp.Table(this=exp.to_identifier(table), db=exp.to_identifier("information_schema"))
+    return exp.select().from_(source, copy=False).where(exp.and_(here, where), copy=False)
+
+
+def _strings(values: Sequence[str]) -> list[exp.Expression]:
+    return [literal_node(v) for v in values]
+
+
+def silent_guard(label: str, condition: exp.Expression) -> str:
+    """`st.guard` that prints no row when it holds: a capture file's output is the rollback script.
+
+    The same scalar subquery (ERROR 1242 unless the condition holds), tested in a WHERE clause
+    that is false when it passes (over a one-row derived table: sqlfluff parses no WHERE without
+    FROM, and two DUALs in one statement are a duplicate alias to it).
+    """
+    failing = exp.union(
+        exp.select(exp.Literal.number(1)),
+        exp.select(exp.Literal.number(2))
+        .from_(dual(), copy=False)
+        .where(exp.Not(this=exp.Paren(this=condition)), copy=False),
+        distinct=False,
+    )
+    once = exp.select(exp.alias_(exp.Literal.number(1), "once")).subquery("identity", copy=False)
+    statement = (
+        exp.select(exp.alias_(literal_node(label), "guard"))
+        .from_(once, copy=False)
+        .where(exp.Is(this=exp.Subquery(this=failing), expression=exp.Null()), copy=False)
+    )
+    return to_sql(statement) + ";"
+
+
+def _check(
+    label: str,
+    measure: exp.Expression,
+    expected: str,
+    found: exp.Expression,
+    holds: exp.Expression,
+    silent: bool = False,
+) -> list[str]:
+    """Measure into @fixpack_check; print expected/found only if `holds` is false; then the guard."""
+    show = (
+        exp.select(exp.alias_(literal_node(expected), "expected"), exp.alias_(found, "found"))
+        .from_(dual(), copy=False)
+        .where(exp.Not(this=exp.Paren(this=holds.copy())), copy=False)
+    )
+    guard = silent_guard(label, holds) if silent else st.guard(label, holds)
+    return [st.set_var(CHECK, measure), to_sql(show) + ";", guard]
+
+
+def _comment(text: str) -> list[str]:
+    return comment(text)
+
+
+# -- 1. service --------------------------------------------------------------------------
+def service_check(role: str, silent: bool = False) -> list[str]:
+    service = SERVICES[role]
+    name = exp.column("TABLE_NAME")
+    count = _info_schema("TABLES", name.isin(*_strings(service.markers)))
+    count.select(exp.Count(this=exp.Star()), copy=False)
+    here = _info_schema("TABLES", name.copy().isin(*_strings(ALL_MARKERS)))
+    listed = exp.GroupConcat(
+        this=exp.Order(this=name.copy(), expressions=[exp.Ordered(this=name.copy(), nulls_first=True)]),
+        separator=exp.Literal.string(", "),
+    )
+    here.select(exp.Coalesce(this=listed, expressions=[exp.Literal.string("none")]), copy=False)
+    tables = ", ".join(service.markers)
+    return [
+        *_comment(
+            f"identity 1/3: this is {service.label}: it has the tables {tables}, which no other "
+            "OpenStack service database has"
+        ),
+        *_check(
+            f"identity: {service.label} (tables {tables})",
+            count.subquery(copy=False),
+            f"{service.label}: tables {tables}",
+            exp.Concat(expressions=[exp.Literal.string("service tables here: "), here.subquery(copy=False)]),
+            exp.NullSafeEQ(this=st.var(CHECK), expression=exp.Literal.number(len(service.markers))),
+            silent,
+        ),
+    ]
+
+
+# -- 2. schema ---------------------------------------------------------------------------
+def data_type(column: Column) -> str:
+    """information_schema DATA_TYPE of a recorded column type, as both servers agree on it."""
+    base = column.base_type
+    return {"json": "longtext", "integer": "int", "bool": "tinyint", "boolean": "tinyint"}.get(base, base)
+
+
+def column_spec(table: str, column: Column) -> str:
+    """`table column type NULL|NOT NULL`: one line of the expected schema."""
+    return f"{table} {column.name} {data_type(column)} {'NULL' if column.nullable else 'NOT NULL'}"
+
+
+def _found_specs(tables: Sequence[str]) -> exp.Select:
+    """The same line for every column of `tables` in this database, from information_schema."""
+
+    def text(value: exp.Expression) -> exp.Expression:  # one collation for both servers' information_schema
+        return exp.Cast(this=value, to=exp.DataType.build("CHAR"))
+
+    typ = exp.If(
+        this=exp.EQ(this=exp.column("DATA_TYPE"), expression=exp.Literal.string("json")),
+        true=exp.Literal.string("longtext"),
+        false=exp.column("DATA_TYPE"),
+    )
+    nullable = exp.If(
+        this=exp.EQ(this=exp.column("IS_NULLABLE"), expression=exp.Literal.string("YES")),
+        true=exp.Literal.string("NULL"),
+        false=exp.Literal.string("NOT NULL"),
+    )
+    parts = [text(exp.column("TABLE_NAME")), text(exp.column("COLUMN_NAME")), text(typ), nullable]
+    spec = exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string(" "), *parts])
+    query = _info_schema("COLUMNS", exp.column("TABLE_NAME").isin(*_strings(tables)))
+    return query.select(exp.alias_(spec, "spec"), copy=False)
+
+
+def schema_check(tables: Sequence[Table], source: str, silent: bool = False) -> list[str]:
+    """The exact column sets: the symmetric difference of the lines found and expected must be empty."""
+    names = [t.name for t in tables]
+    both: exp.Expression = _found_specs(names)
+    for table in tables:
+        for column in table.columns:
+            both = exp.union(both, exp.select(literal_node(column_spec(table.name, column))), distinct=False)
+    spec = exp.column("spec", table="s")
+    label = exp.If(
+        this=spec.copy().isin(query=_found_specs(names)),
+        true=exp.Literal.string("not expected: "),
+        false=exp.Literal.string("missing: "),
+    )
+    differences = (
+        exp.select(exp.alias_(exp.Concat(expressions=[label, spec.copy()]), "diff"))
+        .from_(exp.Subquery(this=both, alias=exp.TableAlias(this=exp.to_identifier("s"))), copy=False)
+        .group_by(spec.copy(), copy=False)
+        .having(exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)), copy=False)
+    )
+    diff = exp.column("diff", table="d")
+    listed = exp.GroupConcat(
+        this=exp.Order(this=diff, expressions=[exp.Ordered(this=diff.copy(), nulls_first=True)]),
+        separator=exp.Literal.string("; "),
+    )
+    measure = exp.select(listed).from_(
+        exp.Subquery(this=differences, alias=exp.TableAlias(this=exp.to_identifier("d"))), copy=False
+    )
+    counts = ", ".join(f"{t.name} ({len(t.columns)})" for t in tables)
+    return [
+        *_comment(
+            f"identity 2/3: the tables this file touches have exactly the columns of {source}: {counts}. "
+            "Each line below is `table column DATA_TYPE NULL|NOT NULL` (no display widths, no defaults; "
+            "json counts as longtext, as MariaDB stores it); on a difference every line missing or not "
+            "expected is printed"
+        ),
+        *_check(
+            f"identity: the tables have the columns of {source}",
+            measure.subquery(copy=False),
+            f"the columns of {source}",
+            st.var(CHECK),
+            exp.Is(this=st.var(CHECK), expression=exp.Null()),
+            silent,
+        ),
+    ]
+
+
+# -- 3. target ---------------------------------------------------------------------------
+OVERRIDE = "fixpack_database"  # set it to run a file on a renamed copy of its database (rehearsals)
+CAPTURED = "fixpack_captured_database"  # a captured rollback: the database its capture ran on
+
+
+def target_check(
+    plan: Plan, role: str, silent: bool = False, database: exp.Expression | None = None
+) -> list[str]:
+    """`database`: the name the database had (generation, or capture) — what still tells the
+    right database from a wrong one once a purge has removed every row of the target."""
+    target = TARGETS.get((plan.target_kind, role))
+    if target is None:
+        return _comment(
+            "identity 3/3: no target check here: there is one such database per deployment, and the "
+            "target may legitimately have no row in it; service and schema identify it"
+        )
+    ids = plan.targets
+    who = f"{target.noun} {ids[0]}" if len(ids) == 1 else f"one of the {len(ids)} targets ({target.noun})"
+    key = exp.column(target.column)
+    where = exp.EQ(this=key, expression=literal_node(ids[0])) if len(ids) == 1 else key.isin(*_strings(ids))
+    count = exp.select(exp.Count(this=exp.Star())).from_(target.table, copy=False).where(where, copy=False)
+    holds: exp.Expression = exp.GT(this=st.var(CHECK), expression=exp.Literal.number(0))
+    posts = [p.condition.copy() for p in plan.postconditions if p.database == role]
+    expected = f"{who} in {target.table} here"
+    tells = "its cell from cell0 or another cell" if role == "nova" else "the right database"
+    why = f"identity 3/3: {who} is in this database (this is what tells {tells})"
+    done = target.done_counts and plan.op == "purge" and bool(posts)  # a purge removes the target's rows
+    if done:
+        if database is not None:
+            named = exp.Coalesce(this=st.var(OVERRIDE), expressions=[database])
+            posts.append(
+                exp.NullSafeEQ(this=exp.Anonymous(this="DATABASE", expressions=[]), expression=named)
+            )
+        holds = exp.or_(holds, exp.Paren(this=exp.and_(*posts)) if len(posts) > 1 else posts[0])
+        expected += ", or the apply already ran here (its postconditions hold)"
+        why += ", or the apply already ran here: every postcondition holds, so a re-run passes."
+        why += (
+            " A purge leaves no row to tell the database by, so the postconditions count only in the "
+            "database of the same name (for a renamed copy, run the client with "
+            "--init-command='SET @fixpack_database = DATABASE()')"
+            if database is not None
+            else " A purge leaves no row to tell the database by: after one, only the precheck and the "
+            "apply's preconditions (which need the rows) tell a wrong database; the rollback its capture "
+            "writes checks the database name"
+        )
+    found = exp.Concat(
+        expressions=[
+            exp.Cast(this=st.var(CHECK), to=exp.DataType.build("CHAR")),
+            exp.Literal.string(
+                f" row(s) in {target.table}" + ("; postconditions do not hold" if done else "")
+            ),
+            *([exp.Literal.string(" (or another database)")] if done and database is not None else []),
+        ]
+    )
+    verdict = exp.NullSafeEQ(this=exp.Paren(this=holds), expression=exp.true())
+    if done:  # the postconditions are long: evaluate them once, into @fixpack_state
+        verdict = exp.NullSafeEQ(this=st.var(st.STATE), expression=exp.true())
+    checks = _check(
+        f"identity: {who} is in this database", count.subquery(copy=False), expected, found, verdict, silent
+    )
+    if done:
+        checks.insert(1, st.set_var(st.STATE, exp.Paren(this=holds)))
+    return [*_comment(why), *checks]
+
+
+def identity_statements(
+    plan: Plan, db: DatabaseTarget, *, silent: bool = False, captured: bool = False
+) -> list[str]:
+    """Service, schema of every table the file's operations touch, target: the file's first checks.
+
+    `silent`: guards print no row when they hold (a capture file's output must be SQL only).
+    `captured`: for the rollback a capture writes, which knows the database it was captured from
+    (`captured_database_line()` prints it first).
+    """
+    source = (
+        f"the {db.role} schema read at generation"
+        if plan.mode == "live"
+        else f"release {db.release} (fixpack catalog)"
+    )
+    tables = sorted({op.table for op in plan.operations_for(db.role)})
+    out = ["-- ==== is this the right database? (read-only; stops the client if not) ===="]
+    out += service_check(db.role, silent)
+    out += schema_check([db.schema.table(name) for name in tables], source, silent)
+    database: exp.Expression | None = None
+    if captured:
+        database = st.var(CAPTURED)
+    elif plan.mode == "live" and db.database:
+        database = literal_node(db.database)
+    out += target_check(plan, db.role, silent, database)
+    return [*out, ""]
+
+
+def captured_database_line() -> exp.Expression:
+    """Capture-time SQL text `SET @fixpack_captured_database = X'<DATABASE() in hex>';` for the rollback."""
+    return exp.Concat(
+        expressions=[
+            exp.Literal.string(f"SET @{CAPTURED} = X'"),
+            exp.Hex(this=exp.Anonymous(this="DATABASE", expressions=[])),
+            exp.Literal.string("';"),
+        ]
+    )
