@@ -299,5 +299,8 @@ def test_service_and_schema_checks_hold_on_a_fresh_database_of_every_release(
                 )
             if not run.ok:
                 _, label = stopped_at(run)
-                assert " is in this database" in label, (step["file"], label)
+                # after a purge the target is absent by design: there the capture's own refusal ("the
+                # apply has already run") is what stops it, which is as right on an empty database
+                refused = raw and "purge" in path.name and "capture guard: the apply has not run" in label
+                assert " is in this database" in label or refused, (step["file"], label)
     assert_identical(before, all_states(dep))
