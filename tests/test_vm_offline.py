@@ -10,9 +10,17 @@ from generator.connect.sources import ConnectionOptions, resolve
 from generator.pipeline import OutputOptions, generate_vm
 from generator.plan.vm_common import VmOptions
 
-from .bundles import BundleRun, all_states, assert_all_ok, assert_identical, run_offline
+from .bundles import (
+    BundleRun,
+    all_states,
+    allowed_changes,
+    assert_all_ok,
+    assert_identical,
+    assert_only_planned_rows_changed,
+    run_offline,
+)
 from .conftest import SCHEMA_SET_RELEASES
-from .test_vm_bundles import check_semantics, seed_world
+from .test_vm_bundles import check_semantics, generate, seed_world
 
 pytestmark = pytest.mark.db
 
@@ -35,12 +43,17 @@ def test_offline_bundle_apply_rerun_rollback(make_deployment, tmp_path, release:
     manifest = json.loads((result.path / "manifest.json").read_text())
     assert manifest["mode"] == "offline" and result.lint.passed
     assert "Offline bundle" in (result.path / "README.md").read_text()
+    # oracle for "nothing else changed": the rows the live planner names for the same world
+    extra = {"to_node": node["hypervisor_hostname"]} if op == "rehost" else {}
+    live = generate(dep, target.uuid, op, tmp_path / "live", **extra)
+    allowed = allowed_changes(live.plan, dep, BundleRun(dep, live.path))
     run = BundleRun(dep, result.path)
     before = all_states(dep)
     assert_all_ok(run_offline(run, "precheck"))  # includes the capture steps, which write the rollback
     assert_identical(before, all_states(dep))
     assert_all_ok(run_offline(run, "apply"))
     after = all_states(dep)
+    assert assert_only_planned_rows_changed(before, after, allowed) > 0
     check_semantics(dep, op, target.uuid) if op != "rehost" else None
     assert_all_ok(run_offline(run, "verify"))
     reruns = run_offline(run, "apply")  # re-run: finds nothing left to change...

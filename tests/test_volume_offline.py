@@ -19,9 +19,17 @@ from generator.pipeline import OutputOptions
 from generator.plan.volume_common import VolumeOptions
 from generator.seed import Seeder
 
-from .bundles import BundleRun, all_states, assert_all_ok, assert_identical, run_offline
+from .bundles import (
+    BundleRun,
+    all_states,
+    allowed_changes,
+    assert_all_ok,
+    assert_identical,
+    assert_only_planned_rows_changed,
+    run_offline,
+)
 from .conftest import SCHEMA_SET_RELEASES
-from .test_volume_bundles import check_semantics
+from .test_volume_bundles import check_semantics, generate
 from .volume_world import seed_world
 
 pytestmark = pytest.mark.db
@@ -43,12 +51,16 @@ def test_offline_volume_bundle_apply_rerun_rollback(make_deployment, tmp_path, r
     result = offline(sc.volume.id, release, tmp_path, op=op, **sc.options)
     manifest = json.loads((result.path / "manifest.json").read_text())
     assert manifest["mode"] == "offline" and result.lint.passed, [f.describe() for f in result.lint.findings]
+    # oracle for "nothing else changed": the rows the live planner names for the same world
+    live = generate(dep, sc, op, tmp_path / "live")
+    allowed = allowed_changes(live.plan, dep, BundleRun(dep, live.path))
     run = BundleRun(dep, result.path)
     before = all_states(dep)
     assert_all_ok(run_offline(run, "precheck"))  # includes the capture steps, which write the rollback
     assert_identical(before, all_states(dep))
     assert_all_ok(run_offline(run, "apply"))
     after = all_states(dep)
+    assert assert_only_planned_rows_changed(before, after, allowed) > 0
     check_semantics(dep, op, sc, result, offline=True)
     assert_all_ok(run_offline(run, "verify"))
     assert_all_ok(run_offline(run, "apply"))  # a re-run finds nothing left to change
