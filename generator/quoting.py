@@ -52,11 +52,12 @@ def _is_unsafe_char(ch: str) -> bool:
 def terminal(value: object) -> str:
     """Text safe to print on a terminal: every control, format or bidi character shown escaped.
 
-    Backslashes are doubled so an escaped form can never be confused with the original.
-    Newlines become `\\x0a`: one value is always one line.
+    Text with nothing to escape is printed as it is (a `\\!` in a message stays `\\!`); once
+    something is escaped, backslashes are doubled too, so an escaped form can never be confused
+    with the original. Newlines become `\\x0a`: one value is always one line.
     """
     text = str(value)
-    if not any(_is_unsafe_char(ch) for ch in text):
+    if not any(_is_unsafe_char(ch) and ch != "\\" for ch in text):
         return text
     return "".join(("\\\\" if ch == "\\" else _escape_char(ch)) if _is_unsafe_char(ch) else ch for ch in text)
 

@@ -26,7 +26,7 @@ or 1146):
    Placement and Cinder in VM bundles have no target check (see TARGETS).
 
 Each check measures into `@fixpack_check` (a purge's verdict into
-`@fixpack_state`), prints what was expected and what was found only when the
+`@fixpack_target_gone`), prints what was expected and what was found only when the
 check fails, then stops the client with the usual scalar-subquery guard
 (ERROR 1242). They read information_schema, the target's key and the purge's
 postconditions: cheap, no locks, nothing changed.
@@ -257,6 +257,9 @@ def schema_check(tables: Sequence[Table], source: str, silent: bool = False) -> 
 # -- 3. target ---------------------------------------------------------------------------
 OVERRIDE = "fixpack_database"  # set it to run a file on a renamed copy of its database (rehearsals)
 CAPTURED = "fixpack_captured_database"  # a captured rollback: the database its capture ran on
+# a purge's postconditions, evaluated once (not @fixpack_state: `fixpack verify` reads that one as a
+# step's state when it derives guards from the SQL)
+TARGET_GONE = "fixpack_target_gone"
 
 
 def target_check(
@@ -309,13 +312,13 @@ def target_check(
         ]
     )
     verdict = exp.NullSafeEQ(this=exp.Paren(this=holds), expression=exp.true())
-    if done:  # the postconditions are long: evaluate them once, into @fixpack_state
-        verdict = exp.NullSafeEQ(this=st.var(st.STATE), expression=exp.true())
+    if done:  # the postconditions are long: evaluate them once, into @fixpack_target_gone
+        verdict = exp.NullSafeEQ(this=st.var(TARGET_GONE), expression=exp.true())
     checks = _check(
         f"identity: {who} is in this database", count.subquery(copy=False), expected, found, verdict, silent
     )
     if done:
-        checks.insert(1, st.set_var(st.STATE, exp.Paren(this=holds)))
+        checks.insert(1, st.set_var(TARGET_GONE, exp.Paren(this=holds)))
     return [*_comment(why), *checks]
 
 
