@@ -93,6 +93,10 @@ build_image() {
     local root="$dir/rootfs"
     timeout 900 debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$dir/debootstrap.log" 2>&1 \
         || die "debootstrap $suite failed: $(tail -n 2 "$dir/debootstrap.log" | tr '\n' ' ')"
+    # docs, manuals, locales and apt caches are not needed by a test server: a smaller image saves
+    # and loads faster on every cached run
+    rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/* \
+        "$root"/usr/share/info/* "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
     tar -C "$root" -c . | docker import - "fixpack-test/debian:$suite" >/dev/null \
         || die "docker import failed"
     rm -rf "$root"
