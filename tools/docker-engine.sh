@@ -121,7 +121,7 @@ ensure_image() {
     fi
     build_image "$tag" "$suite" "$dir"
     mkdir -p "$cache"
-    docker save -o "$tarball.tmp" "$tag" && mv "$tarball.tmp" "$tarball"
+    docker save -o "$tarball.$$.tmp" "$tag" && mv "$tarball.$$.tmp" "$tarball"  # atomic for parallel runs
 }
 
 stop_engine() {
