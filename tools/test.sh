@@ -2,7 +2,8 @@
 # Run the whole test suite on a fresh machine: create .venv, install fixpack with its test
 # extras, run pytest against real MariaDB/MySQL servers (a private one is started from the
 # installed server binaries; FIXPACK_TEST_DB_URL points at another), and fail unless the
-# database tests really ran.
+# database tests really ran. The `docker` tests start (and remove) a private Docker engine and a
+# locally built MariaDB image themselves (tests/docker_engine.py, tools/docker-engine.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -156,7 +156,14 @@ def verify(bundle: str, fmt: str, **kwargs: object) -> None:
     help="Scratch server: testcontainers (docker), private local server, $FIXPACK_TEST_DB_URL (env), "
     "or an existing scratch server (url:mysql://user:pass@host:port).",
 )
-@click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="docker backend: the server image.")
+@click.option(
+    "--image",
+    default=DEFAULT_IMAGE,
+    show_default=True,
+    envvar="FIXPACK_DOCKER_IMAGE",
+    show_envvar=True,
+    help="docker backend: the server image.",
+)
 @FORMAT
 @click.option(
     "--junit", "junit", metavar="FILE", help="Also write a JUnit XML report (one testcase per step)."

@@ -1,6 +1,7 @@
 """Where a rehearsal runs: `--backend auto|docker|local|env|url:URL`.
 
-* `docker` — a testcontainers MariaDB/MySQL container (`--image`), removed after;
+* `docker` — a testcontainers MariaDB/MySQL container (`--image`, `$FIXPACK_DOCKER_IMAGE`,
+  else the official image), removed after;
 * `local`  — a private server started from the installed mariadbd/mysqld, removed after;
 * `env`    — the server in `$FIXPACK_TEST_DB_URL` (CI service containers);
 * `url:URL` — an existing scratch server; the rehearsal creates uniquely named
@@ -18,7 +19,6 @@ from dataclasses import replace
 from generator.connect.urls import parse_url
 from generator.errors import FixpackError
 from generator.scratch.provider import (
-    DEFAULT_IMAGE,
     ProvidedServer,
     docker_engine_available,
     provide,
@@ -28,7 +28,7 @@ from generator.scratch.provider import (
 CHOICES = ("auto", "docker", "local", "env", "url:URL")
 
 
-def open_backend(spec: str, *, image: str = DEFAULT_IMAGE) -> ProvidedServer:
+def open_backend(spec: str, *, image: str | None = None) -> ProvidedServer:
     """Start (or point at) the scratch server `spec` names; FixpackError with the reason otherwise."""
     spec = (spec or "auto").strip()
     if spec.startswith("url:"):

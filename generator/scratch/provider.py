@@ -24,7 +24,13 @@ from generator.errors import FixpackError
 from generator.scratch.server import ScratchServer, server_binary
 
 ENV_URL = "FIXPACK_TEST_DB_URL"
-DEFAULT_IMAGE = "mariadb:10.11"
+DEFAULT_IMAGE = "mariadb:10.11"  # the official image: what users get
+ENV_IMAGE = "FIXPACK_DOCKER_IMAGE"  # another image (tests: one built locally, no registry)
+
+
+def default_image() -> str:
+    """The docker backend's image: $FIXPACK_DOCKER_IMAGE if set, else the official image."""
+    return os.environ.get(ENV_IMAGE) or DEFAULT_IMAGE
 
 
 def docker_engine_available() -> tuple[bool, str]:
@@ -60,7 +66,7 @@ class ProvidedServer:
             self._handle = None
 
 
-def start_docker(image: str = DEFAULT_IMAGE) -> ProvidedServer:
+def start_docker(image: str | None = None) -> ProvidedServer:
     """A MariaDB (or MySQL) container through testcontainers 4.x; root over the mapped port.
 
     testcontainers moved its MySQL module to `testcontainers.community.mysql`
@@ -77,6 +83,7 @@ def start_docker(image: str = DEFAULT_IMAGE) -> ProvidedServer:
         except ImportError:
             raise FixpackError("docker backend needs the testcontainers[mysql] package") from None
 
+    image = image or default_image()
     password = "fixpack-scratch"
     container = MySqlContainer(image, username="root", password=password, dbname="fixpack_scratch")
     try:
