@@ -35,7 +35,7 @@ from generator.render.dialect import dual, to_sql
 from generator.schema.model import Table
 from generator.sqlgen.literals import literal_node
 
-ROWS, AS_CAPTURED, TODO = "fixpack_rows", "fixpack_as_captured", "fixpack_todo"
+ROWS, AS_CAPTURED, REMAINING = "fixpack_rows", "fixpack_as_captured", "fixpack_todo"
 
 
 def value_text(table: Table, column: str) -> exp.Expression:
@@ -108,13 +108,13 @@ def _key(table: Table, values: list[exp.Expression]) -> list[exp.Expression]:
 
 
 def _todo_is(n: int) -> exp.Expression:
-    return exp.EQ(this=st.var(TODO), expression=exp.Literal.number(n))
+    return exp.EQ(this=st.var(REMAINING), expression=exp.Literal.number(n))
 
 
 def _row_guard(number: int, table: str) -> str:
     return st.guard(
         f"rollback step {number}: {table}",
-        exp.NullSafeEQ(this=exp.Anonymous(this="ROW_COUNT", expressions=[]), expression=st.var(TODO)),
+        exp.NullSafeEQ(this=exp.Anonymous(this="ROW_COUNT", expressions=[]), expression=st.var(REMAINING)),
     )
 
 
@@ -239,7 +239,7 @@ def rollback_prologue(db: DatabaseTarget) -> list[str]:
             exp.or_(exp.EQ(this=seen, expression=zero), exp.EQ(this=seen, expression=rows)),
         ),
         st.set_var(
-            TODO,
+            REMAINING,
             exp.If(
                 this=exp.and_(exp.GT(this=rows, expression=zero), exp.EQ(this=seen, expression=zero)),
                 true=exp.Literal.number(1),
