@@ -1,0 +1,134 @@
+"""Partial live applies are always recoverable (issue 13, item 1), proven on a real server.
+
+Another session changes one row of a chunk the apply has not reached yet. The
+apply commits the chunks before it and stops there. Then, whatever mix of
+chunks is applied: the rollback restores exactly the applied chunks and says
+"not applied, nothing to undo" for the others; `fixpack verify` names the
+applied and pending chunks and the row that really drifted; and the apply is
+settled by putting the row back and re-running it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.rehearse.tables import diff_states
+
+from .bundles import BundleRun, all_states, assert_all_ok, assert_identical
+from .partial_world import apply_until, drift_row, generate, nova_chunks, put_back, seed_many_sysmeta
+from .test_verify import _urls, verify_json
+from .test_vm_bundles import check_semantics
+
+pytestmark = pytest.mark.db
+RELEASE = "2025.2"
+
+
+def assert_only_row_differs(before, after, table: str, key: int) -> None:
+    """Every table identical to `before` except the one row the other writer changed."""
+    for role in before:
+        diffs = diff_states(before[role], after[role])
+        if role == "nova" and table in diffs:
+            assert diffs[table].keys == {(key,)}, f"{table}: {sorted(diffs[table].keys)[:5]}"
+            del diffs[table]
+        assert not diffs, f"{role}: tables differ: {sorted(diffs)}"
+
+
+def stopped_at(runs, chunk: int, total: int) -> None:
+    assert runs and not runs[-1].ok and "ERROR 1242" in runs[-1].stderr, runs[-1].stderr if runs else runs
+    assert runs[-1].file.endswith("-apply-nova.sql")
+    out = runs[-1].stdout
+    for n in range(1, chunk):
+        assert f"apply chunk {n}/{total}\t" in out
+    assert f"apply chunk {chunk}/{total}\t" not in out
+
+
+def rollback_restores_applied(run: BundleRun, applied: int, total: int) -> None:
+    """The rollback runs to its end: applied chunks restored, the others 'not applied, nothing to undo'."""
+    runs = run.run("rollback")
+    assert_all_ok(runs)
+    nova = next(r for r in runs if r.file.endswith("-rollback-nova.sql")).stdout
+    for k in range(1, total + 1):
+        apply_chunk = total + 1 - k
+        line = f"rollback chunk {k}/{total}\t"
+        assert line in nova, nova[-2000:]
+        result = nova.split(line, 1)[1].splitlines()[0]
+        if apply_chunk <= applied:
+            assert result == "applied", (k, result)
+        else:
+            assert result.startswith("not applied, nothing to undo") or result.startswith("already done"), (
+                k,
+                result,
+            )
+    drifted = total - applied  # rollback chunk 1 undoes the last apply chunk
+    assert f"rollback chunk {drifted}/{total}\tnot applied, nothing to undo" in nova
+    last = nova.strip().splitlines()[-1]
+    if applied:
+        assert last.startswith(f"rollback finished: {applied} chunk(s) restored"), last
+        assert "never applied" in last
+    else:
+        assert last.startswith("nothing to roll back"), last
+
+
+def test_1014_rows_writer_changes_chunk_11(make_deployment, tmp_path, capsys) -> None:
+    dep = make_deployment(RELEASE)
+    target = seed_many_sysmeta(dep, 1014)
+    result = generate(dep, target.uuid, tmp_path / "bundle", 100)
+    total = nova_chunks(result.path)
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+
+    assert apply_until(run, 10, tmp_path).ok  # chunks 1-10 commit
+    row = drift_row(dep, result.path, 11)  # then another session changes a row of chunk 11
+    stopped_at(run.run("apply"), 11, total)
+    stopped_at(run.run("apply"), 11, total)  # re-apply stops at the same place, changes nothing more
+
+    # verify names applied and pending chunks and the row that really drifted, not the applied rows
+    code, report = verify_json([str(result.path), *_urls(dep)], capsys)
+    assert code == 1
+    nova = next(d for d in report["live"] if d["role"] == "nova")
+    assert nova["chunks"]["applied"] == list(range(1, 11))
+    assert nova["chunks"]["drift"] == [11]
+    assert nova["chunks"]["pending"] == list(range(11, total + 1))
+    assert nova["drift"] == [
+        f"instance_system_metadata id={row.id}: value: {row.original!r} -> 'changed by another writer'"
+    ]
+
+    rollback_restores_applied(run, 10, total)
+    assert_only_row_differs(before, all_states(dep), "instance_system_metadata", row.id)
+
+    # settle (a): the row is put back as the bundle expects; the apply continues to the end
+    stopped_at(run.run("apply"), 11, total)
+    put_back(dep, row)
+    assert_all_ok(run.run("apply"))
+    check_semantics(dep, "soft-delete", target.uuid)
+    assert_all_ok(run.run("verify"))
+    assert_all_ok(run.run("rollback"))
+    assert_identical(before, all_states(dep))
+
+
+def test_writer_races_the_apply_at_every_chunk_boundary(make_deployment, tmp_path) -> None:
+    """5 chunks of 20 rows; for every boundary k the writer changes a row of chunk k+1."""
+    boundaries = None
+    k = 0
+    while boundaries is None or k < boundaries:
+        dep = make_deployment(RELEASE)
+        target = seed_many_sysmeta(dep, 60)
+        result = generate(dep, target.uuid, tmp_path / f"b{k}", 20)
+        total = nova_chunks(result.path)
+        boundaries = total
+        assert total == 5
+        run = BundleRun(dep, result.path)
+        before = all_states(dep)
+        if k:
+            assert apply_until(run, k, tmp_path).ok
+        row = drift_row(dep, result.path, k + 1)
+        stopped_at(run.run("apply"), k + 1, total)
+        rollback_restores_applied(run, k, total)
+        assert_only_row_differs(before, all_states(dep), row.table, row.id)
+        stopped_at(run.run("apply"), k + 1, total)
+        put_back(dep, row)
+        assert_all_ok(run.run("apply"))
+        check_semantics(dep, "soft-delete", target.uuid)
+        assert_all_ok(run.run("rollback"))
+        assert_identical(before, all_states(dep))
+        k += 1
