@@ -10,12 +10,15 @@ settled by putting the row back and re-running it.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from generator.rehearse.tables import diff_states
 
 from .bundles import BundleRun, all_states, assert_all_ok, assert_identical
 from .partial_world import apply_until, drift_row, generate, nova_chunks, put_back, seed_many_sysmeta
+from .review_fixtures import run_cli
 from .test_verify import _urls, verify_json
 from .test_vm_bundles import check_semantics
 
@@ -132,3 +135,49 @@ def test_writer_races_the_apply_at_every_chunk_boundary(make_deployment, tmp_pat
         assert_all_ok(run.run("rollback"))
         assert_identical(before, all_states(dep))
         k += 1
+
+
+def test_continuation_bundle_finishes_and_both_roll_back(make_deployment, tmp_path, capsys) -> None:
+    """Settle (b): `fixpack continue` plans what remains against the rows as they are now."""
+    dep = make_deployment(RELEASE)
+    target = seed_many_sysmeta(dep, 1014)
+    result = generate(dep, target.uuid, tmp_path / "bundle", 100)
+    total = nova_chunks(result.path)
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    urls = _urls(dep)
+    cont_dir = tmp_path / "continuation"
+
+    code, out, err = run_cli(["continue", str(result.path), *urls, "-o", str(cont_dir)], capsys)
+    assert code != 0 and not out and "no chunk of it is applied: nothing to continue" in err
+    assert len(err.strip().splitlines()) == 1 and not cont_dir.exists()
+
+    assert apply_until(run, 10, tmp_path).ok
+    row = drift_row(dep, result.path, 11)
+    stopped_at(run.run("apply"), 11, total)
+
+    code, out, err = run_cli(["continue", str(result.path), *urls, "-o", str(cont_dir)], capsys)
+    assert code == 0, err
+    assert f"continuation of bundle {result.manifest['bundle_id']}" in out
+    assert "nova: applied [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], pending [11, 12]" in out
+    (cont,) = cont_dir.iterdir()
+    manifest = json.loads((cont / "manifest.json").read_text())
+    assert manifest["options"]["continues"] == result.manifest["bundle_id"]
+    preimages = json.loads((cont / "data/preimages.json").read_text())["nova"]["instance_system_metadata"]
+    assert len(preimages["rows"]) == 1014 - 900  # chunks 2-10 applied 900; the rest, as they are now
+    by_id = {r[preimages["columns"].index("id")]: r for r in preimages["rows"]}
+    assert by_id[row.id][preimages["columns"].index("value")] == "changed by another writer"
+
+    second = BundleRun(dep, cont)
+    assert_all_ok(second.run("precheck"))
+    assert_all_ok(second.run("apply"))
+    check_semantics(dep, "soft-delete", target.uuid)
+    assert_all_ok(second.run("verify"))
+    again = second.run("apply")
+    assert_all_ok(again)
+    assert "applied" not in "".join(r.stdout for r in again).replace("apply finished", "")
+
+    rollback = second.run("rollback")
+    assert_all_ok(rollback)
+    rollback_restores_applied(run, 10, total)
+    assert_only_row_differs(before, all_states(dep), "instance_system_metadata", row.id)
