@@ -96,6 +96,15 @@ def test_1014_rows_writer_changes_chunk_11(make_deployment, tmp_path, capsys) ->
         f"instance_system_metadata id={row.id}: value: {row.original!r} -> 'changed by another writer'"
     ]
 
+    assert report["verdict"].startswith("PARTIALLY APPLIED, STOPPED at nova chunk 11")
+    code, out, _ = run_cli(["verify", str(result.path), *_urls(dep)], capsys)
+    assert code == 1
+    assert f"chunks: applied 1-10; pending 11-{total} (the apply stops at chunk 11)" in out
+    assert (
+        f"instance_system_metadata id={row.id}: value: {row.original!r} -> 'changed by another writer'" in out
+    )
+    assert "deleted: 0 ->" not in out  # the applied rows are not drift
+
     rollback_restores_applied(run, 10, total)
     assert_only_row_differs(before, all_states(dep), "instance_system_metadata", row.id)
 
