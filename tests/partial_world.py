@@ -95,12 +95,18 @@ def put_back(dep, row: DriftRow) -> None:
     dep.execute("nova", f"UPDATE `{row.table}` SET `{row.column}` = %s WHERE id = %s", (row.original, row.id))
 
 
-def apply_until(run: BundleRun, chunk: int, tmp: Path) -> ClientRun:
-    """The nova apply file cut right after chunk `chunk`'s COMMIT: the session ends at that boundary."""
+def apply_until(run: BundleRun, chunk: int, tmp: Path, *, mid_next: bool = False) -> ClientRun:
+    """The nova apply file cut right after chunk `chunk`'s COMMIT: the session ends at that boundary.
+
+    `mid_next`: cut inside the next chunk instead, after its changes and before its COMMIT — the
+    client dies mid-transaction and the server rolls that chunk back.
+    """
     step = next(s for s in run.manifest["steps"] if s["phase"] == "apply" and s["target"] == "db:nova")
     text = (run.path / step["file"]).read_text()
     marker = f"-- ==== chunk {chunk + 1}/"
     cut = text.index(marker) if marker in text else len(text)
+    if mid_next:
+        cut = text.index("\nCOMMIT;", cut)
     part = tmp / f"apply-until-{chunk}.sql"
     part.write_text(text[:cut])
     return run_sql_file(run.url_for("db:nova"), part)

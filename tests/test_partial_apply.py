@@ -45,7 +45,7 @@ def stopped_at(runs, chunk: int, total: int) -> None:
     assert f"apply chunk {chunk}/{total}\t" not in out
 
 
-def rollback_restores_applied(run: BundleRun, applied: int, total: int) -> None:
+def rollback_restores_applied(run: BundleRun, applied: int, total: int, drifted: int | None = -1) -> None:
     """The rollback runs to its end: applied chunks restored, the others 'not applied, nothing to undo'."""
     runs = run.run("rollback")
     assert_all_ok(runs)
@@ -62,9 +62,13 @@ def rollback_restores_applied(run: BundleRun, applied: int, total: int) -> None:
                 k,
                 result,
             )
+    last = nova.strip().splitlines()[-1]
+    if drifted is None:  # no row changed by another writer: the unapplied chunks are simply as before
+        assert "not applied" not in nova
+        assert last == "rollback finished: every guard held", last
+        return
     drifted = total - applied  # rollback chunk 1 undoes the last apply chunk
     assert f"rollback chunk {drifted}/{total}\tnot applied, nothing to undo" in nova
-    last = nova.strip().splitlines()[-1]
     if applied:
         assert last.startswith(f"rollback finished: {applied} chunk(s) restored"), last
         assert "never applied" in last
@@ -190,3 +194,24 @@ def test_continuation_bundle_finishes_and_both_roll_back(make_deployment, tmp_pa
     assert_all_ok(rollback)
     rollback_restores_applied(run, 10, total)
     assert_only_row_differs(before, all_states(dep), "instance_system_metadata", row.id)
+
+
+def test_client_dies_mid_chunk_whole_chunks_only(make_deployment, tmp_path, capsys) -> None:
+    """The session ends inside chunk 3 (its changes made, no COMMIT): chunks 1-2 stay, 3 is rolled back."""
+    dep = make_deployment(RELEASE)
+    target = seed_many_sysmeta(dep, 60)
+    result = generate(dep, target.uuid, tmp_path / "bundle", 20)
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    assert apply_until(run, 2, tmp_path, mid_next=True).ok
+    code, report = verify_json([str(result.path), *_urls(dep)], capsys)
+    nova = next(d for d in report["live"] if d["role"] == "nova")
+    assert code == 0 and nova["chunks"] == {"applied": [1, 2], "pending": [3, 4, 5], "drift": []}
+    assert report["verdict"].startswith("PARTIALLY APPLIED")
+    rollback_restores_applied(run, 2, 5, drifted=None)
+    assert_identical(before, all_states(dep))
+    assert apply_until(run, 2, tmp_path, mid_next=True).ok
+    assert_all_ok(run.run("apply"))  # resumes at chunk 3
+    check_semantics(dep, "soft-delete", target.uuid)
+    assert_all_ok(run.run("rollback"))
+    assert_identical(before, all_states(dep))
