@@ -161,7 +161,7 @@ def generate_continuation(
     bundle = Bundle.open(bundle_path)
     target = bundle.manifest.get("target", {})
     if bundle.mode != "live":
-        raise FixpackError(f"{bundle.bundle_id}: a {bundle.mode} bundle: only live bundles can be continued")
+        raise FixpackError(f"{bundle.bundle_id}: {bundle.mode} bundle: only live bundles can be continued")
     if target.get("kind") != "vm" or target.get("op") not in VM_OPS or len(target.get("ids", [])) != 1:
         raise FixpackError(
             f"{bundle.bundle_id}: only live VM bundles of one instance can be continued (this one: "

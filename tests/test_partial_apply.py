@@ -111,6 +111,12 @@ def test_1014_rows_writer_changes_chunk_11(make_deployment, tmp_path, capsys) ->
 
     rollback_restores_applied(run, 10, total)
     assert_only_row_differs(before, all_states(dep), "instance_system_metadata", row.id)
+    again = run.run("rollback")  # a second rollback changes nothing and says so
+    assert_all_ok(again)
+    last = again[-1].stdout.strip().splitlines()[-1]
+    assert last.startswith("nothing to roll back: every chunk is as before the apply or was never"), last
+    assert "(1 chunk(s) never applied" in last
+    assert_only_row_differs(before, all_states(dep), "instance_system_metadata", row.id)
 
     # settle (a): the row is put back as the bundle expects; the apply continues to the end
     stopped_at(run.run("apply"), 11, total)

@@ -264,9 +264,9 @@ def _outcome(what: str) -> exp.Expression:
         "every guard held",
     )  # fmt: skip
     never = text(
-        "nothing to roll back: no chunk of this file had been applied (", st.var(ev.SKIPPED),
-        " chunk(s) never applied, rows in them changed since generation are left as they are); ",
-        "nothing changed",
+        "nothing to roll back: every chunk is as before the apply or was never applied (",
+        st.var(ev.SKIPPED), " chunk(s) never applied; rows in them changed since generation are left ",
+        "as they are); nothing changed",
     )  # fmt: skip
     nothing = literal_node(
         "nothing to roll back: every row is already as it was before the apply (this bundle has not "
