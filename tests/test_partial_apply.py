@@ -15,6 +15,7 @@ import json
 import pytest
 
 from generator.rehearse.tables import diff_states
+from generator.review.drift import condition_keys
 
 from .bundles import BundleRun, all_states, assert_all_ok, assert_identical
 from .partial_world import apply_until, drift_row, generate, nova_chunks, put_back, seed_many_sysmeta
@@ -221,3 +222,21 @@ def test_client_dies_mid_chunk_whole_chunks_only(make_deployment, tmp_path, caps
     check_semantics(dep, "soft-delete", target.uuid)
     assert_all_ok(run.run("rollback"))
     assert_identical(before, all_states(dep))
+
+
+@pytest.mark.parametrize(
+    ("condition", "key", "expected"),
+    [
+        ("`id` IN (\n  1,\n  2\n)", ("id",), {("1",), ("2",)}),
+        (
+            "(`a` = 1 AND `b` = 'x') OR (`a` = 2 AND `b` = _utf8mb4 x'C3A9')",
+            ("a", "b"),
+            {("1", "x"), ("2", "é")},
+        ),
+        ("`resource_id` = 'u' AND `tag` = _utf8mb4 x'69742773'", ("resource_id", "tag"), {("u", "it's")}),
+        ("`id` > 3", ("id",), None),  # another shape: verify compares every recorded row instead
+        ("`a` = 1", ("a", "b"), None),
+    ],
+)
+def test_verify_reads_the_keys_of_a_guard(condition: str, key: tuple[str, ...], expected) -> None:
+    assert condition_keys(condition, key) == expected
