@@ -14,10 +14,12 @@ import json
 
 import pytest
 
+from generator.continuation import generate_continuation
+from generator.pipeline import OutputOptions
 from generator.rehearse.tables import diff_states
 from generator.review.drift import condition_keys
 
-from .bundles import BundleRun, all_states, assert_all_ok, assert_identical
+from .bundles import BundleRun, all_states, assert_all_ok, assert_identical, targets_for
 from .partial_world import apply_until, drift_row, generate, nova_chunks, put_back, seed_many_sysmeta
 from .review_fixtures import run_cli
 from .test_verify import _urls, verify_json
@@ -130,7 +132,11 @@ def test_1014_rows_writer_changes_chunk_11(make_deployment, tmp_path, capsys) ->
 
 
 def test_writer_races_the_apply_at_every_chunk_boundary(make_deployment, tmp_path) -> None:
-    """5 chunks of 20 rows; for every boundary k the writer changes a row of chunk k+1."""
+    """5 chunks of 20 rows; for every boundary k the writer changes a row of chunk k+1.
+
+    After each: the rollback restores exactly the applied chunks; settling by putting the row
+    back completes; and (k >= 1) a continuation bundle completes and both roll back.
+    """
     boundaries = None
     k = 0
     while boundaries is None or k < boundaries:
@@ -154,6 +160,21 @@ def test_writer_races_the_apply_at_every_chunk_boundary(make_deployment, tmp_pat
         check_semantics(dep, "soft-delete", target.uuid)
         assert_all_ok(run.run("rollback"))
         assert_identical(before, all_states(dep))
+        if k:  # settle (b) at this boundary too: a continuation bundle, then both rollbacks
+            assert apply_until(run, k, tmp_path).ok
+            row = drift_row(dep, result.path, k + 1)
+            stopped_at(run.run("apply"), k + 1, total)
+            cont, _ = generate_continuation(
+                result.path, targets_for(dep), OutputOptions(out_dir=tmp_path / f"c{k}", chunk_rows=20)
+            )
+            second = BundleRun(dep, cont.path)
+            assert_all_ok(second.run("precheck"))
+            assert_all_ok(second.run("apply"))
+            check_semantics(dep, "soft-delete", target.uuid)
+            assert_all_ok(second.run("verify"))
+            assert_all_ok(second.run("rollback"))
+            rollback_restores_applied(run, k, total)
+            assert_only_row_differs(before, all_states(dep), row.table, row.id)
         k += 1
 
 
