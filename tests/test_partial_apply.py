@@ -87,6 +87,10 @@ def test_1014_rows_writer_changes_chunk_11(make_deployment, tmp_path, capsys) ->
     run = BundleRun(dep, result.path)
     before = all_states(dep)
 
+    readme = (result.path / "README.md").read_text()
+    assert "`fixpack continue <this bundle> <connection options> -o DIR`" in readme
+    assert "`not applied, nothing to undo`" in readme and "(a) put those rows back" in readme
+
     assert apply_until(run, 10, tmp_path).ok  # chunks 1-10 commit
     row = drift_row(dep, result.path, 11)  # then another session changes a row of chunk 11
     stopped_at(run.run("apply"), 11, total)

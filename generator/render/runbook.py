@@ -90,8 +90,8 @@ _LIVE_EXPECT = {
         "two ways: (a) put those rows back as the bundle expects and run this file again: it resumes at the "
         "stopped chunk and finishes; or (b) `fixpack continue <this bundle> <connection options> -o DIR` "
         "writes a continuation bundle that plans what remains against the rows as they are now (its own "
-        "prechecks, guards and rollback) and run that. Either way the rollback below still undoes exactly "
-        "the chunks this file applied (roll back a continuation first).",
+        "prechecks, guards and rollback); follow its runbook. Either way the rollback below still undoes "
+        "exactly the chunks this file applied (roll back a continuation first).",
     ),
     "verify": (
         "every `guard … 1` and last `verify passed`.",
