@@ -12,12 +12,14 @@ So before its steps run, every rollback chunk counts, row by row (a 64-bit
 digest per row, `fingerprint.row_digest_expr`, against the digests of the
 images recorded at generation, with the rows locked), how many of its rows
 are exactly as the apply leaves them and how many are exactly as they were
-before. No row as the apply leaves it, some rows as before and some rows
-neither: the apply chunk was never committed, and someone else changed rows
-in it. That chunk is "not applied, nothing to undo": its steps change
-nothing and the rollback goes on with the next. Any other mix is left to the
-steps' own guards (a committed chunk whose rows changed afterwards still stops
-the rollback: restoring would overwrite the other writer).
+before. A missing row counts for neither side: the apply deletes rows, and so
+may another writer (Nova's own delete racing the repair). No row as the apply
+leaves it, some rows as before and not all of them: the apply chunk was never
+committed, and someone else changed (or deleted) rows in it. That chunk is
+"not applied, nothing to undo": its steps change nothing and the rollback goes
+on with the next. Any other mix is left to the steps' own guards (a committed
+chunk whose rows changed afterwards still stops the rollback: restoring would
+overwrite the other writer).
 """
 
 from __future__ import annotations
@@ -40,11 +42,11 @@ SKIP = "fixpack_skip"  # 1: the apply chunk was never committed (rows in it chan
 SKIPPED = "fixpack_skipped"  # chunks of the file found not applied
 NOT_APPLIED = "not applied"
 
-Image = tuple[tuple[str, ...], tuple[Row, ...]] | None  # (columns, rows); None: the rows are absent
+Image = tuple[tuple[str, ...], tuple[Row, ...]]  # (columns, rows)
 
 
-def _images(op: Operation, guard: StepGuard) -> tuple[Image, Image]:
-    """(rows as the apply leaves them, rows as before the apply) of one rollback step."""
+def _images(op: Operation, guard: StepGuard) -> tuple[Image | None, Image | None]:
+    """(rows as the apply leaves them, rows as before the apply) of one rollback step; None: absent."""
     if isinstance(op, UpdateRows):
         assert op.changes is not None
         return (
@@ -59,20 +61,14 @@ def _images(op: Operation, guard: StepGuard) -> tuple[Image, Image]:
     raise TypeError(f"no rollback evidence for {type(op).__name__}")
 
 
-def _count(table: Table, guard: StepGuard, image: Image, rows: int) -> exp.Expression:
-    """Rows of the step matching `image` one by one (for an absent image: rows not there)."""
-    where = guard.key_tree.copy()
-    if image is not None:
-        columns, wanted = image
-        digests = sorted({python_row_digest(table, columns, r) for r in wanted})
-        where = exp.and_(
-            where, row_digest_expr(table, columns).isin(*(exp.Literal.number(d) for d in digests)), copy=False
-        )
+def _count(table: Table, guard: StepGuard, image: Image) -> exp.Expression:
+    """Rows of the step matching `image` one by one (locked, as the step's own measure locks them)."""
+    columns, wanted = image
+    digests = sorted({python_row_digest(table, columns, r) for r in wanted})
+    match = row_digest_expr(table, columns).isin(*(exp.Literal.number(d) for d in digests))
+    where = exp.and_(guard.key_tree.copy(), match, copy=False)
     query = exp.select(exp.Count(this=exp.Star())).from_(table.name, copy=False).where(where, copy=False)
-    found: exp.Expression = query.lock(update=True, copy=False).subquery(copy=False)
-    if image is None:
-        found = exp.Sub(this=exp.Literal.number(rows), expression=found)
-    return found
+    return query.lock(update=True, copy=False).subquery(copy=False)
 
 
 def _add(name: str, value: exp.Expression) -> str:
@@ -83,10 +79,9 @@ def chunk_evidence(steps: Sequence[tuple[Operation, StepGuard, Table]], rows: in
     """Statements that lock a rollback chunk's rows, count the evidence and set `@fixpack_skip`."""
     out = [st.set_var(APPLIED_ROWS, exp.Literal.number(0)), st.set_var(BEFORE_ROWS, exp.Literal.number(0))]
     for op, guard, table in steps:
-        applied, before = _images(op, guard)
-        n = op.row_count or 0
-        out.append(_add(APPLIED_ROWS, _count(table, guard, applied, n)))
-        out.append(_add(BEFORE_ROWS, _count(table, guard, before, n)))
+        for name, image in zip((APPLIED_ROWS, BEFORE_ROWS), _images(op, guard), strict=True):
+            if image is not None:  # an absent row is no evidence: another writer may have deleted it
+                out.append(_add(name, _count(table, guard, image)))
     never = exp.and_(
         exp.EQ(this=st.var(APPLIED_ROWS), expression=exp.Literal.number(0)),
         exp.GT(this=st.var(BEFORE_ROWS), expression=exp.Literal.number(0)),
