@@ -109,3 +109,16 @@ def test_purge_without_nova_api_warns_its_records_stay():
 def test_purge_postcondition_counts_each_table_through_its_own_scope():
     texts = w.post_texts(_plan(_facts()).postconditions)
     assert any("no instance_actions_events rows" in t and "FROM instance_actions WHERE" in t for t in texts)
+
+
+def test_purge_deletes_the_instance_row_after_tables_with_no_fk_to_it():
+    vuc = w.row("nova", "volume_usage_cache", id=1, volume_id=w.OTHER_VOLUME, instance_uuid=w.INSTANCE, deleted=0)
+    tables = [o.table for o in _plan(w.vm(cell_rows={"volume_usage_cache": [vuc]})).operations_for("nova")]
+    assert tables == ["volume_usage_cache", "instances"]
+
+
+def test_purge_with_include_shadow_deletes_the_live_instance_row_last():
+    shadow = w.row("nova", "shadow_instance_metadata", id=11, key="k", value="v", instance_uuid=w.INSTANCE,
+                   deleted=11)  # fmt: skip
+    plan = _plan(w.vm(cell_rows={"shadow_instance_metadata": [shadow]}), include_shadow=True)
+    assert [o.table for o in plan.operations_for("nova")][-1] == "instances"
