@@ -300,6 +300,7 @@ def bdm(id: int, instance_uuid: str = ATTACHED_TO, volume_id: str = VOLUME, **va
 def volume(
     *,
     vol: Row | None = None,
+    missing: bool = False,
     tables: Mapping[str, Sequence[Row]] | None = None,
     usage_rows: Sequence[Row] = (),
     counts: cinder.UsageCounts | None = None,
@@ -307,8 +308,11 @@ def volume(
     nova_given: bool | None = None,
     read_at: dt.datetime = NOW,
 ) -> VolumeFacts:
-    """VolumeFacts as `read_volume` returns them (usage: the project counted without the volume)."""
-    v = vol if vol is not None else volume_row()
+    """VolumeFacts as `read_volume` returns them (usage: the project counted without the volume).
+
+    `missing`: the volume row is not in the Cinder database (purged).
+    """
+    v = None if missing else vol if vol is not None else volume_row()
     all_tables: dict[str, Sequence[Row]] = {"volumes": [v] if v is not None else [], "volume_types": [volume_type()]}
     all_tables.update(tables or {})
     all_tables["quota_usages"] = list(usage_rows)
