@@ -346,3 +346,9 @@ def one_op(plan, table: str, database: str | None = None):
 
 def post_texts(conditions) -> list[str]:
     return [f"{c.database}: {c.description}: {sql_of(c.condition)}" for c in conditions]
+
+
+def flat(text: str) -> str:
+    """Rendered SQL on one line: whitespace runs collapsed, none just inside parentheses."""
+    one = " ".join(text.split())
+    return one.replace("( ", "(").replace(" )", ")")
