@@ -30,7 +30,9 @@ def check_golden(name: str, text: str) -> None:
     if REGENERATE:
         path.write_text(actual, encoding="utf-8")
         return
-    assert path.exists(), f"no golden {path.name}: run with FIXPACK_REGEN_GOLDEN=1 to create it, then review it"
+    assert path.exists(), (
+        f"no golden {path.name}: run with FIXPACK_REGEN_GOLDEN=1 to create it, then review it"
+    )
     expected = path.read_text(encoding="utf-8")
     assert actual == expected, (
         f"{name} differs from the golden; if the change is intended, regenerate with FIXPACK_REGEN_GOLDEN=1 "

@@ -105,7 +105,7 @@ def network_info(*ports: str, vif_type: str = "ovs", hybrid: bool = False) -> st
         [
             {
                 "id": p,
-                "address": "fa:16:3e:00:00:%02x" % i,
+                "address": f"fa:16:3e:00:00:{i:02x}",
                 "type": vif_type,
                 "devname": f"tap{p[:11]}",
                 "details": {"ovs_hybrid_plug": hybrid, "port_filter": True},
@@ -119,7 +119,10 @@ def network_info(*ports: str, vif_type: str = "ovs", hybrid: bool = False) -> st
 
 def iscsi_connection(iqn: str = IQN, portal: str = "192.0.2.10:3260", lun: int = 1) -> str:
     return json.dumps(
-        {"driver_volume_type": "iscsi", "data": {"target_iqn": iqn, "target_portal": portal, "target_lun": lun}}
+        {
+            "driver_volume_type": "iscsi",
+            "data": {"target_iqn": iqn, "target_portal": portal, "target_lun": lun},
+        }
     )
 
 
@@ -213,7 +216,9 @@ def rehost_world(
     """A VM pointing at cmp-01 that really runs on cmp-02 (--to-host cmp-02), with placement."""
     inst = instance or instance_row(vm_state="error", task_state=None, power_state=1)
     svc = list(services) if services is not None else [service(2, "cmp-02")]
-    target_nodes = list(nodes) if nodes is not None else [compute_node(2, "cmp-02", "cmp-02.example", TARGET_NODE_UUID)]
+    target_nodes = (
+        list(nodes) if nodes is not None else [compute_node(2, "cmp-02", "cmp-02.example", TARGET_NODE_UUID)]
+    )
     source = compute_node(1, "cmp-01", "cmp-01.example", SOURCE_NODE_UUID)
     host = HostFacts("cmp-02", tuple(svc), tuple(target_nodes), (), (source,))
     prows = None
@@ -313,7 +318,10 @@ def volume(
     `missing`: the volume row is not in the Cinder database (purged).
     """
     v = None if missing else vol if vol is not None else volume_row()
-    all_tables: dict[str, Sequence[Row]] = {"volumes": [v] if v is not None else [], "volume_types": [volume_type()]}
+    all_tables: dict[str, Sequence[Row]] = {
+        "volumes": [v] if v is not None else [],
+        "volume_types": [volume_type()],
+    }
     all_tables.update(tables or {})
     all_tables["quota_usages"] = list(usage_rows)
     facts = cinder_db(all_tables)
@@ -352,3 +360,21 @@ def flat(text: str) -> str:
     """Rendered SQL on one line: whitespace runs collapsed, none just inside parentheses."""
     one = " ".join(text.split())
     return one.replace("( ", "(").replace(" )", ")")
+
+
+def unsplit(text: str) -> str:
+    """Capture-file text with its printed lines re-joined: they are CONCATs of short literals."""
+    return flat(text).replace("', '", "")
+
+
+@cache
+def offline_vm_rendered(op: str):
+    """(plan, {path: RenderedFile}, guard index) of an offline VM bundle, rendered once per run
+    (offline SQL is the slowest to render)."""
+    from generator.plan.vm_common import VmOptions
+    from generator.plan.vm_offline import plan_vm_offline
+    from generator.render.sql import render_sql
+
+    plan = plan_vm_offline(INSTANCE, VmOptions(op=op), RELEASE)
+    files, guards = render_sql(plan)
+    return plan, {f.path: f for f in files}, guards

@@ -16,7 +16,9 @@ A, B = w.INSTANCE, w.OTHER_INSTANCE
 
 def _vm(uuid: str, id: int, meta_ids: tuple[int, ...]):
     inst = w.instance_row(uuid, id=id)
-    return w.vm(instance=inst, cell_rows={"instance_metadata": [w.metadata(i, f"k{i}", uuid) for i in meta_ids]})
+    return w.vm(
+        instance=inst, cell_rows={"instance_metadata": [w.metadata(i, f"k{i}", uuid) for i in meta_ids]}
+    )
 
 
 def _plans(op: str = "soft-delete"):

@@ -13,7 +13,9 @@ from tests.unit import world as w
 
 
 def _db(rows):
-    return w.database("cinder", "cinder", {"quota_usages": rows, "volume_types": [w.volume_type("t1", "lvm")]})
+    return w.database(
+        "cinder", "cinder", {"quota_usages": rows, "volume_types": [w.volume_type("t1", "lvm")]}
+    )
 
 
 def _usage(project, rows, **counts):
@@ -60,7 +62,9 @@ def test_quota_sync_locks_the_unchanged_rows_of_a_project_being_changed():
 def test_quota_sync_leaves_resources_cinder_does_not_sync_alone():
     rows = [w.quota_row(1, "volumes", 5), w.quota_row(2, "consistencygroups", 9)]
     plan = plan_quota_sync(_db(rows), {"p1": _usage("p1", rows)})
-    changed = {c.before["resource"] for o in plan.operations if not isinstance(o, CheckRows) for c in o.changes}
+    changed = {
+        c.before["resource"] for o in plan.operations if not isinstance(o, CheckRows) for c in o.changes
+    }
     assert changed == {"volumes"}
     assert any("'consistencygroups': not a resource Cinder syncs" in f for f in plan.findings)
 

@@ -13,8 +13,8 @@ def _plan(facts, **options):
 
 
 def _action(id: int, deleted: int = 0):
-    return w.row("nova", "instance_actions", id=id, action="create", instance_uuid=w.INSTANCE, deleted=deleted,
-                 request_id=f"req-{id}")  # fmt: skip
+    return w.row("nova", "instance_actions", id=id, action="create", instance_uuid=w.INSTANCE,
+                 deleted=deleted, request_id=f"req-{id}")  # fmt: skip
 
 
 def _event(id: int, action_id: int):
@@ -33,7 +33,8 @@ def _facts(**instance):
         },
         api_rows={"instance_mappings": [w.row("nova_api", "instance_mappings", id=1, instance_uuid=w.INSTANCE,
                                               cell_id=2, queued_for_delete=1)]},
-        placement_rows={"allocations": [w.allocation(1, w.INSTANCE, 1)], "consumers": [w.consumer(1, w.INSTANCE)]},
+        placement_rows={"allocations": [w.allocation(1, w.INSTANCE, 1)],
+                        "consumers": [w.consumer(1, w.INSTANCE)]},
     )  # fmt: skip
 
 
@@ -82,8 +83,8 @@ def test_purge_of_a_soft_deleted_instance_is_allowed_and_has_no_compute_script()
 
 def test_purge_releases_pci_devices_and_never_deletes_them():
     pci = w.row("nova", "pci_devices", id=1, status="allocated", instance_uuid=w.INSTANCE, deleted=0,
-                compute_node_id=1, address="0000:00:01.0", dev_id="pci_1", dev_type="type-PCI", product_id="1",
-                vendor_id="1", label="l")  # fmt: skip
+                compute_node_id=1, address="0000:00:01.0", dev_id="pci_1", dev_type="type-PCI",
+                product_id="1", vendor_id="1", label="l")  # fmt: skip
     plan = _plan(w.vm(cell_rows={"pci_devices": [pci]}))
     op = w.one_op(plan, "pci_devices")
     assert isinstance(op, UpdateRows) and op.changes[0].after["status"] == "available"
@@ -112,7 +113,9 @@ def test_purge_postcondition_counts_each_table_through_its_own_scope():
 
 
 def test_purge_deletes_the_instance_row_after_tables_with_no_fk_to_it():
-    vuc = w.row("nova", "volume_usage_cache", id=1, volume_id=w.OTHER_VOLUME, instance_uuid=w.INSTANCE, deleted=0)
+    vuc = w.row(
+        "nova", "volume_usage_cache", id=1, volume_id=w.OTHER_VOLUME, instance_uuid=w.INSTANCE, deleted=0
+    )
     tables = [o.table for o in _plan(w.vm(cell_rows={"volume_usage_cache": [vuc]})).operations_for("nova")]
     assert tables == ["volume_usage_cache", "instances"]
 

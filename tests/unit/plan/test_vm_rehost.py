@@ -34,7 +34,7 @@ def test_rehost_refuses_when_the_target_host_has_no_compute_service():
 
 def test_rehost_refuses_a_disabled_target_service_and_names_the_reason():
     facts = w.rehost_world(services=[w.service(2, "cmp-02", disabled=1, disabled_reason="maintenance")])
-    with pytest.raises(TargetProblem, match="disabled.*maintenance"):
+    with pytest.raises(TargetProblem, match=r"disabled.*maintenance"):
         _plan(facts)
 
 
@@ -46,7 +46,7 @@ def test_rehost_refuses_a_forced_down_target_service():
 def test_rehost_refuses_a_host_with_several_nodes_without_to_node():
     nodes = [w.compute_node(2, "cmp-02", "a.example", w.TARGET_NODE_UUID),
              w.compute_node(3, "cmp-02", "b.example", w.SOURCE_NODE_UUID)]  # fmt: skip
-    with pytest.raises(TargetProblem, match="several compute nodes.*--to-node"):
+    with pytest.raises(TargetProblem, match=r"several compute nodes.*--to-node"):
         _plan(w.rehost_world(nodes=nodes))
 
 

@@ -124,7 +124,7 @@ def test_soft_delete_without_api_and_placement_warns_they_are_not_handled():
 
 def test_soft_delete_refuses_an_already_deleted_instance():
     facts = w.vm(instance=w.instance_row(deleted=7, deleted_at=w.NOW))
-    with pytest.raises(TargetProblem, match="already deleted.*--op purge"):
+    with pytest.raises(TargetProblem, match=r"already deleted.*--op purge"):
         _plan(facts)
 
 

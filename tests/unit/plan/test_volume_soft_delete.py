@@ -48,7 +48,7 @@ def test_soft_delete_has_a_no_live_rows_postcondition_per_destroyed_dependent_of
 
 
 def test_soft_delete_refuses_live_snapshots_without_cascade():
-    with pytest.raises(TargetProblem, match="live snapshot.*--cascade"):
+    with pytest.raises(TargetProblem, match=r"live snapshot.*--cascade"):
         _plan(_facts({"snapshots": [_snapshot()]}))
 
 

@@ -34,7 +34,8 @@ def test_a_subquery_column_is_qualified_by_its_own_table():
 
 def test_charset_conversion_is_rendered_as_convert_using():
     cast = exp.Cast(
-        this=exp.column("v"), to=exp.DataType(this=exp.DataType.Type.CHARACTER_SET, kind=exp.Var(this="utf8mb4"))
+        this=exp.column("v"),
+        to=exp.DataType(this=exp.DataType.Type.CHARACTER_SET, kind=exp.Var(this="utf8mb4")),
     )
     assert to_sql(cast) == "CONVERT(`v` USING utf8mb4)"
 

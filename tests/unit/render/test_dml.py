@@ -73,13 +73,17 @@ def test_delete_is_keyed_by_primary_key_and_expects_every_row():
     op = DeleteRows("nova", "instance_metadata", ("id",), "p", rows=(w.metadata(1, "a"), w.metadata(5, "b")))
     statements, expected = dml_for(op, META)
     assert _flat(statements)[0] == (
-        "DELETE FROM `instance_metadata` WHERE (`instance_metadata`.`id` IN (1, 5)) AND @fixpack_state = 'pending';"
+        "DELETE FROM `instance_metadata` WHERE (`instance_metadata`.`id` IN (1, 5)) "
+        "AND @fixpack_state = 'pending';"
     )
     assert expected == 2
 
 
 def test_delete_with_a_composite_key_matches_each_row_on_every_key_column():
-    rows = (w.row("nova", "tags", resource_id="u1", tag="a"), w.row("nova", "tags", resource_id="u1", tag="b"))
+    rows = (
+        w.row("nova", "tags", resource_id="u1", tag="a"),
+        w.row("nova", "tags", resource_id="u1", tag="b"),
+    )
     statement = _flat(dml_for(DeleteRows("nova", "tags", ("resource_id", "tag"), "p", rows=rows), TAGS)[0])[0]
     assert "(`tags`.`resource_id` = 'u1' AND `tags`.`tag` = 'a') OR (`tags`.`resource_id` = 'u1'" in statement
 

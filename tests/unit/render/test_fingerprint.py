@@ -70,5 +70,7 @@ def test_server_expression_hashes_character_columns_as_utf8mb4_text():
 
 def test_server_expression_is_count_colon_bit_xor_of_sha2_prefixes():
     sql = w.flat(to_sql(fingerprint_expr(META, ("id",))))
-    assert sql.startswith("CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONCAT_WS(',', COALESCE(CONCAT('v'")
+    assert sql.startswith(
+        "CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONCAT_WS(',', COALESCE(CONCAT('v'"
+    )
     assert sql.endswith("'N')), 256), 16), 16, 10) AS UNSIGNED)))")

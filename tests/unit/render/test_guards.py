@@ -26,7 +26,9 @@ SCOPE = b.scope_where("live metadata", b.eq("instance_uuid", w.INSTANCE), b.eq("
 def _soft_delete():
     items = (("deleted", CopyColumn("id")), ("deleted_at", ApplyTime()))
     changes = tuple(RowChange(r, apply_assignments(META, r, items)) for r in ROWS)
-    return UpdateRows("nova", "instance_metadata", ("id",), "p", assignments=items, changes=changes, scope=SCOPE)
+    return UpdateRows(
+        "nova", "instance_metadata", ("id",), "p", assignments=items, changes=changes, scope=SCOPE
+    )
 
 
 def test_update_guard_expects_the_pre_image_fingerprint_when_pending():
@@ -63,7 +65,9 @@ def test_check_guard_compares_only_the_stable_columns_and_says_ok_or_drift():
 def test_state_is_pending_only_with_the_scope_count_and_the_pre_image_both_as_expected():
     guard = guard_for(_soft_delete(), META, scope=SCOPE, scope_expect=2)
     state = w.flat(to_sql(guard.state_expression()))
-    assert state.startswith(f"CASE WHEN @fixpack_scope = 2 AND @fixpack_before = '{guard.pending_expect}' THEN 'pending'")
+    assert state.startswith(
+        f"CASE WHEN @fixpack_scope = 2 AND @fixpack_before = '{guard.pending_expect}' THEN 'pending'"
+    )
     assert f"WHEN @fixpack_after = '{guard.done_expect}' THEN 'done' ELSE 'drift' END" in state
 
 

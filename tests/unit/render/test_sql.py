@@ -20,7 +20,8 @@ def _with_placement():
     return _plan(
         api_rows={"instance_mappings": [w.row("nova_api", "instance_mappings", id=1, instance_uuid=w.INSTANCE,
                                               cell_id=2, queued_for_delete=0)]},
-        placement_rows={"allocations": [w.allocation(1, w.INSTANCE, 1)], "consumers": [w.consumer(1, w.INSTANCE)]},
+        placement_rows={"allocations": [w.allocation(1, w.INSTANCE, 1)],
+                        "consumers": [w.consumer(1, w.INSTANCE)]},
     )  # fmt: skip
 
 
@@ -51,7 +52,11 @@ def test_apply_file_counts_the_rows_it_changes():
 def test_guard_index_lists_every_apply_step_with_its_purpose_and_queries():
     _, guards = render_sql(_plan())
     steps = guards["databases"]["nova"]["apply"]
-    assert [(s["step"], s["table"]) for s in steps] == [(1, "instance_metadata"), (2, "tags"), (3, "instances")]
+    assert [(s["step"], s["table"]) for s in steps] == [
+        (1, "instance_metadata"),
+        (2, "tags"),
+        (3, "instances"),
+    ]
     assert steps[0]["purpose"].startswith("soft-delete as instance_destroy does")
     assert steps[0]["scope_expect"] == 2
 

@@ -43,7 +43,10 @@ def test_a_delete_split_in_pieces_expects_fewer_rows_in_scope_for_each_later_pie
     scope = b.scope_where("s", b.eq("instance_uuid", w.INSTANCE))
     op = DeleteRows("nova", "instance_metadata", ("id",), "p", rows=rows, scope=scope)
     chunks = build_chunks((op,), _db(_plan()), 2)
-    assert [(s.guard.scope_expect, s.guard.scope_initial) for c in chunks for s in c.steps] == [(3, 3), (1, 3)]
+    assert [(s.guard.scope_expect, s.guard.scope_initial) for c in chunks for s in c.steps] == [
+        (3, 3),
+        (1, 3),
+    ]
 
 
 def test_an_update_that_stays_in_scope_expects_the_whole_scope_for_every_piece():
@@ -92,8 +95,9 @@ def test_apply_header_forbids_running_with_force_or_source():
 
 
 def test_each_step_is_announced_by_a_describe_banner():
-    assert "-- describe(): step 1/3 — update 2 rows of instance_metadata: soft-delete as instance_destroy" in (
-        _files()["apply"]
+    assert (
+        "-- describe(): step 1/3 — update 2 rows of instance_metadata: soft-delete as instance_destroy"
+        in (_files()["apply"])
     )
 
 

@@ -11,7 +11,8 @@ from tests.unit import world as w
 def test_guard_aborts_through_a_two_row_scalar_subquery_when_the_condition_fails():
     text = w.flat(st.guard("step 1: x", exp.EQ(this=st.var(st.RC), expression=exp.Literal.number(2))))
     assert text == (
-        "SELECT 'step 1: x' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_rc = 2)) AS `ok`;"
+        "SELECT 'step 1: x' AS `guard`, "
+        "(SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_rc = 2)) AS `ok`;"
     )
 
 
