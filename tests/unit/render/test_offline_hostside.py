@@ -55,7 +55,8 @@ def test_invalid_json_prints_null_instead_of_failing():
 def test_volume_host_side_finds_the_hosts_of_instances_with_a_live_bdm():
     text = _text(volume_host_side(w.VOLUME))
     assert (
-        "WHERE `instances`.`uuid` IN (SELECT `block_device_mapping`.`instance_uuid` FROM `block_device_mapping` "
+        "WHERE `instances`.`uuid` IN (SELECT `block_device_mapping`.`instance_uuid` "
+        "FROM `block_device_mapping` "
         f"WHERE `block_device_mapping`.`volume_id` = '{w.VOLUME}'"
     ) in text
 
