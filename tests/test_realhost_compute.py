@@ -1,0 +1,149 @@
+"""The generated compute scripts, run on a real compute node (tests/realhost.py).
+
+A deleted instance's leftovers — its running UEFI domain with NVRAM, its hybrid-plugged port
+(qbr/qvb/qvo/tap on br-int with os-vif's external_ids), the open-iscsi node record of its
+volume on a real tgtd target and its instance directories — sit next to a live instance that
+shares br-int and the iSCSI portal. Each script runs dry twice (nothing changes), then with
+--execute twice: the first removes exactly the leftovers, the second finds nothing to do and
+says so; the neighbour keeps running with its plumbing, record and files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from generator.connect.sources import ConnectionOptions, resolve
+from generator.pipeline import OutputOptions, generate_vm
+from generator.plan.vm_common import VmOptions
+from generator.seed import Seeder
+from tests.conftest import ALL_RELEASES
+from tests.realhost import Node, make_node, realhost_packages  # noqa: F401 (fixtures)
+from tests.realhost_layout import INSTANCES, Instance, IscsiPath, Port, lay_out, neighbour_intact, state
+from tests.test_vm_bundles import generate
+
+pytestmark = pytest.mark.realhost
+
+RELEASE = ALL_RELEASES[-1]
+HOST = "cmp-01"
+PORTAL = "192.0.2.10:3260"
+LEFTOVER = Instance(
+    uuid="0a1b2c3d-0000-4000-8000-00112233aabb",
+    domain="instance-0000002a",
+    ports=(Port("f6e315dd-d984-4ff1-9705-b778cd0153aa", "fa:16:3e:00:00:01"),),
+    volumes=(IscsiPath("iqn.2010-10.org.openstack:volume-11111111-1111-4111-8111-111111111111", PORTAL, 1),),
+)
+NEIGHBOUR = Instance(
+    uuid="99999999-0000-4000-8000-00112233aabb",
+    domain="instance-0000002b",
+    ports=(Port("a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", "fa:16:3e:00:00:02"),),
+    volumes=(IscsiPath("iqn.2010-10.org.openstack:volume-22222222-2222-4222-8222-222222222222", PORTAL, 1),),
+)
+STAMP = re.compile(r"^\S+Z ", re.MULTILINE)
+
+
+def run_script(node: Node, script: Path, *args: str):
+    log_dir = str(node.directory / "log")
+    return node.run("bash", str(script), *args, check=False, env={"FIXPACK_LOG_DIR": log_dir})
+
+
+def leftovers_gone(after: dict, gone: Instance, bundle_id: str) -> None:
+    assert gone.uuid not in after["domains"], after["domains"]
+    assert gone.nvram.rpartition("/")[2] not in after["nvram"], "NVRAM left behind"
+    assert not gone.devices & set(after["links"]), sorted(gone.devices & set(after["links"]))
+    assert not {port.devices[3] for port in gone.ports} & set(after["ovs"]), after["ovs"]
+    assert not [rec for rec in after["iscsi_nodes"] if any(p.iqn in rec for p in gone.volumes)]
+    assert f"{INSTANCES}/{gone.uuid}" not in after["instances"]
+    quarantine = f"{INSTANCES}/.fixpack-quarantine/{bundle_id}/{gone.uuid}"
+    assert f"{quarantine}/disk" in after["instances"], after["instances"]
+
+
+def exercise(
+    node: Node, script: Path, args: tuple[str, ...], bundle_id: str, gone: Instance, kept: Instance
+) -> None:
+    """Dry twice, execute twice; check what went, what stayed, and what the runs said."""
+    before = state(node)
+    assert gone.uuid in before["domains"] and kept.uuid in before["domains"]
+    dry = [run_script(node, script, *args) for _ in range(2)]
+    for run in dry:
+        assert run.returncode == 0, run.output
+        assert "nothing was changed. Run with --execute to act." in run.stdout, run.stdout
+    assert STAMP.sub("", dry[0].stdout).replace("DRY-RUN", "") == STAMP.sub("", dry[1].stdout).replace(
+        "DRY-RUN", ""
+    )
+    assert state(node) == before, "a dry run changed the host"
+
+    first = run_script(node, script, "--execute", *args)
+    assert first.returncode == 0, first.output
+    assert "DONE: " in first.stdout, first.stdout
+    after = state(node)
+    leftovers_gone(after, gone, bundle_id)
+    neighbour_intact(before, after, kept)
+
+    second = run_script(node, script, "--execute", *args)
+    assert second.returncode == 0, second.output
+    assert "Nothing to do: everything is already clean." in second.stdout, second.stdout
+    assert not re.search(r"^\S+ (RUN|DRY-RUN): ", second.stdout, re.MULTILINE), second.stdout
+    assert state(node) == after
+
+
+def test_offline_compute_script_on_a_real_host(make_node, tmp_path: Path) -> None:  # noqa: F811
+    result = generate_vm(
+        LEFTOVER.uuid, VmOptions(op="purge"), resolve(ConnectionOptions(), env={}), RELEASE,
+        OutputOptions(out_dir=tmp_path),
+    )  # fmt: skip
+    script = result.path / "shell" / "compute.sh"
+    bundle_id = json.loads((result.path / "manifest.json").read_text())["bundle_id"]
+    node = make_node(HOST)
+    lay_out(node, LEFTOVER, extra_dirs=("_del",))
+    lay_out(node, NEIGHBOUR)
+    # what the precheck prints for the instance: host, domain name, port ids, iSCSI targets
+    args = ("--host", HOST, "--domain", LEFTOVER.domain)
+    for port in LEFTOVER.ports:
+        args += ("--port", port.id)
+    for path in LEFTOVER.volumes:
+        args += ("--iscsi", path.iqn, path.portal, str(path.lun))
+    exercise(node, script, (LEFTOVER.uuid, *args), bundle_id, LEFTOVER, NEIGHBOUR)
+    assert f"{INSTANCES}/.fixpack-quarantine/{bundle_id}/{LEFTOVER.uuid}_del/disk" in state(node)["instances"]
+
+
+def seeded(dep, inst) -> Instance:
+    """The instance as the databases describe it: ports from network_info, volumes from the BDMs."""
+    paths: list[IscsiPath] = []
+    rows = dep.query(
+        "nova",
+        "SELECT connection_info FROM block_device_mapping"
+        " WHERE instance_uuid = %s AND deleted = 0 AND connection_info IS NOT NULL",
+        (inst.uuid,),
+    )
+    for row in rows:
+        data = json.loads(row["connection_info"])["data"]
+        iqns = data.get("target_iqns") or [data["target_iqn"]]
+        portals = data.get("target_portals") or [data["target_portal"]]
+        luns = data.get("target_luns") or [data["target_lun"]]
+        paths += [IscsiPath(*path) for path in zip(iqns, portals, luns, strict=True)]
+    ports = tuple(Port(port.id, port.mac) for port in inst.ports)
+    return Instance(inst.uuid, f"instance-{inst.id:08x}", ports, tuple(paths))
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("op", ["soft-delete", "purge"])
+def test_live_compute_script_on_a_real_host(make_deployment, make_node, tmp_path: Path, op: str) -> None:  # noqa: F811
+    dep = make_deployment(RELEASE)
+    s = Seeder(dep, seed=13)
+    host = s.compute_host(HOST)
+    target = s.instance(host=host, vm_state="error", task_state="deleting", power_state=4, volumes=1)
+    other = s.instance(host=host, volumes=1)
+    s.flush()
+    gone, kept = seeded(dep, target), seeded(dep, other)
+    assert gone.ports and gone.volumes and kept.ports and kept.volumes
+    result = generate(dep, target.uuid, op, tmp_path)
+    (script,) = (result.path / "shell").glob("compute*.sh")
+    bundle_id = json.loads((result.path / "manifest.json").read_text())["bundle_id"]
+    node = make_node(HOST)
+    lay_out(node, gone, extra_dirs=("_resize",))
+    lay_out(node, kept)
+    exercise(node, script, (), bundle_id, gone, kept)
