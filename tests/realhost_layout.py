@@ -84,7 +84,8 @@ def export_volume(node: Node, path: IscsiPath) -> None:
     existing = node.run("tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "target").stdout
     tids = [line.split()[1].rstrip(":") for line in existing.splitlines() if line.startswith("Target ")]
     address = path.portal.rpartition(":")[0]
-    node.sh(f"ip -o addr show dev lo | grep -qF ' {address}/' || ip addr add {address}/32 dev lo")
+    if f" {address}/" not in node.run("ip", "-o", "addr", "show", "dev", "lo").stdout:
+        node.run("ip", "addr", "add", f"{address}/32", "dev", "lo")
     if f": {path.iqn}\n" not in existing:
         tid = str(max((int(t) for t in tids), default=0) + 1)
         backing = node.directory / f"lun-{tid}.img"

@@ -63,7 +63,7 @@ def leftovers_gone(after: dict, gone: Instance, bundle_id: str) -> None:
 
 def exercise(
     node: Node, script: Path, args: tuple[str, ...], bundle_id: str, gone: Instance, kept: Instance
-) -> None:
+) -> str:
     """Dry twice, execute twice; check what went, what stayed, and what the runs said."""
     before = state(node)
     assert gone.uuid in before["domains"] and kept.uuid in before["domains"]
@@ -88,6 +88,7 @@ def exercise(
     assert "Nothing to do: everything is already clean." in second.stdout, second.stdout
     assert not re.search(r"^\S+ (RUN|DRY-RUN): ", second.stdout, re.MULTILINE), second.stdout
     assert state(node) == after
+    return first.stdout
 
 
 def test_offline_compute_script_on_a_real_host(make_node, tmp_path: Path) -> None:  # noqa: F811
@@ -106,7 +107,9 @@ def test_offline_compute_script_on_a_real_host(make_node, tmp_path: Path) -> Non
         args += ("--port", port.id)
     for path in LEFTOVER.volumes:
         args += ("--iscsi", path.iqn, path.portal, str(path.lun))
-    exercise(node, script, (LEFTOVER.uuid, *args), bundle_id, LEFTOVER, NEIGHBOUR)
+    done = exercise(node, script, (LEFTOVER.uuid, *args), bundle_id, LEFTOVER, NEIGHBOUR)
+    # the hybrid plug's XML names no port: the --port given is recognised by its devices
+    assert f"port {LEFTOVER.ports[0].id}: OVS hybrid plug" in done, done
     assert f"{INSTANCES}/.fixpack-quarantine/{bundle_id}/{LEFTOVER.uuid}_del/disk" in state(node)["instances"]
 
 
