@@ -169,6 +169,15 @@ def lay_out(node: Node, instance: Instance, *, extra_dirs: tuple[str, ...] = ())
     node.run("virsh", "start", instance.domain)
 
 
+def leave_domain(node: Node, instance: Instance, how: str) -> None:
+    """The domain as a failed delete left it: running, shut off (libvirt took the taps), or
+    undefined (its NVRAM with it) while the plumbing, records and files stay."""
+    if how in ("shut off", "undefined"):
+        node.run("virsh", "destroy", instance.uuid)
+    if how == "undefined":
+        node.run("virsh", "undefine", "--nvram", instance.uuid)
+
+
 def state(node: Node) -> dict[str, object]:
     """Everything a compute script may change, as the real programs report it."""
     domains = {}
