@@ -70,6 +70,12 @@ def leftovers_gone(after: dict, gone: Instance, bundle_id: str) -> None:
     assert f"{quarantine}/disk" in after["instances"], after["instances"]
 
 
+def offline_bundle(out: Path):
+    """`fixpack vm UUID --op purge` without a database: its shell/compute.sh discovers everything."""
+    no_database = resolve(ConnectionOptions(), env={})
+    return generate_vm(LEFTOVER.uuid, VmOptions(op="purge"), no_database, RELEASE, OutputOptions(out_dir=out))
+
+
 def exercise(
     node: Node, script: Path, args: tuple[str, ...], bundle_id: str, gone: Instance, kept: Instance
 ) -> str:
@@ -102,10 +108,7 @@ def exercise(
 
 @pytest.mark.parametrize("domain", ["running", "undefined"])
 def test_offline_compute_script_on_a_real_host(make_node, tmp_path: Path, domain: str) -> None:  # noqa: F811
-    result = generate_vm(
-        LEFTOVER.uuid, VmOptions(op="purge"), resolve(ConnectionOptions(), env={}), RELEASE,
-        OutputOptions(out_dir=tmp_path),
-    )  # fmt: skip
+    result = offline_bundle(tmp_path)
     script = result.path / "shell" / "compute.sh"
     bundle_id = json.loads((result.path / "manifest.json").read_text())["bundle_id"]
     node = make_node(HOST)
@@ -164,3 +167,22 @@ def test_live_compute_script_on_a_real_host(make_deployment, make_node, tmp_path
     lay_out(node, kept)
     leave_domain(node, gone, domain)
     exercise(node, script, (), bundle_id, gone, kept)
+
+
+def test_offline_script_refuses_another_vm_and_another_host(make_node, tmp_path: Path) -> None:  # noqa: F811
+    """A domain of the given name that is a different VM, or the wrong host: nothing is touched."""
+    result = offline_bundle(tmp_path)
+    script = result.path / "shell" / "compute.sh"
+    node = make_node(HOST)
+    impostor = Instance(NEIGHBOUR.uuid, LEFTOVER.domain, NEIGHBOUR.ports, NEIGHBOUR.volumes)
+    lay_out(node, impostor)  # nova reused the name for another instance
+    before = state(node)
+    for args in (("--domain", LEFTOVER.domain, "--host", HOST), ("--host", "cmp-02")):
+        run = run_script(node, script, LEFTOVER.uuid, *args, "--execute")
+        assert run.returncode == 3, run.output
+        assert "REFUSED: " in run.stdout and "Nothing was changed." in run.stdout, run.stdout
+        assert state(node) == before
+    assert (
+        f"has UUID '{NEIGHBOUR.uuid}'"
+        in run_script(node, script, LEFTOVER.uuid, "--domain", LEFTOVER.domain, "--host", HOST).stdout
+    )

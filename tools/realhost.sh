@@ -148,7 +148,7 @@ auth_unix_rw = "none"
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 CONF
 libvirtd --daemon --pid-file /run/libvirtd.pid
-for _ in $(seq 1 200); do
+for _ in $(seq 1 1200); do # a first start probes QEMU: seconds, more on a busy machine
     if virsh -c qemu:///system version >/dev/null 2>&1; then break; fi
     sleep 0.05
 done
