@@ -54,9 +54,9 @@ NEIGHBOUR = Instance(
 STAMP = re.compile(r"^\S+Z ", re.MULTILINE)
 
 
-def run_script(node: Node, script: Path, *args: str):
+def run_script(node: Node, script: Path, *args: str, env: dict[str, str] | None = None):
     log_dir = str(node.directory / "log")
-    return node.run("bash", str(script), *args, check=False, env={"FIXPACK_LOG_DIR": log_dir})
+    return node.run("bash", str(script), *args, check=False, env={"FIXPACK_LOG_DIR": log_dir, **(env or {})})
 
 
 def leftovers_gone(after: dict, gone: Instance, bundle_id: str) -> None:
@@ -70,10 +70,17 @@ def leftovers_gone(after: dict, gone: Instance, bundle_id: str) -> None:
     assert f"{quarantine}/disk" in after["instances"], after["instances"]
 
 
-def offline_bundle(out: Path):
-    """`fixpack vm UUID --op purge` without a database: its shell/compute.sh discovers everything."""
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`fixpack vm UUID --op purge` without a database (its shell/compute.sh discovers everything),
+    generated once for this module's tests: the script and the bundle id."""
     no_database = resolve(ConnectionOptions(), env={})
-    return generate_vm(LEFTOVER.uuid, VmOptions(op="purge"), no_database, RELEASE, OutputOptions(out_dir=out))
+    out = tmp_path_factory.mktemp("offline-bundle")
+    result = generate_vm(
+        LEFTOVER.uuid, VmOptions(op="purge"), no_database, RELEASE, OutputOptions(out_dir=out)
+    )
+    bundle_id = json.loads((result.path / "manifest.json").read_text())["bundle_id"]
+    return result.path / "shell" / "compute.sh", bundle_id
 
 
 def exercise(
@@ -107,10 +114,8 @@ def exercise(
 
 
 @pytest.mark.parametrize("domain", ["running", "undefined"])
-def test_offline_compute_script_on_a_real_host(make_node, tmp_path: Path, domain: str) -> None:  # noqa: F811
-    result = offline_bundle(tmp_path)
-    script = result.path / "shell" / "compute.sh"
-    bundle_id = json.loads((result.path / "manifest.json").read_text())["bundle_id"]
+def test_offline_compute_script_on_a_real_host(make_node, offline, domain: str) -> None:  # noqa: F811
+    script, bundle_id = offline
     node = make_node(HOST)
     lay_out(node, LEFTOVER, extra_dirs=("_del",))
     lay_out(node, NEIGHBOUR)
@@ -169,10 +174,9 @@ def test_live_compute_script_on_a_real_host(make_deployment, make_node, tmp_path
     exercise(node, script, (), bundle_id, gone, kept)
 
 
-def test_offline_script_refuses_another_vm_and_another_host(make_node, tmp_path: Path) -> None:  # noqa: F811
+def test_offline_script_refuses_another_vm_and_another_host(make_node, offline) -> None:  # noqa: F811
     """A domain of the given name that is a different VM, or the wrong host: nothing is touched."""
-    result = offline_bundle(tmp_path)
-    script = result.path / "shell" / "compute.sh"
+    script, _ = offline
     node = make_node(HOST)
     impostor = Instance(NEIGHBOUR.uuid, LEFTOVER.domain, NEIGHBOUR.ports, NEIGHBOUR.volumes)
     lay_out(node, impostor)  # nova reused the name for another instance
@@ -186,3 +190,20 @@ def test_offline_script_refuses_another_vm_and_another_host(make_node, tmp_path:
         f"has UUID '{NEIGHBOUR.uuid}'"
         in run_script(node, script, LEFTOVER.uuid, "--domain", LEFTOVER.domain, "--host", HOST).stdout
     )
+
+
+def test_a_wedged_ovsdb_does_not_hang_the_script(make_node, offline) -> None:  # noqa: F811
+    """ovs-vsctl waits forever for an ovsdb-server that accepts but never answers; the script
+    bounds every call, says OVS was left alone, and exits 4 instead of hanging."""
+    script, _ = offline
+    node = make_node(HOST)
+    lay_out(node, LEFTOVER)
+    node.sh("kill -STOP $(cat /run/openvswitch/ovsdb-server.pid)")
+    try:
+        assert node.run("timeout", "3", "ovs-vsctl", "list-br", check=False).returncode == 124
+        args = (LEFTOVER.uuid, "--host", HOST, "--port", LEFTOVER.ports[0].id)
+        run = run_script(node, script, *args, env={"FIXPACK_OVS_TIMEOUT": "2"})
+    finally:
+        node.sh("kill -CONT $(cat /run/openvswitch/ovsdb-server.pid)")
+    assert run.returncode == 4, run.output
+    assert "cannot reach ovsdb" in run.stdout, run.stdout
