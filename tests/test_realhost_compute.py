@@ -207,3 +207,22 @@ def test_a_wedged_ovsdb_does_not_hang_the_script(make_node, offline) -> None:  #
         node.sh("kill -CONT $(cat /run/openvswitch/ovsdb-server.pid)")
     assert run.returncode == 4, run.output
     assert "cannot reach ovsdb" in run.stdout, run.stdout
+
+
+def test_a_wedged_libvirtd_is_refused_not_waited_for(make_node, offline) -> None:  # noqa: F811
+    """virsh waits forever for a libvirtd that accepts but never answers; the script's first
+    libvirt call is bounded and it refuses, having changed nothing."""
+    script, _ = offline
+    node = make_node(HOST)
+    lay_out(node, LEFTOVER)
+    before = state(node)
+    node.sh("kill -STOP $(cat /run/libvirtd.pid)")
+    try:
+        assert node.run("timeout", "3", "virsh", "list", "--all", check=False).returncode == 124
+        args = (LEFTOVER.uuid, "--host", HOST, "--execute")
+        run = run_script(node, script, *args, env={"FIXPACK_LIBVIRT_TIMEOUT": "2"})
+    finally:
+        node.sh("kill -CONT $(cat /run/libvirtd.pid)")
+    assert run.returncode == 3, run.output
+    assert "virsh cannot talk to libvirt" in run.stdout and "Nothing was changed." in run.stdout, run.stdout
+    assert state(node) == before
