@@ -16,7 +16,8 @@ from sqlglot import exp
 
 from generator.ops.rows import Scope
 from generator.schema.model import SchemaSnapshot
-from generator.sqlgen.literals import literal_node, sql_literal
+from generator.sqlgen.builders import eq as _eq
+from generator.sqlgen.literals import sql_literal
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,6 @@ CINDER_IMPLICIT_VOLUME_REFS = (
     ("backups", "volume_id"),
     ("image_volume_cache_entries", "volume_id"),
 )
-
-
-def _eq(column: str, value: str) -> exp.Expression:
-    return exp.EQ(this=exp.column(column), expression=literal_node(value))
 
 
 def references_to(

@@ -29,7 +29,9 @@ from generator.facts.model import DatabaseFacts, TableRows
 from generator.facts.reader import read_tables, select_for
 from generator.ops.rows import Row, Scope
 from generator.schema.model import SchemaSnapshot
-from generator.sqlgen.literals import literal_node, sql_literal
+from generator.sqlgen.builders import eq as _eq
+from generator.sqlgen.builders import isin as _in
+from generator.sqlgen.literals import sql_literal
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,6 @@ class VolumeFacts:
     def type_names(self) -> dict[str, str]:
         """Live volume types, id -> name (the per-type quota resources)."""
         return {r["id"]: r["name"] for r in self.cinder.rows("volume_types") if not r["deleted"]}
-
-
-def _eq(column: str, value: object) -> exp.Expression:
-    return exp.EQ(this=exp.column(column), expression=literal_node(value))
-
-
-def _in(column: str, values: Sequence[object]) -> exp.Expression:
-    return exp.column(column).isin(*(literal_node(v) for v in values)) if values else exp.false()
 
 
 def _database_facts(

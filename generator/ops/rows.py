@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from generator.render.dialect import to_sql
+from generator.sqlgen.dialect import to_sql
 
 
 @dataclass(frozen=True)

@@ -18,42 +18,12 @@ from generator.ops.operations import (
     apply_assignments,
 )
 from generator.ops.rows import Row, Scope
+from generator.sqlgen.builders import count_is, count_where, eq, is_null, isin, not_, same
 from generator.sqlgen.literals import literal_node, sql_literal
-
-
-def eq(column: str, value: object) -> exp.Expression:
-    return exp.EQ(this=exp.column(column), expression=literal_node(value))
-
-
-def isin(column: str, values: Iterable[object]) -> exp.Expression:
-    return exp.column(column).isin(*(literal_node(v) for v in values))
-
-
-def same(column: str, other: str) -> exp.Expression:
-    """`column = other` between two columns of the row (Nova's `deleted = id`)."""
-    return exp.EQ(this=exp.column(column), expression=exp.column(other))
-
-
-def is_null(column: str) -> exp.Expression:
-    return exp.Is(this=exp.column(column), expression=exp.Null())
-
-
-def not_(condition: exp.Expression) -> exp.Expression:
-    return exp.Not(this=condition)
 
 
 def scope_where(description: str, *conditions: exp.Expression) -> Scope:
     return Scope(exp.and_(*conditions) if len(conditions) > 1 else conditions[0], description)
-
-
-def count_where(table: str, *conditions: exp.Expression) -> exp.Expression:
-    """`(SELECT COUNT(*) FROM table WHERE …)` for postconditions."""
-    cond = exp.and_(*conditions) if len(conditions) > 1 else conditions[0]
-    return exp.select(exp.Count(this=exp.Star())).from_(table).where(cond).subquery()
-
-
-def count_is(table: str, n: int, *conditions: exp.Expression) -> exp.Expression:
-    return exp.EQ(this=count_where(table, *conditions), expression=exp.Literal.number(n))
 
 
 def key_of(facts: DatabaseFacts, table: str) -> tuple[str, ...]:
@@ -152,13 +122,19 @@ def describe_value(value: object) -> str:
     return sql_literal(value)
 
 
-__all__ = [
+__all__ = [  # the expression builders are sqlgen's; planners reach them as `b.eq(...)`
     "ApplyTime",
     "CopyColumn",
     "SetValue",
     "count_is",
+    "count_where",
     "delete",
     "eq",
+    "is_null",
+    "isin",
+    "literal_node",
+    "not_",
+    "same",
     "scope_where",
     "update",
     "update_each",

@@ -38,6 +38,7 @@ from generator.plan.model import ApiCommand, DatabaseTarget, Plan, Postcondition
 from generator.plan.volume_common import ACTIVE_VM_STATES, VolumeOptions
 from generator.plan.volume_offline_quota import quota_recount_ops
 from generator.schema.model import SchemaSnapshot
+from generator.sqlgen.builders import isin as _in
 from generator.sqlgen.literals import sql_literal
 
 LABELS = {"cinder": "Cinder database", "nova": "Nova cell database (the instance's cell)"}
@@ -67,10 +68,6 @@ def _update(
     t = schema.table(table)
     items = tuple((c, a) for c, a in assignments.items() if t.has_column(c))
     return UpdateRows(role, table, t.primary_key, why, assignments=items, scope=scope)
-
-
-def _in(column: str, values: tuple[str, ...]) -> exp.Expression:
-    return exp.column(column).isin(*(b.literal_node(v) for v in values))
 
 
 def _none(description: str, table: str, *conds: exp.Expression) -> Postcondition:

@@ -41,11 +41,7 @@ from generator.plan.volume_common import (
     refuse_unless_repairable,
 )
 from generator.quoting import shell_arg
-from generator.sqlgen.literals import literal_node
-
-
-def _in(column: str, values: list) -> b.exp.Expression:
-    return b.exp.column(column).isin(*(literal_node(v) for v in values))
+from generator.sqlgen.builders import isin as _in
 
 
 def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:

@@ -35,13 +35,9 @@ from generator.plan.volume_common import (
     refuse_unless_repairable,
 )
 from generator.quoting import shell_arg
-from generator.sqlgen.literals import literal_node
+from generator.sqlgen.builders import isin as _in
 
 SOFT = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
-
-
-def _in(column: str, values: list) -> b.exp.Expression:
-    return b.exp.column(column).isin(*(literal_node(v) for v in values))
 
 
 def _not_in_or_null(column: str, values: list) -> b.exp.Expression:

@@ -17,9 +17,9 @@ from pymysql.constants import CLIENT
 from sqlglot import exp
 
 from generator.connect.urls import DatabaseURL
-from generator.render.dialect import to_sql
 from generator.render.fingerprint import _canonical_expr
 from generator.schema.model import SchemaSnapshot
+from generator.sqlgen.dialect import to_sql
 
 State = dict[str, dict[tuple, str]]  # table -> {primary key: row hash}
 

@@ -22,10 +22,10 @@ from generator.ops.operations import (
     UpdateRows,
 )
 from generator.ops.rows import Row
-from generator.render.dialect import dual, to_sql
 from generator.render.guards import key_condition
 from generator.render.statements import NOW, add_row_count, pending, var
 from generator.schema.model import Table
+from generator.sqlgen.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
 

@@ -22,9 +22,9 @@ from sqlglot import exp
 from generator.ops.operations import CheckRows, DeleteRows, InsertRows, Operation, UpdateRows
 from generator.ops.rows import Row, Scope
 from generator.render import statements as st
-from generator.render.dialect import to_sql
 from generator.render.fingerprint import fingerprint_expr, python_fingerprint
 from generator.schema.model import Table
+from generator.sqlgen.dialect import to_sql
 from generator.sqlgen.literals import literal_node
 
 EMPTY = "0:0"

@@ -41,9 +41,9 @@ from sqlglot import exp
 
 from generator.plan.model import DatabaseTarget, Plan
 from generator.render import statements as st
-from generator.render.dialect import dual, to_sql
 from generator.render.sqlfile import comment
 from generator.schema.model import Column, Table
+from generator.sqlgen.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
 CHECK = st.CHECK

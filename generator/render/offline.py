@@ -58,7 +58,7 @@ def _step_statements(op: Operation, table: Table, number: int, limit: int) -> li
         )
     else:
         statement = _delete_statement(op.table, scope.tree())
-    from generator.render.dialect import to_sql
+    from generator.sqlgen.dialect import to_sql
 
     change = [to_sql(statement) + ";"]
     if not _index_usable(table, scope.tree()):

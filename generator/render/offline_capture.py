@@ -31,8 +31,8 @@ from sqlglot import exp
 from generator.ops.operations import Operation, UpdateRows
 from generator.plan.model import DatabaseTarget, Plan
 from generator.render import statements as st
-from generator.render.dialect import dual, to_sql
 from generator.schema.model import Table
+from generator.sqlgen.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
 ROWS, AS_CAPTURED, REMAINING = "fixpack_rows", "fixpack_as_captured", "fixpack_todo"

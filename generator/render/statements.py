@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from generator.quoting import terminal
-from generator.render.dialect import dual, to_sql
+from generator.sqlgen.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
 STATE, CHUNK, RC, NOW, CHECK = "fixpack_state", "fixpack_chunk", "fixpack_rc", "fixpack_now", "fixpack_check"

@@ -20,9 +20,9 @@ from generator.bundle.preimages import encode_value
 from generator.connect.session import Session
 from generator.errors import FixpackError
 from generator.ops.rows import Row
-from generator.render.dialect import to_sql
 from generator.schema.model import Table
 from generator.secrets import mask_value
+from generator.sqlgen.dialect import to_sql
 from generator.sqlgen.literals import literal_node
 
 MAX_SHOWN = 60  # characters of a value shown in a drift line
