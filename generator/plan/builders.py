@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlglot import exp
 
@@ -18,6 +18,7 @@ from generator.ops.operations import (
     apply_assignments,
 )
 from generator.ops.rows import Row, Scope
+from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import count_is, count_where, eq, is_null, isin, not_, same
 from generator.sqlgen.literals import literal_node, sql_literal
 
@@ -62,6 +63,21 @@ def update(
         stays_in_scope=stays_in_scope,
         scope_count=scope_count,
     )
+
+
+def offline_update(
+    role: str,
+    schema: SchemaSnapshot,
+    table: str,
+    assignments: Mapping[str, Assignment],
+    scope: Scope,
+    purpose: str,
+) -> UpdateRows:
+    """An offline UPDATE: no rows, only the scope of rows that still need it (columns the
+    release's table lacks are left out, so one planner serves every release)."""
+    t = schema.table(table)
+    items = tuple((c, a) for c, a in assignments.items() if t.has_column(c))
+    return UpdateRows(role, table, t.primary_key, purpose, assignments=items, scope=scope)
 
 
 def update_each(

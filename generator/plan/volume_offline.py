@@ -32,8 +32,8 @@ from generator.ops.operations import (
     SetValue,
     UpdateRows,
 )
-from generator.ops.rows import Scope
 from generator.plan import builders as b
+from generator.plan.builders import offline_update as _update
 from generator.plan.model import ApiCommand, DatabaseTarget, Plan, Postcondition
 from generator.plan.volume_common import ACTIVE_VM_STATES, VolumeOptions
 from generator.plan.volume_offline_quota import quota_recount_ops
@@ -60,14 +60,6 @@ def _target(role: str, release: str) -> DatabaseTarget:
 
 def _sql(text: str) -> exp.Expression:
     return sqlglot.parse_one(text, read="mysql")
-
-
-def _update(
-    role: str, schema: SchemaSnapshot, table: str, assignments: dict, scope: Scope, why: str
-) -> UpdateRows:
-    t = schema.table(table)
-    items = tuple((c, a) for c, a in assignments.items() if t.has_column(c))
-    return UpdateRows(role, table, t.primary_key, why, assignments=items, scope=scope)
 
 
 def _none(description: str, table: str, *conds: exp.Expression) -> Postcondition:

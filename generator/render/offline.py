@@ -28,8 +28,8 @@ from generator.quoting import sql_comment
 from generator.render import offline_capture as cap
 from generator.render import statements as st
 from generator.render.dml import assignment_value
+from generator.render.files import RenderedFile
 from generator.render.identity import captured_database_line, identity_statements
-from generator.render.sql import RenderedFile
 from generator.render.sqlfile import comment, plan_header, verify_file
 from generator.schema.model import Table
 from generator.sqlgen.literals import literal_node

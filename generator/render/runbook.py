@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from generator.plan.model import Plan
 from generator.quoting import md_code, md_text, shell_arg
-from generator.render.sql import RenderedFile
+from generator.render.files import RenderedFile
 from generator.render.templates import render
 from generator.secrets import mask_text
 

@@ -27,9 +27,9 @@ import sqlglot
 from sqlglot import exp
 
 from generator.errors import FixpackError
-from generator.review.sqltext import statements
 from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.dialect import FixpackMySQL
+from generator.sqlgen.sqltext import statements
 
 _FUNCTIONS = frozenset({"CONCAT", "CONCAT_WS", "CONV", "LEFT", "SHA2", "BIT_XOR"})
 _NODES = (
