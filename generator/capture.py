@@ -45,6 +45,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pymysql
 
@@ -233,7 +234,7 @@ def _admin_params(url: DatabaseURL) -> dict:
 
 def write_index(entries: dict[str, dict], out_root: Path = DATA_DIR) -> None:
     path = out_root / "index.json"
-    index = json.loads(path.read_text()) if path.exists() else {"format": 1, "releases": {}}
+    index: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"format": 1, "releases": {}}
     index["releases"].update(entries)
     order = [r.name for r in RELEASES]
     index["releases"] = {k: index["releases"][k] for k in sorted(index["releases"], key=order.index)}
@@ -311,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
 def _server_version(conn: pymysql.Connection) -> str:
     with conn.cursor() as cur:
         cur.execute("SELECT VERSION()")
-        return cur.fetchone()[0]
+        row = cur.fetchone()
+        assert row is not None  # SELECT VERSION() returns one row
+        return row[0]
 
 
 if __name__ == "__main__":

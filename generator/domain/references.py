@@ -70,7 +70,7 @@ def references_to(
 
     out: list[Reference] = []
     seen: set[tuple[str, str]] = set()
-    frontier: list[tuple[str, str, exp.Expression, int]] = [(table, column, _eq(column, value), 0)]
+    frontier: list[tuple[str, str, exp.Expr, int]] = [(table, column, _eq(column, value), 0)]
     while frontier:
         parent, parent_col, parent_cond, depth = frontier.pop(0)
         if depth >= max_depth:

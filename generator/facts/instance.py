@@ -166,9 +166,10 @@ def read_instance(
             api_tables,
         )
 
+    migrations = tables.get("migrations")
     consumers = (
-        [uuid] + [m["uuid"] for m in tables.get("migrations").rows if m["uuid"]]
-        if tables.get("migrations")
+        [uuid] + [m["uuid"] for m in migrations.rows if m["uuid"]]
+        if migrations
         else [uuid]
     )
     placement_facts = None

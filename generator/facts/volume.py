@@ -113,7 +113,7 @@ def volume_scopes(schema: SchemaSnapshot, volume_id: str) -> list[tuple[str, Sco
         pk = schema.table(ref.table).primary_key
         for child, fk in schema.referencing(ref.table):
             if len(fk.columns) == 1 and len(pk) == 1 and fk.ref_columns == pk:
-                cond = exp.column(fk.columns[0]).isin(
+                cond: exp.Expr = exp.column(fk.columns[0]).isin(
                     query=exp.select(exp.column(pk[0])).from_(ref.table).where(ref.scope.tree())
                 )
                 add(child.name, Scope(cond, f"{child.name}.{fk.columns[0]} -> {ref.table} of the volume"))

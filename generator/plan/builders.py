@@ -12,6 +12,7 @@ from generator.ops.operations import (
     Assignment,
     CopyColumn,
     DeleteRows,
+    Operation,
     RowChange,
     SetValue,
     UpdateRows,
@@ -23,7 +24,7 @@ from generator.sqlgen.builders import count_is, count_where, eq, is_null, isin, 
 from generator.sqlgen.literals import literal_node, sql_literal
 
 
-def scope_where(description: str, *conditions: exp.Expression) -> Scope:
+def scope_where(description: str, *conditions: exp.Expr) -> Scope:
     return Scope(exp.and_(*conditions) if len(conditions) > 1 else conditions[0], description)
 
 
@@ -38,7 +39,7 @@ def update(
     facts: DatabaseFacts,
     table: str,
     rows: Sequence[Row],
-    assignments: dict[str, Assignment],
+    assignments: Mapping[str, Assignment],
     *,
     scope: Scope | None,
     purpose: str,
@@ -126,6 +127,11 @@ def delete(
         scope=scope,
         scope_count=scope_count,
     )
+
+
+def present(*ops: Operation | None) -> list[Operation]:
+    """The operations the builders made (they return None for no rows): `ops += b.present(...)`."""
+    return [op for op in ops if op is not None]
 
 
 def soft_delete_assignments(facts: DatabaseFacts, table: str) -> dict[str, Assignment]:

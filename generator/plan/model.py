@@ -39,7 +39,7 @@ class Postcondition:
 
     database: str
     description: str
-    condition: exp.Expression = field(compare=False)
+    condition: exp.Expr = field(compare=False)
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         )
         # The cell database first: its preconditions (the instance is there, not healthy) gate
         # everything, since an offline bundle only learns them at run time.
-        order = (cell, api, placement)
+        order: tuple[DatabaseTarget, ...] = (cell, api, placement)
     elif options.op == "purge":
         ops, posts = _purge(cell.schema, api.schema, placement.schema, u)
         order = (cell, api, placement)

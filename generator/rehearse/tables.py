@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pymysql
 from pymysql.constants import CLIENT
@@ -69,7 +70,7 @@ def _build_row_hash_query(schema: SchemaSnapshot, table: str) -> str:
 
 
 def table_state(url: DatabaseURL, schema: SchemaSnapshot) -> State:
-    params = {
+    params: dict[str, Any] = {
         "host": url.host or "127.0.0.1",
         "user": url.user or "root",
         "password": url.password or "",

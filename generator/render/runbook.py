@@ -201,7 +201,7 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
                 if on_host
                 else "on a controller with the `openstack` CLI and admin credentials loaded"
             )
-            cmds = (
+            cmds: tuple[str, ...] = (
                 f"bash {shell_arg(f.path)}            # dry run: prints what it would do",
                 f"bash {shell_arg(f.path)} --execute  # act",
             )

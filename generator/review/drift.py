@@ -68,7 +68,7 @@ def key_text(table: Table, key: Sequence[Any]) -> str:
     return ", ".join(f"{c}={show(v)}" for c, v in zip(cols, key, strict=False))
 
 
-def _key_condition(table: Table, rows: Sequence[Row]) -> exp.Expression:
+def _key_condition(table: Table, rows: Sequence[Row]) -> exp.Expr:
     cols = table.primary_key
     if len(cols) == 1:
         return exp.column(cols[0]).isin(*(literal_node(r[cols[0]]) for r in rows))
