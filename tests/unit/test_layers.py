@@ -2,7 +2,7 @@
 
 The table in the document is the only place the order is written: this test parses it, parses
 every module under generator/ with `ast` (every import statement, function-local and
-`TYPE_CHECKING` ones included: they run, or are checked, all the same) and fails on an import
+`TYPE_CHECKING` ones and `__import__`/`import_module` calls included) and fails on an import
 that goes up a level or sideways to a sibling on the same level, and on any cycle between files
 or between units, naming each offending import as file:line. No database.
 """
@@ -57,6 +57,19 @@ def _resolve(name: str, modules: Mapping[str, Path]) -> str:
     return name
 
 
+def _dynamic_import(call: ast.Call) -> str:
+    """The module (or, for an f-string, the constant prefix) `__import__`/`import_module` names."""
+    func = call.func
+    named = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    if named not in ("__import__", "import_module") or not call.args:
+        return ""
+    arg = call.args[0]
+    if isinstance(arg, ast.JoinedStr):
+        arg = arg.values[0] if arg.values else arg
+    text = arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else ""
+    return text.rstrip(".")
+
+
 def imports_of(root: Path, modules: Mapping[str, Path], package: str = "generator") -> list[Import]:
     """Every import of a `package` module by a `package` module, wherever it stands in the file."""
     found = []
@@ -75,6 +88,8 @@ def imports_of(root: Path, modules: Mapping[str, Path], package: str = "generato
                     base = ".".join(parts + ([node.module] if node.module else []))
                 # `from pkg import mod` imports the module pkg.mod; `from mod import name` imports mod
                 names = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+            elif isinstance(node, ast.Call) and _dynamic_import(node):
+                names = [_dynamic_import(node)]
             for name in names:
                 if name == package or name.startswith(package + "."):
                     found.append(Import(module, f"{where}:{node.lineno}", _resolve(name, modules)))
@@ -212,10 +227,11 @@ def test_no_import_cycle_between_units() -> None:
 
 
 def test_the_import_reader_sees_the_project_s_imports() -> None:
-    """The reader finds a known module-level import and a known function-local one."""
+    """The reader finds a known module-level, function-local and dynamic (`__import__`) import."""
     seen = {(i.source, i.target) for i in IMPORTS}
     assert ("generator.ops.rows", "generator.sqlgen.dialect") in seen
     assert ("generator.render.sql", "generator.render.offline") in seen  # inside render_sql()
+    assert ("generator.cli", "generator.cli") in seen  # __import__(f"generator.cli.{name}")
 
 
 # -- the checker itself, on a small made-up tree ----------------------------------------------
@@ -225,6 +241,7 @@ _DOC = """# x
 | level | unit | why |
 |---|---|---|
 | 0 | `base.py` | bottom |
+| 0 | `dyn.py` | bottom, loading modules by name |
 | 1 | `low/` | middle |
 | 1 | `side/` | sibling of low |
 | 2 | `high/` | top |
@@ -240,6 +257,7 @@ _TREE = {
     "side/__init__.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app.low.a import x\n",
     "high/__init__.py": "",
     "high/h.py": "from ..low.a import y\nimport app.base\n",
+    "dyn.py": "import importlib\n\n\ndef load(n):\n    return importlib.import_module(f\"app.high.{n}\")\n",
 }
 
 
@@ -253,7 +271,7 @@ def _made_up(tmp_path: Path) -> tuple[dict[str, Path], list[Import]]:
 
 
 def test_checker_reads_the_table_of_its_own_section_only() -> None:
-    assert read_layers(_DOC) == [(0, "base.py"), (1, "low/"), (1, "side/"), (2, "high/")]
+    assert read_layers(_DOC) == [(0, "base.py"), (0, "dyn.py"), (1, "low/"), (1, "side/"), (2, "high/")]
 
 
 def test_checker_names_upward_sideways_and_cyclic_imports_by_file_and_line(tmp_path: Path) -> None:
@@ -264,6 +282,7 @@ def test_checker_names_upward_sideways_and_cyclic_imports_by_file_and_line(tmp_p
         return unit_of(modules[m], tmp_path, "app")
 
     assert sorted(layer_violations(found, modules, levels, tmp_path, "app")) == [
+        "app/dyn.py:5: app.high: dyn.py (level 0) imports high/ (level 2) above it",
         "app/low/b.py:2: app.high.h: low/ (level 1) imports high/ (level 2) above it",
         "app/side/__init__.py:3: app.low.a: side/ imports its sibling low/ (both level 1)",
     ]
