@@ -181,8 +181,8 @@ def generate_continuation(
     options = VmOptions(
         op=target["op"],
         force=bool(recorded.get("force")),
-        to_host=recorded.get("to_host"),  # type: ignore[arg-type]
-        to_node=recorded.get("to_node"),  # type: ignore[arg-type]
+        to_host=recorded.get("to_host"),
+        to_node=recorded.get("to_node"),
         include_shadow=bool(recorded.get("include_shadow")),
         **extra,  # type: ignore[arg-type]
     )

@@ -61,7 +61,7 @@ def _images(op: Operation, guard: StepGuard) -> tuple[Image | None, Image | None
     raise TypeError(f"no rollback evidence for {type(op).__name__}")
 
 
-def _count(table: Table, guard: StepGuard, image: Image) -> exp.Expression:
+def _count(table: Table, guard: StepGuard, image: Image) -> exp.Expr:
     """Rows of the step matching `image` one by one (locked, as the step's own measure locks them)."""
     columns, wanted = image
     digests = sorted({python_row_digest(table, columns, r) for r in wanted})
@@ -71,7 +71,7 @@ def _count(table: Table, guard: StepGuard, image: Image) -> exp.Expression:
     return query.lock(update=True, copy=False).subquery(copy=False)
 
 
-def _add(name: str, value: exp.Expression) -> str:
+def _add(name: str, value: exp.Expr) -> str:
     return st.set_var(name, exp.Add(this=st.var(name), expression=value))
 
 
@@ -92,14 +92,14 @@ def chunk_evidence(steps: Sequence[tuple[Operation, StepGuard, Table]], rows: in
     return out
 
 
-def skipping() -> exp.Expression:
+def skipping() -> exp.Expr:
     return exp.EQ(this=st.var(SKIP), expression=exp.Literal.number(1))
 
 
-def unless_skipped(condition: exp.Expression) -> exp.Expression:
+def unless_skipped(condition: exp.Expr) -> exp.Expr:
     """A guard condition that holds trivially in a chunk found not applied."""
     return exp.or_(skipping(), exp.Paren(this=condition), copy=False)
 
 
-def state_or_skip(state: exp.Expression) -> exp.Expression:
+def state_or_skip(state: exp.Expr) -> exp.Expr:
     return exp.If(this=skipping(), true=literal_node(NOT_APPLIED), false=state)

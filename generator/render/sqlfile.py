@@ -154,7 +154,7 @@ def _change_step(step: Step, plan_db: DatabaseTarget, rollback: bool = False) ->
     """One guarded change; in a rollback, a chunk found never applied (`@fixpack_skip`) changes nothing."""
     table = plan_db.schema.table(step.op.table)
     dml, expected = dml_for(step.op, table)
-    consistent: exp.Expression = exp.and_(
+    consistent: exp.Expr = exp.and_(
         st.state_is("pending", "done"), exp.NullSafeEQ(this=st.var(st.STATE), expression=st.var(st.CHUNK))
     )
     state, done = step.guard.state_expression(), step.guard.done_holds()
@@ -236,7 +236,7 @@ def changes_file(
 CHANGED = "fixpack_changed"  # chunks a changes file found pending (and so changed)
 
 
-def _plus_pending() -> exp.Expression:
+def _plus_pending() -> exp.Expr:
     pending = exp.If(
         this=exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending")),
         true=exp.Literal.number(1),
@@ -245,17 +245,17 @@ def _plus_pending() -> exp.Expression:
     return exp.Add(this=st.var(CHANGED), expression=pending)
 
 
-def _outcome(what: str) -> exp.Expression:
+def _outcome(what: str) -> exp.Expr:
     """The last line, in words: what a rollback restored, what it found never applied, or nothing."""
     finished = literal_node(f"{what} finished: every guard held")
     if what != "rollback":
         return finished
 
-    def text(*parts: exp.Expression | str) -> exp.Expression:
+    def text(*parts: exp.Expr | str) -> exp.Expr:
         nodes = [literal_node(p) if isinstance(p, str) else p for p in parts]
         return exp.Anonymous(this="CONCAT", expressions=nodes)
 
-    def positive(name: str) -> exp.Expression:
+    def positive(name: str) -> exp.Expr:
         return exp.GT(this=st.var(name), expression=exp.Literal.number(0))
 
     partial = text(
