@@ -119,7 +119,9 @@ class ScratchServer:
             raise FixpackError(f"initialising a scratch data directory failed: {done.stderr.strip()[-300:]}")
 
     def start(self, timeout: float = 60.0) -> ScratchServer:
-        self._initialise()
+        """Start the server; a data directory left by `crash()` is reused (crash recovery runs)."""
+        if not self.datadir.exists():
+            self._initialise()
         (self.root / "tmp").mkdir(exist_ok=True)
         cmd = [
             self.binary,
@@ -165,6 +167,13 @@ class ScratchServer:
             return " | ".join(self.log.read_text(errors="replace").strip().splitlines()[-3:])
         except OSError:
             return "(no log)"
+
+    def crash(self) -> None:
+        """SIGKILL the server and keep its data directory: what a power cut leaves for `start()`."""
+        if self._proc and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
 
     def stop(self) -> None:
         if self._proc and self._proc.poll() is None:
