@@ -33,7 +33,9 @@ def _sleeping_sessions(server: ScratchServer) -> int:
     conn = pymysql.connect(unix_socket=server.socket, user="root")
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(%'")
+            cur.execute(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(%'"
+            )
             return int(cur.fetchone()[0])
     finally:
         conn.close()
