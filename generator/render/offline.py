@@ -258,7 +258,7 @@ def _capture_file(
     return "\n".join(out) + "\n"
 
 
-def render_offline(plan: Plan) -> tuple[list[RenderedFile], dict]:
+def render_offline(plan: Plan, chunk_rows: int = OFFLINE_ROW_LIMIT) -> tuple[list[RenderedFile], dict]:
     files: dict[str, list[RenderedFile]] = {
         "precheck": [],
         "capture": [],

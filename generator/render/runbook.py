@@ -241,7 +241,10 @@ def render_runbook(
     created_at: str,
     run_files: list[RenderedFile],
     rollback_files: list[RenderedFile],
+    *,
+    chunking: list[str] | tuple[str, ...] = (),
 ) -> str:
+    """`chunking`: per database, the write-set limits found and the chunk size (render/writeset.py)."""
     from generator import __version__
 
     return render(
@@ -253,6 +256,7 @@ def render_runbook(
         target=md_text(", ".join(plan.targets)),
         findings=[md_text(mask_text(f)) for f in plan.findings],
         warnings=[md_text(mask_text(w)) for w in plan.warnings],
+        chunking=[md_text(line) for line in chunking],
         api_first=[(md_code(c.command), md_text(c.why)) for c in plan.api_first],
         steps=runbook_steps(plan, run_files),
         rollback=runbook_steps(plan, rollback_files),

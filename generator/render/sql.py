@@ -18,6 +18,7 @@ from generator.render.sqlfile import (
     reverse_chunks,
     verify_file,
 )
+from generator.render.writeset import sizing_for
 
 DEFAULT_CHUNK_ROWS = 1000
 
@@ -40,14 +41,15 @@ def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[R
     if plan.mode == "offline":
         from generator.render.offline import render_offline
 
-        return render_offline(plan)
+        return render_offline(plan, chunk_rows)
     files: dict[str, list[RenderedFile]] = {"precheck": [], "apply": [], "verify": [], "rollback": []}
     guards: dict = {"mode": "live", "databases": {}}
     roles = [db.role for db in plan.databases if plan.operations_for(db.role)]
     for index, role in enumerate(roles):
         db = plan.database(role)
         ops = plan.operations_for(role)
-        chunks = build_chunks(ops, db, chunk_rows)
+        sizing = sizing_for(db, chunk_rows)  # Galera: below the server's write-set limits
+        chunks = build_chunks(ops, db, sizing.rows, sizing.max_bytes)
         back = reverse_chunks(chunks, db)
         rows = sum(c.rows for c in chunks)
         names = {

@@ -1,0 +1,129 @@
+"""Bundles on a real Galera node (galera-4 provider, wsrep_on=ON, gcomm://, loopback ports).
+
+Galera refuses a transaction that writes more than wsrep_max_ws_rows rows (ERROR 1180)
+and loses it whole. Reproduced first: a bundle cut into the default 1,000-row chunks,
+as fixpack did before it read the limits, stops on its first big chunk. Then: live
+generation reads the limits and sizes every chunk below them — the apply succeeds,
+re-runs as a no-op, and the rollback restores every table exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from generator.pipeline import OutputOptions, assemble, generate_vm
+from generator.plan.vm_common import VmOptions
+from generator.rehearse.tables import diff_states
+from generator.scratch.deployment import create_deployment
+from generator.seed import Seeder
+
+from .bundles import (
+    BundleRun,
+    all_states,
+    allowed_changes,
+    assert_all_ok,
+    assert_identical,
+    assert_only_planned_rows_changed,
+    targets_for,
+)
+from .galera_node import galera_node, set_limits  # noqa: F401  (the fixture)
+
+pytestmark = pytest.mark.db
+
+RELEASE = "2024.2"
+LIMIT = 500
+
+
+def _world(node, metadata_rows: int = 1200):
+    dep = create_deployment(node.url, RELEASE, prefix="gal")
+    s = Seeder(dep, seed=5)
+    h1 = s.compute_host("cmp-01")
+    for _ in range(3):
+        s.instance(host=h1)
+    target = s.instance(
+        host=h1,
+        vm_state="error",
+        task_state="deleting",
+        power_state=4,
+        volumes=1,
+        metadata={f"key-{i:05d}": f"value {i}" for i in range(metadata_rows)},
+    )
+    s.flush()
+    return dep, target
+
+
+def old_chunk_rows(bundle, number: int) -> int:
+    """Rows of one chunk, from the `-- ==== chunk N/M: S step(s), R row(s) ====` banner of the apply."""
+    text = next((bundle / "sql").glob("2*-apply-nova.sql")).read_text()
+    banner = next(ln for ln in text.splitlines() if ln.startswith(f"-- ==== chunk {number}/"))
+    return int(banner.split(", ")[1].split(" ")[0])
+
+
+def _generate(dep, uuid: str, out, chunk_rows: int = 1000):
+    return generate_vm(
+        uuid,
+        VmOptions(op="soft-delete"),
+        targets_for(dep),
+        "auto",
+        OutputOptions(out_dir=out, chunk_rows=chunk_rows),
+    )
+
+
+def test_default_chunks_fail_on_galera_without_the_limits(galera_node, tmp_path) -> None:  # noqa: F811
+    """Before: the chunks ignore wsrep_max_ws_rows (the plan as generated without reading it)."""
+    set_limits(galera_node, rows=0)
+    dep, target = _world(galera_node)
+    try:
+        set_limits(galera_node, rows=LIMIT)
+        result = _generate(dep, target.uuid, tmp_path / "read")
+        blind = replace(
+            result.plan, databases=tuple(replace(db, write_set=None) for db in result.plan.databases)
+        )
+        old = assemble(blind, OutputOptions(out_dir=tmp_path / "blind"))
+        before = all_states(dep)
+        runs = BundleRun(dep, old.path).run("apply")
+        assert not runs[-1].ok
+        assert "ERROR 1180" in runs[-1].stderr and "wsrep_max_ws_rows exceeded" in runs[-1].stderr
+        # chunk 1 (one small step) committed; chunk 2 (1,000 rows) was lost whole
+        committed = [ln for ln in runs[-1].stdout.splitlines() if ln.endswith("\tapplied")]
+        assert [ln.split("\t")[0] for ln in committed] == ["apply chunk 1/3"]
+        now = all_states(dep)
+        changed = sum(len(d.keys) for role in before for d in diff_states(before[role], now[role]).values())
+        assert changed == old_chunk_rows(old.path, 1)
+        assert_all_ok(BundleRun(dep, old.path).run("rollback"))  # what committed is restored
+        assert_identical(before, all_states(dep))
+    finally:
+        set_limits(galera_node, rows=0)
+        dep.drop()
+
+
+def test_live_generation_reads_the_limits_and_the_bundle_applies(galera_node, tmp_path) -> None:  # noqa: F811
+    set_limits(galera_node, rows=0)
+    dep, target = _world(galera_node)
+    try:
+        set_limits(galera_node, rows=LIMIT)
+        result = _generate(dep, target.uuid, tmp_path)
+        assert result.lint.passed
+        readme = (result.path / "README.md").read_text()
+        assert "wsrep\\_on=ON, wsrep\\_max\\_ws\\_rows=500" in readme or "wsrep_max_ws_rows=500" in readme
+        assert f"chunks of at most {LIMIT} row(s)" in readme
+        assert any("--chunk-rows 1000 lowered to 500" in w for w in result.plan.warnings)
+        run = BundleRun(dep, result.path)
+        before = all_states(dep)
+        assert_all_ok(run.run("precheck"))
+        applied = run.run("apply")
+        assert_all_ok(applied)
+        assert sum(line.endswith("applied") for r in applied for line in r.stdout.splitlines()) >= 3
+        after = all_states(dep)
+        allowed = allowed_changes(result.plan, dep, run)
+        assert assert_only_planned_rows_changed(before, after, allowed) > 1200
+        assert_all_ok(run.run("verify"))
+        assert_all_ok(run.run("apply"))  # re-run: every chunk already done
+        assert_identical(after, all_states(dep))
+        assert_all_ok(run.run("rollback"))
+        assert_identical(before, all_states(dep))
+    finally:
+        set_limits(galera_node, rows=0)
+        dep.drop()
