@@ -27,42 +27,40 @@ from generator.plan.model import DatabaseTarget, Plan
 from generator.quoting import sql_comment
 from generator.render import offline_capture as cap
 from generator.render import statements as st
+from generator.render import wsrep_check
 from generator.render.dml import assignment_value
 from generator.render.identity import captured_database_line, identity_statements
+from generator.render.offline_rounds import (
+    BUDGET,
+    OFFLINE_ROW_LIMIT,
+    preflight,
+    round_banner,
+    round_report,
+    round_step,
+    rounds_for,
+)
 from generator.render.sql import RenderedFile
 from generator.render.sqlfile import comment, plan_header, verify_file
 from generator.schema.model import Table
 from generator.sqlgen.literals import literal_node
 
-OFFLINE_ROW_LIMIT = 1000
 
-
-def _step_statements(op: Operation, table: Table, number: int, limit: int) -> list[str]:
-    assert op.scope is not None, f"offline operation on {op.table} needs a scope"  # type: ignore[attr-defined]
+def _change(op: Operation, table: Table, upto: exp.Expression) -> list[str]:
+    """The step's DML through its scope, limited to the rows of this round (`upto`), adding to @fixpack_rc."""
     scope = op.scope  # type: ignore[attr-defined]
-    label = f"step {number}: {op.table}"
-    count = exp.select(exp.Count(this=exp.Star())).from_(op.table, copy=False).where(scope.tree(), copy=False)
-    out = comment(f"{label}: {op.describe()} — rows: {scope.description}")
-    out += [
-        st.set_var(st.SCOPE, count.copy().lock(update=True, copy=False).subquery(copy=False)),
-        st.report([("step", literal_node(label)), ("rows_found", st.var(st.SCOPE))]),
-        st.guard(
-            f"{label}: at most {limit} rows (offline bundles repair one target)",
-            exp.LTE(this=st.var(st.SCOPE), expression=exp.Literal.number(limit)),
-        ),
-        st.set_var(st.RC, exp.Literal.number(0)),
-    ]
     if isinstance(op, UpdateRows):
         statement = exp.update(
-            op.table, {c: assignment_value(a) for c, a in op.assignments or ()}, where=scope.tree()
+            op.table,
+            {c: assignment_value(a) for c, a in op.assignments or ()},
+            where=exp.and_(scope.tree(), upto),
         )
     else:
-        statement = _delete_statement(op.table, scope.tree())
+        statement = _delete_statement(op.table, scope.tree(), upto)
     from generator.render.dialect import to_sql
 
     change = [to_sql(statement) + ";"]
     if not _index_usable(table, scope.tree()):
-        change = [
+        return [
             *comment(
                 f"{op.table} has no index on the scope's columns, so safe-update mode would refuse "
                 "this statement: it is keyed on the target UUID (lint FX001) and its row count "
@@ -73,21 +71,7 @@ def _step_statements(op: Operation, table: Table, number: int, limit: int) -> li
             st.add_row_count(),
             "SET SESSION sql_safe_updates = 1;",
         ]
-    else:
-        change.append(st.add_row_count())
-    out += [
-        *change,
-        st.guard(
-            f"{label}: changed every row found",
-            exp.NullSafeEQ(this=st.var(st.RC), expression=st.var(st.SCOPE)),
-        ),
-        st.set_var(st.AFTER, count.subquery(copy=False)),
-        st.guard(
-            f"{label}: no row is left needing the change",
-            exp.NullSafeEQ(this=st.var(st.AFTER), expression=exp.Literal.number(0)),
-        ),
-    ]
-    return out
+    return [*change, st.add_row_count()]
 
 
 def _index_usable(table: Table, cond: exp.Expression) -> bool:
@@ -107,14 +91,14 @@ def _index_usable(table: Table, cond: exp.Expression) -> bool:
     return False
 
 
-def _delete_statement(table: str, cond: exp.Expression) -> exp.Expression:
+def _delete_statement(table: str, cond: exp.Expression, upto: exp.Expression) -> exp.Expression:
     """DELETE through the scope; a grandchild scope `col IN (SELECT id FROM parent WHERE …)` becomes a
     multi-table DELETE joined to the parent, which MySQL's safe-update mode accepts (the subquery form
     it rejects as unkeyed)."""
     query = cond.args.get("query") if isinstance(cond, exp.In) else None
     inner = query.this if isinstance(query, exp.Subquery) else query
     if not isinstance(inner, exp.Select) or not isinstance(cond.this, exp.Column):
-        return exp.delete(table, where=cond)
+        return exp.delete(table, where=exp.and_(cond, upto))
     source = inner.args.get("from_") or inner.args.get("from")
     parent = source.this.name
     parent_col = inner.expressions[0].name
@@ -129,29 +113,39 @@ def _delete_statement(table: str, cond: exp.Expression) -> exp.Expression:
         ),
         kind="INNER",
     )
+    for column in upto.find_all(exp.Column):
+        column.set("table", exp.to_identifier(table))
     target = exp.to_table(table)
     target.set("joins", [join])
-    return exp.Delete(tables=[exp.to_table(table)], this=target, where=exp.Where(this=where))
+    return exp.Delete(tables=[exp.to_table(table)], this=target, where=exp.Where(this=exp.and_(where, upto)))
 
 
-def _apply_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str) -> str:
-    out = [f"-- {line}" for line in []] + [
-        ln for line in plan_header(plan, db, "apply", path) for ln in comment(line)
-    ]
-    out += [s + ";" for s in st.SESSION_SETUP] + [
-        "",
-        *identity_statements(plan, db),
-        st.start_transaction(),
-        st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])),
-    ]
-    for pre in plan.preconditions:
-        if pre.database == db.role:
-            out += comment(f"precondition: {pre.description}")
-            out.append(st.guard(pre.description, pre.condition.copy()))
-    for number, op in enumerate(ops, 1):
-        out.append("")
-        out += _step_statements(op, db.schema.table(op.table), number, OFFLINE_ROW_LIMIT)
-    out += ["", st.report([("fixpack", literal_node("apply finished: every guard held"))]), st.commit()]
+def _apply_file(
+    plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, chunk_rows: int
+) -> str:
+    rounds = rounds_for(chunk_rows)
+    out = [ln for line in plan_header(plan, db, "apply", path) for ln in comment(line)]
+    out += [s + ";" for s in st.SESSION_SETUP] + ["", *identity_statements(plan, db)]
+    out += comment("the server's Galera write-set limits (checked below, before the first write)")
+    out += wsrep_check.read_limits()
+    for round_no in range(1, rounds + 1):
+        out += ["", *round_banner(round_no, rounds, chunk_rows), st.start_transaction()]
+        out.append(st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])))
+        if round_no == 1:
+            for pre in plan.preconditions:
+                if pre.database == db.role:
+                    out += comment(f"precondition: {pre.description}")
+                    out.append(st.guard(pre.description, pre.condition.copy()))
+            out += preflight(ops, db, chunk_rows, rounds)
+        out.append(st.set_var(BUDGET, exp.Literal.number(chunk_rows)))
+        for number, op in enumerate(ops, 1):
+            out.append("")
+            table = db.schema.table(op.table)
+            out += round_step(
+                op, number, round_no, round_no == rounds, lambda o, upto, t=table: _change(o, t, upto)
+            )
+        out += ["", round_report(round_no, rounds, chunk_rows), st.commit()]
+    out += ["", st.report([("fixpack", literal_node("apply finished: every guard held"))])]
     return "\n".join(out) + "\n"
 
 
@@ -308,8 +302,9 @@ def render_offline(plan: Plan, chunk_rows: int = OFFLINE_ROW_LIMIT) -> tuple[lis
                 "sql",
                 "apply",
                 db.manifest_target,
-                f"change the {db.label} rows found at run time, in one guarded transaction",
-                _apply_file(plan, db, ops, names["apply"]),
+                f"change the {db.label} rows found at run time, in guarded transactions of at most "
+                f"{chunk_rows} rows",
+                _apply_file(plan, db, ops, names["apply"], chunk_rows),
             )
         )
         posts = tuple(p for p in plan.postconditions if p.database == role)
