@@ -45,6 +45,13 @@ from generator.schema.model import Table
 from generator.sqlgen.literals import literal_node
 
 
+def _and(cond: exp.Expression, upto: exp.Expression) -> exp.Expression:
+    """`cond AND upto`, with an AND-ed scope flattened so lint FX001 still sees its keyed parts."""
+    tree = cond.unnest()
+    parts = list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
+    return exp.and_(*parts, upto)
+
+
 def _change(op: Operation, table: Table, upto: exp.Expression) -> list[str]:
     """The step's DML through its scope, limited to the rows of this round (`upto`), adding to @fixpack_rc."""
     scope = op.scope  # type: ignore[attr-defined]
@@ -52,7 +59,7 @@ def _change(op: Operation, table: Table, upto: exp.Expression) -> list[str]:
         statement = exp.update(
             op.table,
             {c: assignment_value(a) for c, a in op.assignments or ()},
-            where=exp.and_(scope.tree(), upto),
+            where=_and(scope.tree(), upto),
         )
     else:
         statement = _delete_statement(op.table, scope.tree(), upto)
@@ -98,7 +105,7 @@ def _delete_statement(table: str, cond: exp.Expression, upto: exp.Expression) ->
     query = cond.args.get("query") if isinstance(cond, exp.In) else None
     inner = query.this if isinstance(query, exp.Subquery) else query
     if not isinstance(inner, exp.Select) or not isinstance(cond.this, exp.Column):
-        return exp.delete(table, where=exp.and_(cond, upto))
+        return exp.delete(table, where=_and(cond, upto))
     source = inner.args.get("from_") or inner.args.get("from")
     parent = source.this.name
     parent_col = inner.expressions[0].name
@@ -117,7 +124,7 @@ def _delete_statement(table: str, cond: exp.Expression, upto: exp.Expression) ->
         column.set("table", exp.to_identifier(table))
     target = exp.to_table(table)
     target.set("joins", [join])
-    return exp.Delete(tables=[exp.to_table(table)], this=target, where=exp.Where(this=exp.and_(where, upto)))
+    return exp.Delete(tables=[exp.to_table(table)], this=target, where=exp.Where(this=_and(where, upto)))
 
 
 def _apply_file(
@@ -206,7 +213,7 @@ def _emit_statements(lines: list[str]) -> list[str]:
 
 
 def _capture_file(
-    plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, produces: str
+    plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, produces: str, chunk_rows: int
 ) -> str:
     out = [ln for line in plan_header(plan, db, "capture", path) for ln in comment(line)]
     out += comment(
@@ -231,6 +238,14 @@ def _capture_file(
     # the rollback checks its database first: these checks, and that it is the database captured from
     out.append(st.report([("line", captured_database_line())]))
     out += _emit_statements(identity)
+    # the rollback checks the Galera limits against the biggest captured row before its first write
+    out.append(st.set_var(wsrep_check.ROW_BYTES, exp.Literal.number(0)))
+    for op in ops:
+        out.append(wsrep_check.row_bytes_statement(db.schema.table(op.table), op.scope.tree()))  # type: ignore[attr-defined]
+    row_bytes = cap.concat(cap.text(f"SET @{wsrep_check.ROW_BYTES} = "), st.var(wsrep_check.ROW_BYTES))
+    out.append(st.report([("line", cap.concat(row_bytes, cap.text(";")))]))
+    checks = [*wsrep_check.read_limits(), *wsrep_check.check_limits(chunk_rows, "rollback")]
+    out += _emit_statements([line for statement in checks for line in statement.split("\n")])
     out.append(cap.printed("START TRANSACTION;"))
     out.append(
         st.report([("line", cap.concat(cap.text(f"SET @{cap.ROWS} = "), st.var(st.SCOPE), cap.text(";")))])
@@ -243,10 +258,14 @@ def _capture_file(
         out += comment(f"is each row of rollback step {number} ({op.table}: {scope.description}) as now?")
         out.append(cap.check_statement(op, db.schema.table(op.table)))
     out += cap.rollback_prologue(db)
+    out.append(st.set_var(cap.PRINTED, exp.Literal.number(0)))
     for number, op in backwards:
         scope = op.scope  # type: ignore[attr-defined]
-        out += comment(f"capture for rollback step {number}: {op.table} ({scope.description})")
-        out.append(cap.restore_statement(op, db.schema.table(op.table), number))
+        out += comment(
+            f"capture for rollback step {number}: {op.table} ({scope.description}); a new transaction "
+            f"every {chunk_rows} rows"
+        )
+        out += cap.restore_statements(op, db.schema.table(op.table), number, chunk_rows)
     out += cap.rollback_epilogue()
     out.append(st.commit())
     return "\n".join(out) + "\n"
@@ -292,7 +311,7 @@ def render_offline(plan: Plan, chunk_rows: int = OFFLINE_ROW_LIMIT) -> tuple[lis
                 db.manifest_target,
                 f"read-only, BEFORE the apply: print the rollback script of the {db.label} rows "
                 f"(exact current values) into {names['rollback']}",
-                _capture_file(plan, db, ops, names["capture"], names["rollback"]),
+                _capture_file(plan, db, ops, names["capture"], names["rollback"], chunk_rows),
                 produces=names["rollback"],
             )
         )
