@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import pytest
 
+from generator.connect.sources import ConnectionOptions, resolve
 from generator.pipeline import OutputOptions, assemble, generate_vm
 from generator.plan.vm_common import VmOptions
 from generator.rehearse.tables import diff_states
@@ -26,6 +27,7 @@ from .bundles import (
     assert_all_ok,
     assert_identical,
     assert_only_planned_rows_changed,
+    run_offline,
     targets_for,
 )
 from .galera_node import galera_node, set_limits  # noqa: F401  (the fixture)
@@ -123,6 +125,69 @@ def test_live_generation_reads_the_limits_and_the_bundle_applies(galera_node, tm
         assert_all_ok(run.run("apply"))  # re-run: every chunk already done
         assert_identical(after, all_states(dep))
         assert_all_ok(run.run("rollback"))
+        assert_identical(before, all_states(dep))
+    finally:
+        set_limits(galera_node, rows=0)
+        dep.drop()
+
+
+# -- offline bundles: chunked, and the limits checked at run time ------------------------------------
+NO_DATABASE = resolve(ConnectionOptions(), env={})
+
+
+def _offline(uuid: str, out, chunk_rows: int):
+    return generate_vm(
+        uuid,
+        VmOptions(op="soft-delete"),
+        NO_DATABASE,
+        RELEASE,
+        OutputOptions(out_dir=out, chunk_rows=chunk_rows),
+    )
+
+
+def test_offline_chunks_too_big_for_galera_refuse_before_the_first_write(galera_node, tmp_path) -> None:  # noqa: F811
+    set_limits(galera_node, rows=0)
+    dep, target = _world(galera_node, metadata_rows=800)
+    try:
+        set_limits(galera_node, rows=LIMIT)
+        run = BundleRun(dep, _offline(target.uuid, tmp_path, 1000).path)
+        before = all_states(dep)
+        assert_all_ok(run_offline(run, "precheck"))
+        runs = run_offline(run, "apply")
+        assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
+        said = runs[-1].stdout
+        assert "ERROR: this offline apply changes up to 1000 row(s) per transaction" in said
+        assert "wsrep_max_ws_rows=500" in said and "Regenerate the bundle with --chunk-rows 500" in said
+        assert "apply round 1/" not in said  # stopped before the first write
+        assert_identical(before, all_states(dep))
+    finally:
+        set_limits(galera_node, rows=0)
+        dep.drop()
+
+
+def test_offline_chunks_that_fit_apply_and_roll_back_exactly(galera_node, tmp_path) -> None:  # noqa: F811
+    set_limits(galera_node, rows=0)
+    dep, target = _world(galera_node, metadata_rows=800)
+    try:
+        set_limits(galera_node, rows=LIMIT)
+        result = _offline(target.uuid, tmp_path, LIMIT)
+        assert result.lint.passed
+        run = BundleRun(dep, result.path)
+        before = all_states(dep)
+        assert_all_ok(run_offline(run, "precheck"))  # the capture writes the chunked rollback
+        rollback = next(result.path.glob("captured/*-rollback-nova.sql")).read_text()
+        assert rollback.count("START TRANSACTION;") >= 2  # 800+ rows: more than one chunk
+        applied = run_offline(run, "apply")
+        assert_all_ok(applied)
+        rounds = [ln for r in applied for ln in r.stdout.splitlines() if ln.startswith("apply round")]
+        changed = [int(ln.split("\t")[1]) for ln in rounds]
+        assert max(changed) <= LIMIT and sum(changed) > 800 and changed[1] > 0
+        after = all_states(dep)
+        assert after != before
+        assert_all_ok(run_offline(run, "verify"))
+        assert_all_ok(run_offline(run, "apply"))  # re-run: nothing left to change
+        assert_identical(after, all_states(dep))
+        assert_all_ok(run_offline(run, "rollback"))
         assert_identical(before, all_states(dep))
     finally:
         set_limits(galera_node, rows=0)

@@ -4,18 +4,22 @@ With no database at generation there are no pre-images and no fingerprints.
 Each operation carries only a scope that selects the rows *still needing* the
 change (so a re-run finds none), and the plan's preconditions say what must be
 true first (the instance exists in this database, the target host is enabled).
-Per database, one transaction:
+Per database, the apply is cut into rounds of at most `--chunk-rows` rows, each one
+transaction (render/offline_rounds.py):
 
-* preconditions are guarded;
-* each step locks and counts its scope, refuses more rows than the chunk
-  limit (an offline bundle is for one target, not a bulk job), changes rows
-  through the scope — keyed on the target UUID — and checks ROW_COUNT() and
-  that no row is left in the scope.
+* round 1 checks the preconditions, then — before any write, under the locks — each
+  step's row count (at most OFFLINE_ROW_LIMIT: an offline bundle is for one target,
+  not a bulk job), the total against the rounds written, and the server's Galera
+  write-set limits (render/wsrep_check.py);
+* every round runs every step in order, changing the next rows of its scope (keyed on
+  the target UUID, in primary-key order) while the round's row budget lasts, and checks
+  ROW_COUNT() and the rows left; the last round checks no row is left in any scope.
 
 Rollback cannot be written in advance, so a *capture* file, run with
 `--batch --raw --skip-column-names` before the apply, prints a complete
 rollback script holding the exact current values (hex for text and binary,
-original ids), restoring parents before children and guarding every row.
+original ids), restoring parents before children and guarding every row, committing every
+`--chunk-rows` rows and checking the Galera limits before its first write.
 """
 
 from __future__ import annotations

@@ -108,8 +108,11 @@ def row_bytes_statement(table: Table, scope: exp.Expression) -> str:
     )
 
 
-def chunk_bytes(rows: int) -> exp.Expression:
-    """Estimated write-set bytes of a chunk of `rows` rows of the biggest row (before + after image)."""
+def chunk_bytes(rows: int, estimate: int | None = None) -> exp.Expression:
+    """Estimated write-set bytes of a chunk: `estimate` when known at generation (live), else `rows`
+    rows as big as the biggest row measured at run time (before + after image)."""
+    if estimate is not None:
+        return exp.Literal.number(estimate)
     per_row = exp.Mul(
         this=exp.Literal.number(MARGIN),
         expression=exp.Paren(
@@ -122,7 +125,7 @@ def chunk_bytes(rows: int) -> exp.Expression:
     return exp.Mul(this=exp.Literal.number(rows), expression=exp.Paren(this=per_row))
 
 
-def check_limits(rows: int, what: str) -> list[str]:
+def check_limits(rows: int, what: str, bytes_estimate: int | None = None) -> list[str]:
     """Refuse (print why, then stop the client) when a chunk of `rows` rows could exceed the limits.
 
     Call after `read_limits()` and, for the bytes, after `row_bytes_statement()` for every step."""
@@ -138,14 +141,16 @@ def check_limits(rows: int, what: str) -> list[str]:
     size = exp.Coalesce(this=st.var(SIZE), expressions=[exp.Literal.number(0)])
     too_big = exp.and_(
         exp.GT(this=size.copy(), expression=exp.Literal.number(0)),
-        exp.LT(this=size.copy(), expression=chunk_bytes(rows)),
+        exp.LT(this=size.copy(), expression=chunk_bytes(rows, bytes_estimate)),
     )
     refuse = exp.If(
         this=exp.and_(on, exp.or_(too_many, too_big)), true=exp.Literal.number(1), false=exp.Literal.number(0)
     )
     fit = exp.Div(
         this=size.copy(),
-        expression=exp.Paren(this=exp.Div(this=chunk_bytes(rows), expression=exp.Literal.number(rows))),
+        expression=exp.Paren(
+            this=exp.Div(this=chunk_bytes(rows, bytes_estimate), expression=exp.Literal.number(rows))
+        ),
     )
     suggestion = exp.Least(
         this=exp.Anonymous(this="FLOOR", expressions=[fit]),
@@ -166,7 +171,7 @@ def check_limits(rows: int, what: str) -> list[str]:
             exp.Literal.string(" and wsrep_max_ws_size="),
             size.copy(),
             exp.Literal.string(" (estimated write set of a chunk: "),
-            chunk_bytes(rows),
+            chunk_bytes(rows, bytes_estimate),
             exp.Literal.string(" bytes), so a chunk would fail with ERROR 1180. Nothing was changed. "),
             exp.Literal.string("Regenerate the bundle with --chunk-rows "),
             suggestion,
