@@ -10,6 +10,7 @@ start FAILS the tests (pytest.fail): they are never skipped, under CI or not.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -44,8 +45,9 @@ def ensure_galera_provider() -> str:
     return found
 
 
-@pytest.fixture(scope="module")
-def galera_node() -> Iterator[GaleraNode]:
+@contextlib.contextmanager
+def running_galera_node() -> Iterator[GaleraNode]:
+    """Install the provider if needed, start a node, stop it afterwards (module fixtures use this)."""
     ensure_galera_provider()
     try:
         node = GaleraNode().start()

@@ -30,9 +30,16 @@ from .bundles import (
     run_offline,
     targets_for,
 )
-from .galera_node import galera_node, set_limits  # noqa: F401  (the fixture)
+from .galera_node import running_galera_node, set_limits
 
 pytestmark = pytest.mark.db
+
+
+@pytest.fixture(scope="module")
+def galera_node():
+    with running_galera_node() as node:
+        yield node
+
 
 RELEASE = "2024.2"
 LIMIT = 500
@@ -73,17 +80,25 @@ def _generate(dep, uuid: str, out, chunk_rows: int = 1000):
     )
 
 
-def test_default_chunks_fail_on_galera_without_the_limits(galera_node, tmp_path) -> None:  # noqa: F811
-    """Before: the chunks ignore wsrep_max_ws_rows (the plan as generated without reading it)."""
+def _blind(result, out):
+    """The bundle as fixpack rendered it before reading the limits: 1,000-row chunks."""
+    plan = replace(result.plan, databases=tuple(replace(db, write_set=None) for db in result.plan.databases))
+    return assemble(plan, OutputOptions(out_dir=out))
+
+
+def test_default_chunks_fail_on_galera_without_the_limits(galera_node, tmp_path, monkeypatch) -> None:
+    """Before the fix: chunks ignore wsrep_max_ws_rows and nothing checks it; chunk 2 fails, chunk 1
+    stays committed."""
+    import generator.render.sql as render_sql
+
     set_limits(galera_node, rows=0)
     dep, target = _world(galera_node)
     try:
         set_limits(galera_node, rows=LIMIT)
         result = _generate(dep, target.uuid, tmp_path / "read")
-        blind = replace(
-            result.plan, databases=tuple(replace(db, write_set=None) for db in result.plan.databases)
-        )
-        old = assemble(blind, OutputOptions(out_dir=tmp_path / "blind"))
+        with monkeypatch.context() as m:
+            m.setattr(render_sql, "galera_check", lambda chunks, what: [])  # no run-time check either
+            old = _blind(result, tmp_path / "blind")
         before = all_states(dep)
         runs = BundleRun(dep, old.path).run("apply")
         assert not runs[-1].ok
@@ -101,7 +116,29 @@ def test_default_chunks_fail_on_galera_without_the_limits(galera_node, tmp_path)
         dep.drop()
 
 
-def test_live_generation_reads_the_limits_and_the_bundle_applies(galera_node, tmp_path) -> None:  # noqa: F811
+def test_a_live_bundle_whose_chunks_exceed_the_limits_stops_before_its_first_write(
+    galera_node, tmp_path
+) -> None:
+    """Generated where the limits were not read (or were higher): the run-time check refuses it."""
+    set_limits(galera_node, rows=0)
+    dep, target = _world(galera_node)
+    try:
+        set_limits(galera_node, rows=LIMIT)
+        old = _blind(_generate(dep, target.uuid, tmp_path / "read"), tmp_path / "blind")
+        before = all_states(dep)
+        runs = BundleRun(dep, old.path).run("apply")
+        assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
+        said = runs[-1].stdout
+        assert "ERROR: this apply changes up to 1000 row(s) per transaction" in said
+        assert "wsrep_max_ws_rows=500" in said and "Regenerate the bundle with --chunk-rows 500" in said
+        assert "apply chunk 1/" not in said
+        assert_identical(before, all_states(dep))
+    finally:
+        set_limits(galera_node, rows=0)
+        dep.drop()
+
+
+def test_live_generation_reads_the_limits_and_the_bundle_applies(galera_node, tmp_path) -> None:
     set_limits(galera_node, rows=0)
     dep, target = _world(galera_node)
     try:
@@ -145,7 +182,7 @@ def _offline(uuid: str, out, chunk_rows: int):
     )
 
 
-def test_offline_chunks_too_big_for_galera_refuse_before_the_first_write(galera_node, tmp_path) -> None:  # noqa: F811
+def test_offline_chunks_too_big_for_galera_refuse_before_the_first_write(galera_node, tmp_path) -> None:
     set_limits(galera_node, rows=0)
     dep, target = _world(galera_node, metadata_rows=800)
     try:
@@ -165,7 +202,7 @@ def test_offline_chunks_too_big_for_galera_refuse_before_the_first_write(galera_
         dep.drop()
 
 
-def test_offline_chunks_that_fit_apply_and_roll_back_exactly(galera_node, tmp_path) -> None:  # noqa: F811
+def test_offline_chunks_that_fit_apply_and_roll_back_exactly(galera_node, tmp_path) -> None:
     set_limits(galera_node, rows=0)
     dep, target = _world(galera_node, metadata_rows=800)
     try:

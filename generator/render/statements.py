@@ -38,9 +38,8 @@ def var(name: str) -> exp.Expression:
 
 
 def set_var(name: str, value: exp.Expression) -> str:
-    statement = exp.Set(
-        expressions=[exp.SetItem(this=exp.EQ(this=var(name), expression=value))], unset=False, tag=False
-    )
+    statement = exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=var(name), expression=value))],
+                        unset=False, tag=False)
     return to_sql(statement) + ";"
 
 
