@@ -45,7 +45,7 @@ RELEASE = "2024.2"
 LIMIT = 500
 
 
-def _world(node, metadata_rows: int = 1200):
+def _world(node, metadata_rows: int = 1200, value_size: int = 0):
     dep = create_deployment(node.url, RELEASE, prefix="gal")
     s = Seeder(dep, seed=5)
     h1 = s.compute_host("cmp-01")
@@ -57,7 +57,7 @@ def _world(node, metadata_rows: int = 1200):
         task_state="deleting",
         power_state=4,
         volumes=1,
-        metadata={f"key-{i:05d}": f"value {i}" for i in range(metadata_rows)},
+        metadata={f"key-{i:05d}": f"value {i} ".ljust(value_size, "v") for i in range(metadata_rows)},
     )
     s.flush()
     return dep, target
@@ -224,6 +224,69 @@ def test_offline_chunks_that_fit_apply_and_roll_back_exactly(galera_node, tmp_pa
         assert_all_ok(run_offline(run, "verify"))
         assert_all_ok(run_offline(run, "apply"))  # re-run: nothing left to change
         assert_identical(after, all_states(dep))
+        assert_all_ok(run_offline(run, "rollback"))
+        assert_identical(before, all_states(dep))
+    finally:
+        set_limits(galera_node, rows=0)
+        dep.drop()
+
+
+# -- wsrep_max_ws_size: the write set's bytes ------------------------------------------------------------
+SIZE = 262144  # 256 KiB: 500 rows of 250-byte metadata values (before and after image) are more
+
+
+def test_live_chunks_are_sized_below_wsrep_max_ws_size(galera_node, tmp_path) -> None:
+    set_limits(galera_node, rows=0)
+    dep, target = _world(galera_node, metadata_rows=1200, value_size=250)
+    try:
+        set_limits(galera_node, rows=LIMIT, size=SIZE)
+        result = _generate(dep, target.uuid, tmp_path)
+        readme = (result.path / "README.md").read_text()
+        assert f"at most {SIZE} estimated write-set bytes" in readme
+        banners = [
+            ln
+            for ln in next((result.path / "sql").glob("2*-apply-nova.sql")).read_text().splitlines()
+            if ln.startswith("-- ==== chunk ")
+        ]
+        assert len(banners) > 4  # by bytes, not only by the 500 rows
+        run = BundleRun(dep, result.path)
+        before = all_states(dep)
+        assert_all_ok(run.run("apply"))  # the estimate is above the real write sets
+        assert_all_ok(run.run("verify"))
+        assert_all_ok(run.run("rollback"))
+        assert_identical(before, all_states(dep))
+        # the same rows in 500-row chunks really exceed the limit (the bytes matter)
+        with_rows_only = replace(result.plan, databases=tuple(
+            replace(db, write_set=replace(db.write_set, max_ws_size=0)) if db.write_set else db
+            for db in result.plan.databases
+        ))  # fmt: skip
+        rows_only = assemble(with_rows_only, OutputOptions(out_dir=tmp_path / "rows-only"))
+        runs = BundleRun(dep, rows_only.path).run("apply")
+        assert not runs[-1].ok and "ERROR: this apply changes up to 500 row(s)" in runs[-1].stdout
+        assert "wsrep_max_ws_size=262144" in runs[-1].stdout
+        assert_identical(before, all_states(dep))
+    finally:
+        set_limits(galera_node, rows=0)
+        dep.drop()
+
+
+def test_offline_write_set_bytes_are_checked_at_run_time(galera_node, tmp_path) -> None:
+    set_limits(galera_node, rows=0)
+    dep, target = _world(galera_node, metadata_rows=600, value_size=250)
+    try:
+        set_limits(galera_node, rows=LIMIT, size=SIZE)
+        run = BundleRun(dep, _offline(target.uuid, tmp_path / "big", LIMIT).path)
+        before = all_states(dep)
+        assert_all_ok(run_offline(run, "precheck"))
+        runs = run_offline(run, "apply")
+        assert not runs[-1].ok and "wsrep_max_ws_size=262144" in runs[-1].stdout
+        assert_identical(before, all_states(dep))
+        suggested = int(runs[-1].stdout.split("Regenerate the bundle with --chunk-rows ")[1].split()[0])
+        assert 0 < suggested < LIMIT
+        run = BundleRun(dep, _offline(target.uuid, tmp_path / "fits", suggested).path)
+        assert_all_ok(run_offline(run, "precheck"))
+        assert_all_ok(run_offline(run, "apply"))
+        assert_all_ok(run_offline(run, "verify"))
         assert_all_ok(run_offline(run, "rollback"))
         assert_identical(before, all_states(dep))
     finally:

@@ -243,10 +243,15 @@ def _capture_file(
     out.append(st.report([("line", captured_database_line())]))
     out += _emit_statements(identity)
     # the rollback checks the Galera limits against the biggest captured row before its first write
-    out.append(st.set_var(wsrep_check.ROW_BYTES, exp.Literal.number(0)))
-    for op in ops:
-        out.append(wsrep_check.row_bytes_statement(db.schema.table(op.table), op.scope.tree()))  # type: ignore[attr-defined]
-    row_bytes = cap.concat(cap.text(f"SET @{wsrep_check.ROW_BYTES} = "), st.var(wsrep_check.ROW_BYTES))
+    steps = []
+    for number, op in enumerate(ops, 1):
+        table, scope = db.schema.table(op.table), op.scope.tree()  # type: ignore[attr-defined]
+        count = exp.select(exp.Count(this=exp.Star())).from_(op.table).where(scope.copy())
+        out.append(st.set_var(f"fixpack_count_{number}", count.subquery()))
+        out.append(st.set_var(f"fixpack_estimate_{number}", wsrep_check.row_estimate(table, scope)))
+        steps.append((f"fixpack_count_{number}", f"fixpack_estimate_{number}"))
+    out.append(st.set_var(wsrep_check.BYTES, wsrep_check.bytes_at(exp.Literal.number(chunk_rows), steps)))
+    row_bytes = cap.concat(cap.text(f"SET @{wsrep_check.BYTES} = "), st.var(wsrep_check.BYTES))
     out.append(st.report([("line", cap.concat(row_bytes, cap.text(";")))]))
     checks = [*wsrep_check.read_limits(), *wsrep_check.check_limits(chunk_rows, "rollback")]
     out += _emit_statements([line for statement in checks for line in statement.split("\n")])

@@ -97,7 +97,6 @@ def preflight(ops: tuple[Operation, ...], db: DatabaseTarget, chunk_rows: int, r
         "server's Galera write-set limits fit a chunk"
     )
     out.append(st.set_var(TOTAL, exp.Literal.number(0)))
-    out.append(st.set_var(wsrep_check.ROW_BYTES, exp.Literal.number(0)))
     for number, op in enumerate(ops, 1):
         label = f"step {number}: {op.table}"
         out += [
@@ -108,8 +107,15 @@ def preflight(ops: tuple[Operation, ...], db: DatabaseTarget, chunk_rows: int, r
                 exp.LTE(this=st.var(st.SCOPE), expression=exp.Literal.number(OFFLINE_ROW_LIMIT)),
             ),
             st.set_var(TOTAL, exp.Add(this=st.var(TOTAL), expression=st.var(st.SCOPE))),
-            wsrep_check.row_bytes_statement(db.schema.table(op.table), op.scope.tree()),  # type: ignore[attr-defined]
+            st.set_var(f"fixpack_count_{number}", st.var(st.SCOPE)),
+            st.set_var(
+                f"fixpack_estimate_{number}",
+                wsrep_check.row_estimate(db.schema.table(op.table), op.scope.tree()),  # type: ignore[attr-defined]
+            ),
         ]
+    steps = [(f"fixpack_count_{n}", f"fixpack_estimate_{n}") for n in range(1, len(ops) + 1)]
+    out.append(st.set_var(wsrep_check.BYTES, wsrep_check.bytes_at(exp.Literal.number(chunk_rows), steps)))
+    out += wsrep_check.fit_search(chunk_rows, steps)
     capacity = rounds * chunk_rows
     say = (
         exp.select(
@@ -138,7 +144,7 @@ def preflight(ops: tuple[Operation, ...], db: DatabaseTarget, chunk_rows: int, r
             f"all steps together at most {capacity} rows",
             exp.LTE(this=st.var(TOTAL), expression=exp.Literal.number(capacity)),
         ),
-        *wsrep_check.check_limits(chunk_rows, "offline apply"),
+        *wsrep_check.check_limits(chunk_rows, "offline apply", searched=True),
     ]
     return out
 

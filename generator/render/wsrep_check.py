@@ -25,7 +25,8 @@ from generator.render.writeset import COLUMN_OVERHEAD, MARGIN, ROW_OVERHEAD
 from generator.schema.model import Table
 
 ON, ROWS, SIZE = "fixpack_ws_on", "fixpack_ws_rows", "fixpack_ws_size"
-ROW_BYTES, QUERY, REFUSE = "fixpack_row_bytes", "fixpack_ws_query", "fixpack_ws_refuse"
+BYTES, QUERY, REFUSE = "fixpack_ws_bytes", "fixpack_ws_query", "fixpack_ws_refuse"
+LO, HI, MID, OK = "fixpack_ws_lo", "fixpack_ws_hi", "fixpack_ws_mid", "fixpack_ws_ok"  # fit_search
 STATEMENT = "fixpack_ws_read"  # a prepared statement name: sqlfluff cannot parse it quoted
 
 
@@ -86,49 +87,112 @@ def read_limits() -> list[str]:
     ]
 
 
-def row_bytes_statement(table: Table, scope: exp.Expression) -> str:
-    """@fixpack_row_bytes = the larger of itself and the biggest row in scope (sum of the values'
-    bytes, numbers as their hex digits, plus the per-column overhead of render/writeset.py)."""
+def row_estimate(table: Table, scope: exp.Expression) -> exp.Expression:
+    """Subquery: the write-set estimate of one row as big as the biggest in scope — MARGIN * (before +
+    after image + ROW_OVERHEAD), an image being the values' bytes (numbers as their hex digits) plus
+    the per-column overhead (render/writeset.py)."""
     # HEX() is plain ASCII whatever the column's character set (no collation mix in CONCAT_WS),
     # two characters per byte; CONCAT_WS skips NULLs.
     hexes = [exp.Anonymous(this="HEX", expressions=[exp.column(c)]) for c in table.column_names]
     joined = exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string(""), *hexes])
-    lengths = exp.Div(
+    value_bytes = exp.Div(
         this=exp.Anonymous(this="LENGTH", expressions=[joined]), expression=exp.Literal.number(2)
     )
-    biggest = exp.select(exp.Coalesce(this=exp.Max(this=lengths), expressions=[exp.Literal.number(0)]))
-    biggest = biggest.from_(table.name).where(scope)
-    extra = exp.Literal.number(len(table.column_names) * (4 + COLUMN_OVERHEAD))
-    size = exp.Add(this=biggest.subquery(), expression=extra)
-    return st.set_var(
-        ROW_BYTES,
-        exp.Greatest(
-            this=exp.Coalesce(this=st.var(ROW_BYTES), expressions=[exp.Literal.number(0)]), expressions=[size]
-        ),
+    image = exp.Add(
+        this=exp.Coalesce(this=exp.Max(this=value_bytes), expressions=[exp.Literal.number(0)]),
+        expression=exp.Literal.number(len(table.column_names) * (4 + COLUMN_OVERHEAD)),
     )
-
-
-def chunk_bytes(rows: int, estimate: int | None = None) -> exp.Expression:
-    """Estimated write-set bytes of a chunk: `estimate` when known at generation (live), else `rows`
-    rows as big as the biggest row measured at run time (before + after image)."""
-    if estimate is not None:
-        return exp.Literal.number(estimate)
     per_row = exp.Mul(
         this=exp.Literal.number(MARGIN),
         expression=exp.Paren(
             this=exp.Add(
-                this=exp.Mul(this=exp.Literal.number(2), expression=st.var(ROW_BYTES)),
+                this=exp.Mul(this=exp.Literal.number(2), expression=exp.Paren(this=image)),
                 expression=exp.Literal.number(ROW_OVERHEAD),
             )
         ),
     )
-    return exp.Mul(this=exp.Literal.number(rows), expression=exp.Paren(this=per_row))
+    return exp.select(per_row).from_(table.name).where(scope).subquery()
 
 
-def check_limits(rows: int, what: str, bytes_estimate: int | None = None) -> list[str]:
+def bytes_at(rows: exp.Expression, steps: list[tuple[str, str]]) -> exp.Expression:
+    """A chunk's write-set bound for a chunk size of `rows`: the sum over the steps (@count, @estimate
+    variables, one UNION ALL line each) of LEAST(count, rows) * estimate — no chunk writes more of a
+    step's rows than that."""
+    selects = [
+        exp.select(exp.alias_(st.var(count), "n"), exp.alias_(st.var(estimate), "e"))
+        for count, estimate in steps
+    ]
+    union: exp.Expression = selects[0]
+    for more in selects[1:]:
+        union = exp.union(union, more, distinct=False)
+    term = exp.Mul(
+        this=exp.Least(this=exp.column("n", table="s"), expressions=[rows.copy()]),
+        expression=exp.column("e", table="s"),
+    )
+    total = exp.select(exp.Coalesce(this=exp.Sum(this=term), expressions=[exp.Literal.number(0)]))
+    return total.from_(exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("s")))).subquery()
+
+
+def fit_search(chunk_rows: int, steps: list[tuple[str, str]]) -> list[str]:
+    """@fixpack_ws_fit = the largest chunk size whose bound fits wsrep_max_ws_size (binary search over
+    1..chunk_rows, a fixed number of SET statements: plain SQL has no loops)."""
+    size = exp.Coalesce(this=st.var(SIZE), expressions=[exp.Literal.number(0)])
+    out = [st.set_var(LO, exp.Literal.number(0)), st.set_var(HI, exp.Literal.number(chunk_rows))]
+    for _ in range(max(1, chunk_rows.bit_length())):
+        middle = exp.Anonymous(
+            this="FLOOR",
+            expressions=[
+                exp.Div(
+                    this=exp.Paren(
+                        this=exp.Add(
+                            this=exp.Add(this=st.var(LO), expression=st.var(HI)),
+                            expression=exp.Literal.number(1),
+                        )
+                    ),
+                    expression=exp.Literal.number(2),
+                )
+            ],
+        )
+        fits = exp.LTE(this=bytes_at(st.var(MID), steps), expression=size.copy())
+        items = [
+            (MID, middle),
+            (OK, exp.If(this=fits, true=exp.Literal.number(1), false=exp.Literal.number(0))),
+            (
+                LO,
+                exp.If(
+                    this=exp.EQ(this=st.var(OK), expression=exp.Literal.number(1)),
+                    true=st.var(MID),
+                    false=st.var(LO),
+                ),
+            ),
+            (
+                HI,
+                exp.If(
+                    this=exp.EQ(this=st.var(OK), expression=exp.Literal.number(1)),
+                    true=st.var(HI),
+                    false=exp.Sub(this=st.var(MID), expression=exp.Literal.number(1)),
+                ),
+            ),
+        ]
+        out += [st.set_var(name, value) for name, value in items]  # in this order: each uses the last
+    return out
+
+
+def chunk_bytes(estimate: int | None = None) -> exp.Expression:
+    """A chunk's estimated write-set bytes: `estimate` when known at generation (live), else what the
+    `step_bytes_statement()`s added up at run time."""
+    if estimate is not None:
+        return exp.Literal.number(estimate)
+    return exp.Coalesce(this=st.var(BYTES), expressions=[exp.Literal.number(0)])
+
+
+def check_limits(
+    rows: int, what: str, bytes_estimate: int | None = None, searched: bool = False
+) -> list[str]:
     """Refuse (print why, then stop the client) when a chunk of `rows` rows could exceed the limits.
 
-    Call after `read_limits()` and, for the bytes, after `row_bytes_statement()` for every step."""
+    Call after `read_limits()` and, offline, after @fixpack_ws_bytes is set (and with `searched`, after
+    `fit_search()`: the suggested --chunk-rows is its result, else a linear scale-down)."""
     on = exp.In(
         this=exp.Upper(this=exp.Coalesce(this=st.var(ON), expressions=[exp.Literal.string("OFF")])),
         expressions=[exp.Literal.string("ON"), exp.Literal.string("1")],
@@ -141,7 +205,7 @@ def check_limits(rows: int, what: str, bytes_estimate: int | None = None) -> lis
     size = exp.Coalesce(this=st.var(SIZE), expressions=[exp.Literal.number(0)])
     too_big = exp.and_(
         exp.GT(this=size.copy(), expression=exp.Literal.number(0)),
-        exp.LT(this=size.copy(), expression=chunk_bytes(rows, bytes_estimate)),
+        exp.LT(this=size.copy(), expression=chunk_bytes(bytes_estimate)),
     )
     refuse = exp.If(
         this=exp.and_(on, exp.or_(too_many, too_big)), true=exp.Literal.number(1), false=exp.Literal.number(0)
@@ -149,11 +213,16 @@ def check_limits(rows: int, what: str, bytes_estimate: int | None = None) -> lis
     fit = exp.Div(
         this=size.copy(),
         expression=exp.Paren(
-            this=exp.Div(this=chunk_bytes(rows, bytes_estimate), expression=exp.Literal.number(rows))
+            this=exp.Div(this=chunk_bytes(bytes_estimate), expression=exp.Literal.number(rows))
         ),
     )
+    # linear in the rows, less 10% (a step's biggest row weighs on any chunk size); "or fewer" in the text
+    scaled = exp.Mul(this=exp.Literal.number("0.9"), expression=fit)
+    floor = exp.Anonymous(this="FLOOR", expressions=[scaled])
+    if searched:
+        floor = st.var(LO)
     suggestion = exp.Least(
-        this=exp.Anonymous(this="FLOOR", expressions=[fit]),
+        this=exp.Coalesce(this=floor, expressions=[exp.Literal.number(rows)]),
         expressions=[
             exp.If(
                 this=exp.GT(this=limit_rows.copy(), expression=exp.Literal.number(0)),
@@ -171,7 +240,7 @@ def check_limits(rows: int, what: str, bytes_estimate: int | None = None) -> lis
             exp.Literal.string(" and wsrep_max_ws_size="),
             size.copy(),
             exp.Literal.string(" (estimated write set of a chunk: "),
-            chunk_bytes(rows, bytes_estimate),
+            exp.Anonymous(this="CEILING", expressions=[chunk_bytes(bytes_estimate)]),
             exp.Literal.string(" bytes), so a chunk would fail with ERROR 1180. Nothing was changed. "),
             exp.Literal.string("Regenerate the bundle with --chunk-rows "),
             suggestion,
