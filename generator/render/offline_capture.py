@@ -186,6 +186,11 @@ def restore_statements(op: Operation, table: Table, number: int, chunk_rows: int
     ]
 
 
+def restore_statement(op: Operation, table: Table, number: int) -> str:
+    """Prints, per row, its guarded restore (one transaction: see `restore_statements` for chunks)."""
+    return _select(restore_line(op, table, number), op)
+
+
 def restore_line(op: Operation, table: Table, number: int) -> exp.Expression:
     """CONCAT printing one row's guarded restore: run only when the rollback has work (@fixpack_todo = 1)."""
     values: list[exp.Expression] = []

@@ -124,10 +124,14 @@ def chunking_notes(plan: Plan, requested: int) -> tuple[list[str], list[str]]:
     roles = [db for db in plan.databases if plan.operations_for(db.role)]
     for db in roles:
         if plan.mode == "offline":
+            from generator.render.offline_rounds import rounds_for
+
+            rounds = rounds_for(requested)
             notes.append(
-                f"{db.label}: offline, chunks of at most {requested} row(s) per transaction (--chunk-rows); "
-                "before its first write the apply reads wsrep_on, wsrep_max_ws_rows and wsrep_max_ws_size "
-                "and stops, changing nothing, if a chunk could exceed them"
+                f"{db.label}: offline, up to {rounds} transaction(s) of at most {requested} row(s) each "
+                f"(--chunk-rows; {rounds * requested} rows in all); before its first write the apply reads "
+                "wsrep_on, wsrep_max_ws_rows and wsrep_max_ws_size and stops, changing nothing, if a chunk "
+                "could exceed them"
             )
             continue
         sizing = sizing_for(db, requested)
