@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator import catalog
+from generator.catalog.detect import KIND_LABELS, detect
 from generator.connect import open_session
 from generator.connect.cells import Cell, discover_cells
 from generator.connect.session import RoundTrips, Session
@@ -19,7 +20,6 @@ from generator.connect.urls import DatabaseURL
 from generator.errors import ConnectionProblem, SchemaProblem
 from generator.facts.model import WriteSetLimits
 from generator.facts.wsrep import read_write_set_limits
-from generator.schema.detect import KIND_LABELS, detect
 from generator.schema.live import snapshot_from_session
 from generator.schema.model import SchemaSnapshot
 

@@ -33,6 +33,7 @@ from generator.render import offline_capture as cap
 from generator.render import statements as st
 from generator.render import wsrep_check
 from generator.render.dml import assignment_value
+from generator.render.files import RenderedFile
 from generator.render.identity import captured_database_line, identity_statements
 from generator.render.offline_rounds import (
     BUDGET,
@@ -41,33 +42,32 @@ from generator.render.offline_rounds import (
     round_banner,
     round_report,
     round_step,
-    rounds_for,
 )
-from generator.render.sql import RenderedFile
 from generator.render.sqlfile import comment, plan_header, verify_file
+from generator.render.writeset import rounds_for
 from generator.schema.model import Table
 from generator.sqlgen.literals import literal_node
 
 
-def _and(cond: exp.Expression, upto: exp.Expression) -> exp.Expression:
+def _and(cond: exp.Expr, upto: exp.Expr) -> exp.Expr:
     """`cond AND upto`, with an AND-ed scope flattened so lint FX001 still sees its keyed parts."""
     tree = cond.unnest()
     parts = list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
     return exp.and_(*parts, upto)
 
 
-def _change(op: Operation, table: Table, upto: exp.Expression) -> list[str]:
+def _change(op: Operation, table: Table, upto: exp.Expr) -> list[str]:
     """The step's DML through its scope, limited to the rows of this round (`upto`), adding to @fixpack_rc."""
     scope = op.scope  # type: ignore[attr-defined]
     if isinstance(op, UpdateRows):
-        statement = exp.update(
+        statement: exp.Expr = exp.update(
             op.table,
             {c: assignment_value(a) for c, a in op.assignments or ()},
             where=_and(scope.tree(), upto),
         )
     else:
         statement = _delete_statement(op.table, scope.tree(), upto)
-    from generator.render.dialect import to_sql
+    from generator.sqlgen.dialect import to_sql
 
     change = [to_sql(statement) + ";"]
     if not _index_usable(table, scope.tree()):
@@ -85,7 +85,7 @@ def _change(op: Operation, table: Table, upto: exp.Expression) -> list[str]:
     return [*change, st.add_row_count()]
 
 
-def _index_usable(table: Table, cond: exp.Expression) -> bool:
+def _index_usable(table: Table, cond: exp.Expr) -> bool:
     """Does the condition pin the leading column of some index of the table (safe-update mode's test)?"""
     leading = {ix.columns[0].split("(")[0] for ix in table.indexes} | set(table.primary_key[:1])
     if isinstance(cond, exp.In) and cond.args.get("query") is not None:
@@ -102,7 +102,7 @@ def _index_usable(table: Table, cond: exp.Expression) -> bool:
     return False
 
 
-def _delete_statement(table: str, cond: exp.Expression, upto: exp.Expression) -> exp.Expression:
+def _delete_statement(table: str, cond: exp.Expr, upto: exp.Expr) -> exp.Expr:
     """DELETE through the scope; a grandchild scope `col IN (SELECT id FROM parent WHERE …)` becomes a
     multi-table DELETE joined to the parent, which MySQL's safe-update mode accepts (the subquery form
     it rejects as unkeyed)."""
@@ -111,6 +111,7 @@ def _delete_statement(table: str, cond: exp.Expression, upto: exp.Expression) ->
     if not isinstance(inner, exp.Select) or not isinstance(cond.this, exp.Column):
         return exp.delete(table, where=_and(cond, upto))
     source = inner.args.get("from_") or inner.args.get("from")
+    assert source is not None  # a scope's subquery selects from its parent table
     parent = source.this.name
     parent_col = inner.expressions[0].name
     where = inner.args["where"].this
@@ -152,9 +153,11 @@ def _apply_file(
         for number, op in enumerate(ops, 1):
             out.append("")
             table = db.schema.table(op.table)
-            out += round_step(
-                op, number, round_no, round_no == rounds, lambda o, upto, t=table: _change(o, t, upto)
-            )
+
+            def change(o: Operation, upto: exp.Expr, t: Table = table) -> list[str]:
+                return _change(o, t, upto)
+
+            out += round_step(op, number, round_no, round_no == rounds, change)
         out += ["", round_report(round_no, rounds, chunk_rows), st.commit()]
     out += ["", st.report([("fixpack", literal_node("apply finished: every guard held"))])]
     return "\n".join(out) + "\n"

@@ -32,23 +32,15 @@ from generator.ops.operations import Operation
 from generator.plan.model import DatabaseTarget
 from generator.render import statements as st
 from generator.render import wsrep_check
-from generator.render.dialect import dual, to_sql
 from generator.render.sqlfile import comment
+from generator.sqlgen.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
 OFFLINE_ROW_LIMIT = 1000  # rows per step: an offline bundle repairs one target
-TOTAL_ROWS = 2000  # rows of all steps of one database, when the chunks allow it
-MAX_ROUNDS = 5  # the file grows with each round: a reviewer reads them all
-
-BUDGET, TAKE, TOTAL, ROUNDS_VAR = "fixpack_budget", "fixpack_take", "fixpack_total", "fixpack_rounds"
+BUDGET, TAKE, TOTAL = "fixpack_budget", "fixpack_take", "fixpack_total"
 
 
-def rounds_for(chunk_rows: int) -> int:
-    """Rounds written into the apply: enough for TOTAL_ROWS rows, at most MAX_ROUNDS."""
-    return max(1, min(MAX_ROUNDS, -(-TOTAL_ROWS // chunk_rows)))
-
-
-def _count(op: Operation, extra: exp.Expression | None = None) -> exp.Select:
+def _count(op: Operation, extra: exp.Expr | None = None) -> exp.Select:
     scope = op.scope.tree()  # type: ignore[attr-defined]
     where = exp.and_(scope, extra) if extra is not None else scope
     return exp.select(exp.Count(this=exp.Star())).from_(op.table, copy=False).where(where, copy=False)
@@ -58,7 +50,7 @@ def _hi(number: int, index: int) -> str:
     return f"fixpack_hi_{number}_{index}"
 
 
-def _upto(op: Operation, number: int) -> exp.Expression:
+def _upto(op: Operation, number: int) -> exp.Expr:
     """`key <= (@hi…)`: the rows of the scope up to the last one within the budget."""
     keys = [exp.column(k) for k in op.key]
     his = [st.var(_hi(number, i)) for i in range(len(op.key))]
@@ -76,8 +68,8 @@ def _last_key(op: Operation, number: int) -> list[str]:
             exp.alias_(exp.Window(this=exp.RowNumber(), order=order), "fixpack_n"),
         )
         .from_(op.table, copy=False)
-        .where(op.scope.tree(), copy=False)
-    )  # type: ignore[attr-defined]
+        .where(op.scope.tree(), copy=False)  # type: ignore[attr-defined]
+    )
     out = []
     for i, k in enumerate(op.key):
         pick = (
@@ -154,7 +146,7 @@ def round_step(
     number: int,
     round_no: int,
     last: bool,
-    change: Callable[[Operation, exp.Expression], list[str]],
+    change: Callable[[Operation, exp.Expr], list[str]],
 ) -> list[str]:
     """One step within one round: lock, take what the budget allows, change it, check."""
     label = f"step {number}: {op.table} (round {round_no})"

@@ -6,9 +6,8 @@ File names sort in run order: `1x-precheck-<db>`, `2x-apply-<db>`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from generator.plan.model import Plan
+from generator.render.files import RenderedFile
 from generator.render.identity import identity_statements
 from generator.render.sqlfile import (
     Chunk,
@@ -23,19 +22,6 @@ from generator.render.writeset import op_bytes, sizing_for
 from generator.render.wsrep_check import check_limits, read_limits
 
 DEFAULT_CHUNK_ROWS = 1000
-
-
-@dataclass(frozen=True)
-class RenderedFile:
-    path: str
-    kind: str  # sql | shell | doc
-    phase: str | None  # precheck | apply | verify | rollback
-    target: str | None  # db:<role> | host:<name> | controller
-    purpose: str
-    text: str
-    rows: int | None = None
-    produces: str | None = None  # offline capture files: the rollback file they print
-    produced_by: str | None = None  # offline rollback: written at run time by this capture file
 
 
 def galera_check(chunks: list[Chunk], what: str) -> list[str]:

@@ -21,6 +21,7 @@ from generator.quoting import shell_arg, sql_comment
 from generator.render import statements as st
 from generator.render.dml import dml_for
 from generator.render.guards import StepGuard, guard_for
+from generator.render.writeset import ChunkSizing, op_bytes
 from generator.sqlgen.literals import literal_node
 
 
@@ -67,8 +68,6 @@ def build_chunks(
 ) -> list[Chunk]:
     """Chunks of at most `size` rows (all steps, all tables) and, on Galera, `max_bytes` estimated
     write-set bytes (render/writeset.py)."""
-    from generator.render.writeset import ChunkSizing, op_bytes
-
     sizing = ChunkSizing(size, size, max_bytes)
     chunks: list[Chunk] = []
     current: list[Step] = []
@@ -227,7 +226,7 @@ def changes_file(
 CHANGED = "fixpack_changed"  # chunks a changes file found pending (and so changed)
 
 
-def _plus_pending() -> exp.Expression:
+def _plus_pending() -> exp.Expr:
     pending = exp.If(
         this=exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending")),
         true=exp.Literal.number(1),
@@ -236,7 +235,7 @@ def _plus_pending() -> exp.Expression:
     return exp.Add(this=st.var(CHANGED), expression=pending)
 
 
-def _outcome(what: str) -> exp.Expression:
+def _outcome(what: str) -> exp.Expr:
     """The last line: a rollback that found every chunk already as before the apply says so in words."""
     finished = literal_node(f"{what} finished: every guard held")
     if what != "rollback":

@@ -39,6 +39,17 @@ MARGIN = 2
 ROW_OVERHEAD = 64
 COLUMN_OVERHEAD = 2
 
+# Offline applies (render/offline_rounds.py) are written as a fixed number of rounds, one transaction
+# of at most --chunk-rows rows each: enough for TOTAL_ROWS rows, but never more than MAX_ROUNDS (the
+# file grows with each round, and a reviewer reads them all).
+TOTAL_ROWS = 2000
+MAX_ROUNDS = 5
+
+
+def rounds_for(chunk_rows: int) -> int:
+    """Rounds written into an offline apply for this chunk size."""
+    return max(1, min(MAX_ROUNDS, -(-TOTAL_ROWS // chunk_rows)))
+
 
 def value_bytes(value: Any) -> int:
     """The stored size of one value (see the module docstring)."""
@@ -124,8 +135,6 @@ def chunking_notes(plan: Plan, requested: int) -> tuple[list[str], list[str]]:
     roles = [db for db in plan.databases if plan.operations_for(db.role)]
     for db in roles:
         if plan.mode == "offline":
-            from generator.render.offline_rounds import rounds_for
-
             rounds = rounds_for(requested)
             notes.append(
                 f"{db.label}: offline, up to {rounds} transaction(s) of at most {requested} row(s) each "

@@ -20,9 +20,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 from generator.render import statements as st
-from generator.render.dialect import dual, to_sql
 from generator.render.writeset import COLUMN_OVERHEAD, MARGIN, ROW_OVERHEAD
 from generator.schema.model import Table
+from generator.sqlgen.dialect import dual, to_sql
 
 ON, ROWS, SIZE = "fixpack_ws_on", "fixpack_ws_rows", "fixpack_ws_size"
 BYTES, QUERY, REFUSE = "fixpack_ws_bytes", "fixpack_ws_query", "fixpack_ws_refuse"
@@ -33,7 +33,7 @@ STATEMENT = "fixpack_ws_read"  # a prepared statement name: sqlfluff cannot pars
 def _read_from(table: str) -> str:
     """`SET @on = (…), @rows = (…), @size = (…)` from one variables table (lower-cased names)."""
 
-    def value(name: str) -> exp.Expression:
+    def value(name: str) -> exp.Expr:
         query = (
             exp.select(exp.column("VARIABLE_VALUE"))
             .from_(exp.to_table(table))
@@ -50,7 +50,7 @@ def _read_from(table: str) -> str:
     return exp.Set(expressions=items, unset=False, tag=False).sql(dialect="mysql")
 
 
-def _constant(text: str) -> exp.Expression:
+def _constant(text: str) -> exp.Expr:
     """A fixed statement text as CONCAT of short plain literals: readable, and within the line limit."""
     pieces, current = [], ""
     for word in text.split(" "):
@@ -87,7 +87,7 @@ def read_limits() -> list[str]:
     ]
 
 
-def row_estimate(table: Table, scope: exp.Expression) -> exp.Expression:
+def row_estimate(table: Table, scope: exp.Expr) -> exp.Expr:
     """Subquery: the write-set estimate of one row as big as the biggest in scope — MARGIN * (before +
     after image + ROW_OVERHEAD), an image being the values' bytes (numbers as their hex digits) plus
     the per-column overhead (render/writeset.py)."""
@@ -114,7 +114,7 @@ def row_estimate(table: Table, scope: exp.Expression) -> exp.Expression:
     return exp.select(per_row).from_(table.name).where(scope).subquery()
 
 
-def bytes_at(rows: exp.Expression, steps: list[tuple[str, str]]) -> exp.Expression:
+def bytes_at(rows: exp.Expr, steps: list[tuple[str, str]]) -> exp.Expr:
     """A chunk's write-set bound for a chunk size of `rows`: the sum over the steps (@count, @estimate
     variables, one UNION ALL line each) of LEAST(count, rows) * estimate — no chunk writes more of a
     step's rows than that."""
@@ -122,7 +122,7 @@ def bytes_at(rows: exp.Expression, steps: list[tuple[str, str]]) -> exp.Expressi
         exp.select(exp.alias_(st.var(count), "n"), exp.alias_(st.var(estimate), "e"))
         for count, estimate in steps
     ]
-    union: exp.Expression = selects[0]
+    union: exp.Expr = selects[0]
     for more in selects[1:]:
         union = exp.union(union, more, distinct=False)
     term = exp.Mul(
@@ -178,7 +178,7 @@ def fit_search(chunk_rows: int, steps: list[tuple[str, str]]) -> list[str]:
     return out
 
 
-def chunk_bytes(estimate: int | None = None) -> exp.Expression:
+def chunk_bytes(estimate: int | None = None) -> exp.Expr:
     """A chunk's estimated write-set bytes: `estimate` when known at generation (live), else what the
     `step_bytes_statement()`s added up at run time."""
     if estimate is not None:
@@ -218,9 +218,7 @@ def check_limits(
     )
     # linear in the rows, less 10% (a step's biggest row weighs on any chunk size); "or fewer" in the text
     scaled = exp.Mul(this=exp.Literal.number("0.9"), expression=fit)
-    floor = exp.Anonymous(this="FLOOR", expressions=[scaled])
-    if searched:
-        floor = st.var(LO)
+    floor: exp.Expr = st.var(LO) if searched else exp.Anonymous(this="FLOOR", expressions=[scaled])
     suggestion = exp.Least(
         this=exp.Coalesce(this=floor, expressions=[exp.Literal.number(rows)]),
         expressions=[
