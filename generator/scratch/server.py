@@ -73,7 +73,9 @@ def _free_port() -> int:
 class ScratchServer:
     """Start with `start()` (or as a context manager); `url` is root over TCP."""
 
-    def __init__(self, *, base_dir: str | None = None, binary: str | None = None) -> None:
+    def __init__(
+        self, *, base_dir: str | None = None, binary: str | None = None, extra_args: tuple[str, ...] = ()
+    ) -> None:
         found = binary or server_binary()
         if not found:
             raise FixpackError(
@@ -87,6 +89,7 @@ class ScratchServer:
         self.port = _free_port()
         self.log = self.root / "server.log"
         self._proc: subprocess.Popen | None = None
+        self.extra_args = extra_args  # more server options (a Galera node: scratch/galera.py)
         self.is_mariadb = "mariadb" in Path(self.binary).name or self._version_says_mariadb()
 
     def _version_says_mariadb(self) -> bool:
@@ -147,6 +150,7 @@ class ScratchServer:
             cmd += ["--mysqlx=OFF"]
         if os.geteuid() == 0:
             cmd.append("--user=root")
+        cmd += list(self.extra_args)
         self._proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
