@@ -13,8 +13,6 @@ every table identical. Those tests run unchanged; only the server under `make_de
 container's. Marked `docker`: in CI a missing engine or image fails the run.
 """
 
-# ruff: noqa: F401, F811  (pytest fixtures are imported by name and requested by parameter)
-
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -26,7 +24,7 @@ import pytest
 from generator.scratch.provider import ProvidedServer, start_docker
 
 from . import test_quota, test_vm_bundles, test_vm_offline, test_volume_bundles, test_volume_offline
-from .docker_engine import DockerEngine, docker_engine, ensure_images, has_image
+from .docker_engine import DockerEngine, ensure_images, has_image
 
 
 @dataclass(frozen=True)
