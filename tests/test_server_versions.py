@@ -3,7 +3,7 @@
 Each server is a container of an image built from the Debian mirror (tools/docker-engine.sh: a
 `debootstrap` of the suite plus that suite's own server package): MariaDB 10.5 (bullseye, the
 Xena/Yoga era), MariaDB 11.8 (trixie) and MySQL 9.7 (sid; Debian serves no MySQL 8). Buster's
-MariaDB 10.3 is gone from the mirror (only archive.debian.org has it, unreachable here). Where the
+MariaDB 10.3 is gone from the mirror (only Debian's archive has it, unreachable here). Where the
 machine's own engine answers, the official images of the same versions are used instead.
 
 On each, one bundle per operation is executed for real, exactly as tests/test_vm_bundles.py,

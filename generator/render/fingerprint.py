@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlglot import exp
 
@@ -42,12 +43,12 @@ _CHARACTER_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext
 _UTF8MB4_TEXT = exp.DataType(this=exp.DataType.Type.CHARACTER_SET, kind=exp.Var(this="utf8mb4"))
 
 
-def _canonical_expr(table: Table, column: str) -> exp.Expression:
+def _canonical_expr(table: Table, column: str) -> exp.Expr:
     col = table.column(column)
     ref = exp.column(column, table=table.name)
     base = col.base_type
     if base in ("decimal", "numeric"):
-        text: exp.Expression = exp.Cast(this=ref, to=exp.DataType.build("CHAR"))
+        text: exp.Expr = exp.Cast(this=ref, to=exp.DataType.build("CHAR"))
     elif base in _FLOAT_TYPES:
         text = exp.Cast(
             this=exp.Round(this=exp.Mul(this=ref, expression=exp.Literal.number(1000000))),
@@ -63,12 +64,24 @@ def _canonical_expr(table: Table, column: str) -> exp.Expression:
     )
 
 
-def fingerprint_expr(table: Table, columns: Sequence[str]) -> exp.Expression:
+def fingerprint_expr(table: Table, columns: Sequence[str]) -> exp.Expr:
     """`CONCAT(COUNT(*), ':', BIT_XOR(...))` over the selected rows."""
+    return exp.Anonymous(
+        this="CONCAT",
+        expressions=[
+            exp.Count(this=exp.Star()),
+            exp.Literal.string(":"),
+            exp.Anonymous(this="BIT_XOR", expressions=[row_digest_expr(table, columns)]),
+        ],
+    )
+
+
+def row_digest_expr(table: Table, columns: Sequence[str]) -> exp.Expr:
+    """One row's 64-bit digest (the term a fingerprint XORs); `python_row_digest` on the Python side."""
     row_text = exp.Anonymous(
         this="CONCAT_WS", expressions=[exp.Literal.string(","), *(_canonical_expr(table, c) for c in columns)]
     )
-    digest = exp.Cast(
+    return exp.Cast(
         this=exp.Anonymous(
             this="CONV",
             expressions=[
@@ -84,14 +97,6 @@ def fingerprint_expr(table: Table, columns: Sequence[str]) -> exp.Expression:
             ],
         ),
         to=exp.DataType.build("UNSIGNED", dialect="mysql"),
-    )
-    return exp.Anonymous(
-        this="CONCAT",
-        expressions=[
-            exp.Count(this=exp.Star()),
-            exp.Literal.string(":"),
-            exp.Anonymous(this="BIT_XOR", expressions=[digest]),
-        ],
     )
 
 
@@ -136,12 +141,17 @@ def _canonical_value(table: Table, column: str, value: object) -> str:
     return "v" + _hex_text(str(value))
 
 
-def python_fingerprint(table: Table, columns: Sequence[str], rows: Iterable[dict]) -> str:
+def python_fingerprint(table: Table, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     """The value `fingerprint_expr` yields on the server for these rows."""
     count = 0
     acc = 0
     for row in rows:
-        text = ",".join(_canonical_value(table, c, row[c]) for c in columns)
-        acc ^= int(hashlib.sha256(text.encode("ascii")).hexdigest()[:16], 16)
+        acc ^= python_row_digest(table, columns, row)
         count += 1
     return f"{count}:{acc}"
+
+
+def python_row_digest(table: Table, columns: Sequence[str], row: Mapping[str, Any]) -> int:
+    """The value `row_digest_expr` yields on the server for this row."""
+    text = ",".join(_canonical_value(table, c, row[c]) for c in columns)
+    return int(hashlib.sha256(text.encode("ascii")).hexdigest()[:16], 16)

@@ -74,11 +74,12 @@ class ScratchServer:
     """Start with `start()` (or as a context manager); `url` is root over TCP."""
 
     def __init__(self, *, base_dir: str | None = None, binary: str | None = None) -> None:
-        self.binary = binary or server_binary()
-        if not self.binary:
+        found = binary or server_binary()
+        if not found:
             raise FixpackError(
                 "no MariaDB/MySQL server binary (mariadbd or mysqld) found to start a scratch server"
             )
+        self.binary: str = found
         parent = base_dir or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
         self.root = Path(tempfile.mkdtemp(prefix="fixpack-db-", dir=parent))
         self.datadir = self.root / "data"
@@ -118,7 +119,9 @@ class ScratchServer:
             raise FixpackError(f"initialising a scratch data directory failed: {done.stderr.strip()[-300:]}")
 
     def start(self, timeout: float = 60.0) -> ScratchServer:
-        self._initialise()
+        """Start the server; a data directory left by `crash()` is reused (crash recovery runs)."""
+        if not self.datadir.exists():
+            self._initialise()
         (self.root / "tmp").mkdir(exist_ok=True)
         cmd = [
             self.binary,
@@ -164,6 +167,13 @@ class ScratchServer:
             return " | ".join(self.log.read_text(errors="replace").strip().splitlines()[-3:])
         except OSError:
             return "(no log)"
+
+    def crash(self) -> None:
+        """SIGKILL the server and keep its data directory: what a power cut leaves for `start()`."""
+        if self._proc and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
 
     def stop(self) -> None:
         if self._proc and self._proc.poll() is None:
