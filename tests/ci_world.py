@@ -118,12 +118,16 @@ def github_job() -> dict:
     return yaml.safe_load((CI / "github-workflow.yml").read_text())["jobs"]["check-bundles"]
 
 
-def run_recipe(kind: str, repo: ChangeRepo, base: str, db_url: str) -> subprocess.CompletedProcess:
+def run_recipe(
+    kind: str, repo: ChangeRepo, base: str, db_url: str | None, variables: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """The check step exactly as written in the recipe, with that CI system's shell.
 
     GitLab runs `script:` lines with `set -eo pipefail`; GitHub runs a `run:` block as
     `bash -e {0}`. The database service's URL is the test's private server (substituted for the
     recipe's `scratchdb` service container); the merge request's base is given as the CI would.
+    `db_url` None: the service is dropped (docs/ci.md, "Runners with Docker instead of a
+    service"); `variables` then set what that variant sets (FIXPACK_REHEARSE_BACKEND: docker).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FIXPACK_", "CI_"))}
     if kind == "gitlab":
@@ -140,7 +144,11 @@ def run_recipe(kind: str, repo: ChangeRepo, base: str, db_url: str) -> subproces
         script = repo.root.parent / "github-step.sh"
         script.write_text(step["run"])
         argv = ["bash", "-e", str(script)]
-    env["FIXPACK_TEST_DB_URL"] = db_url
+    if db_url is None:
+        env.pop("FIXPACK_TEST_DB_URL", None)
+    else:
+        env["FIXPACK_TEST_DB_URL"] = db_url
+    env.update(variables or {})
     return subprocess.run(argv, cwd=repo.root, env=env, capture_output=True, text=True, timeout=900)
 
 

@@ -15,6 +15,10 @@ from generator.catalog import release_names, releases
 from generator.scratch.deployment import Deployment, create_deployment
 from generator.scratch.provider import ProvidedServer, provide
 
+# the Docker engine fixture lives here so that every module shares the one session engine (a
+# module importing it would get a session fixture of its own, started again)
+from .docker_engine import docker_engine  # noqa: F401
+
 ALL_RELEASES = release_names()
 
 

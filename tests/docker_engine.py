@@ -57,6 +57,31 @@ def can_provision() -> tuple[bool, str]:
     return True, f"will start a private engine with {SCRIPT.name}"
 
 
+def ensure_images(engine: DockerEngine, *tags: str) -> None:
+    """Make sure the private engine has these images (tools/docker-engine.sh recipes): loaded
+    from the cached tarball, else built from the Debian mirror and cached. Fails, never skips."""
+    assert engine.docker_host is not None, "only the private engine builds images"
+    directory = engine.docker_host.removeprefix("unix://").removesuffix("/docker.sock")
+    try:
+        done = subprocess.run(
+            ["bash", str(SCRIPT), "image", directory, *tags],
+            capture_output=True,
+            text=True,
+            timeout=SETUP_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{SCRIPT.name} image {' '.join(tags)} did not finish in {SETUP_TIMEOUT} s")
+    if done.returncode != 0:
+        pytest.fail(f"{SCRIPT.name} image {' '.join(tags)} failed: {done.stderr.strip()[-600:]}")
+
+
+def has_image(tag: str) -> bool:
+    """Whether the engine DOCKER_HOST names already has this image."""
+    done = subprocess.run(["docker", "image", "inspect", tag], capture_output=True, timeout=60, check=False)
+    return done.returncode == 0
+
+
 def _engine_down(directory: str) -> None:
     subprocess.run(["bash", str(SCRIPT), "down", directory], capture_output=True, timeout=180, check=False)
 

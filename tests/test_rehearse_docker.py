@@ -19,7 +19,7 @@ import pytest
 from generator.rehearse.backends import open_backend
 from generator.rehearse.client import run_sql_file
 
-from .docker_engine import DockerEngine, docker_engine
+from .docker_engine import DockerEngine
 from .review_fixtures import ALL_OPS, REVIEW_RELEASES, good_bundles, run_cli
 
 pytestmark = pytest.mark.docker

@@ -3,13 +3,21 @@
 # `fixpack rehearse --backend docker` runs for real on a machine (or CI runner) that has only
 # the docker client and no registry access.
 #
-#   tools/docker-engine.sh up DIR [TAG]   install docker.io/debootstrap if missing (apt), start
-#                                         dockerd with everything under DIR, make sure image TAG
-#                                         (default fixpack-test/mariadb:10.11) exists: load the
+#   tools/docker-engine.sh up DIR [TAG...]  install docker.io/debootstrap if missing (apt), start
+#                                         dockerd with everything under DIR, make sure each image
+#                                         TAG (default fixpack-test/mariadb:10.11) exists: load the
 #                                         cached tarball, else build it (debootstrap + apt in the
 #                                         image) and cache it. Prints DOCKER_HOST=... on stdout.
+#   tools/docker-engine.sh image DIR TAG...  the same for images, on the engine already up in DIR.
 #   tools/docker-engine.sh down DIR       remove every container, stop dockerd and its containerd,
 #                                         unmount and delete DIR. Safe to run twice.
+#
+# Image tags and what they are built from (the Debian suite's own server package):
+#   fixpack-test/mariadb:10.5   bullseye  mariadb-server (10.5)
+#   fixpack-test/mariadb:10.11  bookworm  mariadb-server (10.11)
+#   fixpack-test/mariadb:11.8   trixie    mariadb-server (11.8)
+#   fixpack-test/mysql:9.7      sid       mysql-server (9.7; Debian serves no MySQL 8 any more)
+# A build whose server does not report the tag's version fails (the suite moved on).
 #
 # Nothing outside DIR and the image cache (~/.cache/fixpack-test-tools) is changed: no firewall
 # rules, no sysctls, no system service (the engine has its own bridge, no iptables/masquerade/
@@ -81,47 +89,86 @@ start_engine() {
     die "dockerd did not answer on $sock: $(tail -n 3 "$dir/dockerd.log" | tr '\n' ' ')"
 }
 
+# "SUITE PACKAGE VERSION-PREFIX" for an image tag
+recipe() {
+    case "$1" in
+        fixpack-test/mariadb:10.5) echo "bullseye mariadb-server 10.5." ;;
+        fixpack-test/mariadb:10.11) echo "bookworm mariadb-server 10.11." ;;
+        fixpack-test/mariadb:11.8) echo "trixie mariadb-server 11.8." ;;
+        fixpack-test/mysql:9.7) echo "sid mysql-server 9.7." ;;
+        *) die "no recipe for image $1 (known: fixpack-test/mariadb:10.5, :10.11, :11.8, fixpack-test/mysql:9.7)" ;;
+    esac
+}
+
 build_image() {
-    local tag="$1" suite="$2" dir="$3"
+    local tag="$1" suite="$2" dir="$3" package="$4" version="$5"
     local mirror
     # the Debian mirror apt already uses (active lines of *.list / *.sources only)
     mirror="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
         2>/dev/null | grep -E '^(URIs:|deb )' | grep -oE 'https?://[^ ]+' | grep -E '/debian/?$' \
         | head -n1 || true)"
     mirror="${mirror:-http://deb.debian.org/debian}"
-    log "building $tag: debootstrap $suite from $mirror"
-    local root="$dir/rootfs"
-    timeout 900 debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$dir/debootstrap.log" 2>&1 \
-        || die "debootstrap $suite failed: $(tail -n 2 "$dir/debootstrap.log" | tr '\n' ' ')"
-    # docs, manuals, locales and apt caches are not needed by a test server: a smaller image saves
-    # and loads faster on every cached run
-    rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/* \
-        "$root"/usr/share/info/* "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-    tar -C "$root" -c . | docker import - "fixpack-test/debian:$suite" >/dev/null \
-        || die "docker import failed"
-    rm -rf "$root"
-    local ctx="$dir/build"
+    log "building $tag: debootstrap $suite from $mirror, then $package"
+    local started=$SECONDS
+    local root="$dir/rootfs-$suite"
+    if docker image inspect "fixpack-test/debian:$suite" >/dev/null 2>&1; then
+        log "base fixpack-test/debian:$suite already imported"
+    else
+        timeout 900 debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$dir/debootstrap.log" 2>&1 \
+            || die "debootstrap $suite failed: $(tail -n 2 "$dir/debootstrap.log" | tr '\n' ' ')"
+        # docs, manuals, locales and apt caches are not needed by a test server: a smaller image saves
+        # and loads faster on every cached run
+        rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/* \
+            "$root"/usr/share/info/* "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+        tar -C "$root" -c . | docker import - "fixpack-test/debian:$suite" >/dev/null \
+            || die "docker import failed"
+        rm -rf "$root"
+    fi
+    local ctx="$dir/build-$suite"
     mkdir -p "$ctx"
     cp "$here/docker-mariadb/entrypoint.sh" "$ctx/"
-    sed "s|@BASE@|fixpack-test/debian:$suite|; s|@MIRROR@|$mirror|; s|@SUITE@|$suite|" \
+    sed "s|@BASE@|fixpack-test/debian:$suite|; s|@MIRROR@|$mirror|; s|@SUITE@|$suite|; s|@PACKAGE@|$package|" \
         "$here/docker-mariadb/Dockerfile.in" >"$ctx/Dockerfile"
-    timeout 900 docker build --network host -q -t "$tag" "$ctx" >"$dir/build.log" 2>&1 \
+    timeout 900 docker build --network host --force-rm -q -t "$tag" "$ctx" >"$dir/build.log" 2>&1 \
         || die "docker build $tag failed: $(tail -n 3 "$dir/build.log" | tr '\n' ' ')"
     rm -rf "$ctx"
+    local reported
+    reported="$(docker run --rm --network none --entrypoint /bin/sh "$tag" -c \
+        'if command -v mariadbd >/dev/null; then mariadbd --version; else mysqld --version; fi' 2>&1 || true)"
+    case "$reported" in
+        *" $version"* | *"Ver $version"*) ;;
+        *)
+            docker rmi -f "$tag" >/dev/null 2>&1 || true
+            die "$tag: $suite's $package is not $version*: ${reported:0:160}"
+            ;;
+    esac
+    log "built $tag in $((SECONDS - started)) s: ${reported:0:120}"
 }
 
 ensure_image() {
     local tag="$1" dir="$2"
     docker image inspect "$tag" >/dev/null 2>&1 && return 0
-    local suite="${FIXPACK_IMAGE_SUITE:-bookworm}"
-    local tarball="$cache/$(echo "$tag" | tr '/:' '__').tar"
+    local suite package version
+    read -r suite package version <<<"$(recipe "$tag")"
+    suite="${FIXPACK_IMAGE_SUITE:-$suite}"
+    # the cached tarball is named after what it was built from: editing the Dockerfile, the
+    # entrypoint or the recipe builds anew instead of loading a stale image
+    local key stem tarball
+    key="$( (echo "$suite $package $version"; cat "$here/docker-mariadb/Dockerfile.in" \
+        "$here/docker-mariadb/entrypoint.sh") | sha256sum | cut -c1-12)"
+    stem="$cache/$(echo "$tag" | tr '/:' '__')"
+    tarball="$stem-$key.tar"
     if [ -s "$tarball" ]; then
         docker load -q -i "$tarball" >/dev/null && docker image inspect "$tag" >/dev/null 2>&1 && return 0
         log "cached $tarball did not load; rebuilding"
     fi
-    build_image "$tag" "$suite" "$dir"
+    build_image "$tag" "$suite" "$dir" "$package" "$version"
     mkdir -p "$cache"
     docker save -o "$tarball.$$.tmp" "$tag" && mv "$tarball.$$.tmp" "$tarball"  # atomic for parallel runs
+    local stale
+    for stale in "$stem".tar "$stem"-????????????.tar; do  # the same tag built from older files
+        [ "$stale" = "$tarball" ] || rm -f "$stale"
+    done
 }
 
 stop_engine() {
@@ -163,16 +210,26 @@ stop_engine() {
 
 cmd="${1:-}"
 dir="${2:-}"
-[ -n "$dir" ] || die "usage: $0 up|down DIR [TAG]"
+[ -n "$dir" ] || die "usage: $0 up|image|down DIR [TAG...]"
 dir="$(realpath -m "$dir")"
 case "$cmd" in
     up)
-        tag="${3:-fixpack-test/mariadb:10.11}"
+        shift 2
+        [ $# -gt 0 ] || set -- fixpack-test/mariadb:10.11
+        for tag in "$@"; do recipe "$tag" >/dev/null; done
         install_packages
         start_engine "$dir"
-        ensure_image "$tag" "$dir"
+        for tag in "$@"; do ensure_image "$tag" "$dir"; done
         echo "DOCKER_HOST=unix://$dir/docker.sock"
         ;;
+    image)
+        shift 2
+        [ $# -gt 0 ] || die "usage: $0 image DIR TAG..."
+        for tag in "$@"; do recipe "$tag" >/dev/null; done
+        export DOCKER_HOST="unix://$dir/docker.sock"
+        docker version >/dev/null 2>&1 || die "no engine answers on $dir/docker.sock (run: $0 up $dir)"
+        for tag in "$@"; do ensure_image "$tag" "$dir"; done
+        ;;
     down) stop_engine "$dir" ;;
-    *) die "usage: $0 up|down DIR [TAG]" ;;
+    *) die "usage: $0 up|image|down DIR [TAG...]" ;;
 esac

@@ -387,19 +387,22 @@ def _soft_delete(schema: SchemaSnapshot, u: str, options: VolumeOptions, release
             scope=b.scope_where("image-cache entry of the volume", b.eq("volume_id", u)),
         )
     )
-    ops.append(
-        DeleteRows(
-            "cinder",
-            "workers",
-            ("id",),
-            "a finished cleanable operation leaves no worker row",
-            scope=b.scope_where(
-                "workers of the volume and its snapshots",
-                _in("resource_type", cinder.WORKER_RESOURCE_TYPES),
-                exp.or_(b.eq("resource_id", u), exp.column("resource_id").isin(query=all_snaps)),
-            ),
+    # One DELETE per resource type: `resource_id = u OR resource_id IN (subquery)` can use no key,
+    # which MySQL's safe-update mode (the bundle's SQL_SAFE_UPDATES) refuses; each half can.
+    volume_type, snapshot_type = cinder.WORKER_RESOURCE_TYPES
+    for what, resource_type, resource in (
+        ("workers of the volume", volume_type, b.eq("resource_id", u)),
+        ("workers of the volume's snapshots", snapshot_type, exp.column("resource_id").isin(query=all_snaps)),
+    ):
+        ops.append(
+            DeleteRows(
+                "cinder",
+                "workers",
+                ("id",),
+                "a finished cleanable operation leaves no worker row",
+                scope=b.scope_where(what, b.eq("resource_type", resource_type), resource),
+            )
         )
-    )
     posts.append(
         Postcondition(
             "cinder",

@@ -86,6 +86,10 @@ def start_docker(image: str | None = None) -> ProvidedServer:
     image = image or default_image()
     password = "fixpack-scratch"
     container = MySqlContainer(image, username="root", password=password, dbname="fixpack_scratch")
+    # the scratch data is thrown away with the container: in memory it loads a release schema
+    # several times faster (every CREATE TABLE syncs its file) and leaves no volume behind
+    if hasattr(container, "with_tmpfs_mount"):  # testcontainers 4.10 and later
+        container.with_tmpfs_mount("/var/lib/mysql")
     try:
         container.start()
         url = DatabaseURL(
