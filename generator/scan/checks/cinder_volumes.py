@@ -122,9 +122,14 @@ def volume_stuck(ctx: ScanContext) -> CheckResult:
     session = ctx.session("cinder")
     volumes = ctx.volumes()
     live_attached = {v for _a, v, _i, s in ctx.attachments() if s == "attached"}
+    # A shelved_offloaded instance keeps its volumes `reserved` by a live attachment (no connector)
+    # for as long as it stays shelved: healthy. A `reserved` volume with no live attachment is stuck.
+    reserved_by = {v for _a, v, _i, _s in ctx.attachments()}
     findings = []
     for volume_id, (status, attach_status, updated, deleted) in volumes.items():
         if deleted or status not in VOLUME_STUCK or not ctx.stale(updated, "cinder"):
+            continue
+        if status == "reserved" and volume_id in reserved_by:
             continue
         target = (
             "error"
