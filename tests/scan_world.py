@@ -59,7 +59,6 @@ def build_scan_world(dep: Deployment, *, healthy: int = 120) -> ScanWorld:
     moved = s.instance(host=hosts[0], migration="resize", migration_status="error")  # allocation-orphaned
     unmapped = s.instance(host=hosts[1])  # instance-without-mapping
     renamed = s.instance(host=hosts[2])  # instance-on-missing-host
-    removed = s.compute_host("cmp-removed")  # provider-without-compute-node
     drifting = s.instance(host=hosts[3], volumes=1)  # cinder-quota-drift (its project)
     # -- look-alikes ----------------------------------------------------------------------
     failed_build = s.instance(cell="cell0")  # its build request stays; the instance is in cell0
@@ -72,6 +71,7 @@ def build_scan_world(dep: Deployment, *, healthy: int = 120) -> ScanWorld:
     glance_vol = s.volume()
     fresh_vol = s.volume()
     fresh_task = s.instance(host=hosts[0])
+    removed = s.compute_host("cmp-removed")  # provider-without-compute-node (last: no instance lands there)
     s.flush()
 
     # volume-attached-to-deleted-instance: Nova deleted the instance, Cinder kept the attachment
@@ -129,7 +129,9 @@ def build_scan_world(dep: Deployment, *, healthy: int = 120) -> ScanWorld:
     add(("instance-on-missing-host", renamed.uuid))
 
     # provider-without-compute-node: the host was removed from Nova, its provider stayed
-    dep.execute("nova", "UPDATE services SET deleted = id, deleted_at = %s WHERE host = 'cmp-removed'", (OLD,))
+    dep.execute(
+        "nova", "UPDATE services SET deleted = id, deleted_at = %s WHERE host = 'cmp-removed'", (OLD,)
+    )
     dep.execute("nova", "UPDATE compute_nodes SET deleted = id, deleted_at = %s WHERE host = 'cmp-removed'",
                 (OLD,))  # fmt: skip
     add(("provider-without-compute-node", removed.provider_uuid))
@@ -167,8 +169,8 @@ def build_scan_world(dep: Deployment, *, healthy: int = 120) -> ScanWorld:
     dep.execute("cinder", "UPDATE volumes SET status = 'in-use', attach_status = 'attached' WHERE id = %s",
                 (glance_vol.id,))  # fmt: skip
     # fresh transitional states (in flight, younger than --older-than)
-    dep.execute("cinder", "UPDATE volumes SET status = 'creating', updated_at = UTC_TIMESTAMP() WHERE id = %s",
-                (fresh_vol.id,))  # fmt: skip
+    dep.execute("cinder", "UPDATE volumes SET status = 'creating', updated_at = UTC_TIMESTAMP() "
+                "WHERE id = %s", (fresh_vol.id,))  # fmt: skip
     dep.execute("nova", "UPDATE instances SET task_state = 'rebooting', updated_at = UTC_TIMESTAMP() "
                 "WHERE uuid = %s", (fresh_task.uuid,))  # fmt: skip
 
@@ -193,7 +195,9 @@ def _copy_consumer(dep: Deployment, source: str, consumer: str, *, consumer_type
     if consumer_type is not None:
         dep.execute("placement", "INSERT IGNORE INTO consumer_types (created_at, name) VALUES (%s, %s)",
                     (OLD, consumer_type))  # fmt: skip
-        type_id = dep.query("placement", "SELECT id FROM consumer_types WHERE name = %s", (consumer_type,))[0]["id"]
+        type_id = dep.query("placement", "SELECT id FROM consumer_types WHERE name = %s", (consumer_type,))[
+            0
+        ]["id"]
     clone_row(dep, "placement", "consumers", "uuid = %s", (source,),
               {"uuid": consumer, "consumer_type_id": type_id})  # fmt: skip
     for row in dep.query("placement", "SELECT id FROM allocations WHERE consumer_id = %s", (source,)):

@@ -67,8 +67,12 @@ def test_suggested_commands(world, capsys):
     dep, _planted = world
     _code, report, _err = scan_json(dep, capsys)
     by_check = {f["check"]: f for f in report["findings"]}
-    assert by_check["allocation-orphaned"]["suggested"].startswith("openstack resource provider allocation delete ")
-    assert by_check["provider-without-compute-node"]["suggested"].startswith("openstack resource provider delete ")
+    assert by_check["allocation-orphaned"]["suggested"].startswith(
+        "openstack resource provider allocation delete "
+    )
+    assert by_check["provider-without-compute-node"]["suggested"].startswith(
+        "openstack resource provider delete "
+    )
     assert by_check["cinder-quota-drift"]["suggested"].startswith("cinder-manage quota sync --project-id ")
     assert by_check["instance-stuck"]["suggested"].startswith("openstack server set --state active ")
     missing = by_check["instance-on-missing-host"]
@@ -118,14 +122,16 @@ def test_unreachable_database_is_skipped_with_its_reason(world, capsys):
 
 def test_table_output_is_readable_and_inert(world, capsys):
     dep, planted = world
-    code, out, err = run_cli(["scan", *url_args(dep)], capsys)
+    code, out, _err = run_cli(["scan", *url_args(dep)], capsys)
     assert code == 1
     assert "\x1b" not in out and "`id`" in out  # escape sequences shown escaped; backticks inert text
     line = next(x for x in out.splitlines() if "host=" in x and "cmp-" in x and "pwn" in x)
     assert "\\x1b[31m\\x0ared" in line  # the newline inside the value stays on the value's line
     for check_id in ALL_CHECKS:
         assert f"\n{check_id} (" in "\n" + out
-    assert out.rstrip().splitlines()[-1].startswith(f"scan: {len(planted.expected)} finding(s) in 11 check(s)")
+    assert (
+        out.rstrip().splitlines()[-1].startswith(f"scan: {len(planted.expected)} finding(s) in 11 check(s)")
+    )
     for check_id, uuid in planted.expected:
         assert uuid in out, check_id
 

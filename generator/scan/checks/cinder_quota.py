@@ -43,7 +43,7 @@ def cinder_quota_drift(ctx: ScanContext) -> CheckResult:
                     "cinder-quota-drift",
                     project_id,
                     "cinder",
-                    {"release": info.release, "resources": drift},
+                    {"resources": drift},
                     suggest.quota_sync(project_id),
                 )
             )
