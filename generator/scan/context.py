@@ -32,7 +32,7 @@ NEED_LABELS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NovaInstance:
     uuid: str
     cell: str  # cell uuid ('' for a lone --nova-url database)
@@ -44,7 +44,7 @@ class NovaInstance:
     deleted: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ComputeNode:
     uuid: str | None
     cell: str

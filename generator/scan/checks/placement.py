@@ -64,14 +64,18 @@ def allocation_orphaned(ctx: ScanContext) -> CheckResult:
         if migration is not None and not migration[2] and migration[0] not in MIGRATION_DONE:
             continue
         mapped = mappings.get(consumer)
-        if consumer in builds or (mapped is not None and mapped[0] is None):
+        if consumer in builds or (
+            mapped is not None and mapped[0] is None and not ctx.stale(mapped[1], "nova_api")
+        ):
             continue  # a build in flight: the scheduler claims before the instance row exists
         if inst is not None:
             orphans[consumer] = "instance deleted"
         elif migration is not None:
             orphans[consumer] = f"migration {migration[0]}" + (" (deleted)" if migration[2] else "")
         elif mapped is not None:
-            orphans[consumer] = "instance mapped but in no cell"
+            orphans[consumer] = "no instance in any cell" + (
+                " (build abandoned)" if mapped[0] is None else ""
+            )
         # else: Nova never knew this consumer (another service's, untyped): not Nova's to judge
     details = _allocations_of(ctx, "consumer_id", orphans) if orphans else {}
     findings = tuple(
