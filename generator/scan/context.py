@@ -39,8 +39,6 @@ class NovaInstance:
     host: str | None
     node: str | None
     vm_state: str | None
-    task_state: str | None
-    updated_at: dt.datetime | None
     deleted: bool
 
 
@@ -124,15 +122,11 @@ class ScanContext:
         def read() -> dict[str, NovaInstance]:
             out: dict[str, NovaInstance] = {}
             for cell, session in self.cells():
-                rows = session.query_tuples(
-                    "SELECT uuid, host, node, vm_state, task_state, updated_at, deleted FROM instances"
-                )
-                for uuid, host, node, vm, task, updated, deleted in rows:
+                rows = session.query_tuples("SELECT uuid, host, node, vm_state, deleted FROM instances")
+                for uuid, host, node, vm, deleted in rows:
                     old = out.get(uuid)
                     if old is None or (old.deleted and not deleted):  # a live row wins over a deleted one
-                        out[uuid] = NovaInstance(
-                            uuid, cell.uuid, host, node, vm, task, updated, bool(deleted)
-                        )
+                        out[uuid] = NovaInstance(uuid, cell.uuid, host, node, vm, bool(deleted))
             return out
 
         return self._cached("instances", read)
@@ -141,6 +135,20 @@ class ScanContext:
         return self._cached(
             "live_instances", lambda: {u: i for u, i in self.instances().items() if not i.deleted}
         )
+
+    def stale_tasks(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(cell uuid, instance uuid, row) of live instances with a task not updated for --older-than:
+        a range on Nova's instances_task_state_updated_at_idx, not a scan of every instance."""
+        out = []
+        for cell, session in self.cells():
+            rows = session.query(
+                "SELECT uuid, vm_state, task_state, host, updated_at FROM instances "
+                "WHERE task_state IS NOT NULL AND deleted = 0 "
+                "AND (updated_at IS NULL OR updated_at <= UTC_TIMESTAMP() - INTERVAL %s SECOND)",
+                (int(self.older_than.total_seconds()),),
+            )
+            out += [(cell.uuid, r["uuid"], r) for r in rows]
+        return out
 
     def compute_services(self) -> dict[str, set[str]]:
         """cell uuid -> hosts with a live nova-compute service row."""
@@ -255,14 +263,14 @@ class ScanContext:
         )
 
     # -- Cinder ----------------------------------------------------------------------
-    def volumes(self) -> dict[str, tuple[str | None, str | None, dt.datetime | None, bool]]:
-        """Every volume row: id -> (status, attach_status, updated_at, deleted)."""
+    def volumes(self) -> dict[str, tuple[str | None, str | None, bool]]:
+        """Every volume row: id -> (status, attach_status, deleted)."""
 
-        def read() -> dict[str, tuple[str | None, str | None, dt.datetime | None, bool]]:
+        def read() -> dict[str, tuple[str | None, str | None, bool]]:
             rows = self.session("cinder").query_tuples(
-                "SELECT id, status, attach_status, updated_at, deleted FROM volumes"
+                "SELECT id, status, attach_status, deleted FROM volumes"
             )
-            return {i: (s, a, u, bool(d)) for i, s, a, u, d in rows}
+            return {i: (s, a, bool(d)) for i, s, a, d in rows}
 
         return self._cached("volumes", read)
 

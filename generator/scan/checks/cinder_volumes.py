@@ -64,7 +64,7 @@ def attached_to_deleted(ctx: ScanContext) -> CheckResult:
                 suggest.delete_attachment(att_id),
             )
         )
-    for volume_id, (status, attach_status, _updated, deleted) in volumes.items():
+    for volume_id, (status, attach_status, deleted) in volumes.items():
         if deleted or status != "in-use" or volume_id in attached or volume_id in live_bdm_volumes:
             continue
         findings.append(
@@ -97,7 +97,7 @@ def bdm_without_volume(ctx: ScanContext) -> CheckResult:
         if inst is None or inst.vm_state == "building":  # a deleted instance's leftovers; a build in flight
             continue
         row = volumes.get(volume_id)
-        if row is not None and not row[3]:
+        if row is not None and not row[2]:
             continue
         findings.append(
             Finding(
@@ -120,16 +120,25 @@ def bdm_without_volume(ctx: ScanContext) -> CheckResult:
 )
 def volume_stuck(ctx: ScanContext) -> CheckResult:
     session = ctx.session("cinder")
-    volumes = ctx.volumes()
     live_attached = {v for _a, v, _i, s in ctx.attachments() if s == "attached"}
     # A shelved_offloaded instance keeps its volumes `reserved` by a live attachment (no connector)
     # for as long as it stays shelved: healthy. A `reserved` volume with no live attachment is stuck.
     reserved_by = {v for _a, v, _i, _s in ctx.attachments()}
+    marks = lambda values: ", ".join(f"'{v}'" for v in values)  # noqa: E731 - fixed status names only
+    vols, snaps, backups = session.query_many(
+        [
+            ("SELECT id, status, attach_status, updated_at FROM volumes "
+             f"WHERE deleted = 0 AND status IN ({marks(VOLUME_STUCK)})", None),
+            ("SELECT id, status, updated_at FROM snapshots "
+             f"WHERE deleted = 0 AND status IN ({marks(SNAPSHOT_STUCK)})", None),
+            ("SELECT id, status, updated_at FROM backups "
+             f"WHERE deleted = 0 AND status IN ({marks(BACKUP_STUCK)})", None),
+        ]
+    )  # fmt: skip
     findings = []
-    for volume_id, (status, attach_status, updated, deleted) in volumes.items():
-        if deleted or status not in VOLUME_STUCK or not ctx.stale(updated, "cinder"):
-            continue
-        if status == "reserved" and volume_id in reserved_by:
+    for r in vols:
+        volume_id, status = r["id"], r["status"]
+        if not ctx.stale(r["updated_at"], "cinder") or (status == "reserved" and volume_id in reserved_by):
             continue
         target = (
             "error"
@@ -141,20 +150,11 @@ def volume_stuck(ctx: ScanContext) -> CheckResult:
                 "volume-stuck",
                 volume_id,
                 "cinder",
-                {"kind": "volume", "status": status, "attach_status": attach_status,
-                 "updated_at": _iso(updated)},
+                {"kind": "volume", "status": status, "attach_status": r["attach_status"],
+                 "updated_at": _iso(r["updated_at"])},
                 suggest.reset_volume(volume_id, target),
             )
         )  # fmt: skip
-    marks = lambda values: ", ".join(f"'{v}'" for v in values)  # noqa: E731 - fixed status names only
-    snaps, backups = session.query_many(
-        [
-            ("SELECT id, status, updated_at FROM snapshots "
-             f"WHERE deleted = 0 AND status IN ({marks(SNAPSHOT_STUCK)})", None),
-            ("SELECT id, status, updated_at FROM backups "
-             f"WHERE deleted = 0 AND status IN ({marks(BACKUP_STUCK)})", None),
-        ]
-    )  # fmt: skip
     for kind, rows, reset in (
         ("snapshot", snaps, suggest.reset_snapshot),
         ("backup", backups, suggest.reset_backup),
@@ -170,7 +170,7 @@ def volume_stuck(ctx: ScanContext) -> CheckResult:
                         reset(r["id"], "error"),
                     )
                 )
-    return CheckResult(tuple(findings), len(volumes) + len(snaps) + len(backups))
+    return CheckResult(tuple(findings), len(vols) + len(snaps) + len(backups))
 
 
 def _iso(value: object) -> str | None:

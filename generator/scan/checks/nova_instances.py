@@ -18,30 +18,29 @@ IRONIC = "ironic"
 )
 def instance_stuck(ctx: ScanContext) -> CheckResult:
     live = ctx.live_instances()
+    stale = ctx.stale_tasks()  # Nova updates the row on each task change: older means nobody works on it
     findings = []
-    for inst in live.values():
-        if inst.task_state is None or not ctx.stale(inst.updated_at, "nova"):
-            continue  # no task, or a task that may still be running (Nova updates the row on each change)
+    for cell, uuid, row in stale:
         reason = (
             "vm_state error with a task left over"
-            if inst.vm_state == "error"
+            if row["vm_state"] == "error"
             else "task state unchanged for longer than --older-than"
         )
-        state = "active" if inst.vm_state == "active" else "error"
+        state = "active" if row["vm_state"] == "active" else "error"
         findings.append(
             Finding(
                 "instance-stuck",
-                inst.uuid,
+                uuid,
                 "nova",
                 {
-                    "vm_state": inst.vm_state,
-                    "task_state": inst.task_state,
-                    "host": inst.host,
-                    "cell": inst.cell,
-                    "updated_at": inst.updated_at.isoformat(sep=" ") if inst.updated_at else None,
+                    "vm_state": row["vm_state"],
+                    "task_state": row["task_state"],
+                    "host": row["host"],
+                    "cell": cell,
+                    "updated_at": row["updated_at"].isoformat(sep=" ") if row["updated_at"] else None,
                     "reason": reason,
                 },
-                suggest.server_state(inst.uuid, state),
+                suggest.server_state(uuid, state),
             )
         )
     return CheckResult(tuple(findings), len(live))
