@@ -40,7 +40,8 @@ def attached_to_deleted(ctx: ScanContext) -> CheckResult:
     instances = ctx.instances()
     attachments = ctx.attachments()
     volumes = ctx.volumes()
-    live_bdm_volumes = {v for i, v, _c in ctx.volume_bdms() if i in ctx.live_instances()}
+    live = ctx.live_instances()
+    live_bdm_volumes = {v for i, v, _c in ctx.volume_bdms() if i in live}
     findings = []
     attached: set[str] = set()
     for att_id, volume_id, instance_uuid, status in attachments:
