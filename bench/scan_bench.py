@@ -126,10 +126,14 @@ def main() -> None:
         urls = {r: dep.url(r).render(with_password=True) for r in ("nova_api", "placement", "cinder")}
         targets = resolve(ConnectionOptions(urls=urls), env={})
         for run in range(1, args.runs + 1):
+            marks: list[tuple[str, float]] = []
             t0 = time.perf_counter()
-            report = run_scan(targets)
+            report = run_scan(targets, progress=lambda cid, m=marks: m.append((cid, time.perf_counter())))
             render_json(report)
             wall = time.perf_counter() - t0
+            ends = [t for _c, t in marks[1:]] + [t0 + wall]
+            per_check = ", ".join(f"{c} {end - t:.2f}" for (c, t), end in zip(marks, ends, strict=True))
+            print(f"  per check (s; the first to need a key set pays its read): {per_check}")
             print(
                 f"scan run {run}: {wall:.2f}s wall, {report.round_trips} round trips, "
                 f"{len(report.findings)} finding(s), skipped {len(report.skipped)}; load {os.getloadavg()}"
