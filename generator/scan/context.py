@@ -20,6 +20,7 @@ from generator.connect.cells import Cell
 from generator.connect.session import Session
 from generator.errors import FixpackError
 from generator.facts.live import LiveDatabases
+from generator.scan.fetch import keyed_rows
 from generator.scan.model import CheckUnavailable
 
 T = TypeVar("T")
@@ -122,7 +123,7 @@ class ScanContext:
         def read() -> dict[str, NovaInstance]:
             out: dict[str, NovaInstance] = {}
             for cell, session in self.cells():
-                rows = session.query_tuples("SELECT uuid, host, node, vm_state, deleted FROM instances")
+                rows = keyed_rows(session, "instances", "id", ("uuid", "host", "node", "vm_state", "deleted"))
                 for uuid, host, node, vm, deleted in rows:
                     old = out.get(uuid)
                     if old is None or (old.deleted and not deleted):  # a live row wins over a deleted one
@@ -182,9 +183,12 @@ class ScanContext:
         def read() -> list[tuple[str, str, str]]:
             out = []
             for cell, session in self.cells():
-                rows = session.query_tuples(
-                    "SELECT instance_uuid, volume_id FROM block_device_mapping "
-                    "WHERE volume_id IS NOT NULL AND deleted = 0"
+                rows = keyed_rows(
+                    session,
+                    "block_device_mapping",
+                    "id",
+                    ("instance_uuid", "volume_id"),
+                    "volume_id IS NOT NULL AND deleted = 0",
                 )
                 out += [(i, v, cell.uuid) for i, v in rows]
             return out
@@ -212,8 +216,14 @@ class ScanContext:
         def read() -> dict[str, tuple[str | None, dt.datetime | None]]:
             api = self.session("nova_api")
             cells = dict(api.query_tuples("SELECT id, uuid FROM cell_mappings"))
-            rows = api.query_tuples("SELECT instance_uuid, cell_id, created_at FROM instance_mappings")
-            return {u: (cells.get(c) if c is not None else None, t) for u, c, t in rows}
+            rows = keyed_rows(api, "instance_mappings", "id", ("instance_uuid", "cell_id"))
+            out: dict[str, tuple[str | None, dt.datetime | None]] = {u: (cells.get(c), None) for u, c in rows}
+            # only a mapping without a cell needs its age (scheduling, or a build abandoned)
+            for uuid, created in api.query_tuples(
+                "SELECT instance_uuid, created_at FROM instance_mappings WHERE cell_id IS NULL"
+            ):
+                out[uuid] = (None, created)
+            return out
 
         return self._cached("mappings", read)
 
@@ -233,8 +243,8 @@ class ScanContext:
             "consumers",
             lambda: {
                 r[0]
-                for r in self.session("placement").query_tuples(
-                    "SELECT DISTINCT consumer_id FROM allocations"
+                for r in keyed_rows(
+                    self.session("placement"), "allocations", "consumer_id", ("consumer_id",), distinct=True
                 )
             },
         )
@@ -267,8 +277,8 @@ class ScanContext:
         """Every volume row: id -> (status, attach_status, deleted)."""
 
         def read() -> dict[str, tuple[str | None, str | None, bool]]:
-            rows = self.session("cinder").query_tuples(
-                "SELECT id, status, attach_status, deleted FROM volumes"
+            rows = keyed_rows(
+                self.session("cinder"), "volumes", "id", ("id", "status", "attach_status", "deleted")
             )
             return {i: (s, a, bool(d)) for i, s, a, d in rows}
 
@@ -278,10 +288,14 @@ class ScanContext:
         """Live attachments: (id, volume_id, instance_uuid, attach_status)."""
         return self._cached(
             "attachments",
-            lambda: list(
-                self.session("cinder").query_tuples(
-                    "SELECT id, volume_id, instance_uuid, attach_status FROM volume_attachment "
-                    "WHERE deleted = 0"
+            lambda: [
+                tuple(r)
+                for r in keyed_rows(
+                    self.session("cinder"),
+                    "volume_attachment",
+                    "id",
+                    ("id", "volume_id", "instance_uuid", "attach_status"),
+                    "deleted = 0",
                 )
-            ),
+            ],
         )
