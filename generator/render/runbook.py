@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from generator.plan.model import Plan
 from generator.quoting import md_code, md_text, shell_arg
-from generator.render.sql import RenderedFile
+from generator.render.files import RenderedFile
 from generator.render.templates import render
 from generator.secrets import mask_text
 
@@ -201,7 +201,7 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
                 if on_host
                 else "on a controller with the `openstack` CLI and admin credentials loaded"
             )
-            cmds = (
+            cmds: tuple[str, ...] = (
                 f"bash {shell_arg(f.path)}            # dry run: prints what it would do",
                 f"bash {shell_arg(f.path)} --execute  # act",
             )
