@@ -16,7 +16,7 @@ import pymysql
 from generator.connect.sources import ConnectionTargets
 from generator.errors import FixpackError
 from generator.facts.live import LiveDatabases
-from generator.scan.context import NEED_LABELS, ScanContext
+from generator.scan.context import NEED_LABELS, ScanContext, server_said
 from generator.scan.model import CheckUnavailable, Finding, ScanReport
 from generator.scan.registry import CHECK_IDS, all_checks
 
@@ -63,8 +63,7 @@ def run_scan(
                 skipped[chk.id] = str(exc)
                 continue
             except pymysql.err.Error as exc:
-                args = getattr(exc, "args", ())
-                skipped[chk.id] = f"server said: {args[1] if len(args) >= 2 else exc.__class__.__name__}"
+                skipped[chk.id] = server_said(exc)
                 continue
             findings += result.findings
             checked[chk.id] = result.examined

@@ -53,6 +53,12 @@ class ComputeNode:
     deleted: bool
 
 
+def server_said(exc: Exception) -> str:
+    """A driver error as one line: the server's message, never a URL."""
+    args: tuple[object, ...] = tuple(getattr(exc, "args", ()))
+    return f"server said: {args[1]}" if len(args) >= 2 else exc.__class__.__name__
+
+
 class ScanContext:
     """Lazily read, cached key sets of one scan (one read-only snapshot per database)."""
 
@@ -74,9 +80,7 @@ class ScanContext:
             except FixpackError as exc:  # connection, schema: the check is skipped with this reason
                 self._cache[key] = CheckUnavailable(str(exc))
             except pymysql.err.Error as exc:  # lost connection mid-read, missing privilege
-                args = getattr(exc, "args", ())
-                text = str(args[1]) if len(args) >= 2 else exc.__class__.__name__
-                self._cache[key] = CheckUnavailable(f"{key.split(':')[0]}: server said: {text}")
+                self._cache[key] = CheckUnavailable(f"{key.split(':')[0]}: {server_said(exc)}")
         value = self._cache[key]
         if isinstance(value, CheckUnavailable):
             raise value

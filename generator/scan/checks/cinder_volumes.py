@@ -3,6 +3,8 @@ and volumes, snapshots and backups stuck in a transitional status."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from generator.domain import cinder
 from generator.scan import suggest
 from generator.scan.context import ScanContext
@@ -175,4 +177,4 @@ def volume_stuck(ctx: ScanContext) -> CheckResult:
 
 
 def _iso(value: object) -> str | None:
-    return value.isoformat(sep=" ") if hasattr(value, "isoformat") else None  # type: ignore[union-attr]
+    return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else None

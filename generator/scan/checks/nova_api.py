@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from generator.scan import suggest
 from generator.scan.context import ScanContext
 from generator.scan.model import CheckResult, Finding
@@ -9,7 +11,7 @@ from generator.scan.registry import check
 
 
 def _iso(value: object) -> str | None:
-    return value.isoformat(sep=" ") if hasattr(value, "isoformat") else None  # type: ignore[union-attr]
+    return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else None
 
 
 @check(
@@ -38,7 +40,7 @@ def instance_without_mapping(ctx: ScanContext) -> CheckResult:
             }
             fix = suggest.fixpack("mapping", inst.uuid, "delete")
         else:
-            details = {"cell": inst.cell, "mapped_to": None}
+            details = {"cell": inst.cell, "mapped_to": "no mapping"}
             fix = suggest.map_instances(inst.cell)
         findings.append(Finding("instance-without-mapping", inst.uuid, "nova_api", details, fix))
     return CheckResult(tuple(findings), len(live) + len(mappings))
