@@ -1,0 +1,150 @@
+"""Benchmark: `fixpack scan` on a large seeded cloud vs the plain client reading the same keys once.
+
+    python bench/scan_bench.py [INSTANCES] [--volumes V] [--release 2025.1] [--runs 2]
+
+Seeds INSTANCES healthy instances (the seeding library's bulk path: every row a booted server
+has, placement consumers and allocations, one compute host per 40 instances) and V volumes
+(every 5th attached to an instance, every 10th with a snapshot and a backup), plants one case
+of a few checks, then times:
+
+* the scan (all checks, JSON rendered, nothing printed), `--runs` times: the first run right after
+  seeding (InnoDB buffer pool warm with what the seeding wrote), later runs fully warm;
+* the plain `mariadb` client running the scan's key-reading SELECTs once, output to /dev/null;
+* PyMySQL fetching the same SELECTs (the client library the scan uses).
+
+`cinder-manage quota check` is not timed here: it needs an installed Cinder and a cinder.conf,
+which this benchmark does not install (stated in the output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import time
+
+from generator.connect.sources import ConnectionOptions, resolve
+from generator.scan import run_scan
+from generator.scan.output import render_json
+from generator.scratch.deployment import Deployment, admin_connection, create_deployment
+from generator.scratch.provider import provide
+from generator.seed import Seeder
+
+# The key reads of generator/scan/context.py and the checks (same statements, one pass each).
+KEY_READS = (
+    ("nova", "SELECT uuid, host, node, vm_state, task_state, updated_at, deleted FROM instances"),
+    ("nova", "SELECT DISTINCT host FROM services WHERE `binary` = 'nova-compute' AND deleted = 0"),
+    ("nova", "SELECT uuid, host, hypervisor_hostname, hypervisor_type, deleted FROM compute_nodes"),
+    ("nova", "SELECT instance_uuid, volume_id FROM block_device_mapping WHERE volume_id IS NOT NULL "
+             "AND deleted = 0"),
+    ("nova", "SELECT uuid, status, instance_uuid, deleted FROM migrations WHERE uuid IS NOT NULL"),
+    ("nova_api", "SELECT id, uuid FROM cell_mappings"),
+    ("nova_api", "SELECT instance_uuid, cell_id, created_at FROM instance_mappings"),
+    ("nova_api", "SELECT instance_uuid, created_at FROM build_requests WHERE instance_uuid IS NOT NULL"),
+    ("placement", "SELECT DISTINCT consumer_id FROM allocations"),
+    ("placement", "SELECT c.uuid, t.name FROM consumers AS c JOIN consumer_types AS t "
+                  "ON t.id = c.consumer_type_id"),
+    ("placement", "SELECT id, uuid, name, parent_provider_id FROM resource_providers"),
+    ("placement", "SELECT DISTINCT resource_provider_id FROM inventories WHERE resource_class_id IN (0, 1)"),
+    ("cinder", "SELECT id, status, attach_status, updated_at, deleted FROM volumes"),
+    ("cinder", "SELECT id, volume_id, instance_uuid, attach_status FROM volume_attachment WHERE deleted = 0"),
+    ("cinder", "SELECT project_id, resource, in_use FROM quota_usages WHERE deleted = 0"),
+)  # fmt: skip
+
+
+def seed(dep: Deployment, instances: int, volumes: int, chunk: int) -> None:
+    t0 = time.monotonic()
+    with Seeder(dep, seed=5) as s:
+        seeded = s.bulk_instances(instances, projects=max(3, instances // 2000), chunk=chunk)
+        print(f"  {len(seeded)} instances seeded in {time.monotonic() - t0:.0f}s", flush=True)
+        t1 = time.monotonic()
+        for i in range(volumes):
+            attach = seeded[(i * 7) % len(seeded)] if i % 5 == 0 and seeded else None
+            extra = 1 if i % 10 == 0 else 0
+            s.volume(project_id=None if attach else seeded[i % len(seeded)].project_id, attach_to=attach,
+                     snapshots=extra, backups=extra)  # fmt: skip
+            if (i + 1) % chunk == 0:
+                s.flush(background=True)
+        s.flush()
+        print(f"  {volumes} volumes seeded in {time.monotonic() - t1:.0f}s", flush=True)
+    dep.execute("nova", "UPDATE instances SET task_state = 'rebooting', updated_at = '2021-01-01' "
+                "WHERE uuid = %s", (seeded[0].uuid,))  # fmt: skip
+
+
+def plain_client(dep: Deployment) -> float:
+    server = dep.server
+    env = dict(os.environ, MYSQL_PWD=server.password or "")
+    base = ["mariadb", "--batch", "--skip-column-names", "-u", server.user or "root"]
+    if server.unix_socket:
+        base += ["--socket", server.unix_socket]
+    else:
+        base += ["-h", server.host or "127.0.0.1", "-P", str(server.port or 3306)]
+    t0 = time.perf_counter()
+    for role, sql in KEY_READS:
+        subprocess.run([*base, "-D", dep.names[role], "-e", sql], env=env, check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+    return time.perf_counter() - t0
+
+
+def pymysql_fetch(dep: Deployment) -> float:
+    t0 = time.perf_counter()
+    conns = {}
+    for role, sql in KEY_READS:
+        conn = conns.get(role) or admin_connection(dep.server, dep.names[role])
+        conns[role] = conn
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            cur.fetchall()
+    for conn in conns.values():
+        conn.close()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("instances", nargs="?", type=int, default=100_000)
+    parser.add_argument("--volumes", type=int, default=None, help="default: instances / 5")
+    parser.add_argument("--release", default="2025.1")
+    parser.add_argument("--chunk", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+    volumes = args.instances // 5 if args.volumes is None else args.volumes
+
+    server = provide("auto")
+    try:
+        dep = create_deployment(server.url, args.release)
+        print(f"server: {server.description}; release {args.release}; load {os.getloadavg()}", flush=True)
+        seed(dep, args.instances, volumes, args.chunk)
+        with admin_connection(dep.server, None) as conn, conn.cursor() as cur:
+            cur.execute("SELECT @@innodb_buffer_pool_size, VERSION()")
+            pool, version = cur.fetchone()
+        print(f"  server {version}, innodb_buffer_pool_size {pool // 2**20} MiB")
+        for role, table in (("nova", "instances"), ("placement", "allocations"), ("cinder", "volumes"),
+                            ("nova", "block_device_mapping")):  # fmt: skip
+            n = dep.query(role, f"SELECT COUNT(*) AS n FROM `{table}`")[0]["n"]
+            print(f"  {role}.{table}: {n} rows")
+        urls = {r: dep.url(r).render(with_password=True) for r in ("nova_api", "placement", "cinder")}
+        targets = resolve(ConnectionOptions(urls=urls), env={})
+        for run in range(1, args.runs + 1):
+            marks: list[tuple[str, float]] = []
+            t0 = time.perf_counter()
+            report = run_scan(targets, progress=lambda cid, m=marks: m.append((cid, time.perf_counter())))
+            render_json(report)
+            wall = time.perf_counter() - t0
+            ends = [t for _c, t in marks[1:]] + [t0 + wall]
+            per_check = ", ".join(f"{c} {end - t:.2f}" for (c, t), end in zip(marks, ends, strict=True))
+            print(f"  per check (s; the first to need a key set pays its read): {per_check}")
+            print(
+                f"scan run {run}: {wall:.2f}s wall, {report.round_trips} round trips, "
+                f"{len(report.findings)} finding(s), skipped {len(report.skipped)}; load {os.getloadavg()}"
+            )
+        print(f"plain mariadb client, every key once: {plain_client(dep):.2f}s")
+        print(f"PyMySQL fetchall, every key once:     {pymysql_fetch(dep):.2f}s")
+        print("cinder-manage quota check: not measured (needs an installed Cinder and cinder.conf)")
+        dep.drop()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

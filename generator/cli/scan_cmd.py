@@ -1,0 +1,88 @@
+"""`fixpack scan`: read every database given, report inconsistencies and their repairs.
+
+Read-only. Exit status: 0 every check ran and found nothing, 1 something found, 3 (as for a
+connection problem) when any selected check could not run — a partial scan is never 0.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from generator.cli.options import connection_options, targets_from
+from generator.errors import FixpackError
+from generator.scan import CHECK_IDS, run_scan
+from generator.scan.duration import parse_duration
+from generator.scan.output import render_json, render_table
+
+
+def _duration(_ctx: click.Context, _param: click.Parameter, value: str):
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command("scan")
+@click.option(
+    "--older-than",
+    default="1h",
+    show_default=True,
+    callback=_duration,
+    metavar="DURATION",
+    help="A transitional state or a leftover row older than this is stuck (e.g. 30m, 1h, 2d).",
+)
+@click.option(
+    "--check",
+    "checks",
+    multiple=True,
+    type=click.Choice(CHECK_IDS),
+    metavar="ID",
+    help=f"Run only this check (repeatable): {', '.join(CHECK_IDS)}.",
+)
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@click.option(
+    "--no-snapshot-gb-quota",
+    is_flag=True,
+    help="The deployment sets cinder.conf no_snapshot_gb_quota = True (snapshots not in gigabytes).",
+)
+@connection_options
+@click.pass_context
+def scan(
+    ctx: click.Context,
+    older_than,
+    checks: tuple[str, ...],
+    fmt: str,
+    no_snapshot_gb_quota: bool,
+    **kwargs: object,
+) -> None:
+    """Find Nova, Cinder and Placement inconsistencies (read-only) and the repair of each.
+
+    Every database given is read once; checks whose databases are not given are listed
+    as skipped, and the scan then exits 3, never 0. Exit 1 when something was found.
+    """
+    targets = targets_from(kwargs)
+    if not targets.any:
+        raise FixpackError("scan reads live databases: pass connection options (see 'fixpack scan --help')")
+    progress = None
+    if sys.stderr.isatty():
+
+        def progress(check_id: str) -> None:
+            click.echo(f"\r\x1b[Kscanning: {check_id}", err=True, nl=False)
+
+    report = run_scan(
+        targets,
+        checks=checks,
+        older_than=older_than,
+        no_snapshot_gb_quota=no_snapshot_gb_quota,
+        progress=progress,
+    )
+    if progress is not None:
+        click.echo("\r\x1b[K", err=True, nl=False)
+    click.echo(render_json(report) if fmt == "json" else render_table(report), nl=False)
+    ctx.exit(report.exit_code)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(scan)

@@ -1,0 +1,1 @@
+"""Scan checks, one module per service group; each registers its checks with `registry.check`."""

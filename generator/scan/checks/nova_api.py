@@ -1,0 +1,99 @@
+"""nova_api against the cells: instance mappings and build requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from generator.scan import suggest
+from generator.scan.context import ScanContext
+from generator.scan.model import CheckResult, Finding
+from generator.scan.registry import check
+
+
+def _iso(value: object) -> str | None:
+    return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else None
+
+
+@check(
+    "instance-without-mapping",
+    "nova",
+    ("nova_api", "nova"),
+    "a live instance in a cell that nova_api does not map to that cell",
+)
+def instance_without_mapping(ctx: ScanContext) -> CheckResult:
+    mappings = ctx.mappings()
+    builds = ctx.build_requests()
+    live = ctx.live_instances()
+    findings = []
+    for inst in live.values():
+        mapped = mappings.get(inst.uuid)
+        if mapped is not None:
+            cell, created = mapped
+            if cell == inst.cell:
+                continue
+            if cell is None and (inst.uuid in builds or not ctx.stale(created, "nova_api")):
+                continue  # conductor created the instance and is about to set the mapping's cell
+            details = {
+                "cell": inst.cell,
+                "mapped_to": cell or "no cell",
+                "then": suggest.map_instances(inst.cell),
+            }
+            fix = suggest.fixpack("mapping", inst.uuid, "delete")
+        else:
+            details = {"cell": inst.cell, "mapped_to": "no mapping"}
+            fix = suggest.map_instances(inst.cell)
+        findings.append(Finding("instance-without-mapping", inst.uuid, "nova_api", details, fix))
+    return CheckResult(tuple(findings), len(live) + len(mappings))
+
+
+@check(
+    "mapping-without-instance",
+    "nova_api",
+    ("nova_api", "nova"),
+    "an instance mapping with no instance row in any cell (a mapping without a cell: once no build runs)",
+)
+def mapping_without_instance(ctx: ScanContext) -> CheckResult:
+    mappings = ctx.mappings()
+    builds = ctx.build_requests()
+    instances = ctx.instances()
+    findings = []
+    for uuid, (cell, created) in mappings.items():
+        if uuid in instances or uuid in builds:
+            continue  # a deleted instance keeps its mapping until archived; build requests: see below
+        if cell is None and not ctx.stale(created, "nova_api"):
+            continue  # scheduling: the mapping gets its cell when the instance is created
+        findings.append(
+            Finding(
+                "mapping-without-instance",
+                uuid,
+                "nova_api",
+                {"cell": cell or "no cell", "created_at": _iso(created)},
+                suggest.fixpack("mapping", uuid, "delete"),
+            )
+        )
+    return CheckResult(tuple(findings), len(mappings) + len(instances))
+
+
+@check(
+    "build-request-stale",
+    "nova_api",
+    ("nova_api", "nova"),
+    "a build request older than --older-than with no live instance in any cell",
+)
+def build_request_stale(ctx: ScanContext) -> CheckResult:
+    builds = ctx.build_requests()
+    live = ctx.live_instances()
+    findings = []
+    for uuid, created in builds.items():
+        if uuid in live or not ctx.stale(created, "nova_api"):
+            continue
+        findings.append(
+            Finding(
+                "build-request-stale",
+                uuid,
+                "nova_api",
+                {"created_at": _iso(created), "instance": "deleted" if uuid in ctx.instances() else "none"},
+                suggest.fixpack("mapping", uuid, "delete"),
+            )
+        )
+    return CheckResult(tuple(findings), len(builds))

@@ -1,0 +1,92 @@
+"""Nova instances by themselves: stuck tasks and hosts that no longer exist."""
+
+from __future__ import annotations
+
+from generator.scan import suggest
+from generator.scan.context import ScanContext
+from generator.scan.model import CheckResult, Finding
+from generator.scan.registry import check
+
+IRONIC = "ironic"
+
+
+@check(
+    "instance-stuck",
+    "nova",
+    ("nova",),
+    "a live instance whose task state is unchanged for longer than --older-than (or in error with a task)",
+)
+def instance_stuck(ctx: ScanContext) -> CheckResult:
+    live = ctx.live_instances()
+    stale = ctx.stale_tasks()  # Nova updates the row on each task change: older means nobody works on it
+    findings = []
+    for cell, uuid, row in stale:
+        reason = (
+            "vm_state error with a task left over"
+            if row["vm_state"] == "error"
+            else "task state unchanged for longer than --older-than"
+        )
+        state = "active" if row["vm_state"] == "active" else "error"
+        findings.append(
+            Finding(
+                "instance-stuck",
+                uuid,
+                "nova",
+                {
+                    "vm_state": row["vm_state"],
+                    "task_state": row["task_state"],
+                    "host": row["host"],
+                    "cell": cell,
+                    "updated_at": row["updated_at"].isoformat(sep=" ") if row["updated_at"] else None,
+                    "reason": reason,
+                },
+                suggest.server_state(uuid, state),
+            )
+        )
+    return CheckResult(tuple(findings), len(live))
+
+
+@check(
+    "instance-on-missing-host",
+    "nova",
+    ("nova",),
+    "a live instance whose host has no nova-compute service row, or only a deleted one",
+)
+def instance_on_missing_host(ctx: ScanContext) -> CheckResult:
+    live = ctx.live_instances()
+    services = ctx.compute_services()
+    # Ironic: the instance's node is a live ironic compute node; the nova-compute service managing it
+    # may have changed (hash ring rebalance) while instance.host still names the old one.
+    ironic_nodes = {
+        (n.cell, n.hypervisor_hostname)
+        for n in ctx.compute_nodes()
+        if not n.deleted and (n.hypervisor_type or "").lower() == IRONIC
+    }
+    findings = []
+    for inst in live.values():
+        if inst.host is None:  # shelved_offloaded, cell0, not scheduled yet
+            continue
+        if inst.host in services.get(inst.cell, set()) or (inst.cell, inst.node) in ironic_nodes:
+            continue
+        rehost = suggest.fixpack("vm", inst.uuid, "rehost", "--to-host", "HOST")
+        soft_delete = suggest.fixpack("vm", inst.uuid, "soft-delete")
+        findings.append(
+            Finding(
+                "instance-on-missing-host",
+                inst.uuid,
+                "nova",
+                {
+                    "host": inst.host,
+                    "node": inst.node,
+                    "cell": inst.cell,
+                    "vm_state": inst.vm_state,
+                    "choice": (
+                        "if the guest runs on another host: rehost it there (replace HOST); "
+                        "if it is gone: soft-delete it"
+                    ),
+                    "alternative": soft_delete,
+                },
+                rehost,
+            )
+        )
+    return CheckResult(tuple(findings), len(live))
