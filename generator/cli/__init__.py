@@ -30,7 +30,13 @@ def _register() -> None:
 
     cli.add_command(schema_cmd.schema)
     for module_name in (
-        "vm_cmd", "volume_cmd", "quota_cmd", "review_cmd", "continue_cmd", "catalog_cmd", "scan_cmd"
+        "vm_cmd",
+        "volume_cmd",
+        "quota_cmd",
+        "review_cmd",
+        "continue_cmd",
+        "catalog_cmd",
+        "scan_cmd",
     ):
         try:
             module = __import__(f"generator.cli.{module_name}", fromlist=["register"])
