@@ -72,11 +72,27 @@ _db_outcomes: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
 _docker_not_run: dict[str, object] = {}
 
 
+def _group_for_workers(items: list[pytest.Item]) -> None:
+    """With pytest-xdist (`tools/test.sh` runs `-n 2 --dist loadgroup`), a test file runs on one
+    worker, so a module's fixtures (a seeded world, a Galera node) are built once; every test
+    that needs the Docker engine, and every one that needs the private compute node, shares one
+    worker, so the run starts one engine and one node, as a serial run does."""
+    for item in items:
+        if "docker" in item.keywords:
+            group = "docker"
+        elif "realhost" in item.keywords:
+            group = "realhost"
+        else:
+            group = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `docker` need a Docker engine: the machine's own, else a private one that
     tests/docker_engine.py starts (root on Linux). With CI set they always run, so a missing
     engine FAILS the run. Only locally, where no engine can be had, they are deselected, not
     skipped, and the summary says plainly that they did not run and why."""
+    _group_for_workers(items)
     from .realhost import deselect_unless_possible
 
     deselect_unless_possible(config, items)  # `realhost` tests: the same rule (tests/realhost.py)
@@ -115,7 +131,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if not session.config.getoption("--require-db"):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand its notes to the controller (sent after this hook)
+        workeroutput["fixpack_not_run"] = _not_run_lines()
+    # under pytest-xdist the controller receives every worker's reports: it alone judges the run
+    if not session.config.getoption("--require-db") or workeroutput is not None:
         return
     ran = _db_outcomes["passed"] + _db_outcomes["failed"]
     problem = None
@@ -128,15 +148,31 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+def _not_run_lines() -> list[str]:
+    """What this process deselected and why (collection runs in each xdist worker)."""
     from .realhost import summary_lines
 
-    for line in summary_lines():
-        terminalreporter.write_line(line)
+    lines = list(summary_lines())
     if _docker_not_run:
-        terminalreporter.write_line(
+        lines.append(
             f"docker backend tests: {_docker_not_run['count']} NOT RUN (deselected): {_docker_not_run['why']}"
         )
+    return lines
+
+
+_worker_notes: list[str] = []  # the controller's copy of every worker's `_not_run_lines()`
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    for line in getattr(node, "workeroutput", {}).get("fixpack_not_run", ()):
+        if line not in _worker_notes:
+            _worker_notes.append(line)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    for line in _not_run_lines() + _worker_notes:
+        terminalreporter.write_line(line)
     if config.getoption("--require-db"):
         line = (
             f"database tests: {_db_outcomes['passed']} passed, {_db_outcomes['failed']} failed, "

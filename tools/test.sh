@@ -17,7 +17,12 @@ fi
 
 mkdir -p reports
 status=0
-.venv/bin/python -m pytest --require-db --junitxml=reports/junit.xml "$@" || status=$?
+# two workers (FIXPACK_TEST_WORKERS): one test file, and every Docker or compute-node test, per
+# worker (tests/conftest.py `_group_for_workers`); 0 runs the suite in this process
+workers="${FIXPACK_TEST_WORKERS:-2}"
+parallel=(-n "$workers" --dist loadgroup)
+[ "$workers" = 0 ] && parallel=(-p no:xdist)
+.venv/bin/python -m pytest --require-db --junitxml=reports/junit.xml "${parallel[@]}" "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "tools/test.sh: pytest collected no tests: failing" >&2
     exit 1
