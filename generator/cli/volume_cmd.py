@@ -9,6 +9,8 @@ import click
 from generator.cli.common import (
     check_name_template,
     output_options,
+    override_options,
+    overrides_from,
     print_result,
     read_uuid_file,
     validate_uuid,
@@ -43,11 +45,6 @@ from generator.plan.volume_common import VOLUME_OPS, VolumeOptions
     help="reset-detached: the instance no longer uses the volume: also soft-delete its Nova BDM row(s).",
 )
 @click.option(
-    "--force",
-    is_flag=True,
-    help="Repair even a volume a service may still be working on, or one an active instance holds.",
-)
-@click.option(
     "--cascade",
     is_flag=True,
     help="soft-delete / purge: also delete the volume's live snapshots (purge: and live backup rows).",
@@ -70,6 +67,7 @@ from generator.plan.volume_common import VOLUME_OPS, VolumeOptions
     type=click.Path(dir_okay=False, exists=True),
     help="Read many volume UUIDs (one per line) and write one bundle per UUID.",
 )
+@override_options("volume")
 @output_options
 @connection_options
 def volume(
@@ -78,7 +76,6 @@ def volume(
     release: str,
     instances: tuple[str, ...],
     detach_nova: bool,
-    force: bool,
     cascade: bool,
     no_snapshot_gb_quota: bool,
     instance_name_template: str,
@@ -99,6 +96,7 @@ def volume(
 
     With no database given, the bundle is generated offline from the catalog of --release.
     """
+    allow, stale_after = overrides_from(kwargs)
     targets = targets_from(kwargs)
     if not targets.any and release == "auto":
         raise FixpackError("no database given: pass connection options, or --release R to generate offline")
@@ -115,7 +113,8 @@ def volume(
         raise FixpackError("give a volume UUID (or --from-file FILE)")
     options = VolumeOptions(
         op=op,
-        force=force,
+        allow=allow,
+        stale_after=stale_after,  # type: ignore[arg-type]
         cascade=cascade,
         instances=tuple(validate_uuid(i, "instance UUID") for i in instances),
         detach_nova=detach_nova,
