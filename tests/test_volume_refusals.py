@@ -54,8 +54,9 @@ def world(db_server):
     dep.execute(
         "cinder", "UPDATE volumes SET migration_status = 'migrating' WHERE id = %s", (vols["migrating"].id,)
     )
-    dep.execute("cinder", "UPDATE volumes SET updated_at = %s WHERE id IN (%s, %s)",
-                (now - dt.timedelta(minutes=5), vols["deleting_now"].id, vols["creating"].id))  # fmt: skip
+    dep.execute("cinder", "UPDATE volumes SET updated_at = %s WHERE id IN (%s, %s, %s)",
+                (now - dt.timedelta(minutes=5), vols["deleting_now"].id, vols["creating"].id,
+                 vols["backing_up"].id))  # fmt: skip
     yield dep, vols, active, gone
     dep.drop()
 
@@ -72,7 +73,7 @@ def gen(dep, volume_id: str, out: Path, **options):
         (None, "soft-delete", {}, "not found in the Cinder database"),
         ("deleted", "soft-delete", {}, "already deleted"),
         ("deleted", "reset-detached", {}, "already deleted"),
-        ("creating", "soft-delete", {}, "status 'creating': cinder-volume is still creating it"),
+        ("creating", "soft-delete", {}, "status 'creating' (last updated"),
         ("backing_up", "reset-detached", {}, "status 'backing-up'"),
         ("migrating", "purge", {}, "migration_status 'migrating'"),
         ("deleting_now", "soft-delete", {}, "5 min ago): cinder-volume may still be deleting it"),
