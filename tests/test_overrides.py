@@ -209,6 +209,45 @@ def test_instance_task_states_follow_the_same_rule(world, tmp_path: Path) -> Non
     assert only_flag(text) == "--allow-healthy-instance"
 
 
+@pytestmark_db
+def test_offline_files_apply_the_same_rule_when_they_run(world, tmp_path: Path) -> None:
+    """Offline bundles carry the threshold into their precheck: judged by the database clock."""
+    from generator.connect.sources import ConnectionOptions, resolve
+
+    from .bundles import BundleRun, run_offline
+
+    dep, vols, inst, _ = world
+    release = ALL_RELEASES[-1]
+    none = resolve(ConnectionOptions(), env={})
+
+    def precheck(kind: str, uuid: str, out: Path, **options) -> list:
+        if kind == "vm":
+            result = generate_vm(uuid, VmOptions(**options), none, release, OutputOptions(out_dir=out))
+        else:
+            result = generate_volume(
+                uuid, VolumeOptions(**options), none, release, OutputOptions(out_dir=out)
+            )
+        return run_offline(BundleRun(dep, result.path), "precheck")
+
+    def failed_check(run) -> str:
+        """The `-- precondition:` comment above the statement the client stopped at (ERROR 1242)."""
+        line = int(re.search(r"ERROR 1242 \(21000\) at line (\d+)", run.stderr).group(1))
+        text = Path(run.file).read_text().splitlines()[:line]
+        return next(x for x in reversed(text) if x.startswith("-- precondition:"))
+
+    runs = precheck("volume", vols["detaching_10m"].id, tmp_path / "a", op="reset-detached")
+    assert "no transitional status changed less than 1h ago" in failed_check(runs[-1])
+    assert all(r.ok for r in precheck("volume", vols["attaching_6h"].id, tmp_path / "b", op="reset-detached"))
+    runs = precheck("vm", inst["busy"].uuid, tmp_path / "c", op="soft-delete")
+    assert "no task_state changed less than 1h ago" in failed_check(runs[-1])
+    assert all(
+        r.ok
+        for r in precheck(
+            "vm", inst["busy"].uuid, tmp_path / "d", op="soft-delete", stale_after=dt.timedelta(minutes=1)
+        )
+    )
+
+
 # -- the command line -----------------------------------------------------------------------
 @pytest.mark.parametrize("command", ["vm", "volume"])
 def test_force_is_gone_and_names_its_replacements(capsys, tmp_path: Path, command: str) -> None:
