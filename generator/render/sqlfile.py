@@ -21,6 +21,7 @@ from generator.quoting import shell_arg, sql_comment
 from generator.render import statements as st
 from generator.render.dml import dml_for
 from generator.render.guards import StepGuard, guard_for
+from generator.render.messages import NOTHING_TO_ROLL_BACK
 from generator.sqlgen.literals import literal_node
 
 
@@ -232,10 +233,7 @@ def _outcome(what: str) -> exp.Expression:
     finished = literal_node(f"{what} finished: every guard held")
     if what != "rollback":
         return finished
-    nothing = literal_node(
-        "nothing to roll back: every row is already as it was before the apply (this bundle has not "
-        "been applied, or was already rolled back); nothing changed"
-    )
+    nothing = literal_node(NOTHING_TO_ROLL_BACK)
     return exp.If(
         this=exp.GT(this=st.var(CHANGED), expression=exp.Literal.number(0)), true=finished, false=nothing
     )
