@@ -101,6 +101,7 @@ def verify_text(report: VerifyReport) -> str:
             continue
         if d.schema_ok:
             lines.append("    schema: fingerprint matches generation")
+            lines += [f"    {x}" for x in (d.offline.describe() if d.offline else [])]
         else:
             lines.append(
                 f"    schema: CHANGED (generation {d.fingerprint_expected}, now {d.fingerprint_found})"
@@ -133,7 +134,9 @@ def verify(bundle: str, fmt: str, **kwargs: object) -> None:
     Offline: every file's sha256 against the manifest (tampering is reported by file).
     Live, read-only (with connection options): each database's schema fingerprint,
     every guard's precondition measured now (rows in scope, row fingerprints), and
-    what drifted, row by row. Nothing is written. Exit 1 when anything fails.
+    what drifted, row by row. An offline bundle (no rows recorded) has its own precheck
+    and verify questions asked now: it WILL APPLY, is ALREADY APPLIED, PARTIALLY APPLIED
+    or DRIFTED. Nothing is written. Exit 1 when anything fails.
     """
     targets = targets_from(kwargs)
     b = Bundle.open(bundle)
