@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from generator.cli import main
 from generator.connect.sources import ConnectionOptions, resolve
 from generator.pipeline import OutputOptions, generate_vm
 from generator.plan.vm_common import VmOptions
@@ -57,7 +58,7 @@ def test_rollback_before_any_apply_says_it_was_not_applied_live_and_offline(
 
 @pytest.mark.db
 def test_verify_of_an_offline_bundle_tells_will_apply_partial_applied_drifted(
-    make_deployment, tmp_path
+    make_deployment, tmp_path, capsys
 ) -> None:
     """Not `PASSED: APPLIES` whatever the rows: the offline bundle's own questions, asked now."""
     from generator.review.bundle import Bundle
@@ -92,6 +93,13 @@ def test_verify_of_an_offline_bundle_tells_will_apply_partial_applied_drifted(
     assert_all_ok(run_offline(run, "apply"))
     text, passed, states = verdict()
     assert text.startswith("ALREADY APPLIED") and passed, (text, states)
+    urls = [f"--{role.replace('_', '-')}-url={dep.url(role).render(with_password=True)}" for role in
+            ("nova_api", "placement")]  # fmt: skip
+    with pytest.raises(SystemExit) as exit_info:
+        main(["verify", str(result.path), *urls])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0, out
+    assert "offline state: applied" in out and out.splitlines()[-1].startswith("PASSED: ALREADY APPLIED")
     assert_all_ok(run.run("rollback"))
     assert verdict()[0].startswith("WILL APPLY")
     # a precondition that fails now (the instance looks healthy again): the apply would stop
@@ -103,3 +111,37 @@ def test_verify_of_an_offline_bundle_tells_will_apply_partial_applied_drifted(
     text, passed, states = verdict()
     assert text.startswith("DRIFTED") and not passed, (text, states)
     assert any("not a healthy running server" in f for s in states for f in s.failed), states
+
+
+@pytest.mark.parametrize(("kind", "op"), [("vm", "soft-delete"), ("volume", "reset-detached")])
+def test_runbook_explains_every_error_a_file_can_stop_with(tmp_path, kind: str, op: str) -> None:
+    """A second rollback's ERROR 1062/1242 (and every other stop) is explained, not 'investigate'."""
+    from markdown_it import MarkdownIt
+
+    from generator.jobs_volume import generate_volume
+    from generator.plan.volume_common import VolumeOptions
+
+    uuid = "6b8e0c86-1c4f-4b7e-9a6c-0000000000aa"
+    out = OutputOptions(out_dir=tmp_path)
+    if kind == "vm":
+        result = generate_vm(uuid, VmOptions(op=op), NO_DATABASE, "2024.1", out)
+    else:
+        result = generate_volume(uuid, VolumeOptions(op=op), NO_DATABASE, "2024.1", out)
+    readme = (result.path / "README.md").read_text()
+    section = readme.split("## 6. If a SQL file stops with an error", 1)[1].split("\n## ", 1)[0]
+    tokens = MarkdownIt().enable("table").parse(section)
+    rows: list[list[str]] = []
+    for i, t in enumerate(tokens):
+        if t.type == "tr_open":
+            rows.append([])
+        elif t.type == "inline" and tokens[i - 1].type in ("td_open", "th_open"):
+            rows[-1].append(t.content)
+    assert rows[0] == ["error", "files", "what it means", "what to do"]
+    body = {r[0]: r for r in rows[1:]}
+    assert all(len(r) == 4 and all(r) for r in body.values())
+    for code in ("1242", "1062", "1205", "1451", "1146", "1045", "1290", "2013", "1064"):
+        assert any(code in key for key in body), code
+    duplicate = next(r for k, r in body.items() if "1062" in k)
+    assert "already run" in duplicate[2] and "nothing changed" in duplicate[2]
+    assert "investigate" not in readme
+    assert f"`{NOTHING_TO_ROLL_BACK}`" in readme
