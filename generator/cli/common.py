@@ -150,6 +150,11 @@ def output_options(func: Callable) -> Callable:
     return func
 
 
+def plural(count: object, noun: str) -> str:
+    """`1 row`, `0 rows`, `20 rows` (never `1 rows`)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def print_result(result: BundleResult) -> None:
     """The bundle summary; findings, purposes and warnings carry database values: through `terminal`."""
     plan = result.plan
@@ -162,7 +167,7 @@ def print_result(result: BundleResult) -> None:
         click.echo(f"  found: {terminal(mask_text(finding))}")
     for step in result.manifest["steps"]:
         if step["phase"] == "apply":
-            rows = f" ({step['rows']} rows)" if "rows" in step else ""
+            rows = f" ({plural(step['rows'], 'row')})" if "rows" in step else ""
             click.echo(f"  apply: {step['file']}{rows} — {terminal(step['purpose'])}")
     for warning in plan.warnings:
         click.echo(f"  warning: {terminal(mask_text(warning))}")

@@ -35,7 +35,11 @@ def schema() -> None:
 
 
 def _live_targets(targets: ConnectionTargets) -> list[ResolvedURL]:
-    """The databases given, plus every cell found from nova_api when no cell URL was given."""
+    """The databases given, plus every cell found from nova_api unless a cell URL was given explicitly.
+
+    `--nova-conf` gives both nova_api ([api_database]) and one cell ([database]): the cells are
+    still listed from cell_mappings, as with `--nova-api-url` (the conf's own cell once).
+    """
     if not targets.any:
         raise ConnectionProblem(
             "no database given: pass --nova-api-url/--nova-url/--placement-url/"
@@ -43,13 +47,17 @@ def _live_targets(targets: ConnectionTargets) -> list[ResolvedURL]:
             "FIXPACK_*_URL"
         )
     found = list(targets.resolved.values())
-    api = targets.get("nova_api")
-    if api and not targets.get("nova"):
+    api, nova = targets.get("nova_api"), targets.get("nova")
+    explicit_cell = nova is not None and not nova.source.endswith("[database] connection")
+    if api and not explicit_cell:
+        seen = {(t.url.host, t.url.port, t.url.database) for t in found}
         with open_session(api, targets) as session:
             _ = detect(session, "nova_api")
             for cell in discover_cells(session, api.url, targets.cell_overrides):
                 if cell.url is None:
                     raise ConnectionProblem(f"{cell.label}: {cell.problem}")
+                if (cell.url.host, cell.url.port, cell.url.database) in seen:
+                    continue
                 found.append(ResolvedURL("nova", cell.url, f"{cell.label} (cell_mappings)"))
     return found
 

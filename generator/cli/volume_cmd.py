@@ -15,7 +15,7 @@ from generator.cli.common import (
     read_uuid_file,
     validate_uuid,
 )
-from generator.cli.options import connection_options, targets_from
+from generator.cli.options import connection_options_for, targets_from
 from generator.errors import FixpackError
 from generator.jobs_volume import generate_volume
 from generator.pipeline import OutputOptions
@@ -69,7 +69,7 @@ from generator.plan.volume_common import VOLUME_OPS, VolumeOptions
 )
 @override_options("volume")
 @output_options
-@connection_options
+@connection_options_for("cinder", "nova_api", "nova")
 def volume(
     uuid: str | None,
     op: str,

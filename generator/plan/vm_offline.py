@@ -167,7 +167,7 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         postconditions=tuple(posts),
         preconditions=tuple(pre),
         findings=(
-            f"offline plan for instance {u} from the {rel} catalog schema (no database was reachable)",
+            f"offline plan for instance {u} from the {rel} catalog schema (no database was given: generated offline)",
         ),
         warnings=tuple(warnings),
         api_first=(
