@@ -7,32 +7,34 @@ exits non-zero. Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from generator import exitcodes
+
 
 class FixpackError(Exception):
     """An error caused by input or environment, reported as one line."""
 
-    exit_code = 2
+    exit_code = exitcodes.USAGE
 
 
 class ConnectionProblem(FixpackError):
     """A database could not be reached, logged into, or is the wrong one."""
 
-    exit_code = 3
+    exit_code = exitcodes.CONNECTION
 
 
 class SchemaProblem(FixpackError):
     """A database is not one of the supported services or releases."""
 
-    exit_code = 4
+    exit_code = exitcodes.SCHEMA
 
 
 class TargetProblem(FixpackError):
     """The instance or volume cannot be repaired as asked (unknown, deleted, healthy...)."""
 
-    exit_code = 5
+    exit_code = exitcodes.REFUSED
 
 
 class LintFailure(FixpackError):
     """Generated files failed lint and the operator did not override."""
 
-    exit_code = 6
+    exit_code = exitcodes.LINT

@@ -145,3 +145,134 @@ def test_runbook_explains_every_error_a_file_can_stop_with(tmp_path, kind: str, 
     assert "already run" in duplicate[2] and "nothing changed" in duplicate[2]
     assert "investigate" not in readme
     assert f"`{NOTHING_TO_ROLL_BACK}`" in readme
+
+
+# -- the command line's smaller texts ---------------------------------------------------------
+def run_cli(capsys, argv: list[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err
+
+
+def test_exit_codes_are_documented_in_help_and_readme(capsys) -> None:
+    from pathlib import Path
+
+    from generator import exitcodes
+
+    code, out, _ = run_cli(capsys, ["--help"])
+    assert code == exitcodes.OK
+    for number, meaning in exitcodes.MEANINGS.items():
+        assert f"{number:<3} {meaning}" in " ".join(out.split()) or f"{number} {meaning}" in " ".join(
+            out.split()
+        )
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert exitcodes.markdown_table() in readme
+    assert (exitcodes.FINDINGS, exitcodes.USAGE, exitcodes.CONNECTION) == (1, 2, 3)
+    assert (exitcodes.SCHEMA, exitcodes.REFUSED, exitcodes.LINT) == (4, 5, 6)
+
+
+@pytest.mark.parametrize("group", [[], ["schema"], ["quota"]])
+def test_command_lists_are_not_truncated(capsys, group: list[str]) -> None:
+    _, out, _ = run_cli(capsys, [*group, "--help"])
+    commands = out.split("Commands:", 1)[1].split("Exit codes:", 1)[0]
+    assert "..." not in commands, commands
+
+
+@pytest.mark.parametrize(
+    ("argv", "shown", "not_shown"),
+    [
+        (["quota", "sync"], ["--cinder-url", "--cinder-conf", "--defaults-file"],
+         ["--nova-api-url", "--nova-url", "--nova-conf", "--placement-url", "--placement-conf", "--cell"]),
+        (["volume"], ["--cinder-url", "--nova-api-url", "--nova-url", "--nova-conf", "--cell"],
+         ["--placement-url", "--placement-conf"]),
+        (["vm"], ["--nova-api-url", "--placement-url", "--cinder-url", "--cell"], []),
+    ],
+)  # fmt: skip
+def test_each_help_shows_only_the_connections_it_uses(capsys, argv, shown, not_shown) -> None:
+    _, out, _ = run_cli(capsys, [*argv, "--help"])
+    assert all(o in out for o in shown), out
+    assert not any(o in out for o in not_shown), out
+
+
+def test_nova_conf_without_database_sections_names_them(capsys, tmp_path) -> None:
+    conf = tmp_path / "nova.conf"
+    conf.write_text("[DEFAULT]\ndebug = true\n[api_database]\nmax_pool_size = 5\n")
+    code, _, err = run_cli(capsys, ["vm", "6b8e0c86-1c4f-4b7e-9a6c-0000000000bb", "--op", "soft-delete",
+                                    "--nova-conf", str(conf), "-o", str(tmp_path)])  # fmt: skip
+    assert code == 3 and err.count("\n") == 1, err
+    assert "no database given" not in err
+    assert "no database connection: [database] is missing; [api_database] has no `connection` option" in err
+
+
+def test_offline_summary_says_no_database_was_given_and_counts_rows(capsys, tmp_path) -> None:
+    from generator.cli.common import plural
+
+    code, out, _ = run_cli(capsys, ["volume", "6b8e0c86-1c4f-4b7e-9a6c-0000000000cc", "--op", "soft-delete",
+                                    "--release", "2024.1", "-o", str(tmp_path)])  # fmt: skip
+    assert code == 0
+    assert "(no database was given: generated offline)" in out and "reachable" not in out
+    assert (plural(1, "row"), plural(0, "row"), plural(20, "row")) == ("1 row", "0 rows", "20 rows")
+
+
+def test_compute_script_names_are_short_and_not_doubled() -> None:
+    from generator.render.shell import script_name
+
+    assert script_name("compute-1.example.org") == "compute-1.sh"
+    assert script_name("cmp-01") == "compute-cmp-01.sh"
+    assert script_name("nova-hv7.dc2.example.org") == "compute-nova-hv7.sh"
+    assert script_name("compute") == "compute-compute.sh"  # never the offline script's `compute.sh`
+    # two hosts of one bundle with the same first label keep their full names
+    hosts = ["compute-1.dc1.example.org", "compute-1.dc2.example.org"]
+    assert [script_name(h, hosts) for h in hosts] == [
+        "compute-1.dc1.example.org.sh",
+        "compute-1.dc2.example.org.sh",
+    ]
+
+
+def test_rehearse_output_does_not_mention_test_internals() -> None:
+    from generator.rehearse.runner import SHELL_SKIPPED
+
+    assert "stand-in" not in SHELL_SKIPPED and "suite" not in SHELL_SKIPPED
+    assert SHELL_SKIPPED.startswith("not run:")
+
+
+@pytest.mark.db
+def test_live_texts_never_ago_and_every_cell(make_deployment, capsys, tmp_path) -> None:
+    """`never reported` (not `last reported never ago`); `schema detect --nova-conf` lists every cell."""
+    from generator.errors import TargetProblem
+    from generator.seed import Seeder
+
+    from .bundles import targets_for
+
+    dep = make_deployment(ALL_RELEASES[-1])
+    s = Seeder(dep, seed=41)
+    healthy = s.instance(host=s.compute_host("cmp-01"))
+    s.flush()
+    dep.execute("nova", "UPDATE services SET updated_at = NULL WHERE host = 'cmp-01'")
+    with pytest.raises(TargetProblem) as err:
+        generate_vm(
+            healthy.uuid, VmOptions(op="soft-delete"), targets_for(dep), "auto", OutputOptions(tmp_path)
+        )
+    assert "nova-compute on cmp-01 never reported" in str(err.value)
+    assert "never ago" not in str(err.value)
+
+    conf = tmp_path / "nova.conf"
+    conf.write_text(
+        f"[api_database]\nconnection = {dep.url('nova_api').render(with_password=True)}\n"
+        f"[database]\nconnection = {dep.url('nova').render(with_password=True)}\n"
+    )
+    code, out, err = run_cli(capsys, ["schema", "detect", "--nova-conf", str(conf)])
+    assert code == 0, err
+    by_api_url = run_cli(
+        capsys, ["schema", "detect", "--nova-api-url", dep.url("nova_api").render(with_password=True)]
+    )
+    databases = {
+        line.split(" database ", 1)[1].split(" ")[0] for line in out.splitlines() if " database '" in line
+    }
+    api_databases = {
+        line.split(" database ", 1)[1].split(" ")[0]
+        for line in by_api_url[1].splitlines()
+        if " database '" in line
+    }
+    assert databases == api_databases and len(databases) >= 3, (out, by_api_url[1])  # nova_api, cell0, cell1

@@ -25,12 +25,12 @@ def validate_project(value: str) -> str:
     return text
 
 
-@click.group("quota")
+@click.group("quota", short_help="Recount Cinder quota usage (quota_usages.in_use) as a bundle.")
 def quota() -> None:
     """Cinder quota usage (quota_usages.in_use), recounted the way Cinder counts it."""
 
 
-@quota.command("sync")
+@quota.command("sync", short_help="Bundle that sets quota_usages.in_use to Cinder's recount.")
 @click.option("--project", "projects", multiple=True, metavar="ID", help="Project to recount (repeatable).")
 @click.option("--all-projects", is_flag=True, help="Recount every project that has quota_usages rows.")
 @click.option(

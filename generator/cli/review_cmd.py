@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from generator import exitcodes
 from generator.cli.options import connection_options, targets_from
 from generator.errors import FixpackError
 from generator.lint.report import LintReport
@@ -43,7 +44,7 @@ def _lines(lines: list[str]) -> str:
 
 def _finish(ok: bool) -> None:
     if not ok:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(exitcodes.FINDINGS)
 
 
 # -- lint ---------------------------------------------------------------------------------
@@ -60,7 +61,7 @@ def lint_text(bundle: Bundle, report: LintReport) -> str:
     return _lines(lines)
 
 
-@click.command("lint")
+@click.command("lint", short_help="Re-run lint (sqlfluff, FX rules, shellcheck) on a bundle.")
 @click.argument("bundle")
 @FORMAT
 @click.option(
@@ -123,7 +124,7 @@ def verify_text(report: VerifyReport) -> str:
     return _lines(lines)
 
 
-@click.command("verify")
+@click.command("verify", short_help="Is a bundle intact, and will it apply, is it applied, or drifted?")
 @click.argument("bundle")
 @FORMAT
 @connection_options
@@ -149,7 +150,7 @@ def verify(bundle: str, fmt: str, **kwargs: object) -> None:
 
 
 # -- rehearse -----------------------------------------------------------------------------
-@click.command("rehearse")
+@click.command("rehearse", short_help="Run bundles end to end on a scratch server, as their runbooks say.")
 @click.argument("bundles", nargs=-1, required=True)
 @click.option(
     "--backend",

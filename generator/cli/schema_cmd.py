@@ -7,12 +7,12 @@ import sys
 
 import click
 
-from generator import catalog
+from generator import catalog, exitcodes
 from generator.cli.options import connection_options, targets_from
 from generator.connect import open_session
 from generator.connect.cells import discover_cells
 from generator.connect.sources import ConnectionTargets, ResolvedURL
-from generator.errors import ConnectionProblem, FixpackError, SchemaProblem
+from generator.errors import ConnectionProblem, FixpackError
 from generator.quoting import terminal
 from generator.schema.detect import KIND_LABELS, Detection, combine, detect
 from generator.schema.diff import diff_snapshots
@@ -29,7 +29,7 @@ FORMAT = click.option(
 )
 
 
-@click.group()
+@click.group(short_help="Detect releases, diff live schemas, show the bundled catalog.")
 def schema() -> None:
     """Inspect databases and the bundled schema catalog."""
 
@@ -62,7 +62,7 @@ def _live_targets(targets: ConnectionTargets) -> list[ResolvedURL]:
     return found
 
 
-@schema.command("detect")
+@schema.command("detect", short_help="Which service and release each database is at, and how sure.")
 @connection_options
 @FORMAT
 def detect_cmd(fmt: str, **kwargs: object) -> None:
@@ -102,7 +102,7 @@ def detect_cmd(fmt: str, **kwargs: object) -> None:
                 + (", ".join(overall) if overall else "no single release (mixed upgrade?)")
             )
     if any(d.confidence == "unsupported" for _, d, _ in results):
-        sys.exit(SchemaProblem.exit_code)
+        sys.exit(exitcodes.SCHEMA)
 
 
 def _detection_json(target: ResolvedURL, det: Detection, drift: int | None) -> dict:
@@ -157,7 +157,7 @@ def _print_detection(target: ResolvedURL, det: Detection, drift: int | None) -> 
         )
 
 
-@schema.command("diff")
+@schema.command("diff", short_help="What differs between live databases and a catalog release.")
 @click.option("--release", required=True, help="Catalog release to compare with.")
 @connection_options
 @FORMAT
@@ -200,10 +200,10 @@ def diff_cmd(release: str, fmt: str, **kwargs: object) -> None:
             for d in diffs:
                 _say(f"  {d.describe()}")
     if any(diffs for _, _, diffs in report):
-        sys.exit(1)
+        sys.exit(exitcodes.FINDINGS)
 
 
-@schema.command("show")
+@schema.command("show", short_help="Show the catalog schema of a release (no database needed).")
 @click.option("--release", required=True, help="Catalog release.")
 @click.option(
     "--database",
@@ -265,7 +265,7 @@ def show_cmd(release: str, kind: str | None, table: str | None, fmt: str) -> Non
         raise FixpackError(f"no table {table!r} in catalog {rel.name}" + (f" {kind}" if kind else ""))
 
 
-@schema.command("releases")
+@schema.command("releases", short_help="List the catalog's releases and their schema markers.")
 @FORMAT
 def releases_cmd(fmt: str) -> None:
     """List the releases in the bundled catalog and their schema markers."""

@@ -22,7 +22,7 @@ from generator.plan.vm import VM_OPS
 from generator.plan.vm_common import VmOptions
 
 
-@click.command("vm")
+@click.command("vm", short_help="Repair bundle for a Nova instance: soft-delete, purge, rehost.")
 @click.argument("uuid", required=False)
 @click.option("--op", "op", type=click.Choice(VM_OPS), required=True, help="The repair to generate.")
 @click.option("--to-host", help="rehost: the nova-compute host the instance really lives on now.")

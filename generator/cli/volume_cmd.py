@@ -22,7 +22,10 @@ from generator.pipeline import OutputOptions
 from generator.plan.volume_common import VOLUME_OPS, VolumeOptions
 
 
-@click.command("volume")
+@click.command(
+    "volume",
+    short_help="Repair bundle for a Cinder volume: reset-detached, detach-from-nova, soft-delete, purge.",
+)
 @click.argument("uuid", required=False)
 @click.option("--op", "op", type=click.Choice(VOLUME_OPS), required=True, help="The repair to generate.")
 @click.option(
