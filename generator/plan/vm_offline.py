@@ -166,9 +166,7 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         operations=tuple(ops),
         postconditions=tuple(posts),
         preconditions=tuple(pre),
-        findings=(
-            f"offline plan for instance {u} from the {rel} catalog schema (no database was given: generated offline)",
-        ),
+        findings=(f"offline plan for instance {u} from the {rel} catalog schema (no database was given)",),
         warnings=tuple(warnings),
         api_first=(
             ApiCommand(f"openstack server show {u}", "see what Nova thinks first"),

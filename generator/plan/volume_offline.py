@@ -124,7 +124,7 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
         operations=tuple(ops),
         postconditions=tuple(posts),
         preconditions=tuple(pre),
-        findings=(f"offline plan for volume {u} from the {rel} catalog schema (no database was given: generated offline)",),
+        findings=(f"offline plan for volume {u} from the {rel} catalog schema (no database was given)",),
         warnings=tuple(warnings),
         api_first=(
             ApiCommand(f"openstack volume show {u} -c status -c attachments", "see what Cinder thinks first"),
