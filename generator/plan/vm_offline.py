@@ -313,6 +313,7 @@ def _purge(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot,
         for fk in cell.table(table).foreign_keys:
             if fk.ref_table in depends and fk.ref_table != table:
                 depends[fk.ref_table].add(table)
+    depends["instances"] |= tables  # the instance row last, after tables with no FK to it too
     ops: list[Operation] = [
         _update(
             "nova",

@@ -47,6 +47,11 @@ def _cell_delete_order(facts: InstanceFacts, tables: set[str]) -> list[str]:
             parent = ("shadow_" if table.startswith("shadow_") else "") + fk.ref_table
             if parent in depends and parent != table:
                 depends[parent].add(table)  # the parent waits for its children
+    # The instance row goes last even after tables with no FK to it (volume_usage_cache, the
+    # shadow tables): a re-run after a stop between chunks still finds its target or a purge done.
+    for instance in ("shadow_instances", "instances"):
+        if instance in depends:
+            depends[instance] |= {t for t in tables if t != instance and t != "instances"}
     return topological_order(tables, depends)
 
 

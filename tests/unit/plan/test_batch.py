@@ -1,0 +1,84 @@
+"""plan/batch.py: many targets' plans merged into one plan with combined scopes."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.errors import FixpackError
+from generator.plan.batch import merge_plans
+from generator.plan.vm import plan_vm
+from generator.plan.vm_common import VmOptions
+from generator.plan.vm_offline import plan_vm_offline
+from tests.unit import world as w
+
+A, B = w.INSTANCE, w.OTHER_INSTANCE
+
+
+def _vm(uuid: str, id: int, meta_ids: tuple[int, ...]):
+    inst = w.instance_row(uuid, id=id)
+    return w.vm(
+        instance=inst, cell_rows={"instance_metadata": [w.metadata(i, f"k{i}", uuid) for i in meta_ids]}
+    )
+
+
+def _plans(op: str = "soft-delete"):
+    return [plan_vm(_vm(A, 7, (1, 2)), VmOptions(op=op)), plan_vm(_vm(B, 8, (3,)), VmOptions(op=op))]
+
+
+def test_batch_merges_same_table_steps_into_one_with_an_in_list_scope():
+    plan = merge_plans(_plans())
+    op = w.one_op(plan, "instance_metadata")
+    assert w.sql_of(op.scope.condition) == f"instance_uuid IN ('{A}', '{B}') AND deleted = 0"
+    assert [c.before["id"] for c in op.changes] == [1, 2, 3]
+    assert op.scope_count == 3
+
+
+def test_batch_keeps_children_before_the_instance_rows():
+    assert [o.table for o in merge_plans(_plans()).operations] == ["instance_metadata", "instances"]
+
+
+def test_batch_merges_per_target_postconditions_into_one_count():
+    plan = merge_plans(_plans())
+    merged = [p for p in plan.postconditions if "instance_metadata" in p.description]
+    assert len(merged) == 1
+    assert f"instance_uuid IN ('{A}', '{B}')" in w.sql_of(merged[0].condition)
+
+
+def test_batch_soft_deleted_instance_postcondition_expects_one_row_per_target():
+    plan = merge_plans(_plans())
+    (inst,) = [p for p in plan.postconditions if "soft-deleted the way Nova" in p.description]
+    assert w.sql_of(inst.condition).endswith(") = 2")
+
+
+def test_batch_targets_are_all_instances_and_api_commands_loop_over_them():
+    plan = merge_plans(_plans())
+    assert plan.targets == (A, B)
+    assert "for UUID in" in plan.api_first[0].command
+    assert all(A not in c.command for c in plan.api_first)
+
+
+def test_batch_refuses_rehost():
+    with pytest.raises(FixpackError, match="one bundle per instance"):
+        merge_plans([plan_vm(w.rehost_world(), VmOptions(op="rehost", to_host="cmp-02"))] * 2)
+
+
+def test_batch_refuses_mixed_operations():
+    soft = plan_vm(_vm(A, 7, ()), VmOptions(op="soft-delete"))
+    purge = plan_vm(_vm(B, 8, ()), VmOptions(op="purge"))
+    with pytest.raises(FixpackError, match="one operation"):
+        merge_plans([soft, purge])
+
+
+def test_batch_refuses_two_targets_changing_the_same_row():
+    with pytest.raises(FixpackError, match="change the same instance_metadata row"):
+        merge_plans([plan_vm(_vm(A, 7, (1,)), VmOptions(op="soft-delete")),
+                     plan_vm(_vm(B, 8, (1,)), VmOptions(op="soft-delete"))])  # fmt: skip
+
+
+def test_batch_of_offline_plans_merges_scopes_and_preconditions():
+    plans = [plan_vm_offline(u, VmOptions(op="soft-delete"), w.RELEASE) for u in (A, B)]
+    plan = merge_plans(plans)
+    scope = w.sql_of(w.one_op(plan, "instance_metadata").scope.condition)
+    assert scope == f"instance_uuid IN ('{A}', '{B}') AND deleted = 0"
+    exists = [p for p in plan.preconditions if "is in this database" in p.description]
+    assert len(exists) == 1 and w.sql_of(exists[0].condition).endswith(") = 2")

@@ -1,0 +1,103 @@
+"""plan/vm_offline.py: VM repairs planned from the catalog schema, rows found at run time."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.errors import FixpackError
+from generator.ops.operations import CopyColumn, DeleteRows, UpdateRows
+from generator.plan.vm_common import VmOptions
+from generator.plan.vm_offline import plan_vm_offline
+from tests.unit import world as w
+
+U = w.INSTANCE
+
+
+def _plan(op: str, release: str = w.RELEASE, **options):
+    return plan_vm_offline(U, VmOptions(op=op, **options), release)
+
+
+def test_offline_plan_has_no_rows_only_scopes():
+    plan = _plan("soft-delete")
+    assert plan.mode == "offline"
+    for op in plan.operations:
+        assert op.scope is not None and op.row_count is None, op.table
+
+
+def test_offline_soft_delete_scope_selects_only_rows_still_live():
+    op = w.one_op(_plan("soft-delete"), "instance_metadata")
+    assert isinstance(op, UpdateRows) and dict(op.assignments)["deleted"] == CopyColumn("id")
+    assert w.sql_of(op.scope.condition) == f"instance_uuid = '{U}' AND deleted = 0"
+
+
+def test_offline_soft_delete_of_the_instance_row_selects_it_only_while_not_deleted():
+    op = w.one_op(_plan("soft-delete"), "instances")
+    assert w.sql_of(op.scope.condition) == f"uuid = '{U}' AND deleted = 0"
+
+
+def test_offline_soft_delete_releases_only_allocated_or_claimed_pci_devices():
+    op = w.one_op(_plan("soft-delete"), "pci_devices")
+    assert "status IN ('allocated', 'claimed')" in w.sql_of(op.scope.condition)
+
+
+def test_offline_instance_mapping_scope_skips_mappings_already_queued_for_delete():
+    op = w.one_op(_plan("soft-delete"), "instance_mappings", "nova_api")
+    assert "queued_for_delete = 0 OR queued_for_delete IS NULL" in w.sql_of(op.scope.condition)
+
+
+def test_offline_preconditions_require_the_instance_here_and_not_healthy():
+    pre = w.post_texts(_plan("soft-delete").preconditions)
+    assert pre[0].startswith(f"nova: instance {U} is in this database")
+    assert any("not a healthy running server" in p and "vm_state = 'active'" in p for p in pre)
+
+
+def test_offline_force_drops_the_healthy_server_precondition():
+    pre = w.post_texts(_plan("soft-delete", force=True).preconditions)
+    assert not any("healthy" in p for p in pre)
+
+
+def test_offline_soft_delete_warns_migration_allocations_are_unknown():
+    assert any("migration uuid" in x for x in _plan("soft-delete").warnings)
+
+
+def test_offline_purge_scope_of_block_device_mapping_is_instance_uuid_equals_target():
+    op = w.one_op(_plan("purge"), "block_device_mapping")
+    assert isinstance(op, DeleteRows)
+    assert w.sql_of(op.scope.condition) == f"instance_uuid = '{U}'"
+
+
+def test_offline_purge_deletes_the_instance_after_every_child_table():
+    tables = [o.table for o in _plan("purge").operations_for("nova")]
+    assert tables[-1] == "instances"
+    assert tables.index("instance_actions_events") < tables.index("instance_actions")
+
+
+def test_offline_purge_carries_a_postcondition_per_deleted_table():
+    plan = _plan("purge")
+    deleted = {o.table for o in plan.operations if isinstance(o, DeleteRows) and o.database == "nova"}
+    described = {p.description for p in plan.postconditions if p.database == "nova"}
+    assert {f"no {t} rows of the instance remain" for t in deleted} <= described
+
+
+def test_offline_databases_are_the_catalog_schemas_of_the_release():
+    plan = _plan("soft-delete", release="xena")
+    assert [(d.role, d.release, d.database) for d in plan.databases] == [
+        ("nova", "xena", None), ("nova_api", "xena", None), ("placement", "xena", None),
+    ]  # fmt: skip
+    assert all("offline: catalog schema" in d.detection for d in plan.databases)
+
+
+def test_offline_soft_delete_asks_the_host_side_to_be_discovered():
+    plan = _plan("soft-delete")
+    assert plan.options["host_side"] == "instance"
+    assert plan.controller.instance_uuid == U
+
+
+def test_offline_rehost_needs_to_host_and_to_node():
+    with pytest.raises(FixpackError, match="--to-host and --to-node"):
+        _plan("rehost", to_host="cmp-02")
+
+
+def test_offline_refuses_an_unknown_operation():
+    with pytest.raises(FixpackError, match="unknown VM operation"):
+        _plan("explode")

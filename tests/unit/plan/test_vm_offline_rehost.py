@@ -1,0 +1,54 @@
+"""plan/vm_offline_rehost.py: rehost planned offline, the target looked up when the file runs."""
+
+from __future__ import annotations
+
+from generator.ops.operations import FromQuery, SetValue
+from generator.plan.vm_common import VmOptions
+from generator.plan.vm_offline import plan_vm_offline
+from tests.unit import world as w
+
+U = w.INSTANCE
+
+
+def _plan(release: str = w.RELEASE):
+    return plan_vm_offline(U, VmOptions(op="rehost", to_host="cmp-02", to_node="cmp-02.example"), release)
+
+
+def test_offline_rehost_reads_the_compute_id_from_compute_nodes_at_run_time():
+    op = w.one_op(_plan(), "instances")
+    compute_id = dict(op.assignments)["compute_id"]
+    assert isinstance(compute_id, FromQuery)
+    assert w.sql_of(compute_id.query) == (
+        "SELECT id FROM compute_nodes WHERE host = 'cmp-02' AND hypervisor_hostname = 'cmp-02.example' "
+        "AND deleted = 0"
+    )
+
+
+def test_offline_rehost_before_compute_id_existed_sets_host_and_node_only():
+    op = w.one_op(_plan(release="2023.1"), "instances")
+    assert "compute_id" not in dict(op.assignments)
+    assert dict(op.assignments)["host"] == SetValue("cmp-02")
+
+
+def test_offline_rehost_scope_selects_the_instance_only_while_not_yet_on_the_target():
+    scope = w.sql_of(w.one_op(_plan(), "instances").scope.condition)
+    assert scope.startswith(f"uuid = '{U}' AND deleted = 0 AND (")
+    assert "host <> 'cmp-02'" in scope and "node IS NULL" in scope
+
+
+def test_offline_rehost_requires_an_enabled_service_and_the_named_node():
+    pre = w.post_texts(_plan().preconditions)
+    assert any("enabled nova-compute service runs on cmp-02" in p and "disabled = 0" in p for p in pre)
+    assert any("compute node cmp-02.example exists on cmp-02" in p for p in pre)
+
+
+def test_offline_rehost_closes_unfinished_migrations_and_drops_the_migration_context():
+    plan = _plan()
+    assert "status IN ('queued'" in w.sql_of(w.one_op(plan, "migrations").scope.condition)
+    assert "NOT migration_context IS NULL" in w.sql_of(w.one_op(plan, "instance_extra").scope.condition)
+
+
+def test_offline_rehost_touches_only_the_cell_database_and_says_placement_is_left():
+    plan = _plan()
+    assert [d.role for d in plan.databases] == ["nova"]
+    assert any("placement allocations" in x for x in plan.warnings)

@@ -1,0 +1,71 @@
+"""render/offline_hostside.py: what an offline precheck prints about the host side, read-only."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.errors import FixpackError
+from generator.render.offline_hostside import (
+    MAX_VIFS,
+    cinder_attachments,
+    instance_host_side,
+    volume_host_side,
+)
+from tests.unit import world as w
+
+
+def _text(lines: list[str]) -> str:
+    return w.flat("\n".join(lines))
+
+
+def test_instance_host_side_prints_host_node_and_the_libvirt_domain_name():
+    text = _text(instance_host_side(w.INSTANCE))
+    assert "REGEXP_REPLACE(`instances`.`host`, '[[:cntrl:]]', '?') AS `host`" in text
+    assert (
+        "CONCAT('instance-', LPAD(LOWER(HEX(`instances`.`id`)), "
+        "GREATEST(8, LENGTH(LOWER(HEX(`instances`.`id`)))), '0'), '') AS `instance_name`"
+    ) in text
+
+
+def test_a_decimal_name_template_is_computed_in_decimal():
+    text = _text(instance_host_side(w.INSTANCE, "vm-%d"))
+    assert "CONCAT('vm-', CAST(`instances`.`id` AS CHAR), '') AS `instance_name`" in text
+
+
+def test_a_template_sql_cannot_mirror_prints_null_for_the_name():
+    assert "NULL AS `instance_name`" in _text(instance_host_side(w.INSTANCE, "%(uuid)s"))
+
+
+def test_one_port_line_per_vif_up_to_the_limit():
+    lines = instance_host_side(w.INSTANCE)
+    assert sum("'port' AS `fixpack`" in line for line in lines) == MAX_VIFS
+
+
+def test_volume_connections_never_print_chap_credentials():
+    lines = instance_host_side(w.INSTANCE) + volume_host_side(w.VOLUME) + cinder_attachments(w.VOLUME)
+    statements = [line for line in lines if not line.startswith("--")]
+    assert statements and not any("auth_" in line for line in statements)
+
+
+def test_invalid_json_prints_null_instead_of_failing():
+    text = _text(volume_host_side(w.VOLUME))
+    assert "IF(JSON_VALID(`block_device_mapping`.`connection_info`), " in text
+
+
+def test_volume_host_side_finds_the_hosts_of_instances_with_a_live_bdm():
+    text = _text(volume_host_side(w.VOLUME))
+    assert (
+        "WHERE `instances`.`uuid` IN (SELECT `block_device_mapping`.`instance_uuid` "
+        "FROM `block_device_mapping` "
+        f"WHERE `block_device_mapping`.`volume_id` = '{w.VOLUME}'"
+    ) in text
+
+
+def test_cinder_attachments_read_flattened_and_nested_connection_info():
+    text = _text(cinder_attachments(w.VOLUME))
+    assert "'$.target_iqn'" in text and "'$.data.target_iqn'" in text
+
+
+def test_a_uuid_that_is_not_a_uuid_is_refused_before_reaching_sql():
+    with pytest.raises(FixpackError):
+        instance_host_side("x' OR '1'='1")
