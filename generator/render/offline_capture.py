@@ -253,7 +253,6 @@ def rollback_epilogue() -> list[str]:
     rows, seen = st.var(ROWS), st.var(AS_CAPTURED)
     zero = exp.Literal.number(0)
     unapplied = exp.and_(exp.GT(this=rows, expression=zero), exp.EQ(this=seen, expression=rows))
-    nothing = concat([literal_node(p.this) for p in text(NOTHING_TO_ROLL_BACK, 70)])
     finished = exp.Case(
         ifs=[
             exp.If(
@@ -266,9 +265,17 @@ def rollback_epilogue() -> list[str]:
                         exp.Literal.string(" captured row(s) restored, every guard held"),
                     ],
                 ),
-            ),
-            exp.If(this=unapplied, true=nothing),
+            )
         ],
         default=exp.Literal.string("rollback changed nothing (see the line above)"),
     )
-    return [printed("COMMIT;"), printed(to_sql(exp.select(exp.alias_(finished, "fixpack"))) + ";")]
+    last = (
+        exp.select(exp.alias_(finished, "fixpack"))
+        .from_(dual())
+        .where(exp.Not(this=exp.Paren(this=unapplied)))
+    )
+    return [
+        printed("COMMIT;"),
+        printed(_say(NOTHING_TO_ROLL_BACK, unapplied.copy())),
+        printed(to_sql(last) + ";"),
+    ]
