@@ -94,8 +94,8 @@ def _not_recent(u: str, options: VmOptions) -> list[Postcondition]:
     return [
         Postcondition(
             "nova",
-            f"no task_state changed less than {format_duration(options.stale_after)} ago (Nova may still be "
-            "working on it; --allow-recent-transition to override, --stale-after to change the threshold)",
+            f"no task_state changed less than {format_duration(options.stale_after)} ago "
+            "(--allow-recent-transition, --stale-after)",
             b.count_is(
                 "instances",
                 0,

@@ -156,8 +156,7 @@ def _not_busy(u: str, options: VolumeOptions) -> list[Postcondition]:
             Postcondition(
                 "cinder",
                 f"no transitional status changed less than {format_duration(options.stale_after)} ago "
-                "(a service may still be working on the volume; --allow-recent-transition to override, "
-                "--stale-after to change the threshold)",
+                "(--allow-recent-transition, --stale-after)",
                 b.count_is(
                     "volumes",
                     0,
