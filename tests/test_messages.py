@@ -248,6 +248,7 @@ def test_live_texts_never_ago_and_every_cell(make_deployment, capsys, tmp_path) 
     dep = make_deployment(ALL_RELEASES[-1])
     s = Seeder(dep, seed=41)
     healthy = s.instance(host=s.compute_host("cmp-01"))
+    volume = s.volume()
     s.flush()
     dep.execute("nova", "UPDATE services SET updated_at = NULL WHERE host = 'cmp-01'")
     with pytest.raises(TargetProblem) as err:
@@ -276,3 +277,20 @@ def test_live_texts_never_ago_and_every_cell(make_deployment, capsys, tmp_path) 
         if " database '" in line
     }
     assert databases == api_databases and len(databases) >= 3, (out, by_api_url[1])  # nova_api, cell0, cell1
+
+    # "(1 row)", never "(1 rows)": the summary of a real bundle, its apply step narrowed to one row
+    import dataclasses
+
+    from generator.cli.common import print_result
+    from generator.jobs_volume import generate_quota_sync
+
+    bump = "UPDATE quota_usages SET in_use = in_use + 1 WHERE project_id = %s AND resource = 'volumes'"
+    dep.execute("cinder", bump, (volume.project_id,))
+    result = generate_quota_sync([volume.project_id], targets_for(dep), "auto", OutputOptions(tmp_path / "q"))
+    capsys.readouterr()
+    print_result(result)
+    assert "(1 rows)" not in capsys.readouterr().out
+    steps = [dict(step, rows=1) if step["phase"] == "apply" else step for step in result.manifest["steps"]]
+    print_result(dataclasses.replace(result, manifest={**result.manifest, "steps": steps}))
+    out = capsys.readouterr().out
+    assert " (1 row) — " in out and "(1 rows)" not in out, out
