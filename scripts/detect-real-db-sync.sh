@@ -5,7 +5,7 @@
 #   scripts/detect-real-db-sync.sh [RELEASE ...]    (default: zed 2023.1 2024.1 2025.2 2026.2)
 #
 # For each release this
-#   1. runs `python -m generator.catalog.capture --mode db-sync` against a
+#   1. runs `python -m generator.capture --mode db-sync` against a
 #      private scratch MariaDB: that release's own nova, cinder and
 #      openstack-placement packages (pinned by generator/catalog/constraints/)
 #      in throwaway venvs run their plain `db sync`; the captured schemas go to
@@ -161,7 +161,7 @@ for rel in "${RELEASES[@]}"; do
     echo "======================================================================"
     started=$SECONDS
     capture_rc=0
-    "$PYTHON" -m generator.catalog.capture --mode db-sync --release "$rel" \
+    "$PYTHON" -m generator.capture --mode db-sync --release "$rel" \
         --output-dir "$WORK/catalog" --server-url "$SERVER" --compare --keep-databases 2>&1 \
         || capture_rc=$?
     echo "capture exit status: $capture_rc ($((SECONDS - started))s)"

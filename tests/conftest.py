@@ -73,6 +73,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     tests/docker_engine.py starts (root on Linux). With CI set they always run, so a missing
     engine FAILS the run. Only locally, where no engine can be had, they are deselected, not
     skipped, and the summary says plainly that they did not run and why."""
+    from .realhost import deselect_unless_possible
+
+    deselect_unless_possible(config, items)  # `realhost` tests: the same rule (tests/realhost.py)
     docker_items = [item for item in items if "docker" in item.keywords]
     if not docker_items:
         return
@@ -122,6 +125,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    from .realhost import summary_lines
+
+    for line in summary_lines():
+        terminalreporter.write_line(line)
     if _docker_not_run:
         terminalreporter.write_line(
             f"docker backend tests: {_docker_not_run['count']} NOT RUN (deselected): {_docker_not_run['why']}"

@@ -19,8 +19,8 @@ import pytest
 
 from generator.cli import main
 from generator.rehearse.client import run_sql_file
-from generator.review.sqltext import find_client_command
 from generator.scratch.server import client_binary
+from generator.sqlgen.sqltext import find_client_command
 
 from .bundles import BundleRun, all_states, assert_all_ok, assert_identical
 from .review_fixtures import REVIEW_RELEASES, copy_bundle, good_bundles, reseal, run_cli, soft_delete_bundle

@@ -125,8 +125,8 @@ EXPECTED_EXECUTE = [
     f"ip link set qbr{X} down",
     f"brctl delbr qbr{X}",
     f"ip link delete qvb{X}",
-    f"ovs-vsctl --if-exists del-port br-int qvo{X}",
-    f"ovs-vsctl --if-exists del-port br-int {TAP_OVS}",
+    f"ovs-vsctl --timeout=30 --if-exists del-port br-int qvo{X}",
+    f"ovs-vsctl --timeout=30 --if-exists del-port br-int {TAP_OVS}",
     *iscsi_steps(IQN, PORTAL_A),
     f"virsh undefine --nvram {INSTANCE}",
 ]
@@ -152,8 +152,8 @@ def test_dry_run_lists_what_it_found_and_changes_nothing(host: FakeHost) -> None
         f"virsh destroy {INSTANCE}",
         f"brctl delbr qbr{X}",
         f"ip link delete qvb{X}",
-        f"ovs-vsctl --if-exists del-port br-int qvo{X}",
-        f"ovs-vsctl --if-exists del-port br-int {TAP_OVS}",
+        f"ovs-vsctl --timeout=30 --if-exists del-port br-int qvo{X}",
+        f"ovs-vsctl --timeout=30 --if-exists del-port br-int {TAP_OVS}",
         f"iscsiadm -m node -T {IQN} -p {PORTAL_A} --logout",
         f"virsh undefine --nvram {INSTANCE}",
     ):
@@ -241,16 +241,17 @@ def test_with_the_domain_gone_ovs_ports_are_found_by_their_external_ids(host: Fa
     out = first.stdout
     assert f"no domain with UUID {INSTANCE} on this host" in out
     assert f"OVS interface qvo{X} carries this instance's external_ids" in out
-    assert f"ovs-vsctl --bare --columns=name find Interface external_ids:iface-id={P_OVS}" in first.calls
+    find = "ovs-vsctl --timeout=30 --bare --columns=name find Interface"
+    assert f"{find} external_ids:iface-id={P_OVS}" in first.calls
     assert f"OVS interface tapffffffff-ff now belongs to instance {OTHER_INSTANCE}: left alone" in out
     assert destructive(first.calls) == [
         f"brctl delif qbr{X} tap{X}",
         f"ip link set qbr{X} down",
         f"brctl delbr qbr{X}",
         f"ip link delete qvb{X}",
-        f"ovs-vsctl --if-exists del-port br-int qvo{X}",
+        f"ovs-vsctl --timeout=30 --if-exists del-port br-int qvo{X}",
         f"ip link delete tap{X}",
-        f"ovs-vsctl --if-exists del-port br-int {TAP_OVS}",
+        f"ovs-vsctl --timeout=30 --if-exists del-port br-int {TAP_OVS}",
         f"ip link delete {TAP_OVS}",
     ]
     assert host.ovs_ports() == {"tapffffffff-ff"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from generator import catalog
+from generator.catalog.detect import detect
 from generator.connect.session import Session
-from generator.schema.detect import detect
 from generator.schema.diff import diff_snapshots
 from generator.schema.live import snapshot_from_session
 from generator.schema.model import DATABASE_KINDS

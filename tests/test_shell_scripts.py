@@ -80,12 +80,15 @@ VIF_EXPECTED = {
         f"ip link set qbr{X} down",
         f"brctl delbr qbr{X}",
         f"ip link delete qvb{X}",
-        f"ovs-vsctl --if-exists del-port br-int qvo{X}",
+        f"ovs-vsctl --timeout=30 --if-exists del-port br-int qvo{X}",
         f"ip link delete tap{X}",
     ],
-    "ovs": [f"ovs-vsctl --if-exists del-port br-int {tap(P_OVS)}", f"ip link delete {tap(P_OVS)}"],
+    "ovs": [
+        f"ovs-vsctl --timeout=30 --if-exists del-port br-int {tap(P_OVS)}",
+        f"ip link delete {tap(P_OVS)}",
+    ],
     "bridge": [f"ip link delete {tap(P_BRIDGE)}"],
-    "vhostuser": [f"ovs-vsctl --if-exists del-port br-int vhu{P_VHU[:11]}"],
+    "vhostuser": [f"ovs-vsctl --timeout=30 --if-exists del-port br-int vhu{P_VHU[:11]}"],
     "other": [],
 }
 
@@ -126,7 +129,7 @@ def test_running_domain_is_destroyed_before_unplugging(host: FakeHost) -> None:
         f"ip link set qbr{X} down",
         f"brctl delbr qbr{X}",
         f"ip link delete qvb{X}",
-        f"ovs-vsctl --if-exists del-port br-int qvo{X}",
+        f"ovs-vsctl --timeout=30 --if-exists del-port br-int qvo{X}",
         UNDEFINE,
     ]
     assert host.links() == set()
@@ -315,7 +318,7 @@ def test_a_failing_command_stops_the_run_and_a_rerun_resumes(host: FakeHost) -> 
     assert "RTNETLINK answers: Operation not permitted" in failed.stdout
     assert re.search(rf"FAILED \(exit 2\) at line \d+: ip link delete {tap(P_OVS)}\n", failed.stdout)
     assert destructive(failed.calls) == [
-        f"ovs-vsctl --if-exists del-port br-int {tap(P_OVS)}",
+        f"ovs-vsctl --timeout=30 --if-exists del-port br-int {tap(P_OVS)}",
         f"ip link delete {tap(P_OVS)}",
     ]
     assert host.domain_state(DOMAIN) == "shut off"  # nothing after the failure ran

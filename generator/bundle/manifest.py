@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from generator import __version__
 from generator.plan.model import Plan
-from generator.render.sql import RenderedFile
+from generator.render.files import RenderedFile
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1

@@ -3,7 +3,7 @@
 `data/<release>/<db>.sql` holds each database exactly as the services' own
 migrations create it on MariaDB; `data/index.json` holds what the capture
 command read alongside (alembic heads, migrate_version, nova's compute service
-version, schema fingerprints). Both are produced by `generator.catalog.capture`.
+version, schema fingerprints). Both are produced by `generator.capture`.
 """
 
 from __future__ import annotations

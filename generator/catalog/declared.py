@@ -7,7 +7,7 @@ capture` reads them from those packages and stores them in `data/`.
 
 To add a release: append a line below with the release's final (or newest
 stable) nova, cinder and openstack-placement versions from PyPI and the
-Python its packages run on, then run `python -m generator.catalog.capture
+Python its packages run on, then run `python -m generator.capture
 --release <name>` (see docs/catalog.md, "Adding the next release"). Pins its
 packages need to install today go in `constraints/<name>.txt`, not here.
 """

@@ -32,7 +32,9 @@ def dump_database(conn: pymysql.Connection, database: str, header: list[str]) ->
         rows_out: list[str] = []
         for table in tables:
             cur.execute(f"SHOW CREATE TABLE {quote_identifier(database)}.{quote_identifier(table)}")
-            ddl = _AUTO_INC.sub("", cur.fetchone()[1])
+            created = cur.fetchone()
+            assert created is not None  # SHOW CREATE TABLE of a table just listed
+            ddl = _AUTO_INC.sub("", created[1])
             out.append(ddl + ";")
             out.append("")
             cur.execute(f"SELECT * FROM {quote_identifier(database)}.{quote_identifier(table)}")
@@ -49,7 +51,8 @@ def dump_database(conn: pymysql.Connection, database: str, header: list[str]) ->
 
 def split_statements(text: str) -> list[str]:
     """Statements of a catalog file (every statement ends a line with ';')."""
-    statements, current = [], []
+    statements: list[str] = []
+    current: list[str] = []
     for line in text.splitlines():
         if not current and (not line.strip() or line.startswith("--")):
             continue

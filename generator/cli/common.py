@@ -42,8 +42,8 @@ def read_uuid_file(path: str) -> list[str]:
     try:
         text_all = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FixpackError(f"{path}:{line}: not UTF-8 text (byte {data[exc.start]:#04x})") from None
+        at = data[: exc.start].count(b"\n") + 1
+        raise FixpackError(f"{path}:{at}: not UTF-8 text (byte {data[exc.start]:#04x})") from None
     out = []
     for number, line in enumerate(text_all.splitlines(), 1):
         text = line.split("#", 1)[0].strip()

@@ -8,13 +8,13 @@ import sys
 import click
 
 from generator import catalog, exitcodes
+from generator.catalog.detect import KIND_LABELS, Detection, combine, detect
 from generator.cli.options import connection_options, targets_from
 from generator.connect import open_session
 from generator.connect.cells import discover_cells
 from generator.connect.sources import ConnectionTargets, ResolvedURL
 from generator.errors import ConnectionProblem, FixpackError
 from generator.quoting import terminal
-from generator.schema.detect import KIND_LABELS, Detection, combine, detect
 from generator.schema.diff import diff_snapshots
 from generator.schema.live import snapshot_from_session
 from generator.schema.model import DATABASE_KINDS

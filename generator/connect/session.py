@@ -167,7 +167,7 @@ def _connect(url: DatabaseURL, *, label: str, defaults_file: str | None) -> pymy
 
 def _describe(exc: Exception) -> str:
     """PyMySQL's (code, message) as one line; never includes a password."""
-    args = getattr(exc, "args", ())
+    args = exc.args
     if len(args) >= 2 and isinstance(args[0], int):
         code, msg = args[0], str(args[1])
         if code in (2002, 2003):

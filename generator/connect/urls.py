@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from generator.errors import ConnectionProblem
@@ -49,7 +50,7 @@ class DatabaseURL:
 
     def with_defaults(self, **values: object) -> DatabaseURL:
         """Fill only the fields that are empty (option files never override a URL)."""
-        filled = {k: v for k, v in values.items() if getattr(self, k) in (None, "") and v}
+        filled: dict[str, Any] = {k: v for k, v in values.items() if getattr(self, k) in (None, "") and v}
         return replace(self, **filled) if filled else self
 
     def redacted(self) -> str:

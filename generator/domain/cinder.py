@@ -56,7 +56,7 @@ def volume_destroy_dependents(release: str) -> tuple[str, ...]:
     deleted_at change (attachments keep their attach_status, snapshots their
     status): the models are updated with the same three values.
     """
-    tables = (
+    tables: tuple[str, ...] = (
         "volume_metadata",
         "volume_admin_metadata",
         "transfers",

@@ -16,7 +16,8 @@ from sqlglot import exp
 
 from generator.ops.rows import Scope
 from generator.schema.model import SchemaSnapshot
-from generator.sqlgen.literals import literal_node, sql_literal
+from generator.sqlgen.builders import eq as _eq
+from generator.sqlgen.literals import sql_literal
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,6 @@ CINDER_IMPLICIT_VOLUME_REFS = (
 )
 
 
-def _eq(column: str, value: str) -> exp.Expression:
-    return exp.EQ(this=exp.column(column), expression=literal_node(value))
-
-
 def references_to(
     schema: SchemaSnapshot,
     table: str,
@@ -73,7 +70,7 @@ def references_to(
 
     out: list[Reference] = []
     seen: set[tuple[str, str]] = set()
-    frontier: list[tuple[str, str, exp.Expression, int]] = [(table, column, _eq(column, value), 0)]
+    frontier: list[tuple[str, str, exp.Expr, int]] = [(table, column, _eq(column, value), 0)]
     while frontier:
         parent, parent_col, parent_cond, depth = frontier.pop(0)
         if depth >= max_depth:

@@ -21,7 +21,9 @@ from generator.facts.live import LiveDatabases
 from generator.facts.model import DatabaseFacts
 from generator.facts.reader import read_tables
 from generator.ops.rows import Row, Scope
-from generator.sqlgen.literals import literal_node, sql_literal
+from generator.sqlgen.builders import eq as _eq
+from generator.sqlgen.builders import isin as _in
+from generator.sqlgen.literals import sql_literal
 
 
 @dataclass(frozen=True)
@@ -52,14 +54,6 @@ class InstanceFacts:
     @property
     def in_cell0(self) -> bool:
         return self.cell_uuid == CELL0_UUID
-
-
-def _eq(column: str, value: object) -> exp.Expression:
-    return exp.EQ(this=exp.column(column), expression=literal_node(value))
-
-
-def _in(column: str, values: list) -> exp.Expression:
-    return exp.column(column).isin(*(literal_node(v) for v in values)) if values else exp.false()
 
 
 def scope_eq(column: str, value: object, description: str | None = None) -> Scope:
@@ -172,9 +166,10 @@ def read_instance(
             api_tables,
         )
 
+    migrations = tables.get("migrations")
     consumers = (
-        [uuid] + [m["uuid"] for m in tables.get("migrations").rows if m["uuid"]]
-        if tables.get("migrations")
+        [uuid] + [m["uuid"] for m in migrations.rows if m["uuid"]]
+        if migrations
         else [uuid]
     )
     placement_facts = None

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator import catalog
+from generator.catalog.detect import KIND_LABELS, detect
 from generator.connect import open_session
 from generator.connect.cells import Cell, discover_cells
 from generator.connect.session import RoundTrips, Session
 from generator.connect.sources import ConnectionTargets, ResolvedURL
 from generator.connect.urls import DatabaseURL
 from generator.errors import ConnectionProblem, SchemaProblem
-from generator.schema.detect import KIND_LABELS, detect
 from generator.schema.live import snapshot_from_session
 from generator.schema.model import SchemaSnapshot
 

@@ -9,8 +9,8 @@ from sqlglot import exp
 from generator.connect.session import Session
 from generator.facts.model import TableRows
 from generator.ops.rows import Row, Scope
-from generator.render.dialect import to_sql
 from generator.schema.model import SchemaSnapshot
+from generator.sqlgen.dialect import to_sql
 
 
 def select_for(schema: SchemaSnapshot, table: str, scope: Scope) -> str:

@@ -29,7 +29,9 @@ from generator.facts.model import DatabaseFacts, TableRows
 from generator.facts.reader import read_tables, select_for
 from generator.ops.rows import Row, Scope
 from generator.schema.model import SchemaSnapshot
-from generator.sqlgen.literals import literal_node, sql_literal
+from generator.sqlgen.builders import eq as _eq
+from generator.sqlgen.builders import isin as _in
+from generator.sqlgen.literals import sql_literal
 
 
 @dataclass(frozen=True)
@@ -79,14 +81,6 @@ class VolumeFacts:
         return {r["id"]: r["name"] for r in self.cinder.rows("volume_types") if not r["deleted"]}
 
 
-def _eq(column: str, value: object) -> exp.Expression:
-    return exp.EQ(this=exp.column(column), expression=literal_node(value))
-
-
-def _in(column: str, values: Sequence[object]) -> exp.Expression:
-    return exp.column(column).isin(*(literal_node(v) for v in values)) if values else exp.false()
-
-
 def _database_facts(
     info: DatabaseInfo, role: str, label: str, tables: Mapping[str, TableRows]
 ) -> DatabaseFacts:
@@ -119,7 +113,7 @@ def volume_scopes(schema: SchemaSnapshot, volume_id: str) -> list[tuple[str, Sco
         pk = schema.table(ref.table).primary_key
         for child, fk in schema.referencing(ref.table):
             if len(fk.columns) == 1 and len(pk) == 1 and fk.ref_columns == pk:
-                cond = exp.column(fk.columns[0]).isin(
+                cond: exp.Expr = exp.column(fk.columns[0]).isin(
                     query=exp.select(exp.column(pk[0])).from_(ref.table).where(ref.scope.tree())
                 )
                 add(child.name, Scope(cond, f"{child.name}.{fk.columns[0]} -> {ref.table} of the volume"))

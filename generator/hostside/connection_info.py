@@ -26,7 +26,7 @@ from typing import Any
 
 from generator.errors import TargetProblem
 from generator.hostside import validate
-from generator.plan.model import VolumeConnection
+from generator.hostside.model import VolumeConnection
 
 DRIVERS = ("iscsi", "rbd", "fibre_channel", "nfs", "other")
 

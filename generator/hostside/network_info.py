@@ -26,7 +26,7 @@ from typing import Any
 
 from generator.errors import TargetProblem
 from generator.hostside import validate
-from generator.plan.model import Vif
+from generator.hostside.model import Vif
 
 NIC_NAME_LEN = 14  # nova.network.model.NIC_NAME_LEN
 DEFAULT_OVS_BRIDGE = "br-int"  # [neutron] ovs_bridge default

@@ -55,9 +55,9 @@ class _Parser:
     """sqlglot trees of statement skeletons, each distinct skeleton parsed once per lint run."""
 
     targets: frozenset[str]
-    trees: dict[str, tuple[sqlglot.exp.Expression | None, str | None]]
+    trees: dict[str, tuple[sqlglot.exp.Expr | None, str | None]]
 
-    def parse(self, skeleton: str) -> tuple[sqlglot.exp.Expression | None, str | None]:
+    def parse(self, skeleton: str) -> tuple[sqlglot.exp.Expr | None, str | None]:
         found = self.trees.get(skeleton)
         if found is None:
             try:

@@ -44,7 +44,7 @@ class FromQuery:
     """A value read at apply time by a scalar subquery on another table (offline rehost:
     the target node's name and id come from compute_nodes when the bundle runs)."""
 
-    query: exp.Expression = field(compare=False)
+    query: exp.Query = field(compare=False)
     description: str = ""
 
 

@@ -18,13 +18,14 @@ from typing import Any
 
 from sqlglot import exp
 
-from generator.render.dialect import to_sql
+from generator.sqlgen.dialect import to_sql
 
 
 @dataclass(frozen=True)
 class Row(Mapping[str, Any]):
     columns: tuple[str, ...]
-    values: tuple[Any, ...]
+    # shadows Mapping.values() (callers read the tuple as `row.values`): use dict(row).values()
+    values: tuple[Any, ...]  # type: ignore[assignment]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Row:
@@ -58,7 +59,7 @@ class Row(Mapping[str, Any]):
 class Scope:
     """A WHERE condition (sqlglot tree) plus the words a runbook uses for it."""
 
-    condition: exp.Expression = field(compare=False, hash=False)
+    condition: exp.Expr = field(compare=False, hash=False)
     description: str
     sql: str = field(default="")
 
@@ -71,6 +72,6 @@ class Scope:
     def __hash__(self) -> int:
         return hash(self.sql)
 
-    def tree(self) -> exp.Expression:
+    def tree(self) -> exp.Expr:
         """A fresh copy (sqlglot trees are mutable; builders must not share nodes)."""
         return self.condition.copy()

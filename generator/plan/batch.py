@@ -82,15 +82,16 @@ def merge_operations(per_target: list[tuple[str, tuple[Operation, ...]]]) -> tup
     by_name = {names[k]: k for k in groups}
     merged: list[Operation] = []
     for name in order:
-        members = groups[by_name[name]]
-        ops = [op for op, _ in members]
-        first = ops[0]
-        scoped = [(op.scope, t) for op, t in members if op.scope is not None]  # type: ignore[attr-defined]
+        members = groups[by_name[name]]  # _key groups only UpdateRows or only DeleteRows
+        group = [op for op, _ in members if isinstance(op, UpdateRows | DeleteRows)]
+        first = group[0]
+        scoped = [(op.scope, t) for op, t in members if isinstance(op, UpdateRows | DeleteRows) and op.scope]
         scope = _merged_scope(scoped) if scoped else None
-        counts = [getattr(op, "scope_count", None) for op in ops]
-        count = sum(c if c is not None else (op.row_count or 0) for c, op in zip(counts, ops, strict=True))
+        counts = [op.scope_count for op in group]
+        count = sum(c if c is not None else (op.row_count or 0) for c, op in zip(counts, group, strict=True))
         if isinstance(first, UpdateRows):
-            changes = None if first.changes is None else tuple(c for op in ops for c in op.changes or ())
+            updates = [op for op in group if isinstance(op, UpdateRows)]
+            changes = None if first.changes is None else tuple(c for op in updates for c in op.changes or ())
             merged.append(
                 replace(
                     first,
@@ -100,16 +101,20 @@ def merge_operations(per_target: list[tuple[str, tuple[Operation, ...]]]) -> tup
                 )
             )
         else:
-            rows = None if first.rows is None else tuple(r for op in ops for r in op.rows or ())  # type: ignore[attr-defined]
+            deletes = [op for op in group if isinstance(op, DeleteRows)]
+            rows = None if first.rows is None else tuple(r for op in deletes for r in op.rows or ())
             merged.append(
                 replace(first, rows=rows, scope=scope, scope_count=count if first.rows is not None else None)
-            )  # type: ignore[attr-defined]
+            )
         _check_disjoint(merged[-1])
     return tuple(merged)
 
 
 def _check_disjoint(op: Operation) -> None:
-    rows = [c.before for c in op.changes or ()] if isinstance(op, UpdateRows) else list(op.rows or ())  # type: ignore[attr-defined]
+    if isinstance(op, UpdateRows):
+        rows = [c.before for c in op.changes or ()]
+    else:
+        rows = list(op.rows or ()) if isinstance(op, DeleteRows) else []
     keys = [r.key(op.key) for r in rows]
     if len(keys) != len(set(keys)):
         raise FixpackError(
@@ -129,7 +134,7 @@ def merge_conditions(items: list[tuple[str, Postcondition]]) -> tuple[Postcondit
             and not tree.expression.is_string
         )
         template = _template(Scope(tree.this.this.args["where"].this, ""), target) if shaped else None
-        key = (
+        key: tuple = (
             (
                 cond.database,
                 cond.description.replace(target, "<target>"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlglot import exp
 
@@ -12,48 +12,20 @@ from generator.ops.operations import (
     Assignment,
     CopyColumn,
     DeleteRows,
+    Operation,
     RowChange,
     SetValue,
     UpdateRows,
     apply_assignments,
 )
 from generator.ops.rows import Row, Scope
+from generator.schema.model import SchemaSnapshot
+from generator.sqlgen.builders import count_is, count_where, eq, is_null, isin, not_, same
 from generator.sqlgen.literals import literal_node, sql_literal
 
 
-def eq(column: str, value: object) -> exp.Expression:
-    return exp.EQ(this=exp.column(column), expression=literal_node(value))
-
-
-def isin(column: str, values: Iterable[object]) -> exp.Expression:
-    return exp.column(column).isin(*(literal_node(v) for v in values))
-
-
-def same(column: str, other: str) -> exp.Expression:
-    """`column = other` between two columns of the row (Nova's `deleted = id`)."""
-    return exp.EQ(this=exp.column(column), expression=exp.column(other))
-
-
-def is_null(column: str) -> exp.Expression:
-    return exp.Is(this=exp.column(column), expression=exp.Null())
-
-
-def not_(condition: exp.Expression) -> exp.Expression:
-    return exp.Not(this=condition)
-
-
-def scope_where(description: str, *conditions: exp.Expression) -> Scope:
+def scope_where(description: str, *conditions: exp.Expr) -> Scope:
     return Scope(exp.and_(*conditions) if len(conditions) > 1 else conditions[0], description)
-
-
-def count_where(table: str, *conditions: exp.Expression) -> exp.Expression:
-    """`(SELECT COUNT(*) FROM table WHERE …)` for postconditions."""
-    cond = exp.and_(*conditions) if len(conditions) > 1 else conditions[0]
-    return exp.select(exp.Count(this=exp.Star())).from_(table).where(cond).subquery()
-
-
-def count_is(table: str, n: int, *conditions: exp.Expression) -> exp.Expression:
-    return exp.EQ(this=count_where(table, *conditions), expression=exp.Literal.number(n))
 
 
 def key_of(facts: DatabaseFacts, table: str) -> tuple[str, ...]:
@@ -67,7 +39,7 @@ def update(
     facts: DatabaseFacts,
     table: str,
     rows: Sequence[Row],
-    assignments: dict[str, Assignment],
+    assignments: Mapping[str, Assignment],
     *,
     scope: Scope | None,
     purpose: str,
@@ -92,6 +64,21 @@ def update(
         stays_in_scope=stays_in_scope,
         scope_count=scope_count,
     )
+
+
+def offline_update(
+    role: str,
+    schema: SchemaSnapshot,
+    table: str,
+    assignments: Mapping[str, Assignment],
+    scope: Scope,
+    purpose: str,
+) -> UpdateRows:
+    """An offline UPDATE: no rows, only the scope of rows that still need it (columns the
+    release's table lacks are left out, so one planner serves every release)."""
+    t = schema.table(table)
+    items = tuple((c, a) for c, a in assignments.items() if t.has_column(c))
+    return UpdateRows(role, table, t.primary_key, purpose, assignments=items, scope=scope)
 
 
 def update_each(
@@ -142,6 +129,11 @@ def delete(
     )
 
 
+def present(*ops: Operation | None) -> list[Operation]:
+    """The operations the builders made (they return None for no rows): `ops += b.present(...)`."""
+    return [op for op in ops if op is not None]
+
+
 def soft_delete_assignments(facts: DatabaseFacts, table: str) -> dict[str, Assignment]:
     """oslo.db `Query.soft_delete()`: deleted = id, deleted_at = now (updated_at kept)."""
     del facts, table
@@ -152,13 +144,19 @@ def describe_value(value: object) -> str:
     return sql_literal(value)
 
 
-__all__ = [
+__all__ = [  # the expression builders are sqlgen's; planners reach them as `b.eq(...)`
     "ApplyTime",
     "CopyColumn",
     "SetValue",
     "count_is",
+    "count_where",
     "delete",
     "eq",
+    "is_null",
+    "isin",
+    "literal_node",
+    "not_",
+    "same",
     "scope_where",
     "update",
     "update_each",

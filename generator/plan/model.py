@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from generator.hostside.model import Vif, VolumeConnection
 from generator.ops.operations import Operation
 from generator.schema.model import SchemaSnapshot
 
@@ -38,7 +39,7 @@ class Postcondition:
 
     database: str
     description: str
-    condition: exp.Expression = field(compare=False)
+    condition: exp.Expr = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -47,27 +48,6 @@ class ApiCommand:
 
     command: str
     why: str
-
-
-@dataclass(frozen=True)
-class Vif:
-    port_id: str
-    devname: str
-    vif_type: str  # ovs_hybrid | ovs | bridge | vhostuser | other
-    bridge: str | None  # br-int, brq<network id prefix>, or None
-    mac: str | None
-    socket_path: str | None = None  # vhostuser: the vhost-user socket (details.vhostuser_socket)
-    preserve_on_delete: bool = False  # port created outside Nova: Nova unbinds it, never deletes it
-
-
-@dataclass(frozen=True)
-class VolumeConnection:
-    volume_id: str
-    driver: str  # iscsi | rbd | fibre_channel | nfs | other
-    iscsi_targets: tuple[tuple[str, str, int], ...] = ()  # (iqn, portal, lun)
-    fc_wwns: tuple[str, ...] = ()
-    nfs_export: str | None = None
-    fc_targets: tuple[tuple[str, int], ...] = ()  # (wwn, lun) pairs, as os-brick pairs them
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from generator.ops.operations import (
     DeleteRows,
     Operation,
     SetValue,
-    UpdateRows,
 )
 from generator.plan import builders as b
+from generator.plan.builders import offline_update as _update
 from generator.plan.model import ApiCommand, ControllerActions, DatabaseTarget, Plan, Postcondition
 from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, instance_deleted_changes, instance_deleted_postcondition
@@ -52,14 +52,6 @@ def _target(role: str, release: str) -> DatabaseTarget:
         snap.fingerprint(),
         f"--release {release} (offline: catalog schema)",
     )
-
-
-def _update(
-    role: str, schema: SchemaSnapshot, table: str, assignments: dict, scope, purpose: str
-) -> UpdateRows:
-    t = schema.table(table)
-    items = tuple((c, a) for c, a in assignments.items() if t.has_column(c))
-    return UpdateRows(role, table, t.primary_key, purpose, assignments=items, scope=scope)
 
 
 def _delete(role: str, schema: SchemaSnapshot, table: str, scope, purpose: str) -> DeleteRows:
@@ -135,7 +127,7 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         )
         # The cell database first: its preconditions (the instance is there, not healthy) gate
         # everything, since an offline bundle only learns them at run time.
-        order = (cell, api, placement)
+        order: tuple[DatabaseTarget, ...] = (cell, api, placement)
     elif options.op == "purge":
         ops, posts = _purge(cell.schema, api.schema, placement.schema, u)
         order = (cell, api, placement)

@@ -14,8 +14,8 @@ from sqlglot import exp
 from generator.domain import nova
 from generator.ops.operations import ApplyTime, FromQuery, Operation, SetValue
 from generator.plan import builders as b
+from generator.plan.builders import offline_update as _update
 from generator.plan.model import Postcondition
-from generator.plan.vm_offline import _update
 from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.literals import literal_node
 

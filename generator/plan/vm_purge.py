@@ -85,7 +85,7 @@ def plan_purge(facts: InstanceFacts, options: VmOptions) -> Plan:
             "instance_uuid": SetValue(None),
             "request_id": SetValue(None),
         }
-        op = b.update(
+        op: Operation | None = b.update(
             cell,
             table,
             held,

@@ -23,7 +23,7 @@ from __future__ import annotations
 from generator.domain import nova
 from generator.errors import TargetProblem
 from generator.facts.instance import InstanceFacts
-from generator.ops.operations import ApplyTime, CheckRows, Operation, SetValue
+from generator.ops.operations import ApplyTime, Assignment, CheckRows, Operation, SetValue
 from generator.ops.rows import Row
 from generator.plan import builders as b
 from generator.plan.model import Plan, Postcondition
@@ -120,7 +120,7 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
     )
     if op:
         ops.append(op)
-    changes = {
+    changes: dict[str, Assignment] = {
         "host": SetValue(node["host"]),
         "node": SetValue(node["hypervisor_hostname"]),
         "updated_at": ApplyTime(),
@@ -211,7 +211,9 @@ def _placement_moves(
     source_rps.discard(target_rp["id"])
     mine = [a for a in p.rows("allocations") if a["consumer_id"] == u]
     on_target = {a["resource_class_id"] for a in mine if a["resource_provider_id"] == target_rp["id"]}
-    move, drop, left = [], [], []
+    move: list[Row] = []
+    drop: list[Row] = []
+    left: list[Row] = []
     for a in mine:
         if a["resource_provider_id"] == target_rp["id"]:
             continue
@@ -227,7 +229,7 @@ def _placement_moves(
             "node (nested or shared providers); they are left in place — check them with "
             f"`openstack resource provider allocation show {u}`"
         )
-    op = b.update_each(
+    op: Operation | None = b.update_each(
         p,
         "allocations",
         [(a, a.replace(resource_provider_id=target_rp["id"])) for a in move],

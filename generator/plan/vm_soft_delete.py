@@ -97,7 +97,7 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
         scope = b.scope_where(
             f"{table}.{column} = '{u}' and not deleted", b.eq(column, u), b.eq("deleted", 0)
         )
-        op = b.update(
+        op: Operation | None = b.update(
             cell,
             table,
             live,

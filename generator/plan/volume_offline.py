@@ -17,7 +17,6 @@ need the live rows (which instances, which connection, which backups stay).
 
 from __future__ import annotations
 
-import sqlglot
 from sqlglot import exp
 
 from generator import catalog
@@ -26,6 +25,7 @@ from generator.domain.staleness import format_duration, recently_updated_sql
 from generator.errors import FixpackError
 from generator.ops.operations import (
     ApplyTime,
+    Assignment,
     CopyColumn,
     DeleteRows,
     FromQuery,
@@ -33,17 +33,20 @@ from generator.ops.operations import (
     SetValue,
     UpdateRows,
 )
-from generator.ops.rows import Scope
 from generator.plan import builders as b
+from generator.plan.builders import offline_update as _update
 from generator.plan.model import ApiCommand, DatabaseTarget, Plan, Postcondition
 from generator.plan.overrides import override_record
 from generator.plan.volume_common import ACTIVE_VM_STATES, VolumeOptions
 from generator.plan.volume_offline_quota import quota_recount_ops
 from generator.schema.model import SchemaSnapshot
+from generator.sqlgen.builders import isin as _in
+from generator.sqlgen.builders import parse as _sql
+from generator.sqlgen.builders import parse_query
 from generator.sqlgen.literals import sql_literal
 
 LABELS = {"cinder": "Cinder database", "nova": "Nova cell database (the instance's cell)"}
-SOFT = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
+SOFT: dict[str, Assignment] = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
 
 
 def _target(role: str, release: str) -> DatabaseTarget:
@@ -59,23 +62,7 @@ def _target(role: str, release: str) -> DatabaseTarget:
     )
 
 
-def _sql(text: str) -> exp.Expression:
-    return sqlglot.parse_one(text, read="mysql")
-
-
-def _update(
-    role: str, schema: SchemaSnapshot, table: str, assignments: dict, scope: Scope, why: str
-) -> UpdateRows:
-    t = schema.table(table)
-    items = tuple((c, a) for c, a in assignments.items() if t.has_column(c))
-    return UpdateRows(role, table, t.primary_key, why, assignments=items, scope=scope)
-
-
-def _in(column: str, values: tuple[str, ...]) -> exp.Expression:
-    return exp.column(column).isin(*(b.literal_node(v) for v in values))
-
-
-def _none(description: str, table: str, *conds: exp.Expression) -> Postcondition:
+def _none(description: str, table: str, *conds: exp.Expr) -> Postcondition:
     return Postcondition("cinder", description, b.count_is(table, 0, *conds))
 
 
@@ -178,7 +165,7 @@ def _not_busy(u: str, options: VolumeOptions) -> list[Postcondition]:
     return out
 
 
-def _attachment_filter(u: str, options: VolumeOptions) -> list[exp.Expression]:
+def _attachment_filter(u: str, options: VolumeOptions) -> list[exp.Expr]:
     conds = [b.eq("volume_id", u), b.eq("deleted", 0)]
     if options.instances:
         conds.append(_in("instance_uuid", options.instances))
@@ -235,16 +222,16 @@ def _reset_detached(schema: SchemaSnapshot, u: str, options: VolumeOptions):
             f"AND {a}.attach_status NOT LIKE 'error_%'{stay}"
         )
         attach = f"COALESCE(MIN({a}.attach_status), 'detached')"
-        status_q = _sql(
+        status_q = parse_query(
             f"SELECT CASE {attach} WHEN 'attached' THEN 'in-use' WHEN 'detached' THEN 'available' "
             f"ELSE {attach} END {left}"
         )
-        attach_q = _sql(f"SELECT {attach} {left}")
+        attach_q = parse_query(f"SELECT {attach} {left}")
         status: dict = {
             "status": FromQuery(status_q, "status from the attachments that stay"),
             "attach_status": FromQuery(attach_q, "attach_status from the attachments that stay"),
         }
-        wanted = (status_q.subquery(), attach_q.subquery())
+        wanted: tuple[exp.Expr, exp.Expr] = (status_q.subquery(), attach_q.subquery())
     else:
         status = {"status": SetValue("available"), "attach_status": SetValue(cinder.ATTACH_DETACHED)}
         wanted = (exp.Literal.string("available"), exp.Literal.string(cinder.ATTACH_DETACHED))

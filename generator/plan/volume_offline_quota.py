@@ -12,18 +12,15 @@ in_use and updated_at change: limits and `reserved` never do.
 
 from __future__ import annotations
 
-import sqlglot
 from sqlglot import exp
 
 from generator.domain import cinder
 from generator.ops.operations import ApplyTime, FromQuery, Operation, UpdateRows
 from generator.plan import builders as b
 from generator.plan.model import Postcondition
+from generator.sqlgen.builders import parse as _sql
+from generator.sqlgen.builders import parse_query
 from generator.sqlgen.literals import sql_literal
-
-
-def _sql(text: str) -> exp.Expression:
-    return sqlglot.parse_one(text, read="mysql")
 
 
 def quota_recount_ops(
@@ -66,11 +63,11 @@ def quota_recount_ops(
         + ("" if no_snapshot_gb_quota else f" + {snap_gb_t.format(part='gigabytes')}"),
         "snapshots_": f"SELECT COUNT({s}.id) FROM {s} WHERE {snap} {by_type_s.format(part='snapshots')}",
     }
-    project = _sql(f"SELECT volumes.project_id FROM volumes WHERE volumes.id = {sql_literal(u)}")
+    project = parse_query(f"SELECT volumes.project_id FROM volumes WHERE volumes.id = {sql_literal(u)}")
     ops: list[Operation] = []
     posts: list[Postcondition] = []
     for resource, text in recounts.items():
-        recount = _sql(text)
+        recount = parse_query(text)
         if resource.endswith("_"):
             which = _sql(
                 f"quota_usages.resource IN (SELECT CONCAT('{resource}', volume_types.name) FROM volume_types "

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from generator.domain import cinder
 from generator.facts.volume import VolumeFacts
-from generator.ops.operations import ApplyTime, Operation, SetValue
+from generator.ops.operations import ApplyTime, Assignment, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan.model import ApiCommand, ComputeCleanup, Plan, Postcondition
 from generator.plan.overrides import override_record
@@ -41,11 +41,7 @@ from generator.plan.volume_common import (
     refuse_unless_repairable,
 )
 from generator.quoting import shell_arg
-from generator.sqlgen.literals import literal_node
-
-
-def _in(column: str, values: list) -> b.exp.Expression:
-    return b.exp.column(column).isin(*(literal_node(v) for v in values))
+from generator.sqlgen.builders import isin as _in
 
 
 def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
@@ -117,9 +113,9 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
     ops: list[Operation] = []
     closing_ids = [a["id"] for a in closing]
     specs = [s for s in facts.live("attachment_specs") if s["attachment_id"] in closing_ids]
-    soft = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
+    soft: dict[str, Assignment] = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
     if specs:
-        ops.append(
+        ops += b.present(
             b.update(
                 c,
                 "attachment_specs",
@@ -152,7 +148,7 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
         findings.append(f"volume_attachment: {len(closing)} live attachment(s) to close")
     mode = [r for r in facts.live("volume_admin_metadata") if r["key"] == "attached_mode"]
     if mode:
-        ops.append(
+        ops += b.present(
             b.update(
                 c,
                 "volume_admin_metadata",
@@ -168,7 +164,7 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
             )
         )
     if (vol["status"], vol["attach_status"]) != (status, attach_status) or ops:
-        ops.append(
+        ops += b.present(
             b.update(
                 c,
                 "volumes",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from generator.domain import cinder
 from generator.facts.volume import VolumeFacts
-from generator.ops.operations import ApplyTime, Operation, SetValue
+from generator.ops.operations import ApplyTime, Assignment, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan.model import ApiCommand, Plan, Postcondition
 from generator.plan.overrides import override_record
@@ -36,16 +36,12 @@ from generator.plan.volume_common import (
     refuse_unless_repairable,
 )
 from generator.quoting import shell_arg
-from generator.sqlgen.literals import literal_node
+from generator.sqlgen.builders import isin as _in
 
-SOFT = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
-
-
-def _in(column: str, values: list) -> b.exp.Expression:
-    return b.exp.column(column).isin(*(literal_node(v) for v in values))
+SOFT: dict[str, Assignment] = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
 
 
-def _not_in_or_null(column: str, values: list) -> b.exp.Expression:
+def _not_in_or_null(column: str, values: list) -> b.exp.Expr:
     return b.exp.or_(
         b.exp.Is(this=b.exp.column(column), expression=b.exp.Null()), b.exp.Not(this=_in(column, values))
     )
@@ -84,11 +80,12 @@ def plan_soft_delete(facts: VolumeFacts, options: VolumeOptions) -> Plan:
         )
         soft_delete("snapshot_metadata", meta, scope, "snapshot_destroy: the snapshot's metadata")
         scope = b.scope_where(f"live snapshots of volume {u}", b.eq("volume_id", u), b.eq("deleted", 0))
-        op = b.update(
+        op: Operation | None = b.update(
             c, "snapshots", snaps, {"status": SetValue(cinder.DELETED_STATUS), **SOFT}, scope=scope,
             purpose="--cascade: snapshot_destroy (status 'deleted'), as delete_volume(cascade=True) does",
         )  # fmt: skip
-        ops.append(op)
+        if op:  # snaps is not empty here, so it always is
+            ops.append(op)
         findings.append(f"snapshots: {len(snaps)} live snapshot(s) to delete (--cascade)")
 
     for table in cinder.volume_destroy_dependents(c.release):
@@ -133,14 +130,14 @@ def plan_soft_delete(facts: VolumeFacts, options: VolumeOptions) -> Plan:
         ("workers", "a finished cleanable operation leaves no worker row"),
     ):
         rows = [r for r in c.rows(table) if table != "workers" or r["resource_id"] in [u, *snap_ids]]
-        scope = c.scope(table)
+        row_scope = c.scope(table)
         if table == "workers":
-            scope = b.scope_where(
+            row_scope = b.scope_where(
                 "workers of the volume (and cascaded snapshots)",
                 _in("resource_type", list(cinder.WORKER_RESOURCE_TYPES)),
                 _in("resource_id", [u, *snap_ids]),
             )
-        op = b.delete(c, table, rows, scope=scope, purpose=why)
+        op = b.delete(c, table, rows, scope=row_scope, purpose=why)
         if op:
             ops.append(op)
             findings.append(f"{table}: {len(rows)} row(s) to delete")

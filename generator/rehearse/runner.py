@@ -314,9 +314,9 @@ class Rehearsal:
             return self._keep_capture(step, role, run.stdout)
         results = [line.rsplit("\t", 1)[-1] for line in run.stdout.splitlines() if _CHUNK.match(line)]
         if phase in ("re-apply", "re-rollback") and results:
-            changed = [r for r in results if r != ALREADY_DONE]
-            if changed:
-                return FAILED, f"second run was not a no-op: chunk result(s) {changed}", output
+            not_done = [r for r in results if r != ALREADY_DONE]
+            if not_done:
+                return FAILED, f"second run was not a no-op: chunk result(s) {not_done}", output
             return PASSED, f"{len(results)} chunk(s): {ALREADY_DONE}", ""
         return PASSED, run.last_line.replace("\t", " "), ""
 

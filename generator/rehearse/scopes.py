@@ -47,7 +47,7 @@ class _Unsupported(Exception):
     pass
 
 
-def _literal(node: exp.Expression) -> Any:
+def _literal(node: exp.Expr) -> Any:
     if isinstance(node, exp.Null):
         return None
     if isinstance(node, exp.HexString):
@@ -70,7 +70,7 @@ def _filler(table: Table, column: str, serial: int) -> Any:
     return str(uuid.uuid4())
 
 
-def scope_values(table: Table, where: exp.Expression, serial: int) -> dict[str, Any]:
+def scope_values(table: Table, where: exp.Expr, serial: int) -> dict[str, Any]:
     """Column values that satisfy `where` (a conjunction of simple predicates)."""
     values: dict[str, Any] = {}
     for term in where.flatten() if isinstance(where, exp.And) else [where]:
@@ -98,7 +98,9 @@ def scope_values(table: Table, where: exp.Expression, serial: int) -> dict[str, 
 
 def _count(cur: pymysql.cursors.Cursor, scope_query: str) -> int:
     cur.execute(scope_query)
-    return int(cur.fetchone()[0])
+    row = cur.fetchone()
+    assert row is not None  # SELECT COUNT(*) returns one row
+    return int(row[0])
 
 
 def fill_scopes(

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pymysql
 from pymysql.constants import CLIENT
 from sqlglot import exp
 
 from generator.connect.urls import DatabaseURL
-from generator.render.dialect import to_sql
 from generator.render.fingerprint import _canonical_expr
 from generator.schema.model import SchemaSnapshot
+from generator.sqlgen.dialect import to_sql
 
 State = dict[str, dict[tuple, str]]  # table -> {primary key: row hash}
 
@@ -69,7 +70,7 @@ def _build_row_hash_query(schema: SchemaSnapshot, table: str) -> str:
 
 
 def table_state(url: DatabaseURL, schema: SchemaSnapshot) -> State:
-    params = {
+    params: dict[str, Any] = {
         "host": url.host or "127.0.0.1",
         "user": url.user or "root",
         "password": url.password or "",

@@ -22,14 +22,14 @@ from generator.ops.operations import (
     UpdateRows,
 )
 from generator.ops.rows import Row
-from generator.render.dialect import dual, to_sql
 from generator.render.guards import key_condition
 from generator.render.statements import NOW, add_row_count, pending, var
 from generator.schema.model import Table
+from generator.sqlgen.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
 
-def _assignment_value(assignment: Assignment) -> exp.Expression:
+def _assignment_value(assignment: Assignment) -> exp.Expr:
     if isinstance(assignment, SetValue):
         return literal_node(assignment.value)
     if isinstance(assignment, CopyColumn):
@@ -41,11 +41,11 @@ def _assignment_value(assignment: Assignment) -> exp.Expression:
     raise TypeError(assignment)
 
 
-def assignment_value(assignment: Assignment) -> exp.Expression:
+def assignment_value(assignment: Assignment) -> exp.Expr:
     return _assignment_value(assignment)
 
 
-def _gated(condition: exp.Expression) -> exp.Expression:
+def _gated(condition: exp.Expr) -> exp.Expr:
     return exp.and_(exp.Paren(this=condition), pending(), copy=False)
 
 
@@ -67,7 +67,7 @@ def dml_for(op: Operation, table: Table) -> tuple[list[str], int]:
     if isinstance(op, UpdateRows) and op.assignments is not None:
         assert op.changes is not None
         rows = tuple(c.before for c in op.changes)
-        statement = exp.update(
+        statement: exp.Expr = exp.update(
             table.name,
             {col: _assignment_value(a) for col, a in op.assignments},
             where=_gated(key_condition(op.key, rows)),

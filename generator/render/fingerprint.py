@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlglot import exp
 
@@ -42,12 +43,12 @@ _CHARACTER_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext
 _UTF8MB4_TEXT = exp.DataType(this=exp.DataType.Type.CHARACTER_SET, kind=exp.Var(this="utf8mb4"))
 
 
-def _canonical_expr(table: Table, column: str) -> exp.Expression:
+def _canonical_expr(table: Table, column: str) -> exp.Expr:
     col = table.column(column)
     ref = exp.column(column, table=table.name)
     base = col.base_type
     if base in ("decimal", "numeric"):
-        text: exp.Expression = exp.Cast(this=ref, to=exp.DataType.build("CHAR"))
+        text: exp.Expr = exp.Cast(this=ref, to=exp.DataType.build("CHAR"))
     elif base in _FLOAT_TYPES:
         text = exp.Cast(
             this=exp.Round(this=exp.Mul(this=ref, expression=exp.Literal.number(1000000))),
@@ -63,7 +64,7 @@ def _canonical_expr(table: Table, column: str) -> exp.Expression:
     )
 
 
-def fingerprint_expr(table: Table, columns: Sequence[str]) -> exp.Expression:
+def fingerprint_expr(table: Table, columns: Sequence[str]) -> exp.Expr:
     """`CONCAT(COUNT(*), ':', BIT_XOR(...))` over the selected rows."""
     row_text = exp.Anonymous(
         this="CONCAT_WS", expressions=[exp.Literal.string(","), *(_canonical_expr(table, c) for c in columns)]
@@ -136,7 +137,7 @@ def _canonical_value(table: Table, column: str, value: object) -> str:
     return "v" + _hex_text(str(value))
 
 
-def python_fingerprint(table: Table, columns: Sequence[str], rows: Iterable[dict]) -> str:
+def python_fingerprint(table: Table, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     """The value `fingerprint_expr` yields on the server for these rows."""
     count = 0
     acc = 0

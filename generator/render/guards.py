@@ -22,9 +22,9 @@ from sqlglot import exp
 from generator.ops.operations import CheckRows, DeleteRows, InsertRows, Operation, UpdateRows
 from generator.ops.rows import Row, Scope
 from generator.render import statements as st
-from generator.render.dialect import to_sql
 from generator.render.fingerprint import fingerprint_expr, python_fingerprint
 from generator.schema.model import Table
+from generator.sqlgen.dialect import to_sql
 from generator.sqlgen.literals import literal_node
 
 EMPTY = "0:0"
@@ -33,25 +33,25 @@ EMPTY = "0:0"
 @dataclass(frozen=True)
 class StepGuard:
     table: str
-    key_tree: exp.Expression = field(compare=False, repr=False)  # the keyed rows of this step
+    key_tree: exp.Expr = field(compare=False, repr=False)  # the keyed rows of this step
     pending_columns: tuple[str, ...]
     pending_expect: str
     done_columns: tuple[str, ...]
     done_expect: str
-    scope_tree: exp.Expression | None = field(
+    scope_tree: exp.Expr | None = field(
         compare=False, repr=False
     )  # rows of the target (None: unchecked)
     scope_expect: int | None  # rows in scope when this piece runs (earlier pieces applied)
     check_only: bool = False
     scope_initial: int | None = None  # rows in scope before anything ran (precheck, fixpack verify)
 
-    def pending_query(self, table: Table, *, lock: bool) -> exp.Expression:
+    def pending_query(self, table: Table, *, lock: bool) -> exp.Select:
         return _fp_select(table, self.pending_columns, self.key_tree, lock)
 
-    def done_query(self, table: Table) -> exp.Expression:
+    def done_query(self, table: Table) -> exp.Select:
         return _fp_select(table, self.done_columns, self.key_tree, False)
 
-    def scope_query(self, *, lock: bool) -> exp.Expression | None:
+    def scope_query(self, *, lock: bool) -> exp.Select | None:
         if self.scope_tree is None:
             return None
         q = (
@@ -75,12 +75,12 @@ class StepGuard:
     def remeasure_after(self, table: Table) -> str:
         return st.set_var(st.AFTER, self.done_query(table).subquery(copy=False))
 
-    def state_expression(self, *, initial: bool = False) -> exp.Expression:
+    def state_expression(self, *, initial: bool = False) -> exp.Expr:
         """CASE … 'pending' | 'done' | 'drift' (checks: 'ok' | 'drift') over the measured variables.
 
         `initial`: judge the scope as it must be before the first piece ran (precheck).
         """
-        pending: exp.Expression = exp.EQ(
+        pending: exp.Expr = exp.EQ(
             this=st.var(st.BEFORE), expression=exp.Literal.string(self.pending_expect)
         )
         expect = self.scope_initial if initial else self.scope_expect
@@ -101,7 +101,7 @@ class StepGuard:
             default=exp.Literal.string("drift"),
         )
 
-    def done_holds(self) -> exp.Expression:
+    def done_holds(self) -> exp.Expr:
         return exp.NullSafeEQ(this=st.var(st.AFTER), expression=exp.Literal.string(self.done_expect))
 
     def as_json(self, table: Table) -> dict:
@@ -119,7 +119,7 @@ class StepGuard:
         }
 
 
-def _fp_select(table: Table, columns: tuple[str, ...], key_tree: exp.Expression, lock: bool) -> exp.Select:
+def _fp_select(table: Table, columns: tuple[str, ...], key_tree: exp.Expr, lock: bool) -> exp.Select:
     q = (
         exp.select(fingerprint_expr(table, columns))
         .from_(table.name, copy=False)
@@ -128,7 +128,7 @@ def _fp_select(table: Table, columns: tuple[str, ...], key_tree: exp.Expression,
     return q.lock(update=True, copy=False) if lock else q
 
 
-def key_condition(key: tuple[str, ...], rows: tuple[Row, ...]) -> exp.Expression:
+def key_condition(key: tuple[str, ...], rows: tuple[Row, ...]) -> exp.Expr:
     """`id IN (…)` for a one-column key; OR of ANDs for composite keys."""
     if len(key) == 1:
         return exp.column(key[0]).isin(*(literal_node(r[key[0]]) for r in rows))

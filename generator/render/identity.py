@@ -41,9 +41,9 @@ from sqlglot import exp
 
 from generator.plan.model import DatabaseTarget, Plan
 from generator.render import statements as st
-from generator.render.dialect import dual, to_sql
 from generator.render.sqlfile import comment
 from generator.schema.model import Column, Table
+from generator.sqlgen.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
 CHECK = st.CHECK
@@ -89,18 +89,18 @@ TARGETS = {
 
 
 # -- small builders ------------------------------------------------------------------
-def _info_schema(table: str, where: exp.Expression) -> exp.Select:
+def _info_schema(table: str, where: exp.Expr) -> exp.Select:
     """`… FROM information_schema.<table> WHERE TABLE_SCHEMA = DATABASE() AND …` (this database only)."""
     here = exp.EQ(this=exp.column("TABLE_SCHEMA"), expression=exp.Anonymous(this="DATABASE", expressions=[]))
     source = exp.Table(this=exp.to_identifier(table), db=exp.to_identifier("information_schema"))
     return exp.select().from_(source, copy=False).where(exp.and_(here, where), copy=False)
 
 
-def _strings(values: Sequence[str]) -> list[exp.Expression]:
+def _strings(values: Sequence[str]) -> list[exp.Expr]:
     return [literal_node(v) for v in values]
 
 
-def silent_guard(label: str, condition: exp.Expression) -> str:
+def silent_guard(label: str, condition: exp.Expr) -> str:
     """`st.guard` that prints no row when it holds: a capture file's output is the rollback script.
 
     The same scalar subquery (ERROR 1242 unless the condition holds), tested in a WHERE clause
@@ -125,10 +125,10 @@ def silent_guard(label: str, condition: exp.Expression) -> str:
 
 def _check(
     label: str,
-    measure: exp.Expression,
+    measure: exp.Expr,
     expected: str,
-    found: exp.Expression,
-    holds: exp.Expression,
+    found: exp.Expr,
+    holds: exp.Expr,
     silent: bool = False,
 ) -> list[str]:
     """Measure into @fixpack_check; print expected/found only if `holds` is false; then the guard."""
@@ -189,7 +189,7 @@ def column_spec(table: str, column: Column) -> str:
 def _found_specs(tables: Sequence[str]) -> exp.Select:
     """The same line for every column of `tables` in this database, from information_schema."""
 
-    def text(value: exp.Expression) -> exp.Expression:  # one collation for both servers' information_schema
+    def text(value: exp.Expr) -> exp.Expr:  # one collation for both servers' information_schema
         return exp.Cast(this=value, to=exp.DataType.build("CHAR"))
 
     typ = exp.If(
@@ -211,7 +211,7 @@ def _found_specs(tables: Sequence[str]) -> exp.Select:
 def schema_check(tables: Sequence[Table], source: str, silent: bool = False) -> list[str]:
     """The exact column sets: the symmetric difference of the lines found and expected must be empty."""
     names = [t.name for t in tables]
-    both: exp.Expression = _found_specs(names)
+    both: exp.Expr = _found_specs(names)
     for table in tables:
         for column in table.columns:
             both = exp.union(both, exp.select(literal_node(column_spec(table.name, column))), distinct=False)
@@ -263,7 +263,7 @@ TARGET_GONE = "fixpack_target_gone"
 
 
 def target_check(
-    plan: Plan, role: str, silent: bool = False, database: exp.Expression | None = None
+    plan: Plan, role: str, silent: bool = False, database: exp.Expr | None = None
 ) -> list[str]:
     """`database`: the name the database had (generation, or capture) — what still tells the
     right database from a wrong one once a purge has removed every row of the target."""
@@ -278,7 +278,7 @@ def target_check(
     key = exp.column(target.column)
     where = exp.EQ(this=key, expression=literal_node(ids[0])) if len(ids) == 1 else key.isin(*_strings(ids))
     count = exp.select(exp.Count(this=exp.Star())).from_(target.table, copy=False).where(where, copy=False)
-    holds: exp.Expression = exp.GT(this=st.var(CHECK), expression=exp.Literal.number(0))
+    holds: exp.Expr = exp.GT(this=st.var(CHECK), expression=exp.Literal.number(0))
     posts = [p.condition.copy() for p in plan.postconditions if p.database == role]
     expected = f"{who} in {target.table} here"
     tells = "its cell from cell0 or another cell" if role == "nova" else "the right database"
@@ -340,7 +340,7 @@ def identity_statements(
     out = ["-- ==== is this the right database? (read-only; stops the client if not) ===="]
     out += service_check(db.role, silent)
     out += schema_check([db.schema.table(name) for name in tables], source, silent)
-    database: exp.Expression | None = None
+    database: exp.Expr | None = None
     if captured:
         database = st.var(CAPTURED)
     elif plan.mode == "live" and db.database:
@@ -349,7 +349,7 @@ def identity_statements(
     return [*out, ""]
 
 
-def captured_database_line() -> exp.Expression:
+def captured_database_line() -> exp.Expr:
     """Capture-time SQL text `SET @fixpack_captured_database = X'<DATABASE() in hex>';` for the rollback."""
     return exp.Concat(
         expressions=[

@@ -28,8 +28,8 @@ from generator.quoting import sql_comment
 from generator.render import offline_capture as cap
 from generator.render import statements as st
 from generator.render.dml import assignment_value
+from generator.render.files import RenderedFile
 from generator.render.identity import captured_database_line, identity_statements
-from generator.render.sql import RenderedFile
 from generator.render.sqlfile import comment, plan_header, verify_file
 from generator.schema.model import Table
 from generator.sqlgen.literals import literal_node
@@ -53,12 +53,12 @@ def _step_statements(op: Operation, table: Table, number: int, limit: int) -> li
         st.set_var(st.RC, exp.Literal.number(0)),
     ]
     if isinstance(op, UpdateRows):
-        statement = exp.update(
+        statement: exp.Expr = exp.update(
             op.table, {c: assignment_value(a) for c, a in op.assignments or ()}, where=scope.tree()
         )
     else:
         statement = _delete_statement(op.table, scope.tree())
-    from generator.render.dialect import to_sql
+    from generator.sqlgen.dialect import to_sql
 
     change = [to_sql(statement) + ";"]
     if not _index_usable(table, scope.tree()):
@@ -90,7 +90,7 @@ def _step_statements(op: Operation, table: Table, number: int, limit: int) -> li
     return out
 
 
-def _index_usable(table: Table, cond: exp.Expression) -> bool:
+def _index_usable(table: Table, cond: exp.Expr) -> bool:
     """Does the condition pin the leading column of some index of the table (safe-update mode's test)?"""
     leading = {ix.columns[0].split("(")[0] for ix in table.indexes} | set(table.primary_key[:1])
     if isinstance(cond, exp.In) and cond.args.get("query") is not None:
@@ -107,7 +107,7 @@ def _index_usable(table: Table, cond: exp.Expression) -> bool:
     return False
 
 
-def _delete_statement(table: str, cond: exp.Expression) -> exp.Expression:
+def _delete_statement(table: str, cond: exp.Expr) -> exp.Expr:
     """DELETE through the scope; a grandchild scope `col IN (SELECT id FROM parent WHERE …)` becomes a
     multi-table DELETE joined to the parent, which MySQL's safe-update mode accepts (the subquery form
     it rejects as unkeyed)."""
@@ -116,6 +116,7 @@ def _delete_statement(table: str, cond: exp.Expression) -> exp.Expression:
     if not isinstance(inner, exp.Select) or not isinstance(cond.this, exp.Column):
         return exp.delete(table, where=cond)
     source = inner.args.get("from_") or inner.args.get("from")
+    assert source is not None  # a scope's subquery selects from its parent table
     parent = source.this.name
     parent_col = inner.expressions[0].name
     where = inner.args["where"].this
@@ -135,9 +136,7 @@ def _delete_statement(table: str, cond: exp.Expression) -> exp.Expression:
 
 
 def _apply_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str) -> str:
-    out = [f"-- {line}" for line in []] + [
-        ln for line in plan_header(plan, db, "apply", path) for ln in comment(line)
-    ]
+    out = [ln for line in plan_header(plan, db, "apply", path) for ln in comment(line)]
     out += [s + ";" for s in st.SESSION_SETUP] + [
         "",
         *identity_statements(plan, db),

@@ -31,20 +31,20 @@ from sqlglot import exp
 from generator.ops.operations import Operation, UpdateRows
 from generator.plan.model import DatabaseTarget, Plan
 from generator.render import statements as st
-from generator.render.dialect import dual, to_sql
 from generator.render.messages import NOTHING_TO_ROLL_BACK
 from generator.schema.model import Table
+from generator.sqlgen.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
 ROWS, AS_CAPTURED, REMAINING = "fixpack_rows", "fixpack_as_captured", "fixpack_todo"
 
 
-def value_text(table: Table, column: str) -> exp.Expression:
+def value_text(table: Table, column: str) -> exp.Expr:
     """SQL that prints a column's current value as a literal the rollback can hold."""
     col = table.column(column)
     ref = exp.column(column, table=table.name)
     if col.is_numeric:
-        text: exp.Expression = exp.Cast(this=ref, to=exp.DataType.build("CHAR"))
+        text: exp.Expr = exp.Cast(this=ref, to=exp.DataType.build("CHAR"))
     elif col.is_temporal:
         text = exp.Anonymous(
             this="CONCAT",
@@ -61,15 +61,15 @@ def value_text(table: Table, column: str) -> exp.Expression:
     return exp.Coalesce(this=text, expressions=[exp.Literal.string("NULL")])
 
 
-def text(value: str, width: int = 60) -> list[exp.Expression]:
+def text(value: str, width: int = 60) -> list[exp.Expr]:
     """A constant as several short literals (CONCAT joins them): keeps lines within the limit."""
     return [exp.Literal.string(value[i : i + width]) for i in range(0, len(value), width)] or [
         exp.Literal.string("")
     ]
 
 
-def concat(*parts: exp.Expression | list[exp.Expression]) -> exp.Expression:
-    flat: list[exp.Expression] = []
+def concat(*parts: exp.Expr | list[exp.Expr]) -> exp.Expr:
+    flat: list[exp.Expr] = []
     for part in parts:
         flat += part if isinstance(part, list) else [part]
     return exp.Anonymous(this="CONCAT", expressions=flat)
@@ -83,14 +83,14 @@ def printed(sql_text: str) -> str:
 _SLOT = re.compile(r"'fixpack_value_(\d+)_x*'")
 
 
-def _slot(i: int) -> exp.Expression:
+def _slot(i: int) -> exp.Expr:
     """A placeholder literal, long enough that the layout gives each value a line of its own."""
     return exp.Literal.string(f"fixpack_value_{i}_".ljust(70, "x"))
 
 
-def _template(statement: str, values: list[exp.Expression]) -> exp.Expression:
+def _template(statement: str, values: list[exp.Expr]) -> exp.Expr:
     """CONCAT printing `statement` (rendered with `_slot` placeholders) with each slot's current value."""
-    parts: list[exp.Expression] = []
+    parts: list[exp.Expr] = []
     pos = 0
     for m in _SLOT.finditer(statement):
         parts += [*text(statement[pos : m.start()]), values[int(m[1])]]
@@ -99,16 +99,16 @@ def _template(statement: str, values: list[exp.Expression]) -> exp.Expression:
     return concat([p for p in parts if not (isinstance(p, exp.Literal) and p.this == "")])
 
 
-def _key(table: Table, values: list[exp.Expression]) -> list[exp.Expression]:
+def _key(table: Table, values: list[exp.Expr]) -> list[exp.Expr]:
     """`key = <slot>` per primary-key column; the slots' values are appended to `values`."""
-    out: list[exp.Expression] = []
+    out: list[exp.Expr] = []
     for k in table.primary_key:
         out.append(exp.EQ(this=exp.column(k), expression=_slot(len(values))))
         values.append(value_text(table, k))
     return out
 
 
-def _todo_is(n: int) -> exp.Expression:
+def _todo_is(n: int) -> exp.Expr:
     return exp.EQ(this=st.var(REMAINING), expression=exp.Literal.number(n))
 
 
@@ -119,7 +119,7 @@ def _row_guard(number: int, table: str) -> str:
     )
 
 
-def _select(line: exp.Expression, op: Operation) -> str:
+def _select(line: exp.Expr, op: Operation) -> str:
     scope = op.scope  # type: ignore[attr-defined]
     return to_sql(exp.select(line).from_(op.table, copy=False).where(scope.tree(), copy=False)) + ";"
 
@@ -127,7 +127,7 @@ def _select(line: exp.Expression, op: Operation) -> str:
 def check_statement(op: Operation, table: Table) -> str:
     """Prints, per row, a statement adding 1 to @fixpack_as_captured when the row is as captured now:
     a changed row has every column the apply sets back as captured; a deleted row exists again."""
-    values: list[exp.Expression] = []
+    values: list[exp.Expr] = []
     conds = _key(table, values)
     if isinstance(op, UpdateRows):
         for c, _ in op.assignments or ():
@@ -140,14 +140,14 @@ def check_statement(op: Operation, table: Table) -> str:
 
 def restore_statement(op: Operation, table: Table, number: int) -> str:
     """Prints, per row, its guarded restore: run only when the rollback has work (@fixpack_todo = 1)."""
-    values: list[exp.Expression] = []
+    values: list[exp.Expr] = []
     if isinstance(op, UpdateRows):
-        sets = {}
+        sets: dict[str, object] = {}
         for c, _ in op.assignments or ():
             sets[c] = _slot(len(values))
             values.append(value_text(table, c))
         key = _key(table, values)
-        dml: exp.Expression = exp.update(op.table, sets, where=exp.and_(*key, _todo_is(1)))
+        dml: exp.Expr = exp.update(op.table, sets, where=exp.and_(*key, _todo_is(1)))
     else:
         row = []
         for c in table.column_names:
@@ -159,9 +159,9 @@ def restore_statement(op: Operation, table: Table, number: int) -> str:
     return _select(_template(statement, values), op)
 
 
-def rows_in_scope(ops: tuple[Operation, ...]) -> exp.Expression:
+def rows_in_scope(ops: tuple[Operation, ...]) -> exp.Expr:
     """Rows every step will change, summed (what the capture records)."""
-    counts: list[exp.Expression] = [
+    counts: list[exp.Expr] = [
         exp.select(exp.Count(this=exp.Star()))
         .from_(op.table, copy=False)
         .where(op.scope.tree(), copy=False)  # type: ignore[attr-defined]
@@ -208,7 +208,7 @@ def refusal(plan: Plan, db: DatabaseTarget) -> list[str]:
     ]
 
 
-def _say(message: str, when: exp.Expression) -> str:
+def _say(message: str, when: exp.Expr) -> str:
     """Print a message when `when` holds: short literals, so the printed lines stay readable SQL."""
     words = concat([literal_node(p.this) for p in text(message, 70)])
     return to_sql(exp.select(exp.alias_(words, "fixpack")).from_(dual()).where(when)) + ";"

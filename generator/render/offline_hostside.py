@@ -33,8 +33,8 @@ import sqlglot
 
 from generator.domain import nova
 from generator.hostside import validate
-from generator.render.dialect import to_sql
 from generator.render.sqlfile import comment
+from generator.sqlgen.dialect import to_sql
 from generator.sqlgen.literals import sql_literal
 
 MAX_VIFS = 16  # network_info entries printed one per line; more are counted, not listed

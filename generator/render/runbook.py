@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from generator.plan.model import Plan
 from generator.quoting import md_code, md_text, shell_arg
+from generator.render.files import RenderedFile
 from generator.render.messages import NOTHING_TO_ROLL_BACK
 from generator.render.runbook_errors import known_errors
-from generator.render.sql import RenderedFile
 from generator.render.templates import render
 from generator.secrets import mask_text
 
@@ -205,7 +205,7 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
                 if on_host
                 else "on a controller with the `openstack` CLI and admin credentials loaded"
             )
-            cmds = (
+            cmds: tuple[str, ...] = (
                 f"bash {shell_arg(f.path)}            # dry run: prints what it would do",
                 f"bash {shell_arg(f.path)} --execute  # act",
             )

@@ -6,9 +6,8 @@ File names sort in run order: `1x-precheck-<db>`, `2x-apply-<db>`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from generator.plan.model import Plan
+from generator.render.files import RenderedFile
 from generator.render.identity import identity_statements
 from generator.render.sqlfile import (
     build_chunks,
@@ -20,19 +19,6 @@ from generator.render.sqlfile import (
 )
 
 DEFAULT_CHUNK_ROWS = 1000
-
-
-@dataclass(frozen=True)
-class RenderedFile:
-    path: str
-    kind: str  # sql | shell | doc
-    phase: str | None  # precheck | apply | verify | rollback
-    target: str | None  # db:<role> | host:<name> | controller
-    purpose: str
-    text: str
-    rows: int | None = None
-    produces: str | None = None  # offline capture files: the rollback file they print
-    produced_by: str | None = None  # offline rollback: written at run time by this capture file
 
 
 def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[RenderedFile], dict]:

@@ -219,7 +219,7 @@ def changes_file(
 CHANGED = "fixpack_changed"  # chunks a changes file found pending (and so changed)
 
 
-def _plus_pending() -> exp.Expression:
+def _plus_pending() -> exp.Expr:
     pending = exp.If(
         this=exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending")),
         true=exp.Literal.number(1),
@@ -228,7 +228,7 @@ def _plus_pending() -> exp.Expression:
     return exp.Add(this=st.var(CHANGED), expression=pending)
 
 
-def _outcome(what: str) -> exp.Expression:
+def _outcome(what: str) -> exp.Expr:
     """The last line: a rollback that found every chunk already as before the apply says so in words."""
     finished = literal_node(f"{what} finished: every guard held")
     if what != "rollback":

@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from generator.quoting import terminal
-from generator.render.dialect import dual, to_sql
+from generator.sqlgen.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
 STATE, CHUNK, RC, NOW, CHECK = "fixpack_state", "fixpack_chunk", "fixpack_rc", "fixpack_now", "fixpack_check"
@@ -33,17 +33,17 @@ SESSION_SETUP = (
 )
 
 
-def var(name: str) -> exp.Expression:
+def var(name: str) -> exp.Expr:
     return exp.Parameter(this=exp.Var(this=name))
 
 
-def set_var(name: str, value: exp.Expression) -> str:
+def set_var(name: str, value: exp.Expr) -> str:
     statement = exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=var(name), expression=value))],
                         unset=False, tag=False)
     return to_sql(statement) + ";"
 
 
-def guard(label: str, condition: exp.Expression) -> str:
+def guard(label: str, condition: exp.Expr) -> str:
     """Abort the client (ERROR 1242) unless `condition` holds.
 
     `SELECT 1 UNION ALL SELECT 2 … WHERE NOT (cond)` yields two rows — an error
@@ -63,21 +63,21 @@ def guard(label: str, condition: exp.Expression) -> str:
     return to_sql(statement) + ";"
 
 
-def report(columns: list[tuple[str, exp.Expression]]) -> str:
+def report(columns: list[tuple[str, exp.Expr]]) -> str:
     """A SELECT that only prints (for the operator's log)."""
     return to_sql(exp.select(*(exp.alias_(e, a) for a, e in columns))) + ";"
 
 
-def state_is(*states: str) -> exp.Expression:
+def state_is(*states: str) -> exp.Expr:
     terms = [exp.NullSafeEQ(this=var(STATE), expression=exp.Literal.string(s)) for s in states]
     return exp.or_(*terms, copy=False) if len(terms) > 1 else terms[0]
 
 
-def pending() -> exp.Expression:
+def pending() -> exp.Expr:
     return exp.EQ(this=var(STATE), expression=exp.Literal.string("pending"))
 
 
-def expected_rows(n: int) -> exp.Expression:
+def expected_rows(n: int) -> exp.Expr:
     """n when the step is pending, 0 when it was already done."""
     return exp.Case(ifs=[exp.If(this=pending(), true=exp.Literal.number(n))], default=exp.Literal.number(0))
 

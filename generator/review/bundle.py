@@ -27,7 +27,7 @@ _REQUIRED = ("bundle_id", "target", "mode", "databases", "steps", "files")
 _SHAPES: dict[str, type] = {
     "bundle_id": str, "target": dict, "mode": str, "databases": dict, "steps": list, "files": dict,
 }  # fmt: skip
-_JSON_NAMES = {str: "a string", dict: "an object", list: "an array"}
+_JSON_NAMES: dict[type, str] = {str: "a string", dict: "an object", list: "an array"}
 
 
 class BundleProblem(FixpackError):

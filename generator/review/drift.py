@@ -20,9 +20,9 @@ from generator.bundle.preimages import encode_value
 from generator.connect.session import Session
 from generator.errors import FixpackError
 from generator.ops.rows import Row
-from generator.render.dialect import to_sql
 from generator.schema.model import Table
 from generator.secrets import mask_value
+from generator.sqlgen.dialect import to_sql
 from generator.sqlgen.literals import literal_node
 
 MAX_SHOWN = 60  # characters of a value shown in a drift line
@@ -68,7 +68,7 @@ def key_text(table: Table, key: Sequence[Any]) -> str:
     return ", ".join(f"{c}={show(v)}" for c, v in zip(cols, key, strict=False))
 
 
-def _key_condition(table: Table, rows: Sequence[Row]) -> exp.Expression:
+def _key_condition(table: Table, rows: Sequence[Row]) -> exp.Expr:
     cols = table.primary_key
     if len(cols) == 1:
         return exp.column(cols[0]).isin(*(literal_node(r[cols[0]]) for r in rows))

@@ -27,9 +27,9 @@ import sqlglot
 from sqlglot import exp
 
 from generator.errors import FixpackError
-from generator.render.dialect import FixpackMySQL
-from generator.review.sqltext import statements
 from generator.schema.model import SchemaSnapshot
+from generator.sqlgen.dialect import FixpackMySQL
+from generator.sqlgen.sqltext import statements
 
 _FUNCTIONS = frozenset({"CONCAT", "CONCAT_WS", "CONV", "LEFT", "SHA2", "BIT_XOR"})
 _NODES = (
@@ -104,7 +104,7 @@ def _check_select(tree: exp.Select, schema: SchemaSnapshot | None, where: str, *
                 raise GuardQueryRefused(f"{where}: a guard subquery must select one column")
 
 
-def _inner_table(node: exp.Expression) -> exp.Select | None:
+def _inner_table(node: exp.Expr) -> exp.Select | None:
     """The nested SELECT a column belongs to (its own checks apply there), if any."""
     parent = node.parent
     while parent is not None:
@@ -119,17 +119,17 @@ def render(tree: exp.Select) -> str:
     return tree.sql(dialect=FixpackMySQL, identify=True, comments=False)
 
 
-def _unqualified(condition: exp.Expression) -> str:
+def _unqualified(condition: exp.Expr) -> str:
     """The key condition as guards.json records it: columns without their table."""
     bare = condition.transform(lambda n: exp.column(n.name) if isinstance(n, exp.Column) else n)
     return bare.sql(dialect=FixpackMySQL, identify=True, comments=False)
 
 
-def _var(node: exp.Expression) -> str | None:
+def _var(node: exp.Expr) -> str | None:
     return node.this.name if isinstance(node, exp.Parameter) and isinstance(node.this, exp.Var) else None
 
 
-def _expectations(case: exp.Expression, where: str) -> dict[str, Any]:
+def _expectations(case: exp.Expr, where: str) -> dict[str, Any]:
     """From `CASE WHEN @scope = N AND @before = 'fp' THEN 'pending' WHEN @after = 'fp' THEN 'done' …`."""
     if not isinstance(case, exp.Case):
         raise GuardQueryRefused(f"{where}: step state is not a CASE over the measurements")
@@ -149,7 +149,8 @@ def _expectations(case: exp.Expression, where: str) -> dict[str, Any]:
 
 
 def _chunks(apply_text: str) -> dict[int, int]:
-    chunk, out = 0, {}
+    chunk = 0
+    out: dict[int, int] = {}
     for _, body in statements(apply_text):
         if re.match(r"(?i)^START\s+TRANSACTION$", body):
             chunk += 1
@@ -176,7 +177,7 @@ def guards_of(precheck_text: str, apply_text: str, schema: SchemaSnapshot | None
             name, value = _var(item.this), item.expression
             if name == "fixpack_state":
                 state = _expectations(value, where)
-            elif isinstance(value, exp.Subquery) and isinstance(value.this, exp.Select):
+            elif name and isinstance(value, exp.Subquery) and isinstance(value.this, exp.Select):
                 measured[name] = value.this
             else:
                 raise GuardQueryRefused(f"{where}: guard measurement is not a subquery")

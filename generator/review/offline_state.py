@@ -32,8 +32,8 @@ from sqlglot import exp
 from generator.connect.session import Session
 from generator.review.bundle import Bundle
 from generator.review.guard_queries import GuardQueryRefused, checked_select, render
-from generator.review.sqltext import statements
 from generator.schema.model import SchemaSnapshot
+from generator.sqlgen.sqltext import statements
 
 WILL_APPLY, APPLIED, DRIFTED = "will apply", "applied", "drifted"
 

@@ -11,7 +11,7 @@ file, `check_bundle` refuses, with one line naming the file (and line):
 * a manifest path that is absolute, climbs out with `..`, or holds control
   characters;
 * a SQL file — listed, unlisted, or written at run time under `captured/` —
-  holding a mysql client command or an executable comment (`sqltext.py`).
+  holding a mysql client command or an executable comment (`sqlgen/sqltext.py`).
 
 The same check runs on a captured rollback before `rehearse` executes it.
 """
@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from generator.errors import FixpackError
-from generator.review.sqltext import find_client_command
+from generator.sqlgen.sqltext import find_client_command
 
 
 class UntrustedContent(FixpackError):

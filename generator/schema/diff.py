@@ -94,18 +94,18 @@ def diff_snapshots(expected: SchemaSnapshot, found: SchemaSnapshot) -> list[Diff
                 )
         exp_fk = {(f.columns, f.ref_table, f.ref_columns): f.name for f in exp_t.foreign_keys}
         got_fk = {(f.columns, f.ref_table, f.ref_columns): f.name for f in got_t.foreign_keys}
-        for key, fk_name in exp_fk.items():
-            if key not in got_fk:
+        for fk, fk_name in exp_fk.items():
+            if fk not in got_fk:
                 out.append(
                     Difference(
-                        "missing_fk", name, fk_name, f"{','.join(key[0])} -> {key[1]}({','.join(key[2])})"
+                        "missing_fk", name, fk_name, f"{','.join(fk[0])} -> {fk[1]}({','.join(fk[2])})"
                     )
                 )
-        for key, fk_name in got_fk.items():
-            if key not in exp_fk:
+        for fk, fk_name in got_fk.items():
+            if fk not in exp_fk:
                 out.append(
                     Difference(
-                        "extra_fk", name, fk_name, "", f"{','.join(key[0])} -> {key[1]}({','.join(key[2])})"
+                        "extra_fk", name, fk_name, "", f"{','.join(fk[0])} -> {fk[1]}({','.join(fk[2])})"
                     )
                 )
     return sorted(out, key=lambda d: (d.table, d.kind, d.item))

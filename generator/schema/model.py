@@ -125,7 +125,7 @@ class SchemaSnapshot:
     """
 
     tables: tuple[Table, ...]
-    _by_name: Mapping[str, Table] = field(default=None, compare=False, repr=False, hash=False)  # type: ignore[assignment]
+    _by_name: Mapping[str, Table] = field(init=False, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.tables, key=lambda t: t.name))

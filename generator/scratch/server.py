@@ -74,11 +74,12 @@ class ScratchServer:
     """Start with `start()` (or as a context manager); `url` is root over TCP."""
 
     def __init__(self, *, base_dir: str | None = None, binary: str | None = None) -> None:
-        self.binary = binary or server_binary()
-        if not self.binary:
+        found = binary or server_binary()
+        if not found:
             raise FixpackError(
                 "no MariaDB/MySQL server binary (mariadbd or mysqld) found to start a scratch server"
             )
+        self.binary: str = found
         parent = base_dir or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
         self.root = Path(tempfile.mkdtemp(prefix="fixpack-db-", dir=parent))
         self.datadir = self.root / "data"

@@ -99,7 +99,7 @@ def attach(ctx: SeedContext, cinder: CinderSeeder, vol: VolumeState, inst: Insta
         multiattach=vol.vtype.multiattach,
     )
     ctx.buf.add(ROLE, "volume_attachment", live)
-    current = live
+    current: dict | None = live
     row = vol.row
     if inst.deleted:
         _delete_attachment(live, when + dt.timedelta(days=3))

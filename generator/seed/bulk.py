@@ -1,23 +1,24 @@
-"""The benchmark fast path: many ordinary instances, flushed in chunks to bound memory."""
+"""The benchmark fast path: many ordinary instances, flushed in chunks to bound memory.
+
+It takes the Seeder's `instance` and `flush` rather than the Seeder, so seeder.py
+imports this module and not the other way round.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
 
 from generator.seed.model import ComputeHost, SeededInstance
 from generator.seed.values import FLAVOR_ORDER
 
-if TYPE_CHECKING:
-    from generator.seed.seeder import HostArg, Seeder
-
 
 def bulk_instances(
-    seeder: Seeder,
+    instance: Callable[..., SeededInstance],
+    flush: Callable[..., object],
     n: int,
     *,
-    hosts: Sequence[HostArg] | None,
-    projects: int,
+    hosts: Sequence[ComputeHost | str],
+    project_ids: Sequence[str],
     chunk: int,
     vif_types: Sequence[str],
 ) -> list[SeededInstance]:
@@ -28,16 +29,12 @@ def bulk_instances(
     instance mapping, request spec, placement consumer + allocations) but no faults,
     tags or console tokens, which a healthy fleet mostly lacks.
     """
-    host_list: list[ComputeHost | str] = (
-        [h for h in hosts if h is not None] if hosts else list(seeder.hosts_for(n))
-    )
-    project_ids = [seeder.project() for _ in range(max(1, projects))]
     flavors = FLAVOR_ORDER[:3]
     out: list[SeededInstance] = []
     for i in range(n):
         out.append(
-            seeder.instance(
-                host=host_list[i % len(host_list)],
+            instance(
+                host=hosts[i % len(hosts)],
                 project_id=project_ids[i % len(project_ids)],
                 vif_types=vif_types,
                 tags=(),
@@ -50,6 +47,6 @@ def bulk_instances(
             )
         )
         if (i + 1) % chunk == 0:
-            seeder.flush(background=True)
-    seeder.flush()
+            flush(background=True)
+    flush()
     return out

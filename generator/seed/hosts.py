@@ -13,6 +13,8 @@ import datetime as dt
 import json
 from collections.abc import Callable
 
+import pymysql
+
 from generator.seed import api, shapes
 from generator.seed.context import SeedContext
 from generator.seed.model import ComputeHost, HostState
@@ -159,7 +161,7 @@ def update_hook(table: str, values: Row, row_id: int) -> Callable:
     """A post-insert hook updating one row by id."""
     sets = ", ".join(f"`{k}` = %s" for k in values)
 
-    def run(cur) -> None:  # type: ignore[no-untyped-def]
+    def run(cur: pymysql.cursors.Cursor) -> None:
         cur.execute(f"UPDATE `{table}` SET {sets} WHERE id = %s", (*values.values(), row_id))
 
     return run

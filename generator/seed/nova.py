@@ -269,11 +269,15 @@ class InstanceWriter:
             if i == 0 and ctx.rand.chance(0.3):
                 floating = f"198.51.100.{ctx.rand.randint(2, 254)}"
             key = ("vif", vif_type, net.id, floating is not None)
-            template = ctx.memo.get(key, lambda vt=vif_type, fip=floating: shapes.dumps(shapes.vif(
-                port_id="%%PORT%%", port_short="%%SHORT%%", mac="%%MAC%%", ip="%%IP%%", vif_type=vt,
-                network_id=net.id, network_label=net.label, prefix=net.prefix, project_id=spec.project.id,
-                floating_ip="%%FIP%%" if fip else None,
-            )))  # fmt: skip
+
+            def vif_json(vt: str = vif_type, fip: str | None = floating) -> str:
+                return shapes.dumps(shapes.vif(
+                    port_id="%%PORT%%", port_short="%%SHORT%%", mac="%%MAC%%", ip="%%IP%%", vif_type=vt,
+                    network_id=net.id, network_label=net.label, prefix=net.prefix, project_id=spec.project.id,
+                    floating_ip="%%FIP%%" if fip else None,
+                ))  # fmt: skip
+
+            template = ctx.memo.get(key, vif_json)
             vifs.append(shapes.fill(template, {"%%PORT%%": port_id, "%%SHORT%%": port_id[:11], "%%MAC%%": mac,
                                                "%%IP%%": ip, "%%FIP%%": floating or ""}))  # fmt: skip
             bridge = "brq" + net.id[:11] if vif_type == "bridge" else "br-int"

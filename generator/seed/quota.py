@@ -46,7 +46,9 @@ def recount(cur: pymysql.cursors.Cursor, project_id: str, *, use_quota: bool) ->
         "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM backups WHERE project_id = %s AND deleted = 0",
         (project_id,),
     )
-    n_backups, backup_gb = cur.fetchone()
+    backups = cur.fetchone()
+    assert backups is not None  # an aggregate without GROUP BY returns one row
+    n_backups, backup_gb = backups
     snap_total = sum(n for n, _ in per_type_snap.values())
     snap_gb = sum(gb for _, gb in per_type_snap.values())
     if per_type_vol or per_type_snap:

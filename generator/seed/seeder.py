@@ -18,7 +18,7 @@ import pymysql
 
 from generator.catalog import get_release
 from generator.scratch.deployment import Deployment
-from generator.seed import activity, attach, hosts, nova, quota, shapes
+from generator.seed import activity, attach, bulk, hosts, nova, quota, shapes
 from generator.seed.cinder import CinderSeeder, VolumeState
 from generator.seed.context import SeedContext
 from generator.seed.model import (
@@ -393,9 +393,14 @@ class Seeder:
     ) -> list[SeededInstance]:
         """Benchmark-scale seeding: `n` active instances over `hosts` (default one host per 40
         instances) and `projects` new projects, flushed every `chunk` instances."""
-        from generator.seed.bulk import bulk_instances
-
-        return bulk_instances(self, n, hosts=hosts, projects=projects, chunk=chunk, vif_types=vif_types)
+        host_list: list[ComputeHost | str] = (
+            [h for h in hosts if h is not None] if hosts else list(self.hosts_for(n))
+        )
+        project_ids = [self.project() for _ in range(max(1, projects))]
+        return bulk.bulk_instances(
+            self.instance, self.flush, n, hosts=host_list, project_ids=project_ids, chunk=chunk,
+            vif_types=vif_types,
+        )
 
     def hosts_for(self, n: int) -> list[ComputeHost]:
         """Enough compute hosts for `n` instances at 40 per host (creating what is missing)."""

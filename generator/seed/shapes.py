@@ -158,7 +158,7 @@ def request_spec(
         "SchedulerLimits", "1.0", {"numa_topology": None, "vcpu": None, "disk_gb": None, "memory_mb": None}
     )
     default_sg = nova_object("SecurityGroup", "1.2", {"name": "default"})
-    data = {
+    data: dict[str, Any] = {
         "image": image_meta(release, image),
         "numa_topology": None,
         "pci_requests": pci_requests_obj(

@@ -18,8 +18,12 @@ import functools
 import hashlib
 import random
 import uuid as uuidlib
+from collections.abc import Sequence
+from typing import TypeVar
 
 from generator.catalog import release_names
+
+T = TypeVar("T")
 
 # Roughly each release's GA date; seeded rows are "created" a few weeks later.
 RELEASE_DATES: dict[str, dt.datetime] = {
@@ -151,7 +155,7 @@ class Rand:
     def tick(self, low: float = 5.0, high: float = 120.0) -> dt.datetime:
         return self.now(self.r.uniform(low, high))
 
-    def choice(self, seq):  # type: ignore[no-untyped-def]
+    def choice(self, seq: Sequence[T]) -> T:
         return self.r.choice(seq)
 
     def randint(self, low: int, high: int) -> int:

@@ -31,7 +31,7 @@ from generator.scratch.deployment import ROLES, Deployment, admin_connection
 from generator.sqlgen.literals import quote_identifier
 
 Row = dict[str, Any]
-Hook = Callable[[pymysql.cursors.Cursor], None]
+Hook = Callable[[pymysql.cursors.Cursor], object]  # what a hook returns is ignored
 
 # Flush order of the databases; there are no cross-database FKs, this is just stable.
 ROLE_ORDER = ("nova_api", "nova", "nova_cell0", "placement", "cinder")

@@ -55,7 +55,7 @@ def sql_literal(value: object, *, hex_text: bool = False) -> str:
     return literal_node(value, hex_text=hex_text).sql(dialect="mysql")
 
 
-def literal_node(value: object, *, hex_text: bool = False) -> exp.Expression:
+def literal_node(value: object, *, hex_text: bool = False) -> exp.Expr:
     """The same rules as `sql_literal`, as a sqlglot expression node."""
     if value is None:
         return exp.Null()

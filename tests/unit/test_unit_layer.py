@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "tests" / "unit"
 DATABASE_FIXTURES = {"db_server", "make_deployment"}
 # Modules every planner shares (or the dispatch): covered through the planners' tests, which import them.
-SHARED = {"plan": {"builders", "model", "vm", "vm_common", "volume_common"}, "render": set()}
+SHARED = {"plan": {"builders", "model", "vm", "vm_common", "volume_common"}, "render": {"files"}}
 
 
 def _unit_sources() -> list[Path]:

@@ -25,6 +25,8 @@ from generator.facts.model import DatabaseFacts, TableRows
 from generator.facts.volume import NovaCell, ProjectUsage, VolumeFacts, volume_scopes
 from generator.ops.rows import Row, Scope
 from generator.plan import builders as b
+from generator.plan.model import Plan
+from generator.render.files import RenderedFile
 from generator.scratch.deployment import CELL0_UUID
 from tests.hand_facts import ATTACHED_TO, INSTANCE, NOW, OTHER_VOLUME, VOLUME
 
@@ -368,7 +370,7 @@ def unsplit(text: str) -> str:
 
 
 @cache
-def offline_vm_rendered(op: str):
+def offline_vm_rendered(op: str) -> tuple[Plan, dict[str, RenderedFile], dict]:
     """(plan, {path: RenderedFile}, guard index) of an offline VM bundle, rendered once per run
     (offline SQL is the slowest to render)."""
     from generator.plan.vm_common import VmOptions

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from generator.lint.report import Finding
 from generator.lint.rules.context import SqlFileContext
-from generator.review.sqltext import find_client_command
+from generator.sqlgen.sqltext import find_client_command
 
 CODE = "FX006"
 

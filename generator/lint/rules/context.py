@@ -44,7 +44,7 @@ PARSED_KEYWORDS = frozenset(
 @dataclass(frozen=True)
 class ParsedStatement:
     statement: Statement
-    tree: exp.Expression | None  # None for unparsed (SET/SELECT) or unparseable statements
+    tree: exp.Expr | None  # None for unparsed (SET/SELECT) or unparseable statements
     keyword: str = ""
     skeleton: str = ""  # literals abstracted: equal skeletons have equal trees (shared, never mutate)
 
@@ -68,7 +68,7 @@ class SqlFileContext:
         return Finding("fixpack", code, self.path, line, message)
 
 
-def main_table(tree: exp.Expression) -> str | None:
+def main_table(tree: exp.Expr) -> str | None:
     target = tree.this if isinstance(tree, exp.Update | exp.Delete | exp.Insert) else None
     if isinstance(target, exp.Schema):
         target = target.this

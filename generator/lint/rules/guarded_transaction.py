@@ -17,7 +17,7 @@ from generator.lint.rules.context import SqlFileContext
 CODE = "FX003"
 
 
-def _is_guard(tree: exp.Expression | None) -> bool:
+def _is_guard(tree: exp.Expr | None) -> bool:
     return isinstance(tree, exp.Select) and any(
         isinstance(e, exp.Alias) and e.alias == "guard" for e in tree.expressions
     )

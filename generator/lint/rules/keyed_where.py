@@ -19,15 +19,15 @@ from generator.lint.rules.context import SqlFileContext, main_table
 CODE = "FX001"
 
 
-def _literal(node: exp.Expression) -> bool:
+def _literal(node: exp.Expr) -> bool:
     return isinstance(node, exp.Literal | exp.HexString | exp.Introducer | exp.Null)
 
 
-def _value(node: exp.Expression) -> str | None:
+def _value(node: exp.Expr) -> str | None:
     return node.this if isinstance(node, exp.Literal) and node.is_string else None
 
 
-def _constrained(cond: exp.Expression, targets: tuple[str, ...]) -> tuple[set[str], bool]:
+def _constrained(cond: exp.Expr, targets: tuple[str, ...]) -> tuple[set[str], bool]:
     """(columns pinned to literals, whether a column is compared with a target id)."""
     cond = cond.unnest()
     if isinstance(cond, exp.And):
@@ -57,7 +57,7 @@ def _constrained(cond: exp.Expression, targets: tuple[str, ...]) -> tuple[set[st
     return set(), False
 
 
-def _keyed(cond: exp.Expression, keys: tuple[tuple[str, ...], ...], targets: tuple[str, ...]) -> bool:
+def _keyed(cond: exp.Expr, keys: tuple[tuple[str, ...], ...], targets: tuple[str, ...]) -> bool:
     cond = cond.unnest()
     if isinstance(cond, exp.Or):
         return all(_keyed(branch, keys, targets) for branch in cond.flatten())

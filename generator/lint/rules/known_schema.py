@@ -58,7 +58,7 @@ def _text_references(ctx: SqlFileContext, text: str) -> Iterator[str]:
             yield f"column {table}.{column} is not in the {ctx.role} schema"
 
 
-def _tree_references(ctx: SqlFileContext, tree: exp.Expression) -> Iterator[str]:
+def _tree_references(ctx: SqlFileContext, tree: exp.Expr) -> Iterator[str]:
     schema = ctx.schema
     assert schema is not None
     for table in tree.find_all(exp.Table):
@@ -85,10 +85,9 @@ def check(ctx: SqlFileContext) -> Iterable[Finding]:
             found = list(dict.fromkeys(_text_references(ctx, parsed.statement.text)))
         else:  # a batch repeats a few skeletons thousands of times: check each once per schema
             key = (CODE, id(ctx.schema), parsed.skeleton)
-            found = ctx.memo.get(key) if parsed.skeleton else None
-            if found is None:
-                found = list(dict.fromkeys(_tree_references(ctx, tree)))
-                if parsed.skeleton:
-                    ctx.memo[key] = found
+            cached = ctx.memo.get(key) if parsed.skeleton else None
+            found = cached if cached is not None else list(dict.fromkeys(_tree_references(ctx, tree)))
+            if cached is None and parsed.skeleton:
+                ctx.memo[key] = found
         for message in found:  # once per statement, in order
             yield ctx.finding(CODE, parsed.statement.line, message)

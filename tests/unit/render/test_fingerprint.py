@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from generator.render.dialect import to_sql
 from generator.render.fingerprint import fingerprint_expr, python_fingerprint
+from generator.sqlgen.dialect import to_sql
 from tests.unit import world as w
 
 META = w.schema("nova").table("instance_metadata")

@@ -13,9 +13,9 @@ from generator.ops.operations import (
     apply_assignments,
 )
 from generator.plan import builders as b
-from generator.render.dialect import to_sql
 from generator.render.fingerprint import python_fingerprint
 from generator.render.guards import EMPTY, guard_for
+from generator.sqlgen.dialect import to_sql
 from tests.unit import world as w
 
 META = w.schema("nova").table("instance_metadata")

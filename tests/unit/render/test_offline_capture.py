@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from generator.render.dialect import to_sql
 from generator.render.offline_capture import restore_statement, rows_in_scope
+from generator.sqlgen.dialect import to_sql
 from tests.unit import world as w
 
 

@@ -1,6 +1,6 @@
 """Maintainer command: capture the schema catalog from the real upstream services.
 
-    python -m generator.catalog.capture [--release R ...] [--mode alembic|db-sync]
+    python -m generator.capture [--release R ...] [--mode alembic|db-sync]
         [--output-dir DIR] [--compare] [--server-url URL --keep-databases]
 
 For each release it
@@ -22,16 +22,18 @@ For each release it
      Python declared for the release), each service's plain `db sync`
      (`nova-manage api_db sync` / `db sync`, `cinder-manage db sync`,
      `placement-manage db sync`) to its own head (slower; proves the above);
-   Either way pip installs under `constraints/<release>.txt` when that file
+   Either way pip installs under `catalog/constraints/<release>.txt` when that file
    exists: without pins pip pulls today's libraries, which a release's own
    code predates (see that directory's README);
 3. checks the synced database's `alembic_version` equals the head read from
-   the wheel, and writes `data/<release>/<db>.sql` plus `data/index.json`
+   the wheel, and writes `catalog/data/<release>/<db>.sql` plus `catalog/data/index.json`
    (or the same layout under `--output-dir`, leaving the shipped catalog
    alone); `--compare` then checks each database's schema fingerprint
    against the shipped catalog's and exits 1 on any difference.
 
-Nothing in the catalog is written by hand.
+Nothing in the catalog is written by hand. The command lives outside `catalog/`
+because it needs a scratch server and `scratch/` loads the catalog (docs/architecture.md,
+Layers).
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pymysql
 
-from generator.catalog.compare import compare_with_shipped
+from generator.catalog.compare import DATA_DIR, compare_with_shipped
 from generator.catalog.declared import RELEASES, ReleaseSpec, release_spec
 from generator.catalog.dump import dump_database
 from generator.catalog.packages import (
@@ -62,8 +65,7 @@ from generator.connect.urls import DatabaseURL, parse_url
 from generator.schema.ddl import snapshot_from_ddl
 from generator.scratch.server import ScratchServer
 
-DATA_DIR = Path(__file__).parent / "data"
-SCRIPTS = Path(__file__).parent / "sync_scripts"
+SCRIPTS = DATA_DIR.parent / "sync_scripts"
 
 PACKAGE_OF = {"nova": "nova", "cinder": "cinder", "openstack-placement": "placement"}
 
@@ -190,7 +192,7 @@ def capture_release(
                 )
             header = [
                 f"fixpack catalog: {kind} database of OpenStack {spec.name} ({spec.codename})",
-                f"captured by generator.catalog.capture --mode {mode}: migrations of "
+                f"captured by generator.capture --mode {mode}: migrations of "
                 f"{pkg.nova if kind.startswith('nova') else getattr(pkg, kind)} run to "
                 f"{facts['heads'][kind]} on {_server_version(conn)}",
                 "do not edit: re-run the capture command instead",
@@ -232,7 +234,7 @@ def _admin_params(url: DatabaseURL) -> dict:
 
 def write_index(entries: dict[str, dict], out_root: Path = DATA_DIR) -> None:
     path = out_root / "index.json"
-    index = json.loads(path.read_text()) if path.exists() else {"format": 1, "releases": {}}
+    index: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"format": 1, "releases": {}}
     index["releases"].update(entries)
     order = [r.name for r in RELEASES]
     index["releases"] = {k: index["releases"][k] for k in sorted(index["releases"], key=order.index)}
@@ -241,7 +243,7 @@ def write_index(entries: dict[str, dict], out_root: Path = DATA_DIR) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m generator.catalog.capture", description=__doc__.split("\n\n")[0]
+        prog="python -m generator.capture", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--release", action="append", help="release name (repeat); default all")
     parser.add_argument("--mode", choices=("alembic", "db-sync"), default="alembic")
@@ -310,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
 def _server_version(conn: pymysql.Connection) -> str:
     with conn.cursor() as cur:
         cur.execute("SELECT VERSION()")
-        return cur.fetchone()[0]
+        row = cur.fetchone()
+        assert row is not None  # SELECT VERSION() returns one row
+        return row[0]
 
 
 if __name__ == "__main__":

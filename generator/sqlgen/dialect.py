@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from sqlglot import exp
 from sqlglot.dialects.mysql import MySQL
+from sqlglot.generators.mysql import MySQLGenerator
 
 
 class FixpackMySQL(MySQL):
-    class Generator(MySQL.Generator):
+    class Generator(MySQLGenerator):
         def transaction_sql(self, expression: exp.Transaction) -> str:
             return "START TRANSACTION"
 
@@ -31,7 +32,7 @@ class FixpackMySQL(MySQL):
                 return "DUAL"
             return super().table_sql(expression, sep)
 
-        def after_limit_modifiers(self, expression: exp.Expression) -> list[str]:
+        def after_limit_modifiers(self, expression: exp.Expr) -> list[str]:
             # `FOR UPDATE` on its own line, like every other clause (stock pretty output
             # leaves it after stray spaces, which sqlfluff's layout rules reject).
             locks = " ".join(self.sql(lock) for lock in expression.args.get("locks") or [])
@@ -88,7 +89,7 @@ class FixpackMySQL(MySQL):
             return sql
 
 
-def _qualify(expression: exp.Expression) -> exp.Expression:
+def _qualify(expression: exp.Expr) -> exp.Expr:
     """Qualify every column with its statement's single table (`t`.`c`).
 
     Generated statements mix guards, subqueries and DML; qualified references
@@ -111,7 +112,7 @@ def _qualify(expression: exp.Expression) -> exp.Expression:
     return tree
 
 
-def to_sql(expression: exp.Expression) -> str:
+def to_sql(expression: exp.Expr) -> str:
     """Render one statement or expression (no trailing semicolon), laid out for review."""
     return _qualify(expression).sql(dialect=FixpackMySQL, identify=True, pretty=True)
 

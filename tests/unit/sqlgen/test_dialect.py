@@ -1,11 +1,11 @@
-"""render/dialect.py: sqlglot's MySQL output adjusted for the plain mysql client and the linter."""
+"""sqlgen/dialect.py: sqlglot's MySQL output adjusted for the plain mysql client and the linter."""
 
 from __future__ import annotations
 
 import sqlglot
 from sqlglot import exp
 
-from generator.render.dialect import dual, to_sql
+from generator.sqlgen.dialect import dual, to_sql
 from tests.unit import world as w
 
 
