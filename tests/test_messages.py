@@ -158,7 +158,7 @@ def run_cli(capsys, argv: list[str]) -> tuple[int, str, str]:
 def test_exit_codes_are_documented_in_help_and_readme(capsys) -> None:
     from pathlib import Path
 
-    from generator import exitcodes
+    from generator import errors as exitcodes
 
     code, out, _ = run_cli(capsys, ["--help"])
     assert code == exitcodes.OK

@@ -10,7 +10,8 @@ import sys
 
 import click
 
-from generator import __version__, exitcodes
+from generator import __version__
+from generator import errors as exitcodes
 from generator.errors import FixpackError
 from generator.quoting import UnsafeValue, terminal
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -9,6 +10,7 @@ import click
 
 from generator.errors import FixpackError
 from generator.pipeline import BundleResult
+from generator.plan.overrides import Overrides
 from generator.quoting import terminal
 from generator.secrets import mask_text
 
@@ -113,9 +115,9 @@ def override_options(command: str) -> Callable[[Callable], Callable]:
     return decorate
 
 
-def overrides_from(kwargs: dict) -> tuple[object, object]:
+def overrides_from(kwargs: dict) -> tuple[Overrides, dt.timedelta]:
     """Pop the override flags and --stale-after out of a command's kwargs: (Overrides, timedelta)."""
-    from generator.plan.overrides import OVERRIDES, Overrides
+    from generator.plan.overrides import OVERRIDES
 
     names = [n for n in OVERRIDES if kwargs.pop(f"allow_{n.replace('-', '_')}", False)]
     return Overrides(frozenset(names)), kwargs.pop("stale_after")

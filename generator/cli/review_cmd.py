@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from generator import exitcodes
+from generator import errors as exitcodes
 from generator.cli.options import connection_options, targets_from
 from generator.errors import FixpackError
 from generator.lint.report import LintReport

@@ -7,7 +7,8 @@ import sys
 
 import click
 
-from generator import catalog, exitcodes
+from generator import catalog
+from generator import errors as exitcodes
 from generator.catalog.detect import KIND_LABELS, Detection, combine, detect
 from generator.cli.options import connection_options, targets_from
 from generator.connect import open_session

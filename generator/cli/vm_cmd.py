@@ -103,7 +103,7 @@ def vm(
     options = VmOptions(
         op=op,
         allow=allow,
-        stale_after=stale_after,  # type: ignore[arg-type]
+        stale_after=stale_after,
         to_host=to_host,
         to_node=to_node,
         include_shadow=include_shadow,

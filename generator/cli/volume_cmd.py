@@ -117,7 +117,7 @@ def volume(
     options = VolumeOptions(
         op=op,
         allow=allow,
-        stale_after=stale_after,  # type: ignore[arg-type]
+        stale_after=stale_after,
         cascade=cascade,
         instances=tuple(validate_uuid(i, "instance UUID") for i in instances),
         detach_nova=detach_nova,

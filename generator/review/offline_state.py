@@ -141,10 +141,10 @@ def offline_state(bundle: Bundle, role: str, session: Session) -> OfflineState:
             continue
         asked += questions(bundle.read_text(step["file"]), schema, step["file"], kinds)
     state = OfflineState(role)
-    measured = [q for q in asked if q.query is not None]
+    measured = [(q, q.query) for q in asked if q.query is not None]
     state.not_measured = [q.label for q in asked if q.query is None]
-    answers = session.query_many([(q.query, None) for q in measured]) if measured else []
-    for q, rows in zip(measured, answers, strict=True):
+    answers = session.query_many([(query, None) for _, query in measured]) if measured else []
+    for (q, _), rows in zip(measured, answers, strict=True):
         value = next(iter(rows[0].values())) if rows else None
         if q.kind == "precondition" and value != q.expect:
             state.failed.append(f"{q.label} (found {value}, expected {q.expect})")
