@@ -33,7 +33,7 @@ def _register() -> None:
     from generator.cli import schema_cmd
 
     cli.add_command(schema_cmd.schema)
-    for module_name in ("vm_cmd", "volume_cmd", "quota_cmd", "review_cmd", "catalog_cmd"):
+    for module_name in ("vm_cmd", "volume_cmd", "quota_cmd", "review_cmd", "continue_cmd", "catalog_cmd"):
         try:
             module = __import__(f"generator.cli.{module_name}", fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -113,15 +113,32 @@ def verify_text(report: VerifyReport) -> str:
             counts[g.state] = counts.get(g.state, 0) + 1
         if d.guards:
             lines.append("    guards: " + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+        chunks = d.chunks
+        if chunks["applied"] and chunks["pending"]:
+            lines.append(
+                f"    chunks: applied {_ranges(chunks['applied'])}; pending {_ranges(chunks['pending'])}"
+                + (f" (the apply stops at chunk {chunks['drift'][0]})" if chunks["drift"] else "")
+            )
         lines += [f"      {g.describe()}" for g in d.guards if g.state == "drift"]
         for chunk in d.inconsistent_chunks:
             lines.append(f"      chunk {chunk}: some steps done, some pending (the apply would stop there)")
         if d.drift:
-            lines.append("    drift, row by row:")
+            lines.append("    drift, row by row (as the bundle expects -> as found now):")
             lines += [f"      {x}" for x in d.drift[:50]]
     lines += [f"  note: {n}" for n in report.notes]
     lines.append(("PASSED: " if report.passed else "FAILED: ") + report.verdict)
     return _lines(lines)
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 5] -> '1-3, 5'."""
+    out: list[str] = []
+    for n in numbers:
+        if out and n == int(out[-1].split("-")[-1]) + 1:
+            out[-1] = f"{out[-1].split('-')[0]}-{n}"
+        else:
+            out.append(str(n))
+    return ", ".join(out)
 
 
 @click.command("verify", short_help="Is a bundle intact, and will it apply, is it applied, or drifted?")

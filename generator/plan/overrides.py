@@ -13,6 +13,7 @@ The CLI builds its options from `OVERRIDES`; planners call `Overrides.refuse`.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 # name -> (who uses it, help text). The flag is `--allow-<name>`.
@@ -127,3 +128,17 @@ def override_record(options: object) -> dict:
         "overrides": [flag(n) for n in options.allow.names()],  # type: ignore[attr-defined]
         "stale_after": format_duration(options.stale_after),  # type: ignore[attr-defined]
     }
+
+
+def from_record(recorded: dict, command: str) -> tuple[Overrides, dt.timedelta]:
+    """The overrides and threshold a manifest recorded (`override_record`), for a bundle generated again
+    from it (`fixpack continue`). A manifest written before the named flags (`"force": true`) lifts every
+    protection of `command`, as `--force` did."""
+    from generator.domain.staleness import DEFAULT_STALE_AFTER, parse_duration
+
+    names = {str(f).removeprefix("--allow-") for f in recorded.get("overrides", ())} & set(OVERRIDES)
+    if recorded.get("force"):
+        names |= {n for n, (users, _) in OVERRIDES.items() if command in users}
+    stale = recorded.get("stale_after")
+    threshold = parse_duration(stale) if isinstance(stale, str) else DEFAULT_STALE_AFTER
+    return Overrides(frozenset(names)), threshold

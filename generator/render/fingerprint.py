@@ -66,10 +66,22 @@ def _canonical_expr(table: Table, column: str) -> exp.Expr:
 
 def fingerprint_expr(table: Table, columns: Sequence[str]) -> exp.Expr:
     """`CONCAT(COUNT(*), ':', BIT_XOR(...))` over the selected rows."""
+    return exp.Anonymous(
+        this="CONCAT",
+        expressions=[
+            exp.Count(this=exp.Star()),
+            exp.Literal.string(":"),
+            exp.Anonymous(this="BIT_XOR", expressions=[row_digest_expr(table, columns)]),
+        ],
+    )
+
+
+def row_digest_expr(table: Table, columns: Sequence[str]) -> exp.Expr:
+    """One row's 64-bit digest (the term a fingerprint XORs); `python_row_digest` on the Python side."""
     row_text = exp.Anonymous(
         this="CONCAT_WS", expressions=[exp.Literal.string(","), *(_canonical_expr(table, c) for c in columns)]
     )
-    digest = exp.Cast(
+    return exp.Cast(
         this=exp.Anonymous(
             this="CONV",
             expressions=[
@@ -85,14 +97,6 @@ def fingerprint_expr(table: Table, columns: Sequence[str]) -> exp.Expr:
             ],
         ),
         to=exp.DataType.build("UNSIGNED", dialect="mysql"),
-    )
-    return exp.Anonymous(
-        this="CONCAT",
-        expressions=[
-            exp.Count(this=exp.Star()),
-            exp.Literal.string(":"),
-            exp.Anonymous(this="BIT_XOR", expressions=[digest]),
-        ],
     )
 
 
@@ -142,7 +146,12 @@ def python_fingerprint(table: Table, columns: Sequence[str], rows: Iterable[Mapp
     count = 0
     acc = 0
     for row in rows:
-        text = ",".join(_canonical_value(table, c, row[c]) for c in columns)
-        acc ^= int(hashlib.sha256(text.encode("ascii")).hexdigest()[:16], 16)
+        acc ^= python_row_digest(table, columns, row)
         count += 1
     return f"{count}:{acc}"
+
+
+def python_row_digest(table: Table, columns: Sequence[str], row: Mapping[str, Any]) -> int:
+    """The value `row_digest_expr` yields on the server for this row."""
+    text = ",".join(_canonical_value(table, c, row[c]) for c in columns)
+    return int(hashlib.sha256(text.encode("ascii")).hexdigest()[:16], 16)

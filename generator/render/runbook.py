@@ -85,8 +85,15 @@ _LIVE_EXPECT = {
         "every guard held`. Run again: every chunk says `already done; nothing changed`.",
         "`ERROR 1242 … Subquery returns more than 1 row` at line N: the guard on line N failed (look at the "
         "`step`/`state` line printed just before it). The client stopped and the server rolled that chunk "
-        "back; earlier chunks stay committed and re-running the file resumes after them. `drift` means the "
-        "rows changed since generation: generate a new bundle.",
+        "back; earlier chunks stay committed and re-running the file resumes after them. `drift` means "
+        "another session changed rows of that chunk since generation: the apply is now partly done. "
+        "`fixpack verify <this bundle> <connection options>` (read-only) lists the applied and the pending "
+        "chunks and the rows that really drifted (table, key, column, expected -> found). Settle it one of "
+        "two ways: (a) put those rows back as the bundle expects and run this file again: it resumes at the "
+        "stopped chunk and finishes; or (b) `fixpack continue <this bundle> <connection options> -o DIR` "
+        "writes a continuation bundle that plans what remains against the rows as they are now (its own "
+        "prechecks, guards and rollback); follow its runbook. Either way the rollback below still undoes "
+        "exactly the chunks this file applied (roll back a continuation first).",
     ),
     "verify": (
         "every `guard … 1` and last `verify passed`.",
@@ -94,10 +101,14 @@ _LIVE_EXPECT = {
     ),
     "rollback": (
         "`rollback chunk N/M applied` per chunk, last `rollback finished: every guard held`. Run before "
-        f"the apply or a second time: last `{NOTHING_TO_ROLL_BACK}`.",
+        f"the apply or a second time: last `{NOTHING_TO_ROLL_BACK}`. After an apply that stopped part "
+        "way: the chunks it applied say "
+        "`applied`, the chunk whose rows another session changed says `not applied, nothing to undo` and "
+        "the rollback goes on; last `rollback finished: N chunk(s) restored … M chunk(s) were never "
+        "applied`. Rows changed by the other session keep that session's values.",
         "a guard failed: the rows are neither as the apply left them nor as they were before (someone "
-        "changed them after the apply). Nothing of that chunk was restored; inspect the rows named on the "
-        "failing line before going further.",
+        "changed them after the apply). Nothing of that chunk was restored; `fixpack verify <this bundle> "
+        "<connection options>` shows the rows that drifted; inspect them before going further.",
     ),
 }
 _OFFLINE_EXPECT = {

@@ -18,6 +18,7 @@ from sqlglot import exp
 from generator.ops.operations import CheckRows, Operation, split
 from generator.plan.model import DatabaseTarget, Plan, Postcondition
 from generator.quoting import shell_arg, sql_comment
+from generator.render import rollback_evidence as ev
 from generator.render import statements as st
 from generator.render.dml import dml_for
 from generator.render.guards import StepGuard, guard_for
@@ -150,15 +151,20 @@ def _check_step(step: Step, plan_db: DatabaseTarget) -> list[str]:
     ]
 
 
-def _change_step(step: Step, plan_db: DatabaseTarget) -> list[str]:
+def _change_step(step: Step, plan_db: DatabaseTarget, rollback: bool = False) -> list[str]:
+    """One guarded change; in a rollback, a chunk found never applied (`@fixpack_skip`) changes nothing."""
     table = plan_db.schema.table(step.op.table)
     dml, expected = dml_for(step.op, table)
-    consistent = exp.and_(
+    consistent: exp.Expr = exp.and_(
         st.state_is("pending", "done"), exp.NullSafeEQ(this=st.var(st.STATE), expression=st.var(st.CHUNK))
     )
+    state, done = step.guard.state_expression(), step.guard.done_holds()
+    if rollback:
+        consistent, done = ev.unless_skipped(consistent), ev.unless_skipped(done)
+        state = ev.state_or_skip(state)
     return [
         *step.guard.measure(table, lock=True),
-        st.set_var(st.STATE, step.guard.state_expression()),
+        st.set_var(st.STATE, state),
         st.set_var(st.CHUNK, exp.Coalesce(this=st.var(st.CHUNK), expressions=[st.var(st.STATE)])),
         st.report([("step", literal_node(step.label)), ("state", st.var(st.STATE))]),
         st.guard(f"{step.label}: rows are as at generation (or the step is already done)", consistent),
@@ -169,7 +175,7 @@ def _change_step(step: Step, plan_db: DatabaseTarget) -> list[str]:
             exp.NullSafeEQ(this=st.var(st.RC), expression=st.expected_rows(expected)),
         ),
         step.guard.remeasure_after(table),
-        st.guard(f"{step.label}: rows now match the planned result", step.guard.done_holds()),
+        st.guard(f"{step.label}: rows now match the planned result", done),
     ]
 
 
@@ -178,7 +184,9 @@ def changes_file(
 ) -> str:
     """Apply or rollback: one transaction per chunk, every step guarded (after the identity checks)."""
     total = sum(len(c.steps) for c in chunks)
-    out = _header(header) + _session() + ["", *identity, st.set_var(CHANGED, exp.Literal.number(0)), ""]
+    rollback = what == "rollback"
+    out = _header(header) + _session() + ["", *identity, st.set_var(CHANGED, exp.Literal.number(0))]
+    out += [st.set_var(ev.SKIPPED, exp.Literal.number(0)), ""] if rollback else [""]
     for chunk in chunks:
         out.append(
             f"-- ==== chunk {chunk.number}/{len(chunks)}: {len(chunk.steps)} step(s), "
@@ -190,27 +198,37 @@ def changes_file(
             st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])),
             "",
         ]
+        undoes = len(chunks) + 1 - chunk.number  # rollback chunk k undoes apply chunk N+1-k
+        if rollback:
+            out += comment(f"was apply chunk {undoes} committed? (render/rollback_evidence.py)")
+            steps = [(s.op, s.guard, plan_db.schema.table(s.op.table)) for s in chunk.steps]
+            out += [*ev.chunk_evidence(steps, chunk.rows), ""]
         for step in chunk.steps:
             out += _describe(step, total)
             out += (
-                _check_step(step, plan_db) if isinstance(step.op, CheckRows) else _change_step(step, plan_db)
+                _check_step(step, plan_db)
+                if isinstance(step.op, CheckRows)
+                else _change_step(step, plan_db, rollback)
             )
             out.append("")
-        outcome = exp.Case(
-            ifs=[
-                exp.If(
-                    this=exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending")),
-                    true=exp.Literal.string("applied"),
-                )
-            ],
-            default=exp.Literal.string("already done; nothing changed"),
-        )
+        ifs = [
+            exp.If(
+                this=exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending")),
+                true=exp.Literal.string("applied"),
+            )
+        ]
+        if rollback:
+            never = f"{ev.NOT_APPLIED}, nothing to undo (apply chunk {undoes} was never committed)"
+            ifs.append(exp.If(this=ev.skipping(), true=literal_node(never)))
+        outcome = exp.Case(ifs=ifs, default=exp.Literal.string("already done; nothing changed"))
         out.append(
             st.report(
                 [("chunk", literal_node(f"{what} chunk {chunk.number}/{len(chunks)}")), ("result", outcome)]
             )
         )
         out.append(st.set_var(CHANGED, _plus_pending()))
+        if rollback:
+            out.append(st.set_var(ev.SKIPPED, exp.Add(this=st.var(ev.SKIPPED), expression=st.var(ev.SKIP))))
         out += [st.commit(), ""]
     out.append(st.report([("fixpack", _outcome(what))]))
     return "\n".join(out) + "\n"
@@ -229,14 +247,32 @@ def _plus_pending() -> exp.Expr:
 
 
 def _outcome(what: str) -> exp.Expr:
-    """The last line: a rollback that found every chunk already as before the apply says so in words."""
+    """The last line, in words: what a rollback restored, what it found never applied, or nothing."""
     finished = literal_node(f"{what} finished: every guard held")
     if what != "rollback":
         return finished
+
+    def text(*parts: exp.Expr | str) -> exp.Expr:
+        nodes = [literal_node(p) if isinstance(p, str) else p for p in parts]
+        return exp.Anonymous(this="CONCAT", expressions=nodes)
+
+    def positive(name: str) -> exp.Expr:
+        return exp.GT(this=st.var(name), expression=exp.Literal.number(0))
+
+    partial = text(
+        "rollback finished: ", st.var(CHANGED), " chunk(s) restored (every row the apply had committed "
+        "is as before); ", st.var(ev.SKIPPED), " chunk(s) were never applied: nothing to undo there; "
+        "every guard held",
+    )  # fmt: skip
+    never = text(
+        "nothing to roll back: every chunk is as before the apply or was never applied (",
+        st.var(ev.SKIPPED), " chunk(s) never applied; rows in them changed since generation are left ",
+        "as they are); nothing changed",
+    )  # fmt: skip
     nothing = literal_node(NOTHING_TO_ROLL_BACK)
-    return exp.If(
-        this=exp.GT(this=st.var(CHANGED), expression=exp.Literal.number(0)), true=finished, false=nothing
-    )
+    none_applied = exp.If(this=positive(ev.SKIPPED), true=never, false=nothing)
+    some_applied = exp.If(this=positive(ev.SKIPPED), true=partial, false=finished)
+    return exp.If(this=positive(CHANGED), true=some_applied, false=none_applied)
 
 
 def precheck_file(

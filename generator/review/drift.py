@@ -76,6 +76,61 @@ def _key_condition(table: Table, rows: Sequence[Row]) -> exp.Expr:
     return exp.or_(*terms) if len(terms) > 1 else terms[0]
 
 
+def _literal_text(node: exp.Expr) -> str | None:
+    """A key literal of a guard's key condition as text (numbers, strings, `_utf8mb4 x'…'`)."""
+    if isinstance(node, exp.Introducer):
+        node = node.expression
+    if isinstance(node, exp.HexString):
+        try:
+            return bytes.fromhex(node.this).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+    if isinstance(node, exp.Literal):
+        return str(node.this)
+    return None
+
+
+def condition_keys(condition: str, key: Sequence[str]) -> set[tuple[str, ...]] | None:
+    """The primary keys a guard's key condition names (`id IN (…)`, OR of ANDs of `col = lit`), as text.
+
+    None when the condition has another shape: the caller then compares every recorded row.
+    """
+    try:
+        tree = sqlglot.parse_one(condition, read="mysql")
+    except sqlglot.errors.ParseError:
+        return None
+    if isinstance(tree, exp.In) and len(key) == 1 and isinstance(tree.this, exp.Column):
+        values = [_literal_text(v) for v in tree.expressions]
+        return None if None in values else {(v,) for v in values}  # type: ignore[misc]
+    terms = list(tree.flatten()) if isinstance(tree, exp.Or) else [tree]
+    out = set()
+    for term in terms:
+        term = term.unnest()
+        pairs = {}
+        for eq in term.flatten() if isinstance(term, exp.And) else [term]:
+            eq = eq.unnest()
+            if not isinstance(eq, exp.EQ) or not isinstance(eq.this, exp.Column):
+                return None
+            pairs[eq.this.name] = _literal_text(eq.expression)
+        if set(pairs) != set(key) or None in pairs.values():
+            return None
+        out.add(tuple(str(pairs[c]) for c in key))
+    return out
+
+
+def rows_keyed(table: Table, recorded: Sequence[Row], keys: set[tuple[str, ...]] | None) -> list[Row]:
+    """The recorded rows whose primary key is in `keys` (all of them when `keys` is None)."""
+    if keys is None or not table.primary_key:
+        return list(recorded)
+    return [r for r in recorded if tuple(_key_text(v) for v in r.key(table.primary_key)) in keys]
+
+
+def _key_text(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
+
+
 def row_drift(session: Session, table: Table, recorded: Sequence[Row]) -> list[str]:
     """One line per recorded row that is gone or differs now, naming the columns."""
     if not recorded or not table.primary_key:

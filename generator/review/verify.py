@@ -87,6 +87,22 @@ class DatabaseCheck:
         return sorted(c for c, s in states.items() if len(s) > 1)
 
     @property
+    def chunks(self) -> dict[str, list[int]]:
+        """Apply chunks by state: `applied` (every step done), `pending` (the rest: the apply still has
+        them to do), `drift` (pending chunks with a step whose rows match neither image: the apply
+        stops at the first of them)."""
+        steps: dict[int, set[str]] = {}
+        for g in self.guards:
+            if g.state != OK:
+                steps.setdefault(g.chunk, set()).add(g.state)
+        applied = sorted(c for c, s in steps.items() if s == {DONE})
+        return {
+            "applied": applied,
+            "pending": sorted(c for c in steps if c not in applied),
+            "drift": sorted(c for c, s in steps.items() if DRIFT in s),
+        }
+
+    @property
     def failed(self) -> bool:
         return (
             self.problem is not None
@@ -121,6 +137,14 @@ class VerifyReport:
             return "SCHEMA CHANGED since generation: regenerate the bundle"
         if self.mode != "live":
             return bundle_verdict([d.offline for d in self.live if d.offline is not None])[0]
+        stopped = [d for d in self.live if d.failed and d.chunks["applied"] and d.chunks["drift"]]
+        if stopped:
+            d = stopped[0]
+            return (
+                f"PARTIALLY APPLIED, STOPPED at {d.role} chunk {d.chunks['drift'][0]}: rows changed since "
+                "generation (shown above); put them back and re-run the apply, or generate a continuation "
+                "(`fixpack continue`); the rollback restores the applied chunks"
+            )
         if any(d.failed for d in self.live):
             return "DRIFTED: rows changed since generation; the apply would stop at a guard"
         states = {g.state for d in self.live for g in d.guards if g.state != OK}
@@ -143,7 +167,12 @@ class VerifyReport:
             "live": None
             if self.live is None
             else [
-                {**asdict(d), "schema_ok": d.schema_ok, "inconsistent_chunks": d.inconsistent_chunks}
+                {
+                    **asdict(d),
+                    "schema_ok": d.schema_ok,
+                    "inconsistent_chunks": d.inconsistent_chunks,
+                    "chunks": d.chunks,
+                }
                 for d in self.live
             ],
             "notes": self.notes,
@@ -237,22 +266,31 @@ def _rows(fingerprint: str) -> int:
 def _explain(
     bundle: Bundle, role: str, session: Session, schema: SchemaSnapshot, check: DatabaseCheck
 ) -> None:
-    """Row-by-row drift of every table with a drifted guard."""
+    """Row-by-row drift of the drifted steps only: their keyed rows, against the pre-image.
+
+    Rows of steps found `done` (chunks the apply committed) are as the apply left
+    them, which is not drift; and a scope is expected to have lost the rows of
+    its pieces already done (as `_measure` judges it).
+    """
     recorded = bundle.preimages.get(role, {})
-    drifted = [g for g in check.guards if g.state == DRIFT]
     guards = bundle.guards.get(role, [])
-    for table in dict.fromkeys(g.table for g in drifted):
-        if not schema.has_table(table):
+    measured = list(zip(guards, check.guards, strict=False))
+    left_scope: dict[str, int] = {}
+    for g, c in measured:
+        if c.state == DONE and g.get("scope_query"):
+            left_scope[g["scope_query"]] = left_scope.get(g["scope_query"], 0) + _rows(g["pending_expect"])
+    lines: list[str] = []
+    for g, c in measured:
+        if c.state != DRIFT or not schema.has_table(g["table"]):
             continue
-        lines = drift.row_drift(session, schema.table(table), recorded.get(table, []))
-        scopes = {
-            g["scope_query"]: g["scope_expect"] for g in guards if g["table"] == table and g["scope_query"]
-        }
-        for scope_query, expected in scopes.items():
-            lines += drift.scope_change(
-                session, schema.table(table), scope_query, expected, recorded.get(table, [])
-            )
-        check.drift.extend(dict.fromkeys(lines))
+        table = schema.table(g["table"])
+        keys = drift.condition_keys(g.get("key_condition", ""), table.primary_key)
+        lines += drift.row_drift(session, table, drift.rows_keyed(table, recorded.get(table.name, []), keys))
+        if g.get("scope_query"):
+            expected = g["scope_expect"] - left_scope.get(g["scope_query"], 0)
+            known = recorded.get(table.name, [])
+            lines += drift.scope_change(session, table, g["scope_query"], expected, known)
+    check.drift.extend(dict.fromkeys(lines))
 
 
 def _check_database(bundle: Bundle, role: str, targets: ConnectionTargets) -> DatabaseCheck:
