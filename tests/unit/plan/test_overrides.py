@@ -55,3 +55,12 @@ def test_force_names_the_replacements_and_the_manifest_records_the_flags():
     }
     with pytest.raises(ValueError, match="unknown override"):
         Overrides.of("force")
+
+
+def test_a_recorded_manifest_gives_back_its_overrides_and_threshold():
+    from generator.plan.overrides import from_record
+
+    allow, stale = from_record({"overrides": ["--allow-healthy-instance"], "stale_after": "2h"}, "vm")
+    assert allow == Overrides.of("healthy-instance") and stale == dt.timedelta(hours=2)
+    legacy, _ = from_record({"force": True}, "vm")  # a bundle generated with the old --force
+    assert legacy == Overrides.of("healthy-instance", "recent-transition")
