@@ -83,6 +83,7 @@ def generate_quota_sync(
             info.fingerprint,
             info.detection,
             tables,
+            write_set=info.write_set,
         )
         return facts, usages
 

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from generator import __version__
@@ -31,6 +31,7 @@ from generator.render.shell import (
     script_name,
 )
 from generator.render.sql import DEFAULT_CHUNK_ROWS, RenderedFile, render_sql
+from generator.render.writeset import chunking_notes
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ def assemble(
     bundle_id = bundle_id_for(plan, now)
 
     t0 = time.perf_counter()
+    chunking, lowered = chunking_notes(plan, output.chunk_rows)
+    if lowered:  # said on the terminal and in the runbook's warnings
+        plan = replace(plan, warnings=(*plan.warnings, *lowered))
     sql_files, guards = render_sql(plan, output.chunk_rows)
     shell_files: list[RenderedFile] = []
     hosts = [c.host for c in plan.compute]
@@ -152,7 +156,7 @@ def assemble(
     rollbacks = [f for f in sql_files if f.phase == "rollback"]
     run_order = prechecks + captures + shell_files + applies + controller_files + verifies
     steps = run_order + rollbacks
-    runbook = render_runbook(plan, bundle_id, created_at, run_order, rollbacks)
+    runbook = render_runbook(plan, bundle_id, created_at, run_order, rollbacks, chunking=chunking)
     timings["render"] = time.perf_counter() - t0
 
     written = [f for f in steps if not f.produced_by]  # offline rollbacks are written at run time

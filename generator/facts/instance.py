@@ -140,7 +140,15 @@ def read_instance(
     instance = tables["instances"].rows[0]
     source_nodes: tuple[Row, ...] = ()
     cell_facts = DatabaseFacts(
-        "nova", cell_label, info.release, info.schema, info.database, info.fingerprint, info.detection, tables
+        "nova",
+        cell_label,
+        info.release,
+        info.schema,
+        info.database,
+        info.fingerprint,
+        info.detection,
+        tables,
+        write_set=info.write_set,
     )
 
     api_facts = None
@@ -164,6 +172,7 @@ def read_instance(
             api_info.fingerprint,
             api_info.detection,
             api_tables,
+            write_set=api_info.write_set,
         )
 
     migrations = tables.get("migrations")
@@ -228,6 +237,7 @@ def read_instance(
             p_info.fingerprint,
             p_info.detection,
             p_tables,
+            write_set=p_info.write_set,
         )
     if to_host:
         host_facts = HostFacts(
@@ -275,6 +285,7 @@ def read_instance(
             c_info.fingerprint,
             c_info.detection,
             c_tables,
+            write_set=c_info.write_set,
         )
 
     read_at = session.query("SELECT UTC_TIMESTAMP() AS now")[0]["now"]

@@ -18,6 +18,8 @@ from generator.connect.session import RoundTrips, Session
 from generator.connect.sources import ConnectionTargets, ResolvedURL
 from generator.connect.urls import DatabaseURL
 from generator.errors import ConnectionProblem, SchemaProblem
+from generator.facts.model import WriteSetLimits
+from generator.facts.wsrep import read_write_set_limits
 from generator.schema.live import snapshot_from_session
 from generator.schema.model import SchemaSnapshot
 
@@ -31,6 +33,7 @@ class DatabaseInfo:
     database: str
     fingerprint: str
     detection: str
+    write_set: WriteSetLimits | None = None  # the server's Galera limits, read with the schema
 
 
 class LiveDatabases:
@@ -109,7 +112,10 @@ class LiveDatabases:
                 else f"--release {release} (markers: {det.reason})"
             )
         schema = snapshot_from_session(session)
-        info = DatabaseInfo(kind, label, release, schema, session.database, schema.fingerprint(), how)
+        write_set = read_write_set_limits(session)  # Galera limits: the renderer sizes chunks below them
+        info = DatabaseInfo(
+            kind, label, release, schema, session.database, schema.fingerprint(), how, write_set
+        )
         self._info[key] = info
         return info
 

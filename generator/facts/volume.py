@@ -85,7 +85,15 @@ def _database_facts(
     info: DatabaseInfo, role: str, label: str, tables: Mapping[str, TableRows]
 ) -> DatabaseFacts:
     return DatabaseFacts(
-        role, label, info.release, info.schema, info.database, info.fingerprint, info.detection, tables
+        role,
+        label,
+        info.release,
+        info.schema,
+        info.database,
+        info.fingerprint,
+        info.detection,
+        tables,
+        write_set=info.write_set,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from generator.facts.model import WriteSetLimits
 from generator.hostside.model import Vif, VolumeConnection
 from generator.ops.operations import Operation
 from generator.schema.model import SchemaSnapshot
@@ -27,6 +28,7 @@ class DatabaseTarget:
     database: str | None = None  # the name it had at generation (live) — informative only
     schema_fingerprint: str | None = None
     detection: str | None = None  # how the release was determined
+    write_set: WriteSetLimits | None = None  # live: the server's Galera limits (chunk sizing)
 
     @property
     def manifest_target(self) -> str:

@@ -48,6 +48,7 @@ def database_target(facts: DatabaseFacts) -> DatabaseTarget:
         facts.database,
         facts.schema_fingerprint,
         facts.detection,
+        facts.write_set,
     )
 
 

@@ -4,18 +4,22 @@ With no database at generation there are no pre-images and no fingerprints.
 Each operation carries only a scope that selects the rows *still needing* the
 change (so a re-run finds none), and the plan's preconditions say what must be
 true first (the instance exists in this database, the target host is enabled).
-Per database, one transaction:
+Per database, the apply is cut into rounds of at most `--chunk-rows` rows, each one
+transaction (render/offline_rounds.py):
 
-* preconditions are guarded;
-* each step locks and counts its scope, refuses more rows than the chunk
-  limit (an offline bundle is for one target, not a bulk job), changes rows
-  through the scope — keyed on the target UUID — and checks ROW_COUNT() and
-  that no row is left in the scope.
+* round 1 checks the preconditions, then — before any write, under the locks — each
+  step's row count (at most OFFLINE_ROW_LIMIT: an offline bundle is for one target,
+  not a bulk job), the total against the rounds written, and the server's Galera
+  write-set limits (render/wsrep_check.py);
+* every round runs every step in order, changing the next rows of its scope (keyed on
+  the target UUID, in primary-key order) while the round's row budget lasts, and checks
+  ROW_COUNT() and the rows left; the last round checks no row is left in any scope.
 
 Rollback cannot be written in advance, so a *capture* file, run with
 `--batch --raw --skip-column-names` before the apply, prints a complete
 rollback script holding the exact current values (hex for text and binary,
-original ids), restoring parents before children and guarding every row.
+original ids), restoring parents before children and guarding every row, committing every
+`--chunk-rows` rows and checking the Galera limits before its first write.
 """
 
 from __future__ import annotations
@@ -27,42 +31,47 @@ from generator.plan.model import DatabaseTarget, Plan
 from generator.quoting import sql_comment
 from generator.render import offline_capture as cap
 from generator.render import statements as st
+from generator.render import wsrep_check
 from generator.render.dml import assignment_value
 from generator.render.files import RenderedFile
 from generator.render.identity import captured_database_line, identity_statements
+from generator.render.offline_rounds import (
+    BUDGET,
+    OFFLINE_ROW_LIMIT,
+    preflight,
+    round_banner,
+    round_report,
+    round_step,
+)
 from generator.render.sqlfile import comment, plan_header, verify_file
+from generator.render.writeset import rounds_for
 from generator.schema.model import Table
 from generator.sqlgen.literals import literal_node
 
-OFFLINE_ROW_LIMIT = 1000
+
+def _and(cond: exp.Expr, upto: exp.Expr) -> exp.Expr:
+    """`cond AND upto`, with an AND-ed scope flattened so lint FX001 still sees its keyed parts."""
+    tree = cond.unnest()
+    parts = list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
+    return exp.and_(*parts, upto)
 
 
-def _step_statements(op: Operation, table: Table, number: int, limit: int) -> list[str]:
-    assert op.scope is not None, f"offline operation on {op.table} needs a scope"  # type: ignore[attr-defined]
+def _change(op: Operation, table: Table, upto: exp.Expr) -> list[str]:
+    """The step's DML through its scope, limited to the rows of this round (`upto`), adding to @fixpack_rc."""
     scope = op.scope  # type: ignore[attr-defined]
-    label = f"step {number}: {op.table}"
-    count = exp.select(exp.Count(this=exp.Star())).from_(op.table, copy=False).where(scope.tree(), copy=False)
-    out = comment(f"{label}: {op.describe()} — rows: {scope.description}")
-    out += [
-        st.set_var(st.SCOPE, count.copy().lock(update=True, copy=False).subquery(copy=False)),
-        st.report([("step", literal_node(label)), ("rows_found", st.var(st.SCOPE))]),
-        st.guard(
-            f"{label}: at most {limit} rows (offline bundles repair one target)",
-            exp.LTE(this=st.var(st.SCOPE), expression=exp.Literal.number(limit)),
-        ),
-        st.set_var(st.RC, exp.Literal.number(0)),
-    ]
     if isinstance(op, UpdateRows):
         statement: exp.Expr = exp.update(
-            op.table, {c: assignment_value(a) for c, a in op.assignments or ()}, where=scope.tree()
+            op.table,
+            {c: assignment_value(a) for c, a in op.assignments or ()},
+            where=_and(scope.tree(), upto),
         )
     else:
-        statement = _delete_statement(op.table, scope.tree())
+        statement = _delete_statement(op.table, scope.tree(), upto)
     from generator.sqlgen.dialect import to_sql
 
     change = [to_sql(statement) + ";"]
     if not _index_usable(table, scope.tree()):
-        change = [
+        return [
             *comment(
                 f"{op.table} has no index on the scope's columns, so safe-update mode would refuse "
                 "this statement: it is keyed on the target UUID (lint FX001) and its row count "
@@ -73,21 +82,7 @@ def _step_statements(op: Operation, table: Table, number: int, limit: int) -> li
             st.add_row_count(),
             "SET SESSION sql_safe_updates = 1;",
         ]
-    else:
-        change.append(st.add_row_count())
-    out += [
-        *change,
-        st.guard(
-            f"{label}: changed every row found",
-            exp.NullSafeEQ(this=st.var(st.RC), expression=st.var(st.SCOPE)),
-        ),
-        st.set_var(st.AFTER, count.subquery(copy=False)),
-        st.guard(
-            f"{label}: no row is left needing the change",
-            exp.NullSafeEQ(this=st.var(st.AFTER), expression=exp.Literal.number(0)),
-        ),
-    ]
-    return out
+    return [*change, st.add_row_count()]
 
 
 def _index_usable(table: Table, cond: exp.Expr) -> bool:
@@ -107,14 +102,14 @@ def _index_usable(table: Table, cond: exp.Expr) -> bool:
     return False
 
 
-def _delete_statement(table: str, cond: exp.Expr) -> exp.Expr:
+def _delete_statement(table: str, cond: exp.Expr, upto: exp.Expr) -> exp.Expr:
     """DELETE through the scope; a grandchild scope `col IN (SELECT id FROM parent WHERE …)` becomes a
     multi-table DELETE joined to the parent, which MySQL's safe-update mode accepts (the subquery form
     it rejects as unkeyed)."""
     query = cond.args.get("query") if isinstance(cond, exp.In) else None
     inner = query.this if isinstance(query, exp.Subquery) else query
     if not isinstance(inner, exp.Select) or not isinstance(cond.this, exp.Column):
-        return exp.delete(table, where=cond)
+        return exp.delete(table, where=_and(cond, upto))
     source = inner.args.get("from_") or inner.args.get("from")
     assert source is not None  # a scope's subquery selects from its parent table
     parent = source.this.name
@@ -130,27 +125,41 @@ def _delete_statement(table: str, cond: exp.Expr) -> exp.Expr:
         ),
         kind="INNER",
     )
+    for column in upto.find_all(exp.Column):
+        column.set("table", exp.to_identifier(table))
     target = exp.to_table(table)
     target.set("joins", [join])
-    return exp.Delete(tables=[exp.to_table(table)], this=target, where=exp.Where(this=where))
+    return exp.Delete(tables=[exp.to_table(table)], this=target, where=exp.Where(this=_and(where, upto)))
 
 
-def _apply_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str) -> str:
+def _apply_file(
+    plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, chunk_rows: int
+) -> str:
+    rounds = rounds_for(chunk_rows)
     out = [ln for line in plan_header(plan, db, "apply", path) for ln in comment(line)]
-    out += [s + ";" for s in st.SESSION_SETUP] + [
-        "",
-        *identity_statements(plan, db),
-        st.start_transaction(),
-        st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])),
-    ]
-    for pre in plan.preconditions:
-        if pre.database == db.role:
-            out += comment(f"precondition: {pre.description}")
-            out.append(st.guard(pre.description, pre.condition.copy()))
-    for number, op in enumerate(ops, 1):
-        out.append("")
-        out += _step_statements(op, db.schema.table(op.table), number, OFFLINE_ROW_LIMIT)
-    out += ["", st.report([("fixpack", literal_node("apply finished: every guard held"))]), st.commit()]
+    out += [s + ";" for s in st.SESSION_SETUP] + ["", *identity_statements(plan, db)]
+    out += comment("the server's Galera write-set limits (checked below, before the first write)")
+    out += wsrep_check.read_limits()
+    for round_no in range(1, rounds + 1):
+        out += ["", *round_banner(round_no, rounds, chunk_rows), st.start_transaction()]
+        out.append(st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])))
+        if round_no == 1:
+            for pre in plan.preconditions:
+                if pre.database == db.role:
+                    out += comment(f"precondition: {pre.description}")
+                    out.append(st.guard(pre.description, pre.condition.copy()))
+            out += preflight(ops, db, chunk_rows, rounds)
+        out.append(st.set_var(BUDGET, exp.Literal.number(chunk_rows)))
+        for number, op in enumerate(ops, 1):
+            out.append("")
+            table = db.schema.table(op.table)
+
+            def change(o: Operation, upto: exp.Expr, t: Table = table) -> list[str]:
+                return _change(o, t, upto)
+
+            out += round_step(op, number, round_no, round_no == rounds, change)
+        out += ["", round_report(round_no, rounds, chunk_rows), st.commit()]
+    out += ["", st.report([("fixpack", literal_node("apply finished: every guard held"))])]
     return "\n".join(out) + "\n"
 
 
@@ -211,7 +220,7 @@ def _emit_statements(lines: list[str]) -> list[str]:
 
 
 def _capture_file(
-    plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, produces: str
+    plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, produces: str, chunk_rows: int
 ) -> str:
     out = [ln for line in plan_header(plan, db, "capture", path) for ln in comment(line)]
     out += comment(
@@ -236,6 +245,19 @@ def _capture_file(
     # the rollback checks its database first: these checks, and that it is the database captured from
     out.append(st.report([("line", captured_database_line())]))
     out += _emit_statements(identity)
+    # the rollback checks the Galera limits against the biggest captured row before its first write
+    steps = []
+    for number, op in enumerate(ops, 1):
+        table, scope = db.schema.table(op.table), op.scope.tree()  # type: ignore[attr-defined]
+        count = exp.select(exp.Count(this=exp.Star())).from_(op.table).where(scope.copy())
+        out.append(st.set_var(f"fixpack_count_{number}", count.subquery()))
+        out.append(st.set_var(f"fixpack_estimate_{number}", wsrep_check.row_estimate(table, scope)))
+        steps.append((f"fixpack_count_{number}", f"fixpack_estimate_{number}"))
+    out.append(st.set_var(wsrep_check.BYTES, wsrep_check.bytes_at(exp.Literal.number(chunk_rows), steps)))
+    row_bytes = cap.concat(cap.text(f"SET @{wsrep_check.BYTES} = "), st.var(wsrep_check.BYTES))
+    out.append(st.report([("line", cap.concat(row_bytes, cap.text(";")))]))
+    checks = [*wsrep_check.read_limits(), *wsrep_check.check_limits(chunk_rows, "rollback")]
+    out += _emit_statements([line for statement in checks for line in statement.split("\n")])
     out.append(cap.printed("START TRANSACTION;"))
     out.append(
         st.report([("line", cap.concat(cap.text(f"SET @{cap.ROWS} = "), st.var(st.SCOPE), cap.text(";")))])
@@ -248,16 +270,20 @@ def _capture_file(
         out += comment(f"is each row of rollback step {number} ({op.table}: {scope.description}) as now?")
         out.append(cap.check_statement(op, db.schema.table(op.table)))
     out += cap.rollback_prologue(db)
+    out.append(st.set_var(cap.PRINTED, exp.Literal.number(0)))
     for number, op in backwards:
         scope = op.scope  # type: ignore[attr-defined]
-        out += comment(f"capture for rollback step {number}: {op.table} ({scope.description})")
-        out.append(cap.restore_statement(op, db.schema.table(op.table), number))
+        out += comment(
+            f"capture for rollback step {number}: {op.table} ({scope.description}); a new transaction "
+            f"every {chunk_rows} rows"
+        )
+        out += cap.restore_statements(op, db.schema.table(op.table), number, chunk_rows)
     out += cap.rollback_epilogue()
     out.append(st.commit())
     return "\n".join(out) + "\n"
 
 
-def render_offline(plan: Plan) -> tuple[list[RenderedFile], dict]:
+def render_offline(plan: Plan, chunk_rows: int = OFFLINE_ROW_LIMIT) -> tuple[list[RenderedFile], dict]:
     files: dict[str, list[RenderedFile]] = {
         "precheck": [],
         "capture": [],
@@ -297,7 +323,7 @@ def render_offline(plan: Plan) -> tuple[list[RenderedFile], dict]:
                 db.manifest_target,
                 f"read-only, BEFORE the apply: print the rollback script of the {db.label} rows "
                 f"(exact current values) into {names['rollback']}",
-                _capture_file(plan, db, ops, names["capture"], names["rollback"]),
+                _capture_file(plan, db, ops, names["capture"], names["rollback"], chunk_rows),
                 produces=names["rollback"],
             )
         )
@@ -307,8 +333,9 @@ def render_offline(plan: Plan) -> tuple[list[RenderedFile], dict]:
                 "sql",
                 "apply",
                 db.manifest_target,
-                f"change the {db.label} rows found at run time, in one guarded transaction",
-                _apply_file(plan, db, ops, names["apply"]),
+                f"change the {db.label} rows found at run time, in guarded transactions of at most "
+                f"{chunk_rows} rows",
+                _apply_file(plan, db, ops, names["apply"], chunk_rows),
             )
         )
         posts = tuple(p for p in plan.postconditions if p.database == role)

@@ -138,8 +138,62 @@ def check_statement(op: Operation, table: Table) -> str:
     return _select(_template(statement, values), op)
 
 
+PRINTED = "fixpack_printed"  # capture: restore rows printed so far (where the rollback's chunks end)
+
+
+def chunk_break(chunk_rows: int) -> str:
+    """What the printed rollback runs between two chunks: commit, and a new guarded transaction."""
+    return (
+        "COMMIT;\nSTART TRANSACTION;\n"
+        + st.guard(
+            f"rollback: next chunk of at most {chunk_rows} row(s) (the checks above decided what to do)",
+            exp.In(this=st.var(REMAINING), expressions=[exp.Literal.number(0), exp.Literal.number(1)]),
+        )
+        + "\n"
+    )
+
+
+def restore_statements(op: Operation, table: Table, number: int, chunk_rows: int) -> list[str]:
+    """`restore_statement`, cut into transactions of at most `chunk_rows` rows (Galera's
+    wsrep_max_ws_rows): before every chunk_rows-th printed row after the first, a chunk break.
+    Rows print in key order, numbered on from the rows of the steps printed before."""
+    order = [exp.Ordered(this=exp.column(k), nulls_first=True) for k in table.primary_key]
+    position = exp.Add(
+        this=st.var(PRINTED),
+        expression=exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order)),
+    )
+    starts_chunk = exp.and_(
+        exp.GT(this=position, expression=exp.Literal.number(1)),
+        exp.EQ(
+            this=exp.Mod(
+                this=exp.Paren(this=exp.Sub(this=position.copy(), expression=exp.Literal.number(1))),
+                expression=exp.Literal.number(chunk_rows),
+            ),
+            expression=exp.Literal.number(0),
+        ),
+    )
+    prefix = exp.If(
+        this=starts_chunk, true=concat(text(chunk_break(chunk_rows))), false=exp.Literal.string("")
+    )
+    select = exp.select(concat(prefix, restore_line(op, table, number)))
+    select = select.from_(op.table, copy=False).where(op.scope.tree(), copy=False)  # type: ignore[attr-defined]
+    select = select.order_by(*(o.copy() for o in order), copy=False)
+    count = (
+        exp.select(exp.Count(this=exp.Star())).from_(op.table, copy=False).where(op.scope.tree(), copy=False)  # type: ignore[attr-defined]
+    )
+    return [
+        to_sql(select) + ";",
+        st.set_var(PRINTED, exp.Add(this=st.var(PRINTED), expression=count.subquery(copy=False))),
+    ]
+
+
 def restore_statement(op: Operation, table: Table, number: int) -> str:
-    """Prints, per row, its guarded restore: run only when the rollback has work (@fixpack_todo = 1)."""
+    """Prints, per row, its guarded restore (one transaction: see `restore_statements` for chunks)."""
+    return _select(restore_line(op, table, number), op)
+
+
+def restore_line(op: Operation, table: Table, number: int) -> exp.Expr:
+    """CONCAT printing one row's guarded restore: run only when the rollback has work (@fixpack_todo = 1)."""
     values: list[exp.Expr] = []
     if isinstance(op, UpdateRows):
         sets: dict[str, object] = {}
@@ -156,7 +210,7 @@ def restore_statement(op: Operation, table: Table, number: int) -> str:
         source = exp.select(*row).from_(dual()).where(_todo_is(1))
         dml = exp.insert(source, op.table, columns=list(table.column_names))
     statement = to_sql(dml) + ";\n" + _row_guard(number, op.table)
-    return _select(_template(statement, values), op)
+    return _template(statement, values)
 
 
 def rows_in_scope(ops: tuple[Operation, ...]) -> exp.Expr:

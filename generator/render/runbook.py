@@ -128,9 +128,15 @@ _OFFLINE_EXPECT = {
         "without a rollback.",
     ),
     "apply": (
-        "`rows_found` per step, one `guard … 1` line per check, last `apply finished: every guard held`. "
-        "Run again: every step finds 0 rows.",
-        "`ERROR 1242` at line N: that guard failed and the whole file's transaction was rolled back.",
+        "`rows_found` per step, one `guard … 1` line per check, `apply round N/M` with the rows each round "
+        "(one transaction, at most the chunk size) changed, last `apply finished: every guard held`. Run "
+        "again: every step finds 0 rows.",
+        "`ERROR 1242` at line N: that guard failed and the round's transaction was rolled back; earlier "
+        "rounds stay committed and running the file again finishes them. Before the first write it stops, "
+        "changing nothing, when a step has too many rows or a chunk exceeds this Galera node's "
+        "`wsrep_max_ws_rows`/`wsrep_max_ws_size` (the `ERROR:` line says which `--chunk-rows` to "
+        "regenerate with). The captured rollback restores a fully applied database: finish a partial "
+        "apply first.",
     ),
     "verify": _LIVE_EXPECT["verify"],
     "rollback": (
@@ -140,8 +146,10 @@ _OFFLINE_EXPECT = {
         "changes). Run a second time, it may stop with `ERROR 1062` or `ERROR 1242` having changed nothing "
         "(section 6).",
         "`FAILED` from sha256sum: the captured file changed since its capture; do not run it (`fixpack "
-        "verify` names it). A guard failed: rows changed since the capture or the apply; nothing was "
-        "restored (one transaction); section 6 says what each error means and what to do.",
+        "verify` names it). A guard failed: rows changed since the capture or the apply; nothing of that "
+        "chunk was restored; section 6 says what each error means and what to do. `some captured rows are "
+        "as captured and others are not`: an "
+        "apply or rollback stopped part-way; run the apply again to finish it, then the rollback.",
     ),
 }
 OFFLINE_HOST_NOTE = (
@@ -256,7 +264,10 @@ def render_runbook(
     created_at: str,
     run_files: list[RenderedFile],
     rollback_files: list[RenderedFile],
+    *,
+    chunking: list[str] | tuple[str, ...] = (),
 ) -> str:
+    """`chunking`: per database, the write-set limits found and the chunk size (render/writeset.py)."""
     from generator import __version__
 
     return render(
@@ -268,6 +279,7 @@ def render_runbook(
         target=md_text(", ".join(plan.targets)),
         findings=[md_text(mask_text(f)) for f in plan.findings],
         warnings=[md_text(mask_text(w)) for w in plan.warnings],
+        chunking=[md_text(line) for line in chunking],
         api_first=[(md_code(c.command), md_text(c.why)) for c in plan.api_first],
         steps=runbook_steps(plan, run_files),
         rollback=runbook_steps(plan, rollback_files),

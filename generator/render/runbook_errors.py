@@ -72,6 +72,14 @@ def known_errors(offline: bool) -> list[KnownError]:
             f"see what holds them (the instance's or volume's service, a cron job); when quiet, {rerun}",
         ),
         KnownError(
+            "`ERROR 1180 (HY000) … Got error 90 … during COMMIT` / an `ERROR:` line naming wsrep limits",
+            "apply, rollback",
+            "a Galera node refused a transaction over `wsrep_max_ws_rows`/`wsrep_max_ws_size` (or the file's "
+            f"own check found its chunks too large for them, before writing); {transaction}",
+            "regenerate the bundle with the `--chunk-rows` the message names (or raise the limits), then run "
+            "the new bundle",
+        ),
+        KnownError(
             "`ERROR 1451`/`1452 (23000) … a foreign key constraint fails`",
             "apply, rollback",
             f"a row referencing (or referenced by) the changed rows appeared since generation; {transaction}",

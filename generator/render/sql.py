@@ -10,6 +10,7 @@ from generator.plan.model import Plan
 from generator.render.files import RenderedFile
 from generator.render.identity import identity_statements
 from generator.render.sqlfile import (
+    Chunk,
     build_chunks,
     changes_file,
     plan_header,
@@ -17,8 +18,20 @@ from generator.render.sqlfile import (
     reverse_chunks,
     verify_file,
 )
+from generator.render.writeset import op_bytes, sizing_for
+from generator.render.wsrep_check import check_limits, read_limits
 
 DEFAULT_CHUNK_ROWS = 1000
+
+
+def galera_check(chunks: list[Chunk], what: str) -> list[str]:
+    """Read the server's wsrep limits and stop before the first write if the largest chunk (rows, or
+    estimated write-set bytes: render/writeset.py) would exceed them (render/wsrep_check.py)."""
+    if not chunks:
+        return []
+    rows = max(c.rows for c in chunks)
+    size = max(sum(op_bytes(s.op) for s in c.steps) for c in chunks)
+    return [*read_limits(), *check_limits(max(rows, 1), what, size)]
 
 
 def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[RenderedFile], dict]:
@@ -26,14 +39,15 @@ def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[R
     if plan.mode == "offline":
         from generator.render.offline import render_offline
 
-        return render_offline(plan)
+        return render_offline(plan, chunk_rows)
     files: dict[str, list[RenderedFile]] = {"precheck": [], "apply": [], "verify": [], "rollback": []}
     guards: dict = {"mode": "live", "databases": {}}
     roles = [db.role for db in plan.databases if plan.operations_for(db.role)]
     for index, role in enumerate(roles):
         db = plan.database(role)
         ops = plan.operations_for(role)
-        chunks = build_chunks(ops, db, chunk_rows)
+        sizing = sizing_for(db, chunk_rows)  # Galera: below the server's write-set limits
+        chunks = build_chunks(ops, db, sizing.rows, sizing.max_bytes)
         back = reverse_chunks(chunks, db)
         rows = sum(c.rows for c in chunks)
         names = {
@@ -44,6 +58,8 @@ def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[R
         }
         posts = tuple(p for p in plan.postconditions if p.database == role)
         ident = identity_statements(plan, db)
+        # before the first write, the server's Galera limits must still fit the largest chunk
+        galera = galera_check(chunks, "apply")
         files["precheck"].append(
             RenderedFile(
                 names["precheck"],
@@ -61,7 +77,9 @@ def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[R
                 "apply",
                 db.manifest_target,
                 f"change {rows} row(s) of the {db.label} in {len(chunks)} guarded transaction(s)",
-                changes_file(plan_header(plan, db, "apply", names["apply"]), chunks, db, "apply", ident),
+                changes_file(
+                    plan_header(plan, db, "apply", names["apply"]), chunks, db, "apply", [*ident, *galera]
+                ),
                 rows=rows,
             )
         )
@@ -84,7 +102,11 @@ def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[R
                 db.manifest_target,
                 f"restore the exact pre-images of the {db.label} rows (parents first)",
                 changes_file(
-                    plan_header(plan, db, "rollback", names["rollback"]), back, db, "rollback", ident
+                    plan_header(plan, db, "rollback", names["rollback"]),
+                    back,
+                    db,
+                    "rollback",
+                    [*ident, *galera_check(back, "rollback")],
                 ),
                 rows=rows,
             ),

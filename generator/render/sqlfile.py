@@ -23,6 +23,7 @@ from generator.render import statements as st
 from generator.render.dml import dml_for
 from generator.render.guards import StepGuard, guard_for
 from generator.render.messages import NOTHING_TO_ROLL_BACK
+from generator.render.writeset import ChunkSizing, op_bytes
 from generator.sqlgen.literals import literal_node
 
 
@@ -64,18 +65,24 @@ def _pieces(op: Operation, size: int) -> list[tuple[Operation, int | None, int |
     return out
 
 
-def build_chunks(ops: tuple[Operation, ...], plan_db: DatabaseTarget, size: int) -> list[Chunk]:
+def build_chunks(
+    ops: tuple[Operation, ...], plan_db: DatabaseTarget, size: int, max_bytes: int | None = None
+) -> list[Chunk]:
+    """Chunks of at most `size` rows (all steps, all tables) and, on Galera, `max_bytes` estimated
+    write-set bytes (render/writeset.py)."""
+    sizing = ChunkSizing(size, size, max_bytes)
     chunks: list[Chunk] = []
     current: list[Step] = []
-    rows = 0
+    rows = nbytes = 0
     number = 0
     for op in ops:
         table = plan_db.schema.table(op.table)
-        for piece, scope_expect, scope_initial in _pieces(op, size):
+        for piece, scope_expect, scope_initial in _pieces(op, sizing.piece_rows(op)):
             n = piece.row_count or 0
-            if current and rows + n > size:
+            b = op_bytes(piece) if max_bytes is not None else 0
+            if current and (rows + n > size or (max_bytes is not None and nbytes + b > max_bytes)):
                 chunks.append(Chunk(len(chunks) + 1, tuple(current)))
-                current, rows = [], 0
+                current, rows, nbytes = [], 0, 0
             number += 1
             scope = getattr(piece, "scope", None)
             current.append(
@@ -88,6 +95,7 @@ def build_chunks(ops: tuple[Operation, ...], plan_db: DatabaseTarget, size: int)
                 )
             )
             rows += n
+            nbytes += b
     if current:
         chunks.append(Chunk(len(chunks) + 1, tuple(current)))
     return chunks

@@ -73,7 +73,9 @@ def _free_port() -> int:
 class ScratchServer:
     """Start with `start()` (or as a context manager); `url` is root over TCP."""
 
-    def __init__(self, *, base_dir: str | None = None, binary: str | None = None) -> None:
+    def __init__(
+        self, *, base_dir: str | None = None, binary: str | None = None, extra_args: tuple[str, ...] = ()
+    ) -> None:
         found = binary or server_binary()
         if not found:
             raise FixpackError(
@@ -87,6 +89,7 @@ class ScratchServer:
         self.port = _free_port()
         self.log = self.root / "server.log"
         self._proc: subprocess.Popen | None = None
+        self.extra_args = extra_args  # more server options (a Galera node: scratch/galera.py)
         self.is_mariadb = "mariadb" in Path(self.binary).name or self._version_says_mariadb()
 
     def _version_says_mariadb(self) -> bool:
@@ -119,7 +122,9 @@ class ScratchServer:
             raise FixpackError(f"initialising a scratch data directory failed: {done.stderr.strip()[-300:]}")
 
     def start(self, timeout: float = 60.0) -> ScratchServer:
-        self._initialise()
+        """Start the server; a data directory left by `crash()` is reused (crash recovery runs)."""
+        if not self.datadir.exists():
+            self._initialise()
         (self.root / "tmp").mkdir(exist_ok=True)
         cmd = [
             self.binary,
@@ -145,6 +150,7 @@ class ScratchServer:
             cmd += ["--mysqlx=OFF"]
         if os.geteuid() == 0:
             cmd.append("--user=root")
+        cmd += list(self.extra_args)
         self._proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
@@ -165,6 +171,13 @@ class ScratchServer:
             return " | ".join(self.log.read_text(errors="replace").strip().splitlines()[-3:])
         except OSError:
             return "(no log)"
+
+    def crash(self) -> None:
+        """SIGKILL the server and keep its data directory: what a power cut leaves for `start()`."""
+        if self._proc and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
 
     def stop(self) -> None:
         if self._proc and self._proc.poll() is None:

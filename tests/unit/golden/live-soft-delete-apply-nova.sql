@@ -293,6 +293,83 @@ SELECT
       )
   ) AS `ok`;
 
+SET @fixpack_ws_query = IF(
+  (
+    SELECT COUNT(*)
+    FROM `information_schema`.`TABLES`
+    WHERE
+      `TABLES`.`TABLE_SCHEMA` = 'information_schema'
+      AND `TABLES`.`TABLE_NAME` = 'GLOBAL_VARIABLES'
+  ) > 0,
+  CONCAT(
+    'SET @fixpack_ws_on = (SELECT VARIABLE_VALUE FROM ',
+    'information_schema.GLOBAL_VARIABLES WHERE LOWER(VARIABLE_NAME) = ',
+    '''wsrep_on''), @fixpack_ws_rows = (SELECT VARIABLE_VALUE FROM ',
+    'information_schema.GLOBAL_VARIABLES WHERE LOWER(VARIABLE_NAME) = ',
+    '''wsrep_max_ws_rows''), @fixpack_ws_size = (SELECT VARIABLE_VALUE FROM ',
+    'information_schema.GLOBAL_VARIABLES WHERE LOWER(VARIABLE_NAME) = ',
+    '''wsrep_max_ws_size'')'
+  ),
+  CONCAT(
+    'SET @fixpack_ws_on = (SELECT VARIABLE_VALUE FROM ',
+    'performance_schema.global_variables WHERE LOWER(VARIABLE_NAME) = ',
+    '''wsrep_on''), @fixpack_ws_rows = (SELECT VARIABLE_VALUE FROM ',
+    'performance_schema.global_variables WHERE LOWER(VARIABLE_NAME) = ',
+    '''wsrep_max_ws_rows''), @fixpack_ws_size = (SELECT VARIABLE_VALUE FROM ',
+    'performance_schema.global_variables WHERE LOWER(VARIABLE_NAME) = ',
+    '''wsrep_max_ws_size'')'
+  )
+);
+PREPARE fixpack_ws_read FROM @fixpack_ws_query;
+EXECUTE fixpack_ws_read;
+DEALLOCATE PREPARE fixpack_ws_read;
+SET @fixpack_ws_refuse = IF(
+  UPPER(COALESCE(@fixpack_ws_on, 'OFF')) IN ('ON', '1')
+  AND (
+    (
+      COALESCE(@fixpack_ws_rows, 0) > 0 AND COALESCE(@fixpack_ws_rows, 0) < 4
+    )
+    OR (
+      COALESCE(@fixpack_ws_size, 0) > 0 AND COALESCE(@fixpack_ws_size, 0) < 2472
+    )
+  ),
+  1,
+  0
+);
+SELECT
+  CONCAT(
+    'ERROR: this apply changes up to 4 row(s) per transaction (chunk); ',
+    'this Galera node has wsrep_max_ws_rows=',
+    COALESCE(@fixpack_ws_rows, 0),
+    ' and wsrep_max_ws_size=',
+    COALESCE(@fixpack_ws_size, 0),
+    ' (estimated write set of a chunk: ',
+    CEILING(2472),
+    ' bytes), so a chunk would fail with ERROR 1180. Nothing was changed. ',
+    'Regenerate the bundle with --chunk-rows ',
+    LEAST(
+      COALESCE(FLOOR(0.9 * COALESCE(@fixpack_ws_size, 0) / (
+        2472 / 4
+      )), 4),
+      IF(COALESCE(@fixpack_ws_rows, 0) > 0, COALESCE(@fixpack_ws_rows, 0), 4)
+    ),
+    ' (or fewer).'
+  ) AS `fixpack`
+FROM DUAL
+WHERE
+  @fixpack_ws_refuse = 1;
+SELECT
+  'Galera write-set limits: a chunk of 4 row(s) fits (or wsrep is off)' AS `guard`,
+  (
+    SELECT 1
+    UNION ALL
+    SELECT 2
+    FROM DUAL
+    WHERE
+      NOT (
+        @fixpack_ws_refuse <=> 0
+      )
+  ) AS `ok`;
 SET @fixpack_changed = 0;
 
 -- ==== chunk 1/1: 3 step(s), 4 row(s) ====

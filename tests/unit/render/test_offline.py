@@ -13,6 +13,7 @@ from generator.plan.volume_common import VolumeOptions
 from generator.plan.volume_offline import plan_volume_offline
 from generator.render.offline import OFFLINE_ROW_LIMIT
 from generator.render.sql import render_sql
+from generator.render.writeset import rounds_for
 from tests.unit import world as w
 from tests.unit.golden import check_golden
 
@@ -48,10 +49,15 @@ def test_offline_guard_index_is_empty_there_are_no_fingerprints():
     assert _vm("soft-delete")[2] == {"mode": "offline", "databases": {}}
 
 
-def test_offline_apply_is_one_transaction_with_preconditions_before_any_step():
+def test_offline_apply_runs_in_rounds_with_preconditions_and_limits_before_any_step():
     apply = _text("soft-delete", "sql/20-apply-nova.sql")
-    assert apply.count("START TRANSACTION;") == 1 == apply.count("COMMIT;")
+    rounds = rounds_for(1000)
+    assert apply.count("START TRANSACTION;") == rounds == apply.count("COMMIT;") == 2
     assert apply.index("-- precondition: instance") < apply.index("-- step 1:")
+    # the Galera limits are read and checked before the first write
+    first_write = apply.index("UPDATE `")
+    galera = apply.index("'Galera write-set limits: a chunk of 1000 row(s) fits (or wsrep is off)'")
+    assert apply.index("EXECUTE fixpack_ws_read;") < galera < first_write
 
 
 def test_offline_step_refuses_more_rows_than_one_target_can_have():
@@ -61,11 +67,16 @@ def test_offline_step_refuses_more_rows_than_one_target_can_have():
 
 def test_offline_step_changes_rows_through_its_scope_and_checks_none_is_left():
     apply = w.flat(_text("soft-delete", "sql/20-apply-nova.sql"))
-    assert (
-        "UPDATE `instance_metadata` SET `instance_metadata`.`deleted` = `instance_metadata`.`id`, "
-        "`instance_metadata`.`deleted_at` = @fixpack_now WHERE "
-        f"`instance_metadata`.`instance_uuid` = '{w.INSTANCE}' AND `instance_metadata`.`deleted` = 0;"
-    ) in apply
+    assert re.search(
+        re.escape(
+            "UPDATE `instance_metadata` SET `instance_metadata`.`deleted` = `instance_metadata`.`id`, "
+            "`instance_metadata`.`deleted_at` = @fixpack_now WHERE "
+            f"`instance_metadata`.`instance_uuid` = '{w.INSTANCE}' AND `instance_metadata`.`deleted` = 0 "
+            "AND `instance_metadata`.`id` <= @fixpack_hi_"
+        )
+        + r"\d+_0;",
+        apply,
+    )
     assert re.search(r"'step \d+: instance_metadata: no row is left needing the change' AS `guard`", apply)
 
 
@@ -74,7 +85,8 @@ def test_offline_grandchild_delete_is_a_multi_table_delete_joined_to_its_parent(
     assert (
         "DELETE `instance_actions_events` FROM `instance_actions_events` INNER JOIN `instance_actions` "
         "ON `instance_actions_events`.`action_id` = `instance_actions`.`id` "
-        f"WHERE `instance_actions`.`instance_uuid` = '{w.INSTANCE}';"
+        f"WHERE `instance_actions`.`instance_uuid` = '{w.INSTANCE}' "
+        "AND `instance_actions_events`.`id` <= @fixpack_hi_"
     ) in apply
 
 
@@ -84,7 +96,7 @@ def test_offline_unindexed_scope_turns_safe_updates_off_for_that_one_statement_o
     assert apply[off:].index("DELETE FROM `volume_usage_cache`") < apply[off:].index(
         "SET SESSION sql_safe_updates = 1;"
     )
-    assert apply.count("SET SESSION sql_safe_updates = 0;") == 1
+    assert apply.count("SET SESSION sql_safe_updates = 0;") == rounds_for(1000)  # once per round
 
 
 def test_offline_precheck_reports_how_many_rows_each_step_will_change():
