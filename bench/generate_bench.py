@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from generator.connect.sources import ConnectionOptions, resolve
 from generator.pipeline import BundleResult, OutputOptions, generate_vm, generate_vm_batch
+from generator.plan.overrides import Overrides
 from generator.plan.vm_common import VmOptions
 from generator.scratch.deployment import Deployment, create_deployment
 from generator.scratch.provider import provide
@@ -82,7 +83,7 @@ def main() -> None:
         print(f"seeded {args.release}: 1 target + {len(bulk) + 5} instances, {rows} rows in "
               f"{time.perf_counter() - t0:.1f}s; {os.cpu_count()} CPU(s)")  # fmt: skip
 
-        options = VmOptions(op=args.op, force=True)
+        options = VmOptions(op=args.op, allow=Overrides.of("healthy-instance", "recent-transition"))
         conn = targets(dep)
         print(f"\nVM {args.op} bundle (1 instance):")
         for label in ("cold lint cache", "warm lint cache"):

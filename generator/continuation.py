@@ -27,6 +27,7 @@ from generator.errors import FixpackError
 from generator.ops.operations import CheckRows, DeleteRows, InsertRows, Operation, UpdateRows
 from generator.pipeline import BundleResult, OutputOptions, generate
 from generator.plan.model import Plan
+from generator.plan.overrides import from_record
 from generator.plan.vm import VM_OPS
 from generator.plan.vm_common import VmOptions
 from generator.review import drift
@@ -178,9 +179,11 @@ def generate_continuation(
         extra["instance_name_template"] = instance_name_template
     if instances_path is not None:
         extra["instances_path"] = instances_path
+    allow, stale_after = from_record(recorded, "vm")
     options = VmOptions(
         op=target["op"],
-        force=bool(recorded.get("force")),
+        allow=allow,
+        stale_after=stale_after,
         to_host=recorded.get("to_host"),
         to_node=recorded.get("to_node"),
         include_shadow=bool(recorded.get("include_shadow")),

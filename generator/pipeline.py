@@ -108,7 +108,7 @@ def assemble(
     shell_files: list[RenderedFile] = []
     hosts = [c.host for c in plan.compute]
     for cleanup in plan.compute:
-        name = script_name(cleanup.host)
+        name = script_name(cleanup.host, hosts)
         if hosts.count(cleanup.host) > 1:  # a batch with several instances on one host
             name = name.removesuffix(".sh") + f"-{cleanup.instance_uuid[:8]}.sh"
         shell_files.append(

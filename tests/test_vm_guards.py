@@ -8,6 +8,7 @@ import pytest
 
 from generator.errors import TargetProblem
 from generator.pipeline import OutputOptions, generate_vm
+from generator.plan.overrides import Overrides
 from generator.plan.vm_common import VmOptions
 from generator.seed import Seeder
 
@@ -123,9 +124,10 @@ def test_refusals_are_one_clear_error(make_deployment, tmp_path) -> None:
     refused(stuck.uuid, "no nova-compute service", op="rehost", to_host="nowhere")
     refused(stuck.uuid, "already points at", op="rehost", to_host="cmp-01")
     assert not list(tmp_path.iterdir()), "a refused repair writes nothing"
-    # --force takes the healthy one, and the runbook says why that is dangerous
-    result = generate_vm(healthy.uuid, VmOptions(op="soft-delete", force=True), targets, "auto", out)
-    assert "looked healthy" in (result.path / "README.md").read_text()
+    # --allow-healthy-instance takes the healthy one, and the runbook says why that is dangerous
+    allow = Overrides.of("healthy-instance")
+    result = generate_vm(healthy.uuid, VmOptions(op="soft-delete", allow=allow), targets, "auto", out)
+    assert "--allow-healthy-instance: it looks healthy" in (result.path / "README.md").read_text()
 
 
 def test_cell0_instance_has_no_compute_script(make_deployment, tmp_path) -> None:

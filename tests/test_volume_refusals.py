@@ -17,6 +17,7 @@ from generator.cli import main
 from generator.errors import TargetProblem
 from generator.jobs_volume import generate_volume
 from generator.pipeline import OutputOptions
+from generator.plan.overrides import Overrides
 from generator.plan.volume_common import VolumeOptions
 from generator.scratch.deployment import create_deployment
 from generator.seed import Seeder
@@ -53,8 +54,9 @@ def world(db_server):
     dep.execute(
         "cinder", "UPDATE volumes SET migration_status = 'migrating' WHERE id = %s", (vols["migrating"].id,)
     )
-    dep.execute("cinder", "UPDATE volumes SET updated_at = %s WHERE id IN (%s, %s)",
-                (now - dt.timedelta(minutes=5), vols["deleting_now"].id, vols["creating"].id))  # fmt: skip
+    dep.execute("cinder", "UPDATE volumes SET updated_at = %s WHERE id IN (%s, %s, %s)",
+                (now - dt.timedelta(minutes=5), vols["deleting_now"].id, vols["creating"].id,
+                 vols["backing_up"].id))  # fmt: skip
     yield dep, vols, active, gone
     dep.drop()
 
@@ -71,10 +73,10 @@ def gen(dep, volume_id: str, out: Path, **options):
         (None, "soft-delete", {}, "not found in the Cinder database"),
         ("deleted", "soft-delete", {}, "already deleted"),
         ("deleted", "reset-detached", {}, "already deleted"),
-        ("creating", "soft-delete", {}, "status 'creating': cinder-volume is still creating it"),
+        ("creating", "soft-delete", {}, "status 'creating' (last updated"),
         ("backing_up", "reset-detached", {}, "status 'backing-up'"),
         ("migrating", "purge", {}, "migration_status 'migrating'"),
-        ("deleting_now", "soft-delete", {}, "may still be deleting it, last updated 5 min ago"),
+        ("deleting_now", "soft-delete", {}, "5 min ago): cinder-volume may still be deleting it"),
         ("snapshots", "soft-delete", {}, "2 live snapshot(s)"),
         ("snapshots", "purge", {}, "pass --cascade"),
         ("attached_active", "reset-detached", {}, "the guest may be using the disk"),
@@ -102,12 +104,14 @@ def test_detach_from_nova_refuses_an_instance_cinder_still_attaches(world, tmp_p
 @pytest.mark.parametrize(
     ("key", "op", "options", "warning"),
     [
-        ("creating", "soft-delete", {"force": True}, "--force: status 'creating'"),
-        ("attached_active", "reset-detached", {"force": True, "detach_nova": True}, "--force: instance"),
-        ("deleting_stale", "soft-delete", {}, "has been 'deleting' for"),
+        ("creating", "soft-delete", {"allow": Overrides.of("recent-transition")},
+         "--allow-recent-transition: status 'creating'"),
+        ("attached_active", "reset-detached", {"allow": Overrides.of("active-user"), "detach_nova": True},
+         "--allow-active-user: instance"),
+        ("deleting_stale", "soft-delete", {}, "status 'deleting' (last updated"),
         ("snapshots", "soft-delete", {"cascade": True}, None),
     ],
-)
+)  # fmt: skip
 def test_overrides_generate_and_say_so(world, tmp_path: Path, key, op, options, warning) -> None:
     dep, vols, _, _ = world
     result = gen(dep, vols[key].id, tmp_path, op=op, **options)

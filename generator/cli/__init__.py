@@ -11,11 +11,15 @@ import sys
 import click
 
 from generator import __version__
-from generator.errors import FixpackError, TargetProblem
+from generator import errors as exitcodes
+from generator.errors import FixpackError
 from generator.quoting import UnsafeValue, terminal
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=exitcodes.epilog(),
+)
 @click.version_option(__version__, "--version", prog_name="fixpack")
 def cli() -> None:
     """Compile OpenStack database repairs into reviewable, guarded, reversible bundles.
@@ -57,20 +61,20 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("fixpack: aborted", err=True)
-        sys.exit(130)
+        sys.exit(exitcodes.INTERRUPTED)
     except click.ClickException as exc:
         hint = ""
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             hint = f" (see '{exc.ctx.command_path} --help')"
         click.echo(f"fixpack: error: {terminal(exc.format_message())}{hint}", err=True)
-        sys.exit(exc.exit_code)
+        sys.exit(exitcodes.USAGE)  # every click error is bad input (click's own FileError would say 1)
     except FixpackError as exc:  # messages quote database values: shown escaped, on one line
         click.echo(f"fixpack: error: {terminal(exc)}", err=True)
         sys.exit(exc.exit_code)
     except UnsafeValue as exc:  # a database value that cannot be put on a command line: refused
         click.echo(f"fixpack: error: {terminal(exc)}", err=True)
-        sys.exit(TargetProblem.exit_code)
+        sys.exit(exitcodes.REFUSED)
     except KeyboardInterrupt:
         click.echo("fixpack: interrupted", err=True)
-        sys.exit(130)
-    sys.exit(rv if isinstance(rv, int) else 0)
+        sys.exit(exitcodes.INTERRUPTED)
+    sys.exit(rv if isinstance(rv, int) else exitcodes.OK)

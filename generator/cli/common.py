@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -9,6 +10,7 @@ import click
 
 from generator.errors import FixpackError
 from generator.pipeline import BundleResult
+from generator.plan.overrides import Overrides
 from generator.quoting import terminal
 from generator.secrets import mask_text
 
@@ -66,6 +68,61 @@ def check_name_template(_ctx: click.Context, _param: click.Parameter, value: str
         raise click.BadParameter(str(exc)) from None
 
 
+def override_options(command: str) -> Callable[[Callable], Callable]:
+    """One `--allow-<protection>` flag per protection the command has, `--stale-after`, and the
+    retired `--force`, which now stops with one line naming the flags that replaced it (exit 2)."""
+    from generator.domain.staleness import DEFAULT_STALE_AFTER, format_duration, parse_duration
+    from generator.plan.overrides import OVERRIDES, flag, force_replaced
+
+    def stale_after(_ctx: click.Context, _param: click.Parameter, value: str) -> object:
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    def force(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            raise click.UsageError(force_replaced(command))
+
+    options = [
+        click.option(
+            flag(name),
+            f"allow_{name.replace('-', '_')}",
+            is_flag=True,
+            help=text,
+        )
+        for name, (users, text) in OVERRIDES.items()
+        if command in users
+    ]
+    options += [
+        click.option(
+            "--stale-after",
+            default=format_duration(DEFAULT_STALE_AFTER),
+            show_default=True,
+            metavar="DURATION",
+            callback=stale_after,
+            help="A transitional state (task_state, volume status) untouched this long is stuck, not "
+            "work in progress (e.g. 30m, 2h, 1d).",
+        ),
+        click.option("--force", is_flag=True, hidden=True, is_eager=True, expose_value=False, callback=force),
+    ]
+
+    def decorate(func: Callable) -> Callable:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def overrides_from(kwargs: dict) -> tuple[Overrides, dt.timedelta]:
+    """Pop the override flags and --stale-after out of a command's kwargs: (Overrides, timedelta)."""
+    from generator.plan.overrides import OVERRIDES
+
+    names = [n for n in OVERRIDES if kwargs.pop(f"allow_{n.replace('-', '_')}", False)]
+    return Overrides(frozenset(names)), kwargs.pop("stale_after")
+
+
 def output_options(func: Callable) -> Callable:
     for option in reversed(
         [
@@ -95,6 +152,11 @@ def output_options(func: Callable) -> Callable:
     return func
 
 
+def plural(count: object, noun: str) -> str:
+    """`1 row`, `0 rows`, `20 rows` (never `1 rows`)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def print_result(result: BundleResult) -> None:
     """The bundle summary; findings, purposes and warnings carry database values: through `terminal`."""
     plan = result.plan
@@ -107,7 +169,7 @@ def print_result(result: BundleResult) -> None:
         click.echo(f"  found: {terminal(mask_text(finding))}")
     for step in result.manifest["steps"]:
         if step["phase"] == "apply":
-            rows = f" ({step['rows']} rows)" if "rows" in step else ""
+            rows = f" ({plural(step['rows'], 'row')})" if "rows" in step else ""
             click.echo(f"  apply: {step['file']}{rows} — {terminal(step['purpose'])}")
     for warning in plan.warnings:
         click.echo(f"  warning: {terminal(mask_text(warning))}")

@@ -16,7 +16,7 @@ def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return None if value is None else check_name_template(ctx, param, value)
 
 
-@click.command("continue")
+@click.command("continue", short_help="Bundle that finishes a live apply stopped part way by changed rows.")
 @click.argument("bundle")
 @click.option(
     "--instances-path", help="Nova's instances_path on the compute node (default: as `fixpack vm`)."

@@ -13,52 +13,86 @@ from generator.connect.sources import (
     resolve,
 )
 
+# (the databases an option is for, the option); "*" : every command that connects
 _CONNECTION_OPTIONS = [
-    click.option("--nova-api-url", metavar="URL", help="nova_api database URL (mysql+pymysql://...)."),
-    click.option(
-        "--nova-url",
-        metavar="URL",
-        help="Nova cell database URL (default: found from nova_api cell_mappings).",
+    (
+        ("nova_api",),
+        click.option("--nova-api-url", metavar="URL", help="nova_api database URL (mysql+pymysql://...)."),
     ),
-    click.option("--placement-url", metavar="URL", help="placement database URL."),
-    click.option("--cinder-url", metavar="URL", help="cinder database URL."),
-    click.option(
-        "--nova-conf",
-        metavar="FILE",
-        type=click.Path(dir_okay=False),
-        help="nova.conf: reads [api_database] and [database] connection.",
+    (
+        ("nova",),
+        click.option(
+            "--nova-url",
+            metavar="URL",
+            help="Nova cell database URL (default: found from nova_api cell_mappings).",
+        ),
     ),
-    click.option(
-        "--placement-conf",
-        metavar="FILE",
-        type=click.Path(dir_okay=False),
-        help="placement.conf: reads [placement_database] connection.",
+    (("placement",), click.option("--placement-url", metavar="URL", help="placement database URL.")),
+    (("cinder",), click.option("--cinder-url", metavar="URL", help="cinder database URL.")),
+    (
+        ("nova_api", "nova"),
+        click.option(
+            "--nova-conf",
+            metavar="FILE",
+            type=click.Path(dir_okay=False),
+            help="nova.conf: reads [api_database] and [database] connection.",
+        ),
     ),
-    click.option(
-        "--cinder-conf",
-        metavar="FILE",
-        type=click.Path(dir_okay=False),
-        help="cinder.conf: reads [database] connection.",
+    (
+        ("placement",),
+        click.option(
+            "--placement-conf",
+            metavar="FILE",
+            type=click.Path(dir_okay=False),
+            help="placement.conf: reads [placement_database] connection.",
+        ),
     ),
-    click.option(
-        "--defaults-file",
-        metavar="FILE",
-        help="MySQL option file for user/password/host (default ~/.my.cnf if present).",
+    (
+        ("cinder",),
+        click.option(
+            "--cinder-conf",
+            metavar="FILE",
+            type=click.Path(dir_okay=False),
+            help="cinder.conf: reads [database] connection.",
+        ),
     ),
-    click.option(
-        "--cell",
-        "cells",
-        metavar="NAME_OR_UUID=URL",
-        multiple=True,
-        help="Override a cell database URL from cell_mappings (repeatable).",
+    (
+        ("*",),
+        click.option(
+            "--defaults-file",
+            metavar="FILE",
+            help="MySQL option file for user/password/host (default ~/.my.cnf if present).",
+        ),
+    ),
+    (
+        ("nova",),
+        click.option(
+            "--cell",
+            "cells",
+            metavar="NAME_OR_UUID=URL",
+            multiple=True,
+            help="Override a cell database URL from cell_mappings (repeatable).",
+        ),
     ),
 ]
+ALL_DATABASES = ("nova_api", "nova", "placement", "cinder")
+
+
+def connection_options_for(*databases: str) -> Callable[[Callable], Callable]:
+    """Only the connection options of the databases a command uses: its --help lists no others."""
+
+    def decorate(func: Callable) -> Callable:
+        for roles, option in reversed(_CONNECTION_OPTIONS):
+            if "*" in roles or set(roles) & set(databases):
+                func = option(func)
+        return func
+
+    return decorate
 
 
 def connection_options(func: Callable) -> Callable:
-    for option in reversed(_CONNECTION_OPTIONS):
-        func = option(func)
-    return func
+    """Every connection option (commands that may use any database: vm, verify, schema)."""
+    return connection_options_for(*ALL_DATABASES)(func)
 
 
 def targets_from(kwargs: dict) -> ConnectionTargets:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from generator.cli.common import output_options, print_result
-from generator.cli.options import connection_options, targets_from
+from generator.cli.options import connection_options_for, targets_from
 from generator.errors import FixpackError
 from generator.jobs_volume import generate_quota_sync
 from generator.pipeline import OutputOptions
@@ -25,12 +25,12 @@ def validate_project(value: str) -> str:
     return text
 
 
-@click.group("quota")
+@click.group("quota", short_help="Recount Cinder quota usage (quota_usages.in_use) as a bundle.")
 def quota() -> None:
     """Cinder quota usage (quota_usages.in_use), recounted the way Cinder counts it."""
 
 
-@quota.command("sync")
+@quota.command("sync", short_help="Bundle that sets quota_usages.in_use to Cinder's recount.")
 @click.option("--project", "projects", multiple=True, metavar="ID", help="Project to recount (repeatable).")
 @click.option("--all-projects", is_flag=True, help="Recount every project that has quota_usages rows.")
 @click.option(
@@ -38,9 +38,14 @@ def quota() -> None:
     is_flag=True,
     help="The deployment sets cinder.conf no_snapshot_gb_quota = True: snapshots do not count in gigabytes.",
 )
-@click.option("--release", default="auto", show_default=True, help="Release to plan for ('auto' detects it).")
+@click.option(
+    "--release",
+    default="auto",
+    show_default=True,
+    help="Release to plan for ('auto' detects it from Cinder).",
+)
 @output_options
-@connection_options
+@connection_options_for("cinder")
 def sync(
     projects: tuple[str, ...],
     all_projects: bool,

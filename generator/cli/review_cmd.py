@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from generator import errors as exitcodes
 from generator.cli.options import connection_options, targets_from
 from generator.errors import FixpackError
 from generator.lint.report import LintReport
@@ -43,7 +44,7 @@ def _lines(lines: list[str]) -> str:
 
 def _finish(ok: bool) -> None:
     if not ok:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(exitcodes.FINDINGS)
 
 
 # -- lint ---------------------------------------------------------------------------------
@@ -60,7 +61,7 @@ def lint_text(bundle: Bundle, report: LintReport) -> str:
     return _lines(lines)
 
 
-@click.command("lint")
+@click.command("lint", short_help="Re-run lint (sqlfluff, FX rules, shellcheck) on a bundle.")
 @click.argument("bundle")
 @FORMAT
 @click.option(
@@ -101,6 +102,7 @@ def verify_text(report: VerifyReport) -> str:
             continue
         if d.schema_ok:
             lines.append("    schema: fingerprint matches generation")
+            lines += [f"    {x}" for x in (d.offline.describe() if d.offline else [])]
         else:
             lines.append(
                 f"    schema: CHANGED (generation {d.fingerprint_expected}, now {d.fingerprint_found})"
@@ -139,7 +141,7 @@ def _ranges(numbers: list[int]) -> str:
     return ", ".join(out)
 
 
-@click.command("verify")
+@click.command("verify", short_help="Is a bundle intact, and will it apply, is it applied, or drifted?")
 @click.argument("bundle")
 @FORMAT
 @connection_options
@@ -150,7 +152,9 @@ def verify(bundle: str, fmt: str, **kwargs: object) -> None:
     Offline: every file's sha256 against the manifest (tampering is reported by file).
     Live, read-only (with connection options): each database's schema fingerprint,
     every guard's precondition measured now (rows in scope, row fingerprints), and
-    what drifted, row by row. Nothing is written. Exit 1 when anything fails.
+    what drifted, row by row. An offline bundle (no rows recorded) has its own precheck
+    and verify questions asked now: it WILL APPLY, is ALREADY APPLIED, PARTIALLY APPLIED
+    or DRIFTED. Nothing is written. Exit 1 when anything fails.
     """
     targets = targets_from(kwargs)
     b = Bundle.open(bundle)
@@ -163,7 +167,7 @@ def verify(bundle: str, fmt: str, **kwargs: object) -> None:
 
 
 # -- rehearse -----------------------------------------------------------------------------
-@click.command("rehearse")
+@click.command("rehearse", short_help="Run bundles end to end on a scratch server, as their runbooks say.")
 @click.argument("bundles", nargs=-1, required=True)
 @click.option(
     "--backend",

@@ -8,12 +8,13 @@ import sys
 import click
 
 from generator import catalog
+from generator import errors as exitcodes
 from generator.catalog.detect import KIND_LABELS, Detection, combine, detect
 from generator.cli.options import connection_options, targets_from
 from generator.connect import open_session
 from generator.connect.cells import discover_cells
 from generator.connect.sources import ConnectionTargets, ResolvedURL
-from generator.errors import ConnectionProblem, FixpackError, SchemaProblem
+from generator.errors import ConnectionProblem, FixpackError
 from generator.quoting import terminal
 from generator.schema.diff import diff_snapshots
 from generator.schema.live import snapshot_from_session
@@ -29,13 +30,17 @@ FORMAT = click.option(
 )
 
 
-@click.group()
+@click.group(short_help="Detect releases, diff live schemas, show the bundled catalog.")
 def schema() -> None:
     """Inspect databases and the bundled schema catalog."""
 
 
 def _live_targets(targets: ConnectionTargets) -> list[ResolvedURL]:
-    """The databases given, plus every cell found from nova_api when no cell URL was given."""
+    """The databases given, plus every cell found from nova_api unless a cell URL was given explicitly.
+
+    `--nova-conf` gives both nova_api ([api_database]) and one cell ([database]): the cells are
+    still listed from cell_mappings, as with `--nova-api-url` (the conf's own cell once).
+    """
     if not targets.any:
         raise ConnectionProblem(
             "no database given: pass --nova-api-url/--nova-url/--placement-url/"
@@ -43,18 +48,22 @@ def _live_targets(targets: ConnectionTargets) -> list[ResolvedURL]:
             "FIXPACK_*_URL"
         )
     found = list(targets.resolved.values())
-    api = targets.get("nova_api")
-    if api and not targets.get("nova"):
+    api, nova = targets.get("nova_api"), targets.get("nova")
+    explicit_cell = nova is not None and not nova.source.endswith("[database] connection")
+    if api and not explicit_cell:
+        seen = {(t.url.host, t.url.port, t.url.database) for t in found}
         with open_session(api, targets) as session:
             _ = detect(session, "nova_api")
             for cell in discover_cells(session, api.url, targets.cell_overrides):
                 if cell.url is None:
                     raise ConnectionProblem(f"{cell.label}: {cell.problem}")
+                if (cell.url.host, cell.url.port, cell.url.database) in seen:
+                    continue
                 found.append(ResolvedURL("nova", cell.url, f"{cell.label} (cell_mappings)"))
     return found
 
 
-@schema.command("detect")
+@schema.command("detect", short_help="Which service and release each database is at, and how sure.")
 @connection_options
 @FORMAT
 def detect_cmd(fmt: str, **kwargs: object) -> None:
@@ -94,7 +103,7 @@ def detect_cmd(fmt: str, **kwargs: object) -> None:
                 + (", ".join(overall) if overall else "no single release (mixed upgrade?)")
             )
     if any(d.confidence == "unsupported" for _, d, _ in results):
-        sys.exit(SchemaProblem.exit_code)
+        sys.exit(exitcodes.SCHEMA)
 
 
 def _detection_json(target: ResolvedURL, det: Detection, drift: int | None) -> dict:
@@ -149,7 +158,7 @@ def _print_detection(target: ResolvedURL, det: Detection, drift: int | None) -> 
         )
 
 
-@schema.command("diff")
+@schema.command("diff", short_help="What differs between live databases and a catalog release.")
 @click.option("--release", required=True, help="Catalog release to compare with.")
 @connection_options
 @FORMAT
@@ -192,10 +201,10 @@ def diff_cmd(release: str, fmt: str, **kwargs: object) -> None:
             for d in diffs:
                 _say(f"  {d.describe()}")
     if any(diffs for _, _, diffs in report):
-        sys.exit(1)
+        sys.exit(exitcodes.FINDINGS)
 
 
-@schema.command("show")
+@schema.command("show", short_help="Show the catalog schema of a release (no database needed).")
 @click.option("--release", required=True, help="Catalog release.")
 @click.option(
     "--database",
@@ -257,7 +266,7 @@ def show_cmd(release: str, kind: str | None, table: str | None, fmt: str) -> Non
         raise FixpackError(f"no table {table!r} in catalog {rel.name}" + (f" {kind}" if kind else ""))
 
 
-@schema.command("releases")
+@schema.command("releases", short_help="List the catalog's releases and their schema markers.")
 @FORMAT
 def releases_cmd(fmt: str) -> None:
     """List the releases in the bundled catalog and their schema markers."""

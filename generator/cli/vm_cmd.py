@@ -9,6 +9,8 @@ import click
 from generator.cli.common import (
     check_name_template,
     output_options,
+    override_options,
+    overrides_from,
     print_result,
     read_uuid_file,
     validate_uuid,
@@ -20,7 +22,7 @@ from generator.plan.vm import VM_OPS
 from generator.plan.vm_common import VmOptions
 
 
-@click.command("vm")
+@click.command("vm", short_help="Repair bundle for a Nova instance: soft-delete, purge, rehost.")
 @click.argument("uuid", required=False)
 @click.option("--op", "op", type=click.Choice(VM_OPS), required=True, help="The repair to generate.")
 @click.option("--to-host", help="rehost: the nova-compute host the instance really lives on now.")
@@ -31,7 +33,6 @@ from generator.plan.vm_common import VmOptions
     show_default=True,
     help="Release to plan for; 'auto' detects it (required when no database is given).",
 )
-@click.option("--force", is_flag=True, help="Repair even an instance that looks healthy.")
 @click.option(
     "--include-shadow", is_flag=True, help="purge: also remove the instance's archived shadow_ rows."
 )
@@ -59,6 +60,7 @@ from generator.plan.vm_common import VmOptions
     is_flag=True,
     help="With several UUIDs: one bundle for all of them (per cell) instead of one each.",
 )
+@override_options("vm")
 @output_options
 @connection_options
 def vm(
@@ -67,7 +69,6 @@ def vm(
     to_host: str | None,
     to_node: str | None,
     release: str,
-    force: bool,
     include_shadow: bool,
     instances_path: str,
     instance_name_template: str,
@@ -88,6 +89,7 @@ def vm(
 
     With no database given, the bundle is generated offline from the catalog of --release.
     """
+    allow, stale_after = overrides_from(kwargs)
     targets = targets_from(kwargs)
     if op == "rehost" and not to_host:
         raise FixpackError("--op rehost needs --to-host HOST")
@@ -100,7 +102,8 @@ def vm(
         raise FixpackError("give an instance UUID (or --from-file FILE)")
     options = VmOptions(
         op=op,
-        force=force,
+        allow=allow,
+        stale_after=stale_after,
         to_host=to_host,
         to_node=to_node,
         include_shadow=include_shadow,

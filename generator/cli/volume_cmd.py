@@ -9,18 +9,23 @@ import click
 from generator.cli.common import (
     check_name_template,
     output_options,
+    override_options,
+    overrides_from,
     print_result,
     read_uuid_file,
     validate_uuid,
 )
-from generator.cli.options import connection_options, targets_from
+from generator.cli.options import connection_options_for, targets_from
 from generator.errors import FixpackError
 from generator.jobs_volume import generate_volume
 from generator.pipeline import OutputOptions
 from generator.plan.volume_common import VOLUME_OPS, VolumeOptions
 
 
-@click.command("volume")
+@click.command(
+    "volume",
+    short_help="Repair bundle for a Cinder volume: reset-detached, detach-from-nova, soft-delete, purge.",
+)
 @click.argument("uuid", required=False)
 @click.option("--op", "op", type=click.Choice(VOLUME_OPS), required=True, help="The repair to generate.")
 @click.option(
@@ -41,11 +46,6 @@ from generator.plan.volume_common import VOLUME_OPS, VolumeOptions
     "--detach-nova",
     is_flag=True,
     help="reset-detached: the instance no longer uses the volume: also soft-delete its Nova BDM row(s).",
-)
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Repair even a volume a service may still be working on, or one an active instance holds.",
 )
 @click.option(
     "--cascade",
@@ -70,15 +70,15 @@ from generator.plan.volume_common import VOLUME_OPS, VolumeOptions
     type=click.Path(dir_okay=False, exists=True),
     help="Read many volume UUIDs (one per line) and write one bundle per UUID.",
 )
+@override_options("volume")
 @output_options
-@connection_options
+@connection_options_for("cinder", "nova_api", "nova")
 def volume(
     uuid: str | None,
     op: str,
     release: str,
     instances: tuple[str, ...],
     detach_nova: bool,
-    force: bool,
     cascade: bool,
     no_snapshot_gb_quota: bool,
     instance_name_template: str,
@@ -99,6 +99,7 @@ def volume(
 
     With no database given, the bundle is generated offline from the catalog of --release.
     """
+    allow, stale_after = overrides_from(kwargs)
     targets = targets_from(kwargs)
     if not targets.any and release == "auto":
         raise FixpackError("no database given: pass connection options, or --release R to generate offline")
@@ -115,7 +116,8 @@ def volume(
         raise FixpackError("give a volume UUID (or --from-file FILE)")
     options = VolumeOptions(
         op=op,
-        force=force,
+        allow=allow,
+        stale_after=stale_after,
         cascade=cascade,
         instances=tuple(validate_uuid(i, "instance UUID") for i in instances),
         detach_nova=detach_nova,

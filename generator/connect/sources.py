@@ -86,9 +86,28 @@ def read_conf_connection(path: str, section: str) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
+def _names(sections: list[str]) -> str:
+    return " and ".join(f"[{s}]" for s in sections)
+
+
+def _no_connection(path: str, sections: list[str]) -> str:
+    """`nova.conf: no database connection: [api_database] and [database] are missing …`: which ones."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.read(path)
+    missing = [s for s in sections if not parser.has_section(s)]
+    empty = [s for s in sections if parser.has_section(s)]
+    parts = []
+    if missing:
+        parts.append(f"{_names(missing)} {'is' if len(missing) == 1 else 'are'} missing")
+    if empty:
+        parts.append(f"{_names(empty)} {'has' if len(empty) == 1 else 'have'} no `connection` option")
+    return f"{path}: no database connection: {'; '.join(parts)}"
+
+
 def resolve(options: ConnectionOptions, env: Mapping[str, str] | None = None) -> ConnectionTargets:
     env = os.environ if env is None else env
     resolved: dict[str, ResolvedURL] = {}
+    consulted: dict[str, list[str]] = {}  # conf file -> the sections read from it
     for kind, env_var in ENV_VARS.items():
         explicit = options.urls.get(kind)
         if explicit:
@@ -105,9 +124,13 @@ def resolve(options: ConnectionOptions, env: Mapping[str, str] | None = None) ->
         conf_path = getattr(options, conf_attr)
         if conf_path:
             text = read_conf_connection(conf_path, section)
+            consulted.setdefault(conf_path, []).append(section)
             if text:
                 where = f"{conf_path} [{section}] connection"
                 resolved[kind] = ResolvedURL(kind, parse_url(text, what=where), where)
+    for conf_path, sections in consulted.items():
+        if not any(r.source.startswith(f"{conf_path} [") for r in resolved.values()):
+            raise ConnectionProblem(_no_connection(conf_path, sections))
     defaults_file = options.defaults_file or env.get("FIXPACK_DEFAULTS_FILE")
     if defaults_file and not os.path.isfile(os.path.expanduser(defaults_file)):
         raise ConnectionProblem(f"MySQL option file not found: {defaults_file}")

@@ -107,12 +107,8 @@ TRANSITIONAL_STATUSES: Mapping[str, str] = {
 }
 TRANSITIONAL_MIGRATION = ("starting", "migrating", "completing")  # VolumeMigrationStatus in progress
 
-# The stuck states each repair exists for: allowed when stale (see volume_common).
-REPAIRS_STATE = {
-    "reset-detached": ("detaching",),
-    "soft-delete": ("deleting", "error_managing_deleting"),
-    "purge": ("deleting", "error_managing_deleting"),
-}
+# Whether one of these is stuck (stale) or someone's work in progress is decided by the one
+# staleness rule of domain/staleness.py, the same for every status and every repair.
 
 # Cinder's API refuses to delete a volume with this attach_status (volume/api.py delete).
 ATTACHED = "attached"

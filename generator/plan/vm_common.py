@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from generator.domain import nova
+from generator.domain.staleness import DEFAULT_STALE_AFTER, ago, format_duration, judge
 from generator.errors import TargetProblem
 from generator.facts.instance import InstanceFacts
 from generator.hostside.connection_info import parse_connection_info
 from generator.hostside.network_info import parse_network_info
 from generator.plan.model import ApiCommand, ComputeCleanup, ControllerActions, Postcondition
+from generator.plan.overrides import Overrides
 from generator.quoting import shell_arg
 
 
 @dataclass(frozen=True)
 class VmOptions:
     op: str
-    force: bool = False
+    allow: Overrides = field(default_factory=Overrides)  # the protections lifted by --allow-… flags
+    stale_after: dt.timedelta = DEFAULT_STALE_AFTER  # --stale-after: when a task_state is stuck
     to_host: str | None = None
     to_node: str | None = None
     include_shadow: bool = False
@@ -62,22 +65,42 @@ def refuse_unless_repairable(facts: InstanceFacts, options: VmOptions) -> list[s
         and inst["task_state"] is None
         and inst["deleted"] == 0
     )
+    subject = f"instance {facts.uuid}"
     if healthy:
-        evidence = f"instance updated {_ago(age)} ago"
+        evidence = f"instance updated {ago(age)} ago" if age is not None else "instance never updated"
         if service is not None:
-            evidence += f"; nova-compute on {inst['host']} last reported {_ago(heartbeat)} ago" + (
-                ", service disabled" if service["disabled"] else ""
+            evidence += (
+                f"; nova-compute on {inst['host']} "
+                + (f"last reported {ago(heartbeat)} ago" if heartbeat is not None else "never reported")
+                + (", service disabled" if service["disabled"] else "")
             )
-        if not options.force:
-            raise TargetProblem(
-                f"instance {facts.uuid} looks healthy (vm_state active, power running, no task; {evidence}); "
-                f"refusing to {options.op} it without --force"
-            )
-        warnings.append(
-            f"--force: the instance looked healthy (active, running, no task; {evidence}). If it really "
-            "runs, this repair leaves a live VM that Nova no longer manages: its disks and ports stay in "
-            "use, quota and placement stop counting it, and the host may be oversubscribed."
+        options.allow.refuse(
+            "healthy-instance",
+            subject,
+            f"it looks healthy (vm_state active, power running, no task; {evidence})",
+            options.op,
+            warnings,
         )
+        warnings[-1] += (
+            ". If it really runs, this repair leaves a live VM that Nova no longer manages: its disks and "
+            "ports stay in use, quota and placement stop counting it, and the host may be oversubscribed."
+        )
+    if inst["task_state"] is not None and inst["deleted"] == 0:
+        task = judge(inst["task_state"], inst["updated_at"], facts.read_at, options.stale_after)
+        if task.stale:
+            warnings.append(
+                f"task_state {inst['task_state']!r} ({task.since()}) is older than --stale-after "
+                f"{format_duration(options.stale_after)}: taken as stuck, no service is working on it"
+            )
+        else:
+            options.allow.refuse(
+                "recent-transition",
+                subject,
+                f"task_state {inst['task_state']!r} ({task.since()}): Nova may still be working on it",
+                options.op,
+                warnings,
+                when=task.accepted_without("--allow-recent-transition"),
+            )
     if facts.cinder is not None and options.op != "rehost":
         attached = facts.cinder.rows("volume_attachment")
         if attached:
@@ -87,13 +110,6 @@ def refuse_unless_repairable(facts: InstanceFacts, options: VmOptions) -> list[s
                 f"{', '.join(vols)}: detach them through the API first (runbook section 2)"
             )
     return warnings
-
-
-def _ago(age: dt.timedelta | None) -> str:
-    if age is None:
-        return "never"
-    minutes = int(age.total_seconds() // 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
 
 
 def api_first(facts: InstanceFacts, options: VmOptions) -> tuple[ApiCommand, ...]:

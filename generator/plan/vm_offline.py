@@ -4,7 +4,8 @@ The same Nova semantics as the live planners, expressed as scopes that select
 the rows still needing a change at run time, plus preconditions checked at run
 time in place of the facts a live bundle reads at generation (the instance
 exists in the database the file is run against; it is not a healthy running
-server unless --force; the rehost target is an enabled compute node). What a
+server unless --allow-healthy-instance, no task_state changed less than
+--stale-after ago unless --allow-recent-transition; the rehost target is an enabled compute node). What a
 live bundle knows and an offline one cannot (a migration's placement consumer
 lives in another database) is said in the warnings.
 """
@@ -16,6 +17,7 @@ from sqlglot import exp
 from generator import catalog
 from generator.domain import nova
 from generator.domain.references import NOVA_IMPLICIT_INSTANCE_REFS, references_to
+from generator.domain.staleness import format_duration, recently_updated_sql
 from generator.errors import FixpackError
 from generator.ops.operations import (
     ApplyTime,
@@ -27,6 +29,7 @@ from generator.ops.operations import (
 from generator.plan import builders as b
 from generator.plan.builders import offline_update as _update
 from generator.plan.model import ApiCommand, ControllerActions, DatabaseTarget, Plan, Postcondition
+from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, instance_deleted_changes, instance_deleted_postcondition
 from generator.plan.vm_purge import RELEASED_NOT_DELETED
 from generator.schema.model import SchemaSnapshot
@@ -55,13 +58,14 @@ def _delete(role: str, schema: SchemaSnapshot, table: str, scope, purpose: str) 
     return DeleteRows(role, table, schema.table(table).primary_key, purpose, scope=scope)
 
 
-def _not_healthy(u: str, force: bool) -> list[Postcondition]:
-    if force:
+def _not_healthy(u: str, options: VmOptions) -> list[Postcondition]:
+    if "healthy-instance" in options.allow:
         return []
     return [
         Postcondition(
             "nova",
-            "the instance is not a healthy running server (active, running, no task)",
+            "the instance is not a healthy running server (active, running, no task; "
+            "--allow-healthy-instance to override)",
             b.count_is(
                 "instances",
                 0,
@@ -70,6 +74,27 @@ def _not_healthy(u: str, force: bool) -> list[Postcondition]:
                 b.eq("vm_state", "active"),
                 b.eq("power_state", nova.RUNNING),
                 exp.Is(this=exp.column("task_state"), expression=exp.Null()),
+            ),
+        )
+    ]
+
+
+def _not_recent(u: str, options: VmOptions) -> list[Postcondition]:
+    """The staleness rule at run time: no task_state changed less than --stale-after ago."""
+    if "recent-transition" in options.allow:
+        return []
+    return [
+        Postcondition(
+            "nova",
+            f"no task_state changed less than {format_duration(options.stale_after)} ago "
+            "(--allow-recent-transition, --stale-after)",
+            b.count_is(
+                "instances",
+                0,
+                b.eq("uuid", u),
+                b.eq("deleted", 0),
+                exp.Not(this=exp.Is(this=exp.column("task_state"), expression=exp.Null())),
+                recently_updated_sql(options.stale_after),
             ),
         )
     ]
@@ -87,7 +112,7 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
     exists = Postcondition(
         "nova", f"instance {u} is in this database ({where})", b.count_is("instances", 1, b.eq("uuid", u))
     )
-    pre = [exists, *_not_healthy(u, options.force)]
+    pre = [exists, *_not_healthy(u, options), *_not_recent(u, options)]
     warnings = [
         "offline bundle: rows are found when the files run; compare the precheck's row counts with what you "
         "expect before the apply, and run the capture files first — they write the rollback",
@@ -133,9 +158,7 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         operations=tuple(ops),
         postconditions=tuple(posts),
         preconditions=tuple(pre),
-        findings=(
-            f"offline plan for instance {u} from the {rel} catalog schema (no database was reachable)",
-        ),
+        findings=(f"offline plan for instance {u} from the {rel} catalog schema (no database was given)",),
         warnings=tuple(warnings),
         api_first=(
             ApiCommand(f"openstack server show {u}", "see what Nova thinks first"),
@@ -146,7 +169,7 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         ),
         controller=ControllerActions(instance_uuid=u) if options.op != "rehost" else None,
         options={
-            "force": options.force,
+            **override_record(options),
             "offline": True,
             "to_host": options.to_host,
             "to_node": options.to_node,

@@ -22,6 +22,7 @@ from generator.facts.instance import InstanceFacts
 from generator.ops.operations import Operation, SetValue
 from generator.plan import builders as b
 from generator.plan.model import Plan, Postcondition
+from generator.plan.overrides import override_record
 from generator.plan.vm_common import (
     VmOptions,
     api_first,
@@ -187,5 +188,5 @@ def plan_purge(facts: InstanceFacts, options: VmOptions) -> Plan:
         api_first=api_first(facts, options),
         compute=compute_cleanup(facts, options) if inst["deleted"] == 0 else (),
         controller=controller_actions(facts),
-        options={"force": options.force, "include_shadow": options.include_shadow},
+        options={**override_record(options), "include_shadow": options.include_shadow},
     )

@@ -27,6 +27,7 @@ from generator.ops.operations import ApplyTime, Assignment, CheckRows, Operation
 from generator.ops.rows import Row
 from generator.plan import builders as b
 from generator.plan.model import Plan, Postcondition
+from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, api_first, refuse_unless_repairable
 from generator.plan.vm_soft_delete import database_target
 
@@ -188,7 +189,7 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
         api_first=api_first(facts, options),
         compute=(),
         controller=None,
-        options={"to_host": node["host"], "to_node": node["hypervisor_hostname"], "force": options.force},
+        options={"to_host": node["host"], "to_node": node["hypervisor_hostname"], **override_record(options)},
     )
 
 

@@ -27,6 +27,7 @@ from generator.facts.model import DatabaseFacts
 from generator.ops.operations import ApplyTime, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan.model import DatabaseTarget, Plan, Postcondition
+from generator.plan.overrides import override_record
 from generator.plan.vm_common import (
     VmOptions,
     api_first,
@@ -260,5 +261,5 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
         api_first=api_first(facts, options),
         compute=compute_cleanup(facts, options),
         controller=controller_actions(facts),
-        options={"force": options.force},
+        options=override_record(options),
     )

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from generator.domain import cinder, nova
+from generator.domain.staleness import DEFAULT_STALE_AFTER, format_duration, judge
 from generator.errors import TargetProblem
 from generator.facts.model import DatabaseFacts
 from generator.facts.volume import NovaCell, ProjectUsage, VolumeFacts
@@ -20,10 +21,10 @@ from generator.ops.operations import ApplyTime, CheckRows, Operation, SetValue
 from generator.ops.rows import Row
 from generator.plan import builders as b
 from generator.plan.model import ComputeCleanup, DatabaseTarget, Postcondition
+from generator.plan.overrides import Overrides
 from generator.plan.vm_soft_delete import database_target
 
 VOLUME_OPS = ("reset-detached", "detach-from-nova", "soft-delete", "purge")
-STALE_AFTER = dt.timedelta(hours=1)  # a stuck state older than this is nobody's work in progress
 # Nova vm_states in which the hypervisor may run the guest with the disk attached.
 ACTIVE_VM_STATES = ("active", "building", "paused", "suspended", "rescued", "resized")
 HOST_SIDE_DRIVERS = ("iscsi", "fibre_channel")  # what leaves sessions/disks on the compute node
@@ -32,7 +33,8 @@ HOST_SIDE_DRIVERS = ("iscsi", "fibre_channel")  # what leaves sessions/disks on 
 @dataclass(frozen=True)
 class VolumeOptions:
     op: str
-    force: bool = False
+    allow: Overrides = field(default_factory=Overrides)  # the protections lifted by --allow-… flags
+    stale_after: dt.timedelta = DEFAULT_STALE_AFTER  # --stale-after: when a transitional status is stuck
     cascade: bool = False  # soft-delete/purge: also remove live snapshots (purge: and live backups)
     instances: tuple[str, ...] = ()  # reset-detached/detach-from-nova: only these instances' records
     detach_nova: bool = False  # reset-detached: the instances no longer use it: soft-delete their BDMs
@@ -40,40 +42,48 @@ class VolumeOptions:
     instance_name_template: str = nova.DEFAULT_INSTANCE_NAME_TEMPLATE
 
 
-def _ago(age: dt.timedelta) -> str:
-    minutes = int(age.total_seconds() // 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
-
-
 def refuse_unless_repairable(facts: VolumeFacts, options: VolumeOptions) -> list[str]:
-    """Raise TargetProblem for a refusal; return warnings for what --force let through."""
+    """Raise TargetProblem for a refusal; return warnings (what an --allow-… flag let through)."""
     vol = facts.volume
     op, u = options.op, facts.volume_id
     if vol is None:
         raise TargetProblem(f"volume {u} not found in the Cinder database ({facts.cinder.database})")
     warnings: list[str] = []
-
-    def refuse(reason: str) -> None:
-        if not options.force:
-            raise TargetProblem(f"volume {u}: {reason}; refusing to {op} it without --force")
-        warnings.append(f"--force: {reason}")
-
+    subject = f"volume {u}"
     if vol["deleted"] and op in ("reset-detached", "soft-delete"):
-        refuse(f"already deleted (deleted_at {vol['deleted_at']}); use --op purge to remove its rows")
+        options.allow.refuse(
+            "deleted-volume", subject, f"already deleted (deleted_at {vol['deleted_at']})", op, warnings,
+            hint="--op purge removes its rows",
+        )  # fmt: skip
     status = vol["status"]
     if status in cinder.TRANSITIONAL_STATUSES and not vol["deleted"]:
-        age = facts.read_at - vol["updated_at"] if vol["updated_at"] else None
-        stuck = status in cinder.REPAIRS_STATE.get(op, ()) and (age is None or age >= STALE_AFTER)
-        if stuck:
-            warnings.append(f"the volume has been {status!r} for {_ago(age) if age else 'an unknown time'}")
+        state = judge(status, vol["updated_at"], facts.read_at, options.stale_after)
+        if state.stale:
+            warnings.append(
+                f"status {status!r} ({state.since()}) is older than --stale-after "
+                f"{format_duration(options.stale_after)}: taken as stuck, no service is working on it"
+            )
         else:
-            when = f", last updated {_ago(age)} ago" if age is not None else ""
-            refuse(f"status {status!r}: {cinder.TRANSITIONAL_STATUSES[status]}{when}")
+            options.allow.refuse(
+                "recent-transition",
+                subject,
+                f"status {status!r} ({state.since()}): {cinder.TRANSITIONAL_STATUSES[status]}",
+                op,
+                warnings,
+                when=state.accepted_without("--allow-recent-transition"),
+            )
     migration = vol["migration_status"] or ""
     if migration in cinder.TRANSITIONAL_MIGRATION:
-        refuse(f"migration_status {migration!r}: a migration is moving its data")
+        reason = f"migration_status {migration!r}: a migration is moving its data"
+        options.allow.refuse("migrating", subject, reason, op, warnings)
     elif migration.startswith("target:"):
-        refuse(f"it is the destination of a migration ({migration!r}); the source volume owns it")
+        options.allow.refuse(
+            "migrating",
+            subject,
+            f"it is the destination of a migration ({migration!r}); the source volume owns it",
+            op,
+            warnings,
+        )
     return warnings
 
 
@@ -115,18 +125,20 @@ def refuse_delete_blockers(facts: VolumeFacts, options: VolumeOptions) -> list[s
         )
     attached = [a for a in facts.live("volume_attachment") if a["attach_status"] == cinder.ATTACHED]
     if not vol["deleted"] and (vol["attach_status"] == cinder.ATTACHED or attached):
-        reason = f"it is attached ({len(attached)} live attachment(s)); detach it first (--op reset-detached)"
-        if not options.force:
-            raise TargetProblem(f"volume {u}: {reason}; refusing to {op} it without --force")
-        warnings.append(f"--force: {reason}")
+        options.allow.refuse(
+            "attached",
+            f"volume {u}",
+            f"it is attached ({len(attached)} live attachment(s))",
+            op,
+            warnings,
+            hint="detach it first (--op reset-detached)",
+        )
     for column in ("group_id", "consistencygroup_id"):
         if vol[column] and not vol["deleted"]:
             reason = (
                 f"it belongs to a {column.removesuffix('_id')} ({vol[column]}), which Cinder's delete refuses"
             )
-            if not options.force:
-                raise TargetProblem(f"volume {u}: {reason}; refusing to {op} it without --force")
-            warnings.append(f"--force: {reason}")
+            options.allow.refuse("group-member", f"volume {u}", reason, op, warnings)
     for cell, bdm in live_bdms(facts):
         warnings.append(
             f"{cell.label}: Nova still has live block_device_mapping {bdm['id']} of instance "

@@ -11,7 +11,7 @@ checking that no domain on the host — the instance's own included — still us
 the disk; the instance keeps running.
 
 Nothing changes in Cinder. A BDM of an instance Cinder still shows attached is
-left alone (that is --op reset-detached), unless named with --instance and --force.
+left alone (that is --op reset-detached), unless named with --instance and --allow-attached.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 from generator.errors import TargetProblem
 from generator.facts.volume import VolumeFacts
 from generator.plan.model import ApiCommand, Plan
+from generator.plan.overrides import override_record
 from generator.plan.volume_common import (
     VolumeOptions,
     bdm_soft_delete,
@@ -38,12 +39,14 @@ def plan_detach_from_nova(facts: VolumeFacts, options: VolumeOptions) -> Plan:
     u = facts.volume_id
     warnings: list[str] = []
     if facts.volume is None:
-        if not options.force:
-            raise TargetProblem(
-                f"volume {u} not found in the Cinder database ({facts.cinder.database}); if it was purged, "
-                "--force soft-deletes Nova's BDMs for it anyway"
-            )
-        warnings.append("--force: the volume is not in the Cinder database (purged?)")
+        options.allow.refuse(
+            "missing-volume",
+            f"volume {u}",
+            f"not found in the Cinder database ({facts.cinder.database}); purged?",
+            options.op,
+            warnings,
+            hint="if it was purged, that flag soft-deletes Nova's BDMs for it anyway",
+        )
     else:
         warnings += refuse_unless_repairable(facts, options)
     if not facts.nova_given:
@@ -59,14 +62,16 @@ def plan_detach_from_nova(facts: VolumeFacts, options: VolumeOptions) -> Plan:
         inst = bdm["instance_uuid"]
         if inst not in attached:
             stale.append((cell, bdm))
-        elif options.instances and options.force:
-            warnings.append(f"--force: Cinder still has a live attachment of the volume to instance {inst}")
-            stale.append((cell, bdm))
         elif options.instances:
-            raise TargetProblem(
-                f"volume {u}: Cinder still has a live attachment to instance {inst}; --op reset-detached "
-                "closes both sides (or --force to drop only Nova's record)"
+            options.allow.refuse(
+                "attached",
+                f"volume {u}",
+                f"Cinder still has a live attachment of the volume to instance {inst}",
+                options.op,
+                warnings,
+                hint="--op reset-detached closes both sides",
             )
+            stale.append((cell, bdm))
         else:
             findings.append(f"BDM {bdm['id']} of instance {inst} kept: Cinder still shows it attached")
     for uuid in sorted(set(options.instances) - {bdm["instance_uuid"] for _, bdm in candidates}):
@@ -76,10 +81,15 @@ def plan_detach_from_nova(facts: VolumeFacts, options: VolumeOptions) -> Plan:
     for cell, bdm in stale:
         reason = in_active_use(cell, bdm)
         if reason:
-            warnings.append(
-                f"{reason}. Try `openstack server remove volume {bdm['instance_uuid']} {u}` first; the "
-                "compute script leaves any disk the domain still uses connected"
+            options.allow.refuse(
+                "active-user",
+                f"volume {u}",
+                reason,
+                options.op,
+                warnings,
+                hint=f"try `openstack server remove volume {bdm['instance_uuid']} {u}` first",
             )
+            warnings[-1] += "; the compute script leaves any disk the domain still uses connected"
     cell = one_cell(stale)
     rows = [bdm for _, bdm in stale]
     ops, posts = bdm_soft_delete(cell, u, rows, "Cinder no longer has the volume attached to the instance")
@@ -107,5 +117,5 @@ def plan_detach_from_nova(facts: VolumeFacts, options: VolumeOptions) -> Plan:
         warnings=tuple(warnings),
         api_first=tuple(cmds),
         compute=compute,
-        options={"force": options.force},
+        options=override_record(options),
     )

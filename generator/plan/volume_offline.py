@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from generator import catalog
 from generator.domain import cinder
+from generator.domain.staleness import format_duration, recently_updated_sql
 from generator.errors import FixpackError
 from generator.ops.operations import (
     ApplyTime,
@@ -35,6 +36,7 @@ from generator.ops.operations import (
 from generator.plan import builders as b
 from generator.plan.builders import offline_update as _update
 from generator.plan.model import ApiCommand, DatabaseTarget, Plan, Postcondition
+from generator.plan.overrides import override_record
 from generator.plan.volume_common import ACTIVE_VM_STATES, VolumeOptions
 from generator.plan.volume_offline_quota import quota_recount_ops
 from generator.schema.model import SchemaSnapshot
@@ -71,8 +73,7 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
     pre = [
         Postcondition("cinder", f"volume {u} is in this database", b.count_is("volumes", 1, b.eq("id", u)))
     ]
-    if not options.force:
-        pre += _not_busy(u, options.op)
+    pre += _not_busy(u, options)
     warnings = [
         "offline bundle: rows are found when the files run; compare the precheck's row counts with what you "
         "expect before the apply, and run the capture files first — they write the rollback",
@@ -110,7 +111,7 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
         operations=tuple(ops),
         postconditions=tuple(posts),
         preconditions=tuple(pre),
-        findings=(f"offline plan for volume {u} from the {rel} catalog schema (no database was reachable)",),
+        findings=(f"offline plan for volume {u} from the {rel} catalog schema (no database was given)",),
         warnings=tuple(warnings),
         api_first=(
             ApiCommand(f"openstack volume show {u} -c status -c attachments", "see what Cinder thinks first"),
@@ -122,7 +123,7 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
             ),
         ),
         options={
-            "force": options.force,
+            **override_record(options),
             "offline": True,
             "cascade": options.cascade,
             "host_side": "volume",  # the prechecks print the attachments' hosts and connections
@@ -130,25 +131,38 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
     )
 
 
-def _not_busy(u: str, op: str) -> list[Postcondition]:
-    """No service may be working on the volume (its stuck state for this op excepted)."""
-    busy = tuple(s for s in cinder.TRANSITIONAL_STATUSES if s not in cinder.REPAIRS_STATE.get(op, ()))
+def _not_busy(u: str, options: VolumeOptions) -> list[Postcondition]:
+    """No service may be working on the volume: the staleness rule and the migration rule, at run time."""
     moving = _sql(
         f"migration_status IN ({', '.join(sql_literal(s) for s in cinder.TRANSITIONAL_MIGRATION)}) "
         "OR migration_status LIKE 'target:%'"
     )
-    return [
-        Postcondition(
-            "cinder",
-            "no service is working on the volume (status not transitional; --force to override)",
-            b.count_is("volumes", 0, b.eq("id", u), b.eq("deleted", 0), _in("status", busy)),
-        ),
-        Postcondition(
-            "cinder",
-            "the volume is not being migrated (--force to override)",
-            b.count_is("volumes", 0, b.eq("id", u), b.eq("deleted", 0), exp.Paren(this=moving)),
-        ),
-    ]
+    out = []
+    if "recent-transition" not in options.allow:
+        out.append(
+            Postcondition(
+                "cinder",
+                f"no transitional status changed less than {format_duration(options.stale_after)} ago "
+                "(--allow-recent-transition, --stale-after)",
+                b.count_is(
+                    "volumes",
+                    0,
+                    b.eq("id", u),
+                    b.eq("deleted", 0),
+                    _in("status", tuple(cinder.TRANSITIONAL_STATUSES)),
+                    recently_updated_sql(options.stale_after),
+                ),
+            )
+        )
+    if "migrating" not in options.allow:
+        out.append(
+            Postcondition(
+                "cinder",
+                "the volume is not being migrated (--allow-migrating to override)",
+                b.count_is("volumes", 0, b.eq("id", u), b.eq("deleted", 0), exp.Paren(this=moving)),
+            )
+        )
+    return out
 
 
 def _attachment_filter(u: str, options: VolumeOptions) -> list[exp.Expr]:
@@ -255,11 +269,12 @@ def _reset_detached(schema: SchemaSnapshot, u: str, options: VolumeOptions):
             .from_("instances")
             .where(exp.and_(b.eq("deleted", 0), _in("vm_state", ACTIVE_VM_STATES)))
         )
-        if not options.force:
+        if "active-user" not in options.allow:
             nova_pre.append(
                 Postcondition(
                     "nova",
-                    "no active instance still has the volume in its block devices (--force to override)",
+                    "no active instance still has the volume in its block devices (--allow-active-user to "
+                    "override)",
                     b.count_is(
                         "block_device_mapping",
                         0,
@@ -299,11 +314,11 @@ def _soft_delete(schema: SchemaSnapshot, u: str, options: VolumeOptions, release
                 b.count_is("snapshots", 0, b.eq("volume_id", u), b.eq("deleted", 0)),
             )
         )
-    if not options.force:
+    if "attached" not in options.allow:
         pre.append(
             Postcondition(
                 "cinder",
-                "the volume is not attached, as Cinder's delete requires (--force)",
+                "the volume is not attached, as Cinder's delete requires (--allow-attached)",
                 b.count_is(
                     "volume_attachment",
                     0,
@@ -313,11 +328,12 @@ def _soft_delete(schema: SchemaSnapshot, u: str, options: VolumeOptions, release
                 ),
             )
         )
+    if "group-member" not in options.allow:
         grouped = _sql("group_id IS NOT NULL OR consistencygroup_id IS NOT NULL")
         pre.append(
             Postcondition(
                 "cinder",
-                "the volume belongs to no group, as Cinder's delete requires (--force)",
+                "the volume belongs to no group, as Cinder's delete requires (--allow-group-member)",
                 b.count_is("volumes", 0, b.eq("id", u), b.eq("deleted", 0), exp.Paren(this=grouped)),
             )
         )

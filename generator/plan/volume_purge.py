@@ -23,6 +23,7 @@ from generator.ops.operations import Operation
 from generator.ops.rows import Row, Scope
 from generator.plan import builders as b
 from generator.plan.model import ApiCommand, Plan, Postcondition
+from generator.plan.overrides import override_record
 from generator.plan.volume_common import (
     VolumeOptions,
     databases,
@@ -137,7 +138,7 @@ def plan_purge(facts: VolumeFacts, options: VolumeOptions) -> Plan:
             ),
         ),
         options={
-            "force": options.force,
+            **override_record(options),
             "cascade": options.cascade,
             "no_snapshot_gb_quota": options.no_snapshot_gb_quota,
         },

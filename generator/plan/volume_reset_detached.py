@@ -16,18 +16,18 @@ block_device_mapping rows are soft-deleted as Nova's `bdm.destroy()` does
 (deleted = id), and an iSCSI/FC connection gets a compute script that logs
 out of the target without touching the running domain.
 
-Refused (unless --force) while Nova still has a live BDM for the volume on an
+Refused (unless --allow-active-user) while Nova still has a live BDM for the volume on an
 instance that may be running with it: the guest would lose a disk in use.
 """
 
 from __future__ import annotations
 
 from generator.domain import cinder
-from generator.errors import TargetProblem
 from generator.facts.volume import VolumeFacts
 from generator.ops.operations import ApplyTime, Assignment, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan.model import ApiCommand, ComputeCleanup, Plan, Postcondition
+from generator.plan.overrides import override_record
 from generator.plan.volume_common import (
     VolumeOptions,
     bdm_soft_delete,
@@ -72,12 +72,14 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
         reason = in_active_use(cell, bdm)
         if reason is None:
             continue
-        if not options.force:
-            raise TargetProblem(
-                f"volume {u}: {reason}; detach it through Nova (openstack server remove volume "
-                f"{bdm['instance_uuid']} {u}) or pass --force"
-            )
-        warnings.append(f"--force: {reason}")
+        options.allow.refuse(
+            "active-user",
+            f"volume {u}",
+            reason,
+            options.op,
+            warnings,
+            hint=f"detach it through Nova (openstack server remove volume {bdm['instance_uuid']} {u})",
+        )
     if not facts.nova_given:
         warnings.append(
             "no Nova database was given: whether an instance still uses the volume was not checked "
@@ -209,7 +211,7 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
         warnings=tuple(warnings),
         api_first=_api_first(facts, options, closing, bool(keep)),
         compute=compute,
-        options={"force": options.force, "detach_nova": options.detach_nova},
+        options={**override_record(options), "detach_nova": options.detach_nova},
     )
 
 

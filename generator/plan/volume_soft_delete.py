@@ -25,6 +25,7 @@ from generator.facts.volume import VolumeFacts
 from generator.ops.operations import ApplyTime, Assignment, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan.model import ApiCommand, Plan, Postcondition
+from generator.plan.overrides import override_record
 from generator.plan.volume_common import (
     VolumeOptions,
     databases,
@@ -164,7 +165,7 @@ def plan_soft_delete(facts: VolumeFacts, options: VolumeOptions) -> Plan:
         warnings=tuple(warnings),
         api_first=_api_first(u, bool(facts.live("snapshots")), vol["project_id"]),
         options={
-            "force": options.force,
+            **override_record(options),
             "cascade": options.cascade,
             "no_snapshot_gb_quota": options.no_snapshot_gb_quota,
         },

@@ -14,7 +14,7 @@
    re-apply changed nothing; the rollback restored every table identically.
 
 Shell steps act on compute hosts and the controller's APIs; they are
-reported as skipped here (the stand-in host suite runs them). The bundle is
+reported as skipped here, with a line that says so in the report. The bundle is
 copied to a temporary directory first, so a capture step never writes into
 the reviewed bundle.
 """
@@ -44,7 +44,10 @@ from generator.review.untrusted import check_sql_file
 from generator.scratch.provider import ProvidedServer
 from generator.secrets import mask_text
 
-SHELL_SKIPPED = "shell steps act on hosts and APIs; not run by rehearse (the stand-in host suite runs them)"
+SHELL_SKIPPED = (
+    "not run: shell steps act on a compute host or the cloud's APIs, not on a scratch server; review "
+    "each one's dry run (without --execute) where the runbook says to run it"
+)
 _CLIENT_ERROR = re.compile(r"ERROR (\d+) \(\w+\)(?: at line (\d+))?: (.*)")
 _CHUNK = re.compile(r"^(?:apply|rollback) chunk \d+/\d+\t")
 ALREADY_DONE = "already done; nothing changed"

@@ -31,6 +31,7 @@ from sqlglot import exp
 from generator.ops.operations import Operation, UpdateRows
 from generator.plan.model import DatabaseTarget, Plan
 from generator.render import statements as st
+from generator.render.messages import NOTHING_TO_ROLL_BACK
 from generator.schema.model import Table
 from generator.sqlgen.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
@@ -276,10 +277,7 @@ def rollback_prologue(db: DatabaseTarget) -> list[str]:
         "If it was taken after the apply, the rows the apply changed were not recorded: restore them "
         "from your backup. Nothing changed."
     )
-    unapplied = (
-        f"nothing to roll back: every captured row of the {db.role} database is still exactly as captured "
-        "(this bundle has not been applied here, or was already rolled back). Nothing changed."
-    )
+    unapplied = f"every captured row of the {db.role} database is still exactly as captured"
     mixed = (
         "some captured rows are as captured and others are not: rows changed after the capture or the "
         "apply. Nothing was restored; compare the rows with this file before going further."
@@ -305,6 +303,10 @@ def rollback_prologue(db: DatabaseTarget) -> list[str]:
 
 
 def rollback_epilogue() -> list[str]:
+    """The last line: restored, or the same "nothing to roll back" words as a live rollback."""
+    rows, seen = st.var(ROWS), st.var(AS_CAPTURED)
+    zero = exp.Literal.number(0)
+    unapplied = exp.and_(exp.GT(this=rows, expression=zero), exp.EQ(this=seen, expression=rows))
     finished = exp.Case(
         ifs=[
             exp.If(
@@ -321,4 +323,13 @@ def rollback_epilogue() -> list[str]:
         ],
         default=exp.Literal.string("rollback changed nothing (see the line above)"),
     )
-    return [printed("COMMIT;"), printed(to_sql(exp.select(exp.alias_(finished, "fixpack"))) + ";")]
+    last = (
+        exp.select(exp.alias_(finished, "fixpack"))
+        .from_(dual())
+        .where(exp.Not(this=exp.Paren(this=unapplied)))
+    )
+    return [
+        printed("COMMIT;"),
+        printed(_say(NOTHING_TO_ROLL_BACK, unapplied.copy())),
+        printed(to_sql(last) + ";"),
+    ]

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from generator.plan.model import Plan
 from generator.quoting import md_code, md_text, shell_arg
 from generator.render.files import RenderedFile
+from generator.render.messages import NOTHING_TO_ROLL_BACK
+from generator.render.runbook_errors import known_errors
 from generator.render.templates import render
 from generator.secrets import mask_text
 
@@ -98,8 +100,9 @@ _LIVE_EXPECT = {
         "the named check does not hold: do not consider the repair done; read the failing line.",
     ),
     "rollback": (
-        "`rollback chunk N/M applied` per chunk, last `rollback finished: every guard held`; again: "
-        "`already done; nothing changed`. After an apply that stopped part way: the chunks it applied say "
+        "`rollback chunk N/M applied` per chunk, last `rollback finished: every guard held`. Run before "
+        f"the apply or a second time: last `{NOTHING_TO_ROLL_BACK}`. After an apply that stopped part "
+        "way: the chunks it applied say "
         "`applied`, the chunk whose rows another session changed says `not applied, nothing to undo` and "
         "the rollback goes on; last `rollback finished: N chunk(s) restored … M chunk(s) were never "
         "applied`. Rows changed by the other session keep that session's values.",
@@ -113,7 +116,7 @@ _OFFLINE_EXPECT = {
         "every precondition `guard … 1`, then `rows_to_change` per step (check the numbers are what you "
         "expect), last `precheck passed: preconditions hold`.",
         "a precondition does not hold (wrong database for this instance, instance healthy, target host "
-        "disabled): the file names it; change nothing and investigate.",
+        "disabled): the file names it; change nothing (section 6 lists every error and what to do).",
     ),
     "capture": (
         "no output and exit 0; the rollback file and its `.sha256` appear in `captured/` (SQL: `-- fixpack "
@@ -138,11 +141,14 @@ _OFFLINE_EXPECT = {
     "verify": _LIVE_EXPECT["verify"],
     "rollback": (
         "`captured/…: OK` (its checksum), one `guard … 1` per restored row and last `rollback finished: N "
-        "captured row(s) restored, every guard held`. Run before the apply or again after it: `nothing to "
-        "roll back`; where the capture found no rows: `nothing to restore` (nothing changes).",
+        "captured row(s) restored, every guard held`. Run before the apply: last "
+        f"`{NOTHING_TO_ROLL_BACK}`; where the capture found no rows: `nothing to restore` (nothing "
+        "changes). Run a second time, it may stop with `ERROR 1062` or `ERROR 1242` having changed nothing "
+        "(section 6).",
         "`FAILED` from sha256sum: the captured file changed since its capture; do not run it (`fixpack "
         "verify` names it). A guard failed: rows changed since the capture or the apply; nothing of that "
-        "chunk was restored; investigate. `some captured rows are as captured and others are not`: an "
+        "chunk was restored; section 6 says what each error means and what to do. `some captured rows are "
+        "as captured and others are not`: an "
         "apply or rollback stopped part-way; run the apply again to finish it, then the rollback.",
     ),
 }
@@ -294,5 +300,6 @@ def render_runbook(
         has_compute=bool(plan.compute),
         in_cell0=not plan.compute and plan.target_kind == "vm" and plan.mode != "offline",
         offline_host_note=OFFLINE_HOST_NOTE if plan.options.get("host_side") == "instance" else "",
+        errors=known_errors(plan.mode == "offline"),
         code=code,
     )

@@ -26,9 +26,20 @@ def quoted(values: Iterable[object]) -> str:
     return shell_args(values)
 
 
-def script_name(host: str) -> str:
-    """The bundle file name of a host's compute script (the host is validated first)."""
-    return f"compute-{validate.hostname(host, 'compute host')}.sh"
+def script_name(host: str, hosts: Iterable[str] = ()) -> str:
+    """The bundle file name of a host's compute script (the host is validated first).
+
+    `compute-<short name>.sh`: the host's first DNS label (its full name when another host of
+    the bundle, `hosts`, has the same first label), and no doubled word for hosts that are
+    already called compute-something (`compute-1.example.org` -> `compute-1.sh`). Hostnames
+    are letters, digits, dots and dashes (validate.hostname), so the name needs no quoting.
+    """
+    name = validate.hostname(host, "compute host")
+    short = name.split(".", 1)[0]
+    if any(other != host and other.split(".", 1)[0] == short for other in hosts):
+        short = name
+    doubled = short.lower().startswith("compute") and short.lower() != "compute"
+    return f"{short}.sh" if doubled else f"compute-{short}.sh"
 
 
 def _vif_call(vif: Vif) -> dict[str, str]:

@@ -22,6 +22,7 @@ from generator.render import rollback_evidence as ev
 from generator.render import statements as st
 from generator.render.dml import dml_for
 from generator.render.guards import StepGuard, guard_for
+from generator.render.messages import NOTHING_TO_ROLL_BACK
 from generator.render.writeset import ChunkSizing, op_bytes
 from generator.sqlgen.literals import literal_node
 
@@ -276,10 +277,7 @@ def _outcome(what: str) -> exp.Expr:
         st.var(ev.SKIPPED), " chunk(s) never applied; rows in them changed since generation are left ",
         "as they are); nothing changed",
     )  # fmt: skip
-    nothing = literal_node(
-        "nothing to roll back: every row is already as it was before the apply (this bundle has not "
-        "been applied, or was already rolled back); nothing changed"
-    )
+    nothing = literal_node(NOTHING_TO_ROLL_BACK)
     none_applied = exp.If(this=positive(ev.SKIPPED), true=never, false=nothing)
     some_applied = exp.If(this=positive(ev.SKIPPED), true=partial, false=finished)
     return exp.If(this=positive(CHANGED), true=some_applied, false=none_applied)

@@ -25,6 +25,8 @@ from generator.errors import ConnectionProblem, FixpackError
 from generator.review import drift
 from generator.review.bundle import Bundle
 from generator.review.checksums import FileCheck, check_files
+from generator.review.offline_state import DRIFTED as OFFLINE_DRIFTED
+from generator.review.offline_state import OfflineState, bundle_verdict, offline_state
 from generator.schema.diff import diff_snapshots
 from generator.schema.live import snapshot_from_session
 from generator.schema.model import SchemaSnapshot
@@ -69,6 +71,7 @@ class DatabaseCheck:
     guards: list[GuardCheck] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
     problem: str | None = None
+    offline: OfflineState | None = None  # offline bundles: its own questions asked now
 
     @property
     def schema_ok(self) -> bool:
@@ -106,6 +109,7 @@ class DatabaseCheck:
             or not self.schema_ok
             or any(g.state == DRIFT for g in self.guards)
             or bool(self.inconsistent_chunks)
+            or (self.offline is not None and self.offline.state == OFFLINE_DRIFTED)
         )
 
 
@@ -115,6 +119,7 @@ class VerifyReport:
     files: list[FileCheck]
     live: list[DatabaseCheck] | None = None  # None: offline only
     notes: list[str] = field(default_factory=list)
+    mode: str = "live"  # the bundle's generation mode
 
     @property
     def tampered(self) -> list[FileCheck]:
@@ -130,6 +135,8 @@ class VerifyReport:
             return "INCOMPLETE: a database could not be checked"
         if any(not d.schema_ok for d in self.live):
             return "SCHEMA CHANGED since generation: regenerate the bundle"
+        if self.mode != "live":
+            return bundle_verdict([d.offline for d in self.live if d.offline is not None])[0]
         stopped = [d for d in self.live if d.failed and d.chunks["applied"] and d.chunks["drift"]]
         if stopped:
             d = stopped[0]
@@ -311,8 +318,11 @@ def _check_database(bundle: Bundle, role: str, targets: ConnectionTargets) -> Da
             check.schema_differences = [d.describe() for d in diff_snapshots(recorded, present)] or [
                 "the tables this bundle uses are unchanged; other tables of the database differ"
             ]
-        if not check.schema_ok or bundle.mode != "live":
+        if not check.schema_ok:
             return check  # guard queries may name columns that are gone: do not run them
+        if bundle.mode != "live":
+            check.offline = offline_state(bundle, role, session)
+            return check
         check.guards = _measure(session, bundle.guards.get(role, []))
         if any(g.state == DRIFT for g in check.guards):
             _explain(bundle, role, session, recorded or live, check)
@@ -321,7 +331,7 @@ def _check_database(bundle: Bundle, role: str, targets: ConnectionTargets) -> Da
 
 def verify_bundle(bundle: Bundle, targets: ConnectionTargets | None = None) -> VerifyReport:
     """Checksums always; live checks when any database connection is given."""
-    report = VerifyReport(bundle.bundle_id, check_files(bundle))
+    report = VerifyReport(bundle.bundle_id, check_files(bundle), mode=bundle.mode)
     if targets is None or not targets.any:
         return report
     if report.tampered:
@@ -329,8 +339,8 @@ def verify_bundle(bundle: Bundle, targets: ConnectionTargets | None = None) -> V
         return report
     if bundle.mode != "live":
         report.notes.append(
-            f"{bundle.mode} bundle: it recorded no rows, so there is nothing to compare; "
-            "its precheck files check the preconditions at run time"
+            f"{bundle.mode} bundle: it recorded no rows; its own precheck and verify questions "
+            "(preconditions, rows still to change, postconditions) were asked of the databases now"
         )
     report.live = []
     for role in bundle.databases:

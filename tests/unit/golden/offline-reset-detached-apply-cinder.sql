@@ -370,9 +370,9 @@ SELECT
         ) = 1
       )
   ) AS `ok`;
--- precondition: no service is working on the volume (status not transitional; --force to override)
+-- precondition: no transitional status changed less than 1h ago (--allow-recent-transition, --stale-after)
 SELECT
-  'no service is working on the volume (status not transitional; --force to override)' AS `guard`,
+  'no transitional status changed less than 1h ago (--allow-recent-transition, --stale-after)' AS `guard`,
   (
     SELECT 1
     UNION ALL
@@ -393,6 +393,7 @@ SELECT
               'unmanaging',
               'managing',
               'attaching',
+              'detaching',
               'maintenance',
               'backing-up',
               'restoring-backup',
@@ -401,12 +402,13 @@ SELECT
               'retyping',
               'extending'
             )
+            AND `volumes`.`updated_at` > UTC_TIMESTAMP() - INTERVAL 3600 SECOND
         ) = 0
       )
   ) AS `ok`;
--- precondition: the volume is not being migrated (--force to override)
+-- precondition: the volume is not being migrated (--allow-migrating to override)
 SELECT
-  'the volume is not being migrated (--force to override)' AS `guard`,
+  'the volume is not being migrated (--allow-migrating to override)' AS `guard`,
   (
     SELECT 1
     UNION ALL

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from generator.errors import FixpackError
 from generator.ops.operations import CopyColumn, DeleteRows, UpdateRows
+from generator.plan.overrides import Overrides
 from generator.plan.vm_common import VmOptions
 from generator.plan.vm_offline import plan_vm_offline
 from tests.unit import world as w
@@ -51,9 +54,18 @@ def test_offline_preconditions_require_the_instance_here_and_not_healthy():
     assert any("not a healthy running server" in p and "vm_state = 'active'" in p for p in pre)
 
 
-def test_offline_force_drops_the_healthy_server_precondition():
-    pre = w.post_texts(_plan("soft-delete", force=True).preconditions)
+def test_offline_allow_healthy_instance_drops_only_the_healthy_server_precondition():
+    pre = w.post_texts(_plan("soft-delete", allow=Overrides.of("healthy-instance")).preconditions)
     assert not any("healthy" in p for p in pre)
+    assert any("no task_state changed less than 1h ago" in p for p in pre)
+
+
+def test_offline_staleness_precondition_uses_the_threshold_and_its_flag():
+    pre = w.post_texts(_plan("soft-delete", stale_after=dt.timedelta(minutes=30)).preconditions)
+    recent = next(p for p in pre if "no task_state changed less than 30m ago" in p)
+    assert "INTERVAL '1800' SECOND" in recent or "INTERVAL 1800 SECOND" in recent, recent
+    allowed = _plan("soft-delete", allow=Overrides.of("recent-transition")).preconditions
+    assert not any("task_state changed" in p for p in w.post_texts(allowed))
 
 
 def test_offline_soft_delete_warns_migration_allocations_are_unknown():

@@ -6,6 +6,7 @@ import pytest
 
 from generator.errors import FixpackError, TargetProblem
 from generator.ops.operations import ApplyTime, CopyColumn, DeleteRows, SetValue, UpdateRows
+from generator.plan.overrides import Overrides
 from generator.plan.vm import plan_vm
 from generator.plan.vm_common import VmOptions
 from tests.unit import world as w
@@ -128,15 +129,15 @@ def test_soft_delete_refuses_an_already_deleted_instance():
         _plan(facts)
 
 
-def test_soft_delete_refuses_a_healthy_running_instance_without_force():
+def test_soft_delete_refuses_a_healthy_running_instance_without_its_flag():
     facts = w.vm(instance=w.instance_row(vm_state="active", power_state=1, task_state=None))
-    with pytest.raises(TargetProblem, match="looks healthy"):
+    with pytest.raises(TargetProblem, match=r"looks healthy.*without --allow-healthy-instance$"):
         _plan(facts)
 
 
-def test_soft_delete_of_a_healthy_instance_with_force_warns_about_a_live_unmanaged_vm():
+def test_soft_delete_of_a_healthy_instance_with_its_flag_warns_about_a_live_unmanaged_vm():
     facts = w.vm(instance=w.instance_row(vm_state="active", power_state=1, task_state=None))
-    plan = _plan(facts, force=True)
+    plan = _plan(facts, allow=Overrides.of("healthy-instance"))
     assert any("live VM that Nova no longer manages" in x for x in plan.warnings)
 
 

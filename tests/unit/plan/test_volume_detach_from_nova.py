@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from generator.errors import TargetProblem
+from generator.plan.overrides import Overrides
 from generator.plan.volume_common import VolumeOptions
 from generator.plan.volume_detach_from_nova import plan_detach_from_nova
 from tests.unit import world as w
@@ -53,15 +54,20 @@ def test_detach_from_nova_needs_the_nova_databases():
         _plan(facts)
 
 
-def test_detach_from_nova_of_a_purged_volume_is_refused_without_force():
+def test_detach_from_nova_of_a_purged_volume_is_refused_without_its_flag():
     facts = w.volume(missing=True, cells=[w.nova_cell([w.instance_row(w.ATTACHED_TO)], [w.bdm(8)])])
     with pytest.raises(TargetProblem, match="not found in the Cinder database"):
         _plan(facts)
 
 
-def test_detach_from_nova_warns_when_the_instance_may_still_use_the_disk():
-    plan = _plan(_facts(vm_state="active"))
-    assert any("the guest may be using the disk" in x for x in plan.warnings)
+def test_detach_from_nova_refuses_when_the_instance_may_still_use_the_disk():
+    with pytest.raises(TargetProblem, match=r"the guest may be using the disk.*without --allow-active-user"):
+        _plan(_facts(vm_state="active"))
+    plan = _plan(_facts(vm_state="active"), allow=Overrides.of("active-user"))
+    assert any(
+        x.startswith("--allow-active-user: ") and "the guest may be using the disk" in x
+        for x in plan.warnings
+    )
 
 
 def test_detach_from_nova_of_an_rbd_volume_has_no_compute_script():
@@ -71,8 +77,10 @@ def test_detach_from_nova_of_an_rbd_volume_has_no_compute_script():
     assert any("rbd connection: nothing to clean up" in f for f in plan.findings)
 
 
-def test_detach_from_nova_of_a_purged_volume_with_force_still_soft_deletes_the_bdm():
+def test_detach_from_nova_of_a_purged_volume_with_its_flag_still_soft_deletes_the_bdm():
     facts = w.volume(missing=True, cells=[w.nova_cell([w.instance_row(w.ATTACHED_TO)], [w.bdm(8)])])
-    plan = _plan(facts, force=True)
+    plan = _plan(facts, allow=Overrides.of("missing-volume"))
     assert w.one_op(plan, "block_device_mapping").changes[0].after["deleted"] == 8
-    assert any("not in the Cinder database" in x for x in plan.warnings)
+    assert any(
+        x.startswith("--allow-missing-volume: not found in the Cinder database") for x in plan.warnings
+    )

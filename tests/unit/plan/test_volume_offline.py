@@ -50,8 +50,10 @@ def test_offline_reset_detached_with_detach_nova_runs_the_cell_file_first():
 
 def test_offline_preconditions_refuse_a_volume_a_service_is_working_on():
     pre = w.post_texts(_plan("reset-detached").preconditions)
-    busy = next(p for p in pre if "no service is working on the volume" in p)
-    assert "'deleting'" in busy and "'detaching'" not in busy  # the stuck state this repair exists for
+    busy = next(p for p in pre if "no transitional status changed less than 1h ago" in p)
+    # every transitional status, stuck ones accepted once older than the one threshold (--stale-after)
+    assert "'deleting'" in busy and "'detaching'" in busy and "'attaching'" in busy
+    assert "UTC_TIMESTAMP()" in busy and "--allow-recent-transition" in busy
 
 
 def test_offline_soft_delete_without_cascade_requires_no_live_snapshots():

@@ -28,7 +28,9 @@ def _cleanup(**kw) -> ComputeCleanup:
 
 
 def test_compute_script_is_named_after_its_validated_host():
-    assert script_name("cmp-01.example") == "compute-cmp-01.example.sh"
+    assert script_name("cmp-01.example") == "compute-cmp-01.sh"
+    assert script_name("compute-1.example.org") == "compute-1.sh"  # no doubled word
+    assert script_name("cmp-01.a", ["cmp-01.a", "cmp-01.b"]) == "compute-cmp-01.a.sh"  # short names clash
     with pytest.raises(TargetProblem):
         script_name("cmp-01; rm -rf /")
 

@@ -81,7 +81,7 @@ def test_rollback_re_inserts_hard_deleted_rows_with_their_key():
 
 
 def test_rollback_that_found_nothing_applied_says_so_in_words():
-    assert "nothing to roll back: every row is already as it was before the apply" in _files()["rollback"]
+    assert "nothing to roll back: this bundle has not been applied" in _files()["rollback"]
 
 
 def test_apply_wraps_each_chunk_in_one_transaction_that_reports_its_result():
