@@ -24,7 +24,7 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str):
         raise click.BadParameter(str(exc)) from None
 
 
-@click.command("scan")
+@click.command("scan", short_help="Find Nova, Cinder and Placement inconsistencies (read-only).")
 @click.option(
     "--older-than",
     default="1h",
