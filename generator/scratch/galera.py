@@ -10,6 +10,10 @@ that prove bundles against Galera's write-set limits (`wsrep_max_ws_rows`,
 
 from __future__ import annotations
 
+import os
+import pwd
+import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -31,11 +35,15 @@ def galera_provider() -> str | None:
 class GaleraNode(ScratchServer):
     """`GaleraNode(max_ws_rows=500).start()`; `.url` is root over TCP, as for ScratchServer."""
 
-    def __init__(self, *, max_ws_rows: int = 0, max_ws_size: int | None = None) -> None:
+    def __init__(
+        self, *, max_ws_rows: int = 0, max_ws_size: int | None = None, join: tuple[int, ...] = ()
+    ) -> None:
+        """`join`: gcomm ports of running nodes; empty bootstraps a new cluster. A joiner gets
+        its data by rsync SST (state snapshot transfer) on its own loopback port."""
         provider = galera_provider()
         if provider is None:
             raise FixpackError("no Galera provider (install the galera-4 package)")
-        self.gcomm_port, self.ist_port = _free_port(), _free_port()
+        self.gcomm_port, self.ist_port, self.sst_port = _free_port(), _free_port(), _free_port()
         options = (
             f"gmcast.listen_addr=tcp://127.0.0.1:{self.gcomm_port};"
             f"ist.recv_addr=127.0.0.1:{self.ist_port};base_port={self.gcomm_port};"
@@ -44,8 +52,10 @@ class GaleraNode(ScratchServer):
         args = [
             "--wsrep-on=ON",
             f"--wsrep-provider={provider}",
-            "--wsrep-cluster-address=gcomm://",
-            "--wsrep-new-cluster",
+            "--wsrep-cluster-address=gcomm://" + ",".join(f"127.0.0.1:{p}" for p in join),
+            *(() if join else ("--wsrep-new-cluster",)),
+            "--wsrep-sst-method=rsync",
+            f"--wsrep-sst-receive-address=127.0.0.1:{self.sst_port}",
             f"--wsrep-node-address=127.0.0.1:{self.gcomm_port}",
             f"--wsrep-provider-options={options}",
             "--wsrep-cluster-name=fixpack-scratch",
@@ -56,8 +66,20 @@ class GaleraNode(ScratchServer):
         if max_ws_size is not None:
             args.append(f"--wsrep-max-ws-size={max_ws_size}")
         super().__init__(extra_args=tuple(args))
+        if join:
+            self._prepare_joiner_datadir()
         if not self.is_mariadb:
             raise FixpackError("a Galera scratch node needs the MariaDB server binary")
+
+    def _prepare_joiner_datadir(self) -> None:
+        """A joiner starts from an empty data directory that SST fills. Run as root, the rsync
+        daemon of `wsrep_sst_rsync` writes as `nobody` (its default module uid), so the private
+        temp directory must let it through and the data directory must be its own."""
+        self.datadir.mkdir()
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            self.root.chmod(0o711)
+            os.chown(self.datadir, nobody.pw_uid, nobody.pw_gid)
 
     def start(self, timeout: float = 90.0) -> GaleraNode:
         super().start(timeout)
@@ -75,6 +97,25 @@ class GaleraNode(ScratchServer):
             time.sleep(0.2)
         self.stop()
         raise FixpackError(f"Galera node not ready within {timeout:.0f}s: {self._log_tail()}")
+
+    def stop(self) -> None:
+        """Also ends what the node started and left behind (an SST script, its rsync daemon),
+        found by this node's own temp directory on their command lines; before and after the
+        server stops, so nothing writes into the directory once it is removed."""
+        self._kill_helpers()
+        super().stop()
+        self._kill_helpers()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _kill_helpers(self) -> None:
+        marker = f"{self.root}/".encode()
+        server = self._proc.pid if self._proc else None
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                if int(proc.name) != server and marker in (proc / "cmdline").read_bytes():
+                    os.kill(int(proc.name), signal.SIGKILL)
+            except (OSError, ValueError):
+                continue
 
     def status(self, name: str) -> str | None:
         conn = pymysql.connect(unix_socket=self.socket, user="root", connect_timeout=5)
