@@ -28,7 +28,7 @@ from .bundles import (
     assert_only_planned_rows_changed,
 )
 from .galera_node import running_galera_cluster, set_limits
-from .test_galera import LIMIT, _generate, _world
+from .test_galera import LIMIT, _generate, _world, old_chunk_rows
 
 pytestmark = pytest.mark.db
 
@@ -91,6 +91,9 @@ def test_apply_on_one_node_checks_on_another_rollback_on_a_third(cluster, tmp_pa
         result = _generate(dep1, target.uuid, tmp_path)
         assert result.lint.passed
         assert any("--chunk-rows 1000 lowered to 500" in w for w in result.plan.warnings)
+        apply_sql = next((result.path / "sql").glob("2*-apply-nova.sql")).read_text()
+        chunks = apply_sql.count("-- ==== chunk ")
+        assert chunks >= 3 and all(old_chunk_rows(result.path, n) <= LIMIT for n in range(1, chunks + 1))
         before = states_everywhere(cluster, deps)
 
         on1, on2, on3 = (BundleRun(dep, result.path) for dep in deps)
