@@ -242,9 +242,7 @@ def write_index(entries: dict[str, dict], out_root: Path = DATA_DIR) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m generator.capture", description=__doc__.split("\n\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m generator.capture", description=__doc__.split("\n\n")[0])
     parser.add_argument("--release", action="append", help="release name (repeat); default all")
     parser.add_argument("--mode", choices=("alembic", "db-sync"), default="alembic")
     parser.add_argument("--work-dir", default=str(Path.home() / ".cache" / "fixpack-capture"))

@@ -41,6 +41,6 @@ def _find_cycle(deps: Mapping[str, set[str]]) -> list[str]:
     while True:
         node = min(d for d in deps[node] if d in remaining)
         if node in seen:
-            return [*path[path.index(node):], node]
+            return [*path[path.index(node) :], node]
         path.append(node)
         seen.add(node)

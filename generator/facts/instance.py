@@ -176,11 +176,7 @@ def read_instance(
         )
 
     migrations = tables.get("migrations")
-    consumers = (
-        [uuid] + [m["uuid"] for m in migrations.rows if m["uuid"]]
-        if migrations
-        else [uuid]
-    )
+    consumers = [uuid] + [m["uuid"] for m in migrations.rows if m["uuid"]] if migrations else [uuid]
     placement_facts = None
     providers: tuple[Row, ...] = ()
     if live.has("placement"):

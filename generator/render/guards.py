@@ -38,9 +38,7 @@ class StepGuard:
     pending_expect: str
     done_columns: tuple[str, ...]
     done_expect: str
-    scope_tree: exp.Expr | None = field(
-        compare=False, repr=False
-    )  # rows of the target (None: unchecked)
+    scope_tree: exp.Expr | None = field(compare=False, repr=False)  # rows of the target (None: unchecked)
     scope_expect: int | None  # rows in scope when this piece runs (earlier pieces applied)
     check_only: bool = False
     scope_initial: int | None = None  # rows in scope before anything ran (precheck, fixpack verify)
@@ -80,9 +78,7 @@ class StepGuard:
 
         `initial`: judge the scope as it must be before the first piece ran (precheck).
         """
-        pending: exp.Expr = exp.EQ(
-            this=st.var(st.BEFORE), expression=exp.Literal.string(self.pending_expect)
-        )
+        pending: exp.Expr = exp.EQ(this=st.var(st.BEFORE), expression=exp.Literal.string(self.pending_expect))
         expect = self.scope_initial if initial else self.scope_expect
         if self.scope_tree is not None:
             pending = exp.and_(

@@ -262,9 +262,7 @@ CAPTURED = "fixpack_captured_database"  # a captured rollback: the database its 
 TARGET_GONE = "fixpack_target_gone"
 
 
-def target_check(
-    plan: Plan, role: str, silent: bool = False, database: exp.Expr | None = None
-) -> list[str]:
+def target_check(plan: Plan, role: str, silent: bool = False, database: exp.Expr | None = None) -> list[str]:
     """`database`: the name the database had (generation, or capture) — what still tells the
     right database from a wrong one once a purge has removed every row of the target."""
     target = TARGETS.get((plan.target_kind, role))

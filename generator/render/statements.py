@@ -38,8 +38,9 @@ def var(name: str) -> exp.Expr:
 
 
 def set_var(name: str, value: exp.Expr) -> str:
-    statement = exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=var(name), expression=value))],
-                        unset=False, tag=False)
+    statement = exp.Set(
+        expressions=[exp.SetItem(this=exp.EQ(this=var(name), expression=value))], unset=False, tag=False
+    )
     return to_sql(statement) + ";"
 
 

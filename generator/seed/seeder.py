@@ -398,7 +398,12 @@ class Seeder:
         )
         project_ids = [self.project() for _ in range(max(1, projects))]
         return bulk.bulk_instances(
-            self.instance, self.flush, n, hosts=host_list, project_ids=project_ids, chunk=chunk,
+            self.instance,
+            self.flush,
+            n,
+            hosts=host_list,
+            project_ids=project_ids,
+            chunk=chunk,
             vif_types=vif_types,
         )
 

@@ -67,7 +67,7 @@ class FixpackMySQL(MySQL):
         def delete_sql(self, expression: exp.Delete) -> str:
             # Multi-table DELETE: stock pretty output pads `DELETE   t FROM`.
             sql = super().delete_sql(expression)
-            return "DELETE " + sql[len("DELETE"):].lstrip() if sql.startswith("DELETE ") else sql
+            return "DELETE " + sql[len("DELETE") :].lstrip() if sql.startswith("DELETE ") else sql
 
         def in_sql(self, expression: exp.In) -> str:
             # A value list breaks one value per line when the whole predicate is too wide:

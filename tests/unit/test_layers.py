@@ -113,8 +113,10 @@ def layer_violations(
             missing = src if src not in levels else dst
             bad.append(f"{imp.where}: {imp.target}: {missing} is not in the Layers table")
         elif levels[dst] > levels[src]:
-            bad.append(f"{imp.where}: {imp.target}: {src} (level {levels[src]}) imports "
-                       f"{dst} (level {levels[dst]}) above it")
+            bad.append(
+                f"{imp.where}: {imp.target}: {src} (level {levels[src]}) imports "
+                f"{dst} (level {levels[dst]}) above it"
+            )
         elif levels[dst] == levels[src]:
             sibling = f"{src} imports its sibling {dst} (both level {levels[src]})"
             bad.append(f"{imp.where}: {imp.target}: {sibling}")
@@ -257,7 +259,7 @@ _TREE = {
     "side/__init__.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app.low.a import x\n",
     "high/__init__.py": "",
     "high/h.py": "from ..low.a import y\nimport app.base\n",
-    "dyn.py": "import importlib\n\n\ndef load(n):\n    return importlib.import_module(f\"app.high.{n}\")\n",
+    "dyn.py": 'import importlib\n\n\ndef load(n):\n    return importlib.import_module(f"app.high.{n}")\n',
 }
 
 
