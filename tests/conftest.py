@@ -72,27 +72,11 @@ _db_outcomes: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
 _docker_not_run: dict[str, object] = {}
 
 
-def _group_for_workers(items: list[pytest.Item]) -> None:
-    """With pytest-xdist (`tools/test.sh` runs `-n 2 --dist loadgroup`), a test file runs on one
-    worker, so a module's fixtures (a seeded world, a Galera node) are built once; every test
-    that needs the Docker engine, and every one that needs the private compute node, shares one
-    worker, so the run starts one engine and one node, as a serial run does."""
-    for item in items:
-        if "docker" in item.keywords:
-            group = "docker"
-        elif "realhost" in item.keywords:
-            group = "realhost"
-        else:
-            group = item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `docker` need a Docker engine: the machine's own, else a private one that
     tests/docker_engine.py starts (root on Linux). With CI set they always run, so a missing
     engine FAILS the run. Only locally, where no engine can be had, they are deselected, not
     skipped, and the summary says plainly that they did not run and why."""
-    _group_for_workers(items)
     from .realhost import deselect_unless_possible
 
     deselect_unless_possible(config, items)  # `realhost` tests: the same rule (tests/realhost.py)

@@ -17,10 +17,12 @@ fi
 
 mkdir -p reports
 status=0
-# two workers (FIXPACK_TEST_WORKERS): one test file, and every Docker or compute-node test, per
-# worker (tests/conftest.py `_group_for_workers`); 0 runs the suite in this process
+# two pytest-xdist workers (FIXPACK_TEST_WORKERS; 0 runs the suite in this process): a test file
+# runs whole on one worker, so its module fixtures are built once and its tests share module state;
+# each worker starts its own private database server (and, if it gets Docker or compute-node
+# tests, its own private engine or node); tests/conftest.py lets the controller alone gate the run
 workers="${FIXPACK_TEST_WORKERS:-2}"
-parallel=(-n "$workers" --dist loadgroup)
+parallel=(-n "$workers" --dist loadfile)
 [ "$workers" = 0 ] && parallel=(-p no:xdist)
 .venv/bin/python -m pytest --require-db --junitxml=reports/junit.xml "${parallel[@]}" "$@" || status=$?
 if [ "$status" -eq 5 ]; then
