@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import subprocess
 import warnings
 
@@ -67,9 +68,23 @@ def test_the_document_marks_its_steps() -> None:
     assert "testcontainers/ryuk" in blocks["images"][1]
 
 
+def docker_blocks_can_run() -> tuple[bool, str]:
+    """The doc's Docker blocks pull the official images from Docker Hub: they need an engine AND
+    that registry. An engine alone is not enough (the suite's private engine may be up in this
+    worker, exported through DOCKER_HOST, on a machine that reaches no registry)."""
+    ok, why = docker_engine_available()
+    if not ok:
+        return ok, why
+    try:
+        socket.getaddrinfo("registry-1.docker.io", 443)
+    except OSError as exc:
+        return False, f"no Docker registry reachable (registry-1.docker.io: {exc.strerror or exc})"
+    return True, ""
+
+
 def test_air_gapped_install_and_use(tmp_path) -> None:
     blocks = doc_blocks()
-    docker_ok, docker_why = docker_engine_available()
+    docker_ok, docker_why = docker_blocks_can_run()
     connected, target, opt, home = (tmp_path / d for d in ("connected", "target", "opt", "home"))
     for d in (connected, target, opt, home):
         d.mkdir()
