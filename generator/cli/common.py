@@ -68,17 +68,21 @@ def check_name_template(_ctx: click.Context, _param: click.Parameter, value: str
         raise click.BadParameter(str(exc)) from None
 
 
+def duration_param(_ctx: click.Context, _param: click.Parameter, value: str) -> object:
+    """`--stale-after` and `scan --older-than`: the one staleness duration reader, one-line errors."""
+    from generator.domain.staleness import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def override_options(command: str) -> Callable[[Callable], Callable]:
     """One `--allow-<protection>` flag per protection the command has, `--stale-after`, and the
     retired `--force`, which now stops with one line naming the flags that replaced it (exit 2)."""
-    from generator.domain.staleness import DEFAULT_STALE_AFTER, format_duration, parse_duration
+    from generator.domain.staleness import DEFAULT_STALE_AFTER, format_duration
     from generator.plan.overrides import OVERRIDES, flag, force_replaced
-
-    def stale_after(_ctx: click.Context, _param: click.Parameter, value: str) -> object:
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc)) from None
 
     def force(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
         if value:
@@ -100,7 +104,7 @@ def override_options(command: str) -> Callable[[Callable], Callable]:
             default=format_duration(DEFAULT_STALE_AFTER),
             show_default=True,
             metavar="DURATION",
-            callback=stale_after,
+            callback=duration_param,
             help="A transitional state (task_state, volume status) untouched this long is stuck, not "
             "work in progress (e.g. 30m, 2h, 1d).",
         ),

@@ -10,26 +10,20 @@ import sys
 
 import click
 
+from generator.cli.common import duration_param
 from generator.cli.options import connection_options, targets_from
+from generator.domain.staleness import DEFAULT_STALE_AFTER, format_duration
 from generator.errors import FixpackError
 from generator.scan import CHECK_IDS, run_scan
-from generator.scan.duration import parse_duration
 from generator.scan.output import render_json, render_table
-
-
-def _duration(_ctx: click.Context, _param: click.Parameter, value: str):
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 @click.command("scan", short_help="Find Nova, Cinder and Placement inconsistencies (read-only).")
 @click.option(
     "--older-than",
-    default="1h",
+    default=format_duration(DEFAULT_STALE_AFTER),
     show_default=True,
-    callback=_duration,
+    callback=duration_param,
     metavar="DURATION",
     help="A transitional state or a leftover row older than this is stuck (e.g. 30m, 1h, 2d).",
 )

@@ -19,19 +19,23 @@ from dataclasses import dataclass
 
 DEFAULT_STALE_AFTER = dt.timedelta(hours=1)
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"(\d+)\s*([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"(\d+)([smhdw])")
+MAX_DURATION = dt.timedelta(days=10 * 365)
 
 
 def parse_duration(text: str) -> dt.timedelta:
-    """`90s`, `30m`, `1h`, `2h30m`, `1d`: ValueError (one line) for anything else or zero."""
+    """`90s`, `30m`, `1h`, `2h30m`, `1d`, `1w`: ValueError (one line) for anything else, zero, or
+    more than ten years. The one reader of `--stale-after` and `scan --older-than`."""
     compact = text.strip().lower()
     parts = _DURATION.findall(compact)
-    if not parts or _DURATION.sub("", compact).strip():
+    if not parts or _DURATION.sub("", compact):
         raise ValueError(f"not a duration: {text!r} (expected e.g. 90m, 1h, 2h30m, 1d)")
     seconds = sum(int(n) * _UNITS[unit] for n, unit in parts)
     if seconds <= 0:
         raise ValueError(f"not a positive duration: {text!r}")
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"duration {text!r} is longer than 10 years")
     return dt.timedelta(seconds=seconds)
 
 
@@ -39,7 +43,7 @@ def format_duration(value: dt.timedelta) -> str:
     """The shortest exact spelling `parse_duration` reads back (1h, 90m, 1h30m, 45s)."""
     seconds = int(value.total_seconds())
     out = ""
-    for unit in ("d", "h", "m", "s"):
+    for unit in ("w", "d", "h", "m", "s"):
         n, seconds = divmod(seconds, _UNITS[unit])
         if n:
             out += f"{n}{unit}"

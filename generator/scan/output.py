@@ -7,9 +7,11 @@ ASCII-only, so no control or bidi character reaches a terminal that prints it ra
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
+from generator.domain.staleness import format_duration
 from generator.quoting import terminal
 from generator.scan.model import ScanReport
 from generator.scan.registry import CHECK_IDS
@@ -26,13 +28,6 @@ def _value(value: Any) -> str:
     if isinstance(value, (dict, list)):
         value = json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
     return terminal(value)
-
-
-def _duration(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 def render_table(report: ScanReport) -> str:
@@ -58,9 +53,10 @@ def render_table(report: ScanReport) -> str:
     lines.append(f"rows examined: {ran or 'none'}")
     for cid, reason in report.skipped.items():
         lines.append(f"SKIPPED {cid}: {terminal(mask_text(reason))}")
+    stale_after = format_duration(dt.timedelta(seconds=report.older_than_seconds))
     verdict = (
         f"{len(report.findings)} finding(s)" if report.findings else "no findings"
-    ) + f" in {len(report.checked)} check(s) (stale after {_duration(report.older_than_seconds)})"
+    ) + f" in {len(report.checked)} check(s) (stale after {stale_after})"
     if report.skipped:
         verdict += f"; {len(report.skipped)} check(s) could NOT run: this scan is incomplete"
     lines.append(f"scan: {verdict}")
