@@ -67,9 +67,11 @@ def test_suggested_commands(world, capsys):
     dep, _planted = world
     _code, report, _err = scan_json(dep, capsys)
     by_check = {f["check"]: f for f in report["findings"]}
-    assert by_check["allocation-orphaned"]["suggested"].startswith(
-        "openstack resource provider allocation delete "
-    )
+    orphan = by_check["allocation-orphaned"]
+    assert orphan["suggested"] == f"fixpack allocation {orphan['uuid']} --op delete"
+    assert orphan["details"]["alternative"].startswith("openstack resource provider allocation delete ")
+    for check in ("mapping-without-instance", "build-request-stale"):
+        assert by_check[check]["suggested"] == f"fixpack mapping {by_check[check]['uuid']} --op delete"
     assert by_check["provider-without-compute-node"]["suggested"].startswith(
         "openstack resource provider delete "
     )

@@ -41,6 +41,7 @@ def _register() -> None:
         "continue_cmd",
         "catalog_cmd",
         "scan_cmd",
+        "orphans_cmd",
     ):
         try:
             module = __import__(f"generator.cli.{module_name}", fromlist=["register"])

@@ -23,9 +23,10 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], str]] = {
         "Repair an instance that looks healthy (vm_state active, power running, no task_state).",
     ),
     "recent-transition": (
-        ("vm", "volume"),
+        ("vm", "volume", "allocation", "mapping"),
         "Repair a row whose transitional state (an instance task_state, a volume status such as "
-        "attaching/detaching/deleting/creating) changed less than --stale-after ago.",
+        "attaching/detaching/deleting/creating, a build request or a cell-less mapping) changed less "
+        "than --stale-after ago.",
     ),
     "active-user": (
         ("volume",),
@@ -47,6 +48,21 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], str]] = {
         "migration's destination).",
     ),
     "deleted-volume": (("volume",), "reset-detached / soft-delete a volume Cinder already deleted."),
+    "live-consumer": (
+        ("allocation",),
+        "Delete the allocations of a consumer Nova still uses: a live (not deleted) instance or a "
+        "migration still in progress in a cell.",
+    ),
+    "foreign-consumer": (
+        ("allocation",),
+        "Delete the allocations of a consumer Nova does not know (no instance, migration, mapping or build "
+        "request) or typed for another service (Blazar, Zun, ...).",
+    ),
+    "instance-exists": (
+        ("mapping",),
+        "Delete the mapping of an instance that exists in the cell it points to (a deleted instance keeps "
+        "its mapping until nova-manage db archive_deleted_rows).",
+    ),
     "missing-volume": (
         ("volume",),
         "detach-from-nova a volume that is not in the Cinder database (purged): soft-delete Nova's BDMs "

@@ -89,8 +89,10 @@ def allocation_orphaned(ctx: ScanContext) -> CheckResult:
                     {"provider": r[2], "provider_name": r[3], "resource_class": r[4], "used": r[5]}
                     for r in details.get(consumer, [])
                 ],
+                # Placement's own delete frees the same rows but bumps no provider generation
+                "alternative": suggest.delete_allocations(consumer),
             },
-            suggest.delete_allocations(consumer),
+            suggest.fixpack("allocation", consumer, "delete"),
         )
         for consumer, reason in sorted(orphans.items())
     )
