@@ -19,7 +19,9 @@ MAPPING_OPS = ("delete",)
 
 
 def generate_allocation_delete(
-    consumers: Sequence[str], options: OrphanOptions, targets: ConnectionTargets,
+    consumers: Sequence[str],
+    options: OrphanOptions,
+    targets: ConnectionTargets,
     output: OutputOptions,
     release: str = "auto",
 ) -> BundleResult:
@@ -40,7 +42,9 @@ def generate_allocation_delete(
 
 
 def generate_mapping_delete(
-    uuids: Sequence[str], options: OrphanOptions, targets: ConnectionTargets,
+    uuids: Sequence[str],
+    options: OrphanOptions,
+    targets: ConnectionTargets,
     output: OutputOptions,
     release: str = "auto",
 ) -> BundleResult:
@@ -50,7 +54,8 @@ def generate_mapping_delete(
 
     if targets.get("nova_api") is None:
         raise FixpackError(
-            "mapping delete reads live rows: pass --nova-api-url or --nova-conf (every cell it lists is checked)"
+            "mapping delete reads live rows: pass --nova-api-url or --nova-conf "
+            "(every cell it lists is checked)"
         )
     return generate(
         targets, release, output,

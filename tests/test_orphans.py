@@ -62,7 +62,9 @@ def plant_orphan_consumer(dep):
     s.close()
     dep.execute("nova", "UPDATE instances SET deleted = id, deleted_at = %s, vm_state = 'deleted', "
                 "task_state = NULL WHERE uuid = %s", (OLD, victim.uuid))  # fmt: skip
-    rp2 = dep.query("placement", "SELECT id FROM resource_providers WHERE uuid = %s", (h2.provider_uuid,))[0]["id"]
+    rp2 = dep.query("placement", "SELECT id FROM resource_providers WHERE uuid = %s", (h2.provider_uuid,))[0][
+        "id"
+    ]
     one = dep.query("placement", "SELECT id FROM allocations WHERE consumer_id = %s LIMIT 1", (victim.uuid,))
     clone_row(dep, "placement", "allocations", "id = %s", (one[0]["id"],), {"resource_provider_id": rp2})
     return victim, bystander, (h1.provider_uuid, h2.provider_uuid)
@@ -78,8 +80,12 @@ def test_allocation_delete_bundle(make_deployment, tmp_path: Path, release: str)
     dep = make_deployment(release)
     victim, bystander, providers = plant_orphan_consumer(dep)
     gens = generations(dep, providers)
-    kept = dep.query("placement", "SELECT COUNT(*) AS n FROM allocations WHERE consumer_id = %s", (bystander.uuid,))
-    result = generate_allocation_delete([victim.uuid], OrphanOptions(), targets_for(dep), OutputOptions(out_dir=tmp_path))
+    kept = dep.query(
+        "placement", "SELECT COUNT(*) AS n FROM allocations WHERE consumer_id = %s", (bystander.uuid,)
+    )
+    result = generate_allocation_delete(
+        [victim.uuid], OrphanOptions(), targets_for(dep), OutputOptions(out_dir=tmp_path)
+    )
     assert result.plan.target_kind == "allocation" and result.plan.mode == "live"
     before, run = prove(dep, result)
     assert dep.query("placement", "SELECT * FROM allocations WHERE consumer_id = %s", (victim.uuid,)) == []
@@ -94,7 +100,9 @@ def test_allocation_delete_bundle(make_deployment, tmp_path: Path, release: str)
 def test_allocation_delete_stops_on_a_concurrent_claim(make_deployment, tmp_path: Path) -> None:
     dep = make_deployment(ALL_RELEASES[-1])
     victim, _, providers = plant_orphan_consumer(dep)
-    result = generate_allocation_delete([victim.uuid], OrphanOptions(), targets_for(dep), OutputOptions(out_dir=tmp_path))
+    result = generate_allocation_delete(
+        [victim.uuid], OrphanOptions(), targets_for(dep), OutputOptions(out_dir=tmp_path)
+    )
     dep.execute("placement", "UPDATE resource_providers SET generation = generation + 1 WHERE uuid = %s",
                 (providers[1],))  # fmt: skip
     drifted = all_states(dep)
@@ -114,7 +122,9 @@ def plant_stale_build(dep, *, cell: bool = True):
     ghost = new_uuid()
     clone_row(dep, "nova_api", "instance_mappings", "instance_uuid = %s", (template.uuid,),
               {"instance_uuid": ghost, "created_at": OLD, **({} if cell else {"cell_id": None})})  # fmt: skip
-    clone_row(dep, "nova_api", "request_specs", "instance_uuid = %s", (template.uuid,), {"instance_uuid": ghost})
+    clone_row(
+        dep, "nova_api", "request_specs", "instance_uuid = %s", (template.uuid,), {"instance_uuid": ghost}
+    )
     spec = dep.query("nova_api", "SELECT id FROM request_specs WHERE instance_uuid = %s", (ghost,))[0]["id"]
     add_build_request(dep, ghost, spec)
     return ghost, template, other
@@ -124,7 +134,8 @@ def add_build_request(dep, uuid: str, spec: int) -> None:
     """A build request row as the API writes it (request_spec_id only where the release has it)."""
     project = dep.query("nova_api", "SELECT project_id FROM instance_mappings WHERE instance_uuid = %s",
                         (uuid,))[0]["project_id"]  # fmt: skip
-    columns = {r["COLUMN_NAME"] for r in dep.query("nova_api", "SELECT COLUMN_NAME FROM information_schema.COLUMNS "
+    columns = {r["COLUMN_NAME"] for r in dep.query("nova_api",
+               "SELECT COLUMN_NAME FROM information_schema.COLUMNS "
                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'build_requests'")}  # fmt: skip
     row = {"created_at": OLD, "project_id": project, "instance_uuid": uuid}
     if "request_spec_id" in columns:
@@ -138,8 +149,14 @@ def add_build_request(dep, uuid: str, spec: int) -> None:
 def test_mapping_delete_bundle(make_deployment, tmp_path: Path, release: str) -> None:
     dep = make_deployment(release)
     ghost, template, _ = plant_stale_build(dep)
-    result = generate_mapping_delete([ghost], OrphanOptions(), targets_for(dep), OutputOptions(out_dir=tmp_path))
-    assert {op.table for op in result.plan.operations} == {"instance_mappings", "request_specs", "build_requests"}
+    result = generate_mapping_delete(
+        [ghost], OrphanOptions(), targets_for(dep), OutputOptions(out_dir=tmp_path)
+    )
+    assert {op.table for op in result.plan.operations} == {
+        "instance_mappings",
+        "request_specs",
+        "build_requests",
+    }
     before, run = prove(dep, result)
     for table in ("instance_mappings", "request_specs", "build_requests"):
         assert dep.query("nova_api", f"SELECT * FROM {table} WHERE instance_uuid = %s", (ghost,)) == []
@@ -152,17 +169,19 @@ def test_allocation_refusals(make_deployment, tmp_path: Path) -> None:
     dep = make_deployment(ALL_RELEASES[-1])
     victim, bystander, _ = plant_orphan_consumer(dep)
     out = OutputOptions(out_dir=tmp_path)
-    with pytest.raises(TargetProblem, match="live instance in .*--allow-live-consumer"):
+    with pytest.raises(TargetProblem, match=r"live instance in .*--allow-live-consumer"):
         generate_allocation_delete([bystander.uuid], OrphanOptions(), targets_for(dep), out)
     stranger = new_uuid()
     clone_row(dep, "placement", "consumers", "uuid = %s", (bystander.uuid,), {"uuid": stranger})
-    with pytest.raises(TargetProblem, match="Nova does not know .*--allow-foreign-consumer"):
+    with pytest.raises(TargetProblem, match=r"Nova does not know .*--allow-foreign-consumer"):
         generate_allocation_delete([stranger], OrphanOptions(), targets_for(dep), out)
     fresh = new_uuid()
     clone_row(dep, "nova_api", "instance_mappings", "instance_uuid = %s", (bystander.uuid,),
               {"instance_uuid": fresh, "cell_id": None, "created_at": dt.datetime.utcnow()})  # fmt: skip
     clone_row(dep, "placement", "consumers", "uuid = %s", (bystander.uuid,), {"uuid": fresh})
-    with pytest.raises(TargetProblem, match="build may be in flight.*--allow-recent-transition; accepted without"):
+    with pytest.raises(
+        TargetProblem, match=r"build may be in flight.*--allow-recent-transition; accepted without"
+    ):
         generate_allocation_delete([fresh], OrphanOptions(), targets_for(dep), out)
     with pytest.raises(TargetProblem, match="nothing to delete"):
         generate_allocation_delete([new_uuid()], OrphanOptions(), targets_for(dep), out)
@@ -178,11 +197,17 @@ def test_mapping_refusals_and_partial_cleanup(make_deployment, tmp_path: Path, c
     dep = make_deployment(ALL_RELEASES[-1])
     _, template, _ = plant_stale_build(dep)
     out = OutputOptions(out_dir=tmp_path)
-    with pytest.raises(TargetProblem, match="exists in .*the cell its mapping points to.*--allow-instance-exists"):
+    with pytest.raises(
+        TargetProblem, match=r"exists in .*the cell its mapping points to.*--allow-instance-exists"
+    ):
         generate_mapping_delete([template.uuid], OrphanOptions(), targets_for(dep), out)
     # a deleted instance with a leftover build request: only the build request goes
-    dep.execute("nova", "UPDATE instances SET deleted = id, vm_state = 'deleted' WHERE uuid = %s", (template.uuid,))
-    spec = dep.query("nova_api", "SELECT id FROM request_specs WHERE instance_uuid = %s", (template.uuid,))[0]["id"]
+    dep.execute(
+        "nova", "UPDATE instances SET deleted = id, vm_state = 'deleted' WHERE uuid = %s", (template.uuid,)
+    )
+    spec = dep.query("nova_api", "SELECT id FROM request_specs WHERE instance_uuid = %s", (template.uuid,))[
+        0
+    ]["id"]
     add_build_request(dep, template.uuid, spec)
     result = generate_mapping_delete([template.uuid], OrphanOptions(), targets_for(dep), out)
     assert [op.table for op in result.plan.operations] == ["build_requests"]
@@ -191,8 +216,9 @@ def test_mapping_refusals_and_partial_cleanup(make_deployment, tmp_path: Path, c
     fresh = new_uuid()
     clone_row(dep, "nova_api", "instance_mappings", "instance_uuid = %s", (template.uuid,),
               {"instance_uuid": fresh, "cell_id": None, "created_at": dt.datetime.utcnow()})  # fmt: skip
+    api_url = dep.url("nova_api").render(with_password=True)
     code, _out, err = run_cli(["mapping", fresh, "--op", "delete", "-o", str(tmp_path),
-                               "--nova-api-url", dep.url("nova_api").render(with_password=True)], capsys)  # fmt: skip
+                               "--nova-api-url", api_url], capsys)  # fmt: skip
     assert code == 5 and err.count("\n") == 1 and "--allow-recent-transition" in err
     code, _out, err = run_cli(["mapping", fresh, "--op", "delete", "-o", str(tmp_path)], capsys)
     assert code != 0 and err.count("\n") == 1 and "Traceback" not in err
@@ -220,7 +246,7 @@ def test_scan_suggestions_repair_what_scan_found(make_deployment, tmp_path: Path
         words = shlex.split(finding["suggested"])
         assert words[0] == "fixpack"
         target = tmp_path / str(n)
-        code, printed, err = run_cli([*words[1:], *_urls(dep, words[1]), "-o", str(target)], capsys)
+        code, _printed, err = run_cli([*words[1:], *_urls(dep, words[1]), "-o", str(target)], capsys)
         assert code == 0, (finding, err)
         (bundle,) = target.iterdir()
         run = BundleRun(dep, bundle)

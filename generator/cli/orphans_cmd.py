@@ -50,7 +50,9 @@ def _run(uuid: str | None, from_file: str | None, what: str, kwargs: dict, out: 
     if not uuids:
         raise FixpackError(f"give a {what} (or --from-file FILE)")
     output = OutputOptions(
-        out_dir=Path(out["out_dir"]), chunk_rows=out["chunk_rows"], allow_lint_failures=out["allow_lint_failures"]
+        out_dir=Path(out["out_dir"]),
+        chunk_rows=out["chunk_rows"],
+        allow_lint_failures=out["allow_lint_failures"],
     )
     options = OrphanOptions(op=out["op"], allow=allow, stale_after=stale_after)
     print_result(job(list(dict.fromkeys(uuids)), options, targets, output, out["release"]))

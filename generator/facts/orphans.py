@@ -108,7 +108,8 @@ def nova_evidence(live: LiveDatabases, uuids: Sequence[str]) -> NovaEvidence:
     marks = _marks(uuids)
     mappings = api.query(
         "SELECT m.instance_uuid, m.cell_id, m.created_at, COALESCE(NULLIF(c.name, ''), c.uuid) AS cell_name "
-        f"FROM instance_mappings m LEFT JOIN cell_mappings c ON c.id = m.cell_id WHERE m.instance_uuid IN ({marks})",
+        "FROM instance_mappings m LEFT JOIN cell_mappings c ON c.id = m.cell_id "
+        f"WHERE m.instance_uuid IN ({marks})",
         tuple(uuids),
     )
     builds = api.query(
@@ -124,8 +125,7 @@ def nova_evidence(live: LiveDatabases, uuids: Sequence[str]) -> NovaEvidence:
         name = cell.name or cell.uuid or session.database or "cell"
         searched.append(name)
         for row in session.query(
-            "SELECT uuid, deleted, vm_state, task_state, updated_at FROM instances "
-            f"WHERE uuid IN ({marks})",
+            f"SELECT uuid, deleted, vm_state, task_state, updated_at FROM instances WHERE uuid IN ({marks})",
             tuple(uuids),
         ):
             records.append(
@@ -139,7 +139,8 @@ def nova_evidence(live: LiveDatabases, uuids: Sequence[str]) -> NovaEvidence:
         ):
             records.append(
                 CellRecord(
-                    name, "migration", row["uuid"], bool(row["deleted"]), row["status"], None, row["updated_at"]
+                    name, "migration", row["uuid"], bool(row["deleted"]), row["status"], None,
+                    row["updated_at"],
                 )
             )  # fmt: skip
     return NovaEvidence(

@@ -73,9 +73,11 @@ def build_in_flight(
         )
 
 
-def _judge_consumer(facts: AllocationFacts, consumer: str, options: OrphanOptions, warnings: list[str]) -> str:
+def _judge_consumer(
+    facts: AllocationFacts, consumer: str, options: OrphanOptions, warnings: list[str]
+) -> str:
     """Why the consumer is an orphan (for the runbook), or a refusal."""
-    op = "delete its allocations"
+    op = "delete the allocations of"
     nova = facts.nova
     types = {r["id"]: r["name"] for r in facts.placement.rows("consumer_types")}
     row = next((c for c in facts.placement.rows("consumers") if c["uuid"] == consumer), None)
@@ -135,7 +137,9 @@ def plan_allocation_delete(facts: AllocationFacts, options: OrphanOptions) -> Pl
         held = [a for a in allocations if a["consumer_id"] == consumer]
         has_row = any(c["uuid"] == consumer for c in consumer_rows)
         if not held and not has_row:
-            raise TargetProblem(f"consumer {consumer}: no allocations and no consumer row in Placement: nothing to delete")
+            raise TargetProblem(
+                f"consumer {consumer}: no allocations and no consumer row in Placement: nothing to delete"
+            )
         why = _judge_consumer(facts, consumer, options, warnings)
         findings.append(
             f"consumer {consumer}: {len(held)} allocation row(s) on "
@@ -158,7 +162,8 @@ def plan_allocation_delete(facts: AllocationFacts, options: OrphanOptions) -> Pl
         b.delete(
             p, "consumers", consumer_rows,
             scope=b.scope_where(f"consumer row(s) {', '.join(ids)}", b.isin("uuid", ids)),
-            purpose="delete the consumer record left with no allocations (delete_consumers_if_no_allocations)",
+            purpose="delete the consumer record left with no allocations "
+            "(delete_consumers_if_no_allocations)",
         ),
     )  # fmt: skip
     for rp in providers:
@@ -171,8 +176,13 @@ def plan_allocation_delete(facts: AllocationFacts, options: OrphanOptions) -> Pl
             "generation and makes the guard stop the apply (regenerate then)"
         )
     posts = [
-        Postcondition("placement", "the consumer(s) hold no allocations", b.count_is("allocations", 0, b.isin("consumer_id", ids))),
-        Postcondition("placement", "no consumer row is left", b.count_is("consumers", 0, b.isin("uuid", ids))),
+        Postcondition(
+            "placement", "the consumer(s) hold no allocations",
+            b.count_is("allocations", 0, b.isin("consumer_id", ids)),
+        ),
+        Postcondition(
+            "placement", "no consumer row is left", b.count_is("consumers", 0, b.isin("uuid", ids))
+        ),
     ]  # fmt: skip
     one = ids[0] if len(ids) == 1 else "<consumer>"
     return Plan(

@@ -39,13 +39,15 @@ PURPOSES = {
 }
 
 
-def _tables_for(facts: MappingFacts, uuid: str, options: OrphanOptions, warnings: list[str]) -> tuple[set[str], str]:
+def _tables_for(
+    facts: MappingFacts, uuid: str, options: OrphanOptions, warnings: list[str]
+) -> tuple[set[str], str]:
     """Which nova_api tables lose the uuid's rows, and the finding that says why."""
     nova = facts.nova
     mapping = nova.mapping(uuid)
     mapped_cell = mapping["cell_name"] if mapping is not None else None
     instances = nova.of(uuid, "instance")
-    build_in_flight(nova, uuid, facts.read_at, options, warnings, "delete its nova_api records")
+    build_in_flight(nova, uuid, facts.read_at, options, warnings, "delete the nova_api records of")
     if not instances:
         return set(API_TABLES), f"no instance in any cell ({', '.join(nova.cells_searched)})"
     here = [r for r in instances if mapping is not None and r.cell == mapped_cell]
@@ -53,12 +55,14 @@ def _tables_for(facts: MappingFacts, uuid: str, options: OrphanOptions, warnings
         rec = here[0]
         state = "deleted" if rec.deleted else f"vm_state {rec.state}"
         if nova.build_request(uuid) is not None and "instance-exists" not in options.allow:
-            return {"build_requests"}, f"instance in {rec.cell} ({state}), mapped there: only its leftover build request"
+            return {
+                "build_requests"
+            }, f"instance in {rec.cell} ({state}), mapped there: only its leftover build request"
         options.allow.refuse(
             "instance-exists",
             uuid,
             f"the instance exists in {rec.cell} ({state}), the cell its mapping points to",
-            "delete its mapping",
+            "delete the mapping of",
             warnings,
             hint="a deleted instance's records go with nova-manage db archive_deleted_rows",
         )
@@ -70,7 +74,10 @@ def _tables_for(facts: MappingFacts, uuid: str, options: OrphanOptions, warnings
         f"instance {uuid} is in {rec.cell}: after the apply, nova-manage cell_v2 map_instances maps it there"
     )
     where = f"mapped to {mapped_cell}" if mapping is not None and mapped_cell else "mapped to no cell"
-    return {"build_requests", "instance_mappings"}, f"instance in {rec.cell} but {where}: the wrong mapping goes"
+    return {
+        "build_requests",
+        "instance_mappings",
+    }, f"instance in {rec.cell} but {where}: the wrong mapping goes"
 
 
 def plan_mapping_delete(facts: MappingFacts, options: OrphanOptions) -> Plan:
@@ -82,7 +89,10 @@ def plan_mapping_delete(facts: MappingFacts, options: OrphanOptions) -> Plan:
     for uuid in facts.uuids:
         present = [t for t in API_TABLES if any(r["instance_uuid"] == uuid for r in api.rows(t))]
         if not present:
-            raise TargetProblem(f"instance {uuid}: no mapping, build request, request spec or group membership in nova_api: nothing to delete")
+            raise TargetProblem(
+                f"instance {uuid}: no mapping, build request, request spec or group membership in nova_api: "
+                "nothing to delete"
+            )
         tables, why = _tables_for(facts, uuid, options, warnings)
         rows = {t: [r for r in api.rows(t) if r["instance_uuid"] == uuid] for t in API_TABLES if t in tables}
         if not any(rows.values()):
@@ -102,10 +112,10 @@ def plan_mapping_delete(facts: MappingFacts, options: OrphanOptions) -> Plan:
         ids = chosen[table]
         if not ids:
             continue
-        rows = [r for r in api.rows(table) if r["instance_uuid"] in ids]
+        table_rows = [r for r in api.rows(table) if r["instance_uuid"] in ids]
         ops += b.present(
             b.delete(
-                api, table, rows,
+                api, table, table_rows,
                 scope=b.scope_where(f"{table} of {', '.join(ids)}", b.isin("instance_uuid", ids)),
                 purpose=PURPOSES[table],
             )
