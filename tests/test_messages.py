@@ -187,6 +187,10 @@ def test_command_lists_are_not_truncated(capsys, group: list[str]) -> None:
         (["volume"], ["--cinder-url", "--nova-api-url", "--nova-url", "--nova-conf", "--cell"],
          ["--placement-url", "--placement-conf"]),
         (["vm"], ["--nova-api-url", "--placement-url", "--cinder-url", "--cell"], []),
+        (["allocation"], ["--placement-url", "--placement-conf", "--nova-api-url", "--nova-conf", "--cell"],
+         ["--cinder-url", "--cinder-conf"]),
+        (["mapping"], ["--nova-api-url", "--nova-conf", "--cell", "--allow-instance-exists"],
+         ["--placement-url", "--placement-conf", "--cinder-url", "--cinder-conf", "--allow-live-consumer"]),
     ],
 )  # fmt: skip
 def test_each_help_shows_only_the_connections_it_uses(capsys, argv, shown, not_shown) -> None:

@@ -249,9 +249,12 @@ def test_offline_files_apply_the_same_rule_when_they_run(world, tmp_path: Path) 
 
 
 # -- the command line -----------------------------------------------------------------------
-@pytest.mark.parametrize("command", ["vm", "volume"])
-def test_force_is_gone_and_names_its_replacements(capsys, tmp_path: Path, command: str) -> None:
-    argv = [command, "6b8e0c86-1c4f-4b7e-9a6c-000000000001", "--op", "soft-delete", "--release", "2024.1"]
+@pytest.mark.parametrize(
+    ("command", "op"),
+    [("vm", "soft-delete"), ("volume", "soft-delete"), ("allocation", "delete"), ("mapping", "delete")],
+)
+def test_force_is_gone_and_names_its_replacements(capsys, tmp_path: Path, command: str, op: str) -> None:
+    argv = [command, "6b8e0c86-1c4f-4b7e-9a6c-000000000001", "--op", op, "--release", "2024.1"]
     with pytest.raises(SystemExit) as exit_info:
         main([*argv, "--force", "-o", str(tmp_path)])
     assert exit_info.value.code == 2
@@ -263,7 +266,7 @@ def test_force_is_gone_and_names_its_replacements(capsys, tmp_path: Path, comman
 
 
 def test_help_lists_one_flag_per_protection(capsys) -> None:
-    for command in ("vm", "volume"):
+    for command in ("vm", "volume", "allocation", "mapping"):
         with pytest.raises(SystemExit):
             main([command, "--help"])
         out = capsys.readouterr().out

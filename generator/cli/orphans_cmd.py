@@ -60,7 +60,7 @@ def _run(uuid: str | None, from_file: str | None, what: str, kwargs: dict, out: 
 
 @click.command(
     "allocation",
-    short_help="Bundle deleting an orphaned Placement consumer's allocations and consumer row.",
+    short_help="Bundle freeing an orphaned Placement consumer's allocations.",
 )
 @click.argument("consumer", required=False)
 @click.option("--op", "op", type=click.Choice(ALLOCATION_OPS), required=True, help="The repair to generate.")
@@ -91,7 +91,7 @@ def allocation(
 
 @click.command(
     "mapping",
-    short_help="Bundle deleting nova_api records (mapping, build request, request spec) no cell backs.",
+    short_help="Bundle deleting nova_api records of an instance no cell has.",
 )
 @click.argument("uuid", required=False)
 @click.option("--op", "op", type=click.Choice(MAPPING_OPS), required=True, help="The repair to generate.")
