@@ -16,6 +16,7 @@ from generator.jobs_orphans import generate_allocation_delete, generate_mapping_
 from generator.pipeline import OutputOptions
 from generator.plan.allocation_delete import OrphanOptions
 from generator.plan.overrides import Overrides
+from generator.scratch.deployment import CELL0_UUID as CELL0
 from generator.seed import Seeder
 
 from .bundles import (
@@ -111,10 +112,10 @@ def test_allocation_delete_stops_on_a_concurrent_claim(make_deployment, tmp_path
     assert_identical(drifted, all_states(dep))
 
 
-def plant_stale_build(dep, *, cell: bool = True):
+def plant_stale_build(dep, *, cell: bool = True, host_name: str = "cmp-01"):
     """A build abandoned long ago: mapping, build request and request spec, no instance anywhere."""
     s = Seeder(dep, seed=12)
-    host = s.compute_host("cmp-01")
+    host = s.compute_host(host_name)
     template = s.instance(host=host)
     other = s.instance(host=host)
     s.flush()
@@ -257,3 +258,72 @@ def test_scan_suggestions_repair_what_scan_found(make_deployment, tmp_path: Path
     after = json.loads(out)["findings"]
     assert not [f for f in after if f["check"] in ours], after
     assert {(f["check"], f["uuid"]) for f in after} == others
+
+
+def test_review_commands_on_both_bundles(make_deployment, tmp_path: Path, capsys) -> None:
+    """lint, verify (checksums, then live: applies / already applied) and a local rehearsal."""
+    dep = make_deployment(ALL_RELEASES[-1])
+    victim, _, _ = plant_orphan_consumer(dep)
+    ghost, _, _ = plant_stale_build(dep, host_name="cmp-09")
+    out = OutputOptions(out_dir=tmp_path)
+    bundles = {
+        "allocation": generate_allocation_delete([victim.uuid], OrphanOptions(), targets_for(dep), out),
+        "mapping": generate_mapping_delete([ghost], OrphanOptions(), targets_for(dep), out),
+    }
+    for command, result in bundles.items():
+        bundle = str(result.path)
+        assert run_cli(["lint", bundle], capsys)[0] == 0
+        code, text, err = run_cli(["verify", bundle, *_urls(dep, command)], capsys)
+        assert code == 0 and "APPLIES" in text, (text, err)
+        code, text, err = run_cli(["rehearse", bundle, "--backend", "local"], capsys)
+        assert code == 0, (text, err)
+        assert_all_ok(BundleRun(dep, result.path).run("apply"))
+        code, text, err = run_cli(["verify", bundle, *_urls(dep, command)], capsys)
+        assert code == 0 and "ALREADY APPLIED" in text, (text, err)
+
+
+def test_wrong_cell_mapping_goes_and_request_spec_stays(make_deployment, tmp_path: Path) -> None:
+    """instance-without-mapping's first step: the mapping into the wrong cell is deleted; the live
+    instance keeps its request spec (nova-manage cell_v2 map_instances maps it again)."""
+    dep = make_deployment(ALL_RELEASES[0])
+    _, template, _ = plant_stale_build(dep)
+    cell0 = dep.query("nova_api", "SELECT id FROM cell_mappings WHERE uuid = %s", (CELL0,))[0]["id"]
+    dep.execute("nova_api", "UPDATE instance_mappings SET cell_id = %s WHERE instance_uuid = %s",
+                (cell0, template.uuid))  # fmt: skip
+    result = generate_mapping_delete(
+        [template.uuid], OrphanOptions(), targets_for(dep), OutputOptions(out_dir=tmp_path)
+    )
+    assert [op.table for op in result.plan.operations] == ["instance_mappings"]
+    assert any("map_instances" in w for w in result.plan.warnings)
+    before, run = prove(dep, result)
+    assert dep.query("nova_api", "SELECT id FROM request_specs WHERE instance_uuid = %s", (template.uuid,))
+    assert_all_ok(run.run("rollback"))
+    assert_identical(before, all_states(dep))
+
+
+def test_many_consumers_in_one_bundle(make_deployment, tmp_path: Path, capsys) -> None:
+    """--from-file: two orphaned consumers on one provider, one bundle; the provider's generation is
+    bumped once and its other consumers keep their allocations."""
+    dep = make_deployment(ALL_RELEASES[-1])
+    victim, bystander, providers = plant_orphan_consumer(dep)
+    twin = new_uuid()
+    clone_row(dep, "nova", "instances", "uuid = %s", (victim.uuid,), {"uuid": twin})
+    clone_row(dep, "placement", "consumers", "uuid = %s", (victim.uuid,), {"uuid": twin})
+    one = dep.query("placement", "SELECT id FROM allocations WHERE consumer_id = %s LIMIT 1", (victim.uuid,))
+    clone_row(dep, "placement", "allocations", "id = %s", (one[0]["id"],), {"consumer_id": twin})
+    listing = tmp_path / "consumers.txt"
+    listing.write_text(f"{victim.uuid}\n{twin}\n")
+    gens = generations(dep, providers)
+    code, _out, err = run_cli(["allocation", "--from-file", str(listing), "--op", "delete",
+                               *_urls(dep, "allocation"), "-o", str(tmp_path / "out")], capsys)  # fmt: skip
+    assert code == 0, err
+    (bundle,) = (tmp_path / "out").iterdir()
+    run = BundleRun(dep, bundle)
+    before = all_states(dep)
+    assert_all_ok(run.run("apply"))
+    assert generations(dep, providers) == {u: g + 1 for u, g in gens.items()}
+    for consumer in (victim.uuid, twin):
+        assert dep.query("placement", "SELECT id FROM allocations WHERE consumer_id = %s", (consumer,)) == []
+    assert dep.query("placement", "SELECT id FROM allocations WHERE consumer_id = %s", (bystander.uuid,))
+    assert_all_ok(run.run("rollback"))
+    assert_identical(before, all_states(dep))
