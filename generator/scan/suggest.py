@@ -5,6 +5,7 @@ cannot be shown on a command line (control characters) gives no command, only th
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from generator.quoting import UnsafeValue, shell_arg
@@ -56,6 +57,14 @@ def fixpack(target_kind: str, uuid: str, op: str, *extra: str) -> str:
     """A fixpack command; `extra` are trusted option words (no database values)."""
     tail = "".join(f" {e}" for e in extra)
     return command([f"fixpack {target_kind}", "{}", f"--op {op}{tail}"], [uuid])
+
+
+def stale_after(older_than: dt.timedelta) -> tuple[str, ...]:
+    """The `--stale-after` a fixpack command needs to accept what a scan with `--older-than` found:
+    none at the default or above (the command's own threshold already accepts it)."""
+    from generator.domain.staleness import DEFAULT_STALE_AFTER, format_duration
+
+    return () if older_than >= DEFAULT_STALE_AFTER else (f"--stale-after {format_duration(older_than)}",)
 
 
 def quota_sync(project_id: str) -> str:

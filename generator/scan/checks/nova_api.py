@@ -38,7 +38,7 @@ def instance_without_mapping(ctx: ScanContext) -> CheckResult:
                 "mapped_to": cell or "no cell",
                 "then": suggest.map_instances(inst.cell),
             }
-            fix = suggest.fixpack("mapping", inst.uuid, "delete")
+            fix = suggest.fixpack("mapping", inst.uuid, "delete", *suggest.stale_after(ctx.older_than))
         else:
             details = {"cell": inst.cell, "mapped_to": "no mapping"}
             fix = suggest.map_instances(inst.cell)
@@ -68,7 +68,7 @@ def mapping_without_instance(ctx: ScanContext) -> CheckResult:
                 uuid,
                 "nova_api",
                 {"cell": cell or "no cell", "created_at": _iso(created)},
-                suggest.fixpack("mapping", uuid, "delete"),
+                suggest.fixpack("mapping", uuid, "delete", *suggest.stale_after(ctx.older_than)),
             )
         )
     return CheckResult(tuple(findings), len(mappings) + len(instances))
@@ -93,7 +93,7 @@ def build_request_stale(ctx: ScanContext) -> CheckResult:
                 uuid,
                 "nova_api",
                 {"created_at": _iso(created), "instance": "deleted" if uuid in ctx.instances() else "none"},
-                suggest.fixpack("mapping", uuid, "delete"),
+                suggest.fixpack("mapping", uuid, "delete", *suggest.stale_after(ctx.older_than)),
             )
         )
     return CheckResult(tuple(findings), len(builds))

@@ -92,7 +92,7 @@ def allocation_orphaned(ctx: ScanContext) -> CheckResult:
                 # Placement's own delete frees the same rows but bumps no provider generation
                 "alternative": suggest.delete_allocations(consumer),
             },
-            suggest.fixpack("allocation", consumer, "delete"),
+            suggest.fixpack("allocation", consumer, "delete", *suggest.stale_after(ctx.older_than)),
         )
         for consumer, reason in sorted(orphans.items())
     )

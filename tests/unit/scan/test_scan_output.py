@@ -62,6 +62,16 @@ def test_suggested_commands_quote_values() -> None:
                                                             "p;rm -rf /"]  # fmt: skip
 
 
+def test_fixpack_suggestions_carry_the_scan_threshold_below_the_default() -> None:
+    """A scan with --older-than 10m reports a 30-minute-old build: the suggested command must accept it."""
+    uuid = "7b2e5d2f-1c80-4e63-8d1b-6c4f3e2e1d02"
+    short = suggest.fixpack("mapping", uuid, "delete", *suggest.stale_after(dt.timedelta(minutes=10)))
+    assert shlex.split(short) == ["fixpack", "mapping", uuid, "--op", "delete", "--stale-after", "10m"]
+    assert parse_duration(shlex.split(short)[-1]) == dt.timedelta(minutes=10)
+    assert suggest.stale_after(dt.timedelta(hours=3)) == ()
+    assert suggest.fixpack("allocation", uuid, "delete") == f"fixpack allocation {uuid} --op delete"
+
+
 def test_value_with_control_characters_gives_no_command() -> None:
     cmd = suggest.delete_allocations("abc\nrm -rf /")
     assert cmd.startswith("# no command: ") and "\n" not in cmd
