@@ -55,6 +55,10 @@ MIGRATION_IN_PROGRESS = (
     "reverting",
 )
 MIGRATION_CLOSED_STATUS = "error"  # what nova sets when it gives up on a migration
+# A migration in none of these statuses is still moving its instance (and its uuid, a Placement
+# consumer since Queens, still holds the source allocations): `fixpack scan` and allocation delete.
+MIGRATION_DONE = frozenset({"confirmed", "reverted", "error", "failed", "completed", "cancelled", "done"})
+NOVA_CONSUMER_TYPES = frozenset({"INSTANCE", "MIGRATION"})  # placement consumer_types Nova writes
 
 DEFAULT_INSTANCE_NAME_TEMPLATE = "instance-%08x"
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from generator.domain.nova import MIGRATION_DONE, NOVA_CONSUMER_TYPES
 from generator.domain.staleness import DEFAULT_STALE_AFTER, judge
 from generator.errors import TargetProblem
 from generator.facts.orphans import AllocationFacts, NovaEvidence
@@ -31,10 +32,6 @@ from generator.plan.model import ApiCommand, Plan, Postcondition
 from generator.plan.overrides import Overrides, flag, override_record
 from generator.plan.vm_soft_delete import database_target
 from generator.quoting import shell_arg
-
-# nova/objects/migration.py: a migration in none of these statuses is still moving its instance.
-MIGRATION_DONE = frozenset({"confirmed", "reverted", "error", "failed", "completed", "cancelled", "done"})
-NOVA_CONSUMER_TYPES = frozenset({"INSTANCE", "MIGRATION"})
 
 
 @dataclass(frozen=True)

@@ -80,9 +80,9 @@ class ControllerActions:
 
 @dataclass(frozen=True)
 class Plan:
-    target_kind: str  # vm | volume | quota
+    target_kind: str  # vm | volume | quota | allocation | mapping
     op: str
-    targets: tuple[str, ...]  # instance / volume uuids, or project ids
+    targets: tuple[str, ...]  # instance / volume / consumer uuids, or project ids
     mode: str  # live | offline
     release: str
     databases: tuple[DatabaseTarget, ...]  # in apply order

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from generator.domain.nova import MIGRATION_DONE, NOVA_CONSUMER_TYPES
 from generator.scan import suggest
 from generator.scan.context import ScanContext
 from generator.scan.model import CheckResult, Finding
 from generator.scan.registry import check
 
-# nova/objects/migration.py: a migration in none of these statuses is still moving its instance.
-MIGRATION_DONE = frozenset({"confirmed", "reverted", "error", "failed", "completed", "cancelled", "done"})
-NOVA_CONSUMER_TYPES = frozenset({"INSTANCE", "MIGRATION"})
 # os-resource-classes STANDARDS index = resource_classes.id placement syncs at start-up (VCPU, MEMORY_MB)
 COMPUTE_CLASS_IDS = (0, 1)
 _CHUNK = 5000
