@@ -48,7 +48,7 @@ def _run(uuid: str | None, from_file: str | None, what: str, kwargs: dict, out: 
     if uuid:
         uuids.insert(0, validate_uuid(uuid, what))
     if not uuids:
-        raise FixpackError(f"give a {what} (or --from-file FILE)")
+        raise FixpackError(f"give the {what} (or --from-file FILE)")
     output = OutputOptions(
         out_dir=Path(out["out_dir"]),
         chunk_rows=out["chunk_rows"],
