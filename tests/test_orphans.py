@@ -30,7 +30,7 @@ from .bundles import (
 )
 from .conftest import ALL_RELEASES
 from .review_fixtures import run_cli
-from .scan_world import OLD, build_scan_world, clone_row, new_uuid
+from .scan_world import HOSTILE_HOST, OLD, build_scan_world, clone_row, new_uuid
 
 pytestmark = pytest.mark.db
 RELEASES = (ALL_RELEASES[0], ALL_RELEASES[-1])
@@ -80,6 +80,10 @@ def generations(dep, providers) -> dict[str, int]:
 def test_allocation_delete_bundle(make_deployment, tmp_path: Path, release: str) -> None:
     dep = make_deployment(release)
     victim, bystander, providers = plant_orphan_consumer(dep)
+    # a hostile provider name reaches the runbook's findings: escaped, never raw
+    dep.execute(
+        "placement", "UPDATE resource_providers SET name = %s WHERE uuid = %s", (HOSTILE_HOST, providers[1])
+    )
     gens = generations(dep, providers)
     kept = dep.query(
         "placement", "SELECT COUNT(*) AS n FROM allocations WHERE consumer_id = %s", (bystander.uuid,)
@@ -88,6 +92,9 @@ def test_allocation_delete_bundle(make_deployment, tmp_path: Path, release: str)
         [victim.uuid], OrphanOptions(), targets_for(dep), OutputOptions(out_dir=tmp_path)
     )
     assert result.plan.target_kind == "allocation" and result.plan.mode == "live"
+    runbook = (result.path / "README.md").read_text(encoding="utf-8")
+    assert "\x1b" not in runbook and "$(touch" not in runbook.replace("\\$(touch", "")
+    assert not any(line.startswith("red") for line in runbook.splitlines())
     before, run = prove(dep, result)
     assert dep.query("placement", "SELECT * FROM allocations WHERE consumer_id = %s", (victim.uuid,)) == []
     assert dep.query("placement", "SELECT * FROM consumers WHERE uuid = %s", (victim.uuid,)) == []
