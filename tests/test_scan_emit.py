@@ -243,7 +243,5 @@ def test_failed_build_leaves_nothing(world, tmp_path, capsys, monkeypatch):
 
     monkeypatch.setitem(routes.REPAIRS, "instance-stuck", routes.Repair("broken", broken))
     with pytest.raises(RuntimeError):
-        run_cli(
-            ["scan", *url_args(dep), "--check", "instance-stuck", "--emit", str(tmp_path / "r")], capsys
-        )
+        run_cli(["scan", *url_args(dep), "--check", "instance-stuck", "--emit", str(tmp_path / "r")], capsys)
     assert list(tmp_path.iterdir()) == []
