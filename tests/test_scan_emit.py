@@ -103,7 +103,9 @@ def emitted(world, tmp_path_factory):
     """The scan with --emit, the emitted directory, and the rows before anything was applied."""
     dep, _expected, _stopped = world
     out = tmp_path_factory.mktemp("emit") / "repairs"
-    code, stdout, stderr = _run(["scan", "--format", "json", *url_args(dep), "--emit", str(out)])
+    code, stdout, stderr = _run(
+        ["scan", "--format", "json", "--older-than", "2h", *url_args(dep), "--emit", str(out)]
+    )
     return code, json.loads(stdout), stderr, out
 
 
@@ -149,6 +151,8 @@ def test_every_finding_is_placed(world, emitted):
     volume_bundle = next(b for b in bundles if b.startswith("volume-detach-from-nova/"))
     manifest = json.loads((out / volume_bundle / "manifest.json").read_text())
     assert sorted(manifest["target"]["ids"]) == sorted(stopped)
+    assert manifest["options"]["stale_after"] == "2h"  # the scan's --older-than, passed to the repair
+    assert "--stale-after 2h" in (out / "README.md").read_text()
     assert sorted(p.name for p in out.iterdir()) == [
         "README.md", "controller.sh", "index.json", "quota-sync", "volume-detach-from-nova",
     ]  # fmt: skip
