@@ -227,6 +227,8 @@ def test_readme_lists_every_finding_inertly(world, emitted):
     assert "INJECTED" in readme and "snap\\x0a" in readme  # shown escaped, on its table row
     assert all(line.count(" | ") >= 2 for line in rows)
     assert "refusing to detach-from-nova" in readme
+    (host_line,) = [line for line in readme.splitlines() if "host `" in line]
+    assert "cmp-`id`-$(touch /tmp/pwn)\\x1b[31m\\x0ared" in host_line  # the hostile host, escaped
 
 
 def test_emit_dir_must_be_new_or_empty(tmp_path, capsys):

@@ -179,7 +179,18 @@ def render_readme(
             if isinstance(alternative, str) and alternative:
                 line += f" or {md_code(alternative)}"
             out.append(line)
+            facts = [
+                f"{key} {md_code(_flat(value))}"
+                for key, value in p.finding.details.items()
+                if key not in ("alternative", "choice") and value not in (None, "", [], {})
+            ]
+            why = p.finding.details.get("choice")
+            out.append(f"  ({', '.join(facts)})" + (f": {md_text(why)}" if why else ""))
     return "\n".join(out) + "\n"
+
+
+def _flat(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str, separators=(",", ":"))
 
 
 def render_index(placements: Sequence[Placement], *, stale_after_seconds: int) -> str:
