@@ -31,7 +31,7 @@ from generator.emit.index import (
     render_index,
     render_readme,
 )
-from generator.emit.routes import PENDING, BatchOutcome, EmitContext, Repair, route
+from generator.emit.routes import PENDING, BatchOutcome, BuildFn, EmitContext, route
 from generator.errors import REFUSED as EXIT_REFUSED
 from generator.errors import FixpackError
 from generator.scan.model import EXIT_PARTIAL, Finding, ScanReport
@@ -122,16 +122,15 @@ def _place(
     findings = _ordered(report.findings)
     routed = [(f, route(f)) for f in findings]
     built: dict[str, tuple[dict[str, str], dict[str, str]]] = {}  # kind -> (covered, refused)
-    kinds: dict[str, tuple[Repair, list[Finding]]] = {}
+    kinds: dict[str, tuple[BuildFn, list[Finding]]] = {}
     for f, repair in routed:
         if repair.build is not None:
-            kinds.setdefault(repair.kind, (repair, []))[1].append(f)
-    for kind, (repair, members) in kinds.items():
+            kinds.setdefault(repair.kind, (repair.build, []))[1].append(f)
+    for kind, (build, members) in kinds.items():
         (tmp / kind).mkdir(mode=DIR_MODE)
         (tmp / kind).chmod(DIR_MODE)
         ctx = EmitContext(targets, stale_after, tmp / kind, no_snapshot_gb_quota=no_snapshot_gb_quota)
-        assert repair.build is not None
-        outcome: BatchOutcome = repair.build(members, ctx)
+        outcome: BatchOutcome = build(members, ctx)
         covered = {uuid: str(path.relative_to(tmp)) for path, uuids in outcome.bundles for uuid in uuids}
         built[kind] = (covered, dict(outcome.refused))
     out = []

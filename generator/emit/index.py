@@ -104,6 +104,9 @@ def render_controller(placements: Sequence[Placement], version: str) -> tuple[st
             text += f"\n# {current}\n"  # a check id: fixed text of the registry
         lines[p.detail] = text.count("\n") + 1
         text += f"run {p.detail}\n"
+    elsewhere = len(placements) - sum(p.where == CONTROLLER for p in placements)
+    if elsewhere:
+        text += f"\n# {elsewhere} other finding(s) (bundles, not emitted, choices, refused): see README.md\n"
     return text + _TAIL, lines
 
 
@@ -184,8 +187,8 @@ def render_readme(
                 for key, value in p.finding.details.items()
                 if key not in ("alternative", "choice") and value not in (None, "", [], {})
             ]
-            why = p.finding.details.get("choice")
-            out.append(f"  ({', '.join(facts)})" + (f": {md_text(why)}" if why else ""))
+            choice = p.finding.details.get("choice")
+            out.append(f"  ({', '.join(facts)})" + (f": {md_text(choice)}" if choice else ""))
     return "\n".join(out) + "\n"
 
 
