@@ -15,6 +15,7 @@ from generator.facts.live import LiveDatabases
 from generator.pipeline import BundleResult, OutputOptions, assemble, generate
 from generator.plan.model import Plan
 from generator.plan.volume_common import VOLUME_OPS, VolumeOptions
+from generator.quoting import UnsafeValue
 
 
 def plan_volume(facts, options: VolumeOptions) -> Plan:
@@ -96,7 +97,7 @@ def generate_volume_batch(
         for uuid, options in requests:
             try:
                 plan = plan_volume(read_volume(live, uuid, instances=options.instances), options)
-            except TargetProblem as exc:
+            except (TargetProblem, UnsafeValue) as exc:  # UnsafeValue: the CLI's refusal too (exit 5)
                 refused[uuid] = str(exc)
                 continue
             key = tuple(sorted(f"{db.role}={db.database}" for db in plan.databases))

@@ -26,6 +26,7 @@ from generator.errors import TargetProblem
 from generator.jobs_volume import generate_quota_sync, generate_volume_batch
 from generator.pipeline import OutputOptions
 from generator.plan.volume_common import VolumeOptions
+from generator.quoting import UnsafeValue
 from generator.scan.model import Finding
 
 API, PENDING, CHOICE = "api", "pending", "choice"
@@ -89,7 +90,7 @@ def _quota_sync(findings: Sequence[Finding], ctx: EmitContext) -> BatchOutcome:
         result = generate_quota_sync(
             projects, ctx.targets, "auto", _output(ctx), no_snapshot_gb_quota=ctx.no_snapshot_gb_quota
         )
-    except TargetProblem as exc:
+    except (TargetProblem, UnsafeValue) as exc:
         return BatchOutcome(refused={p: str(exc) for p in projects})
     return BatchOutcome(((result.path, tuple(projects)),))
 
