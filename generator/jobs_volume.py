@@ -6,14 +6,16 @@ the volume operations add a module rather than edit the shared one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from generator.connect.sources import ConnectionTargets
-from generator.errors import FixpackError
+from generator.errors import FixpackError, TargetProblem
 from generator.facts.live import LiveDatabases
-from generator.pipeline import BundleResult, OutputOptions, generate
+from generator.pipeline import BundleResult, OutputOptions, assemble, generate
 from generator.plan.model import Plan
 from generator.plan.volume_common import VOLUME_OPS, VolumeOptions
+from generator.quoting import UnsafeValue
 
 
 def plan_volume(facts, options: VolumeOptions) -> Plan:
@@ -52,6 +54,64 @@ def generate_volume(
         plan=lambda facts: plan_volume(facts, options),
         offline=lambda: plan_volume_offline(uuid, options, release),
     )
+
+
+@dataclass(frozen=True)
+class VolumeBatch:
+    """What a volume batch wrote, and the volumes whose planner refused (uuid -> the refusal line)."""
+
+    results: tuple[BundleResult, ...]
+    refused: Mapping[str, str]
+
+
+def generate_volume_batch(
+    requests: Sequence[tuple[str, VolumeOptions]],
+    targets: ConnectionTargets,
+    release: str,
+    output: OutputOptions,
+    *,
+    all_or_nothing: bool = False,
+) -> VolumeBatch:
+    """One bundle per Nova cell (or Cinder alone) for many volumes of one operation.
+
+    Live only: every volume is read and planned as `generate_volume` would (the LiveDatabases,
+    their detection and schemas shared), then the plans of one cell are merged by
+    `plan/batch.py` exactly as a VM batch. A volume whose planner refuses (a named protection,
+    nothing to do) is not dropped: it comes back in `refused` with its one-line reason, and the
+    others are still written (`all_or_nothing`: the first refusal is raised before anything is
+    written, as a VM batch does). A batch of one is the volume's own bundle.
+    """
+    from generator.facts.volume import read_volume
+    from generator.plan.batch import merge_plans
+
+    if not targets.any:
+        raise FixpackError("a volume batch reads live rows: pass connection options")
+    if len({op.op for _, op in requests}) > 1:
+        raise FixpackError("a batch bundle holds one operation")
+    if len({uuid for uuid, _ in requests}) != len(requests):
+        raise FixpackError("the same volume is listed twice")
+    refused: dict[str, str] = {}
+    groups: dict[tuple[str, ...], list[Plan]] = {}
+    live = LiveDatabases(targets, release)
+    try:
+        for uuid, options in requests:
+            try:
+                plan = plan_volume(read_volume(live, uuid, instances=options.instances), options)
+            except (TargetProblem, UnsafeValue) as exc:  # UnsafeValue: the CLI's refusal too (exit 5)
+                refused[uuid] = str(exc)
+                continue
+            key = tuple(sorted(f"{db.role}={db.database}" for db in plan.databases))
+            groups.setdefault(key, []).append(plan)
+        rounds = live.counter.count
+    finally:
+        live.close()
+    if refused and all_or_nothing:
+        raise TargetProblem(next(iter(refused.values())) + "; nothing written")
+    results = tuple(
+        assemble(plans[0] if len(plans) == 1 else merge_plans(plans), output, round_trips=rounds)
+        for plans in groups.values()
+    )
+    return VolumeBatch(results, refused)
 
 
 def generate_quota_sync(

@@ -32,6 +32,11 @@ def _write_private(path: Path, text: str, mode: int) -> None:
     os.chmod(path, mode)  # the umask may have removed bits; it cannot have added any
 
 
+def write_private(path: Path, text: str) -> None:
+    """A new file beside a bundle (scan --emit's index): 0700 for `.sh`, else 0600, as in a bundle."""
+    _write_private(path, text, SCRIPT_MODE if path.name.endswith(".sh") else FILE_MODE)
+
+
 def _private_dirs(root: Path, rel: str) -> None:
     path = root
     for part in Path(rel).parent.parts:

@@ -17,7 +17,7 @@ from generator.cli.common import (
 )
 from generator.cli.options import connection_options_for, targets_from
 from generator.errors import FixpackError
-from generator.jobs_volume import generate_volume
+from generator.jobs_volume import generate_volume, generate_volume_batch
 from generator.pipeline import OutputOptions
 from generator.plan.volume_common import VOLUME_OPS, VolumeOptions
 
@@ -70,6 +70,12 @@ from generator.plan.volume_common import VOLUME_OPS, VolumeOptions
     type=click.Path(dir_okay=False, exists=True),
     help="Read many volume UUIDs (one per line) and write one bundle per UUID.",
 )
+@click.option(
+    "--batch",
+    is_flag=True,
+    help="With several UUIDs: one bundle for all of them (per Nova cell) instead of one each; "
+    "any refusal stops the batch before anything is written.",
+)
 @override_options("volume")
 @output_options
 @connection_options_for("cinder", "nova_api", "nova")
@@ -83,6 +89,7 @@ def volume(
     no_snapshot_gb_quota: bool,
     instance_name_template: str,
     from_file: str | None,
+    batch: bool,
     out_dir: str,
     chunk_rows: int,
     allow_lint_failures: bool,
@@ -127,6 +134,17 @@ def volume(
     output = OutputOptions(
         out_dir=Path(out_dir), chunk_rows=chunk_rows, allow_lint_failures=allow_lint_failures
     )
+    if batch:
+        if not targets.any:
+            raise FixpackError("--batch reads live rows: pass connection options")
+        if len(set(uuids)) != len(uuids):
+            raise FixpackError("the same UUID is listed twice")
+        done = generate_volume_batch(
+            [(u, options) for u in uuids], targets, release, output, all_or_nothing=True
+        )
+        for result in done.results:
+            print_result(result)
+        return
     for one in uuids:
         print_result(generate_volume(one, options, targets, release, output))
 

@@ -168,6 +168,21 @@ def merge_conditions(items: list[tuple[str, Postcondition]]) -> tuple[Postcondit
     return tuple(out)
 
 
+def _api_commands(plans: list[Plan]) -> tuple[ApiCommand, ...]:
+    """One loop over the targets when every plan's commands differ only by its target (VMs);
+    else each plan's own commands, in order, once each (a volume's name its instances too)."""
+    shapes = {tuple((c.command.replace(p.targets[0], "$UUID"), c.why) for c in p.api_first) for p in plans}
+    if len(shapes) > 1:
+        return tuple(dict.fromkeys(c for p in plans for c in p.api_first))
+    first = plans[0]
+    api = [ApiCommand(c.command.replace(first.targets[0], "$UUID"), c.why) for c in first.api_first]
+    loop = ApiCommand(
+        "for UUID in $(jq -r '.target.ids[]' manifest.json); do …; done",
+        f"run the commands below for each of the {len(plans)} targets",
+    )
+    return (loop, *api)
+
+
 def merge_plans(plans: list[Plan]) -> Plan:
     if not plans:
         raise FixpackError("nothing to merge")
@@ -185,14 +200,6 @@ def merge_plans(plans: list[Plan]) -> Plan:
     # keep each database's operations in the first plan's database order
     order = [db.role for db in first.databases]
     ops = tuple(sorted(ops, key=lambda op: order.index(op.database)))
-    api = [ApiCommand(c.command.replace(first.targets[0], "$UUID"), c.why) for c in first.api_first]
-    api.insert(
-        0,
-        ApiCommand(
-            "for UUID in $(jq -r '.target.ids[]' manifest.json); do …; done",
-            f"run the commands below for each of the {len(plans)} instances",
-        ),
-    )
     return replace(
         first,
         targets=tuple(t for p in plans for t in p.targets),
@@ -201,7 +208,7 @@ def merge_plans(plans: list[Plan]) -> Plan:
         preconditions=merge_conditions([(p.targets[0], c) for p in plans for c in p.preconditions]),
         findings=tuple(f for p in plans for f in p.findings),
         warnings=tuple(dict.fromkeys(w for p in plans for w in p.warnings)),
-        api_first=tuple(api),
+        api_first=_api_commands(plans),
         compute=tuple(c for p in plans for c in p.compute),
         controller=None,
         extra_controllers=tuple(p.controller for p in plans if p.controller is not None),

@@ -57,6 +57,19 @@ def test_batch_targets_are_all_instances_and_api_commands_loop_over_them():
     assert all(A not in c.command for c in plan.api_first)
 
 
+def test_batch_lists_each_targets_commands_when_they_differ_by_more_than_the_target():
+    """A volume's commands also name its instances: no loop over $UUID, each plan's own commands."""
+    from dataclasses import replace
+
+    from generator.plan.model import ApiCommand
+
+    a, b = _plans()
+    a = replace(a, api_first=(ApiCommand(f"openstack server remove volume {A} x", "why"),))
+    b = replace(b, api_first=(ApiCommand(f"openstack server remove volume {B} y", "why"),))
+    plan = merge_plans([a, b])
+    assert [c.command for c in plan.api_first] == [a.api_first[0].command, b.api_first[0].command]
+
+
 def test_batch_refuses_rehost():
     with pytest.raises(FixpackError, match="one bundle per instance"):
         merge_plans([plan_vm(w.rehost_world(), VmOptions(op="rehost", to_host="cmp-02"))] * 2)

@@ -1,0 +1,253 @@
+"""`fixpack scan --emit DIR` on a seeded cloud (an old and a new schema set): every finding is
+placed (bundle, controller.sh, not emitted, choice, refused, no command), the emitted SQL bundles
+run as their runbooks say and a second scan no longer reports what they repaired; controller.sh
+passes bash -n and shellcheck and, run against stub API clients, passes each hostile value as
+exactly one argument."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.rehearse.tables import diff_states
+from generator.scratch.deployment import create_deployment
+
+from .bundles import BundleRun, all_states, assert_all_ok
+from .conftest import SCHEMA_SET_RELEASES
+from .hostile import ATTACHMENT_ID, headings, rename_attachment
+from .review_fixtures import run_cli
+from .scan_world import OLD, build_scan_world, clone_row
+from .test_scan import url_args
+
+pytestmark = pytest.mark.db
+
+RELEASES = (SCHEMA_SET_RELEASES[0], SCHEMA_SET_RELEASES[-1])
+HOSTILE_SNAPSHOT = "snap\n$(touch INJECTED)`id`"  # control character: no command line possible
+HOSTILE_PROVIDER = "rp-'\"$(touch INJECTED)`id`;#"  # quotes: one shell word all the same
+# Where each check's planted finding goes (bdm-without-volume and volume-stuck: see the test).
+WHERE = {
+    "volume-attached-to-deleted-instance": "controller",
+    "instance-stuck": "controller",
+    "allocation-orphaned": "controller",
+    "instance-without-mapping": "controller",
+    "provider-without-compute-node": "controller",
+    "mapping-without-instance": "pending",
+    "build-request-stale": "pending",
+    "instance-on-missing-host": "choice",
+    "cinder-quota-drift": "bundle",
+}
+
+
+@pytest.fixture(scope="module", params=RELEASES)
+def world(request, db_server):
+    dep = create_deployment(db_server.url, request.param)
+    try:
+        planted = build_scan_world(dep)
+        expected = set(planted.expected)
+        # a hostile attachment id on the attachment of the deleted instance
+        (old_att,) = [u for c, u in expected if c == "volume-attached-to-deleted-instance"]
+        rename_attachment(dep, old_att, ATTACHMENT_ID)
+        expected = (expected - {("volume-attached-to-deleted-instance", old_att)}) | {
+            ("volume-attached-to-deleted-instance", ATTACHMENT_ID)
+        }
+        # a hostile provider uuid on the provider of the removed host
+        (old_rp,) = [u for c, u in expected if c == "provider-without-compute-node"]
+        dep.execute(
+            "placement", "UPDATE resource_providers SET uuid = %s WHERE uuid = %s", (HOSTILE_PROVIDER, old_rp)
+        )
+        expected = (expected - {("provider-without-compute-node", old_rp)}) | {
+            ("provider-without-compute-node", HOSTILE_PROVIDER)
+        }
+        # a stuck snapshot whose id no command line can carry
+        (stuck_snap,) = [
+            r["id"]
+            for r in dep.query("cinder", "SELECT id FROM snapshots WHERE status = 'creating' AND deleted = 0")
+        ]
+        clone_row(dep, "cinder", "snapshots", "id = %s", (stuck_snap,), {"id": HOSTILE_SNAPSHOT})
+        expected.add(("volume-stuck", HOSTILE_SNAPSHOT))
+        snap_project = dep.query("cinder", "SELECT project_id FROM snapshots WHERE id = %s", (stuck_snap,))
+        expected.add(("cinder-quota-drift", snap_project[0]["project_id"]))  # one snapshot more
+        # two more bdm-without-volume cases, of stopped instances: their repair is not refused
+        taken = {u for _c, u in expected} | set(planted.lookalikes.values())
+        rows = dep.query(
+            "nova",
+            "SELECT b.volume_id, i.uuid FROM block_device_mapping AS b JOIN instances AS i "
+            "ON i.uuid = b.instance_uuid WHERE b.deleted = 0 AND b.source_type = 'volume' "
+            "AND i.deleted = 0 AND i.vm_state = 'active' AND i.task_state IS NULL ORDER BY b.id",
+        )
+        extra = [r for r in rows if r["volume_id"] not in taken and r["uuid"] not in taken][:2]
+        assert len(extra) == 2
+        for r in extra:
+            dep.execute("nova", "UPDATE instances SET vm_state = 'stopped', power_state = 4 WHERE uuid = %s",
+                        (r["uuid"],))  # fmt: skip
+            dep.execute("cinder", "UPDATE volumes SET deleted = 1, deleted_at = %s, status = 'deleted', "
+                        "attach_status = 'detached' WHERE id = %s", (OLD, r["volume_id"]))  # fmt: skip
+            dep.execute("cinder", "UPDATE volume_attachment SET deleted = 1, deleted_at = %s, "
+                        "attach_status = 'detached' WHERE volume_id = %s", (OLD, r["volume_id"]))  # fmt: skip
+            expected.add(("bdm-without-volume", r["volume_id"]))
+            # Cinder's usage still counts the volume: its project drifts too (quota sync repairs it)
+            project = dep.query("cinder", "SELECT project_id FROM volumes WHERE id = %s", (r["volume_id"],))
+            expected.add(("cinder-quota-drift", project[0]["project_id"]))
+        yield dep, expected, {r["volume_id"] for r in extra}
+    finally:
+        dep.drop()
+
+
+@pytest.fixture(scope="module")
+def emitted(world, tmp_path_factory):
+    """The scan with --emit, the emitted directory, and the rows before anything was applied."""
+    dep, _expected, _stopped = world
+    out = tmp_path_factory.mktemp("emit") / "repairs"
+    code, stdout, stderr = _run(
+        ["scan", "--format", "json", "--older-than", "2h", *url_args(dep), "--emit", str(out)]
+    )
+    return code, json.loads(stdout), stderr, out
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    """The CLI in a subprocess (a module fixture has no capsys for run_cli)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator", *argv], capture_output=True, text=True, timeout=900, check=False
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def _index(out: Path) -> dict[tuple[str, str], dict]:
+    data = json.loads((out / "index.json").read_text())
+    placed = {}
+    for f in data["findings"]:
+        key = (f["check"], f["uuid"])
+        assert key not in placed, f"listed twice: {key}"
+        placed[key] = f["emitted"]
+    return placed
+
+
+def test_every_finding_is_placed(world, emitted):
+    _dep, expected, stopped = world
+    code, report, stderr, out = emitted
+    assert {(f["check"], f["uuid"]) for f in report["findings"]} == expected
+    assert code == 5, stderr  # the active instance's bdm-without-volume: refused (--allow-active-user)
+    assert stderr.count("\n") == 1 and stderr.startswith("emitted: ") and "1 refused" in stderr
+    placed = _index(out)
+    assert set(placed) == expected
+    for (check, uuid), where in placed.items():
+        if check == "bdm-without-volume":
+            if uuid in stopped:
+                assert where["where"] == "bundle" and where["detail"].startswith("volume-detach-from-nova/")
+            else:
+                assert where["where"] == "refused" and "--allow-active-user" in where["detail"], where
+        elif check == "volume-stuck":
+            assert where["where"] == ("no-command" if uuid == HOSTILE_SNAPSHOT else "controller"), uuid
+        else:
+            assert where["where"] == WHERE[check], (check, where)
+    # one batch bundle for the two volumes (one cell), one quota bundle
+    bundles = {w["detail"] for w in placed.values() if w["where"] == "bundle"}
+    assert len(bundles) == 2, bundles
+    volume_bundle = next(b for b in bundles if b.startswith("volume-detach-from-nova/"))
+    manifest = json.loads((out / volume_bundle / "manifest.json").read_text())
+    assert sorted(manifest["target"]["ids"]) == sorted(stopped)
+    assert manifest["options"]["stale_after"] == "2h"  # the scan's --older-than, passed to the repair
+    assert "--stale-after 2h" in (out / "README.md").read_text()
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md", "controller.sh", "index.json", "quota-sync", "volume-detach-from-nova",
+    ]  # fmt: skip
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "temporary directory left"
+
+
+def test_applied_bundles_leave_nothing_for_a_second_scan(world, emitted):
+    dep, expected, _stopped = world
+    _code, _report, _stderr, out = emitted
+    placed = _index(out)
+    before = all_states(dep)
+    for rel in sorted({w["detail"] for w in placed.values() if w["where"] == "bundle"}):
+        run = BundleRun(dep, out / rel)
+        for phase in ("precheck", "apply", "verify"):
+            assert_all_ok(run.run(phase))
+    after = all_states(dep)
+    changed = {(role, table) for role in before for table in diff_states(before[role], after[role])}
+    assert changed == {("nova", "block_device_mapping"), ("cinder", "quota_usages")}
+    code, stdout, _err = _run(["scan", "--format", "json", *url_args(dep)])
+    again = {(f["check"], f["uuid"]) for f in json.loads(stdout)["findings"]}
+    repaired = {k for k, w in placed.items() if w["where"] == "bundle"}
+    assert {c for c, _u in repaired} == {"bdm-without-volume", "cinder-quota-drift"}
+    assert again == expected - repaired and code == 1
+
+
+def test_controller_script(world, emitted, tmp_path):
+    _dep, _expected, _stopped = world
+    _code, report, _stderr, out = emitted
+    script = out / "controller.sh"
+    assert script.stat().st_mode & 0o777 == 0o700
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    shellcheck = Path(sys.prefix) / "bin" / "shellcheck"
+    lint = subprocess.run([str(shellcheck), "--shell=bash", "--severity=style", str(script)],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert lint.returncode == 0, lint.stdout
+    # stub API clients record their arguments, NUL-separated, one record per call
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    log = tmp_path / "calls"
+    for name in ("cinder", "openstack", "nova-manage"):
+        stub = stubs / name
+        stub.write_text(
+            f'#!/bin/bash\n{{ printf "%s\\0" {name} "$@"; printf "\\n"; }} >> {shlex.quote(str(log))}\n'
+        )
+        stub.chmod(0o755)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    env = {"PATH": f"{stubs}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    dry = subprocess.run(["bash", str(script)], cwd=work, env=env, capture_output=True, text=True, check=True)
+    assert not log.exists() and dry.stdout.rstrip().endswith("run again with --execute")
+    done = subprocess.run(
+        ["bash", str(script), "--execute"], cwd=work, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert list(work.iterdir()) == [], "a value ran as a command"
+    calls = [record.split("\0") for record in log.read_text().split("\0\n") if record]
+    placed = _index(out)
+    wanted = list(dict.fromkeys(w["detail"] for w in placed.values() if w["where"] == "controller"))
+    assert calls == [shlex.split(cmd) for cmd in wanted]
+    flat = [arg for call in calls for arg in call]
+    assert ATTACHMENT_ID in flat and HOSTILE_PROVIDER in flat
+    assert len(report["findings"]) > len(wanted)
+
+
+def test_readme_lists_every_finding_inertly(world, emitted):
+    _dep, expected, _stopped = world
+    _code, _report, _stderr, out = emitted
+    readme = (out / "README.md").read_text()
+    assert headings(readme) == ["fixpack scan --emit", "What to run", "Every finding", "Choices"]
+    rows = [line for line in readme.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(expected)
+    assert "INJECTED" in readme and "snap\\x0a" in readme  # shown escaped, on its table row
+    assert all(line.count(" | ") >= 2 for line in rows)
+    assert "refusing to detach-from-nova" in readme
+    (host_line,) = [line for line in readme.splitlines() if "host `" in line]
+    assert "cmp-`id`-$(touch /tmp/pwn)\\x1b[31m\\x0ared" in host_line  # the hostile host, escaped
+
+
+def test_emit_dir_must_be_new_or_empty(tmp_path, capsys):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "x").write_text("")
+    argv = ["scan", "--nova-api-url", "mysql+pymysql://u@h/d", "--emit", str(tmp_path / "old")]
+    code, out, err = run_cli(argv, capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "not an empty directory" in err
+
+
+def test_failed_build_leaves_nothing(world, tmp_path, capsys, monkeypatch):
+    from generator.emit import routes
+
+    dep, _expected, _stopped = world
+
+    def broken(findings, ctx):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(routes.REPAIRS, "instance-stuck", routes.Repair("broken", broken))
+    with pytest.raises(RuntimeError):
+        run_cli(["scan", *url_args(dep), "--check", "instance-stuck", "--emit", str(tmp_path / "r")], capsys)
+    assert list(tmp_path.iterdir()) == []
