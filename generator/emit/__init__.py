@@ -84,11 +84,16 @@ def emit(
         controller, lines = render_controller(placements, __version__)
         placements = [replace(p, line=lines[p.detail]) if p.where == CONTROLLER else p for p in placements]
         pending_why = {p.finding.check: route(p.finding).why for p in placements if p.where == PENDING}
+        notes = {route(p.finding).kind: route(p.finding).note for p in placements if p.where == BUNDLE}
         threshold = format_duration(stale_after)
         files = {
             "controller.sh": controller,
             "README.md": render_readme(
-                placements, stale_after=threshold, skipped=report.skipped, pending_why=pending_why
+                placements,
+                stale_after=threshold,
+                skipped=report.skipped,
+                pending_why=pending_why,
+                bundle_notes={kind: note for kind, note in notes.items() if note},
             ),
             "index.json": render_index(placements, stale_after_seconds=int(stale_after.total_seconds())),
         }

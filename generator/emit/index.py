@@ -112,7 +112,11 @@ def render_controller(placements: Sequence[Placement], version: str) -> tuple[st
 
 def _where_md(p: Placement) -> str:
     if p.where == BUNDLE:
-        return f"SQL bundle {md_code(p.detail + '/', in_table=True)}"
+        text = f"SQL bundle {md_code(p.detail + '/', in_table=True)}"
+        alternative = p.finding.details.get("alternative")  # e.g. Placement's own delete
+        if isinstance(alternative, str) and alternative and not alternative.startswith(NO_COMMAND):
+            text += f" (or the API: {md_code(alternative, in_table=True)})"
+        return text
     if p.where == CONTROLLER:
         return f"controller.sh line {p.line}"
     if p.where == REFUSED:
@@ -129,10 +133,12 @@ def render_readme(
     stale_after: str,
     skipped: Mapping[str, str],
     pending_why: Mapping[str, str],
+    bundle_notes: Mapping[str, str] | None = None,
 ) -> str:
     """The emit directory's index: what to run, in which order, and where every finding went.
 
-    `pending_why`: check id -> why its findings are not emitted (routes.py text, shown as is).
+    `pending_why`: check id -> why its findings are not emitted (routes.py text, shown as is);
+    `bundle_notes`: bundle kind -> what to know about its bundles (routes.py text, shown as is).
     """
     by = {
         w: [p for p in placements if p.where == w]
@@ -156,6 +162,8 @@ def render_readme(
     for path in bundles:
         count = sum(p.detail == path for p in by[BUNDLE])
         out.append(f"   - {md_code(path + '/')}: {count} finding(s)")
+    for kind, note in sorted((bundle_notes or {}).items()):  # bundle kinds and registry text: trusted
+        out.append(f"   - `{kind}/`: {note}")
     out.append(
         f"2. `controller.sh`: {len(controller_commands(placements))} API command(s) for "
         f"{len(by[CONTROLLER])} finding(s). `bash controller.sh` prints them; "

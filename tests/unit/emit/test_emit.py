@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shlex
 import subprocess
@@ -23,7 +24,7 @@ from generator.emit.index import (
     render_index,
     render_readme,
 )
-from generator.emit.routes import API, CHOICE, PENDING, REPAIRS, route
+from generator.emit.routes import API, CHOICE, FIXPACK_REPAIRS, PENDING, REPAIRS, route
 from generator.scan import suggest
 from generator.scan.model import Finding
 from generator.scan.registry import CHECK_IDS
@@ -40,18 +41,54 @@ def finding(check: str, uuid: str, suggested: str, **details: object) -> Finding
 def test_every_check_has_a_repair_entry():
     assert list(REPAIRS) == list(CHECK_IDS)
     kinds = {r.kind for r in REPAIRS.values()}
-    assert {API, PENDING, CHOICE, "volume-detach-from-nova", "quota-sync"} == kinds
-    for repair in REPAIRS.values():
+    bundles = {"volume-detach-from-nova", "quota-sync", "allocation-delete", "mapping-delete"}
+    assert {API, CHOICE} | bundles == kinds
+    for repair in [*REPAIRS.values(), *FIXPACK_REPAIRS.values()]:
         assert (repair.build is None) == (repair.kind in (API, PENDING, CHOICE))
         assert (repair.kind in (PENDING, CHOICE)) == bool(repair.why)
+    # the three nova_api checks share one kind: one mapping-delete bundle for all their uuids
+    assert REPAIRS["mapping-without-instance"] is REPAIRS["build-request-stale"]
+    assert REPAIRS["allocation-orphaned"].note  # the README names Placement's own delete
 
 
-def test_an_api_check_suggesting_fixpack_is_pending():
-    wrong_cell = finding("instance-without-mapping", "u1", suggest.fixpack("mapping", "u1", "delete"))
+def test_a_fixpack_suggestion_of_an_api_check_goes_to_its_bundle_kind():
+    stale = suggest.stale_after(dt.timedelta(minutes=30))
+    wrong_cell = finding(
+        "instance-without-mapping", "u'1", suggest.fixpack("mapping", "u'1", "delete", *stale)
+    )
     no_mapping = finding("instance-without-mapping", "u2", suggest.map_instances("c1"))
-    assert route(wrong_cell).kind == PENDING and route(wrong_cell).why
+    assert route(wrong_cell) is REPAIRS["mapping-without-instance"]
+    tricky = finding("instance-without-mapping", "u --op x", suggest.fixpack("mapping", "u --op x", "delete"))
+    assert route(tricky) is REPAIRS["mapping-without-instance"]  # the id is one word, whatever it holds
     assert route(no_mapping).kind == API
+    # a fixpack command --emit builds no bundle for, or naming another id: pending, listed
+    for other in (
+        finding("instance-without-mapping", "u3", suggest.fixpack("vm", "u3", "soft-delete")),
+        finding("instance-without-mapping", "u5", suggest.fixpack("mapping", "u6", "delete")),
+        finding("instance-without-mapping", "u7", "fixpack mapping 'u7"),
+    ):
+        assert route(other).kind == PENDING and route(other).why, other
     assert route(finding("some-future-check", "u", "x")).kind == PENDING
+
+
+def test_readme_shows_a_bundle_findings_api_alternative_inertly():
+    consumer = HOSTILE[0]
+    orphan = finding(
+        "allocation-orphaned", consumer, suggest.fixpack("allocation", consumer, "delete"),
+        alternative=suggest.delete_allocations(consumer),
+    )  # fmt: skip
+    hidden = finding("allocation-orphaned", "c\n", "x", alternative="# no command: control characters")
+    placements = [
+        Placement(orphan, BUNDLE, "allocation-delete/b1"),
+        Placement(hidden, BUNDLE, "allocation-delete/b1"),
+    ]
+    notes = {"allocation-delete": REPAIRS["allocation-orphaned"].note}
+    readme = render_readme(placements, stale_after="2h", skipped={}, pending_why={}, bundle_notes=notes)
+    rows = [ln for ln in readme.splitlines() if ln.startswith("| `")]
+    assert len(rows) == 2 and "or the API" in rows[0] and "or the API" not in rows[1]
+    assert all(line.count(" | ") == 2 for line in rows)  # the hostile value split no cell
+    assert "   - `allocation-delete/`: Placement's own" in readme
+    assert fenced_lines(readme) == []
 
 
 def test_a_value_with_control_characters_has_no_command():
