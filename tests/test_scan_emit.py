@@ -1,11 +1,12 @@
 """`fixpack scan --emit DIR` on a seeded cloud (an old and a new schema set): every finding is
-placed (bundle, controller.sh, not emitted, choice, refused, no command), the emitted SQL bundles
-run as their runbooks say and a second scan no longer reports what they repaired; controller.sh
-passes bash -n and shellcheck and, run against stub API clients, passes each hostile value as
-exactly one argument."""
+placed (bundle, controller.sh, choice, refused, no command), the emitted SQL bundles run as their
+runbooks say and a second scan no longer reports what they repaired; a batch with findings its
+repair refuses lists them and still bundles the others; controller.sh passes bash -n and
+shellcheck and, run against stub API clients, passes each hostile value as exactly one argument."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shlex
 import subprocess
@@ -14,10 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from generator.emit import emit, exit_code
 from generator.rehearse.tables import diff_states
+from generator.scan import suggest
+from generator.scan.model import Finding, ScanReport
 from generator.scratch.deployment import create_deployment
 
-from .bundles import BundleRun, all_states, assert_all_ok
+from .bundles import BundleRun, all_states, assert_all_ok, targets_for
 from .conftest import SCHEMA_SET_RELEASES
 from .hostile import ATTACHMENT_ID, headings, rename_attachment
 from .review_fixtures import run_cli
@@ -33,11 +37,11 @@ HOSTILE_PROVIDER = "rp-'\"$(touch INJECTED)`id`;#"  # quotes: one shell word all
 WHERE = {
     "volume-attached-to-deleted-instance": "controller",
     "instance-stuck": "controller",
-    "allocation-orphaned": "controller",
+    "allocation-orphaned": "bundle",
     "instance-without-mapping": "controller",
     "provider-without-compute-node": "controller",
-    "mapping-without-instance": "pending",
-    "build-request-stale": "pending",
+    "mapping-without-instance": "bundle",
+    "build-request-stale": "bundle",
     "instance-on-missing-host": "choice",
     "cinder-quota-drift": "bundle",
 }
@@ -93,7 +97,7 @@ def world(request, db_server):
             # Cinder's usage still counts the volume: its project drifts too (quota sync repairs it)
             project = dep.query("cinder", "SELECT project_id FROM volumes WHERE id = %s", (r["volume_id"],))
             expected.add(("cinder-quota-drift", project[0]["project_id"]))
-        yield dep, expected, {r["volume_id"] for r in extra}
+        yield dep, expected, {r["volume_id"] for r in extra}, planted.lookalikes
     finally:
         dep.drop()
 
@@ -101,7 +105,7 @@ def world(request, db_server):
 @pytest.fixture(scope="module")
 def emitted(world, tmp_path_factory):
     """The scan with --emit, the emitted directory, and the rows before anything was applied."""
-    dep, _expected, _stopped = world
+    dep, _expected, _stopped, _lookalikes = world
     out = tmp_path_factory.mktemp("emit") / "repairs"
     code, stdout, stderr = _run(
         ["scan", "--format", "json", "--older-than", "2h", *url_args(dep), "--emit", str(out)]
@@ -128,7 +132,7 @@ def _index(out: Path) -> dict[tuple[str, str], dict]:
 
 
 def test_every_finding_is_placed(world, emitted):
-    _dep, expected, stopped = world
+    _dep, expected, stopped, _lookalikes = world
     code, report, stderr, out = emitted
     assert {(f["check"], f["uuid"]) for f in report["findings"]} == expected
     assert code == 5, stderr  # the active instance's bdm-without-volume: refused (--allow-active-user)
@@ -145,22 +149,38 @@ def test_every_finding_is_placed(world, emitted):
             assert where["where"] == ("no-command" if uuid == HOSTILE_SNAPSHOT else "controller"), uuid
         else:
             assert where["where"] == WHERE[check], (check, where)
-    # one batch bundle for the two volumes (one cell), one quota bundle
+    # one batch bundle for the two volumes (one cell), one quota bundle, one allocation delete, one
+    # mapping delete for the stale build request and the mapping without instance together
     bundles = {w["detail"] for w in placed.values() if w["where"] == "bundle"}
-    assert len(bundles) == 2, bundles
-    volume_bundle = next(b for b in bundles if b.startswith("volume-detach-from-nova/"))
-    manifest = json.loads((out / volume_bundle / "manifest.json").read_text())
-    assert sorted(manifest["target"]["ids"]) == sorted(stopped)
-    assert manifest["options"]["stale_after"] == "2h"  # the scan's --older-than, passed to the repair
-    assert "--stale-after 2h" in (out / "README.md").read_text()
+    assert len(bundles) == 4, bundles
+    kinds = {
+        "volume-detach-from-nova": stopped,
+        "allocation-delete": {u for (c, u) in expected if c == "allocation-orphaned"},
+        "mapping-delete": {
+            u for (c, u) in expected if c in ("mapping-without-instance", "build-request-stale")
+        },
+    }
+    for kind, ids in kinds.items():
+        (bundle,) = [b for b in bundles if b.startswith(f"{kind}/")]
+        manifest = json.loads((out / bundle / "manifest.json").read_text())
+        assert sorted(manifest["target"]["ids"]) == sorted(ids), kind
+        assert manifest["options"]["stale_after"] == "2h"  # the scan's --older-than, passed to the repair
+    readme = (out / "README.md").read_text()
+    assert "--stale-after 2h" in readme
+    (alternative,) = [
+        f["details"]["alternative"] for f in report["findings"] if f["check"] == "allocation-orphaned"
+    ]
+    assert f"(or the API: `{alternative}`)" in readme  # Placement's own delete, beside the bundle
     assert sorted(p.name for p in out.iterdir()) == [
-        "README.md", "controller.sh", "index.json", "quota-sync", "volume-detach-from-nova",
+        "README.md", "allocation-delete", "controller.sh", "index.json", "mapping-delete", "quota-sync",
+        "volume-detach-from-nova",
     ]  # fmt: skip
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "temporary directory left"
 
 
-def test_applied_bundles_leave_nothing_for_a_second_scan(world, emitted):
-    dep, expected, _stopped = world
+def test_applied_bundles_leave_nothing_for_a_second_scan(world, emitted, mixed):
+    """(`mixed` is generated before this test changes the rows.)"""
+    dep, expected, _stopped, _lookalikes = world
     _code, _report, _stderr, out = emitted
     placed = _index(out)
     before = all_states(dep)
@@ -170,16 +190,69 @@ def test_applied_bundles_leave_nothing_for_a_second_scan(world, emitted):
             assert_all_ok(run.run(phase))
     after = all_states(dep)
     changed = {(role, table) for role in before for table in diff_states(before[role], after[role])}
-    assert changed == {("nova", "block_device_mapping"), ("cinder", "quota_usages")}
+    assert changed == {
+        ("nova", "block_device_mapping"), ("cinder", "quota_usages"),
+        ("placement", "allocations"), ("placement", "consumers"), ("placement", "resource_providers"),
+        ("nova_api", "instance_mappings"), ("nova_api", "build_requests"),
+    }  # fmt: skip
     code, stdout, _err = _run(["scan", "--format", "json", *url_args(dep)])
     again = {(f["check"], f["uuid"]) for f in json.loads(stdout)["findings"]}
     repaired = {k for k, w in placed.items() if w["where"] == "bundle"}
-    assert {c for c, _u in repaired} == {"bdm-without-volume", "cinder-quota-drift"}
+    assert {c for c, _u in repaired} == {
+        "bdm-without-volume", "cinder-quota-drift", "allocation-orphaned", "mapping-without-instance",
+        "build-request-stale",
+    }  # fmt: skip
     assert again == expected - repaired and code == 1
 
 
+@pytest.fixture(scope="module")
+def mixed(world, tmp_path_factory):
+    """`emit` of findings some of which their repair refuses (read before anything is applied): the
+    scan's orphans, and look-alikes presented as findings: Zun's and Blazar's consumers (foreign
+    consumers) and a build in flight (a recent transition)."""
+    dep, expected, _stopped, lookalikes = world
+    orphans = {"allocation-orphaned", "mapping-without-instance", "build-request-stale"}
+    real = sorted((c, u) for c, u in expected if c in orphans)
+    fake = {  # (check, uuid) -> the protection its repair names
+        ("allocation-orphaned", lookalikes["zun"]): "--allow-foreign-consumer",
+        ("allocation-orphaned", lookalikes["blazar"]): "--allow-foreign-consumer",
+        ("mapping-without-instance", lookalikes["build in flight"]): "--allow-recent-transition",
+    }
+    findings = tuple(
+        Finding(
+            c,
+            u,
+            "test",
+            {},
+            suggest.fixpack("allocation" if c == "allocation-orphaned" else "mapping", u, "delete"),
+        )
+        for c, u in [*real, *fake]
+    )
+    out = tmp_path_factory.mktemp("mixed") / "repairs"
+    result = emit(ScanReport(findings, {}, {}), targets_for(dep), out, stale_after=dt.timedelta(hours=2))
+    return result, {u for _c, u in real}, {u: flag for (_c, u), flag in fake.items()}
+
+
+def test_refused_findings_are_listed_and_the_rest_bundled(mixed):
+    result, real, fake = mixed
+    where = {p.finding.uuid: p for p in result.placements}
+    assert {u for u, p in where.items() if p.where == "refused"} == set(fake)
+    assert {u for u, p in where.items() if p.where == "bundle"} == real
+    for uuid, flag in fake.items():
+        assert uuid in where[uuid].detail and flag in where[uuid].detail, where[uuid]
+    # one bundle per kind, holding exactly the findings that were not refused
+    bundles = sorted({p.detail for p in result.placements if p.where == "bundle"})
+    assert [b.split("/")[0] for b in bundles] == ["allocation-delete", "mapping-delete"]
+    for bundle in bundles:
+        manifest = json.loads((result.path / bundle / "manifest.json").read_text())
+        covered = sorted(u for u, p in where.items() if p.detail == bundle)
+        assert sorted(manifest["target"]["ids"]) == covered and manifest["options"]["stale_after"] == "2h"
+    assert exit_code(1, result) == 5
+    assert (result.path / "README.md").read_text().count("**refused**") == len(fake)
+
+
 def test_controller_script(world, emitted, tmp_path):
-    _dep, _expected, _stopped = world
+    _dep, _expected, _stopped, _lookalikes = world
     _code, report, _stderr, out = emitted
     script = out / "controller.sh"
     assert script.stat().st_mode & 0o777 == 0o700
@@ -218,7 +291,7 @@ def test_controller_script(world, emitted, tmp_path):
 
 
 def test_readme_lists_every_finding_inertly(world, emitted):
-    _dep, expected, _stopped = world
+    _dep, expected, _stopped, _lookalikes = world
     _code, _report, _stderr, out = emitted
     readme = (out / "README.md").read_text()
     assert headings(readme) == ["fixpack scan --emit", "What to run", "Every finding", "Choices"]
@@ -242,7 +315,7 @@ def test_emit_dir_must_be_new_or_empty(tmp_path, capsys):
 def test_failed_build_leaves_nothing(world, tmp_path, capsys, monkeypatch):
     from generator.emit import routes
 
-    dep, _expected, _stopped = world
+    dep, _expected, _stopped, _lookalikes = world
 
     def broken(findings, ctx):
         raise RuntimeError("boom")
