@@ -29,7 +29,9 @@ def parse_cnf_options(values: tuple[str, ...]) -> dict[str, str]:
         role, sep, path = value.partition("=")
         role = role.strip()
         if not sep or not path.strip():
-            raise ConnectionProblem(f"--cnf expects ROLE=FILE (ROLE one of {', '.join(ROLES)}), got {value!r}")
+            raise ConnectionProblem(
+                f"--cnf expects ROLE=FILE (ROLE one of {', '.join(ROLES)}), got {value!r}"
+            )
         if role not in ROLES:
             raise ConnectionProblem(f"--cnf {role!r}: not a database role (one of {', '.join(ROLES)})")
         if role in out:
@@ -56,7 +58,9 @@ def read_client_options(path: str) -> dict[str, str]:
     try:
         parser.read(full, encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError) as exc:
-        raise ConnectionProblem(f"{path}: not a readable MySQL option file ({exc.__class__.__name__})") from None
+        raise ConnectionProblem(
+            f"{path}: not a readable MySQL option file ({exc.__class__.__name__})"
+        ) from None
     options: dict[str, str] = {}
     for group in CLIENT_GROUPS:
         if parser.has_section(group):

@@ -54,7 +54,7 @@ class Session:
 
     @property
     def server(self) -> str:
-        """`user@host:port` (or `user@localhost via SOCKET`) as connected, for the runbook: never a password."""
+        """`user@host:port` (or `user@localhost via SOCKET`) as connected, for the runbook; no password."""
         c = self._conn
         where = f"localhost via {c.unix_socket}" if c.unix_socket else f"{c.host}:{c.port}"
         user = c.user.decode() if isinstance(c.user, bytes) else c.user

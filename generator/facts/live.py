@@ -115,7 +115,15 @@ class LiveDatabases:
         schema = snapshot_from_session(session)
         write_set = read_write_set_limits(session)  # Galera limits: the renderer sizes chunks below them
         info = DatabaseInfo(
-            kind, label, release, schema, session.database, schema.fingerprint(), how, write_set, session.server
+            kind,
+            label,
+            release,
+            schema,
+            session.database,
+            schema.fingerprint(),
+            how,
+            write_set,
+            session.server,
         )
         self._info[key] = info
         return info

@@ -44,6 +44,8 @@ SECRETS_NOTE = (
     "(e.g. `gpg --symmetric`, or the change request's restricted attachment), and never commit it to a "
     "repository as it is. The runbook and fixpack's output show these fields masked (`***`)."
 )
+
+
 @dataclass(frozen=True)
 class RunbookStep:
     number: int
@@ -100,8 +102,8 @@ _LIVE_EXPECT = {
         "the rollback goes on; last `rollback finished: N chunk(s) restored … M chunk(s) were never "
         "applied`. Rows changed by the other session keep that session's values.",
         "a guard failed: the rows are neither as the apply left them nor as they were before (someone "
-        "changed them after the apply). Nothing of that chunk was restored; the `fixpack verify . --cnf …` command of "
-        "section 3 shows the rows that drifted; inspect them before going further.",
+        "changed them after the apply). Nothing of that chunk was restored; the `fixpack verify . --cnf …` "
+        "command of section 3 shows the rows that drifted; inspect them before going further.",
     ),
 }
 _OFFLINE_EXPECT = {

@@ -106,11 +106,11 @@ def pause_items(plan: Plan) -> list[str]:
     items = []
     if "nova" in roles:
         items.append(
-            "Nova's database cleanup, `nova-manage db archive_deleted_rows` and `nova-manage db purge` (a cron "
-            "job or systemd timer on a controller, or inside the nova-api container): they move soft-deleted "
-            "rows to the `shadow_` tables and delete them, so the rows a rollback restores or checks can be "
-            "gone. Comment the job out (`crontab -l -u nova`, `/etc/cron.d/`) or `systemctl stop` its timer, "
-            "and turn it back on only once no rollback will be needed."
+            "Nova's database cleanup, `nova-manage db archive_deleted_rows` and `nova-manage db purge` "
+            "(a cron job or systemd timer on a controller, or inside the nova-api container): they move "
+            "soft-deleted rows to the `shadow_` tables and delete them, so the rows a rollback restores "
+            "or checks can be gone. Comment the job out (`crontab -l -u nova`, `/etc/cron.d/`) or "
+            "`systemctl stop` its timer, and turn it back on only once no rollback will be needed."
         )
     if "cinder" in roles:
         items.append(
