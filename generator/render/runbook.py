@@ -147,6 +147,12 @@ _OFFLINE_EXPECT = {
         "apply or rollback stopped part-way; run the apply again to finish it, then the rollback.",
     ),
 }
+_RUN_AGAIN_OFFLINE = "Run again: every step finds 0 rows."
+# an offline purge's cell file finds its instance at run time; once purged, its first check stops it
+_PURGED_RERUN = (
+    "Run again: it stops at its first check (`identity: instance … is in this database`, then `ERROR "
+    "1242`) and changes nothing: the purge removed the instance row, so nothing is left to do here."
+)
 OFFLINE_HOST_NOTE = (
     "This offline bundle does not know the instance's host, libvirt domain, ports or volume connections: the "
     "Nova cell precheck prints them (read-only: its `host side`, `port` and `volume` lines; CHAP credentials "
@@ -209,6 +215,12 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
             label = md_text(_db_label(plan, f.target))
             where = f"any host that reaches the {label} with the mysql/mariadb client"
             expect, fail = (_OFFLINE_EXPECT if offline else _LIVE_EXPECT)[phase]
+            if (
+                offline
+                and phase == "apply"
+                and (plan.target_kind, plan.op, f.target) == ("vm", "purge", "db:nova")
+            ):
+                expect = expect.replace(_RUN_AGAIN_OFFLINE, _PURGED_RERUN)
             steps.append(RunbookStep(number, f.path, phase, where, (cmd,), md_text(f.purpose), expect, fail))
         else:
             on_host = bool(f.target and f.target.startswith("host:"))

@@ -109,3 +109,13 @@ def test_verify_runs_from_the_bundle_with_every_connection_file():
     text = _live()
     assert "fixpack verify .\nfixpack verify . --cnf nova=~/fixpack-nova.cnf" in text
     assert text.count("fixpack verify . --cnf nova=~/fixpack-nova.cnf\n") == 2  # before, and after the steps
+
+
+def test_an_offline_purge_says_its_cell_file_stops_when_run_again():
+    """Once purged, the instance row is gone: the cell apply's identity check stops a re-run."""
+    plan, files, _ = w.offline_vm_rendered("purge")
+    steps = runbook_steps(plan, list(files.values()))
+    apply = {s.file: s.expect for s in steps if s.phase == "apply" and s.file.startswith("sql/")}
+    nova = [e for f, e in apply.items() if f.endswith("-nova.sql")]
+    assert nova and "the purge removed the instance row" in nova[0]
+    assert all("every step finds 0 rows" in e for f, e in apply.items() if not f.endswith("-nova.sql"))
