@@ -115,8 +115,9 @@ def pause_items(plan: Plan) -> list[str]:
     if "cinder" in roles:
         items.append(
             "Cinder's database cleanup, `cinder-manage db purge` (cron job or timer on a controller): it "
-            "deletes soft-deleted rows the rollback needs. Pause it the same way until no rollback will be "
-            "needed. Start no attach, detach, delete or transfer of the volume or project during the window."
+            "deletes soft-deleted rows the rollback needs. Comment the job out (`crontab -l -u cinder`, "
+            "`/etc/cron.d/`) or `systemctl stop` its timer until no rollback will be needed. Start no "
+            "attach, detach, delete or transfer of the volume or project during the window."
         )
     if "placement" in roles:
         items.append(
