@@ -144,6 +144,7 @@ def generate_quota_sync(
             info.detection,
             tables,
             write_set=info.write_set,
+            server=info.server,
         )
         return facts, usages
 

@@ -95,17 +95,22 @@ def argv(line: str) -> list[str]:
     return shlex.split(line, comments=True)
 
 
-def run_line(line: str, cwd: Path, home: Path, url) -> subprocess.CompletedProcess:
-    """Run one runbook line with bash exactly as pasted, with ~/fixpack.cnf holding the connection."""
+def run_line(
+    line: str, cwd: Path, home: Path, url, databases: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run one runbook line with bash exactly as pasted, with ~/fixpack-<role>.cnf holding the connection
+    (and, under [mysql], the database of each role in `databases`)."""
     home.mkdir(parents=True, exist_ok=True)
-    cnf = home / "fixpack.cnf"
     lines = ["[client]", f"user={url.user or 'root'}", f"host={url.host or '127.0.0.1'}", "protocol=TCP"]
     if url.password:
         lines.append(f"password={url.password}")
     if url.port:
         lines.append(f"port={url.port}")
-    cnf.write_text("\n".join(lines) + "\n")
-    cnf.chmod(0o600)
+    for role in ("nova_api", "nova", "placement", "cinder"):
+        cnf = home / f"fixpack-{role}.cnf"
+        name = (databases or {}).get(role)
+        cnf.write_text("\n".join(lines + (["[mysql]", f"database={name}"] if name else [])) + "\n")
+        cnf.chmod(0o600)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home)}
     return subprocess.run(
         ["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False

@@ -262,15 +262,14 @@ def test_runbook_commands_run_sandboxed_and_work(make_deployment, tmp_path: Path
     bundle = next((tmp_path / "out").iterdir())
     readme = (bundle / "README.md").read_text()
     command = next(line.strip() for line in readme.splitlines() if "< sql/10-precheck-nova.sql" in line)
-    assert command.startswith("mysql --defaults-extra-file=~/fixpack.cnf --loose-sandbox --batch ")
+    assert command.startswith("mysql --defaults-extra-file=~/fixpack-nova.cnf --loose-sandbox --batch ")
     url = dep.url("nova")
-    cnf = tmp_path / "fixpack.cnf"
+    cnf = tmp_path / "fixpack-nova.cnf"
     cnf.write_text(
         f"[client]\nuser={url.user}\npassword={url.password or ''}\nhost={url.host}\nport={url.port}\n"
-        "protocol=TCP\n"
+        f"protocol=TCP\n[mysql]\ndatabase={url.database}\n"
     )
-    literal = command.replace("~/fixpack.cnf", str(cnf)).replace("mysql ", f"{client_binary()} ", 1)
-    literal = literal.replace("<nova database>", url.database)
+    literal = command.replace("~/fixpack-nova.cnf", str(cnf)).replace("mysql ", f"{client_binary()} ", 1)
     done = subprocess.run(["bash", "-c", literal], cwd=bundle, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "precheck passed" in done.stdout

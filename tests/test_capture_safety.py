@@ -2,10 +2,9 @@
 
 The runbook's commands are extracted from the generated README.md and run literally with bash,
 from the bundle directory, with HOME set to a temporary directory holding the option file the
-runbook names (`~/fixpack.cnf`: host, port, user, password of the test server). An offline bundle
-knows no database names, so its commands carry placeholders `<nova database>`, `<cinder database>`
-…; the test replaces each `<ROLE database>` with the deployment's database of that role — the one
-edit the runbook asks the operator to make. Nothing else in a command line is changed.
+runbook names (`~/fixpack-<role>.cnf`: host, port, user, password of the test server under
+[client], the deployment's database of that role under [mysql]: what the runbook asks the operator
+to write). Nothing in a command line is changed.
 """
 
 from __future__ import annotations
@@ -80,19 +79,17 @@ class Operator:
     def __post_init__(self) -> None:
         url = self.dep.url("nova")
         self.home.mkdir(exist_ok=True)
-        cnf = self.home / "fixpack.cnf"
         lines = ["[client]", f"user={url.user or 'root'}", f"host={url.host or '127.0.0.1'}", "protocol=TCP"]
         lines += [f"password={url.password}"] if url.password else []
         lines += [f"port={url.port}"] if url.port else []
-        cnf.write_text("\n".join(lines) + "\n")
-        cnf.chmod(0o600)
-
-    def substitute(self, line: str) -> str:
-        return re.sub(r"<([a-z_]+) database>", lambda m: self.dep.names[m[1]], line)
+        for role in ("nova_api", "nova", "placement", "cinder"):
+            cnf = self.home / f"fixpack-{role}.cnf"
+            cnf.write_text("\n".join([*lines, "[mysql]", f"database={self.dep.names[role]}"]) + "\n")
+            cnf.chmod(0o600)
 
     def run(self, command: Command) -> subprocess.CompletedProcess:
         return subprocess.run(
-            ["bash", "-c", self.substitute(command.line)],
+            ["bash", "-c", command.line],
             cwd=self.bundle,
             env={"HOME": str(self.home), "PATH": "/usr/local/bin:/usr/bin:/bin"},
             capture_output=True,

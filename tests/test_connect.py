@@ -77,6 +77,37 @@ def test_cell_template_is_filled_like_nova() -> None:
     assert text == "mysql+pymysql://nova:pw@ctl.example.org:3306/nova_cell1?charset=utf8"
 
 
+def test_cnf_option_file_per_role_reads_client_then_mysql_groups(tmp_path) -> None:
+    """`--cnf nova=~/fixpack-nova.cnf`: the runbook's file, read as the mysql client reads it."""
+    from generator.connect.optionfile import parse_cnf_options
+
+    cnf = tmp_path / "fixpack-nova.cnf"
+    cnf.write_text(
+        "[client]\nhost = db1.example\nport = 3307\nuser = fixpack\npassword = 's3cret'\nskip-ssl\n"
+        "[mysqldump]\ndatabase = wrong\n[mysql]\ndatabase = nova_cell1\n"
+    )
+    targets = resolve(ConnectionOptions(cnf_files=parse_cnf_options((f"nova={cnf}",))), env={})
+    url = targets.get("nova").url
+    assert (url.host, url.port, url.user, url.password, url.database) == (
+        "db1.example", 3307, "fixpack", "s3cret", "nova_cell1",
+    )  # fmt: skip
+    assert "s3cret" not in str(url) and targets.get("nova").source == f"--cnf nova={cnf}"
+    for bad, message in (
+        ("nova", "expects ROLE=FILE"),
+        ("keystone=/x", "not a database role"),
+    ):
+        with pytest.raises(ConnectionProblem, match=message):
+            parse_cnf_options((bad,))
+    with pytest.raises(ConnectionProblem, match="given twice"):
+        parse_cnf_options((f"nova={cnf}", f"nova={cnf}"))
+    nameless = tmp_path / "nameless.cnf"
+    nameless.write_text("[client]\nuser = x\n")
+    with pytest.raises(ConnectionProblem, match="names no database"):
+        resolve(ConnectionOptions(cnf_files={"cinder": str(nameless)}), env={})
+    with pytest.raises(ConnectionProblem, match="not found"):
+        resolve(ConnectionOptions(cnf_files={"cinder": str(tmp_path / "none.cnf")}), env={})
+
+
 @pytest.mark.db
 def test_option_file_supplies_the_password_and_wrong_ones_never_print(
     db_server, make_deployment, tmp_path

@@ -66,10 +66,11 @@ def test_cell_database_name_is_one_shell_word_and_the_run_line_works(make_deploy
     lines = [ln for ln in fenced_lines(readme) if "precheck-nova.sql" in ln]
     assert lines, readme
     words = argv(lines[0])
-    assert name in words, words  # the whole name, one argument
-    assert words[-2:] == ["<", "sql/10-precheck-nova.sql"] or "sql/10-precheck-nova.sql" in words
+    assert name not in lines[0], words  # the database is named by ~/fixpack-nova.cnf, never on the line
+    assert words[-2:] == ["<", "sql/10-precheck-nova.sql"], words
+    assert f"database = {name}" not in readme  # the example option file shows only a plain name
     # pasted as the runbook says: the real client runs the precheck, and nothing else runs
-    done = run_line(lines[0], result.path, tmp_path / "home", dep.server)
+    done = run_line(lines[0], result.path, tmp_path / "home", dep.server, {"nova": name})
     assert not list(result.path.glob("INJECTED*")), "the database name ran a command"
     assert done.returncode == 0, done.stderr
     assert "precheck passed" in done.stdout

@@ -97,7 +97,7 @@ def test_1014_rows_writer_changes_chunk_11(make_deployment, tmp_path, capsys) ->
     before = all_states(dep)
 
     readme = (result.path / "README.md").read_text()
-    assert "`fixpack continue <this bundle> <connection options> -o DIR`" in readme
+    assert "`fixpack continue . --cnf … -o DIR`" in readme
     assert "`not applied, nothing to undo`" in readme and "(a) put those rows back" in readme
 
     assert apply_until(run, 10, tmp_path).ok  # chunks 1-10 commit

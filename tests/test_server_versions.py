@@ -123,20 +123,23 @@ def test_bundle_runs_on_this_server(
 def test_runbook_client_line_works_with_this_era_s_client(
     versioned: VersionedServer, make_deployment, tmp_path: Path
 ) -> None:
-    """The runbook's command (`mysql --defaults-extra-file=… --loose-sandbox --batch DB < FILE`),
+    """The runbook's command (`mysql --defaults-extra-file=… --loose-sandbox --batch < FILE`),
     run with the client inside the container: 10.5.23's has no --sandbox, MySQL's never had it;
     `--loose-` must make them warn and carry on, and the precheck's guards must pass."""
     dep = make_deployment(versioned.spec.release)
     target = test_vm_bundles.seed_world(dep, op="soft-delete")
     result = test_vm_bundles.generate(dep, target.uuid, "soft-delete", tmp_path)
     readme = (result.path / "README.md").read_text()
-    line = "mysql --defaults-extra-file=~/fixpack.cnf --loose-sandbox --batch"
+    line = "mysql --defaults-extra-file=~/fixpack-nova.cnf --loose-sandbox --batch"
     assert line in readme
     container = versioned.server._handle.get_wrapped_container()
     url = versioned.server.url
-    cnf = f"[client]\nuser={url.user}\npassword={url.password}\nprotocol=TCP\nhost=127.0.0.1\nport=3306\n"
+    cnf = (
+        f"[client]\nuser={url.user}\npassword={url.password}\nprotocol=TCP\nhost=127.0.0.1\nport=3306\n"
+        f"[mysql]\ndatabase={dep.names['nova']}\n"
+    )
     put = subprocess.run(
-        ["docker", "exec", "-i", container.id, "sh", "-c", "cat > /tmp/fixpack.cnf"],
+        ["docker", "exec", "-i", container.id, "sh", "-c", "cat > /tmp/fixpack-nova.cnf"],
         input=cnf, text=True, capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert put.returncode == 0, put.stderr
@@ -147,7 +150,7 @@ def test_runbook_client_line_works_with_this_era_s_client(
     )  # fmt: skip
     client = which.stdout.strip()  # MariaDB 11's packages name it `mariadb` only (mysql: -compat)
     assert client, which.stderr
-    argv = [client, *line.replace("~/fixpack.cnf", "/tmp/fixpack.cnf").split()[1:], dep.names["nova"]]
+    argv = [client, *line.replace("~/fixpack-nova.cnf", "/tmp/fixpack-nova.cnf").split()[1:]]
     done = subprocess.run(
         ["docker", "exec", "-i", container.id, *argv],
         input=sql, text=True, capture_output=True, timeout=120, check=False,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import click
 
+from generator.connect.optionfile import parse_cnf_options
 from generator.connect.sources import (
     ConnectionOptions,
     ConnectionTargets,
@@ -65,6 +66,18 @@ _CONNECTION_OPTIONS = [
         ),
     ),
     (
+        ("*",),
+        click.option(
+            "--cnf",
+            "cnf_files",
+            metavar="ROLE=FILE",
+            multiple=True,
+            help="MySQL option file of one database (host, port, user, password under [client], database "
+            "under [mysql]), as a bundle's runbook uses it; ROLE: nova_api, nova, placement, cinder "
+            "(repeatable).",
+        ),
+    ),
+    (
         ("nova",),
         click.option(
             "--cell",
@@ -109,5 +122,6 @@ def targets_from(kwargs: dict) -> ConnectionTargets:
         cinder_conf=kwargs.pop("cinder_conf", None),
         defaults_file=kwargs.pop("defaults_file", None),
         cell_overrides=parse_cell_overrides(kwargs.pop("cells", ())),
+        cnf_files=parse_cnf_options(kwargs.pop("cnf_files", ())),
     )
     return resolve(options)

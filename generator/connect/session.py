@@ -52,6 +52,14 @@ class Session:
             self.execute_raw("SET SESSION TRANSACTION READ ONLY")
             self.execute_raw("START TRANSACTION WITH CONSISTENT SNAPSHOT")
 
+    @property
+    def server(self) -> str:
+        """`user@host:port` (or `user@localhost via SOCKET`) as connected, for the runbook; no password."""
+        c = self._conn
+        where = f"localhost via {c.unix_socket}" if c.unix_socket else f"{c.host}:{c.port}"
+        user = c.user.decode() if isinstance(c.user, bytes) else c.user
+        return f"{user}@{where}" if user else where
+
     # -- queries -------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | dict | None = None) -> list[dict[str, Any]]:
         """Run one statement and return its rows as dicts (one round trip)."""

@@ -3,7 +3,9 @@
 Precedence, most specific first (what an operator expects from the
 `mysql` client and the services themselves):
 
-1. an explicit `--nova-api-url`, `--nova-url`, `--placement-url`, `--cinder-url`;
+1. an explicit `--nova-api-url`, `--nova-url`, `--placement-url`, `--cinder-url`, or a
+   `--cnf ROLE=FILE` option file naming host, port, user, password and database (the file a
+   bundle's runbook gives the SQL client, read by `connect.optionfile`);
 2. the environment: `FIXPACK_NOVA_API_URL`, `FIXPACK_NOVA_URL`,
    `FIXPACK_PLACEMENT_URL`, `FIXPACK_CINDER_URL`;
 3. service configuration files: `--nova-conf` (`[api_database]` and
@@ -22,6 +24,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from generator.connect.optionfile import url_from_option_file
 from generator.connect.urls import DatabaseURL, parse_url, redact_url
 from generator.errors import ConnectionProblem
 
@@ -50,6 +53,7 @@ class ConnectionOptions:
     cinder_conf: str | None = None
     defaults_file: str | None = None
     cell_overrides: Mapping[str, str] = field(default_factory=dict)
+    cnf_files: Mapping[str, str] = field(default_factory=dict)  # role -> MySQL option file (--cnf)
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,10 @@ def resolve(options: ConnectionOptions, env: Mapping[str, str] | None = None) ->
                 parse_url(explicit, what=f"--{kind.replace('_', '-')}-url"),
                 f"--{kind.replace('_', '-')}-url",
             )
+            continue
+        cnf = options.cnf_files.get(kind)
+        if cnf:
+            resolved[kind] = ResolvedURL(kind, url_from_option_file(kind, cnf), f"--cnf {kind}={cnf}")
             continue
         if env.get(env_var):
             resolved[kind] = ResolvedURL(kind, parse_url(env[env_var], what=env_var), f"${env_var}")

@@ -149,6 +149,7 @@ def read_instance(
         info.detection,
         tables,
         write_set=info.write_set,
+        server=info.server,
     )
 
     api_facts = None
@@ -173,6 +174,7 @@ def read_instance(
             api_info.detection,
             api_tables,
             write_set=api_info.write_set,
+            server=api_info.server,
         )
 
     migrations = tables.get("migrations")
@@ -234,6 +236,7 @@ def read_instance(
             p_info.detection,
             p_tables,
             write_set=p_info.write_set,
+            server=p_info.server,
         )
     if to_host:
         host_facts = HostFacts(
@@ -282,6 +285,7 @@ def read_instance(
             c_info.detection,
             c_tables,
             write_set=c_info.write_set,
+            server=c_info.server,
         )
 
     read_at = session.query("SELECT UTC_TIMESTAMP() AS now")[0]["now"]

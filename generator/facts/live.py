@@ -34,6 +34,7 @@ class DatabaseInfo:
     fingerprint: str
     detection: str
     write_set: WriteSetLimits | None = None  # the server's Galera limits, read with the schema
+    server: str | None = None  # `user@host:port` connected to (Session.server), named by the runbook
 
 
 class LiveDatabases:
@@ -114,7 +115,15 @@ class LiveDatabases:
         schema = snapshot_from_session(session)
         write_set = read_write_set_limits(session)  # Galera limits: the renderer sizes chunks below them
         info = DatabaseInfo(
-            kind, label, release, schema, session.database, schema.fingerprint(), how, write_set
+            kind,
+            label,
+            release,
+            schema,
+            session.database,
+            schema.fingerprint(),
+            how,
+            write_set,
+            session.server,
         )
         self._info[key] = info
         return info

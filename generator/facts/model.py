@@ -32,6 +32,7 @@ class DatabaseFacts:
     detection: str | None = None
     tables: Mapping[str, TableRows] = field(default_factory=dict)
     write_set: WriteSetLimits | None = None  # live: the server's Galera limits (None: not read)
+    server: str | None = None  # live: `user@host:port` read from (the runbook names it)
 
     def rows(self, table: str) -> tuple[Row, ...]:
         found = self.tables.get(table)

@@ -94,6 +94,7 @@ def _database_facts(
         info.detection,
         tables,
         write_set=info.write_set,
+        server=info.server,
     )
 
 

@@ -29,6 +29,7 @@ class DatabaseTarget:
     schema_fingerprint: str | None = None
     detection: str | None = None  # how the release was determined
     write_set: WriteSetLimits | None = None  # live: the server's Galera limits (chunk sizing)
+    server: str | None = None  # live: `user@host:port` it was read from — informative only
 
     @property
     def manifest_target(self) -> str:

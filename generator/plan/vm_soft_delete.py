@@ -49,6 +49,7 @@ def database_target(facts: DatabaseFacts) -> DatabaseTarget:
         facts.schema_fingerprint,
         facts.detection,
         facts.write_set,
+        facts.server,
     )
 
 

@@ -17,6 +17,13 @@ from generator.quoting import md_code, md_text, shell_arg
 from generator.render.files import RenderedFile
 from generator.render.messages import NOTHING_TO_ROLL_BACK
 from generator.render.runbook_errors import known_errors
+from generator.render.runbook_window import (
+    connection_files,
+    example_cnf,
+    pause_items,
+    sql_client,
+    verify_command,
+)
 from generator.render.templates import render
 from generator.secrets import mask_text
 
@@ -37,10 +44,6 @@ SECRETS_NOTE = (
     "(e.g. `gpg --symmetric`, or the change request's restricted attachment), and never commit it to a "
     "repository as it is. The runbook and fixpack's output show these fields masked (`***`)."
 )
-CNF_HINT = (
-    "Put the connection in an option file readable only by you, e.g. `~/fixpack.cnf` with a `[client]` "
-    "section holding `host`, `port`, `user` and `password` (fixpack never writes passwords anywhere)."
-)
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,6 @@ class RunbookStep:
 
 
 code = md_code  # the template's name for an inline code span
-
-
-def _db_name(plan: Plan, target: str | None) -> str:
-    role = (target or "").removeprefix("db:")
-    for db in plan.databases:
-        if db.role == role:
-            return db.database or f"<{role} database>"
-    return f"<{role} database>"
 
 
 def _db_label(plan: Plan, target: str | None) -> str:
@@ -87,10 +82,10 @@ _LIVE_EXPECT = {
         "`step`/`state` line printed just before it). The client stopped and the server rolled that chunk "
         "back; earlier chunks stay committed and re-running the file resumes after them. `drift` means "
         "another session changed rows of that chunk since generation: the apply is now partly done. "
-        "`fixpack verify <this bundle> <connection options>` (read-only) lists the applied and the pending "
+        "the `fixpack verify . --cnf …` command of section 3 (read-only) lists the applied and the pending "
         "chunks and the rows that really drifted (table, key, column, expected -> found). Settle it one of "
         "two ways: (a) put those rows back as the bundle expects and run this file again: it resumes at the "
-        "stopped chunk and finishes; or (b) `fixpack continue <this bundle> <connection options> -o DIR` "
+        "stopped chunk and finishes; or (b) `fixpack continue . --cnf … -o DIR` (the same `--cnf` options) "
         "writes a continuation bundle that plans what remains against the rows as they are now (its own "
         "prechecks, guards and rollback); follow its runbook. Either way the rollback below still undoes "
         "exactly the chunks this file applied (roll back a continuation first).",
@@ -107,8 +102,8 @@ _LIVE_EXPECT = {
         "the rollback goes on; last `rollback finished: N chunk(s) restored … M chunk(s) were never "
         "applied`. Rows changed by the other session keep that session's values.",
         "a guard failed: the rows are neither as the apply left them nor as they were before (someone "
-        "changed them after the apply). Nothing of that chunk was restored; `fixpack verify <this bundle> "
-        "<connection options>` shows the rows that drifted; inspect them before going further.",
+        "changed them after the apply). Nothing of that chunk was restored; the `fixpack verify . --cnf …` "
+        "command of section 3 shows the rows that drifted; inspect them before going further.",
     ),
 }
 _OFFLINE_EXPECT = {
@@ -152,6 +147,12 @@ _OFFLINE_EXPECT = {
         "apply or rollback stopped part-way; run the apply again to finish it, then the rollback.",
     ),
 }
+_RUN_AGAIN_OFFLINE = "Run again: every step finds 0 rows."
+# an offline purge's cell file finds its instance at run time; once purged, its first check stops it
+_PURGED_RERUN = (
+    "Run again: it stops at its first check (`identity: instance … is in this database`, then `ERROR "
+    "1242`) and changes nothing: the purge removed the instance row, so nothing is left to do here."
+)
 OFFLINE_HOST_NOTE = (
     "This offline bundle does not know the instance's host, libvirt domain, ports or volume connections: the "
     "Nova cell precheck prints them (read-only: its `host side`, `port` and `volume` lines; CHAP credentials "
@@ -185,14 +186,14 @@ def _offline_compute_where(plan: Plan, path: str) -> tuple[str, tuple[str, ...]]
     )
 
 
-def capture_command(client: str, db: str, capture: str, produces: str) -> str:
+def capture_command(client: str, capture: str, produces: str) -> str:
     """One line, for bash and sh: refuse if a capture exists, write a new temporary file, and move it
     into place (with its sha256) only when the client succeeded — a capture never overwrites one."""
     tmp = f"{produces}.tmp"
     return (
         f"mkdir -p captured && {{ test ! -e {produces} || {{ echo 'refused: {produces} exists "
         f"(a capture is never overwritten)' >&2; false; }}; }} && {{ {client} --raw --skip-column-names "
-        f"{db} < {capture} > {tmp} || {{ tail -n 3 {tmp} >&2; rm -f {tmp}; echo 'capture FAILED: nothing "
+        f"< {capture} > {tmp} || {{ tail -n 3 {tmp} >&2; rm -f {tmp}; echo 'capture FAILED: nothing "
         f"written to {produces}' >&2; false; }}; }} && mv {tmp} {produces} "
         f"&& sha256sum {produces} > {produces}.sha256"
     )
@@ -203,18 +204,23 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
     offline = plan.mode == "offline"
     for number, f in enumerate(files, 1):
         if f.kind == "sql":
-            db = shell_arg(_db_name(plan, f.target))
-            client = "mysql --defaults-extra-file=~/fixpack.cnf --loose-sandbox --batch"
+            client = sql_client((f.target or "").removeprefix("db:"))
             phase = "capture" if f.produces else (f.phase or "")
             if f.produces:
-                cmd = capture_command(client, db, f.path, f.produces)
+                cmd = capture_command(client, f.path, f.produces)
             elif f.produced_by:
-                cmd = f"sha256sum -c {f.path}.sha256 && {client} {db} < {f.path}"
+                cmd = f"sha256sum -c {f.path}.sha256 && {client} < {f.path}"
             else:
-                cmd = f"{client} {db} < {f.path}"
+                cmd = f"{client} < {f.path}"
             label = md_text(_db_label(plan, f.target))
             where = f"any host that reaches the {label} with the mysql/mariadb client"
             expect, fail = (_OFFLINE_EXPECT if offline else _LIVE_EXPECT)[phase]
+            if (
+                offline
+                and phase == "apply"
+                and (plan.target_kind, plan.op, f.target) == ("vm", "purge", "db:nova")
+            ):
+                expect = expect.replace(_RUN_AGAIN_OFFLINE, _PURGED_RERUN)
             steps.append(RunbookStep(number, f.path, phase, where, (cmd,), md_text(f.purpose), expect, fail))
         else:
             on_host = bool(f.target and f.target.startswith("host:"))
@@ -293,7 +299,11 @@ def render_runbook(
             )
             for db in plan.databases
         ],
-        cnf_hint=CNF_HINT,
+        cd_dir=shell_arg(bundle_id),
+        connection_files=connection_files(plan),
+        example_cnf=example_cnf(plan),
+        verify_command=verify_command(plan),
+        pause=pause_items(plan),
         sandbox_note=SANDBOX_NOTE,
         secrets_note=SECRETS_NOTE,
         offline=plan.mode == "offline",

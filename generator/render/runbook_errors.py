@@ -53,9 +53,9 @@ def known_errors(offline: bool) -> list[KnownError]:
             "the repair is not (fully) done. Rollback: the rows are neither as the apply left them nor as "
             "before (changed after the apply), or the rollback already ran",
             "read the named check. Wrong database: run the file against the one the runbook names. Drift: "
-            "`fixpack verify . <connection options>` says whether the bundle will apply, is already "
-            "applied, partially applied or drifted; regenerate the bundle if it drifted. Never edit the "
-            "file to get past a guard",
+            "`fixpack verify .` with the `--cnf` options of section 3 says whether the bundle will apply, "
+            "is already applied, partially applied or drifted; regenerate the bundle if it drifted. Never "
+            "edit the file to get past a guard",
         ),
         KnownError(
             "`ERROR 1062 (23000) … Duplicate entry`",

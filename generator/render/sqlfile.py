@@ -17,12 +17,13 @@ from sqlglot import exp
 
 from generator.ops.operations import CheckRows, Operation, split
 from generator.plan.model import DatabaseTarget, Plan, Postcondition
-from generator.quoting import shell_arg, sql_comment
+from generator.quoting import sql_comment
 from generator.render import rollback_evidence as ev
 from generator.render import statements as st
 from generator.render.dml import dml_for
 from generator.render.guards import StepGuard, guard_for
 from generator.render.messages import NOTHING_TO_ROLL_BACK
+from generator.render.runbook_window import sql_client
 from generator.render.writeset import ChunkSizing, op_bytes
 from generator.sqlgen.literals import literal_node
 
@@ -333,8 +334,7 @@ def verify_file(
 def plan_header(plan: Plan, plan_db: DatabaseTarget, phase: str, filename: str) -> list[str]:
     from generator import __version__
 
-    name = shell_arg(plan_db.database or f"<{plan_db.role} database>")
-    run = f"mysql --batch <connection options> {name} < {filename}"
+    run = f"{sql_client(plan_db.role)} < {filename}  (from the bundle directory)"
     lines = [
         f"fixpack {__version__} | {plan.target_kind} {' '.join(plan.targets)} | op {plan.op} | phase {phase}",
         f"database: {plan_db.label} (db:{plan_db.role}), release {plan_db.release}, {plan.mode} generation",

@@ -1,6 +1,7 @@
 -- fixpack <version> | vm 3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57 | op soft-delete | phase apply
 -- database: Nova cell database (cell1) (db:nova), release 2025.1, live generation
--- run exactly: mysql --batch <connection options> nova_cell1 < sql/20-apply-nova.sql
+-- run exactly: mysql --defaults-extra-file=~/fixpack-nova.cnf --loose-sandbox --batch < sql/20-apply-nova.sql
+--   (from the bundle directory)
 -- NEVER run with --force, and never with `source` at an interactive prompt: a failed guard
 -- must stop the client so the server rolls the open transaction back. Each chunk commits only
 -- when every guard in it held; re-running after success changes nothing.

@@ -1,6 +1,7 @@
 -- fixpack <version> | volume 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60 | op reset-detached | phase apply
 -- database: Cinder database (db:cinder), release 2025.1, offline generation
--- run exactly: mysql --batch <connection options> '<cinder database>' < sql/20-apply-cinder.sql
+-- run exactly: mysql --defaults-extra-file=~/fixpack-cinder.cnf --loose-sandbox --batch < sql/20-apply-cinder.sql
+--   (from the bundle directory)
 -- NEVER run with --force, and never with `source` at an interactive prompt: a failed guard
 -- must stop the client so the server rolls the open transaction back. Each chunk commits only
 -- when every guard in it held; re-running after success changes nothing.

@@ -44,7 +44,7 @@ def test_every_sql_step_runs_the_client_sandboxed_with_an_option_file():
     sql = [s for s in steps if s.file.startswith("sql/")]
     assert sql and all(
         s.commands[0].startswith(
-            "mysql --defaults-extra-file=~/fixpack.cnf --loose-sandbox --batch nova_cell1 <"
+            "mysql --defaults-extra-file=~/fixpack-nova.cnf --loose-sandbox --batch < sql/"
         )
         for s in sql
     )
@@ -77,7 +77,7 @@ def test_the_offline_runbook_says_rows_are_found_at_run_time_and_to_capture_firs
 
 
 def test_the_capture_command_never_overwrites_an_existing_capture():
-    cmd = capture_command("mysql --batch", "nova", "sql/15-capture-nova.sql", "captured/92-rollback-nova.sql")
+    cmd = capture_command("mysql --batch", "sql/15-capture-nova.sql", "captured/92-rollback-nova.sql")
     assert cmd.startswith("mkdir -p captured && { test ! -e captured/92-rollback-nova.sql ||")
     assert "mv captured/92-rollback-nova.sql.tmp captured/92-rollback-nova.sql" in cmd
     assert cmd.endswith("sha256sum captured/92-rollback-nova.sql > captured/92-rollback-nova.sql.sha256")
@@ -89,3 +89,33 @@ def test_an_offline_rollback_step_checks_the_captures_sha256_before_running_it()
 
 def test_the_live_runbook_states_the_bundle_holds_secrets():
     assert "**This bundle holds secrets.**" in _live()
+
+
+def test_the_runbook_says_first_to_stand_in_the_bundle():
+    text = _live()
+    cd = text.index("```\ncd 20260102T030405Z-test\n```")
+    assert cd < text.index("## 1. What was found") and cd < text.index("sql/10-precheck-nova.sql")
+
+
+def test_no_sql_command_names_a_database_or_a_placeholder():
+    """The option file names the database: an offline command is as complete as a live one."""
+    for text in (_live(), _offline()):
+        lines = [ln.strip() for ln in text.splitlines() if "--loose-sandbox --batch" in ln]
+        assert lines and not [ln for ln in lines if "database>" in ln or "nova_cell1" in ln]
+        assert all(re.search(r"--defaults-extra-file=~/fixpack-[a-z_]+\.cnf ", ln) for ln in lines)
+
+
+def test_verify_runs_from_the_bundle_with_every_connection_file():
+    text = _live()
+    assert "fixpack verify .\nfixpack verify . --cnf nova=~/fixpack-nova.cnf" in text
+    assert text.count("fixpack verify . --cnf nova=~/fixpack-nova.cnf\n") == 2  # before, and after the steps
+
+
+def test_an_offline_purge_says_its_cell_file_stops_when_run_again():
+    """Once purged, the instance row is gone: the cell apply's identity check stops a re-run."""
+    plan, files, _ = w.offline_vm_rendered("purge")
+    steps = runbook_steps(plan, list(files.values()))
+    apply = {s.file: s.expect for s in steps if s.phase == "apply" and s.file.startswith("sql/")}
+    nova = [e for f, e in apply.items() if f.endswith("-nova.sql")]
+    assert nova and "the purge removed the instance row" in nova[0]
+    assert all("every step finds 0 rows" in e for f, e in apply.items() if not f.endswith("-nova.sql"))
