@@ -42,21 +42,24 @@ from generator.seed import Seeder
 
 # The key reads of generator/scan/context.py and the checks (same statements, one pass each).
 KEY_READS = (
-    ("nova", "SELECT uuid, host, node, vm_state, task_state, updated_at, deleted FROM instances"),
+    ("nova", "SELECT uuid FROM instances WHERE deleted = 0 OR deleted IS NULL"),
+    ("nova", "SELECT uuid FROM instances WHERE deleted <> 0"),
+    ("nova", "SELECT MIN(host) FROM instances WHERE deleted = 0 OR deleted IS NULL "
+             "GROUP BY CAST(host AS BINARY)"),
     ("nova", "SELECT DISTINCT host FROM services WHERE `binary` = 'nova-compute' AND deleted = 0"),
     ("nova", "SELECT uuid, host, hypervisor_hostname, hypervisor_type, deleted FROM compute_nodes"),
     ("nova", "SELECT instance_uuid, volume_id FROM block_device_mapping WHERE volume_id IS NOT NULL "
              "AND deleted = 0"),
     ("nova", "SELECT uuid, status, instance_uuid, deleted FROM migrations WHERE uuid IS NOT NULL"),
     ("nova_api", "SELECT id, uuid FROM cell_mappings"),
-    ("nova_api", "SELECT instance_uuid, cell_id, created_at FROM instance_mappings"),
+    ("nova_api", "SELECT instance_uuid, cell_id FROM instance_mappings"),
     ("nova_api", "SELECT instance_uuid, created_at FROM build_requests WHERE instance_uuid IS NOT NULL"),
     ("placement", "SELECT DISTINCT consumer_id FROM allocations"),
     ("placement", "SELECT c.uuid, t.name FROM consumers AS c JOIN consumer_types AS t "
                   "ON t.id = c.consumer_type_id"),
     ("placement", "SELECT id, uuid, name, parent_provider_id FROM resource_providers"),
     ("placement", "SELECT DISTINCT resource_provider_id FROM inventories WHERE resource_class_id IN (0, 1)"),
-    ("cinder", "SELECT id, status, attach_status, updated_at, deleted FROM volumes"),
+    ("cinder", "SELECT id, status, attach_status, deleted FROM volumes"),
     ("cinder", "SELECT id, volume_id, instance_uuid, attach_status FROM volume_attachment WHERE deleted = 0"),
     ("cinder", "SELECT project_id, resource, in_use FROM quota_usages WHERE deleted = 0"),
 )  # fmt: skip
@@ -107,7 +110,7 @@ def cinder_manage(dep: Deployment) -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "cinder.conf"
-        url = dep.url("cinder").render(with_password=True).replace("mysql://", "mysql+pymysql://", 1)
+        url = dep.url("cinder").render(with_password=True)  # mysql+pymysql://: Cinder's driver too
         conf.write_text(f"[DEFAULT]\nlog_dir = {tmp}\n[database]\nconnection = {url}\n")
         conf.chmod(0o600)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -118,8 +121,9 @@ def cinder_manage(dep: Deployment) -> None:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     projects = done.stdout.count("Processing quota usage for project")
-    tail = (done.stderr.strip().splitlines() or ["?"])[-1][:200]
-    status = f"exit {done.returncode}" + ("" if done.returncode in (0, 1) else f": {tail}")
+    tail = next((x for x in reversed(done.stderr.splitlines()) if "Error" in x), "see its stderr")[:200]
+    failed = done.returncode not in (0, 1) or "Action successfully completed" not in done.stdout
+    status = f"exit {done.returncode}" + (f", failed: {tail}" if failed else "")
     print(f"cinder-manage quota check ({version}): {wall:.2f}s wall, {cpu:.2f}s CPU, {projects} project(s), "
           f"{status}; load {os.getloadavg()}")  # fmt: skip
 
