@@ -44,8 +44,10 @@ from generator.seed import Seeder
 KEY_READS = (
     ("nova", "SELECT uuid FROM instances WHERE deleted = 0 OR deleted IS NULL"),
     ("nova", "SELECT uuid FROM instances WHERE deleted <> 0"),
-    ("nova", "SELECT MIN(host) FROM instances WHERE deleted = 0 OR deleted IS NULL "
-             "GROUP BY CAST(host AS BINARY)"),
+    ("nova", "SELECT i.id, i.uuid, i.host, i.node, i.vm_state FROM instances AS i WHERE (i.deleted = 0 "
+             "OR i.deleted IS NULL) AND i.host IS NOT NULL AND NOT EXISTS (SELECT 1 FROM services AS s "
+             "WHERE s.host = i.host AND CAST(s.host AS BINARY) = CAST(i.host AS BINARY) "
+             "AND s.`binary` = 'nova-compute' AND s.deleted = 0) ORDER BY i.id"),
     ("nova", "SELECT DISTINCT host FROM services WHERE `binary` = 'nova-compute' AND deleted = 0"),
     ("nova", "SELECT uuid, host, hypervisor_hostname, hypervisor_type, deleted FROM compute_nodes"),
     ("nova", "SELECT instance_uuid, volume_id FROM block_device_mapping WHERE volume_id IS NOT NULL "
@@ -183,8 +185,19 @@ def main() -> None:
         profile(dep)
         for run in range(1, args.runs + 1):
             scan_once(dep, run)
-        print(f"plain mariadb client, every key once: {plain_client(dep):.2f}s; load {os.getloadavg()}")
-        print(f"PyMySQL fetchall, every key once:     {pymysql_fetch(dep):.2f}s; load {os.getloadavg()}")
+        for label, read in (("plain mariadb client", plain_client), ("PyMySQL fetchall    ", pymysql_fetch)):
+            server_before = server_cpu(dep)
+            wall = read(dep)
+            server_after = server_cpu(dep)
+            server = (
+                "n/a"
+                if server_before is None or server_after is None
+                else f"{server_after - server_before:.2f}s"
+            )
+            print(
+                f"{label}, every key once: {wall:.2f}s wall, {server} CPU of the server; "
+                f"load {os.getloadavg()}"
+            )
         cinder_manage(dep)
         if args.keep and server is not None:
             _keep(args.keep, dep, server)
@@ -215,10 +228,23 @@ def profile(dep: Deployment) -> None:
         print(f"  {role}.{table}: {n} rows")
 
 
+def server_cpu(dep: Deployment) -> float | None:
+    """The database server's CPU seconds so far (a private server on this machine), else None."""
+    try:
+        with admin_connection(dep.server, None) as conn, conn.cursor() as cur:
+            cur.execute("SELECT @@pid_file")
+            pid = int(Path(cur.fetchone()[0]).read_text().split()[0])
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def scan_once(dep: Deployment, run: int) -> None:
     urls = {r: dep.url(r).render(with_password=True) for r in ("nova_api", "placement", "cinder")}
     targets = resolve(ConnectionOptions(urls=urls), env={})
     marks: list[tuple[str, float]] = []
+    server_before = server_cpu(dep)
     before = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     report = run_scan(targets, progress=lambda cid, m=marks: m.append((cid, time.perf_counter())))
@@ -226,12 +252,17 @@ def scan_once(dep: Deployment, run: int) -> None:
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    server_after = server_cpu(dep)
+    server = (
+        "n/a" if server_before is None or server_after is None else f"{server_after - server_before:.2f}s"
+    )
     ends = [t for _c, t in marks[1:]] + [t0 + wall]
     per_check = ", ".join(f"{c} {end - t:.2f}" for (c, t), end in zip(marks, ends, strict=True))
     print(f"  per check (s; the first to need a key set pays its read): {per_check}")
     cache = "buffer pool warm from seeding" if run == 1 else "fully warm (a scan ran before)"
     print(
         f"scan run {run} ({cache}): {wall:.2f}s wall, {cpu:.2f}s CPU of the scan process, "
+        f"{server} CPU of the server, "
         f"{report.round_trips} round trips, {len(report.findings)} finding(s), "
         f"skipped {len(report.skipped)}; "
         f"load {os.getloadavg()}"
