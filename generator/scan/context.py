@@ -55,6 +55,30 @@ class InstanceIndex:
 
 
 @dataclass(frozen=True, slots=True)
+class Mappings:
+    """nova_api's instance mappings as read: uuid -> cell_mappings.id (a dict built in C from the
+    rows, no object per mapping), cell id -> cell uuid, and created_at of the mappings without a cell.
+    `get` gives (cell uuid or None while scheduling, created_at of a cell-less mapping)."""
+
+    cell_ids: dict[str, int | None]
+    cells: dict[int, str]
+    created: dict[str, dt.datetime | None]
+
+    def get(self, uuid: str) -> tuple[str | None, dt.datetime | None] | None:
+        if uuid not in self.cell_ids:
+            return None
+        cell_id = self.cell_ids[uuid]
+        cell = None if cell_id is None else self.cells.get(cell_id)
+        return (cell, self.created.get(uuid) if cell_id is None else None)
+
+    def cell_id_of(self, cell_uuid: str) -> int | None:
+        return next((i for i, u in self.cells.items() if u == cell_uuid), None)
+
+    def __len__(self) -> int:
+        return len(self.cell_ids)
+
+
+@dataclass(frozen=True, slots=True)
 class ComputeNode:
     uuid: str | None
     cell: str
@@ -260,20 +284,18 @@ class ScanContext:
         return self._cached("migrations", read)
 
     # -- nova_api --------------------------------------------------------------------
-    def mappings(self) -> dict[str, tuple[str | None, dt.datetime | None]]:
-        """instance_uuid -> (cell uuid or None while scheduling, created_at)."""
-
-        def read() -> dict[str, tuple[str | None, dt.datetime | None]]:
+    def mappings(self) -> Mappings:
+        def read() -> Mappings:
             api = self.session("nova_api")
             cells = dict(api.query_tuples("SELECT id, uuid FROM cell_mappings"))
-            rows = keyed_rows(api, "instance_mappings", "id", ("instance_uuid", "cell_id"))
-            out: dict[str, tuple[str | None, dt.datetime | None]] = {u: (cells.get(c), None) for u, c in rows}
+            cell_ids = dict(keyed_rows(api, "instance_mappings", "id", ("instance_uuid", "cell_id")))
             # only a mapping without a cell needs its age (scheduling, or a build abandoned)
-            for uuid, created in api.query_tuples(
-                "SELECT instance_uuid, created_at FROM instance_mappings WHERE cell_id IS NULL"
-            ):
-                out[uuid] = (None, created)
-            return out
+            created = dict(
+                api.query_tuples(
+                    "SELECT instance_uuid, created_at FROM instance_mappings WHERE cell_id IS NULL"
+                )
+            )
+            return Mappings(cell_ids, cells, created)
 
         return self._cached("mappings", read)
 

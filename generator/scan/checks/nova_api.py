@@ -9,6 +9,8 @@ from generator.scan.context import ScanContext
 from generator.scan.model import CheckResult, Finding
 from generator.scan.registry import check
 
+_NOWHERE = object()  # no cell id: equal to no mapping's
+
 
 def _iso(value: object) -> str | None:
     return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else None
@@ -25,10 +27,12 @@ def instance_without_mapping(ctx: ScanContext) -> CheckResult:
     builds = ctx.build_requests()
     index = ctx.instance_index()
     findings = []
-    unmapped = (None, None)
+    cell_ids = mappings.cell_ids
     for inst_cell, uuids in index.live_by_cell.items():
-        # the mapped-elsewhere-or-not-at-all ones, found at C speed; then each looked at
-        odd = sorted(u for u in uuids if mappings.get(u, unmapped)[0] != inst_cell)
+        # the mapped-elsewhere-or-not-at-all ones, found with one dict look-up each; then each looked at
+        here: object = mappings.cell_id_of(inst_cell)
+        here = _NOWHERE if here is None else here
+        odd = sorted(u for u in uuids if cell_ids.get(u, _NOWHERE) != here)
         for uuid in odd:
             mapped = mappings.get(uuid)
             if mapped is not None:
@@ -59,11 +63,10 @@ def mapping_without_instance(ctx: ScanContext) -> CheckResult:
     builds = ctx.build_requests()
     known = ctx.instance_index().known
     # a deleted instance keeps its mapping until archived; build requests: see below
-    odd = mappings.keys() - known - builds.keys()
+    odd = mappings.cell_ids.keys() - known - builds.keys()
     findings = []
-    for uuid, (cell, created) in mappings.items() if odd else ():
-        if uuid not in odd:
-            continue
+    for uuid in [u for u in mappings.cell_ids if u in odd] if odd else ():
+        cell, created = mappings.get(uuid) or (None, None)
         if cell is None and not ctx.stale(created, "nova_api"):
             continue  # scheduling: the mapping gets its cell when the instance is created
         findings.append(
