@@ -191,14 +191,13 @@ def main() -> None:
             server_before = server_cpu(dep)
             wall = read(dep)
             server_after = server_cpu(dep)
-            server = (
+            used = (
                 "n/a"
                 if server_before is None or server_after is None
                 else f"{server_after - server_before:.2f}s"
             )
             print(
-                f"{label}, every key once: {wall:.2f}s wall, {server} CPU of the server; "
-                f"load {os.getloadavg()}"
+                f"{label}, every key once: {wall:.2f}s wall, {used} CPU of the server; load {os.getloadavg()}"
             )
         cinder_manage(dep)
         if args.keep and server is not None:
