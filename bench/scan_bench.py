@@ -152,7 +152,7 @@ def _keep(path: Path, dep: Deployment, server: ProvidedServer) -> None:
     path.write_text(json.dumps(state))
     path.chmod(0o600)
     handle = getattr(server, "_handle", None)
-    pid = getattr(getattr(handle, "proc", None), "pid", None)
+    pid = getattr(getattr(handle, "_proc", None), "pid", None)
     print(f"kept the seeded deployment: {path} (server pid {pid or '?'}; stop it yourself)")
 
 
