@@ -12,41 +12,57 @@ of a few checks, then times:
 * the plain `mariadb` client running the scan's key-reading SELECTs once, output to /dev/null;
 * PyMySQL fetching the same SELECTs (the client library the scan uses).
 
-`cinder-manage quota check` is not timed here: it needs an installed Cinder and a cinder.conf,
-which this benchmark does not install (stated in the output).
+and `cinder-manage quota check` on the same Cinder database, when the release's Cinder venv that
+the test suite builds is in ~/.cache/fixpack-test (a minimal cinder.conf names the database).
+Every figure comes with the load average (other work on the machine) and the scan's CPU time.
+
+`--keep FILE` leaves the seeded server running (its URL in FILE, mode 0600); `--reuse FILE`
+times a kept deployment again without seeding.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
+from generator.catalog.declared import release_spec
 from generator.connect.sources import ConnectionOptions, resolve
+from generator.connect.urls import parse_url
 from generator.scan import run_scan
 from generator.scan.output import render_json
+from generator.scan.registry import all_checks
 from generator.scratch.deployment import Deployment, admin_connection, create_deployment
-from generator.scratch.provider import provide
+from generator.scratch.provider import ProvidedServer, provide
 from generator.seed import Seeder
 
 # The key reads of generator/scan/context.py and the checks (same statements, one pass each).
 KEY_READS = (
-    ("nova", "SELECT uuid, host, node, vm_state, task_state, updated_at, deleted FROM instances"),
+    ("nova", "SELECT uuid FROM instances WHERE deleted = 0 OR deleted IS NULL"),
+    ("nova", "SELECT uuid FROM instances WHERE deleted <> 0"),
+    ("nova", "SELECT i.id, i.uuid, i.host, i.node, i.vm_state FROM instances AS i WHERE (i.deleted = 0 "
+             "OR i.deleted IS NULL) AND i.host IS NOT NULL AND NOT EXISTS (SELECT 1 FROM services AS s "
+             "WHERE s.host = i.host AND CAST(s.host AS BINARY) = CAST(i.host AS BINARY) "
+             "AND s.`binary` = 'nova-compute' AND s.deleted = 0) ORDER BY i.id"),
     ("nova", "SELECT DISTINCT host FROM services WHERE `binary` = 'nova-compute' AND deleted = 0"),
     ("nova", "SELECT uuid, host, hypervisor_hostname, hypervisor_type, deleted FROM compute_nodes"),
     ("nova", "SELECT instance_uuid, volume_id FROM block_device_mapping WHERE volume_id IS NOT NULL "
              "AND deleted = 0"),
     ("nova", "SELECT uuid, status, instance_uuid, deleted FROM migrations WHERE uuid IS NOT NULL"),
     ("nova_api", "SELECT id, uuid FROM cell_mappings"),
-    ("nova_api", "SELECT instance_uuid, cell_id, created_at FROM instance_mappings"),
+    ("nova_api", "SELECT instance_uuid, cell_id FROM instance_mappings"),
     ("nova_api", "SELECT instance_uuid, created_at FROM build_requests WHERE instance_uuid IS NOT NULL"),
     ("placement", "SELECT DISTINCT consumer_id FROM allocations"),
     ("placement", "SELECT c.uuid, t.name FROM consumers AS c JOIN consumer_types AS t "
                   "ON t.id = c.consumer_type_id"),
     ("placement", "SELECT id, uuid, name, parent_provider_id FROM resource_providers"),
     ("placement", "SELECT DISTINCT resource_provider_id FROM inventories WHERE resource_class_id IN (0, 1)"),
-    ("cinder", "SELECT id, status, attach_status, updated_at, deleted FROM volumes"),
+    ("cinder", "SELECT id, status, attach_status, deleted FROM volumes"),
     ("cinder", "SELECT id, volume_id, instance_uuid, attach_status FROM volume_attachment WHERE deleted = 0"),
     ("cinder", "SELECT project_id, resource, in_use FROM quota_usages WHERE deleted = 0"),
 )  # fmt: skip
@@ -86,6 +102,35 @@ def plain_client(dep: Deployment) -> float:
     return time.perf_counter() - t0
 
 
+def cinder_manage(dep: Deployment) -> None:
+    """Time `cinder-manage quota check` (all projects) on the same Cinder database, when the release's
+    Cinder venv that the test suite builds (~/.cache/fixpack-test/venv-cinder-VERSION) is there."""
+    version = release_spec(dep.release).cinder
+    cache = Path(os.environ.get("FIXPACK_TEST_CACHE", Path.home() / ".cache" / "fixpack-test"))
+    binary = cache / f"venv-cinder-{version}" / "bin" / "cinder-manage"
+    if not binary.exists():
+        print(f"cinder-manage quota check: not measured ({binary} not built; cinder {version})")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp) / "cinder.conf"
+        url = dep.url("cinder").render(with_password=True)  # mysql+pymysql://: Cinder's driver too
+        conf.write_text(f"[DEFAULT]\nlog_dir = {tmp}\n[database]\nconnection = {url}\n")
+        conf.chmod(0o600)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        command = [str(binary), "--config-file", str(conf), "quota", "check"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    projects = done.stdout.count("Processing quota usage for project")
+    tail = next((x for x in reversed(done.stderr.splitlines()) if "Error" in x), "see its stderr")[:200]
+    failed = done.returncode not in (0, 1) or "Action successfully completed" not in done.stdout
+    status = f"exit {done.returncode}" + (f", failed: {tail}" if failed else "")
+    print(f"cinder-manage quota check ({version}): {wall:.2f}s wall, {cpu:.2f}s CPU, {projects} project(s), "
+          f"{status}; load {os.getloadavg()}")  # fmt: skip
+
+
 def pymysql_fetch(dep: Deployment) -> float:
     t0 = time.perf_counter()
     conns = {}
@@ -100,6 +145,22 @@ def pymysql_fetch(dep: Deployment) -> float:
     return time.perf_counter() - t0
 
 
+def _keep(path: Path, dep: Deployment, server: ProvidedServer) -> None:
+    """Leave the seeded server running and say how to reach it again (--reuse) and stop it."""
+    state = {"url": dep.server.render(with_password=True), "release": dep.release, "names": dep.names,
+             "cell1_uuid": dep.cell1_uuid}  # fmt: skip
+    path.write_text(json.dumps(state))
+    path.chmod(0o600)
+    handle = getattr(server, "_handle", None)
+    pid = getattr(getattr(handle, "_proc", None), "pid", None)
+    print(f"kept the seeded deployment: {path} (server pid {pid or '?'}; stop it yourself)")
+
+
+def _reused(path: Path) -> Deployment:
+    state = json.loads(path.read_text())
+    return Deployment(parse_url(state["url"]), state["release"], state["names"], state["cell1_uuid"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("instances", nargs="?", type=int, default=100_000)
@@ -107,43 +168,106 @@ def main() -> None:
     parser.add_argument("--release", default="2025.1")
     parser.add_argument("--chunk", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--keep", type=Path, help="leave the seeded server running, its URL in this file")
+    parser.add_argument("--reuse", type=Path, help="scan the deployment a --keep run left (no seeding)")
     args = parser.parse_args()
+    all_checks()  # every check module loaded now: a run times the code as it was at its start
     volumes = args.instances // 5 if args.volumes is None else args.volumes
 
-    server = provide("auto")
+    server = None if args.reuse else provide("auto")
+    keep = False
     try:
-        dep = create_deployment(server.url, args.release)
-        print(f"server: {server.description}; release {args.release}; load {os.getloadavg()}", flush=True)
-        seed(dep, args.instances, volumes, args.chunk)
-        with admin_connection(dep.server, None) as conn, conn.cursor() as cur:
-            cur.execute("SELECT @@innodb_buffer_pool_size, VERSION()")
-            pool, version = cur.fetchone()
-        print(f"  server {version}, innodb_buffer_pool_size {pool // 2**20} MiB")
-        for role, table in (("nova", "instances"), ("placement", "allocations"), ("cinder", "volumes"),
-                            ("nova", "block_device_mapping")):  # fmt: skip
-            n = dep.query(role, f"SELECT COUNT(*) AS n FROM `{table}`")[0]["n"]
-            print(f"  {role}.{table}: {n} rows")
-        urls = {r: dep.url(r).render(with_password=True) for r in ("nova_api", "placement", "cinder")}
-        targets = resolve(ConnectionOptions(urls=urls), env={})
+        if server is None:
+            dep = _reused(args.reuse)
+            print(f"reusing {args.reuse}; release {dep.release}; load {os.getloadavg()}", flush=True)
+        else:
+            dep = create_deployment(server.url, args.release)
+            print(f"server: {server.description}; release {args.release}; load {os.getloadavg()}", flush=True)
+            seed(dep, args.instances, volumes, args.chunk)
+        profile(dep)
         for run in range(1, args.runs + 1):
-            marks: list[tuple[str, float]] = []
-            t0 = time.perf_counter()
-            report = run_scan(targets, progress=lambda cid, m=marks: m.append((cid, time.perf_counter())))
-            render_json(report)
-            wall = time.perf_counter() - t0
-            ends = [t for _c, t in marks[1:]] + [t0 + wall]
-            per_check = ", ".join(f"{c} {end - t:.2f}" for (c, t), end in zip(marks, ends, strict=True))
-            print(f"  per check (s; the first to need a key set pays its read): {per_check}")
-            print(
-                f"scan run {run}: {wall:.2f}s wall, {report.round_trips} round trips, "
-                f"{len(report.findings)} finding(s), skipped {len(report.skipped)}; load {os.getloadavg()}"
+            scan_once(dep, run)
+        for label, read in (("plain mariadb client", plain_client), ("PyMySQL fetchall    ", pymysql_fetch)):
+            server_before = server_cpu(dep)
+            wall = read(dep)
+            server_after = server_cpu(dep)
+            used = (
+                "n/a"
+                if server_before is None or server_after is None
+                else f"{server_after - server_before:.2f}s"
             )
-        print(f"plain mariadb client, every key once: {plain_client(dep):.2f}s")
-        print(f"PyMySQL fetchall, every key once:     {pymysql_fetch(dep):.2f}s")
-        print("cinder-manage quota check: not measured (needs an installed Cinder and cinder.conf)")
-        dep.drop()
+            print(
+                f"{label}, every key once: {wall:.2f}s wall, {used} CPU of the server; load {os.getloadavg()}"
+            )
+        cinder_manage(dep)
+        if args.keep and server is not None:
+            _keep(args.keep, dep, server)
+            keep = True
+        elif server is not None:
+            dep.drop()
     finally:
-        server.stop()
+        if server is not None and not keep:
+            server.stop()
+
+
+def profile(dep: Deployment) -> None:
+    """The data profile and the server configuration the figures are for."""
+    with admin_connection(dep.server, None) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT @@innodb_buffer_pool_size, VERSION(), @@max_allowed_packet, "
+            "@@innodb_flush_log_at_trx_commit"
+        )
+        pool, version, packet, flush = cur.fetchone()
+    print(f"  server {version}, innodb_buffer_pool_size {pool // 2**20} MiB, max_allowed_packet "
+          f"{packet // 2**20} MiB, innodb_flush_log_at_trx_commit {flush}")  # fmt: skip
+    tables = (("nova", "instances"), ("nova", "block_device_mapping"), ("nova_api", "instance_mappings"),
+              ("placement", "consumers"), ("placement", "allocations"), ("cinder", "volumes"),
+              ("cinder", "volume_attachment"), ("cinder", "snapshots"), ("cinder", "backups"),
+              ("cinder", "quota_usages"))  # fmt: skip
+    for role, table in tables:
+        n = dep.query(role, f"SELECT COUNT(*) AS n FROM `{table}`")[0]["n"]
+        print(f"  {role}.{table}: {n} rows")
+
+
+def server_cpu(dep: Deployment) -> float | None:
+    """The database server's CPU seconds so far (a private server on this machine), else None."""
+    try:
+        with admin_connection(dep.server, None) as conn, conn.cursor() as cur:
+            cur.execute("SELECT @@pid_file")
+            pid = int(Path(cur.fetchone()[0]).read_text().split()[0])
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def scan_once(dep: Deployment, run: int) -> None:
+    urls = {r: dep.url(r).render(with_password=True) for r in ("nova_api", "placement", "cinder")}
+    targets = resolve(ConnectionOptions(urls=urls), env={})
+    marks: list[tuple[str, float]] = []
+    server_before = server_cpu(dep)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.perf_counter()
+    report = run_scan(targets, progress=lambda cid, m=marks: m.append((cid, time.perf_counter())))
+    render_json(report)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    server_after = server_cpu(dep)
+    server = (
+        "n/a" if server_before is None or server_after is None else f"{server_after - server_before:.2f}s"
+    )
+    ends = [t for _c, t in marks[1:]] + [t0 + wall]
+    per_check = ", ".join(f"{c} {end - t:.2f}" for (c, t), end in zip(marks, ends, strict=True))
+    print(f"  per check (s; the first to need a key set pays its read): {per_check}")
+    cache = "buffer pool warm from seeding" if run == 1 else "fully warm (a scan ran before)"
+    print(
+        f"scan run {run} ({cache}): {wall:.2f}s wall, {cpu:.2f}s CPU of the scan process, "
+        f"{server} CPU of the server, "
+        f"{report.round_trips} round trips, {len(report.findings)} finding(s), "
+        f"skipped {len(report.skipped)}; "
+        f"load {os.getloadavg()}"
+    )
 
 
 if __name__ == "__main__":

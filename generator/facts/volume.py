@@ -170,10 +170,11 @@ def read_usage(
     }
     counts = cinder.counts_from_rows(dict(zip(queries, results[2:], strict=True)))
     wanted = set(projects) if projects is not None else {r["project_id"] for r in usage_rows}
+    by_project: dict[str, list[Row]] = {}  # one pass, not one per project (a scan reads them all)
+    for r in usage_rows:
+        by_project.setdefault(r["project_id"], []).append(r)
     out = {
-        p: ProjectUsage(
-            p, tuple(r for r in usage_rows if r["project_id"] == p), counts.get(p, cinder.UsageCounts())
-        )
+        p: ProjectUsage(p, tuple(by_project.get(p, ())), counts.get(p, cinder.UsageCounts()))
         for p in sorted(wanted)
     }
     return out, tables

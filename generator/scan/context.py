@@ -10,7 +10,7 @@ cannot run raises CheckUnavailable with the reason; the registry turns that into
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -20,10 +20,12 @@ from generator.connect.cells import Cell
 from generator.connect.session import Session
 from generator.errors import FixpackError
 from generator.facts.live import LiveDatabases
-from generator.scan.fetch import keyed_rows
+from generator.scan.fetch import keyed_rows, keyed_values
 from generator.scan.model import CheckUnavailable
 
 T = TypeVar("T")
+_IN_CHUNK = 5000  # uuids per IN list: well inside max_allowed_packet
+_LIVE = "deleted = 0 OR deleted IS NULL"  # Nova: 0 live, the row's id once soft-deleted; NULL reads as live
 
 NEED_LABELS = {
     "nova_api": "no nova_api database given (--nova-api-url or --nova-conf)",
@@ -34,13 +36,46 @@ NEED_LABELS = {
 
 
 @dataclass(frozen=True, slots=True)
-class NovaInstance:
-    uuid: str
-    cell: str  # cell uuid ('' for a lone --nova-url database)
-    host: str | None
-    node: str | None
-    vm_state: str | None
-    deleted: bool
+class InstanceIndex:
+    """Every instance uuid of every cell, as sets: a million instances are a million strings.
+
+    `live_by_cell`: cell uuid ('' for a lone --nova-url database) -> live instance uuids, each uuid
+    under the first cell holding a live row for it (a live row wins over a deleted one);
+    `live`: their union; `known`: every uuid with a row in any cell, deleted ones included
+    (they tell 'deleted' from 'unknown'). The checks work on these with set operations and
+    read a row's other columns only for what they are about to report.
+    """
+
+    live_by_cell: dict[str, set[str]]
+    live: set[str]
+    known: set[str]
+
+    def cell_of(self, uuid: str) -> str | None:
+        return next((c for c, uuids in self.live_by_cell.items() if uuid in uuids), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Mappings:
+    """nova_api's instance mappings as read: uuid -> cell_mappings.id (a dict built in C from the
+    rows, no object per mapping), cell id -> cell uuid, and created_at of the mappings without a cell.
+    `get` gives (cell uuid or None while scheduling, created_at of a cell-less mapping)."""
+
+    cell_ids: dict[str, int | None]
+    cells: dict[int, str]
+    created: dict[str, dt.datetime | None]
+
+    def get(self, uuid: str) -> tuple[str | None, dt.datetime | None] | None:
+        if uuid not in self.cell_ids:
+            return None
+        cell_id = self.cell_ids[uuid]
+        cell = None if cell_id is None else self.cells.get(cell_id)
+        return (cell, self.created.get(uuid) if cell_id is None else None)
+
+    def cell_id_of(self, cell_uuid: str) -> int | None:
+        return next((i for i, u in self.cells.items() if u == cell_uuid), None)
+
+    def __len__(self) -> int:
+        return len(self.cell_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,25 +156,60 @@ class ScanContext:
         return when is None or when <= self.now(role) - self.older_than
 
     # -- Nova cells --------------------------------------------------------------------
-    def instances(self) -> dict[str, NovaInstance]:
-        """Every instance row of every cell, deleted ones included (they tell 'deleted' from 'unknown')."""
+    def instance_index(self) -> InstanceIndex:
+        """Two uuid-only reads per cell (live rows, deleted rows); see InstanceIndex."""
 
-        def read() -> dict[str, NovaInstance]:
-            out: dict[str, NovaInstance] = {}
+        def read() -> InstanceIndex:
+            live_by_cell: dict[str, set[str]] = {}
+            live: set[str] = set()
+            known: set[str] = set()
             for cell, session in self.cells():
-                rows = keyed_rows(session, "instances", "id", ("uuid", "host", "node", "vm_state", "deleted"))
-                for uuid, host, node, vm, deleted in rows:
-                    old = out.get(uuid)
-                    if old is None or (old.deleted and not deleted):  # a live row wins over a deleted one
-                        out[uuid] = NovaInstance(uuid, cell.uuid, host, node, vm, bool(deleted))
-            return out
+                alive = set(keyed_values(session, "instances", "id", "uuid", _LIVE))
+                gone = keyed_values(session, "instances", "id", "uuid", "deleted <> 0")
+                alive -= live  # already live in an earlier cell: that cell's row wins
+                live_by_cell.setdefault(cell.uuid, set()).update(alive)
+                live |= alive
+                known |= alive
+                known.update(gone)
+            return InstanceIndex(live_by_cell, live, known)
 
         return self._cached("instances", read)
 
-    def live_instances(self) -> dict[str, NovaInstance]:
-        return self._cached(
-            "live_instances", lambda: {u: i for u, i in self.instances().items() if not i.deleted}
-        )
+    def live_rows(self, uuids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """uuid -> the live row (uuid, host, node, vm_state, cell) of the given live instances, from the
+        cell each is indexed under; one query per cell and 5000 uuids."""
+        index = self.instance_index()
+        wanted = set(uuids)
+        out: dict[str, dict[str, Any]] = {}
+        for cell, session in self.cells():
+            mine = sorted(wanted & index.live_by_cell.get(cell.uuid, set()))
+            for start in range(0, len(mine), _IN_CHUNK):
+                part = mine[start : start + _IN_CHUNK]
+                rows = session.query(
+                    "SELECT uuid, host, node, vm_state FROM instances "
+                    f"WHERE uuid IN ({', '.join(['%s'] * len(part))}) AND ({_LIVE})",
+                    tuple(part),
+                )
+                for r in rows:
+                    if r["uuid"] in wanted:  # the server's collation may match more than the exact uuid
+                        out[r["uuid"]] = {**r, "cell": cell.uuid}
+        return out
+
+    def live_without_service(self) -> list[tuple[str, dict[str, Any]]]:
+        """(cell uuid, row) of the live instances with a host that has no live nova-compute service
+        row in their cell, the hosts compared byte for byte (as Python compares them): an anti-join
+        on the services index, so only what is about to be reported crosses the network."""
+        out = []
+        for cell, session in self.cells():
+            rows = session.query(
+                "SELECT i.id, i.uuid, i.host, i.node, i.vm_state FROM instances AS i "
+                f"WHERE ({_LIVE.replace('deleted', 'i.deleted')}) AND i.host IS NOT NULL AND NOT EXISTS ("
+                "SELECT 1 FROM services AS s WHERE s.host = i.host "
+                "AND CAST(s.host AS BINARY) = CAST(i.host AS BINARY) "
+                "AND s.`binary` = 'nova-compute' AND s.deleted = 0) ORDER BY i.id"
+            )
+            out += [(cell.uuid, r) for r in rows]
+        return out
 
     def stale_tasks(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(cell uuid, instance uuid, row) of live instances with a task not updated for --older-than:
@@ -214,20 +284,18 @@ class ScanContext:
         return self._cached("migrations", read)
 
     # -- nova_api --------------------------------------------------------------------
-    def mappings(self) -> dict[str, tuple[str | None, dt.datetime | None]]:
-        """instance_uuid -> (cell uuid or None while scheduling, created_at)."""
-
-        def read() -> dict[str, tuple[str | None, dt.datetime | None]]:
+    def mappings(self) -> Mappings:
+        def read() -> Mappings:
             api = self.session("nova_api")
             cells = dict(api.query_tuples("SELECT id, uuid FROM cell_mappings"))
-            rows = keyed_rows(api, "instance_mappings", "id", ("instance_uuid", "cell_id"))
-            out: dict[str, tuple[str | None, dt.datetime | None]] = {u: (cells.get(c), None) for u, c in rows}
+            cell_ids = dict(keyed_rows(api, "instance_mappings", "id", ("instance_uuid", "cell_id")))
             # only a mapping without a cell needs its age (scheduling, or a build abandoned)
-            for uuid, created in api.query_tuples(
-                "SELECT instance_uuid, created_at FROM instance_mappings WHERE cell_id IS NULL"
-            ):
-                out[uuid] = (None, created)
-            return out
+            created = dict(
+                api.query_tuples(
+                    "SELECT instance_uuid, created_at FROM instance_mappings WHERE cell_id IS NULL"
+                )
+            )
+            return Mappings(cell_ids, cells, created)
 
         return self._cached("mappings", read)
 
@@ -245,12 +313,11 @@ class ScanContext:
         """Every consumer holding allocations (a loose index scan of allocations.consumer_id)."""
         return self._cached(
             "consumers",
-            lambda: {
-                r[0]
-                for r in keyed_rows(
-                    self.session("placement"), "allocations", "consumer_id", ("consumer_id",), distinct=True
+            lambda: set(
+                keyed_values(
+                    self.session("placement"), "allocations", "consumer_id", "consumer_id", distinct=True
                 )
-            },
+            ),
         )
 
     def consumer_types(self) -> dict[str, str]:

@@ -39,10 +39,10 @@ BACKUP_STUCK = ("creating", "deleting", "restoring")
 def attached_to_deleted(ctx: ScanContext) -> CheckResult:
     ctx.require("cinder")
     ctx.require("nova_api")
-    instances = ctx.instances()
+    index = ctx.instance_index()
     attachments = ctx.attachments()
     volumes = ctx.volumes()
-    live = ctx.live_instances()
+    live = index.live
     live_bdm_volumes = {v for i, v, _c in ctx.volume_bdms() if i in live}
     findings = []
     attached: set[str] = set()
@@ -50,8 +50,7 @@ def attached_to_deleted(ctx: ScanContext) -> CheckResult:
         attached.add(volume_id)
         if instance_uuid is None:  # Glance's cinder store, a manage-only host: no Nova instance
             continue
-        inst = instances.get(instance_uuid)
-        if inst is not None and not inst.deleted:
+        if instance_uuid in live:
             continue
         findings.append(
             Finding(
@@ -62,7 +61,7 @@ def attached_to_deleted(ctx: ScanContext) -> CheckResult:
                     "volume_id": volume_id,
                     "instance_uuid": instance_uuid,
                     "attach_status": status,
-                    "instance": "deleted" if inst is not None else "unknown to Nova",
+                    "instance": "deleted" if instance_uuid in index.known else "unknown to Nova",
                 },
                 suggest.delete_attachment(att_id),
             )
@@ -92,15 +91,21 @@ def attached_to_deleted(ctx: ScanContext) -> CheckResult:
 def bdm_without_volume(ctx: ScanContext) -> CheckResult:
     ctx.require("nova")
     volumes = ctx.volumes()
-    live = ctx.live_instances()
+    live = ctx.instance_index().live
     bdms = ctx.volume_bdms()
-    findings = []
+    candidates = []
     for instance_uuid, volume_id, cell in bdms:
-        inst = live.get(instance_uuid)
-        if inst is None or inst.vm_state == "building":  # a deleted instance's leftovers; a build in flight
+        if instance_uuid not in live:  # a deleted instance's leftovers
             continue
         row = volumes.get(volume_id)
         if row is not None and not row[2]:
+            continue
+        candidates.append((instance_uuid, volume_id, cell, row))
+    # the instance's vm_state only for what is about to be reported
+    states = ctx.live_rows({c[0] for c in candidates}) if candidates else {}
+    findings = []
+    for instance_uuid, volume_id, cell, row in candidates:
+        if states.get(instance_uuid, {}).get("vm_state") == "building":  # a build in flight
             continue
         findings.append(
             Finding(

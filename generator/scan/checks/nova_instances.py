@@ -17,7 +17,7 @@ IRONIC = "ironic"
     "a live instance whose task state is unchanged for longer than --older-than (or in error with a task)",
 )
 def instance_stuck(ctx: ScanContext) -> CheckResult:
-    live = ctx.live_instances()
+    live = ctx.instance_index().live
     stale = ctx.stale_tasks()  # Nova updates the row on each task change: older means nobody works on it
     findings = []
     for cell, uuid, row in stale:
@@ -53,8 +53,7 @@ def instance_stuck(ctx: ScanContext) -> CheckResult:
     "a live instance whose host has no nova-compute service row, or only a deleted one",
 )
 def instance_on_missing_host(ctx: ScanContext) -> CheckResult:
-    live = ctx.live_instances()
-    services = ctx.compute_services()
+    index = ctx.instance_index()
     # Ironic: the instance's node is a live ironic compute node; the nova-compute service managing it
     # may have changed (hash ring rebalance) while instance.host still names the old one.
     ironic_nodes = {
@@ -62,31 +61,33 @@ def instance_on_missing_host(ctx: ScanContext) -> CheckResult:
         for n in ctx.compute_nodes()
         if not n.deleted and (n.hypervisor_type or "").lower() == IRONIC
     }
-    findings = []
-    for inst in live.values():
-        if inst.host is None:  # shelved_offloaded, cell0, not scheduled yet
-            continue
-        if inst.host in services.get(inst.cell, set()) or (inst.cell, inst.node) in ironic_nodes:
-            continue
-        rehost = suggest.fixpack("vm", inst.uuid, "rehost", "--to-host", "HOST")
-        soft_delete = suggest.fixpack("vm", inst.uuid, "soft-delete")
-        findings.append(
-            Finding(
-                "instance-on-missing-host",
-                inst.uuid,
-                "nova",
-                {
-                    "host": inst.host,
-                    "node": inst.node,
-                    "cell": inst.cell,
-                    "vm_state": inst.vm_state,
-                    "choice": (
-                        "if the guest runs on another host: rehost it there (replace HOST); "
-                        "if it is gone: soft-delete it"
-                    ),
-                    "alternative": soft_delete,
-                },
-                rehost,
-            )
-        )
-    return CheckResult(tuple(findings), len(live))
+    # no host (shelved_offloaded, cell0, not scheduled yet): no service to look for
+    findings = [
+        _missing_host(row, cell)
+        for cell, row in ctx.live_without_service()
+        if row["uuid"] in index.live_by_cell.get(cell, set())  # a uuid live in two cells: the first one's row
+        and (cell, row["node"]) not in ironic_nodes
+    ]
+    return CheckResult(tuple(findings), len(index.live))
+
+
+def _missing_host(inst: dict, cell: str) -> Finding:
+    rehost = suggest.fixpack("vm", inst["uuid"], "rehost", "--to-host", "HOST")
+    soft_delete = suggest.fixpack("vm", inst["uuid"], "soft-delete")
+    return Finding(
+        "instance-on-missing-host",
+        inst["uuid"],
+        "nova",
+        {
+            "host": inst["host"],
+            "node": inst["node"],
+            "cell": cell,
+            "vm_state": inst["vm_state"],
+            "choice": (
+                "if the guest runs on another host: rehost it there (replace HOST); "
+                "if it is gone: soft-delete it"
+            ),
+            "alternative": soft_delete,
+        },
+        rehost,
+    )

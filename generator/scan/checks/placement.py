@@ -46,18 +46,17 @@ def allocation_orphaned(ctx: ScanContext) -> CheckResult:
     ctx.require("nova_api")
     consumers = ctx.allocation_consumers()
     types = ctx.consumer_types()
-    instances = ctx.instances()
+    index = ctx.instance_index()
     migrations = ctx.migrations()
     mappings = ctx.mappings()
     builds = ctx.build_requests()
     orphans: dict[str, str] = {}
-    for consumer in consumers:
+    # live instances (soft_deleted included: they keep theirs until reclaimed): set aside at C speed
+    for consumer in consumers - index.live:
         ctype = types.get(consumer)
         if ctype is not None and ctype not in NOVA_CONSUMER_TYPES:
             continue  # Blazar, Zun, ...: another service's consumer
-        inst = instances.get(consumer)
-        if inst is not None and not inst.deleted:
-            continue  # live (soft_deleted instances included: they keep theirs until reclaimed)
+        inst = consumer in index.known  # a deleted instance's row
         migration = migrations.get(consumer)
         if migration is not None and not migration[2] and migration[0] not in MIGRATION_DONE:
             continue
@@ -66,7 +65,7 @@ def allocation_orphaned(ctx: ScanContext) -> CheckResult:
             mapped is not None and mapped[0] is None and not ctx.stale(mapped[1], "nova_api")
         ):
             continue  # a build in flight: the scheduler claims before the instance row exists
-        if inst is not None:
+        if inst:
             orphans[consumer] = "instance deleted"
         elif migration is not None:
             orphans[consumer] = f"migration {migration[0]}" + (" (deleted)" if migration[2] else "")
