@@ -8,6 +8,7 @@ report tampering by file. The manifest cannot hash itself.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 
 from generator import __version__
@@ -20,6 +21,11 @@ FORMAT_VERSION = 1
 
 def sha256_text(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def manifest_text(manifest: Mapping[str, object]) -> str:
+    """manifest.json as written (the bundle digest hashes exactly these bytes)."""
+    return json.dumps(manifest, indent=2) + "\n"
 
 
 def build_manifest(

@@ -11,7 +11,7 @@ from generator.cli.common import (
     output_options,
     override_options,
     overrides_from,
-    print_result,
+    print_results,
     read_uuid_file,
     validate_uuid,
 )
@@ -86,6 +86,7 @@ def volume(
     out_dir: str,
     chunk_rows: int,
     allow_lint_failures: bool,
+    fmt: str,
     **kwargs: object,
 ) -> None:
     """Generate a repair bundle for a Cinder volume.
@@ -127,8 +128,7 @@ def volume(
     output = OutputOptions(
         out_dir=Path(out_dir), chunk_rows=chunk_rows, allow_lint_failures=allow_lint_failures
     )
-    for one in uuids:
-        print_result(generate_volume(one, options, targets, release, output))
+    print_results((generate_volume(one, options, targets, release, output) for one in uuids), fmt)
 
 
 def register(cli: click.Group) -> None:
