@@ -259,7 +259,7 @@ def _row_text(s: StepEntry, row: RowEntry) -> str:
             for c in row.changes
         ]
         return "; ".join(parts) or "no value changes"
-    label = {"delete": "deleted", "insert": "inserted", "check": "checked, not changed"}.get(s.action, "")
+    label = {"delete": "DELETE", "insert": "INSERT", "check": "CHECK (locked, not changed)"}.get(s.action, "")
     return f"{label}: {_pairs(row.summary)}" if row.summary else label
 
 
