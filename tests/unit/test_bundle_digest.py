@@ -14,7 +14,8 @@ from generator.bundle.writer import write_atomically
 from generator.review.expect import check_expected
 
 FILES = {
-    "README.md": f"# bundle\n\nBundle digest: `{d.PLACEHOLDER}`. Run `fixpack verify B --expect {d.PLACEHOLDER}`.\n",
+    "README.md": f"# bundle\n\nBundle digest: `{d.PLACEHOLDER}`.\n"
+    f"Run `fixpack verify B --expect {d.PLACEHOLDER}`.\n",
     "sql/20-apply-nova.sql": "UPDATE instances SET deleted = id WHERE id = 7;\n",
     "shell/controller.sh": "#!/bin/bash\necho ok\n",
     "data/guards.json": "{}\n",

@@ -114,7 +114,9 @@ def _secret_plan() -> Plan:
     return Plan(
         "volume", "test", (w.VOLUME,), "live", w.RELEASE, (db,),
         (
-            UpdateRows("cinder", "volume_attachment", ("id",), "rewrite", changes=(RowChange(before, after),)),
+            UpdateRows(
+                "cinder", "volume_attachment", ("id",), "rewrite", changes=(RowChange(before, after),)
+            ),
             DeleteRows("cinder", "volumes", ("id",), "remove", rows=(gone,)),
         ),
     )  # fmt: skip
