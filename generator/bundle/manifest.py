@@ -2,7 +2,9 @@
 
 `steps` is the ordered run list (file, kind, phase, target, purpose); `files`
 maps every other file of the bundle to its sha256, so `fixpack verify` can
-report tampering by file. The manifest cannot hash itself.
+report tampering by file. The manifest cannot hash itself. README.md names the
+bundle digest (bundle/digest.py), so its entry is the sha256 of its placeholder
+form, and `digest` is filled in when the bundle is sealed.
 """
 
 from __future__ import annotations
