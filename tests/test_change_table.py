@@ -102,10 +102,6 @@ def test_the_change_table_lists_exactly_the_rows_a_live_soft_delete_changes(make
     assert {"block_device_mapping", "instance_mappings"} <= tables
     assert target.uuid in readme and "web-1 | `rm" not in readme  # hostile values only escaped
     print(f"change table: {len(changed)} changed rows; {_table_lines(readme)} README lines")
-    import os
-
-    if os.environ.get("FIXPACK_DUMP_CHANGE_TABLE"):
-        Path(os.environ["FIXPACK_DUMP_CHANGE_TABLE"]).write_text(readme)
 
 
 def _table_lines(readme: str) -> int:
