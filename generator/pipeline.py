@@ -17,7 +17,8 @@ from pathlib import Path
 
 from generator import __version__
 from generator.bundle import preimages
-from generator.bundle.manifest import build_manifest
+from generator.bundle.digest import PLACEHOLDER, seal
+from generator.bundle.manifest import build_manifest, manifest_text
 from generator.bundle.writer import write_atomically
 from generator.errors import FixpackError, LintFailure
 from generator.lint import LintInput, lint_files, tables_named
@@ -51,6 +52,7 @@ class BundleResult:
     lint: LintReport
     timings: dict[str, float] = field(default_factory=dict)
     round_trips: int = 0
+    digest: str = ""  # the bundle digest (bundle/digest.py): what `fixpack verify --expect` checks
 
 
 def bundle_id_for(plan: Plan, now: dt.datetime) -> str:
@@ -156,7 +158,9 @@ def assemble(
     rollbacks = [f for f in sql_files if f.phase == "rollback"]
     run_order = prechecks + captures + shell_files + applies + controller_files + verifies
     steps = run_order + rollbacks
-    runbook = render_runbook(plan, bundle_id, created_at, run_order, rollbacks, chunking=chunking)
+    runbook = render_runbook(
+        plan, bundle_id, created_at, run_order, rollbacks, chunking=chunking, digest=PLACEHOLDER
+    )
     timings["render"] = time.perf_counter() - t0
 
     written = [f for f in steps if not f.produced_by]  # offline rollbacks are written at run time
@@ -186,9 +190,12 @@ def assemble(
     files["data/preimages.json"] = json.dumps(preimages.collect(plan.operations), indent=1) + "\n"
     files["data/schema.json"] = json.dumps(_schema_json(plan, sql_files), indent=1) + "\n"
     manifest = build_manifest(plan, bundle_id, created_at, steps, files, lint.as_dict())
-    path = write_atomically(output.out_dir, bundle_id, files, manifest)
+    manifest["digest"] = PLACEHOLDER  # README.md and manifest.json name the digest: sealed below
+    digest, files, text = seal(files, manifest_text(manifest))
+    manifest["digest"] = digest
+    path = write_atomically(output.out_dir, bundle_id, files, text)
     timings["write"] = time.perf_counter() - t0
-    return BundleResult(path, plan, manifest, lint, timings, round_trips)
+    return BundleResult(path, plan, manifest, lint, timings, round_trips, digest)
 
 
 def generate(

@@ -160,7 +160,9 @@ def check_terminal(plan: Plan) -> None:
     lines = printed.splitlines()
     assert len([ln for ln in lines if ln.startswith("  found: ")]) == len(plan.findings)
     assert len([ln for ln in lines if ln.startswith("  warning: ")]) == len(plan.warnings)
-    assert len(lines) == 5 + len(plan.findings) + len(plan.warnings)
+    assert len(lines) == 6 + len(plan.findings) + len(
+        plan.warnings
+    )  # bundle, target, apply, lint, digest, next
 
 
 def check_shell(readme: str, value: str) -> None:

@@ -2,12 +2,15 @@
 
 `steps` is the ordered run list (file, kind, phase, target, purpose); `files`
 maps every other file of the bundle to its sha256, so `fixpack verify` can
-report tampering by file. The manifest cannot hash itself.
+report tampering by file. The manifest cannot hash itself. README.md names the
+bundle digest (bundle/digest.py), so its entry is the sha256 of its placeholder
+form, and `digest` is filled in when the bundle is sealed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 
 from generator import __version__
@@ -20,6 +23,11 @@ FORMAT_VERSION = 1
 
 def sha256_text(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def manifest_text(manifest: Mapping[str, object]) -> str:
+    """manifest.json as written (the bundle digest hashes exactly these bytes)."""
+    return json.dumps(manifest, indent=2) + "\n"
 
 
 def build_manifest(

@@ -12,13 +12,12 @@ with those modes, never widened later.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from generator.bundle.manifest import MANIFEST
+from generator.bundle.manifest import MANIFEST, manifest_text
 from generator.errors import FixpackError
 
 DIR_MODE, FILE_MODE, SCRIPT_MODE = 0o700, 0o600, 0o700
@@ -57,7 +56,8 @@ def _output_dir(out_dir: Path) -> None:
         raise FixpackError(f"-o {out_dir}: cannot create the output directory ({why})") from None
 
 
-def write_atomically(out_dir: Path, bundle_id: str, files: dict[str, str], manifest: dict) -> Path:
+def write_atomically(out_dir: Path, bundle_id: str, files: dict[str, str], manifest: dict | str) -> Path:
+    """`manifest`: the dict, or its text exactly as it must be written (a sealed bundle's)."""
     _output_dir(out_dir)
     final = out_dir / bundle_id
     if final.exists():
@@ -70,7 +70,8 @@ def write_atomically(out_dir: Path, bundle_id: str, files: dict[str, str], manif
         for rel, text in files.items():
             _private_dirs(tmp, rel)
             _write_private(tmp / rel, text, SCRIPT_MODE if rel.endswith(".sh") else FILE_MODE)
-        _write_private(tmp / MANIFEST, json.dumps(manifest, indent=2) + "\n", FILE_MODE)
+        text = manifest if isinstance(manifest, str) else manifest_text(manifest)
+        _write_private(tmp / MANIFEST, text, FILE_MODE)
         tmp.chmod(DIR_MODE)
         os.rename(tmp, final)
     except OSError as exc:  # disk full, quota, a filesystem that refuses the modes: nothing is left

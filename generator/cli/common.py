@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import click
 
@@ -12,6 +13,7 @@ from generator.errors import FixpackError
 from generator.pipeline import BundleResult
 from generator.plan.overrides import Overrides
 from generator.quoting import terminal
+from generator.render import change_table
 from generator.secrets import mask_text
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -150,6 +152,15 @@ def output_options(func: Callable) -> Callable:
                 is_flag=True,
                 help="Write the bundle even when its lint fails (the manifest records the findings).",
             ),
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["text", "json"]),
+                default="text",
+                show_default=True,
+                help="text for people; json: the change table of every bundle written (its rows, steps, "
+                "counts and digest) as one JSON document on stdout.",
+            ),
         ]
     ):
         func = option(func)
@@ -182,4 +193,29 @@ def print_result(result: BundleResult) -> None:
         f"  lint: {'passed' if lint.passed else f'{len(lint.findings)} finding(s)'} "
         f"({lint.seconds.get('total', 0):.2f}s, {lint.shapes_from_cache}/{lint.shapes} shapes cached)"
     )
+    click.echo(f"  digest: {result.digest} (fixpack verify BUNDLE --expect DIGEST checks it is this bundle)")
     click.echo(f"  next: read {terminal(result.path / 'README.md')}")
+
+
+def result_json(result: BundleResult) -> dict[str, object]:
+    """One bundle for machines: where it is and its change table (render/change_table.py), stable keys."""
+    plan = result.plan
+    return {
+        "bundle": str(result.path),
+        "bundle_id": result.manifest["bundle_id"],
+        "target": {"kind": plan.target_kind, "op": plan.op, "ids": list(plan.targets)},
+        "release": plan.release,
+        **change_table.as_json(change_table.build(plan), result.digest),
+        "lint_passed": result.lint.passed,
+        "findings": [mask_text(f) for f in plan.findings],
+        "warnings": [mask_text(w) for w in plan.warnings],
+    }
+
+
+def print_results(results: Iterable[BundleResult], fmt: str) -> None:
+    """Text: each bundle's summary as it is written. JSON: `{"bundles": [...]}` once all are written."""
+    if fmt != "json":
+        for result in results:
+            print_result(result)
+        return
+    click.echo(json.dumps({"bundles": [result_json(r) for r in results]}, indent=2, default=str))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from generator.cli.common import check_name_template, output_options, print_result
+from generator.cli.common import check_name_template, output_options, print_results
 from generator.cli.options import connection_options, targets_from
 from generator.continuation import generate_continuation
 from generator.pipeline import OutputOptions
@@ -35,6 +35,7 @@ def continue_(
     out_dir: str,
     chunk_rows: int,
     allow_lint_failures: bool,
+    fmt: str,
     **kwargs: object,
 ) -> None:
     """Generate a continuation bundle for a live bundle whose apply stopped part way.
@@ -56,7 +57,7 @@ def continue_(
         instance_name_template=instance_name_template,
         instances_path=instances_path,
     )
-    print_result(result)
+    print_results([result], fmt)
 
 
 def register(cli: click.Group) -> None:

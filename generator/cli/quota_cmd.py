@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from generator.cli.common import output_options, print_result
+from generator.cli.common import output_options, print_results
 from generator.cli.options import connection_options_for, targets_from
 from generator.errors import FixpackError
 from generator.jobs_volume import generate_quota_sync
@@ -54,6 +54,7 @@ def sync(
     out_dir: str,
     chunk_rows: int,
     allow_lint_failures: bool,
+    fmt: str,
     **kwargs: object,
 ) -> None:
     """Generate a bundle that sets each quota_usages row of the project(s) to Cinder's recount.
@@ -68,8 +69,9 @@ def sync(
         out_dir=Path(out_dir), chunk_rows=chunk_rows, allow_lint_failures=allow_lint_failures
     )
     wanted = None if all_projects else sorted({validate_project(p) for p in projects})
-    print_result(
-        generate_quota_sync(wanted, targets, release, output, no_snapshot_gb_quota=no_snapshot_gb_quota)
+    print_results(
+        [generate_quota_sync(wanted, targets, release, output, no_snapshot_gb_quota=no_snapshot_gb_quota)],
+        fmt,
     )
 
 

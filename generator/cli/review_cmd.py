@@ -23,6 +23,7 @@ from generator.rehearse.report import junit_xml
 from generator.rehearse.runner import Rehearsal
 from generator.rehearse.synthetic import can_synthesize, synthetic_vm_targets
 from generator.review.bundle import Bundle
+from generator.review.expect import DIGEST_FORMAT, check_expected
 from generator.review.lint import lint_bundle
 from generator.review.verify import VerifyReport, verify_bundle
 from generator.scratch.provider import DEFAULT_IMAGE
@@ -141,11 +142,23 @@ def _ranges(numbers: list[int]) -> str:
     return ", ".join(out)
 
 
+def _digest(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not DIGEST_FORMAT.fullmatch(value.strip()):
+        raise click.BadParameter("expected sha256: and 64 hex digits, as the change table shows it")
+    return value.strip() if value else None
+
+
 @click.command("verify", short_help="Is a bundle intact, and will it apply, is it applied, or drifted?")
 @click.argument("bundle")
 @FORMAT
+@click.option(
+    "--expect",
+    metavar="DIGEST",
+    callback=_digest,
+    help="Fail unless the bundle on disk is byte for byte the one whose change table showed this digest.",
+)
 @connection_options
-def verify(bundle: str, fmt: str, **kwargs: object) -> None:
+def verify(bundle: str, fmt: str, expect: str | None, **kwargs: object) -> None:
     """Check a bundle is intact and, given databases, that it still applies.
 
     \b
@@ -155,10 +168,29 @@ def verify(bundle: str, fmt: str, **kwargs: object) -> None:
     what drifted, row by row. An offline bundle (no rows recorded) has its own precheck
     and verify questions asked now: it WILL APPLY, is ALREADY APPLIED, PARTIALLY APPLIED
     or DRIFTED. Nothing is written. Exit 1 when anything fails.
+
+    \b
+    --expect DIGEST (the digest of the change table you reviewed): first, any file
+    changed, added or removed since is one FAILED line naming it, exit 1.
     """
     targets = targets_from(kwargs)
+    expected = None
+    if expect is not None:
+        if not Path(bundle).is_dir():
+            raise FixpackError(f"not a bundle directory: {bundle}")
+        expected = check_expected(Path(bundle), expect)
+        if not expected.matches:
+            if fmt == "json":
+                click.echo(json.dumps({"bundle": bundle, "passed": False, "digest": expected.as_dict()}))
+            else:
+                click.echo(terminal(f"FAILED: {expected.problem}"))
+            raise click.exceptions.Exit(exitcodes.FINDINGS)
     b = Bundle.open(bundle)
     report = verify_bundle(b, targets)
+    if expected is not None:
+        report.notes.insert(
+            0, f"digest {expected.found} is the one expected: the bundle reviewed, byte for byte"
+        )
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), indent=2, default=str))
     else:

@@ -11,7 +11,7 @@ from generator.cli.common import (
     output_options,
     override_options,
     overrides_from,
-    print_result,
+    print_results,
     read_uuid_file,
     validate_uuid,
 )
@@ -77,6 +77,7 @@ def vm(
     out_dir: str,
     chunk_rows: int,
     allow_lint_failures: bool,
+    fmt: str,
     **kwargs: object,
 ) -> None:
     """Generate a repair bundle for a Nova instance (VM).
@@ -116,11 +117,9 @@ def vm(
     if batch:
         if len(set(uuids)) != len(uuids):
             raise FixpackError("the same UUID is listed twice")
-        for result in generate_vm_batch(uuids, options, targets, release, output):
-            print_result(result)
+        print_results(generate_vm_batch(uuids, options, targets, release, output), fmt)
         return
-    for one in uuids:
-        print_result(generate_vm(one, options, targets, release, output))
+    print_results((generate_vm(one, options, targets, release, output) for one in uuids), fmt)
 
 
 def register(cli: click.Group) -> None:

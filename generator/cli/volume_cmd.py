@@ -11,7 +11,7 @@ from generator.cli.common import (
     output_options,
     override_options,
     overrides_from,
-    print_result,
+    print_results,
     read_uuid_file,
     validate_uuid,
 )
@@ -93,6 +93,7 @@ def volume(
     out_dir: str,
     chunk_rows: int,
     allow_lint_failures: bool,
+    fmt: str,
     **kwargs: object,
 ) -> None:
     """Generate a repair bundle for a Cinder volume.
@@ -142,11 +143,9 @@ def volume(
         done = generate_volume_batch(
             [(u, options) for u in uuids], targets, release, output, all_or_nothing=True
         )
-        for result in done.results:
-            print_result(result)
+        print_results(done.results, fmt)
         return
-    for one in uuids:
-        print_result(generate_volume(one, options, targets, release, output))
+    print_results((generate_volume(one, options, targets, release, output) for one in uuids), fmt)
 
 
 def register(cli: click.Group) -> None:

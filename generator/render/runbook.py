@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from generator.plan.model import Plan
 from generator.quoting import md_code, md_text, shell_arg
+from generator.render import change_table
 from generator.render.files import RenderedFile
 from generator.render.messages import NOTHING_TO_ROLL_BACK
 from generator.render.runbook_errors import known_errors
@@ -272,13 +273,16 @@ def render_runbook(
     rollback_files: list[RenderedFile],
     *,
     chunking: list[str] | tuple[str, ...] = (),
+    digest: str = "(computed when the bundle is written)",
 ) -> str:
-    """`chunking`: per database, the write-set limits found and the chunk size (render/writeset.py)."""
+    """`chunking`: per database, the write-set limits found and the chunk size (render/writeset.py);
+    `digest`: the bundle digest the change table carries (the bundle stage seals it in)."""
     from generator import __version__
 
     return render(
         "runbook/README.md.j2",
         plan=plan,
+        change_table=change_table.to_markdown(change_table.build(plan), digest, bundle_id),
         bundle_id=bundle_id,
         created_at=created_at,
         version=__version__,

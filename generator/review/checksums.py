@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass
 
+from generator.bundle import digest as bundle_digest
 from generator.bundle.manifest import MANIFEST
 from generator.review.bundle import Bundle
 
@@ -72,6 +73,20 @@ def sha256_file(path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+def sha256_listed(bundle: Bundle, rel: str) -> str:
+    """A listed file's sha256 as the manifest records it: README.md names the bundle digest, so its
+    entry is over the text with the digest as the placeholder (bundle/digest.py). A README.md with a
+    NUL byte is hashed as it is: the placeholder can never be forged into it."""
+    path = bundle.file(rel)
+    recorded = bundle.manifest.get("digest")
+    if rel != bundle_digest.README or not isinstance(recorded, str) or not recorded:
+        return sha256_file(path)
+    data = path.read_bytes()
+    if b"\0" not in data:
+        data = bundle_digest.normalized(rel, data, recorded)
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
 def check_captured(bundle: Bundle, rel: str) -> FileCheck:
     """A file a capture step wrote, against the `<file>.sha256` the runbook's capture command wrote
     beside it (sha256sum format): a captured rollback edited after the capture is MODIFIED."""
@@ -94,7 +109,7 @@ def check_files(bundle: Bundle) -> list[FileCheck]:
         if not path.is_file():
             out[rel] = FileCheck(rel, MISSING, expected)
             continue
-        found = sha256_file(path)
+        found = sha256_listed(bundle, rel)
         out[rel] = FileCheck(rel, OK if found == expected else MODIFIED, expected, found)
     for step in bundle.steps:
         rel = step["file"]
