@@ -2,7 +2,8 @@
 Nova's and Cinder's own code would (up to the delete_on_termination volume's API delete).
 
 Two twins of one 2026.2 deployment are seeded alike: an instance stuck in 'deleting' with two
-attached volumes (one delete_on_termination), ports, allocations, among other instances.
+attached volumes (one delete_on_termination, the other's attachment with legacy attachment_specs),
+ports, allocations, among other instances.
 - Twin A runs the upstream code of the release from throwaway venvs (nova 34.0.0, cinder
   29.0.0, from PyPI, built once per machine under ~/.cache/fixpack-test):
   tests/upstream/cinder_detach.py (Cinder's attachment_delete for each of the instance's
@@ -93,6 +94,21 @@ def seed_twin(dep: Deployment) -> tuple[str, str]:
     dep.execute(
         "nova", "UPDATE block_device_mapping SET delete_on_termination = 1 WHERE id = %s", (bdms[0]["id"],)
     )
+    # the other attachment still has pre-Queens connector specs (Cinder migrates them when it loads it)
+    attachment = dep.query(
+        "nova", "SELECT attachment_id FROM block_device_mapping WHERE id = %s", (bdms[1]["id"],)
+    )
+    for key, value in (
+        ("host", "cmp-01"),
+        ("initiator", "iqn.1993-08.org.debian:01:5e1f"),
+        ("multipath", "False"),
+    ):
+        dep.execute(
+            "cinder",
+            "INSERT INTO attachment_specs (created_at, updated_at, deleted, attachment_id, `key`, value) "
+            "VALUES ('2026-01-02 03:04:05', '2026-01-02 03:04:06', 0, %s, %s, %s)",
+            (attachment[0]["attachment_id"], key, value),
+        )
     return target.uuid, bdms[0]["volume_id"]
 
 
@@ -205,6 +221,7 @@ def test_vm_soft_delete_with_volumes_matches_nova_and_cinder(
         "cinder.volume_attachment",
         "cinder.volumes",
         "cinder.volume_admin_metadata",
+        "cinder.attachment_specs",
     }, "the upstream run changed nothing in Cinder"
     mismatched = {
         t: {"nova+cinder": upstream.get(t), "fixpack": fixpack.get(t)}

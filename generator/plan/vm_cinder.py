@@ -28,6 +28,7 @@ detected release and the plan's database target says so.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from generator.domain import cinder
@@ -96,6 +97,8 @@ def plan_cinder_side(facts: InstanceFacts, *, skip_cinder: bool) -> CinderSide:
     findings = [f"Cinder ({c.label}, release {c.release}): {len(closing)} live attachment(s) of the instance"]
     ops: list[Operation] = []
     specs = [s for s in c.rows("attachment_specs") if s["attachment_id"] in closing_ids]
+    migrated, closing = _connector_from_specs(c, u, closing, specs)
+    ops += b.present(migrated)
     ops += b.present(
         b.update(
             c,
@@ -195,6 +198,40 @@ def plan_cinder_side(facts: InstanceFacts, *, skip_cinder: bool) -> CinderSide:
         findings=tuple(findings + notes),
         volumes_to_delete=doomed,
     )
+
+
+def _connector_from_specs(
+    c: DatabaseFacts, uuid: str, closing: list[Row], specs: list[Row]
+) -> tuple[Operation | None, list[Row]]:
+    """Loading an attachment that still has pre-Queens specs migrates them (objects/volume_attachment.py
+    `_from_db_object`): connector = the specs as a JSON object (`attachment_specs_get`: key -> value, in
+    the rows' primary-key order, as InnoDB returns them), saved before the specs are soft-deleted.
+    Returns that update and the attachments as it leaves them (the close's pre-images)."""
+    by_attachment: dict[str, dict[str, object]] = {}
+    for spec in sorted(specs, key=lambda r: r["id"]):
+        by_attachment.setdefault(spec["attachment_id"], {})[spec["key"]] = spec["value"]
+    pairs = [
+        (a, a.replace(connector=json.dumps(by_attachment[a["id"]])))
+        for a in closing
+        if a["id"] in by_attachment
+    ]
+    if not pairs:
+        return None, closing
+    ids = [a["id"] for a, _ in pairs]
+    op = b.update_each(
+        c,
+        "volume_attachment",
+        pairs,
+        scope=b.scope_where(
+            "live attachments of the instance with legacy specs",
+            b.eq("instance_uuid", uuid),
+            b.eq("deleted", 0),
+            _in("id", ids),
+        ),
+        purpose="connector = the legacy attachment_specs, as Cinder's online data migration does on load",
+    )
+    after = {a["id"]: new for a, new in pairs}
+    return op, [after.get(a["id"], a) for a in closing]
 
 
 def _to_delete(bdms: list[Row], volumes: dict[str, Row]) -> tuple[tuple[str, ...], list[str]]:
