@@ -151,11 +151,11 @@ def volume_connections(where: str) -> list[str]:
     out.append(
         _sql(
             "SELECT 'volume' AS `fixpack`, "
+            "`block_device_mapping`.`delete_on_termination`, "
             f"{_printable('`block_device_mapping`.`instance_uuid`')} AS `instance_uuid`, "
             f"{_printable('`block_device_mapping`.`volume_id`')} AS `volume_id`, "
             f"{_printable('`block_device_mapping`.`device_name`')} AS `device_name`, "
             f"{_printable('`block_device_mapping`.`attachment_id`')} AS `attachment_id`, "
-            "`block_device_mapping`.`delete_on_termination` AS `delete_on_termination`, "
             f"{_json(ci, '$.driver_volume_type')} AS `driver`, "
             f"CONCAT({iqn}, ' ', {portal}, ' ', COALESCE({lun}, '0')) AS `iscsi_target`, "
             f"{_json(ci, '$.data.target_iqns')} AS `target_iqns`, "

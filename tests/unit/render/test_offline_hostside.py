@@ -74,4 +74,4 @@ def test_a_uuid_that_is_not_a_uuid_is_refused_before_reaching_sql():
 def test_volume_connections_print_what_to_finish_in_cinder():
     text = _text(instance_host_side(w.INSTANCE))
     assert "AS `attachment_id`" in text
-    assert "`block_device_mapping`.`delete_on_termination` AS `delete_on_termination`" in text
+    assert "AS `fixpack`, `block_device_mapping`.`delete_on_termination`, " in text
