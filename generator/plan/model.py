@@ -74,9 +74,9 @@ class ControllerActions:
     neutron_ports: tuple[str, ...] = ()
     shelved_image: str | None = None
     volumes_to_detach: tuple[str, ...] = ()
-    volumes_to_delete: tuple[str, ...] = ()  # delete_on_termination volumes, deleted after the SQL apply
     instance_uuid: str | None = None
     preserved_ports: tuple[str, ...] = ()  # preserve_on_delete ports: unbind hints only, never deleted
+    volumes_to_delete: tuple[str, ...] = ()  # delete_on_termination volumes, deleted after the SQL apply
 
 
 @dataclass(frozen=True)
