@@ -251,3 +251,34 @@ def test_vm_soft_delete_with_volumes_matches_nova_and_cinder(
 
     assert_all_ok(bundle.run("rollback"))
     assert_identical(states_b, all_states(twin_b))
+
+
+def test_without_cinder_an_instance_with_volumes_is_refused_unless_skip_cinder(
+    make_deployment, tmp_path
+) -> None:
+    from generator.errors import TargetProblem
+
+    dep = make_deployment(RELEASE)
+    uuid, doomed = seed_twin(dep)
+    targets = targets_for(dep, cinder=False)
+    with pytest.raises(TargetProblem, match="--skip-cinder"):
+        generate_vm(uuid, VmOptions(op="soft-delete"), targets, "auto", OutputOptions(out_dir=tmp_path / "a"))
+    assert not (tmp_path / "a").exists() or not any((tmp_path / "a").iterdir())
+
+    result = generate_vm(
+        uuid,
+        VmOptions(op="soft-delete", skip_cinder=True),
+        targets,
+        "auto",
+        OutputOptions(out_dir=tmp_path / "b"),
+    )
+    assert "cinder" not in result.manifest["databases"]
+    readme = (result.path / "README.md").read_text()
+    attachments = dep.query(
+        "nova", "SELECT attachment_id FROM block_device_mapping WHERE instance_uuid = %s AND deleted = 0 "
+        "AND volume_id IS NOT NULL", (uuid,),
+    )  # fmt: skip
+    for row in attachments:
+        assert f"attachment-delete {row['attachment_id']}" in readme
+    assert f"openstack volume delete {doomed}" in readme
+    assert "--skip-cinder" in readme

@@ -8,7 +8,7 @@ that is `api/v3/attachments.py delete` -> `volume/api.py API.attachment_delete`:
 
 - `objects.VolumeAttachment.get_by_id` (the controller's lookup; loading the object also
   runs the attachment_specs online data migration),
-- `attachment_deletion_allowed` (a read-only check of who may delete it),
+- `attachment_deletion_allowed` (a read-only check of who may delete it) — not run here,
 - the RPC to cinder-volume's `attachment_delete` (driver terminate_connection and
   remove_export only: no database write in 29.0.0) — not run here,
 - `volume.volume_attachment` (lazy load) and `volume.finish_detach(attachment.id)`:
