@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from generator.errors import TargetProblem
@@ -137,3 +139,13 @@ def test_skip_cinder_lists_the_api_commands_to_finish():
 def test_an_instance_without_volumes_needs_no_cinder():
     plan = plan_vm(w.vm(), VmOptions(op="soft-delete"))
     assert not any(o.database == "cinder" for o in plan.operations)
+
+
+def test_cinder_keeps_its_own_release_when_nova_runs_another():
+    facts = _facts()
+    tables = {t: list(r.rows) for t, r in facts.cinder.tables.items()}
+    older = w.database("cinder", "cinder", tables, label="Cinder database", release="2024.1")
+    plan = plan_vm(replace(facts, cinder=older), VmOptions(op="soft-delete"))
+    releases = {d.role: d.release for d in plan.databases}
+    assert releases["cinder"] == "2024.1" and releases["nova"] == w.RELEASE != "2024.1"
+    assert w.one_op(plan, "volume_attachment", "cinder")
