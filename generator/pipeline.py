@@ -140,7 +140,9 @@ def assemble(
             "shell",
             "apply",
             "controller",
-            "API-side cleanup: Neutron ports, shelved image, console tokens (dry run unless --execute)",
+            "API-side cleanup: Neutron ports, shelved image, console tokens"
+            + (", delete_on_termination volumes (after the SQL apply)" if actions.volumes_to_delete else "")
+            + " (dry run unless --execute)",
             render_controller_script(
                 actions,
                 bundle_id=bundle_id,

@@ -206,6 +206,7 @@ def test_guards_json_is_never_executed(make_deployment, tmp_path: Path, capsys) 
 
     urls = ["--nova-api-url", dep.url("nova_api").render(with_password=True)]
     urls += ["--placement-url", dep.url("placement").render(with_password=True)]
+    urls += ["--cinder-url", dep.url("cinder").render(with_password=True)]  # the instance has volumes
     code, out, err = run_cli(["verify", str(bundle), *urls], capsys)
     assert not written.exists(), "the server wrote a file named in data/guards.json"
     assert "TOP-SECRET-CONTENT-4711" not in out + err

@@ -115,6 +115,9 @@ def test_fx004_tables_and_columns_exist_in_the_recorded_schema() -> None:
 def test_fx005_long_lines_but_not_single_literals() -> None:
     long_value = "x'" + "AB" * 100 + "'"
     assert lint_sql(GUARDED.replace("'deleted'", long_value)) == []
+    one_column = GUARDED.replace("UPDATE `instances`\nSET\n  ", "UPDATE `instances` SET ")
+    assert "UPDATE `instances` SET `instances`.`vm_state`" in one_column
+    assert lint_sql(one_column.replace("'deleted'", "_utf8mb4 " + long_value)) == []
     found = lint_sql(GUARDED.replace("-- ", "") + "-- " + "words " * 30 + "\n")
     assert codes(found) == {"FX005"}
 

@@ -36,6 +36,7 @@ from tests.shell_fixtures.scenarios import (
     PORTAL_A,
     PORTAL_B,
     V_ISCSI,
+    V_RBD,
     VIFS,
     VOLUMES,
     api_objects,
@@ -473,8 +474,9 @@ def test_command_line(host: FakeHost, args, code, needle) -> None:
         ControllerActions(False, (P_OVS, P_HYBRID), IMAGE, (V_ISCSI,), INSTANCE),
         ControllerActions(True, (P_OVS,), None, (), INSTANCE),
         ControllerActions(False, (), None, (), INSTANCE, (P_BRIDGE,)),
+        ControllerActions(instance_uuid=INSTANCE, volumes_to_delete=(V_ISCSI, V_RBD)),
     ],
-    ids=["nothing", "ports-image-volumes", "memcached", "preserved-port"],
+    ids=["nothing", "ports-image-volumes", "memcached", "preserved-port", "delete-on-termination"],
 )
 def test_generated_controller_script_passes_shellcheck(host: FakeHost, actions) -> None:
     result = shellcheck(controller_script(host, actions))
@@ -504,6 +506,31 @@ def test_controller_dry_run_execute_and_rerun(host: FakeHost) -> None:
     assert again.returncode == 0, again.output
     assert destructive(again.calls) == []
     assert "Nothing to do: everything is already clean." in again.stdout
+
+
+def test_controller_deletes_delete_on_termination_volumes_once_detached(host: FakeHost) -> None:
+    """Nova's delete deletes them through Cinder's API once the attachment is ended (the SQL apply)."""
+    volumes = host.state / "openstack/volume"
+    volumes.mkdir()
+    (volumes / V_ISCSI).write_text("in-use\n")  # the apply has not run yet
+    (volumes / V_RBD).write_text("available\n")
+    script = controller_script(
+        host, ControllerActions(instance_uuid=INSTANCE, volumes_to_delete=(V_ISCSI, V_RBD))
+    )
+
+    early = host.run(script, "--execute", env=CREDENTIALS)
+    assert early.returncode == 4, early.output
+    assert f"volume {V_ISCSI} is 'in-use', not available: run the SQL apply first" in early.stdout
+    assert destructive(early.calls) == [f"openstack volume delete {V_RBD}"]
+
+    (volumes / V_ISCSI).write_text("available\n")
+    done = host.run(script, "--execute", env=CREDENTIALS)
+    assert done.returncode == 0, done.output
+    assert destructive(done.calls) == [f"openstack volume delete {V_ISCSI}"]
+    assert f"volume {V_RBD} does not exist (already deleted)" in done.stdout
+
+    again = host.run(script, "--execute", env=CREDENTIALS)
+    assert again.returncode == 0 and destructive(again.calls) == [], again.output
 
 
 def test_controller_keeps_a_port_bound_to_another_device(host: FakeHost) -> None:

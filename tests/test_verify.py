@@ -83,12 +83,15 @@ def test_guard_queries_must_be_plain_selects() -> None:
 
 
 def _urls(dep) -> list[str]:
-    """nova_api and placement only: the cell database is found from cell_mappings."""
+    """nova_api, placement and cinder (the instances have volumes): the cell database is found
+    from cell_mappings."""
     return [
         "--nova-api-url",
         dep.url("nova_api").render(with_password=True),
         "--placement-url",
         dep.url("placement").render(with_password=True),
+        "--cinder-url",
+        dep.url("cinder").render(with_password=True),
     ]
 
 
@@ -102,7 +105,7 @@ def test_live_applies_then_drift_row_by_row_then_applied(make_deployment, tmp_pa
     code, report = verify_json([bundle, *_urls(dep)], capsys)
     assert code == 0, report
     assert report["verdict"].startswith("APPLIES")
-    assert {d["role"] for d in report["live"]} == {"nova", "nova_api", "placement"}
+    assert {d["role"] for d in report["live"]} == {"nova", "nova_api", "placement", "cinder"}
     assert all(d["schema_ok"] and all(g["state"] == "pending" for g in d["guards"]) for d in report["live"])
     assert_identical(before, all_states(dep))  # verify wrote nothing
 

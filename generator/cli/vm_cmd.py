@@ -37,6 +37,12 @@ from generator.plan.vm_common import VmOptions
     "--include-shadow", is_flag=True, help="purge: also remove the instance's archived shadow_ rows."
 )
 @click.option(
+    "--skip-cinder",
+    is_flag=True,
+    help="soft-delete/purge without a Cinder database: leave the volumes' Cinder side to the API "
+    "(the runbook lists the commands) instead of refusing an instance with volumes.",
+)
+@click.option(
     "--instances-path",
     default="/var/lib/nova/instances",
     show_default=True,
@@ -70,6 +76,7 @@ def vm(
     to_node: str | None,
     release: str,
     include_shadow: bool,
+    skip_cinder: bool,
     instances_path: str,
     instance_name_template: str,
     from_file: str | None,
@@ -110,6 +117,7 @@ def vm(
         include_shadow=include_shadow,
         instance_name_template=instance_name_template,
         instances_path=instances_path,
+        skip_cinder=skip_cinder,
     )
     output = OutputOptions(
         out_dir=Path(out_dir), chunk_rows=chunk_rows, allow_lint_failures=allow_lint_failures

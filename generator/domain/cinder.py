@@ -11,8 +11,10 @@ Detach (`volume_detached`, reached from both `cinder attachment-delete`
 (volume/api.py `attachment_delete` -> objects/volume.py `finish_detach`) and
 `cinder reset-state --attach-status detached` (api/contrib/admin_actions.py
 `_clean_volume_attachment`)): the attachment gets `VolumeAttachment.delete_values()`
-— deleted = 1, deleted_at = now, attach_status 'detached', detach_time = now,
-updated_at kept — then the volume's status/attach_status are recomputed from the
+— deleted = 1, deleted_at = now, attach_status 'detached', detach_time = now; the
+model's `delete()` passes updated_at = its old value, but an unchanged value is no
+change to the ORM, so the column's `onupdate` fires and updated_at becomes now too —
+then the volume's status/attach_status are recomputed from the
 attachments left (`_get_statuses_from_attachments`), and the admin metadata key
 `attached_mode` is soft-deleted. Leftover `attachment_specs` rows (pre-Queens
 connectors) are soft-deleted when Cinder loads the attachment (online data
@@ -85,6 +87,28 @@ def statuses_from_attachments(attach_statuses: Iterable[str | None]) -> tuple[st
     usable = sorted(s for s in attach_statuses if s is not None and not s.startswith("error_"))
     attach_status = usable[0] if usable else ATTACH_DETACHED
     return ATTACH_STATUS_MAP.get(attach_status, attach_status), attach_status
+
+
+def detached_volume_statuses(
+    volume: Mapping[str, object], remaining: Iterable[str | None]
+) -> tuple[str, str]:
+    """(status, attach_status) `volume_detached` leaves a volume in, given the live
+    attachments' attach_status that remain after the detach.
+
+    The status is `statuses_from_attachments` unless nothing stays attached while a
+    migration (migration_status not NULL, 'success' or 'error') or an upload (status
+    'uploading') runs: those flows set the status themselves later, so it is kept.
+    Same code in every catalog release (db api `volume_detached`).
+    """
+    status, attach_status = statuses_from_attachments(remaining)
+    migration = volume["migration_status"]
+    if (
+        attach_status != ATTACH_DETACHED
+        or (not migration and volume["status"] != "uploading")
+        or migration in ("success", "error")
+    ):
+        return status, attach_status
+    return str(volume["status"]), attach_status
 
 
 # A service is (or may still be) working on a volume in these states (objects/fields.py

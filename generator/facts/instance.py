@@ -100,6 +100,52 @@ def _cell_references(schema, uuid: str, include_shadow: bool):
     return refs
 
 
+def volume_bdm_ids(tables: dict) -> list[str]:
+    """The volumes of the instance's volume BDMs (deleted or not: a purge of a deleted
+    instance still ends the Cinder attachments Nova left behind)."""
+    bdms = tables.get("block_device_mapping")
+    return sorted({r["volume_id"] for r in bdms.rows if r["volume_id"]}) if bdms else []
+
+
+def cinder_wanted(uuid: str, bdm_volumes: list[str]) -> list[tuple[str, Scope]]:
+    """What a VM repair reads from Cinder: the volumes of the instance's BDMs and of its live
+    attachments, every live attachment of those volumes (the status a volume is left in
+    depends on the attachments that remain), the specs of the instance's attachments and
+    the volumes' `attached_mode` admin metadata (what Cinder's attachment delete ends)."""
+    mine = exp.and_(_eq("instance_uuid", uuid), _eq("deleted", 0))
+    attached = exp.select("volume_id").from_("volume_attachment").where(mine)
+    volumes = exp.or_(_in("id", bdm_volumes), exp.column("id").isin(query=attached))
+    of_volumes = exp.or_(_in("volume_id", bdm_volumes), exp.column("volume_id").isin(query=attached.copy()))
+    return [
+        (
+            "volume_attachment",
+            Scope(
+                exp.and_(_eq("deleted", 0), of_volumes), "live Cinder attachments of the instance's volumes"
+            ),
+        ),
+        ("volumes", Scope(volumes, "the volumes of the instance's BDMs and Cinder attachments")),
+        (
+            "attachment_specs",
+            Scope(
+                exp.and_(
+                    _eq("deleted", 0),
+                    exp.column("attachment_id").isin(
+                        query=exp.select("id").from_("volume_attachment").where(mine.copy())
+                    ),
+                ),
+                "live specs of the instance's attachments",
+            ),
+        ),
+        (
+            "volume_admin_metadata",
+            Scope(
+                exp.and_(_eq("deleted", 0), _eq("key", "attached_mode"), of_volumes.copy()),
+                "attached_mode admin metadata of those volumes",
+            ),
+        ),
+    ]
+
+
 def read_instance(
     live: LiveDatabases, uuid: str, *, to_host: str | None = None, include_shadow: bool = False
 ) -> InstanceFacts:
@@ -251,30 +297,7 @@ def read_instance(
     if live.has("cinder"):
         c_session = live.session("cinder")
         c_info = live.info("cinder", c_session, "cinder", "Cinder database")
-        c_tables = read_tables(
-            c_session,
-            c_info.schema,
-            [
-                (
-                    "volume_attachment",
-                    Scope(
-                        exp.and_(_eq("instance_uuid", uuid), _eq("deleted", 0)),
-                        "live Cinder attachments to the instance",
-                    ),
-                ),
-                (
-                    "volumes",
-                    Scope(
-                        exp.column("id").isin(
-                            query=exp.select("volume_id")
-                            .from_("volume_attachment")
-                            .where(exp.and_(_eq("instance_uuid", uuid), _eq("deleted", 0)))
-                        ),
-                        "volumes attached per Cinder",
-                    ),
-                ),
-            ],
-        )
+        c_tables = read_tables(c_session, c_info.schema, cinder_wanted(uuid, volume_bdm_ids(tables)))
         cinder_facts = DatabaseFacts(
             "cinder",
             c_info.label,

@@ -196,13 +196,19 @@ def merge_plans(plans: list[Plan]) -> Plan:
     names = {(db.role, db.database) for p in plans for db in p.databases}
     if len(names) != len({role for role, _ in names}):
         raise FixpackError("the instances are in different cells; batch them per cell")
+    _refuse_shared_volumes(plans)
     ops = merge_operations([(p.targets[0], p.operations) for p in plans])
-    # keep each database's operations in the first plan's database order
-    order = [db.role for db in first.databases]
+    # every database any plan writes (only instances with volumes write Cinder), in the
+    # first plan's order, each later one after them; operations follow that order
+    databases = list(first.databases)
+    for plan in plans:
+        databases += [db for db in plan.databases if db.role not in {d.role for d in databases}]
+    order = [db.role for db in databases]
     ops = tuple(sorted(ops, key=lambda op: order.index(op.database)))
     return replace(
         first,
         targets=tuple(t for p in plans for t in p.targets),
+        databases=tuple(databases),
         operations=ops,
         postconditions=merge_conditions([(p.targets[0], c) for p in plans for c in p.postconditions]),
         preconditions=merge_conditions([(p.targets[0], c) for p in plans for c in p.preconditions]),
@@ -213,3 +219,21 @@ def merge_plans(plans: list[Plan]) -> Plan:
         controller=None,
         extra_controllers=tuple(p.controller for p in plans if p.controller is not None),
     )
+
+
+def _refuse_shared_volumes(plans: list[Plan]) -> None:
+    """Each plan leaves a volume in the status its *other* attachments give it; two instances of
+    one batch detaching the same multi-attach volume would each count the other's as staying."""
+    seen: dict[str, str] = {}
+    for plan in plans:
+        for op in plan.operations:
+            if op.database != "cinder" or op.table != "volume_attachment" or not isinstance(op, UpdateRows):
+                continue
+            for change in op.changes or ():
+                volume = str(change.before["volume_id"])
+                other = seen.setdefault(volume, plan.targets[0])
+                if other != plan.targets[0]:
+                    raise FixpackError(
+                        f"instances {other} and {plan.targets[0]} are both attached to volume {volume}: "
+                        "generate one bundle per instance"
+                    )

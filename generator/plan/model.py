@@ -77,6 +77,7 @@ class ControllerActions:
     volumes_to_detach: tuple[str, ...] = ()
     instance_uuid: str | None = None
     preserved_ports: tuple[str, ...] = ()  # preserve_on_delete ports: unbind hints only, never deleted
+    volumes_to_delete: tuple[str, ...] = ()  # delete_on_termination volumes, deleted after the SQL apply
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class VmOptions:
     include_shadow: bool = False
     instance_name_template: str = nova.DEFAULT_INSTANCE_NAME_TEMPLATE
     instances_path: str = "/var/lib/nova/instances"
+    skip_cinder: bool = False  # live, no Cinder database: leave the volumes to the API (runbook lists them)
 
 
 def instance_deleted_changes() -> dict:
@@ -101,15 +102,16 @@ def refuse_unless_repairable(facts: InstanceFacts, options: VmOptions) -> list[s
                 warnings,
                 when=task.accepted_without("--allow-recent-transition"),
             )
-    if facts.cinder is not None and options.op != "rehost":
-        attached = facts.cinder.rows("volume_attachment")
-        if attached:
-            vols = sorted({a["volume_id"] for a in attached})
-            warnings.append(
-                "Cinder still has live attachments of this instance for volume(s) "
-                f"{', '.join(vols)}: detach them through the API first (runbook section 2)"
-            )
+    # soft-delete and purge end the Cinder attachments themselves (plan/vm_cinder.py)
     return warnings
+
+
+def instance_attachments(facts: InstanceFacts) -> list:
+    """The live Cinder attachments of the instance (facts also hold other instances' attachments
+    of the same volumes, which decide the status a volume is left in)."""
+    if facts.cinder is None:
+        return []
+    return [a for a in facts.cinder.rows("volume_attachment") if a["instance_uuid"] == facts.uuid]
 
 
 def api_first(facts: InstanceFacts, options: VmOptions) -> tuple[ApiCommand, ...]:
@@ -122,7 +124,7 @@ def api_first(facts: InstanceFacts, options: VmOptions) -> tuple[ApiCommand, ...
         )
     ]
     if facts.cinder is not None:
-        for att in facts.cinder.rows("volume_attachment"):
+        for att in instance_attachments(facts):
             cmds.append(
                 ApiCommand(
                     f"openstack server remove volume {u} {shell_arg(att['volume_id'])}",
@@ -202,7 +204,12 @@ def compute_cleanup(facts: InstanceFacts, options: VmOptions) -> tuple[ComputeCl
     )
 
 
-def controller_actions(facts: InstanceFacts) -> ControllerActions:
+def controller_actions(
+    facts: InstanceFacts, volumes_to_delete: tuple[str, ...] | None = None
+) -> ControllerActions:
+    """`volumes_to_delete` None: the bundle leaves Cinder alone (rehost), so the script
+    prints detach hints for the attached volumes; given: the SQL ends the attachments and the
+    script deletes these delete_on_termination volumes through the API."""
     inst = facts.instance
     sysmeta = {r["key"]: r["value"] for r in facts.cell.rows("instance_system_metadata") if r["deleted"] == 0}
     shelved_image = (
@@ -213,16 +220,15 @@ def controller_actions(facts: InstanceFacts) -> ControllerActions:
     # Ports the user created in Neutron (preserve_on_delete) are unbound by Nova, never deleted.
     ports = [v.port_id for v in vifs if not v.preserve_on_delete]
     preserved = tuple(v.port_id for v in vifs if v.preserve_on_delete)
-    attached = (
-        tuple(sorted({a["volume_id"] for a in facts.cinder.rows("volume_attachment")}))
-        if facts.cinder is not None
-        else ()
-    )
+    attached = tuple(sorted({a["volume_id"] for a in instance_attachments(facts)}))
+    if volumes_to_delete is not None:
+        attached = ()
     return ControllerActions(
         memcached_tokens=False,
         neutron_ports=tuple(ports),
         shelved_image=shelved_image,
         volumes_to_detach=attached,
+        volumes_to_delete=volumes_to_delete or (),
         instance_uuid=facts.uuid,
         preserved_ports=preserved,
     )

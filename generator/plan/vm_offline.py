@@ -100,6 +100,16 @@ def _not_recent(u: str, options: VmOptions) -> list[Postcondition]:
     ]
 
 
+# What an offline VM delete leaves to do in Cinder (a live bundle does it: plan/vm_cinder.py).
+CINDER_OFFLINE = (
+    "offline bundle: Cinder is not changed. For each volume the Nova cell precheck lists, end its "
+    "attachment after the apply, as Nova's delete does: `cinder --os-volume-api-version 3.27 "
+    "attachment-delete ATTACHMENT_ID` (its attachment_id; none: `cinder reset-state --state available "
+    "--attach-status detached VOLUME_ID`); then, for each one with delete_on_termination = 1, "
+    "`openstack volume delete VOLUME_ID` (Cinder's delete also removes the backend volume)"
+)
+
+
 def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
     rel = catalog.get_release(release).name
     cell, api, placement = _target("nova", rel), _target("nova_api", rel), _target("placement", rel)
@@ -119,6 +129,8 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
     ]
     ops: list[Operation] = []
     posts: list[Postcondition] = []
+    if options.op in ("soft-delete", "purge"):
+        warnings.append(CINDER_OFFLINE)
     if options.op == "soft-delete":
         ops, posts = _soft_delete(cell.schema, api.schema, placement.schema, u)
         warnings.append(

@@ -23,6 +23,7 @@ from generator.ops.operations import Operation, SetValue
 from generator.plan import builders as b
 from generator.plan.model import Plan, Postcondition
 from generator.plan.overrides import override_record
+from generator.plan.vm_cinder import plan_cinder_side
 from generator.plan.vm_common import (
     VmOptions,
     api_first,
@@ -174,6 +175,9 @@ def plan_purge(facts: InstanceFacts, options: VmOptions) -> Plan:
         + ([database_target(facts.api)] if facts.api else [])
         + ([database_target(facts.placement)] if facts.placement else [])
     )
+    cinder_side = plan_cinder_side(facts, skip_cinder=options.skip_cinder)
+    if cinder_side.database is not None:
+        dbs.append(database_target(cinder_side.database))
     return Plan(
         target_kind="vm",
         op="purge",
@@ -181,12 +185,12 @@ def plan_purge(facts: InstanceFacts, options: VmOptions) -> Plan:
         mode="live",
         release=cell.release,
         databases=tuple(dbs),
-        operations=tuple(ops + api_ops + placement_ops),
-        postconditions=tuple(posts),
-        findings=tuple(findings),
-        warnings=tuple(warnings),
-        api_first=api_first(facts, options),
+        operations=(*ops, *api_ops, *placement_ops, *cinder_side.operations),
+        postconditions=(*posts, *cinder_side.postconditions),
+        findings=(*findings, *cinder_side.findings),
+        warnings=(*warnings, *cinder_side.warnings),
+        api_first=(*api_first(facts, options), *cinder_side.api_commands),
         compute=compute_cleanup(facts, options) if inst["deleted"] == 0 else (),
-        controller=controller_actions(facts),
+        controller=controller_actions(facts, cinder_side.volumes_to_delete),
         options={**override_record(options), "include_shadow": options.include_shadow},
     )

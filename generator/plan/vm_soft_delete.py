@@ -28,6 +28,7 @@ from generator.ops.operations import ApplyTime, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan.model import DatabaseTarget, Plan, Postcondition
 from generator.plan.overrides import override_record
+from generator.plan.vm_cinder import plan_cinder_side
 from generator.plan.vm_common import (
     VmOptions,
     api_first,
@@ -248,6 +249,9 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
             )
     if facts.in_cell0:
         findings.append("the instance is in cell0 (it never booted on a host): no compute-node script")
+    cinder_side = plan_cinder_side(facts, skip_cinder=options.skip_cinder)
+    if cinder_side.database is not None:
+        dbs.append(database_target(cinder_side.database))
     return Plan(
         target_kind="vm",
         op="soft-delete",
@@ -255,12 +259,12 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
         mode="live",
         release=cell.release,
         databases=tuple(dbs),
-        operations=tuple(api_ops + cell_ops + placement_ops),
-        postconditions=tuple(posts),
-        findings=tuple(findings),
-        warnings=tuple(warnings),
-        api_first=api_first(facts, options),
+        operations=(*api_ops, *cell_ops, *placement_ops, *cinder_side.operations),
+        postconditions=(*posts, *cinder_side.postconditions),
+        findings=(*findings, *cinder_side.findings),
+        warnings=(*warnings, *cinder_side.warnings),
+        api_first=(*api_first(facts, options), *cinder_side.api_commands),
         compute=compute_cleanup(facts, options),
-        controller=controller_actions(facts),
+        controller=controller_actions(facts, cinder_side.volumes_to_delete),
         options=override_record(options),
     )

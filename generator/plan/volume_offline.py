@@ -192,7 +192,12 @@ def _reset_detached(schema: SchemaSnapshot, u: str, options: VolumeOptions):
             "cinder",
             schema,
             "volume_attachment",
-            {"attach_status": SetValue(cinder.ATTACH_DETACHED), **SOFT, "detach_time": ApplyTime()},
+            {
+                "attach_status": SetValue(cinder.ATTACH_DETACHED),
+                **SOFT,
+                "detach_time": ApplyTime(),
+                "updated_at": ApplyTime(),  # the ORM's onupdate fires (domain/cinder.py)
+            },
             b.scope_where("live attachments to close", *closing),
             "close the attachment as volume_detached does (VolumeAttachment.delete_values)",
         ),

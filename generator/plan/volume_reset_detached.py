@@ -3,7 +3,8 @@
 Cinder (every catalog release, `volume_detached` via `cinder attachment-delete` or
 `cinder reset-state --attach-status detached`; see domain/cinder.py):
 - each attachment closed: attach_status 'detached', deleted = 1, deleted_at and
-  detach_time = now, updated_at kept; its leftover attachment_specs soft-deleted;
+  detach_time = now, and updated_at = now (the ORM's onupdate, see domain/cinder.py); its
+  leftover attachment_specs soft-deleted;
 - the volume's status/attach_status recomputed from the attachments that remain
   (`_get_statuses_from_attachments`): none left -> available/detached, another
   live 'attached' one (multi-attach) -> in-use/attached; updated_at = now (reset-state);
@@ -138,6 +139,7 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
             "deleted": SetValue(True),
             "deleted_at": ApplyTime(),
             "detach_time": ApplyTime(),
+            "updated_at": ApplyTime(),
         },
         scope=b.scope_where(f"live attachments of volume {u}", b.eq("volume_id", u), b.eq("deleted", 0)),
         scope_count=len(attachments),

@@ -145,14 +145,17 @@ def volume_connections(where: str) -> list[str]:
     lun = _json(ci, "$.data.target_lun")
     out = comment(
         "volume connections (block_device_mapping.connection_info; CHAP credentials are never printed): "
-        "pass each `iscsi_target` to shell/compute.sh as --iscsi IQN PORTAL LUN"
+        "pass each `iscsi_target` to shell/compute.sh as --iscsi IQN PORTAL LUN; `attachment_id` and "
+        "`delete_on_termination` say what to finish in Cinder (runbook)"
     )
     out.append(
         _sql(
             "SELECT 'volume' AS `fixpack`, "
+            "`block_device_mapping`.`delete_on_termination`, "
             f"{_printable('`block_device_mapping`.`instance_uuid`')} AS `instance_uuid`, "
             f"{_printable('`block_device_mapping`.`volume_id`')} AS `volume_id`, "
             f"{_printable('`block_device_mapping`.`device_name`')} AS `device_name`, "
+            f"{_printable('`block_device_mapping`.`attachment_id`')} AS `attachment_id`, "
             f"{_json(ci, '$.driver_volume_type')} AS `driver`, "
             f"CONCAT({iqn}, ' ', {portal}, ' ', COALESCE({lun}, '0')) AS `iscsi_target`, "
             f"{_json(ci, '$.data.target_iqns')} AS `target_iqns`, "

@@ -132,7 +132,8 @@ def render_compute_script(cleanup: ComputeCleanup, *, bundle_id: str, fixpack_ve
 def render_controller_script(
     actions: ControllerActions, *, bundle_id: str, fixpack_version: str, release: str, offline: bool = False
 ) -> str:
-    """The controller (API-side) script: Neutron ports, shelved image, detach hints, tokens.
+    """The controller (API-side) script: Neutron ports, shelved image, detach hints, tokens,
+    and the delete_on_termination volumes Nova's delete removes through Cinder's API.
 
     Ports in `preserved_ports` (preserve_on_delete: created outside Nova) are only
     shown with the unbind command, as Nova itself never deletes them.
@@ -151,11 +152,12 @@ def render_controller_script(
     ports = [validate.uuid(port, "Neutron port id") for port in actions.neutron_ports]
     preserved = [validate.uuid(port, "Neutron port id") for port in actions.preserved_ports]
     volumes = [validate.uuid(vol, "volume UUID") for vol in actions.volumes_to_detach]
+    doomed = [validate.uuid(vol, "volume UUID") for vol in actions.volumes_to_delete]
     image = actions.shelved_image
     image = None if image is None else validate.uuid(image, "shelved image id")
     _unique("port", ports + preserved)  # a preserved port is never also one to delete
-    _unique("volume", volumes)
-    if uuid is None and (ports or preserved or volumes or actions.memcached_tokens or offline):
+    _unique("volume", volumes + doomed)
+    if uuid is None and (ports or preserved or volumes or doomed or actions.memcached_tokens or offline):
         raise TargetProblem("controller actions name ports, volumes or console tokens but no instance UUID")
     return render(
         "shell/controller.sh.j2",
@@ -174,6 +176,8 @@ def render_controller_script(
         shelved_image=shell_arg(image) if image else "",
         has_ports=bool(ports),
         has_volumes=bool(volumes),
+        doomed_volumes=quoted(doomed),
+        has_doomed=bool(doomed),
         has_image=image is not None,
         memcached=bool(actions.memcached_tokens),
         offline=offline,

@@ -3,7 +3,8 @@
 sqlfluff runs on abstracted statement shapes, which would hide long literal
 or identifier text; this rule measures the real lines with the same limit.
 Comment lines are measured too. A line holding nothing but one literal value
-(a long pre-image in hex, optionally aliased, assigned to one column, or compared with one column in
+(a long pre-image in hex, optionally aliased, assigned to one column — also by an UPDATE of that one
+column, which keeps its single assignment on the UPDATE line — or compared with one column in
 a WHERE list or a captured rollback's check — a long non-ASCII text key) is exempt: a value cannot be
 wrapped without changing it.
 """
@@ -18,7 +19,8 @@ from generator.lint.rules.context import SqlFileContext
 
 CODE = "FX005"
 _SINGLE_LITERAL = re.compile(
-    r"^\s*(?:(?:AND|OR|WHERE|ON|SET)\s+)?"  # a predicate or assignment line of a WHERE/SET list
+    r"^\s*(?:(?:AND|OR|WHERE|ON|SET)\s+|UPDATE\s+`[^`]+`\s+SET\s+)?"  # a WHERE/SET list line, or an
+    # UPDATE of one column (sqlglot keeps a single assignment on the UPDATE line)
     r"(?:(?:`[^`]+`\.)?`[^`]+`\s*(?:=|<=>)\s*)?"  # `table`.`column` = (or <=>)
     r"(?:_utf8mb4\s+)?[xX]?'[^']*'"  # the one literal
     r"(?:\s+AS\s+`[^`]+`)?[,);]*\s*$"

@@ -1249,7 +1249,8 @@ SET
   `volume_attachment`.`attach_status` = 'detached',
   `volume_attachment`.`deleted` = 1,
   `volume_attachment`.`deleted_at` = @fixpack_now,
-  `volume_attachment`.`detach_time` = @fixpack_now
+  `volume_attachment`.`detach_time` = @fixpack_now,
+  `volume_attachment`.`updated_at` = @fixpack_now
 WHERE
   `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60'
   AND `volume_attachment`.`deleted` = 0
@@ -1655,7 +1656,8 @@ SET
   `volume_attachment`.`attach_status` = 'detached',
   `volume_attachment`.`deleted` = 1,
   `volume_attachment`.`deleted_at` = @fixpack_now,
-  `volume_attachment`.`detach_time` = @fixpack_now
+  `volume_attachment`.`detach_time` = @fixpack_now,
+  `volume_attachment`.`updated_at` = @fixpack_now
 WHERE
   `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60'
   AND `volume_attachment`.`deleted` = 0

@@ -95,3 +95,47 @@ def test_batch_of_offline_plans_merges_scopes_and_preconditions():
     assert scope == f"instance_uuid IN ('{A}', '{B}') AND deleted = 0"
     exists = [p for p in plan.preconditions if "is in this database" in p.description]
     assert len(exists) == 1 and w.sql_of(exists[0].condition).endswith(") = 2")
+
+
+def _with_volume(uuid: str, id: int, attachment: str, *, shared: bool):
+    """An instance attached to VOLUME (shared: the other instance's attachment is in Cinder too)."""
+    inst = w.instance_row(uuid, id=id)
+    mine = w.attachment(attachment, uuid, volume_id=w.VOLUME)
+    other = w.attachment(
+        "ffffffff-0000-4000-8000-00000000000" + ("1" if attachment.endswith("2") else "2"),
+        B if uuid == A else A,
+        volume_id=w.VOLUME,
+    )
+    return w.vm(
+        instance=inst,
+        cell_rows={"block_device_mapping": [w.bdm(id, uuid, w.VOLUME, attachment_id=attachment)]},
+        cinder_rows={
+            "volume_attachment": [mine, other] if shared else [mine],
+            "volumes": [w.volume_row(status="in-use", attach_status="attached")],
+        },
+    )
+
+
+def test_batch_refuses_two_instances_detaching_one_multiattach_volume():
+    plans = [
+        plan_vm(
+            _with_volume(A, 7, "ffffffff-0000-4000-8000-000000000001", shared=True), VmOptions("soft-delete")
+        ),
+        plan_vm(
+            _with_volume(B, 8, "ffffffff-0000-4000-8000-000000000002", shared=True), VmOptions("soft-delete")
+        ),
+    ]
+    with pytest.raises(FixpackError, match=f"both attached to volume {w.VOLUME}"):
+        merge_plans(plans)
+
+
+def test_batch_writes_cinder_when_only_a_later_instance_has_volumes():
+    plans = [
+        plan_vm(_vm(A, 7, (1,)), VmOptions(op="soft-delete")),
+        plan_vm(
+            _with_volume(B, 8, "ffffffff-0000-4000-8000-000000000002", shared=False), VmOptions("soft-delete")
+        ),
+    ]
+    plan = merge_plans(plans)
+    assert [d.role for d in plan.databases][-1] == "cinder"
+    assert w.one_op(plan, "volume_attachment", "cinder")

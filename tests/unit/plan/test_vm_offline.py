@@ -113,3 +113,12 @@ def test_offline_rehost_needs_to_host_and_to_node():
 def test_offline_refuses_an_unknown_operation():
     with pytest.raises(FixpackError, match="unknown VM operation"):
         _plan("explode")
+
+
+@pytest.mark.parametrize("op", ["soft-delete", "purge"])
+def test_offline_delete_lists_what_to_finish_in_cinder(op):
+    plan = _plan(op)
+    (note,) = [x for x in plan.warnings if "Cinder is not changed" in x]
+    assert "attachment-delete ATTACHMENT_ID" in note
+    assert "openstack volume delete VOLUME_ID" in note
+    assert not any(o.database == "cinder" for o in plan.operations)

@@ -69,3 +69,9 @@ def test_cinder_attachments_read_flattened_and_nested_connection_info():
 def test_a_uuid_that_is_not_a_uuid_is_refused_before_reaching_sql():
     with pytest.raises(FixpackError):
         instance_host_side("x' OR '1'='1")
+
+
+def test_volume_connections_print_what_to_finish_in_cinder():
+    text = _text(instance_host_side(w.INSTANCE))
+    assert "AS `attachment_id`" in text
+    assert "AS `fixpack`, `block_device_mapping`.`delete_on_termination`, " in text

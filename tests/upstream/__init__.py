@@ -1,0 +1,1 @@
+"""Scripts the differential tests run with the services' own Python (nova/cinder venvs), never imported."""
