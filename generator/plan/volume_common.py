@@ -191,6 +191,34 @@ def in_active_use(cell: NovaCell, bdm: Row) -> str | None:
     )
 
 
+def refuse_root_bdms(pairs: Sequence[tuple[NovaCell, Row]], volume_id: str, op: str) -> list[str]:
+    """Refuse to drop the root BDM (boot_index 0) of a live instance; return findings for the rest.
+
+    Nova's detach API refuses it ("Cannot detach a root device volume",
+    api/openstack/compute/volume_attachments.py, `bdm.is_root`): the instance boots from
+    that volume, and without the row Nova would rebuild, reboot or migrate it with no
+    root disk. No flag lifts this: nothing Nova does leaves a live instance without its
+    root BDM. An instance that is deleted (or has no row) is not refused: Nova's own
+    instance delete soft-deletes every BDM, the root one included.
+    """
+    notes = []
+    for cell, bdm in pairs:
+        if bdm["boot_index"] != 0:
+            continue
+        inst = instance_row(cell, bdm["instance_uuid"])
+        if inst is not None and not inst["deleted"]:
+            raise TargetProblem(
+                f"volume {volume_id}: it is the root device (block_device_mapping {bdm['id']}, boot_index 0) "
+                f"of instance {bdm['instance_uuid']}, which Nova refuses to detach (\"Cannot detach a root "
+                f"device volume\"); refusing to {op} it: delete or rebuild the instance through Nova instead"
+            )
+        notes.append(
+            f"{cell.label}: BDM {bdm['id']} is the root device of instance {bdm['instance_uuid']}, which is "
+            "deleted: Nova's own delete soft-deletes it too"
+        )
+    return notes
+
+
 def one_cell(pairs: Sequence[tuple[NovaCell, Row]]) -> NovaCell:
     """The cell all the BDMs to change live in (a bundle has one Nova cell database)."""
     cells = {id(c): c for c, _ in pairs}
