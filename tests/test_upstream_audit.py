@@ -7,8 +7,6 @@ nothing else changed, re-run, rollback, every table identical.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from generator.cli import main
@@ -86,3 +84,65 @@ def test_detach_from_nova_refuses_the_root_volume_of_a_live_instance(make_deploy
     with pytest.raises(SystemExit) as exit_info:
         main(["volume", vol, "--op", "detach-from-nova", *urls(dep), "-o", str(out)])
     assert exit_info.value.code == 0, capsys.readouterr().err
+
+
+# 2. PCI devices freed as PciDevice.free() does ------------------------------------------------
+
+
+def add_pci(
+    dep, node: int, address: str, dev_type: str, status: str, parent: str | None, instance=None
+) -> None:
+    dep.execute(
+        "nova",
+        "INSERT INTO pci_devices (created_at, deleted, compute_node_id, address, product_id, vendor_id, "
+        "dev_type, dev_id, label, status, extra_info, instance_uuid, numa_node, parent_addr, uuid) "
+        "VALUES (UTC_TIMESTAMP(), 0, %s, %s, '154c', '8086', %s, %s, 'label_8086_154c', %s, '{}', %s, 0, %s, "
+        "UUID())",
+        (
+            node,
+            address,
+            dev_type,
+            "pci_" + address.replace(":", "_").replace(".", "_"),
+            status,
+            instance,
+            parent,
+        ),
+    )
+
+
+def pci_status(dep, address: str) -> str:
+    return one(dep, "nova", "SELECT status FROM pci_devices WHERE address = %s", address)["status"]
+
+
+@pytest.mark.parametrize("op", ["soft-delete", "purge"])
+def test_pci_free_carries_the_pf_and_leaves_other_statuses(make_deployment, tmp_path, op: str) -> None:
+    dep = make_deployment(NEWEST)
+    s = Seeder(dep, seed=43)
+    s.instance(host="cmp-01", pci_devices=1)  # another guest's VF of the same PF... freed below
+    target = s.instance(host="cmp-01", vm_state="error", task_state="deleting", power_state=4, pci_devices=1)
+    s.flush()
+    node = target.compute_node_id
+    add_pci(dep, node, "0000:81:00.0", "type-PF", "unavailable", None)  # the seeder's VFs' parent
+    add_pci(dep, node, "0000:82:00.0", "type-PCI", "removed", None, target.uuid)  # free() refuses it
+    (mine,) = target.pci_addresses
+    # first: the other guest still uses a VF of the PF -> the PF stays unavailable
+    result = generate_vm(
+        target.uuid, VmOptions(op=op), targets_for(dep), "auto", OutputOptions(out_dir=tmp_path / "a")
+    )
+    assert [r for r in result.plan.findings if "related PF/VF" in r] == []
+    prove(dep, result)
+    # then: the other guest's VF is free -> freeing the last VF frees the PF
+    dep.execute("nova", "UPDATE pci_devices SET status = 'available', instance_uuid = NULL "
+                "WHERE dev_type = 'type-VF' AND address <> %s", (mine,))  # fmt: skip
+    result = generate_vm(
+        target.uuid, VmOptions(op=op), targets_for(dep), "auto", OutputOptions(out_dir=tmp_path / "b")
+    )
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    assert_all_ok(run.run("apply"))
+    assert pci_status(dep, mine) == "available" and pci_status(dep, "0000:81:00.0") == "available"
+    removed = one(dep, "nova", "SELECT status, instance_uuid FROM pci_devices WHERE address = '0000:82:00.0'")
+    assert removed == {"status": "removed", "instance_uuid": target.uuid}
+    assert_all_ok(run.run("verify"))
+    assert_all_ok(run.run("rollback"))
+    assert_identical(before, all_states(dep))

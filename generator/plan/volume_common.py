@@ -209,8 +209,8 @@ def refuse_root_bdms(pairs: Sequence[tuple[NovaCell, Row]], volume_id: str, op: 
         if inst is not None and not inst["deleted"]:
             raise TargetProblem(
                 f"volume {volume_id}: it is the root device (block_device_mapping {bdm['id']}, boot_index 0) "
-                f"of instance {bdm['instance_uuid']}, which Nova refuses to detach (\"Cannot detach a root "
-                f"device volume\"); refusing to {op} it: delete or rebuild the instance through Nova instead"
+                f'of instance {bdm["instance_uuid"]}, which Nova refuses to detach ("Cannot detach a root '
+                f'device volume"); refusing to {op} it: delete or rebuild the instance through Nova instead'
             )
         notes.append(
             f"{cell.label}: BDM {bdm['id']} is the root device of instance {bdm['instance_uuid']}, which is "

@@ -88,7 +88,9 @@ def test_detach_from_nova_of_a_purged_volume_with_its_flag_still_soft_deletes_th
 
 def test_detach_from_nova_refuses_the_root_bdm_of_a_live_instance():
     # Nova's detach API: bdm.is_root -> "Cannot detach a root device volume"; no flag lifts it
-    with pytest.raises(TargetProblem, match=r"root device .*boot_index 0.*Cannot detach a root device volume"):
+    with pytest.raises(
+        TargetProblem, match=r"root device .*boot_index 0.*Cannot detach a root device volume"
+    ):
         _plan(_facts(boot_index=0))
     with pytest.raises(TargetProblem, match="root device"):
         _plan(_facts(boot_index=0), allow=Overrides.of("active-user", "attached", "missing-volume"))

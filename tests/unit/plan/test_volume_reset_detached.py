@@ -105,6 +105,8 @@ def test_reset_detached_api_first_lists_cinder_attachment_delete_per_attachment(
 
 
 def test_reset_detached_detach_nova_refuses_the_root_bdm_of_a_live_instance():
-    cell = w.nova_cell([w.instance_row(w.ATTACHED_TO, vm_state="error", host="cmp-01")], [w.bdm(8, boot_index=0)])
+    cell = w.nova_cell(
+        [w.instance_row(w.ATTACHED_TO, vm_state="error", host="cmp-01")], [w.bdm(8, boot_index=0)]
+    )
     with pytest.raises(TargetProblem, match=r"root device .*refusing to reset-detached --detach-nova"):
         _plan(_facts(cells=[cell]), detach_nova=True)
