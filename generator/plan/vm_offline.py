@@ -31,6 +31,7 @@ from generator.plan.builders import offline_update as _update
 from generator.plan.model import ApiCommand, ControllerActions, DatabaseTarget, Plan, Postcondition
 from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, instance_deleted_changes, instance_deleted_postcondition
+from generator.plan.vm_pci import OFFLINE_PCI_WARNING, held_scope
 from generator.plan.vm_purge import RELEASED_NOT_DELETED
 from generator.schema.model import SchemaSnapshot
 
@@ -119,6 +120,8 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
     ]
     ops: list[Operation] = []
     posts: list[Postcondition] = []
+    if options.op in ("soft-delete", "purge"):
+        warnings.append(OFFLINE_PCI_WARNING)
     if options.op == "soft-delete":
         ops, posts = _soft_delete(cell.schema, api.schema, placement.schema, u)
         warnings.append(
@@ -248,13 +251,8 @@ def _soft_delete(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSna
             cell,
             "pci_devices",
             {"status": SetValue("available"), "instance_uuid": SetValue(None), "request_id": SetValue(None)},
-            b.scope_where(
-                "PCI devices held by the instance",
-                b.eq("instance_uuid", u),
-                b.eq("deleted", 0),
-                exp.column("status").isin(exp.Literal.string("allocated"), exp.Literal.string("claimed")),
-            ),
-            "release PCI devices as the resource tracker would",
+            held_scope("pci_devices", u),
+            "release the PCI devices the instance holds (allocated or claimed), as PciDevice.free() does",
         )
     )
     ops.append(
@@ -312,8 +310,9 @@ def _purge(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot,
             cell,
             "pci_devices",
             {"status": SetValue("available"), "instance_uuid": SetValue(None), "request_id": SetValue(None)},
-            b.scope_where("PCI devices held by the instance", b.eq("instance_uuid", u), b.eq("deleted", 0)),
-            "release (never delete) the PCI devices the instance held",
+            held_scope("pci_devices", u),
+            "release (never delete) the PCI devices the instance holds (allocated or claimed), as "
+            "PciDevice.free() does",
         )
     ]
     posts = []

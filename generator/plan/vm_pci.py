@@ -30,6 +30,14 @@ HOLDING = ("allocated", "claimed")  # the statuses PciDevice.free() accepts
 AVAILABLE = "available"
 PF = "type-PF"
 VF_LIKE = ("type-VF", "vdpa")  # devices whose parent PF free() re-evaluates
+# Offline the relatives are not read; the UPDATE would need a same-table subquery (ERROR 1093 on MySQL).
+OFFLINE_PCI_WARNING = (
+    "offline: the instance's allocated/claimed PCI devices are released, but not the status PciDevice.free() "
+    "carries to their SR-IOV relatives: after the apply, a PF whose VFs are all available, and the VFs of a "
+    "PF the instance held, may still say 'unavailable'; check `SELECT id, address, dev_type, status, "
+    "parent_addr FROM pci_devices WHERE compute_node_id = <node> AND deleted = 0` and set those to "
+    "'available' by hand (a live bundle, given --nova-api-url, carries it)"
+)
 
 
 def held_scope(table: str, uuid: str):

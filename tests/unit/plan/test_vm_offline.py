@@ -113,3 +113,13 @@ def test_offline_rehost_needs_to_host_and_to_node():
 def test_offline_refuses_an_unknown_operation():
     with pytest.raises(FixpackError, match="unknown VM operation"):
         _plan("explode")
+
+
+def test_offline_purge_releases_only_allocated_or_claimed_pci_devices_and_says_relatives_are_not_carried():
+    for op in ("soft-delete", "purge"):
+        plan = _plan(op)
+        pci = w.one_op(plan, "pci_devices")
+        assert w.sql_of(pci.scope.condition) == (
+            f"instance_uuid = '{U}' AND deleted = 0 AND status IN ('allocated', 'claimed')"
+        )
+        assert any("PciDevice.free() carries to their SR-IOV relatives" in x for x in plan.warnings)
