@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from generator.cli import main
+from generator.connect.sources import ConnectionOptions, resolve
 from generator.pipeline import OutputOptions, generate_vm
 from generator.plan.vm_common import VmOptions
 from generator.seed import Seeder
@@ -21,6 +22,7 @@ from .bundles import (
     assert_all_ok,
     assert_identical,
     assert_only_planned_rows_changed,
+    run_offline,
     targets_for,
 )
 from .conftest import ALL_RELEASES
@@ -145,4 +147,54 @@ def test_pci_free_carries_the_pf_and_leaves_other_statuses(make_deployment, tmp_
     assert removed == {"status": "removed", "instance_uuid": target.uuid}
     assert_all_ok(run.run("verify"))
     assert_all_ok(run.run("rollback"))
+    assert_identical(before, all_states(dep))
+
+
+# 3. rehost after a live migration that ended on the destination ----------------------------
+
+
+@pytest.mark.parametrize("mode", ["live", "offline"])
+def test_rehost_of_a_finished_live_migration_ends_it_as_nova_does(
+    make_deployment, tmp_path, mode: str
+) -> None:
+    dep = make_deployment(NEWEST)
+    s = Seeder(dep, seed=45)
+    s.compute_host("cmp-01"), s.compute_host("cmp-02")
+    target = s.instance(
+        host="cmp-01", vm_state="active", task_state="migrating", migration="live-migration",
+        migration_status="running",
+    )  # fmt: skip
+    s.flush()
+    assert target.dest_host == "cmp-02"
+    dep.execute("nova", "UPDATE instances SET progress = 37, updated_at = UTC_TIMESTAMP() - INTERVAL 2 DAY "
+                "WHERE uuid = %s", (target.uuid,))  # fmt: skip
+    node = one(dep, "nova", "SELECT hypervisor_hostname FROM compute_nodes WHERE host = 'cmp-02'")
+    options = VmOptions(op="rehost", to_host="cmp-02", to_node=node["hypervisor_hostname"])
+    if mode == "live":
+        result = generate_vm(target.uuid, options, targets_for(dep), "auto", OutputOptions(out_dir=tmp_path))
+        run = BundleRun(dep, result.path)
+        before = all_states(dep)
+        assert_all_ok(run.run("apply"))
+    else:
+        offline = resolve(ConnectionOptions(), env={})
+        result = generate_vm(target.uuid, options, offline, NEWEST, OutputOptions(out_dir=tmp_path))
+        run = BundleRun(dep, result.path)
+        before = all_states(dep)
+        assert_all_ok(run_offline(run, "precheck"))
+        assert_all_ok(run_offline(run, "apply"))
+    assert result.lint.passed
+    row = one(dep, "nova", "SELECT host, task_state, progress FROM instances WHERE uuid = %s", target.uuid)
+    assert row == {"host": "cmp-02", "task_state": None, "progress": 0}
+    after = all_states(dep)
+    if mode == "live":
+        assert_only_planned_rows_changed(before, after, allowed_changes(result.plan, dep, run))
+        assert_all_ok(run.run("verify"))
+        assert all("already done; nothing changed" in r.stdout for r in run.run("apply"))
+        assert_identical(after, all_states(dep))
+        assert_all_ok(run.run("rollback"))
+    else:
+        assert_all_ok(run_offline(run, "verify"))
+        assert_all_ok(run_offline(run, "apply"))
+        assert_identical(after, all_states(dep))
+        assert_all_ok(run_offline(run, "rollback"))
     assert_identical(before, all_states(dep))

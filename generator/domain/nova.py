@@ -56,6 +56,12 @@ MIGRATION_IN_PROGRESS = (
 )
 MIGRATION_CLOSED_STATUS = "error"  # what nova sets when it gives up on a migration
 
+# A live migration's end on either host (compute/manager.py post_live_migration_at_destination,
+# _rollback_live_migration): `instance.save(expected_task_state=MIGRATING)` with task_state None
+# and progress 0, the host/node being the one the guest runs on.
+LIVE_MIGRATING = "migrating"
+LIVE_MIGRATION_END = {"task_state": None, "progress": 0}
+
 DEFAULT_INSTANCE_NAME_TEMPLATE = "instance-%08x"
 
 
