@@ -7,12 +7,18 @@ nothing else changed, re-run, rollback, every table identical.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from generator.cli import main
 from generator.connect.sources import ConnectionOptions, resolve
+from generator.jobs_volume import generate_volume
 from generator.pipeline import OutputOptions, generate_vm
+from generator.plan.overrides import Overrides
 from generator.plan.vm_common import VmOptions
+from generator.plan.volume_common import VolumeOptions
 from generator.seed import Seeder
 
 from .bundles import (
@@ -197,4 +203,82 @@ def test_rehost_of_a_finished_live_migration_ends_it_as_nova_does(
         assert_all_ok(run_offline(run, "apply"))
         assert_identical(after, all_states(dep))
         assert_all_ok(run_offline(run, "rollback"))
+    assert_identical(before, all_states(dep))
+
+
+# 4. --cascade and Cinder's own refusals ------------------------------------------------------
+
+
+def cascade_world(dep):
+    s = Seeder(dep, seed=47)
+    vol = s.volume(status="error", snapshots=2)
+    s.flush()
+    snaps = [
+        r["id"]
+        for r in dep.query("cinder", "SELECT id FROM snapshots WHERE volume_id = %s ORDER BY id", (vol.id,))
+    ]
+    return vol, snaps
+
+
+def gen_volume(dep, volume_id: str, out: Path, **options):
+    return generate_volume(
+        volume_id, VolumeOptions(**options), targets_for(dep), "auto", OutputOptions(out_dir=out)
+    )
+
+
+@pytest.mark.parametrize("op", ["soft-delete", "purge"])
+def test_cascade_refuses_a_snapshot_status_cinder_refuses_unless_its_flag(
+    make_deployment, capsys, tmp_path, op
+):
+    dep = make_deployment(NEWEST)
+    vol, snaps = cascade_world(dep)
+    dep.execute("cinder", "UPDATE snapshots SET status = 'error_deleting' WHERE id = %s", (snaps[0],))
+    out = tmp_path / "refused"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["volume", vol.id, "--op", op, "--cascade", *urls(dep), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 5 and err.count("\n") == 1, err
+    assert f"{snaps[0]} (error_deleting)" in err and "--allow-snapshot-status" in err
+    assert not out.exists() or not any(out.iterdir())
+    result = gen_volume(
+        dep, vol.id, tmp_path / "allowed", op=op, cascade=True, allow=Overrides.of("snapshot-status")
+    )
+    assert any(w.startswith("--allow-snapshot-status: ") for w in result.plan.warnings)
+    prove(dep, result)
+
+
+def test_cascade_refuses_a_snapshot_of_a_group_snapshot_live_and_offline(make_deployment, capsys, tmp_path):
+    dep = make_deployment(NEWEST)
+    vol, snaps = cascade_world(dep)
+    group, gsnap = "6a0c1e2f-0000-4000-8000-00000000000a", "6a0c1e2f-0000-4000-8000-00000000000b"
+    dep.execute(
+        "cinder",
+        "INSERT INTO `groups` (id, deleted, status, project_id) VALUES (%s, 0, 'available', %s)",
+        (group, vol.project_id),
+    )
+    dep.execute(
+        "cinder",
+        "INSERT INTO group_snapshots (id, group_id, deleted, status) VALUES (%s, %s, 0, 'available')",
+        (gsnap, group),
+    )
+    dep.execute("cinder", "UPDATE snapshots SET group_snapshot_id = %s WHERE id = %s", (gsnap, snaps[1]))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["volume", vol.id, "--op", "soft-delete", "--cascade", "--allow-snapshot-status", *urls(dep),
+              "-o", str(tmp_path / "live")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 5 and err.count("\n") == 1, err
+    assert f"{snaps[1]} (group snapshot {gsnap})" in err and "group-snapshot-delete" in err
+    offline = generate_volume(
+        vol.id,
+        VolumeOptions(op="soft-delete", cascade=True),
+        resolve(ConnectionOptions(), env={}),
+        NEWEST,
+        OutputOptions(out_dir=tmp_path / "off"),
+    )
+    before = all_states(dep)
+    runs = run_offline(BundleRun(dep, offline.path), "precheck")
+    assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
+    line = int(re.search(r"at line (\d+)", runs[-1].stderr).group(1))  # the failing guard: its comment above
+    text = Path(runs[-1].file).read_text().splitlines()[line - 4 : line]
+    assert any("precondition: no live snapshot of the volume is in a group snapshot" in t for t in text), text
     assert_identical(before, all_states(dep))

@@ -123,6 +123,8 @@ def refuse_delete_blockers(facts: VolumeFacts, options: VolumeOptions) -> list[s
             "delete them "
             f"first or pass --cascade to {op} them with the volume"
         )
+    if options.cascade:
+        warnings += refuse_cascade_snapshots(u, snaps, options)
     attached = [a for a in facts.live("volume_attachment") if a["attach_status"] == cinder.ATTACHED]
     if not vol["deleted"] and (vol["attach_status"] == cinder.ATTACHED or attached):
         options.allow.refuse(
@@ -158,6 +160,40 @@ def refuse_delete_blockers(facts: VolumeFacts, options: VolumeOptions) -> list[s
                 f"snapshots of project(s) {', '.join(others)} go too: correct their usage with "
                 "`fixpack quota sync --project P` afterwards"
             )
+    return warnings
+
+
+def refuse_cascade_snapshots(u: str, snaps: Sequence[Row], options: VolumeOptions) -> list[str]:
+    """What Cinder's delete(cascade=True) refuses of the live snapshots it would take.
+
+    A snapshot in a cgsnapshot or a group snapshot belongs to that group's delete: Cinder refuses
+    it even with force, so no flag lifts it. A snapshot not `available` or `error` (creating,
+    deleting, error_deleting, backing-up, ...) fails the non-force delete; Cinder's force delete
+    takes it, and so does --allow-snapshot-status.
+    """
+    warnings: list[str] = []
+    for column, what in cinder.SNAPSHOT_GROUP_COLUMNS:
+        grouped = [s for s in snaps if s.get(column)]
+        if grouped:
+            listed = ", ".join(f"{s['id']} ({what} {s[column]})" for s in grouped)
+            command = "cgsnapshot-delete" if column == "cgsnapshot_id" else "group-snapshot-delete"
+            raise TargetProblem(
+                f"volume {u}: --cascade would take snapshot(s) that belong to a {what}: {listed}, which "
+                f"Cinder's delete refuses (even forced); refusing to {options.op} it: delete the {what} "
+                f"first (cinder {command} ID)"
+            )
+    stuck = [s for s in snaps if s["status"] not in cinder.CASCADE_DELETABLE_SNAPSHOT]
+    if stuck:
+        listed = ", ".join(f"{s['id']} ({s['status']})" for s in stuck)
+        options.allow.refuse(
+            "snapshot-status",
+            f"volume {u}",
+            f"--cascade would take snapshot(s) in a status Cinder's delete refuses (not available or error): "
+            f"{listed}",
+            options.op,
+            warnings,
+            hint="Cinder itself takes them only with a force delete",
+        )
     return warnings
 
 
