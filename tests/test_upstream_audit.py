@@ -282,3 +282,52 @@ def test_cascade_refuses_a_snapshot_of_a_group_snapshot_live_and_offline(make_de
     text = Path(runs[-1].file).read_text().splitlines()[line - 4 : line]
     assert any("precondition: no live snapshot of the volume is in a group snapshot" in t for t in text), text
     assert_identical(before, all_states(dep))
+
+
+# 5. share_mapping on an instance delete, per release ------------------------------------------
+
+
+@pytest.mark.parametrize(("release", "left"), [("2023.2", None), ("2024.1", 1), ("2025.1", 0), (NEWEST, 0)])
+@pytest.mark.parametrize("mode", ["live", "offline"])
+def test_soft_delete_treats_share_mappings_as_the_release_does(
+    make_deployment, tmp_path, release, left, mode
+):
+    dep = make_deployment(release)
+    s = Seeder(dep, seed=49)
+    target = s.instance(host="cmp-01", vm_state="error", task_state="deleting", power_state=4)
+    s.flush()
+    if left is not None:
+        dep.execute(
+            "nova",
+            "INSERT INTO share_mapping (created_at, uuid, instance_uuid, share_id, status, tag, "
+            "export_location, share_proto) VALUES (UTC_TIMESTAMP(), UUID(), %s, "
+            "'7b7b7b7b-0000-4000-8000-000000000002', 'active', 'data', '192.0.2.5:/shares/share-1', 'NFS')",
+            (target.uuid,),
+        )
+    options = VmOptions(op="soft-delete")
+    if mode == "live":
+        result = generate_vm(target.uuid, options, targets_for(dep), "auto", OutputOptions(out_dir=tmp_path))
+        text = " ".join(result.plan.warnings)
+        if left == 0:
+            assert "/var/lib/nova/mnt/" in text and "access_type ip" in text
+        elif left == 1:
+            assert "keeps them on delete" in text  # 2024.1 and 2024.2 share a schema: either is detected
+        prove(dep, result)
+        run = BundleRun(dep, result.path)
+        assert_all_ok(run.run("apply"))
+    else:
+        offline = resolve(ConnectionOptions(), env={})
+        result = generate_vm(target.uuid, options, offline, release, OutputOptions(out_dir=tmp_path))
+        run = BundleRun(dep, result.path)
+        before = all_states(dep)
+        assert_all_ok(run_offline(run, "precheck"))
+        assert_all_ok(run_offline(run, "apply"))
+    if left is not None:
+        count = one(
+            dep, "nova", "SELECT COUNT(*) AS n FROM share_mapping WHERE instance_uuid = %s", target.uuid
+        )
+        assert count["n"] == left
+    if mode == "offline":
+        assert_all_ok(run_offline(run, "verify"))
+        assert_all_ok(run_offline(run, "rollback"))
+        assert_identical(before, all_states(dep))

@@ -33,6 +33,7 @@ from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, instance_deleted_changes, instance_deleted_postcondition
 from generator.plan.vm_pci import OFFLINE_PCI_WARNING, held_scope
 from generator.plan.vm_purge import RELEASED_NOT_DELETED
+from generator.plan.vm_shares import offline_shares
 from generator.schema.model import SchemaSnapshot
 
 ROLE_LABELS = {
@@ -130,6 +131,9 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         warnings.append(OFFLINE_PCI_WARNING)
     if options.op == "soft-delete":
         ops, posts = _soft_delete(cell.schema, api.schema, placement.schema, u)
+        share_ops, share_posts, share_warnings = offline_shares(cell.schema, rel, u)
+        ops, posts = share_ops + ops, posts + share_posts
+        warnings += share_warnings
         warnings.append(
             "allocations held by the instance's migrations (placement consumer = migration uuid) "
             "are not known offline; check `openstack resource provider allocation show` for them"

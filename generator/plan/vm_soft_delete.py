@@ -38,6 +38,7 @@ from generator.plan.vm_common import (
     refuse_unless_repairable,
 )
 from generator.plan.vm_pci import release_pci
+from generator.plan.vm_shares import release_shares
 
 
 def database_target(facts: DatabaseFacts) -> DatabaseTarget:
@@ -156,12 +157,11 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
     cell_ops.append(op)
     posts.append(instance_deleted_postcondition(u))
 
-    share = cell.rows("share_mapping")
-    if share:
-        warnings.append(
-            f"{len(share)} share mapping(s) remain (Nova keeps them on delete); detach the shares "
-            f"with `openstack server remove share {u} <share>` if Manila still grants access"
-        )
+    share_ops, share_posts, share_notes, share_warnings = release_shares(cell, u, inst["host"])
+    cell_ops += share_ops
+    posts += share_posts
+    findings += share_notes
+    warnings += share_warnings
 
     api_ops: list[Operation] = []
     if facts.api is not None:
