@@ -331,3 +331,35 @@ def test_soft_delete_treats_share_mappings_as_the_release_does(
         assert_all_ok(run_offline(run, "verify"))
         assert_all_ok(run_offline(run, "rollback"))
         assert_identical(before, all_states(dep))
+
+
+# 6. offline purge and the migration consumers' allocations -----------------------------------
+
+
+@pytest.mark.parametrize("op", ["purge", "soft-delete"])
+def test_offline_purge_names_the_migration_consumers_it_cannot_free(make_deployment, tmp_path, op) -> None:
+    dep = make_deployment(NEWEST)
+    s = Seeder(dep, seed=51)
+    s.compute_host("cmp-01"), s.compute_host("cmp-02")
+    target = s.instance(
+        host="cmp-01", vm_state="error", task_state="deleting", power_state=4, migration="resize"
+    )
+    s.flush()
+    held = one(
+        dep, "placement", "SELECT COUNT(*) AS n FROM allocations WHERE consumer_id = %s", target.migration
+    )
+    assert held["n"] > 0  # Nova's move: the migration consumer holds the source allocations
+    offline = resolve(ConnectionOptions(), env={})
+    result = generate_vm(target.uuid, VmOptions(op=op), offline, NEWEST, OutputOptions(out_dir=tmp_path))
+    (warning,) = [w for w in result.plan.warnings if "placement consumer = migration uuid" in w]
+    if op == "purge":
+        assert "before the apply: the purge deletes the migrations rows" in warning
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    runs = run_offline(run, "precheck")
+    assert_all_ok(runs)
+    printed = [line for r in runs for line in r.stdout.splitlines() if line.startswith("migration\t")]
+    assert len(printed) == 1 and printed[0].split("\t")[2] == target.migration, printed
+    assert_all_ok(run_offline(run, "apply"))
+    assert_all_ok(run_offline(run, "rollback"))
+    assert_identical(before, all_states(dep))

@@ -36,6 +36,15 @@ from generator.plan.vm_purge import RELEASED_NOT_DELETED
 from generator.plan.vm_shares import offline_shares
 from generator.schema.model import SchemaSnapshot
 
+# Nova's move swaps the source allocations to a consumer named by the migration's uuid
+# (MigrationTask / live migration); the cell holds those uuids, placement the allocations.
+MIGRATION_CONSUMERS_WARNING = (
+    "allocations held by the instance's migrations (placement consumer = migration uuid, listed by the Nova "
+    "cell precheck as `migration` lines) are not known offline and not freed by this bundle: for each, "
+    "`openstack resource provider allocation show CONSUMER`, then `openstack resource provider allocation "
+    "delete CONSUMER`"
+)
+
 ROLE_LABELS = {
     "nova": "Nova cell database (the instance's cell)",
     "nova_api": "Nova API database",
@@ -134,15 +143,17 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         share_ops, share_posts, share_warnings = offline_shares(cell.schema, rel, u)
         ops, posts = share_ops + ops, posts + share_posts
         warnings += share_warnings
-        warnings.append(
-            "allocations held by the instance's migrations (placement consumer = migration uuid) "
-            "are not known offline; check `openstack resource provider allocation show` for them"
-        )
+        warnings.append(MIGRATION_CONSUMERS_WARNING)
         # The cell database first: its preconditions (the instance is there, not healthy) gate
         # everything, since an offline bundle only learns them at run time.
         order: tuple[DatabaseTarget, ...] = (cell, api, placement)
     elif options.op == "purge":
         ops, posts = _purge(cell.schema, api.schema, placement.schema, u)
+        warnings.append(
+            MIGRATION_CONSUMERS_WARNING
+            + "; do it before the apply: the purge deletes the migrations rows, the "
+            "only record of which consumers they are (the rollback restores them)"
+        )
         order = (cell, api, placement)
     elif options.op == "rehost":
         if not options.to_host or not options.to_node:

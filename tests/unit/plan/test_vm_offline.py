@@ -123,3 +123,11 @@ def test_offline_purge_releases_only_allocated_or_claimed_pci_devices_and_says_r
             f"instance_uuid = '{U}' AND deleted = 0 AND status IN ('allocated', 'claimed')"
         )
         assert any("PciDevice.free() carries to their SR-IOV relatives" in x for x in plan.warnings)
+
+
+def test_offline_purge_says_migration_consumers_are_not_freed_and_their_rows_go():
+    plan = _plan("purge")
+    (text,) = [x for x in plan.warnings if "placement consumer = migration uuid" in x]
+    assert "`migration` lines" in text and "allocation delete CONSUMER" in text
+    assert "do it before the apply: the purge deletes the migrations rows" in text
+    assert w.ops_on(plan, "migrations")  # the rows still go, as a purge leaves no trace

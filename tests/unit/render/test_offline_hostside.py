@@ -69,3 +69,11 @@ def test_cinder_attachments_read_flattened_and_nested_connection_info():
 def test_a_uuid_that_is_not_a_uuid_is_refused_before_reaching_sql():
     with pytest.raises(FixpackError):
         instance_host_side("x' OR '1'='1")
+
+
+def test_instance_host_side_lists_the_migrations_whose_uuids_are_placement_consumers():
+    text = _text(instance_host_side(w.INSTANCE))
+    consumer = "REGEXP_REPLACE(`migrations`.`uuid`, '[[:cntrl:]]', '?') AS `consumer`"
+    assert f"SELECT 'migration' AS `fixpack`, `migrations`.`deleted` AS `row_deleted`, {consumer}" in text
+    where = f"`migrations`.`instance_uuid` = '{w.INSTANCE}' AND NOT `migrations`.`uuid` IS NULL"
+    assert f"FROM `migrations` WHERE {where}" in text
