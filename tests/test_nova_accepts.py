@@ -104,3 +104,53 @@ def test_archive_deleted_rows_archives_a_soft_deleted_instance(
     ), "nova removes the API mapping of an archived instance"
     # the other instances are untouched
     assert dep.query("nova", "SELECT COUNT(*) AS n FROM instances WHERE deleted = 0")[0]["n"] == 10
+
+
+def test_archive_after_a_soft_delete_of_an_instance_with_a_share_mapping(
+    make_deployment, tmp_path, nova_manage
+) -> None:
+    """2025.1+: Nova's delete removes share_mapping rows (deny_share); a bundle that left them would
+    leave a row whose foreign key to instances.uuid keeps the instance from being archived."""
+    dep = make_deployment(RELEASE)
+    from generator.seed import Seeder
+
+    s = Seeder(dep, seed=53)
+    target = s.instance(host="cmp-01", vm_state="error", task_state="deleting", power_state=4)
+    s.flush()
+    dep.execute(
+        "nova",
+        "INSERT INTO share_mapping (created_at, uuid, instance_uuid, share_id, status, tag, export_location, "
+        "share_proto) VALUES (UTC_TIMESTAMP(), UUID(), %s, UUID(), 'active', 'data', '192.0.2.5:/s', 'NFS')",
+        (target.uuid,),
+    )
+    result = generate_vm(
+        target.uuid, VmOptions(op="soft-delete"), targets_for(dep), "auto", OutputOptions(out_dir=tmp_path)
+    )
+    assert_all_ok(BundleRun(dep, result.path).run("apply"))
+    conf = tmp_path / "nova.conf"
+    conf.write_text(
+        f"[database]\nconnection = {dep.url('nova').render(with_password=True)}?charset=utf8\n"
+        f"[api_database]\nconnection = {dep.url('nova_api').render(with_password=True)}?charset=utf8\n"
+    )
+    done = subprocess.run(
+        [
+            nova_manage,
+            "--config-file",
+            str(conf),
+            "db",
+            "archive_deleted_rows",
+            "--verbose",
+            "--until-complete",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    u = target.uuid
+    assert dep.query("nova", "SELECT COUNT(*) AS n FROM instances WHERE uuid = %s", (u,))[0]["n"] == 0
+    assert (
+        dep.query("nova", "SELECT COUNT(*) AS n FROM share_mapping WHERE instance_uuid = %s", (u,))[0]["n"]
+        == 0
+    )

@@ -129,6 +129,11 @@ TRANSITIONAL_STATUSES: Mapping[str, str] = {
     "retyping": "cinder-volume is retyping it",
     "extending": "cinder-volume is extending it",
 }
+# delete(cascade=True) without force (cinder/volume/api.py, db `volume_has_undeletable_snapshots_filter`
+# and the per-snapshot conditional_update): every live snapshot must be in one of these...
+CASCADE_DELETABLE_SNAPSHOT = ("available", "error")
+# ...and, force or not, in no cgsnapshot and no group snapshot (they are deleted with their group).
+SNAPSHOT_GROUP_COLUMNS = (("cgsnapshot_id", "cgsnapshot"), ("group_snapshot_id", "group snapshot"))
 TRANSITIONAL_MIGRATION = ("starting", "migrating", "completing")  # VolumeMigrationStatus in progress
 
 # Whether one of these is stuck (stale) or someone's work in progress is decided by the one

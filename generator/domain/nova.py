@@ -8,7 +8,10 @@ see shared/domain/openstack-schema-facts.md §3.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
+
+from generator.catalog import get_release, release_names
 
 # instance_destroy soft-deletes (deleted = id, deleted_at = now, updated_at kept)
 # the non-deleted rows of these models, filtered by the given column.
@@ -60,7 +63,48 @@ MIGRATION_CLOSED_STATUS = "error"  # what nova sets when it gives up on a migrat
 MIGRATION_DONE = frozenset({"confirmed", "reverted", "error", "failed", "completed", "cancelled", "done"})
 NOVA_CONSUMER_TYPES = frozenset({"INSTANCE", "MIGRATION"})  # placement consumer_types Nova writes
 
+# A live migration's end on either host (compute/manager.py post_live_migration_at_destination,
+# _rollback_live_migration): `instance.save(expected_task_state=MIGRATING)` with task_state None
+# and progress 0, the host/node being the one the guest runs on.
+LIVE_MIGRATING = "migrating"
+LIVE_MIGRATION_END = {"task_state": None, "progress": 0}
+
 DEFAULT_INSTANCE_NAME_TEMPLATE = "instance-%08x"
+
+# share_mapping (Manila shares attached to an instance): the table exists from 2024.1 (29.0.0);
+# from 2025.1 (31.0.0) the instance delete (`_shutdown_instance`) unmounts each share, denies its
+# Manila access (`deny_share`, unless another instance of the host still uses it) and removes the
+# row (`share_mapping.delete()`, a hard delete: the table has no `deleted` column). Before, the
+# delete left the rows.
+SHARE_MAPPING_FROM = "2024.1"
+SHARE_MAPPING_DELETED_FROM = "2025.1"
+# [libvirt] nfs_mount_point_base / ceph_mount_point_base default ($state_path/mnt); the mount is
+# <base>/<md5 of the export location> (virt/libvirt/volume/fs.py `_get_mount_path`).
+SHARE_MOUNT_BASE = "/var/lib/nova/mnt"
+# objects/share_mapping.py `set_access_according_to_protocol`: the Manila access rule Nova grants.
+SHARE_ACCESS = {
+    "NFS": ("ip", "the compute host's [DEFAULT] my_shared_fs_storage_ip (default its my_ip)"),
+    "CEPHFS": ("cephx", "nova"),
+}
+
+
+def at_least(release: str, first: str) -> bool:
+    """Is catalog release `release` the same as or newer than `first`?"""
+    names = release_names()
+    return names.index(get_release(release).name) >= names.index(get_release(first).name)
+
+
+def share_mappings_on_delete(release: str) -> str:
+    """What Nova's instance delete does to share_mapping rows in `release`: absent, kept or deleted."""
+    if not at_least(release, SHARE_MAPPING_FROM):
+        return "absent"
+    return "deleted" if at_least(release, SHARE_MAPPING_DELETED_FROM) else "kept"
+
+
+def share_mount_path(export_location: str) -> str:
+    """Where nova-compute mounted the share on the host (default mount point base)."""
+    digest = hashlib.md5(export_location.encode("utf-8"), usedforsecurity=False).hexdigest()
+    return f"{SHARE_MOUNT_BASE}/{digest}"
 
 
 def domain_name(instance: Mapping[str, object], template: str = DEFAULT_INSTANCE_NAME_TEMPLATE) -> str:

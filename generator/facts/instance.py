@@ -146,6 +146,34 @@ def cinder_wanted(uuid: str, bdm_volumes: list[str]) -> list[tuple[str, Scope]]:
     ]
 
 
+def _with_pci_relatives(scope: Scope, uuid: str) -> Scope:
+    """The instance's PCI devices and their live SR-IOV relatives (its PFs' VFs, its VFs'
+    PF and sibling VFs), whose status Nova's PciDevice.free() also changes (plan/vm_pci.py).
+    Matched here by address only; the planner pairs them per compute node."""
+
+    def mine(column: str) -> exp.Select:
+        return (
+            exp.select(column)
+            .from_("pci_devices")
+            .where(
+                exp.and_(
+                    _eq("instance_uuid", uuid), _eq("deleted", 0), exp.column(column).is_(exp.null()).not_()
+                )
+            )
+        )
+
+    related = exp.and_(
+        _eq("deleted", 0),
+        exp.column("compute_node_id").isin(query=mine("compute_node_id")),
+        exp.or_(
+            exp.column("address").isin(query=mine("parent_addr")),
+            exp.column("parent_addr").isin(query=mine("address")),
+            exp.column("parent_addr").isin(query=mine("parent_addr")),
+        ),
+    )
+    return Scope(exp.or_(scope.tree(), related), f"{scope.description}, and their PF/VF relatives")
+
+
 def read_instance(
     live: LiveDatabases, uuid: str, *, to_host: str | None = None, include_shadow: bool = False
 ) -> InstanceFacts:
@@ -156,7 +184,10 @@ def read_instance(
     wanted = [("instances", scope_eq("uuid", uuid, f"instances.uuid = '{uuid}'"))]
     if include_shadow and info.schema.has_table("shadow_instances"):
         wanted.append(("shadow_instances", scope_eq("uuid", uuid)))
-    wanted += [(r.table, r.scope) for r in _cell_references(info.schema, uuid, include_shadow)]
+    wanted += [
+        (r.table, _with_pci_relatives(r.scope, uuid) if r.table == "pci_devices" else r.scope)
+        for r in _cell_references(info.schema, uuid, include_shadow)
+    ]
     host_facts = None
     # nova-compute on the instance's own host (is it alive?) and on a rehost target
     on_instance_host = exp.column("host").isin(

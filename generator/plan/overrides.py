@@ -47,6 +47,11 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], str]] = {
         "Repair a volume whose migration_status says a migration is moving its data (or that is a "
         "migration's destination).",
     ),
+    "snapshot-status": (
+        ("volume",),
+        "soft-delete / purge --cascade: remove snapshots in a status Cinder's delete refuses (not available "
+        "or error), as Cinder's force delete does.",
+    ),
     "deleted-volume": (("volume",), "reset-detached / soft-delete a volume Cinder already deleted."),
     "live-consumer": (
         ("allocation",),

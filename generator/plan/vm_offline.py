@@ -31,8 +31,19 @@ from generator.plan.builders import offline_update as _update
 from generator.plan.model import ApiCommand, ControllerActions, DatabaseTarget, Plan, Postcondition
 from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, instance_deleted_changes, instance_deleted_postcondition
+from generator.plan.vm_pci import OFFLINE_PCI_WARNING, held_scope
 from generator.plan.vm_purge import RELEASED_NOT_DELETED
+from generator.plan.vm_shares import offline_shares
 from generator.schema.model import SchemaSnapshot
+
+# Nova's move swaps the source allocations to a consumer named by the migration's uuid
+# (MigrationTask / live migration); the cell holds those uuids, placement the allocations.
+MIGRATION_CONSUMERS_WARNING = (
+    "allocations held by the instance's migrations (placement consumer = migration uuid, listed by the Nova "
+    "cell precheck as `migration` lines) are not known offline and not freed by this bundle: for each, "
+    "`openstack resource provider allocation show CONSUMER`, then `openstack resource provider allocation "
+    "delete CONSUMER`"
+)
 
 ROLE_LABELS = {
     "nova": "Nova cell database (the instance's cell)",
@@ -61,11 +72,16 @@ def _delete(role: str, schema: SchemaSnapshot, table: str, scope, purpose: str) 
 def _not_healthy(u: str, options: VmOptions) -> list[Postcondition]:
     if "healthy-instance" in options.allow:
         return []
+    done: list[exp.Expr] = []
+    if options.op == "rehost" and options.to_host and options.to_node:
+        # a re-run after the rehost ended a live migration (task_state NULL) finds it healthy on the target
+        done = [b.not_(exp.and_(b.eq("host", options.to_host), b.eq("node", options.to_node)))]
     return [
         Postcondition(
             "nova",
             "the instance is not a healthy running server (active, running, no task; "
-            "--allow-healthy-instance to override)",
+            + ("unless already on the rehost target; " if done else "")
+            + "--allow-healthy-instance to override)",
             b.count_is(
                 "instances",
                 0,
@@ -74,6 +90,7 @@ def _not_healthy(u: str, options: VmOptions) -> list[Postcondition]:
                 b.eq("vm_state", "active"),
                 b.eq("power_state", nova.RUNNING),
                 exp.Is(this=exp.column("task_state"), expression=exp.Null()),
+                *done,
             ),
         )
     ]
@@ -131,17 +148,23 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
     posts: list[Postcondition] = []
     if options.op in ("soft-delete", "purge"):
         warnings.append(CINDER_OFFLINE)
+        warnings.append(OFFLINE_PCI_WARNING)
     if options.op == "soft-delete":
         ops, posts = _soft_delete(cell.schema, api.schema, placement.schema, u)
-        warnings.append(
-            "allocations held by the instance's migrations (placement consumer = migration uuid) "
-            "are not known offline; check `openstack resource provider allocation show` for them"
-        )
+        share_ops, share_posts, share_warnings = offline_shares(cell.schema, rel, u)
+        ops, posts = share_ops + ops, posts + share_posts
+        warnings += share_warnings
+        warnings.append(MIGRATION_CONSUMERS_WARNING)
         # The cell database first: its preconditions (the instance is there, not healthy) gate
         # everything, since an offline bundle only learns them at run time.
         order: tuple[DatabaseTarget, ...] = (cell, api, placement)
     elif options.op == "purge":
         ops, posts = _purge(cell.schema, api.schema, placement.schema, u)
+        warnings.append(
+            MIGRATION_CONSUMERS_WARNING
+            + "; do it before the apply: the purge deletes the migrations rows, the "
+            "only record of which consumers they are (the rollback restores them)"
+        )
         order = (cell, api, placement)
     elif options.op == "rehost":
         if not options.to_host or not options.to_node:
@@ -260,13 +283,8 @@ def _soft_delete(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSna
             cell,
             "pci_devices",
             {"status": SetValue("available"), "instance_uuid": SetValue(None), "request_id": SetValue(None)},
-            b.scope_where(
-                "PCI devices held by the instance",
-                b.eq("instance_uuid", u),
-                b.eq("deleted", 0),
-                exp.column("status").isin(exp.Literal.string("allocated"), exp.Literal.string("claimed")),
-            ),
-            "release PCI devices as the resource tracker would",
+            held_scope("pci_devices", u),
+            "release the PCI devices the instance holds (allocated or claimed), as PciDevice.free() does",
         )
     )
     ops.append(
@@ -324,8 +342,9 @@ def _purge(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot,
             cell,
             "pci_devices",
             {"status": SetValue("available"), "instance_uuid": SetValue(None), "request_id": SetValue(None)},
-            b.scope_where("PCI devices held by the instance", b.eq("instance_uuid", u), b.eq("deleted", 0)),
-            "release (never delete) the PCI devices the instance held",
+            held_scope("pci_devices", u),
+            "release (never delete) the PCI devices the instance holds (allocated or claimed), as "
+            "PciDevice.free() does",
         )
     ]
     posts = []

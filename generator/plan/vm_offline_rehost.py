@@ -4,7 +4,8 @@ The target's compute node id comes from `compute_nodes` when the file runs (a
 scalar subquery), and preconditions require an enabled nova-compute service
 and the named compute node on the target host. Placement lives in another
 database an offline bundle cannot join, so its allocations are left to the
-API (the runbook says how).
+API (the runbook says how). A task_state 'migrating' is cleared with progress 0,
+as Nova ends a live migration on either host.
 """
 
 from __future__ import annotations
@@ -82,6 +83,19 @@ def offline_rehost(cell: SchemaSnapshot, u: str, host: str, node: str):
             "nova",
             cell,
             "instances",
+            {**{k: SetValue(v) for k, v in nova.LIVE_MIGRATION_END.items()}, "updated_at": ApplyTime()},
+            b.scope_where(
+                f"instance {u} still in task_state '{nova.LIVE_MIGRATING}'",
+                b.eq("uuid", u),
+                b.eq("deleted", 0),
+                b.eq("task_state", nova.LIVE_MIGRATING),
+            ),
+            "end the live migration as Nova does on the host the guest runs on: task_state NULL, progress 0",
+        ),
+        _update(
+            "nova",
+            cell,
+            "instances",
             changes,
             b.scope_where(
                 f"instance {u} not yet on {host}/{node}",
@@ -97,6 +111,11 @@ def offline_rehost(cell: SchemaSnapshot, u: str, host: str, node: str):
             "nova",
             "the instance points at the target host and node",
             b.count_is("instances", 1, b.eq("uuid", u), b.eq("host", host), b.eq("node", node)),
-        )
+        ),
+        Postcondition(
+            "nova",
+            f"the instance is not left in task_state '{nova.LIVE_MIGRATING}'",
+            b.count_is("instances", 0, b.eq("uuid", u), b.eq("task_state", nova.LIVE_MIGRATING)),
+        ),
     ]
     return ops, posts, pre

@@ -19,7 +19,7 @@ from __future__ import annotations
 from generator.domain.references import NOVA_IMPLICIT_INSTANCE_REFS, references_to
 from generator.domain.toposort import topological_order
 from generator.facts.instance import InstanceFacts
-from generator.ops.operations import Operation, SetValue
+from generator.ops.operations import Operation
 from generator.plan import builders as b
 from generator.plan.model import Plan, Postcondition
 from generator.plan.overrides import override_record
@@ -31,6 +31,7 @@ from generator.plan.vm_common import (
     controller_actions,
     refuse_unless_repairable,
 )
+from generator.plan.vm_pci import release_pci
 from generator.plan.vm_soft_delete import database_target, placement_release_ops
 
 RELEASED_NOT_DELETED = frozenset({"pci_devices", "shadow_pci_devices"})
@@ -80,25 +81,9 @@ def plan_purge(facts: InstanceFacts, options: VmOptions) -> Plan:
     ops: list[Operation] = []
     posts: list[Postcondition] = []
     for table in sorted(with_rows & RELEASED_NOT_DELETED):
-        held = [r for r in cell.rows(table) if r["deleted"] == 0]
-        release = {
-            "status": SetValue("available"),
-            "instance_uuid": SetValue(None),
-            "request_id": SetValue(None),
-        }
-        op: Operation | None = b.update(
-            cell,
-            table,
-            held,
-            release,
-            scope=b.scope_where(
-                f"{table} held by the instance", b.eq("instance_uuid", u), b.eq("deleted", 0)
-            ),
-            purpose="release (never delete) the PCI devices the instance held",
-        )
-        if op:
-            ops.append(op)
-            findings.append(f"{table}: {len(held)} device(s) to release")
+        pci_ops, pci_notes = release_pci(cell, u, table)
+        ops += pci_ops
+        findings += pci_notes
     for table in order:
         rows = cell.rows(table)
         if table in instance_tables:

@@ -5,7 +5,8 @@ The Vietnamese runbook's `UPDATE instances SET host=…, node=…` done safely:
 * the target is validated: an enabled, not forced-down nova-compute service
   on --to-host and its compute node (--to-node when the host has several);
   both rows are locked and must still be so when the apply runs;
-* instances: host, node and, from 2023.2, compute_id; a leftover
+* instances: host, node and, from 2023.2, compute_id; a task_state 'migrating'
+  cleared with progress 0 as Nova ends a live migration; a leftover
   instance_extra.migration_context is dropped (Nova drops it when a move
   finishes or is reverted);
 * the instance's in-progress migrations are closed with status 'error', as
@@ -127,6 +128,13 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
     }
     if cell.schema.table("instances").has_column("compute_id"):
         changes["compute_id"] = SetValue(node["id"])
+    if inst["task_state"] == nova.LIVE_MIGRATING:
+        changes.update({k: SetValue(v) for k, v in nova.LIVE_MIGRATION_END.items()})
+        findings.append(
+            f"task_state 'migrating' (progress {inst['progress']}): the live migration ended on the host the "
+            "guest runs on; task_state NULL and progress 0, as Nova's post_live_migration_at_destination "
+            "(or _rollback_live_migration on the source) saves them"
+        )
     op = b.update(
         cell,
         "instances",
@@ -141,6 +149,8 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
     cond = [b.eq("uuid", u), b.eq("host", node["host"]), b.eq("node", node["hypervisor_hostname"])]
     if "compute_id" in changes:
         cond.append(b.eq("compute_id", node["id"]))
+    if "task_state" in changes:
+        cond += [b.is_null("task_state"), b.eq("progress", 0)]
     posts = [
         Postcondition(
             "nova", "the instance points at the target host and node", b.count_is("instances", 1, *cond)

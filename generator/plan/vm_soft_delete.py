@@ -5,8 +5,8 @@ Cell database (nova/db/main/api.py `instance_destroy` + compute manager
 NULL, power_state NOSTATE, terminated_at and then deleted = id; the related
 tables Nova soft-deletes get deleted = id (non-deleted rows only; updated_at
 kept); tags and console tokens are hard-deleted; instance actions are kept.
-PCI devices the dead host can no longer free are released as the resource
-tracker would (status available, instance_uuid NULL).
+PCI devices the dead host can no longer free are released as `PciDevice.free()`
+would (plan/vm_pci.py: allocated/claimed ones only, PF/VF relatives' status carried).
 
 nova_api: instance_mappings.queued_for_delete = 1 (API `_update_queued_for_deletion`),
 a leftover build request removed. Placement: the allocations of the instance
@@ -38,6 +38,8 @@ from generator.plan.vm_common import (
     instance_deleted_postcondition,
     refuse_unless_repairable,
 )
+from generator.plan.vm_pci import release_pci
+from generator.plan.vm_shares import release_shares
 
 
 def database_target(facts: DatabaseFacts) -> DatabaseTarget:
@@ -139,28 +141,9 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
             )
         )
 
-    pci = [
-        r for r in cell.rows("pci_devices") if r["deleted"] == 0 and r["status"] in ("allocated", "claimed")
-    ]
-    if pci:
-        release = {
-            "status": SetValue("available"),
-            "instance_uuid": SetValue(None),
-            "request_id": SetValue(None),
-        }
-        op = b.update(
-            cell,
-            "pci_devices",
-            pci,
-            release,
-            scope=b.scope_where(
-                "PCI devices held by the instance", b.eq("instance_uuid", u), b.eq("deleted", 0)
-            ),
-            purpose="release PCI devices as the resource tracker's free_instance would",
-        )
-        if op:
-            cell_ops.append(op)
-            findings.append(f"pci_devices: {len(pci)} device(s) to release")
+    pci_ops, pci_notes = release_pci(cell, u)
+    cell_ops += pci_ops
+    findings += pci_notes
 
     instance_changes = instance_deleted_changes()
     op = b.update(
@@ -176,12 +159,11 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
     cell_ops.append(op)
     posts.append(instance_deleted_postcondition(u))
 
-    share = cell.rows("share_mapping")
-    if share:
-        warnings.append(
-            f"{len(share)} share mapping(s) remain (Nova keeps them on delete); detach the shares "
-            f"with `openstack server remove share {u} <share>` if Manila still grants access"
-        )
+    share_ops, share_posts, share_notes, share_warnings = release_shares(cell, u, inst["host"])
+    cell_ops += share_ops
+    posts += share_posts
+    findings += share_notes
+    warnings += share_warnings
 
     api_ops: list[Operation] = []
     if facts.api is not None:

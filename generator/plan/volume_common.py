@@ -123,6 +123,8 @@ def refuse_delete_blockers(facts: VolumeFacts, options: VolumeOptions) -> list[s
             "delete them "
             f"first or pass --cascade to {op} them with the volume"
         )
+    if options.cascade:
+        warnings += refuse_cascade_snapshots(u, snaps, options)
     attached = [a for a in facts.live("volume_attachment") if a["attach_status"] == cinder.ATTACHED]
     if not vol["deleted"] and (vol["attach_status"] == cinder.ATTACHED or attached):
         options.allow.refuse(
@@ -161,6 +163,40 @@ def refuse_delete_blockers(facts: VolumeFacts, options: VolumeOptions) -> list[s
     return warnings
 
 
+def refuse_cascade_snapshots(u: str, snaps: Sequence[Row], options: VolumeOptions) -> list[str]:
+    """What Cinder's delete(cascade=True) refuses of the live snapshots it would take.
+
+    A snapshot in a cgsnapshot or a group snapshot belongs to that group's delete: Cinder refuses
+    it even with force, so no flag lifts it. A snapshot not `available` or `error` (creating,
+    deleting, error_deleting, backing-up, ...) fails the non-force delete; Cinder's force delete
+    takes it, and so does --allow-snapshot-status.
+    """
+    warnings: list[str] = []
+    for column, what in cinder.SNAPSHOT_GROUP_COLUMNS:
+        grouped = [s for s in snaps if s.get(column)]
+        if grouped:
+            listed = ", ".join(f"{s['id']} ({what} {s[column]})" for s in grouped)
+            command = "cgsnapshot-delete" if column == "cgsnapshot_id" else "group-snapshot-delete"
+            raise TargetProblem(
+                f"volume {u}: --cascade would take snapshot(s) that belong to a {what}: {listed}, which "
+                f"Cinder's delete refuses (even forced); refusing to {options.op} it: delete the {what} "
+                f"first (cinder {command} ID)"
+            )
+    stuck = [s for s in snaps if s["status"] not in cinder.CASCADE_DELETABLE_SNAPSHOT]
+    if stuck:
+        listed = ", ".join(f"{s['id']} ({s['status']})" for s in stuck)
+        options.allow.refuse(
+            "snapshot-status",
+            f"volume {u}",
+            f"--cascade would take snapshot(s) in a status Cinder's delete refuses (not available or error): "
+            f"{listed}",
+            options.op,
+            warnings,
+            hint="Cinder itself takes them only with a force delete",
+        )
+    return warnings
+
+
 def nothing_to_do(facts: VolumeFacts, op: str, why: str) -> TargetProblem:
     return TargetProblem(f"volume {facts.volume_id}: nothing to {op}: {why}")
 
@@ -189,6 +225,34 @@ def in_active_use(cell: NovaCell, bdm: Row) -> str | None:
         f"instance {inst['uuid']} is {inst['vm_state']} (host {inst['host']}) and Nova still has "
         f"block_device_mapping {bdm['id']} for the volume: the guest may be using the disk"
     )
+
+
+def refuse_root_bdms(pairs: Sequence[tuple[NovaCell, Row]], volume_id: str, op: str) -> list[str]:
+    """Refuse to drop the root BDM (boot_index 0) of a live instance; return findings for the rest.
+
+    Nova's detach API refuses it ("Cannot detach a root device volume",
+    api/openstack/compute/volume_attachments.py, `bdm.is_root`): the instance boots from
+    that volume, and without the row Nova would rebuild, reboot or migrate it with no
+    root disk. No flag lifts this: nothing Nova does leaves a live instance without its
+    root BDM. An instance that is deleted (or has no row) is not refused: Nova's own
+    instance delete soft-deletes every BDM, the root one included.
+    """
+    notes = []
+    for cell, bdm in pairs:
+        if bdm["boot_index"] != 0:
+            continue
+        inst = instance_row(cell, bdm["instance_uuid"])
+        if inst is not None and not inst["deleted"]:
+            raise TargetProblem(
+                f"volume {volume_id}: it is the root device (block_device_mapping {bdm['id']}, boot_index 0) "
+                f'of instance {bdm["instance_uuid"]}, which Nova refuses to detach ("Cannot detach a root '
+                f'device volume"); refusing to {op} it: delete or rebuild the instance through Nova instead'
+            )
+        notes.append(
+            f"{cell.label}: BDM {bdm['id']} is the root device of instance {bdm['instance_uuid']}, which is "
+            "deleted: Nova's own delete soft-deletes it too"
+        )
+    return notes
 
 
 def one_cell(pairs: Sequence[tuple[NovaCell, Row]]) -> NovaCell:

@@ -30,6 +30,7 @@ from generator.plan.volume_common import (
     live_bdms,
     nothing_to_do,
     one_cell,
+    refuse_root_bdms,
     refuse_unless_repairable,
 )
 from generator.quoting import shell_arg
@@ -78,6 +79,7 @@ def plan_detach_from_nova(facts: VolumeFacts, options: VolumeOptions) -> Plan:
         findings.append(f"Nova has no live block_device_mapping of the volume for instance {uuid}")
     if not stale:
         raise nothing_to_do(facts, "detach from Nova", "Nova holds no stale block_device_mapping row for it")
+    findings += refuse_root_bdms(stale, u, options.op)
     for cell, bdm in stale:
         reason = in_active_use(cell, bdm)
         if reason:

@@ -309,6 +309,35 @@ def _reset_detached(schema: SchemaSnapshot, u: str, options: VolumeOptions):
     return ops, posts, nova_pre
 
 
+def _cascade_preconditions(u: str, options: VolumeOptions) -> list[Postcondition]:
+    """At run time, what volume_common.refuse_cascade_snapshots refuses live."""
+    live = (b.eq("volume_id", u), b.eq("deleted", 0))
+    pre = [
+        Postcondition(
+            "cinder",
+            f"no live snapshot of the volume is in a {what}, which Cinder's delete refuses even forced "
+            f"(delete the {what} first)",
+            b.count_is("snapshots", 0, *(c.copy() for c in live), b.not_(b.is_null(column))),
+        )
+        for column, what in cinder.SNAPSHOT_GROUP_COLUMNS
+    ]
+    if "snapshot-status" not in options.allow:
+        pre.append(
+            Postcondition(
+                "cinder",
+                "every live snapshot of the volume is available or error, as Cinder's delete requires "
+                "(--allow-snapshot-status)",
+                b.count_is(
+                    "snapshots",
+                    0,
+                    *(c.copy() for c in live),
+                    b.not_(b.isin("status", cinder.CASCADE_DELETABLE_SNAPSHOT)),
+                ),
+            )
+        )
+    return pre
+
+
 def _soft_delete(schema: SchemaSnapshot, u: str, options: VolumeOptions, release: str):
     pre: list[Postcondition] = []
     if not options.cascade:
@@ -342,6 +371,8 @@ def _soft_delete(schema: SchemaSnapshot, u: str, options: VolumeOptions, release
                 b.count_is("volumes", 0, b.eq("id", u), b.eq("deleted", 0), exp.Paren(this=grouped)),
             )
         )
+    if options.cascade:
+        pre += _cascade_preconditions(u, options)
     snaps = exp.select("id").from_("snapshots").where(exp.and_(b.eq("volume_id", u), b.eq("deleted", 0)))
     ops: list[Operation] = []
     posts: list[Postcondition] = []

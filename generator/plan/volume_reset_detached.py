@@ -39,6 +39,7 @@ from generator.plan.volume_common import (
     live_bdms,
     nothing_to_do,
     one_cell,
+    refuse_root_bdms,
     refuse_unless_repairable,
 )
 from generator.quoting import shell_arg
@@ -94,6 +95,7 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
     compute: tuple[ComputeCleanup, ...] = ()
     nova_facts = None
     if bdms and options.detach_nova:
+        findings += refuse_root_bdms(bdms, u, f"{options.op} --detach-nova")
         cell = one_cell(bdms)
         nova_facts = cell.facts
         rows = [bdm for _, bdm in bdms]

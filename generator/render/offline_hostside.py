@@ -12,6 +12,8 @@ run `shell/compute.sh` and what it should find there:
   device, the hybrid-plug bridge and veth pair (`qbr`/`qvb`/`qvo` + 11
   characters of the port id, as `hostside.network_info.hybrid_names`), bridge
   and preserve_on_delete;
+* one line per migration of the instance: its uuid, the placement consumer that may
+  still hold a move's source allocations (placement is another database);
 * one line per volume BDM: driver, iSCSI target IQN / portal / LUN (and the
   multipath lists), RBD image, NFS export, FC WWNs, plus an `iscsi_target` word
   triple ready for the compute script's `--iscsi`. Only these named fields are
@@ -130,6 +132,21 @@ def instance_host_side(uuid: str, template: str = nova.DEFAULT_INSTANCE_NAME_TEM
             f"FROM `instance_system_metadata` WHERE `instance_system_metadata`.`instance_uuid` = {u} "
             "AND `instance_system_metadata`.`key` = 'shelved_image_id' "
             "AND `instance_system_metadata`.`deleted` = 0"
+        )
+    )
+    out += comment(
+        "migrations: each `consumer` (the migration uuid) is a placement consumer that may still hold the "
+        "source allocations of a move; placement lives in another database, so this bundle does not free them"
+    )
+    out.append(
+        _sql(
+            "SELECT 'migration' AS `fixpack`, `migrations`.`deleted` AS `row_deleted`, "
+            f"{_printable('`migrations`.`uuid`')} AS `consumer`, "
+            f"{_printable('`migrations`.`migration_type`')} AS `migration_type`, "
+            f"{_printable('`migrations`.`status`')} AS `status`, "
+            f"{_printable('`migrations`.`source_compute`')} AS `source_compute`, "
+            f"{_printable('`migrations`.`dest_compute`')} AS `dest_compute` "
+            f"FROM `migrations` WHERE `migrations`.`instance_uuid` = {u} AND `migrations`.`uuid` IS NOT NULL"
         )
     )
     return out

@@ -122,3 +122,21 @@ def test_offline_delete_lists_what_to_finish_in_cinder(op):
     assert "attachment-delete ATTACHMENT_ID" in note
     assert "openstack volume delete VOLUME_ID" in note
     assert not any(o.database == "cinder" for o in plan.operations)
+
+
+def test_offline_purge_releases_only_allocated_or_claimed_pci_devices_and_says_relatives_are_not_carried():
+    for op in ("soft-delete", "purge"):
+        plan = _plan(op)
+        pci = w.one_op(plan, "pci_devices")
+        assert w.sql_of(pci.scope.condition) == (
+            f"instance_uuid = '{U}' AND deleted = 0 AND status IN ('allocated', 'claimed')"
+        )
+        assert any("PciDevice.free() carries to their SR-IOV relatives" in x for x in plan.warnings)
+
+
+def test_offline_purge_says_migration_consumers_are_not_freed_and_their_rows_go():
+    plan = _plan("purge")
+    (text,) = [x for x in plan.warnings if "placement consumer = migration uuid" in x]
+    assert "`migration` lines" in text and "allocation delete CONSUMER" in text
+    assert "do it before the apply: the purge deletes the migrations rows" in text
+    assert w.ops_on(plan, "migrations")  # the rows still go, as a purge leaves no trace

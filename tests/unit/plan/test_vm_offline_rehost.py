@@ -14,8 +14,13 @@ def _plan(release: str = w.RELEASE):
     return plan_vm_offline(U, VmOptions(op="rehost", to_host="cmp-02", to_node="cmp-02.example"), release)
 
 
+def _host_op(plan):
+    """The step pointing the instance at the target (the other instances step ends a live migration)."""
+    return w.ops_on(plan, "instances")[-1]
+
+
 def test_offline_rehost_reads_the_compute_id_from_compute_nodes_at_run_time():
-    op = w.one_op(_plan(), "instances")
+    op = _host_op(_plan())
     compute_id = dict(op.assignments)["compute_id"]
     assert isinstance(compute_id, FromQuery)
     assert w.sql_of(compute_id.query) == (
@@ -25,13 +30,13 @@ def test_offline_rehost_reads_the_compute_id_from_compute_nodes_at_run_time():
 
 
 def test_offline_rehost_before_compute_id_existed_sets_host_and_node_only():
-    op = w.one_op(_plan(release="2023.1"), "instances")
+    op = _host_op(_plan(release="2023.1"))
     assert "compute_id" not in dict(op.assignments)
     assert dict(op.assignments)["host"] == SetValue("cmp-02")
 
 
 def test_offline_rehost_scope_selects_the_instance_only_while_not_yet_on_the_target():
-    scope = w.sql_of(w.one_op(_plan(), "instances").scope.condition)
+    scope = w.sql_of(_host_op(_plan()).scope.condition)
     assert scope.startswith(f"uuid = '{U}' AND deleted = 0 AND (")
     assert "host <> 'cmp-02'" in scope and "node IS NULL" in scope
 
@@ -52,3 +57,17 @@ def test_offline_rehost_touches_only_the_cell_database_and_says_placement_is_lef
     plan = _plan()
     assert [d.role for d in plan.databases] == ["nova"]
     assert any("placement allocations" in x for x in plan.warnings)
+
+
+def _end(plan):
+    (end,) = [o for o in w.ops_on(plan, "instances") if "task_state" in dict(o.assignments)]
+    return end
+
+
+def test_offline_rehost_ends_a_live_migration_task_state_null_progress_0():
+    plan = _plan()
+    end = _end(plan)
+    values = {k: v.value for k, v in dict(end.assignments).items() if isinstance(v, SetValue)}
+    assert values == {"task_state": None, "progress": 0}
+    assert w.sql_of(end.scope.condition) == f"uuid = '{U}' AND deleted = 0 AND task_state = 'migrating'"
+    assert any("task_state = 'migrating'" in t for t in w.post_texts(plan.postconditions))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from generator.errors import TargetProblem
@@ -103,3 +105,20 @@ def test_rehost_without_placement_warns_allocations_stay_on_the_old_provider():
 def test_rehost_has_no_compute_or_controller_script():
     plan = _plan(w.rehost_world())
     assert plan.compute == () and plan.controller is None
+
+
+def test_rehost_ends_a_live_migration_as_nova_does_task_state_null_progress_0():
+    # post_live_migration_at_destination / _rollback_live_migration: task_state None, progress 0
+    inst = w.instance_row(
+        vm_state="active", task_state="migrating", progress=42, updated_at=w.NOW - dt.timedelta(days=1)
+    )
+    plan = _plan(w.rehost_world(instance=inst))
+    after = w.one_op(plan, "instances").changes[0].after
+    assert (after["host"], after["task_state"], after["progress"]) == ("cmp-02", None, 0)
+    assert any("task_state IS NULL" in t and "progress = 0" in t for t in w.post_texts(plan.postconditions))
+
+
+def test_rehost_keeps_other_task_states_and_progress():
+    inst = w.instance_row(vm_state="error", task_state=None, progress=42)
+    after = w.one_op(_plan(w.rehost_world(instance=inst)), "instances").changes[0].after
+    assert (after["task_state"], after["progress"]) == (None, 42)

@@ -84,3 +84,26 @@ def test_detach_from_nova_of_a_purged_volume_with_its_flag_still_soft_deletes_th
     assert any(
         x.startswith("--allow-missing-volume: not found in the Cinder database") for x in plan.warnings
     )
+
+
+def test_detach_from_nova_refuses_the_root_bdm_of_a_live_instance():
+    # Nova's detach API: bdm.is_root -> "Cannot detach a root device volume"; no flag lifts it
+    with pytest.raises(
+        TargetProblem, match=r"root device .*boot_index 0.*Cannot detach a root device volume"
+    ):
+        _plan(_facts(boot_index=0))
+    with pytest.raises(TargetProblem, match="root device"):
+        _plan(_facts(boot_index=0), allow=Overrides.of("active-user", "attached", "missing-volume"))
+
+
+def test_detach_from_nova_drops_the_root_bdm_of_a_deleted_instance():
+    cell = w.nova_cell([w.instance_row(w.ATTACHED_TO, deleted=5)], [w.bdm(8, boot_index=0)])
+    vol = w.volume_row(status="available", attach_status="detached")
+    plan = _plan(w.volume(vol=vol, tables={"volume_attachment": []}, cells=[cell]))
+    assert w.one_op(plan, "block_device_mapping").changes[0].after["deleted"] == 8
+    assert any("root device of instance" in f and "deleted" in f for f in plan.findings)
+
+
+def test_detach_from_nova_of_a_second_disk_is_not_a_root_refusal():
+    plan = _plan(_facts(boot_index=1))
+    assert w.one_op(plan, "block_device_mapping").changes[0].after["deleted"] == 8

@@ -6,6 +6,7 @@ import pytest
 
 from generator.errors import FixpackError
 from generator.ops.operations import FromQuery, SetValue
+from generator.plan.overrides import Overrides
 from generator.plan.volume_common import VolumeOptions
 from generator.plan.volume_offline import plan_volume_offline
 from tests.unit import world as w
@@ -82,3 +83,13 @@ def test_offline_purge_and_detach_from_nova_are_refused_they_need_live_rows():
     for op in ("purge", "detach-from-nova"):
         with pytest.raises(FixpackError, match="needs the live rows"):
             _plan(op)
+
+
+def test_offline_cascade_checks_cinders_refusals_at_run_time():
+    pre = {p.description: w.sql_of(p.condition) for p in _plan("soft-delete", cascade=True).preconditions}
+    grouped = [t for d, t in pre.items() if "cgsnapshot" in d or "group snapshot" in d]
+    assert len(grouped) == 2 and "NOT cgsnapshot_id IS NULL" in grouped[0]
+    status = [t for d, t in pre.items() if "--allow-snapshot-status" in d]
+    assert len(status) == 1 and "NOT status IN ('available', 'error')" in status[0]
+    allowed = _plan("soft-delete", cascade=True, allow=Overrides.of("snapshot-status")).preconditions
+    assert not [p for p in allowed if "--allow-snapshot-status" in p.description]

@@ -102,3 +102,11 @@ def test_reset_detached_api_first_lists_cinder_attachment_delete_per_attachment(
     cmds = [c.command for c in _plan(_facts()).api_first]
     assert any(c.endswith(f"attachment-delete {A1}") for c in cmds)
     assert any("reset-state --state available --attach-status detached" in c for c in cmds)
+
+
+def test_reset_detached_detach_nova_refuses_the_root_bdm_of_a_live_instance():
+    cell = w.nova_cell(
+        [w.instance_row(w.ATTACHED_TO, vm_state="error", host="cmp-01")], [w.bdm(8, boot_index=0)]
+    )
+    with pytest.raises(TargetProblem, match=r"root device .*refusing to reset-detached --detach-nova"):
+        _plan(_facts(cells=[cell]), detach_nova=True)

@@ -7,6 +7,7 @@ import pytest
 from generator.domain import cinder
 from generator.errors import TargetProblem
 from generator.ops.operations import CheckRows, DeleteRows
+from generator.plan.overrides import Overrides
 from generator.plan.volume_common import VolumeOptions
 from generator.plan.volume_soft_delete import plan_soft_delete
 from tests.unit import world as w
@@ -104,3 +105,27 @@ def test_soft_delete_counts_the_volumes_live_backups_back_into_the_quota():
 def test_soft_delete_warns_about_the_encryption_key_left_in_the_key_manager():
     plan = _plan(_facts(encryption_key_id="k-1"))
     assert any("openstack secret delete" in x and "k-1" in x for x in plan.warnings)
+
+
+@pytest.mark.parametrize(
+    ("column", "what"), [("cgsnapshot_id", "cgsnapshot"), ("group_snapshot_id", "group snapshot")]
+)
+def test_cascade_refuses_a_snapshot_of_a_cgsnapshot_or_group_snapshot_whatever_the_flags(column, what):
+    snap = _snapshot().replace(**{column: "g1"})
+    allow = Overrides.of("snapshot-status", "group-member", "attached")
+    with pytest.raises(TargetProblem, match=rf"belong to a {what}: .*\({what} g1\).*even forced"):
+        _plan(_facts({"snapshots": [snap]}), cascade=True, allow=allow)
+
+
+def test_cascade_refuses_a_snapshot_cinder_cannot_delete_unless_allow_snapshot_status():
+    snap = _snapshot().replace(status="error_deleting")
+    with pytest.raises(TargetProblem, match=r"\(error_deleting\).*without --allow-snapshot-status"):
+        _plan(_facts({"snapshots": [snap]}), cascade=True)
+    plan = _plan(_facts({"snapshots": [snap]}), cascade=True, allow=Overrides.of("snapshot-status"))
+    assert w.one_op(plan, "snapshots").changes[0].after["status"] == "deleted"
+    assert any(x.startswith("--allow-snapshot-status: ") for x in plan.warnings)
+
+
+def test_cascade_takes_available_and_error_snapshots_without_a_flag():
+    snaps = [_snapshot(), _snapshot("2b2c3d4e-5f60-4b7c-8d9e-0f1a2b3c4d5e").replace(status="error")]
+    assert len(w.one_op(_plan(_facts({"snapshots": snaps}), cascade=True), "snapshots").changes) == 2

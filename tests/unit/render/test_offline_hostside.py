@@ -75,3 +75,11 @@ def test_volume_connections_print_what_to_finish_in_cinder():
     text = _text(instance_host_side(w.INSTANCE))
     assert "AS `attachment_id`" in text
     assert "AS `fixpack`, `block_device_mapping`.`delete_on_termination`, " in text
+
+
+def test_instance_host_side_lists_the_migrations_whose_uuids_are_placement_consumers():
+    text = _text(instance_host_side(w.INSTANCE))
+    consumer = "REGEXP_REPLACE(`migrations`.`uuid`, '[[:cntrl:]]', '?') AS `consumer`"
+    assert f"SELECT 'migration' AS `fixpack`, `migrations`.`deleted` AS `row_deleted`, {consumer}" in text
+    where = f"`migrations`.`instance_uuid` = '{w.INSTANCE}' AND NOT `migrations`.`uuid` IS NULL"
+    assert f"FROM `migrations` WHERE {where}" in text
