@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Callable
 
@@ -183,3 +184,6 @@ def print_result(result: BundleResult) -> None:
         f"({lint.seconds.get('total', 0):.2f}s, {lint.shapes_from_cache}/{lint.shapes} shapes cached)"
     )
     click.echo(f"  next: read {terminal(result.path / 'README.md')}")
+    if os.environ.get("FIXPACK_TIMINGS"):  # benchmarks: where the time went, on stderr
+        phases = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
+        click.echo(f"timings: {phases}, round trips {result.round_trips}", err=True)
