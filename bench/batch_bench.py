@@ -36,9 +36,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from generator.scratch.deployment import Deployment, create_deployment
-from generator.scratch.provider import provide
-from generator.seed import Seeder
+from generator.scratch.deployment import Deployment, create_deployment  # noqa: E402
+from generator.scratch.provider import provide  # noqa: E402
+from generator.seed import Seeder  # noqa: E402
 
 
 def run(argv: list[str], env: dict[str, str]) -> tuple[float, float, str, str]:
@@ -109,7 +109,9 @@ def main() -> None:
         uuids = [b.uuid for b in batch]
         stuck(dep, uuids)
         print(f"server: {server.description}")
-        print(f"seeded {args.fleet + args.instances} instances, {rows} rows in {time.perf_counter() - t0:.1f}s")
+        print(
+            f"seeded {args.fleet + args.instances} instances, {rows} rows in {time.perf_counter() - t0:.1f}s"
+        )
         ids = work / "ids"
         ids.write_text("\n".join(uuids) + "\n")
         env["FIXPACK_CACHE_DIR"] = str(work / "cache-batch")
