@@ -88,4 +88,5 @@ def test_installed_wheel(tmp_path) -> None:
     assert info["package"].startswith(str(site)), "the probe must use the installed wheel"
     assert info["templates"] == str(site / "generator" / "templates")
     assert (site / "generator" / "catalog" / "data" / "2026.2" / "nova.sql").is_file()
+    assert (site / "generator" / "lint" / "data" / "verdicts.json").is_file()  # shipped lint verdicts
     _assert_bundle(tmp_path / "out")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from collections.abc import Callable, Iterable
 
@@ -195,6 +196,9 @@ def print_result(result: BundleResult) -> None:
     )
     click.echo(f"  digest: {result.digest} (fixpack verify BUNDLE --expect DIGEST checks it is this bundle)")
     click.echo(f"  next: read {terminal(result.path / 'README.md')}")
+    if os.environ.get("FIXPACK_TIMINGS"):  # benchmarks: where the time went, on stderr
+        phases = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
+        click.echo(f"timings: {phases}, round trips {result.round_trips}", err=True)
 
 
 def result_json(result: BundleResult) -> dict[str, object]:

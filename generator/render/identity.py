@@ -214,7 +214,8 @@ def schema_check(tables: Sequence[Table], source: str, silent: bool = False) -> 
     both: exp.Expr = _found_specs(names)
     for table in tables:
         for column in table.columns:
-            both = exp.union(both, exp.select(literal_node(column_spec(table.name, column))), distinct=False)
+            line = exp.select(literal_node(column_spec(table.name, column)))
+            both = exp.union(both, line, distinct=False, copy=False)  # no copy: it would be quadratic
     spec = exp.column("spec", table="s")
     label = exp.If(
         this=spec.copy().isin(query=_found_specs(names)),

@@ -124,7 +124,7 @@ def bytes_at(rows: exp.Expr, steps: list[tuple[str, str]]) -> exp.Expr:
     ]
     union: exp.Expr = selects[0]
     for more in selects[1:]:
-        union = exp.union(union, more, distinct=False)
+        union = exp.union(union, more, distinct=False, copy=False)  # built here: no copy (quadratic)
     term = exp.Mul(
         this=exp.Least(this=exp.column("n", table="s"), expressions=[rows.copy()]),
         expression=exp.column("e", table="s"),
