@@ -52,6 +52,11 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], str]] = {
         "or error), as Cinder's force delete does.",
     ),
     "deleted-volume": (("volume",), "reset-detached / soft-delete a volume Cinder already deleted."),
+    "unknown-outcome": (
+        ("vm",),
+        "rehost an instance whose open move went between two other hosts than --to-host: close the move as "
+        "'error' and move the instance's allocations without knowing whether it completed or reverted.",
+    ),
     "missing-volume": (
         ("volume",),
         "detach-from-nova a volume that is not in the Cinder database (purged): soft-delete Nova's BDMs "

@@ -214,8 +214,11 @@ def rehost_world(
     placement: bool = True,
     migrations: Sequence[Row] = (),
     instance: Row | None = None,
+    extra: Sequence[Row] = (),
+    target_allocations: Sequence[Row] = (),
 ) -> InstanceFacts:
-    """A VM pointing at cmp-01 that really runs on cmp-02 (--to-host cmp-02), with placement."""
+    """A VM pointing at cmp-01 that really runs on cmp-02 (--to-host cmp-02), with placement.
+    `extra`: instance_extra rows; `target_allocations`: other consumers' allocations on cmp-02."""
     inst = instance or instance_row(vm_state="error", task_state=None, power_state=1)
     svc = list(services) if services is not None else [service(2, "cmp-02")]
     target_nodes = (
@@ -227,7 +230,8 @@ def rehost_world(
     if placement:
         prows = {
             "allocations": [allocation(1, INSTANCE, 1, 0, 2), allocation(2, INSTANCE, 1, 1, 512)]
-            + [allocation(3, m["uuid"], 2, 0, 2) for m in migrations if m["uuid"]],
+            + [allocation(3, m["uuid"], 2, 0, 2) for m in migrations if m["uuid"]]
+            + list(target_allocations),
             "consumers": [consumer(1, INSTANCE)] + [consumer(2, m["uuid"]) for m in migrations if m["uuid"]],
             "resource_providers": [
                 provider(1, SOURCE_NODE_UUID, "cmp-01.example"),
@@ -236,16 +240,24 @@ def rehost_world(
         }
     return vm(
         instance=inst,
-        cell_rows={"services": svc, "compute_nodes": target_nodes, "migrations": list(migrations)},
+        cell_rows={
+            "services": svc,
+            "compute_nodes": target_nodes,
+            "migrations": list(migrations),
+            "instance_extra": list(extra),
+        },
         placement_rows=prows,
         target_host=host,
     )
 
 
-def migration(id: int, status: str, uuid: str = MIGRATION, deleted: int = 0) -> Row:
+def migration(
+    id: int, status: str, uuid: str | None = MIGRATION, deleted: int = 0, *, kind: str = "migration",
+    source: str = "cmp-01", dest: str = "cmp-02",
+) -> Row:  # fmt: skip
     return row(
         "nova", "migrations", id=id, uuid=uuid, instance_uuid=INSTANCE, status=status, deleted=deleted,
-        source_compute="cmp-01", dest_compute="cmp-02", migration_type="migration",
+        source_compute=source, dest_compute=dest, migration_type=kind,
     )  # fmt: skip
 
 

@@ -1,0 +1,243 @@
+"""What a rehost means for the instance's last move, and what Nova does for that outcome.
+
+The operator says where the guest really runs (`--to-host`). Against the instance's
+open move (an unfinished migration, or an errored/failed one whose consumer still holds
+allocations or that the migration context names), that answer is the outcome:
+
+* the migration's destination: the move completed;
+* its source: the move was reverted (or rolled back);
+* neither: unknown — refused without `--allow-unknown-outcome`.
+
+Per outcome and migration type the planner then writes what Nova writes
+(compute/manager.py): a completed resize/cold migration ends as finish_resize leaves it
+(new flavor, vm_state 'resized', migration 'finished', the migration consumer still holding
+the source allocations) so `openstack server resize confirm|revert` works; a reverted one
+as finish_revert_resize leaves it (old_flavor restored into the instance columns and
+instance_extra.flavor, old/new cleared, migration 'reverted', the migration's allocations
+moved back to the instance, as report.py move_allocations does); a live migration as
+post_live_migration / _rollback_live_migration; an evacuation as rebuild_instance.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from generator.domain import nova
+from generator.errors import TargetProblem
+from generator.facts.instance import InstanceFacts
+from generator.ops.operations import Operation
+from generator.ops.rows import Row
+from generator.plan import builders as b
+from generator.plan.model import Postcondition
+from generator.plan.vm_common import VmOptions
+
+COMPLETED, REVERTED, UNKNOWN, NO_MOVE = "completed", "reverted", "unknown", "none"
+_CLOSED_BUT_OPEN = ("error", "failed")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The move the rehost ends, how it ended, and its Nova migration type."""
+
+    kind: str
+    migration: Row | None = None
+    move: str = ""
+
+    @property
+    def end_status(self) -> str:
+        return nova.MOVE_END_STATUS.get((self.move, self.kind), nova.MIGRATION_CLOSED_STATUS)
+
+    @property
+    def resize_like(self) -> bool:
+        return self.move in ("resize", "migration")
+
+
+def _context_migration_id(facts: InstanceFacts) -> object:
+    for e in facts.cell.rows("instance_extra"):
+        if e["deleted"] == 0 and e.get("migration_context"):
+            try:
+                return json.loads(e["migration_context"])["nova_object.data"]["migration_id"]
+            except (ValueError, KeyError, TypeError):
+                return None
+    return None
+
+
+def open_move(facts: InstanceFacts) -> Row | None:
+    """The instance's move a rehost ends: the newest unfinished migration, else the newest
+    errored/failed one still holding allocations or named by the migration context."""
+    live = [m for m in facts.cell.rows("migrations") if m["deleted"] == 0]
+    holding = (
+        {a["consumer_id"] for a in facts.placement.rows("allocations")}
+        if facts.placement is not None
+        else set()
+    )
+    ctx_id = _context_migration_id(facts)
+    candidates = [
+        m
+        for m in live
+        if m["status"] in nova.MIGRATION_IN_PROGRESS
+        or (m["status"] in _CLOSED_BUT_OPEN and (m.get("uuid") in holding or m["id"] == ctx_id))
+    ]
+    return max(candidates, key=lambda m: m["id"]) if candidates else None
+
+
+def move_type(migration: Row) -> str:
+    """migrations.migration_type; rows from before the column: a resize if the flavor changed."""
+    kind = migration.get("migration_type")
+    if kind:
+        return str(kind)
+    return (
+        "resize"
+        if migration.get("old_instance_type_id") != migration.get("new_instance_type_id")
+        else "migration"
+    )
+
+
+def infer(facts: InstanceFacts, host: str, node: str, options: VmOptions, warnings: list[str]) -> Outcome:
+    """The outcome `--to-host` implies; refuses an answer matching neither end of the move."""
+    m = open_move(facts)
+    if m is None:
+        return Outcome(NO_MOVE)
+    kind = move_type(m)
+    if m["dest_compute"] == host and m.get("dest_node") in (None, node):
+        return Outcome(COMPLETED, m, kind)
+    if m["source_compute"] == host and m.get("source_node") in (None, node):
+        return Outcome(REVERTED, m, kind)
+    options.allow.refuse(
+        "unknown-outcome",
+        f"instance {facts.uuid}",
+        f"its {kind} {m['uuid'] or m['id']} ({m['status']}) went from {m['source_compute']} to "
+        f"{m['dest_compute']}, and --to-host {host} is neither, so whether it completed or reverted is "
+        "unknown (the move is closed as 'error' and the instance's allocations moved)",
+        "rehost",
+        warnings,
+    )
+    return Outcome(UNKNOWN, m, kind)
+
+
+def _flavor_json(facts: InstanceFacts) -> tuple[Row | None, dict | None]:
+    extra = next(
+        (e for e in facts.cell.rows("instance_extra") if e["deleted"] == 0 and e.get("flavor")), None
+    )
+    if extra is None:
+        return None, None
+    try:
+        return extra, json.loads(extra["flavor"])
+    except ValueError:
+        return extra, None
+
+
+def flavor_changes(facts: InstanceFacts, outcome: Outcome) -> tuple[dict, Row | None, str | None, str]:
+    """Instance column values, and the instance_extra row with its new `flavor` JSON, for a
+    resize-like outcome: completed -> new flavor (old/new kept for confirm/revert);
+    reverted -> old flavor, old/new cleared (_revert_instance_flavor_host_node)."""
+    extra, doc = _flavor_json(facts)
+    if doc is None or extra is None:
+        return (
+            {},
+            None,
+            None,
+            "instance_extra.flavor is missing or unreadable: flavor fields left as they are",
+        )
+    which = "new" if outcome.kind == COMPLETED else "old"
+    flavor = doc.get(which)
+    if not flavor:
+        return (
+            {},
+            None,
+            None,
+            f"instance_extra.flavor has no {which!r} flavor: flavor fields left as they are",
+        )
+    data = flavor.get("nova_object.data", flavor)
+    cols = {col: data[key] for col, key in nova.FLAVOR_COLUMNS.items() if key in data}
+    new_doc = (
+        dict(doc, cur=flavor) if outcome.kind == COMPLETED else dict(doc, cur=flavor, old=None, new=None)
+    )
+    text = json.dumps(new_doc)
+    name = data.get("name", data.get("flavorid", "?"))
+    return cols, extra, (None if text == extra["flavor"] else text), f"flavor {which} ({name}) applied"
+
+
+def reverted_vm_state(facts: InstanceFacts) -> str:
+    """finish_revert_resize: system_metadata old_vm_state ('stopped' stays stopped), else active."""
+    for r in facts.cell.rows("instance_system_metadata"):
+        if r.get("deleted") == 0 and r.get("key") == "old_vm_state" and r.get("value") == "stopped":
+            return "stopped"
+    return "active"
+
+
+def _target_provider(p, node: Row) -> Row:
+    rp = next((r for r in p.rows("resource_providers") if r["uuid"] == node["uuid"]), None)
+    if rp is None:
+        raise TargetProblem(
+            f"the target compute node {node['hypervisor_hostname']} has no placement resource "
+            f"provider (uuid {node['uuid']}); is nova-compute on {node['host']} reporting?"
+        )
+    return rp
+
+
+def move_back(
+    facts: InstanceFacts, node: Row, held: list[Row], others: list[str]
+) -> tuple[list[Operation], list[Postcondition], list[str]]:
+    """report.py move_allocations(migration, instance): the instance's allocations replaced by the
+    migration's (`held`), the migration consumer (and other migrations' leftovers) removed."""
+    p = facts.placement
+    assert p is not None
+    u = facts.uuid
+    target_rp = _target_provider(p, node)
+    mine = [a for a in p.rows("allocations") if a["consumer_id"] == u]
+    freed = mine + [a for a in p.rows("allocations") if a["consumer_id"] in others]
+    ops = b.present(
+        b.delete(
+            p,
+            "allocations",
+            freed,
+            scope=None,
+            purpose="drop the instance's destination allocations (and other migrations' leftovers)",
+        ),
+        b.update_each(
+            p,
+            "allocations",
+            [(a, a.replace(consumer_id=u)) for a in held],
+            purpose="move the migration's source allocations back to the instance (move_allocations)",
+        ),
+        b.delete(
+            p,
+            "consumers",
+            [c for c in p.rows("consumers") if c["uuid"] == held[0]["consumer_id"] or c["uuid"] in others],
+            scope=None,
+            purpose="remove the migration consumers left empty",
+        ),
+        b.update_each(
+            p,
+            "consumers",
+            [(c, c.replace(generation=c["generation"] + 1)) for c in p.rows("consumers") if c["uuid"] == u],
+            purpose="bump the consumer generation, as placement does on every allocation write",
+        ),
+        b.update_each(
+            p,
+            "resource_providers",
+            [(target_rp, target_rp.replace(generation=target_rp["generation"] + 1))],
+            purpose="bump the target provider generation so cached views refresh",
+        ),
+    )
+    off_target = sum(1 for a in held if a["resource_provider_id"] != target_rp["id"])
+    posts = [
+        Postcondition(
+            "placement",
+            "the instance holds the migration's source allocations again",
+            b.count_is("allocations", len(held), b.eq("consumer_id", u)),
+        ),
+        Postcondition(
+            "placement",
+            "the instance's compute allocations are on the target",
+            b.count_is(
+                "allocations",
+                off_target,
+                b.eq("consumer_id", u),
+                b.not_(b.eq("resource_provider_id", target_rp["id"])),
+            ),
+        ),
+    ]
+    return ops, posts, []
