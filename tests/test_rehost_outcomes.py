@@ -159,3 +159,31 @@ def test_failed_resize_rehosted_to_its_destination_waits_for_confirm(make_deploy
     assert _allocs(dep, target.migration) == held
     assert {rp for rp, _ in _allocs(dep, target.uuid)} == {_rp(dep, "cmp-02")}
     _finish(dep, before, after, run)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_a_target_without_room_is_refused_and_the_override_lets_it_through(
+    make_deployment, tmp_path, release
+):
+    # before: the allocations were moved onto a provider with no room (exit 0, a bundle)
+    from generator.errors import TargetProblem
+    from generator.plan.overrides import Overrides
+
+    dep = make_deployment(release)
+    s = Seeder(dep, seed=5)
+    h1, _ = s.compute_host("cmp-01"), s.compute_host("cmp-02")
+    target = s.instance(host=h1, vm_state="error", power_state=4)
+    s.flush()
+    rp = _rp(dep, "cmp-02")
+    dep.execute(
+        "placement",
+        "UPDATE inventories SET reserved = total, allocation_ratio = 1.0 WHERE resource_provider_id = %s "
+        "AND resource_class_id = 0",
+        (rp,),
+    )
+    with pytest.raises(TargetProblem, match=r"over the capacity.*--allow-over-capacity"):
+        generate_vm(target.uuid, VmOptions(op="rehost", to_host="cmp-02"), targets_for(dep), "auto",
+                    OutputOptions(out_dir=tmp_path / "refused"))  # fmt: skip
+    opts = VmOptions(op="rehost", to_host="cmp-02", allow=Overrides.of("over-capacity"))
+    result = generate_vm(target.uuid, opts, targets_for(dep), "auto", OutputOptions(out_dir=tmp_path))
+    assert any(w.startswith("--allow-over-capacity") for w in result.plan.warnings)

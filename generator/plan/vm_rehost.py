@@ -33,6 +33,7 @@ from generator.plan.vm_common import VmOptions, api_first, refuse_unless_repaira
 from generator.plan.vm_rehost_outcome import (
     COMPLETED,
     REVERTED,
+    check_capacity,
     flavor_changes,
     infer,
     move_back,
@@ -241,7 +242,7 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
         keep = ended["uuid"] if ended is not None and waits else None
         reown = ended["uuid"] if ended is not None and outcome.kind == REVERTED else None
         every_migration = [m["uuid"] for m in cell.rows("migrations") if m["uuid"] and m["uuid"] != keep]
-        placement_ops, more_posts, notes = _placement_moves(facts, node, every_migration, reown)
+        placement_ops, more_posts, notes = _placement_moves(facts, node, every_migration, reown, options)
         posts += more_posts
         warnings += notes
     else:
@@ -274,7 +275,7 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
 
 
 def _placement_moves(
-    facts: InstanceFacts, node: Row, migration_consumers: list[str], reown: str | None = None
+    facts: InstanceFacts, node: Row, migration_consumers: list[str], reown: str | None, options: VmOptions
 ) -> tuple[list[Operation], list[Postcondition], list[str]]:
     """Allocations after the rehost. A reverted move whose migration consumer holds the source
     allocations gets them back, the instance's destination ones dropped (report.py
@@ -311,7 +312,8 @@ def _placement_moves(
         else:
             left.append(a)
     ops: list[Operation] = []
-    notes = []
+    notes: list[str] = []
+    check_capacity(facts, target_rp, move, options, notes)
     if left:
         notes.append(
             f"{len(left)} allocation(s) of the instance are on providers other than the source compute "

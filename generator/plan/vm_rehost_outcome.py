@@ -241,3 +241,45 @@ def move_back(
         ),
     ]
     return ops, posts, []
+
+
+def check_capacity(
+    facts: InstanceFacts, target_rp: Row, landing: list[Row], options: VmOptions, warnings: list[str]
+) -> None:
+    """Refuse (without --allow-over-capacity) allocations placement itself would reject on the
+    target provider: a class it has no inventory of, an amount over max_unit, or usage past
+    (total - reserved) * allocation_ratio (placement's capacity rule)."""
+    host = facts.target_host
+    assert host is not None
+    rp = target_rp["id"]
+    inventory = {i["resource_class_id"]: i for i in host.inventories if i["resource_provider_id"] == rp}
+    used = {u["resource_class_id"]: u["used"] for u in host.usage if u["resource_provider_id"] == rp}
+    adding: dict[object, int] = {}
+    problems = []
+    for a in landing:
+        rc = a["resource_class_id"]
+        adding[rc] = adding.get(rc, 0) + a["used"]
+        inv = inventory.get(rc)
+        if inv is None:
+            problems.append(f"resource class {rc}: no inventory on the target provider")
+        elif a["used"] > inv["max_unit"]:
+            problems.append(f"resource class {rc}: {a['used']} is over max_unit {inv['max_unit']}")
+    for rc, amount in sorted(adding.items(), key=lambda kv: str(kv[0])):
+        inv = inventory.get(rc)
+        if inv is None:
+            continue
+        capacity = int((inv["total"] - inv["reserved"]) * inv["allocation_ratio"])
+        if used.get(rc, 0) + amount > capacity:
+            problems.append(
+                f"resource class {rc}: {used.get(rc, 0)} used + {amount} is over the capacity {capacity} "
+                f"((total {inv['total']} - reserved {inv['reserved']}) x ratio {inv['allocation_ratio']})"
+            )
+    if problems:
+        options.allow.refuse(
+            "over-capacity",
+            f"target provider {target_rp['uuid']} ({target_rp.get('name') or ''})",
+            "placement would refuse the instance's allocations there: " + "; ".join(problems),
+            "rehost onto",
+            warnings,
+            hint="pick a --to-host with room, or free capacity there first",
+        )

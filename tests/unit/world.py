@@ -178,6 +178,21 @@ def allocation(id: int, consumer: str, rp: int, rc: int = 0, used: int = 1) -> R
     )  # fmt: skip
 
 
+def inventory(
+    rp: int, rc: int, total: int, *, reserved: int = 0, ratio: float = 1.0, max_unit: int = 0
+) -> Row:
+    return row(
+        "placement", "inventories", id=rp * 100 + rc, resource_provider_id=rp, resource_class_id=rc,
+        total=total, reserved=reserved, min_unit=1, max_unit=max_unit or total, step_size=1,
+        allocation_ratio=ratio,
+    )  # fmt: skip
+
+
+def usage(rp: int, rc: int, used: int) -> Row:
+    """What every consumer uses of a class on a provider (SUM(used) per provider and class)."""
+    return Row.from_dict({"resource_provider_id": rp, "resource_class_id": rc, "used": used})
+
+
 def consumer(id: int, uuid: str, generation: int = 1) -> Row:
     return row(
         "placement", "consumers", id=id, uuid=uuid, project_id=1, user_id=1, generation=generation,
@@ -216,6 +231,8 @@ def rehost_world(
     instance: Row | None = None,
     extra: Sequence[Row] = (),
     target_allocations: Sequence[Row] = (),
+    capacity: Sequence[Row] = (),
+    usage: Sequence[Row] = (),
 ) -> InstanceFacts:
     """A VM pointing at cmp-01 that really runs on cmp-02 (--to-host cmp-02), with placement.
     `extra`: instance_extra rows; `target_allocations`: other consumers' allocations on cmp-02."""
@@ -225,7 +242,10 @@ def rehost_world(
         list(nodes) if nodes is not None else [compute_node(2, "cmp-02", "cmp-02.example", TARGET_NODE_UUID)]
     )
     source = compute_node(1, "cmp-01", "cmp-01.example", SOURCE_NODE_UUID)
-    host = HostFacts("cmp-02", tuple(svc), tuple(target_nodes), (), (source,))
+    inventories = tuple(inventory(2, rc, 65536) for rc in (0, 1, 2))
+    host = HostFacts(
+        "cmp-02", tuple(svc), tuple(target_nodes), (), (source,), inventories + tuple(capacity), tuple(usage)
+    )
     prows = None
     if placement:
         prows = {

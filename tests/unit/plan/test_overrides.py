@@ -17,6 +17,7 @@ def test_every_protection_has_one_flag_and_a_help_text():
         "--allow-healthy-instance",
         "--allow-recent-transition",
         "--allow-unknown-outcome",
+        "--allow-over-capacity",
     )
     assert "--allow-active-user" in flags_for("volume") and "--allow-healthy-instance" not in flags_for(
         "volume"
@@ -67,4 +68,4 @@ def test_a_recorded_manifest_gives_back_its_overrides_and_threshold():
     allow, stale = from_record({"overrides": ["--allow-healthy-instance"], "stale_after": "2h"}, "vm")
     assert allow == Overrides.of("healthy-instance") and stale == dt.timedelta(hours=2)
     legacy, _ = from_record({"force": True}, "vm")  # a bundle generated with the old --force
-    assert legacy == Overrides.of("healthy-instance", "recent-transition", "unknown-outcome")
+    assert legacy == Overrides.of("healthy-instance", "recent-transition", "unknown-outcome", "over-capacity")

@@ -122,3 +122,21 @@ def test_an_errored_migration_holding_nothing_and_not_in_the_context_is_not_the_
     m = open_move(facts)
     assert m is not None and m["id"] == 4
     assert (COMPLETED, REVERTED) == ("completed", "reverted")
+
+
+def test_a_target_without_room_is_refused_without_allow_over_capacity():
+    # before: allocations were moved onto the target whatever its inventory said
+    full = w.rehost_world(capacity=[w.inventory(2, 1, 1024, reserved=512)], usage=[w.usage(2, 1, 256)])
+    with pytest.raises(
+        TargetProblem, match=r"256 used \+ 512 is over the capacity 512.*--allow-over-capacity"
+    ):
+        _plan(full)
+    plan = _plan(full, "over-capacity")
+    assert any(x.startswith("--allow-over-capacity") for x in plan.warnings)
+
+
+def test_max_unit_and_a_missing_resource_class_are_refused_and_the_ratio_counts():
+    with pytest.raises(TargetProblem, match="over max_unit 256"):
+        _plan(w.rehost_world(capacity=[w.inventory(2, 1, 4096, max_unit=256)]))
+    facts = w.rehost_world(capacity=[w.inventory(2, 1, 512, ratio=1.5)], usage=[w.usage(2, 1, 200)])
+    assert w.ops_on(_plan(facts), "allocations", "placement")  # 200 + 512 <= 768
