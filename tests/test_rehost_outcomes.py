@@ -130,6 +130,16 @@ def test_verify_resize_rehosted_to_its_source_restores_old_flavor_and_allocation
     dep = make_deployment(release)
     target = _seed(dep, status="finished", vm_state="resized")
     held = _allocs(dep, target.migration)
+    # the source host is in AZ 'az-west' (before: availability_zone stayed 'nova')
+    dep.execute("nova_api", "INSERT INTO aggregates (id, uuid, name) VALUES (900, UUID(), 'west')")
+    dep.execute(
+        "nova_api", "INSERT INTO aggregate_hosts (id, host, aggregate_id) VALUES (900, 'cmp-01', 900)"
+    )
+    dep.execute(
+        "nova_api",
+        "INSERT INTO aggregate_metadata (id, aggregate_id, `key`, value) "
+        "VALUES (900, 900, 'availability_zone', 'az-west')",
+    )
     before, after, run = _run(dep, tmp_path, target.uuid, "cmp-01")
     inst, _extra, mig = _state(dep, target.uuid)
     small = dep.query("nova_api", "SELECT * FROM flavors WHERE name = 'm1.small'")[0]
@@ -137,6 +147,7 @@ def test_verify_resize_rehosted_to_its_source_restores_old_flavor_and_allocation
         "cmp-01", small["vcpus"], small["memory_mb"], small["id"],
     )  # fmt: skip
     assert (mig["status"], inst["vm_state"], inst["task_state"]) == ("reverted", "active", None)
+    assert inst["availability_zone"] == "az-west"
     assert _allocs(dep, target.uuid) == held
     _finish(dep, before, after, run)
 

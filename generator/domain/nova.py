@@ -154,4 +154,6 @@ FLAVOR_COLUMNS = {
     "root_gb": "root_gb",
     "ephemeral_gb": "ephemeral_gb",
 }
+# [DEFAULT] default_availability_zone: a host in no AZ aggregate is in it (availability_zones.py).
+DEFAULT_AVAILABILITY_ZONE = "nova"
 RESIZED = "resized"  # vm_states.RESIZED: finish_resize's end, waiting for confirm/revert

@@ -38,6 +38,8 @@ class HostFacts:
     # the target providers' inventories and what every consumer uses of them now (capacity check)
     inventories: tuple[Row, ...] = ()
     usage: tuple[Row, ...] = ()
+    # availability_zone metadata of the target host's aggregates (nova_api); None: not read
+    zones: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -186,8 +188,20 @@ def read_instance(
     )
 
     api_facts = None
+    zones: tuple[str, ...] | None = None
     if live.has("nova_api"):
         api_session = live.session("nova_api")
+        if to_host:
+            # availability_zones.get_host_availability_zone: the host's aggregates' AZ metadata
+            zones = tuple(
+                r["value"]
+                for r in api_session.query(
+                    "SELECT m.value FROM aggregate_hosts h JOIN aggregate_metadata m "
+                    "ON m.aggregate_id = h.aggregate_id AND m.`key` = 'availability_zone' "
+                    "WHERE h.host = %s ORDER BY h.aggregate_id",
+                    (to_host,),
+                )
+            )
         api_info = live.info("nova_api", api_session, "nova_api", "Nova API database")
         api_tables = read_tables(
             api_session,
@@ -296,6 +310,7 @@ def read_instance(
             providers,
             source_nodes,
             *capacity,
+            zones,
         )
 
     cinder_facts = None

@@ -38,6 +38,7 @@ from generator.plan.vm_rehost_outcome import (
     infer,
     move_back,
     reverted_vm_state,
+    target_zone,
 )
 from generator.plan.vm_soft_delete import database_target
 
@@ -183,11 +184,18 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
     if cell.schema.table("instances").has_column("compute_id"):
         changes["compute_id"] = SetValue(node["id"])
     changes.update({c: SetValue(v) for c, v in flavor_cols.items() if inst.get(c) != v})
-    moved_state: list = []
+    zone, zone_note = target_zone(facts, options)
+    if zone is None:
+        warnings.append(zone_note)
+    else:
+        findings.append(zone_note)
+        if inst.get("availability_zone") != zone:
+            changes["availability_zone"] = SetValue(zone)
+    moved_state: list = [b.eq("availability_zone", zone)] if zone is not None else []
     if outcome.resize_like and outcome.kind in (COMPLETED, REVERTED):
         vm_state = nova.RESIZED if waits else reverted_vm_state(facts)
         changes.update({"vm_state": SetValue(vm_state), "task_state": SetValue(None)})
-        moved_state = [b.eq("vm_state", vm_state), b.is_null("task_state")]
+        moved_state += [b.eq("vm_state", vm_state), b.is_null("task_state")]
         findings.append(
             f"vm_state {vm_state!r}, task_state NULL: "
             + (

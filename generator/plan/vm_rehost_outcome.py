@@ -283,3 +283,35 @@ def check_capacity(
             warnings,
             hint="pick a --to-host with room, or free capacity there first",
         )
+
+
+def target_zone(facts: InstanceFacts, options: VmOptions) -> tuple[str | None, str]:
+    """The instance's availability_zone on the target, as the conductor (move) and
+    compute/api.py revert_resize set it: get_host_availability_zone(host) — the first of the
+    host's aggregates with `availability_zone` metadata, else [DEFAULT] default_availability_zone
+    (assumed 'nova'); --availability-zone wins. None when nova_api was not read."""
+    host = facts.target_host
+    assert host is not None
+    if options.availability_zone:
+        return (
+            options.availability_zone,
+            f"availability_zone {options.availability_zone!r} (--availability-zone)",
+        )
+    if host.zones is None:
+        return None, (
+            "no nova_api database was given: instances.availability_zone is left as it is; pass "
+            "--availability-zone (the target host's AZ) or --nova-api-url"
+        )
+    if host.zones:
+        several = len(set(host.zones)) > 1
+        tail = (
+            f" (its aggregates say {', '.join(sorted(set(host.zones)))}; Nova takes the first)"
+            if several
+            else ""
+        )
+        return host.zones[0], f"availability_zone {host.zones[0]!r} from {host.host}'s aggregate{tail}"
+    zone = nova.DEFAULT_AVAILABILITY_ZONE
+    return zone, (
+        f"availability_zone {zone!r}: {host.host} is in no AZ aggregate, so default_availability_zone "
+        "applies (assumed Nova's default 'nova'; pass --availability-zone if yours differs)"
+    )

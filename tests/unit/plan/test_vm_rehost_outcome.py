@@ -140,3 +140,26 @@ def test_max_unit_and_a_missing_resource_class_are_refused_and_the_ratio_counts(
         _plan(w.rehost_world(capacity=[w.inventory(2, 1, 4096, max_unit=256)]))
     facts = w.rehost_world(capacity=[w.inventory(2, 1, 512, ratio=1.5)], usage=[w.usage(2, 1, 200)])
     assert w.ops_on(_plan(facts), "allocations", "placement")  # 200 + 512 <= 768
+
+
+def _zoned(zones):
+    from dataclasses import replace
+
+    facts = w.rehost_world(instance=_instance(availability_zone="az-old"))
+    assert facts.target_host is not None
+    return replace(facts, target_host=replace(facts.target_host, zones=zones))
+
+
+def test_the_availability_zone_follows_the_target_hosts_aggregate_else_the_default_or_the_option():
+    # before: availability_zone stayed 'az-old' whatever the target host's zone
+    def zone(facts, **options):
+        after = w.one_op(plan_vm(facts, VmOptions(op="rehost", to_host="cmp-02", **options)), "instances")
+        return after.changes[0].after["availability_zone"]
+
+    assert zone(_zoned(("az2", "az9"))) == "az2"
+    assert zone(_zoned(())) == "nova"
+    assert zone(_zoned(("az2",)), availability_zone="edge-1") == "edge-1"
+    plan = _plan(_zoned(None))
+    assert w.one_op(plan, "instances").changes[0].after["availability_zone"] == "az-old"
+    assert any("availability_zone is left as it is" in x for x in plan.warnings)
+    assert any("availability_zone = 'az2'" in t for t in w.post_texts(_plan(_zoned(("az2",))).postconditions))
