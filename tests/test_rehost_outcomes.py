@@ -52,6 +52,10 @@ def _run(dep, tmp_path, uuid: str, to_host: str):
     after = all_states(dep)
     assert assert_only_planned_rows_changed(before, after, allowed_changes(result.plan, dep, run)) > 0
     assert_all_ok(run.run("verify"))
+    readme = (result.path / "README.md").read_text()
+    # the runbook prescribes the supported fixes (before: "reboot --hard ... connects the volumes")
+    assert "nova-manage volume_attachment refresh" in readme and "openstack port set --host" in readme
+    assert "connects the volumes" not in readme
     return before, after, run
 
 

@@ -33,6 +33,7 @@ from generator.plan.vm_common import VmOptions, api_first, refuse_unless_repaira
 from generator.plan.vm_rehost_outcome import (
     COMPLETED,
     REVERTED,
+    after_apply_steps,
     check_capacity,
     flavor_changes,
     infer,
@@ -259,10 +260,7 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
             "fix them with `openstack resource provider allocation set` or regenerate with "
             "--placement-url"
         )
-    warnings.append(
-        "after the apply, run `openstack server reboot --hard` (or start) so nova-compute on the "
-        "target host plugs the VIFs and connects the volumes for the instance it now owns"
-    )
+    warnings += after_apply_steps(facts, node["host"])
     dbs = [database_target(cell)] + ([database_target(facts.placement)] if facts.placement else [])
     return Plan(
         target_kind="vm",

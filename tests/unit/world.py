@@ -233,6 +233,7 @@ def rehost_world(
     target_allocations: Sequence[Row] = (),
     capacity: Sequence[Row] = (),
     usage: Sequence[Row] = (),
+    more_cell_rows: Mapping[str, Sequence[Row]] | None = None,
 ) -> InstanceFacts:
     """A VM pointing at cmp-01 that really runs on cmp-02 (--to-host cmp-02), with placement.
     `extra`: instance_extra rows; `target_allocations`: other consumers' allocations on cmp-02."""
@@ -265,6 +266,7 @@ def rehost_world(
             "compute_nodes": target_nodes,
             "migrations": list(migrations),
             "instance_extra": list(extra),
+            **(more_cell_rows or {}),
         },
         placement_rows=prows,
         target_host=host,

@@ -163,3 +163,17 @@ def test_the_availability_zone_follows_the_target_hosts_aggregate_else_the_defau
     assert w.one_op(plan, "instances").changes[0].after["availability_zone"] == "az-old"
     assert any("availability_zone is left as it is" in x for x in plan.warnings)
     assert any("availability_zone = 'az2'" in t for t in w.post_texts(_plan(_zoned(("az2",))).postconditions))
+
+
+def test_the_runbook_prescribes_port_rebind_and_volume_attachment_refresh_not_a_hard_reboot_for_volumes():
+    # before: "run `openstack server reboot --hard` ... connects the volumes" and nothing for the ports
+    port = "5c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+    cache = w.row("nova", "instance_info_caches", id=1, instance_uuid=w.INSTANCE, deleted=0,
+                  network_info=w.network_info(port))  # fmt: skip
+    facts = w.rehost_world(more_cell_rows={
+        "instance_info_caches": [cache], "block_device_mapping": [w.bdm(1, instance_uuid=w.INSTANCE)]
+    })  # fmt: skip
+    text = " ".join(_plan(facts).warnings)
+    assert f"`openstack port set --host cmp-02 {port}`" in text
+    assert f"`nova-manage volume_attachment refresh {w.INSTANCE} {w.VOLUME} connector.json`" in text
+    assert "get_connector" in text and "connects the volumes" not in text
