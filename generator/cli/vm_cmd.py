@@ -28,6 +28,11 @@ from generator.plan.vm_common import VmOptions
 @click.option("--to-host", help="rehost: the nova-compute host the instance really lives on now.")
 @click.option("--to-node", help="rehost: the compute node (hypervisor_hostname) when the host has several.")
 @click.option(
+    "--availability-zone",
+    "availability_zone",
+    help="rehost: the target host's availability zone (default: from its nova_api aggregates, else 'nova').",
+)
+@click.option(
     "--release",
     default="auto",
     show_default=True,
@@ -74,6 +79,7 @@ def vm(
     op: str,
     to_host: str | None,
     to_node: str | None,
+    availability_zone: str | None,
     release: str,
     include_shadow: bool,
     skip_cinder: bool,
@@ -114,6 +120,7 @@ def vm(
         stale_after=stale_after,
         to_host=to_host,
         to_node=to_node,
+        availability_zone=availability_zone,
         include_shadow=include_shadow,
         instance_name_template=instance_name_template,
         instances_path=instances_path,

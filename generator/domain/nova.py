@@ -133,3 +133,31 @@ def check_name_template(template: str) -> str:
     if not name:
         raise ValueError(f"instance_name_template {template!r} gives an empty name")
     return template
+
+
+# What Nova leaves in `migrations.status` when a move ends (compute/manager.py): a resize or
+# cold migration that reached the destination waits in 'finished' (finish_resize) for
+# confirm/revert; revert_resize sets 'reverted'; post_live_migration 'completed',
+# _rollback_live_migration 'failed'; an evacuation rebuilt on the destination 'done',
+# one that failed 'failed'.
+MOVE_END_STATUS = {
+    ("resize", "completed"): "finished",
+    ("migration", "completed"): "finished",
+    ("resize", "reverted"): "reverted",
+    ("migration", "reverted"): "reverted",
+    ("live-migration", "completed"): "completed",
+    ("live-migration", "reverted"): "failed",
+    ("evacuation", "completed"): "done",
+    ("evacuation", "reverted"): "failed",
+}
+# _set_instance_info: the instance columns a flavor sets.
+FLAVOR_COLUMNS = {
+    "instance_type_id": "id",
+    "memory_mb": "memory_mb",
+    "vcpus": "vcpus",
+    "root_gb": "root_gb",
+    "ephemeral_gb": "ephemeral_gb",
+}
+# [DEFAULT] default_availability_zone: a host in no AZ aggregate is in it (availability_zones.py).
+DEFAULT_AVAILABILITY_ZONE = "nova"
+RESIZED = "resized"  # vm_states.RESIZED: finish_resize's end, waiting for confirm/revert

@@ -35,6 +35,11 @@ class HostFacts:
     compute_nodes: tuple[Row, ...]
     providers: tuple[Row, ...]
     source_nodes: tuple[Row, ...] = ()  # the compute node the instance points at now
+    # the target providers' inventories and what every consumer uses of them now (capacity check)
+    inventories: tuple[Row, ...] = ()
+    usage: tuple[Row, ...] = ()
+    # availability_zone metadata of the target host's aggregates (nova_api); None: not read
+    zones: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -230,8 +235,20 @@ def read_instance(
     )
 
     api_facts = None
+    zones: tuple[str, ...] | None = None
     if live.has("nova_api"):
         api_session = live.session("nova_api")
+        if to_host:
+            # availability_zones.get_host_availability_zone: the host's aggregates' AZ metadata
+            zones = tuple(
+                r["value"]
+                for r in api_session.query(
+                    "SELECT m.value FROM aggregate_hosts h JOIN aggregate_metadata m "
+                    "ON m.aggregate_id = h.aggregate_id AND m.`key` = 'availability_zone' "
+                    "WHERE h.host = %s ORDER BY h.aggregate_id",
+                    (to_host,),
+                )
+            )
         api_info = live.info("nova_api", api_session, "nova_api", "Nova API database")
         api_tables = read_tables(
             api_session,
@@ -258,6 +275,7 @@ def read_instance(
     consumers = [uuid] + [m["uuid"] for m in migrations.rows if m["uuid"]] if migrations else [uuid]
     placement_facts = None
     providers: tuple[Row, ...] = ()
+    capacity: tuple[tuple[Row, ...], tuple[Row, ...]] = ((), ())
     if live.has("placement"):
         p_session = live.session("placement")
         p_info = live.info("placement", p_session, "placement", "Placement database")
@@ -283,6 +301,24 @@ def read_instance(
         )
         p_tables.update(extra)
         providers = tuple(r for r in extra["resource_providers"].rows if r["uuid"] in node_uuids)
+        if providers:
+            ids = [r["id"] for r in providers]
+            marks = ", ".join(["%s"] * len(ids))
+            inventories, usage = p_session.query_many(
+                [
+                    (f"SELECT * FROM inventories WHERE resource_provider_id IN ({marks})", ids),
+                    (
+                        "SELECT resource_provider_id, resource_class_id, SUM(used) AS used "
+                        f"FROM allocations WHERE resource_provider_id IN ({marks}) "
+                        "GROUP BY resource_provider_id, resource_class_id",
+                        ids,
+                    ),
+                ]
+            )
+            capacity = (
+                tuple(Row.from_dict(r) for r in inventories),
+                tuple(Row.from_dict({**r, "used": int(r["used"])}) for r in usage),
+            )
         if to_host:
             # Which of the providers the instance (or its migrations) use are compute nodes:
             # only those allocations move with a rehost (nested/shared providers stay).
@@ -322,6 +358,8 @@ def read_instance(
             tables["compute_nodes"].rows,
             providers,
             source_nodes,
+            *capacity,
+            zones,
         )
 
     cinder_facts = None

@@ -68,6 +68,16 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], str]] = {
         "Delete the mapping of an instance that exists in the cell it points to (a deleted instance keeps "
         "its mapping until nova-manage db archive_deleted_rows).",
     ),
+    "unknown-outcome": (
+        ("vm",),
+        "rehost an instance whose open move went between two other hosts than --to-host: close the move as "
+        "'error' and move the instance's allocations without knowing whether it completed or reverted.",
+    ),
+    "over-capacity": (
+        ("vm",),
+        "rehost onto a compute node whose placement inventory lacks the room, max_unit or resource class "
+        "for the instance's allocations.",
+    ),
     "missing-volume": (
         ("volume",),
         "detach-from-nova a volume that is not in the Cinder database (purged): soft-delete Nova's BDMs "

@@ -23,6 +23,7 @@ class VmOptions:
     stale_after: dt.timedelta = DEFAULT_STALE_AFTER  # --stale-after: when a task_state is stuck
     to_host: str | None = None
     to_node: str | None = None
+    availability_zone: str | None = None  # rehost --availability-zone: the target's AZ, as the operator says
     include_shadow: bool = False
     instance_name_template: str = nova.DEFAULT_INSTANCE_NAME_TEMPLATE
     instances_path: str = "/var/lib/nova/instances"

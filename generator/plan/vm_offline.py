@@ -180,6 +180,12 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
             "offline rehost changes the Nova records only: move the placement allocations with "
             "`openstack resource provider allocation set` (or generate live with --placement-url)"
         )
+        warnings.append(
+            "offline rehost does not infer the move's outcome: unfinished migrations (a VERIFY_RESIZE's "
+            "'finished' one too) are closed as 'error' and the flavor is left as it is; for a resize or "
+            "VERIFY_RESIZE generate live, which restores old_flavor on a revert and keeps confirm/revert "
+            "working"
+        )
         order = (cell,)
     else:
         raise FixpackError(f"unknown VM operation {options.op!r}")

@@ -30,6 +30,17 @@ from generator.plan import builders as b
 from generator.plan.model import Plan, Postcondition
 from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, api_first, refuse_unless_repairable
+from generator.plan.vm_rehost_outcome import (
+    COMPLETED,
+    REVERTED,
+    after_apply_steps,
+    check_capacity,
+    flavor_changes,
+    infer,
+    move_back,
+    reverted_vm_state,
+    target_zone,
+)
 from generator.plan.vm_soft_delete import database_target
 
 IN_PROGRESS = nova.MIGRATION_IN_PROGRESS
@@ -67,8 +78,22 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
     cell = facts.cell
     inst = facts.instance
     service, node = _target_node(facts, options)
-    if inst["host"] == node["host"] and inst["node"] == node["hypervisor_hostname"]:
-        raise TargetProblem(f"instance {u} already points at {node['host']} / {node['hypervisor_hostname']}")
+    outcome = infer(facts, node["host"], node["hypervisor_hostname"], options, warnings)
+    ended = outcome.migration
+    there = inst["host"] == node["host"] and inst["node"] == node["hypervisor_hostname"]
+    settled = (
+        ended is not None
+        and outcome.resize_like
+        and ended["status"] == "finished"
+        and outcome.kind == COMPLETED
+    )
+    if there and (ended is None or settled):
+        hint = (
+            "; confirm or revert the resize with `openstack server resize confirm|revert`" if settled else ""
+        )
+        raise TargetProblem(
+            f"instance {u} already points at {node['host']} / {node['hypervisor_hostname']}{hint}"
+        )
     findings = [
         f"instance {u} ({inst['display_name']!r}) points at host={inst['host']} node={inst['node']}; "
         f"moving it to host={node['host']} node={node['hypervisor_hostname']} "
@@ -95,29 +120,60 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
             columns=tuple(c for c in ("id", "uuid", "host", "hypervisor_hostname", "deleted") if c in node),
         ),
     ]
-    migrations = [m for m in cell.rows("migrations") if m["deleted"] == 0 and m["status"] in IN_PROGRESS]
+    if ended is not None:
+        findings.append(
+            f"{outcome.move} {ended['uuid'] or ended['id']} ({ended['status']}) from "
+            f"{ended['source_compute']} to {ended['dest_compute']}: --to-host {node['host']} means it "
+            f"{outcome.kind}; status {outcome.end_status!r} as Nova leaves it"
+        )
+        op = b.update(
+            cell,
+            "migrations",
+            [ended],
+            {"status": SetValue(outcome.end_status), "updated_at": ApplyTime()},
+            scope=None,
+            purpose=f"end the {outcome.move} as Nova does when it {outcome.kind} ('{outcome.end_status}')",
+        )
+        if op:
+            ops.append(op)
+    migrations = [
+        m
+        for m in cell.rows("migrations")
+        if m["deleted"] == 0 and m["status"] in IN_PROGRESS and (ended is None or m["id"] != ended["id"])
+    ]
     op = b.update(
         cell,
         "migrations",
         migrations,
         {"status": SetValue(nova.MIGRATION_CLOSED_STATUS), "updated_at": ApplyTime()},
         scope=None,
-        purpose="close the instance's unfinished migrations (status 'error')",
+        purpose="close the instance's other unfinished migrations (status 'error')",
     )
     if op:
         ops.append(op)
         findings.append(
-            f"migrations: {len(migrations)} unfinished ({', '.join(m['status'] for m in migrations)}) "
+            f"migrations: {len(migrations)} other unfinished ({', '.join(m['status'] for m in migrations)}) "
             "to close"
         )
-    extra = [e for e in cell.rows("instance_extra") if e["deleted"] == 0 and e.get("migration_context")]
+    waits = outcome.kind == COMPLETED and outcome.resize_like  # finish_resize: confirm/revert next
+    flavor_cols: dict = {}
+    extra_changes: dict[str, Assignment] = {}
+    extra_row = None
+    if outcome.resize_like and outcome.kind in (COMPLETED, REVERTED):
+        flavor_cols, extra_row, flavor_text, note = flavor_changes(facts, outcome)
+        findings.append(note)
+        if flavor_text is not None:
+            extra_changes["flavor"] = SetValue(flavor_text)
+    extra = [e for e in cell.rows("instance_extra") if e["deleted"] == 0]
+    if not waits and any(e.get("migration_context") for e in extra):
+        extra_changes["migration_context"] = SetValue(None)
     op = b.update(
         cell,
         "instance_extra",
-        extra,
-        {"migration_context": SetValue(None), "updated_at": ApplyTime()},
+        [e for e in extra if extra_row is None or e["id"] == extra_row["id"]] if extra_changes else [],
+        {**extra_changes, "updated_at": ApplyTime()},
         scope=None,
-        purpose="drop the stale migration context of the failed move",
+        purpose="drop the stale migration context and set the flavor the outcome leaves",
     )
     if op:
         ops.append(op)
@@ -128,6 +184,27 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
     }
     if cell.schema.table("instances").has_column("compute_id"):
         changes["compute_id"] = SetValue(node["id"])
+    changes.update({c: SetValue(v) for c, v in flavor_cols.items() if inst.get(c) != v})
+    zone, zone_note = target_zone(facts, options)
+    if zone is None:
+        warnings.append(zone_note)
+    else:
+        findings.append(zone_note)
+        if inst.get("availability_zone") != zone:
+            changes["availability_zone"] = SetValue(zone)
+    moved_state: list = [b.eq("availability_zone", zone)] if zone is not None else []
+    if outcome.resize_like and outcome.kind in (COMPLETED, REVERTED):
+        vm_state = nova.RESIZED if waits else reverted_vm_state(facts)
+        changes.update({"vm_state": SetValue(vm_state), "task_state": SetValue(None)})
+        moved_state += [b.eq("vm_state", vm_state), b.is_null("task_state")]
+        findings.append(
+            f"vm_state {vm_state!r}, task_state NULL: "
+            + (
+                "as finish_resize leaves it; then `openstack server resize confirm` (or revert)"
+                if waits
+                else "as finish_revert_resize leaves it"
+            )
+        )
     if inst["task_state"] == nova.LIVE_MIGRATING:
         changes.update({k: SetValue(v) for k, v in nova.LIVE_MIGRATION_END.items()})
         findings.append(
@@ -149,18 +226,19 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
     cond = [b.eq("uuid", u), b.eq("host", node["host"]), b.eq("node", node["hypervisor_hostname"])]
     if "compute_id" in changes:
         cond.append(b.eq("compute_id", node["id"]))
-    if "task_state" in changes:
+    if inst["task_state"] == nova.LIVE_MIGRATING:
         cond += [b.is_null("task_state"), b.eq("progress", 0)]
+    cond += [b.eq(c, v) for c, v in flavor_cols.items()] + moved_state
     posts = [
         Postcondition(
             "nova", "the instance points at the target host and node", b.count_is("instances", 1, *cond)
         ),
         Postcondition(
             "nova",
-            "no unfinished migration of the instance remains",
+            "no unfinished migration of the instance remains (but a resize waiting for confirm)",
             b.count_is(
                 "migrations",
-                0,
+                1 if waits else 0,
                 b.eq("instance_uuid", u),
                 b.eq("deleted", 0),
                 b.isin("status", IN_PROGRESS),
@@ -170,8 +248,10 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
 
     placement_ops: list[Operation] = []
     if facts.placement is not None:
-        every_migration = [m["uuid"] for m in cell.rows("migrations") if m["uuid"]]
-        placement_ops, more_posts, notes = _placement_moves(facts, node, every_migration)
+        keep = ended["uuid"] if ended is not None and waits else None
+        reown = ended["uuid"] if ended is not None and outcome.kind == REVERTED else None
+        every_migration = [m["uuid"] for m in cell.rows("migrations") if m["uuid"] and m["uuid"] != keep]
+        placement_ops, more_posts, notes = _placement_moves(facts, node, every_migration, reown, options)
         posts += more_posts
         warnings += notes
     else:
@@ -180,10 +260,7 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
             "fix them with `openstack resource provider allocation set` or regenerate with "
             "--placement-url"
         )
-    warnings.append(
-        "after the apply, run `openstack server reboot --hard` (or start) so nova-compute on the "
-        "target host plugs the VIFs and connects the volumes for the instance it now owns"
-    )
+    warnings += after_apply_steps(facts, node["host"])
     dbs = [database_target(cell)] + ([database_target(facts.placement)] if facts.placement else [])
     return Plan(
         target_kind="vm",
@@ -204,8 +281,17 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
 
 
 def _placement_moves(
-    facts: InstanceFacts, node: Row, migration_consumers: list[str]
+    facts: InstanceFacts, node: Row, migration_consumers: list[str], reown: str | None, options: VmOptions
 ) -> tuple[list[Operation], list[Postcondition], list[str]]:
+    """Allocations after the rehost. A reverted move whose migration consumer holds the source
+    allocations gets them back, the instance's destination ones dropped (report.py
+    move_allocations(migration, instance), as _revert_allocation does); otherwise the instance's
+    compute-node allocations move to the target and every migration consumer is freed."""
+    p = facts.placement
+    assert p is not None
+    held = [a for a in p.rows("allocations") if reown is not None and a["consumer_id"] == reown]
+    if held:
+        return move_back(facts, node, held, [m for m in migration_consumers if m != reown])
     p = facts.placement
     host = facts.target_host
     assert p is not None and host is not None
@@ -232,7 +318,8 @@ def _placement_moves(
         else:
             left.append(a)
     ops: list[Operation] = []
-    notes = []
+    notes: list[str] = []
+    check_capacity(facts, target_rp, move, options, notes)
     if left:
         notes.append(
             f"{len(left)} allocation(s) of the instance are on providers other than the source compute "

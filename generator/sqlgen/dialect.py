@@ -56,9 +56,12 @@ class FixpackMySQL(MySQL):
             return " ".join(s.strip() for s in statements)
 
         def update_sql(self, expression: exp.Update) -> str:
-            # One assignment per line: long SET lists stay reviewable (and within LT05).
+            # One assignment per line: long SET lists stay reviewable (and within LT05); a single
+            # assignment too wide for one line (a uuid as a hex literal) goes on its own line too.
             sql = super().update_sql(expression)
-            if not self.pretty or len(expression.expressions) < 2:
+            if not self.pretty:
+                return sql
+            if len(expression.expressions) < 2 and max(map(len, sql.splitlines())) <= 120:
                 return sql
             flat = self.expressions(expression, flat=True)
             stacked = "\n" + self.indent(",\n".join(self.sql(e) for e in expression.expressions))

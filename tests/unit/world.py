@@ -178,6 +178,21 @@ def allocation(id: int, consumer: str, rp: int, rc: int = 0, used: int = 1) -> R
     )  # fmt: skip
 
 
+def inventory(
+    rp: int, rc: int, total: int, *, reserved: int = 0, ratio: float = 1.0, max_unit: int = 0
+) -> Row:
+    return row(
+        "placement", "inventories", id=rp * 100 + rc, resource_provider_id=rp, resource_class_id=rc,
+        total=total, reserved=reserved, min_unit=1, max_unit=max_unit or total, step_size=1,
+        allocation_ratio=ratio,
+    )  # fmt: skip
+
+
+def usage(rp: int, rc: int, used: int) -> Row:
+    """What every consumer uses of a class on a provider (SUM(used) per provider and class)."""
+    return Row.from_dict({"resource_provider_id": rp, "resource_class_id": rc, "used": used})
+
+
 def consumer(id: int, uuid: str, generation: int = 1) -> Row:
     return row(
         "placement", "consumers", id=id, uuid=uuid, project_id=1, user_id=1, generation=generation,
@@ -214,20 +229,30 @@ def rehost_world(
     placement: bool = True,
     migrations: Sequence[Row] = (),
     instance: Row | None = None,
+    extra: Sequence[Row] = (),
+    target_allocations: Sequence[Row] = (),
+    capacity: Sequence[Row] = (),
+    usage: Sequence[Row] = (),
+    more_cell_rows: Mapping[str, Sequence[Row]] | None = None,
 ) -> InstanceFacts:
-    """A VM pointing at cmp-01 that really runs on cmp-02 (--to-host cmp-02), with placement."""
+    """A VM pointing at cmp-01 that really runs on cmp-02 (--to-host cmp-02), with placement.
+    `extra`: instance_extra rows; `target_allocations`: other consumers' allocations on cmp-02."""
     inst = instance or instance_row(vm_state="error", task_state=None, power_state=1)
     svc = list(services) if services is not None else [service(2, "cmp-02")]
     target_nodes = (
         list(nodes) if nodes is not None else [compute_node(2, "cmp-02", "cmp-02.example", TARGET_NODE_UUID)]
     )
     source = compute_node(1, "cmp-01", "cmp-01.example", SOURCE_NODE_UUID)
-    host = HostFacts("cmp-02", tuple(svc), tuple(target_nodes), (), (source,))
+    inventories = tuple(inventory(2, rc, 65536) for rc in (0, 1, 2))
+    host = HostFacts(
+        "cmp-02", tuple(svc), tuple(target_nodes), (), (source,), inventories + tuple(capacity), tuple(usage)
+    )
     prows = None
     if placement:
         prows = {
             "allocations": [allocation(1, INSTANCE, 1, 0, 2), allocation(2, INSTANCE, 1, 1, 512)]
-            + [allocation(3, m["uuid"], 2, 0, 2) for m in migrations if m["uuid"]],
+            + [allocation(3, m["uuid"], 2, 0, 2) for m in migrations if m["uuid"]]
+            + list(target_allocations),
             "consumers": [consumer(1, INSTANCE)] + [consumer(2, m["uuid"]) for m in migrations if m["uuid"]],
             "resource_providers": [
                 provider(1, SOURCE_NODE_UUID, "cmp-01.example"),
@@ -236,16 +261,25 @@ def rehost_world(
         }
     return vm(
         instance=inst,
-        cell_rows={"services": svc, "compute_nodes": target_nodes, "migrations": list(migrations)},
+        cell_rows={
+            "services": svc,
+            "compute_nodes": target_nodes,
+            "migrations": list(migrations),
+            "instance_extra": list(extra),
+            **(more_cell_rows or {}),
+        },
         placement_rows=prows,
         target_host=host,
     )
 
 
-def migration(id: int, status: str, uuid: str = MIGRATION, deleted: int = 0) -> Row:
+def migration(
+    id: int, status: str, uuid: str | None = MIGRATION, deleted: int = 0, *, kind: str = "migration",
+    source: str = "cmp-01", dest: str = "cmp-02",
+) -> Row:  # fmt: skip
     return row(
         "nova", "migrations", id=id, uuid=uuid, instance_uuid=INSTANCE, status=status, deleted=deleted,
-        source_compute="cmp-01", dest_compute="cmp-02", migration_type="migration",
+        source_compute=source, dest_compute=dest, migration_type=kind,
     )  # fmt: skip
 
 

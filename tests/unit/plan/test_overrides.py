@@ -13,7 +13,12 @@ from generator.plan.overrides import OVERRIDES, Overrides, flag, flags_for, forc
 def test_every_protection_has_one_flag_and_a_help_text():
     assert len({flag(n) for n in OVERRIDES}) == len(OVERRIDES)
     assert all(users and text.endswith(".") for users, text in OVERRIDES.values())
-    assert flags_for("vm") == ("--allow-healthy-instance", "--allow-recent-transition")
+    assert flags_for("vm") == (
+        "--allow-healthy-instance",
+        "--allow-recent-transition",
+        "--allow-unknown-outcome",
+        "--allow-over-capacity",
+    )
     assert "--allow-active-user" in flags_for("volume") and "--allow-healthy-instance" not in flags_for(
         "volume"
     )
@@ -63,4 +68,4 @@ def test_a_recorded_manifest_gives_back_its_overrides_and_threshold():
     allow, stale = from_record({"overrides": ["--allow-healthy-instance"], "stale_after": "2h"}, "vm")
     assert allow == Overrides.of("healthy-instance") and stale == dt.timedelta(hours=2)
     legacy, _ = from_record({"force": True}, "vm")  # a bundle generated with the old --force
-    assert legacy == Overrides.of("healthy-instance", "recent-transition")
+    assert legacy == Overrides.of("healthy-instance", "recent-transition", "unknown-outcome", "over-capacity")

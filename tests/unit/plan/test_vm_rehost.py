@@ -58,10 +58,17 @@ def test_rehost_refuses_an_instance_already_on_the_target():
         _plan(w.rehost_world(instance=inst))
 
 
-def test_rehost_closes_only_unfinished_migrations_with_status_error():
-    facts = w.rehost_world(migrations=[w.migration(4, "migrating"), w.migration(5, "done", uuid=None)])
-    op = w.one_op(_plan(facts), "migrations")
-    assert [(c.before["id"], c.after["status"]) for c in op.changes] == [(4, "error")]
+def test_rehost_ends_the_open_move_as_nova_and_closes_other_unfinished_ones_with_error():
+    # before: every unfinished migration, the completed live migration too, was set to 'error'
+    facts = w.rehost_world(migrations=[
+        w.migration(4, "running", kind="live-migration"),
+        w.migration(3, "queued", uuid=None, source="cmp-07", dest="cmp-08"),
+        w.migration(5, "done", uuid=None),
+    ])  # fmt: skip
+    ops = w.ops_on(_plan(facts), "migrations")
+    assert sorted((c.before["id"], c.after["status"]) for o in ops for c in o.changes) == [
+        (3, "error"), (4, "completed"),
+    ]  # fmt: skip
 
 
 def test_rehost_moves_source_node_allocations_to_the_target_provider():
@@ -72,7 +79,7 @@ def test_rehost_moves_source_node_allocations_to_the_target_provider():
 
 
 def test_rehost_frees_what_the_abandoned_migration_held():
-    facts = w.rehost_world(migrations=[w.migration(4, "migrating")])
+    facts = w.rehost_world(migrations=[w.migration(4, "migrating", kind="live-migration")])
     deletes = [o for o in w.ops_on(_plan(facts), "allocations", "placement") if not isinstance(o, UpdateRows)]
     assert [r["consumer_id"] for r in deletes[0].rows] == [w.MIGRATION]
 

@@ -1,0 +1,204 @@
+"""rehost after a failed or waiting resize, proven by running the bundles: the outcome
+--to-host implies (destination: completed; source: reverted) gets what Nova writes for it
+(compute/manager.py finish_resize / finish_revert_resize, report.py move_allocations);
+apply, postconditions, nothing else changed, re-run, rollback identical; an old and a new
+schema set."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from generator.pipeline import OutputOptions, generate_vm
+from generator.plan.vm_common import VmOptions
+from generator.seed import Seeder
+
+from .bundles import (
+    BundleRun,
+    all_states,
+    allowed_changes,
+    assert_all_ok,
+    assert_identical,
+    assert_only_planned_rows_changed,
+    targets_for,
+)
+
+pytestmark = pytest.mark.db
+RELEASES = ("xena", "2026.2")
+
+
+def _seed(dep, *, status: str, vm_state: str):
+    s = Seeder(dep, seed=23)
+    h1, h2 = s.compute_host("cmp-01"), s.compute_host("cmp-02")
+    for i in range(6):
+        s.instance(host=h1 if i % 2 else h2, volumes=i % 2)
+    target = s.instance(
+        host=h1, vm_state=vm_state, power_state=1 if vm_state != "error" else 4, migration="resize",
+        migration_status=status, flavor="m1.small", new_flavor="m1.medium", volumes=1,
+    )  # fmt: skip
+    s.flush()
+    return target
+
+
+def _run(dep, tmp_path, uuid: str, to_host: str):
+    before = all_states(dep)
+    result = generate_vm(uuid, VmOptions(op="rehost", to_host=to_host), targets_for(dep), "auto",
+                         OutputOptions(out_dir=tmp_path))  # fmt: skip
+    assert result.lint.passed, [f.describe() for f in result.lint.findings]
+    run = BundleRun(dep, result.path)
+    assert_all_ok(run.run("precheck"))
+    assert_all_ok(run.run("apply"))
+    after = all_states(dep)
+    assert assert_only_planned_rows_changed(before, after, allowed_changes(result.plan, dep, run)) > 0
+    assert_all_ok(run.run("verify"))
+    readme = (result.path / "README.md").read_text()
+    # the runbook prescribes the supported fixes (before: "reboot --hard ... connects the volumes")
+    assert "nova-manage volume_attachment refresh" in readme and "openstack port set --host" in readme
+    assert "connects the volumes" not in readme
+    return before, after, run
+
+
+def _finish(dep, before, after, run) -> None:
+    reruns = run.run("apply")
+    assert_all_ok(reruns)
+    assert all("already done; nothing changed" in r.stdout for r in reruns)
+    assert_identical(after, all_states(dep))
+    assert_all_ok(run.run("rollback"))
+    assert_identical(before, all_states(dep))
+
+
+def _flavor_id(dep, name: str) -> int:
+    return dep.query("nova_api", "SELECT id FROM flavors WHERE name = %s", (name,))[0]["id"]
+
+
+def _rp(dep, host: str) -> int:
+    node = dep.query("nova", "SELECT uuid FROM compute_nodes WHERE host = %s AND deleted = 0", (host,))[0]
+    return dep.query("placement", "SELECT id FROM resource_providers WHERE uuid = %s", (node["uuid"],))[0][
+        "id"
+    ]
+
+
+def _allocs(dep, consumer: str) -> dict[tuple[int, int], int]:
+    rows = dep.query(
+        "placement", "SELECT resource_provider_id AS rp, resource_class_id AS rc, used FROM allocations "
+        "WHERE consumer_id = %s", (consumer,),
+    )  # fmt: skip
+    return {(r["rp"], r["rc"]): r["used"] for r in rows}
+
+
+def _state(dep, uuid: str):
+    inst = dep.query("nova", "SELECT * FROM instances WHERE uuid = %s", (uuid,))[0]
+    extra = dep.query(
+        "nova", "SELECT * FROM instance_extra WHERE instance_uuid = %s AND deleted = 0", (uuid,)
+    )[0]
+    mig = dep.query("nova", "SELECT * FROM migrations WHERE instance_uuid = %s", (uuid,))[0]
+    return inst, extra, mig
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_failed_resize_rehosted_to_its_source_is_reverted_as_nova_does(make_deployment, tmp_path, release):
+    # before: rehost to the source was refused ("already points at cmp-01") though the instance
+    # held the new flavor's allocations on cmp-02 and the migration the old ones on cmp-01
+    dep = make_deployment(release)
+    target = _seed(dep, status="error", vm_state="error")
+    held = _allocs(dep, target.migration)
+    assert held and {rp for rp, _ in held} == {_rp(dep, "cmp-01")}
+    before, after, run = _run(dep, tmp_path, target.uuid, "cmp-01")
+    inst, extra, mig = _state(dep, target.uuid)
+    assert (inst["host"], inst["instance_type_id"], inst["vm_state"]) == (
+        "cmp-01",
+        _flavor_id(dep, "m1.small"),
+        "active",
+    )
+    assert mig["status"] == "reverted"
+    assert _allocs(dep, target.uuid) == held and _allocs(dep, target.migration) == {}
+    assert (
+        dep.query("placement", "SELECT COUNT(*) AS n FROM consumers WHERE uuid = %s", (target.migration,))[0][
+            "n"
+        ]
+        == 0
+    )
+    doc = json.loads(extra["flavor"])
+    assert doc["old"] is None and doc["new"] is None and doc["cur"]["nova_object.data"]["name"] == "m1.small"
+    assert extra["migration_context"] is None
+    _finish(dep, before, after, run)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_verify_resize_rehosted_to_its_source_restores_old_flavor_and_allocations(
+    make_deployment, tmp_path, release
+):
+    # before: the 'finished' migration was closed as 'error', vcpus/memory/instance_type_id and
+    # instance_extra.flavor kept the new flavor, and the migration's (old flavor) allocations were dropped
+    dep = make_deployment(release)
+    target = _seed(dep, status="finished", vm_state="resized")
+    held = _allocs(dep, target.migration)
+    # the source host is in AZ 'az-west' (before: availability_zone stayed 'nova')
+    dep.execute("nova_api", "INSERT INTO aggregates (id, uuid, name) VALUES (900, UUID(), 'west')")
+    dep.execute(
+        "nova_api", "INSERT INTO aggregate_hosts (id, host, aggregate_id) VALUES (900, 'cmp-01', 900)"
+    )
+    dep.execute(
+        "nova_api",
+        "INSERT INTO aggregate_metadata (id, aggregate_id, `key`, value) "
+        "VALUES (900, 900, 'availability_zone', 'az-west')",
+    )
+    before, after, run = _run(dep, tmp_path, target.uuid, "cmp-01")
+    inst, _extra, mig = _state(dep, target.uuid)
+    small = dep.query("nova_api", "SELECT * FROM flavors WHERE name = 'm1.small'")[0]
+    assert (inst["host"], inst["vcpus"], inst["memory_mb"], inst["instance_type_id"]) == (
+        "cmp-01", small["vcpus"], small["memory_mb"], small["id"],
+    )  # fmt: skip
+    assert (mig["status"], inst["vm_state"], inst["task_state"]) == ("reverted", "active", None)
+    assert inst["availability_zone"] == "az-west"
+    assert _allocs(dep, target.uuid) == held
+    _finish(dep, before, after, run)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_failed_resize_rehosted_to_its_destination_waits_for_confirm(make_deployment, tmp_path, release):
+    # before: migration closed as 'error' (no confirm/revert), its source allocations freed, and the
+    # instance kept the old flavor's columns while holding the new flavor's allocations
+    dep = make_deployment(release)
+    target = _seed(dep, status="error", vm_state="error")
+    held = _allocs(dep, target.migration)
+    before, after, run = _run(dep, tmp_path, target.uuid, "cmp-02")
+    inst, extra, mig = _state(dep, target.uuid)
+    assert (inst["host"], inst["vm_state"], inst["instance_type_id"]) == (
+        "cmp-02",
+        "resized",
+        _flavor_id(dep, "m1.medium"),
+    )
+    assert mig["status"] == "finished" and extra["migration_context"] is not None
+    assert _allocs(dep, target.migration) == held
+    assert {rp for rp, _ in _allocs(dep, target.uuid)} == {_rp(dep, "cmp-02")}
+    _finish(dep, before, after, run)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_a_target_without_room_is_refused_and_the_override_lets_it_through(
+    make_deployment, tmp_path, release
+):
+    # before: the allocations were moved onto a provider with no room (exit 0, a bundle)
+    from generator.errors import TargetProblem
+    from generator.plan.overrides import Overrides
+
+    dep = make_deployment(release)
+    s = Seeder(dep, seed=5)
+    h1, _ = s.compute_host("cmp-01"), s.compute_host("cmp-02")
+    target = s.instance(host=h1, vm_state="error", power_state=4)
+    s.flush()
+    rp = _rp(dep, "cmp-02")
+    dep.execute(
+        "placement",
+        "UPDATE inventories SET reserved = total, allocation_ratio = 1.0 WHERE resource_provider_id = %s "
+        "AND resource_class_id = 0",
+        (rp,),
+    )
+    with pytest.raises(TargetProblem, match=r"over the capacity.*--allow-over-capacity"):
+        generate_vm(target.uuid, VmOptions(op="rehost", to_host="cmp-02"), targets_for(dep), "auto",
+                    OutputOptions(out_dir=tmp_path / "refused"))  # fmt: skip
+    opts = VmOptions(op="rehost", to_host="cmp-02", allow=Overrides.of("over-capacity"))
+    result = generate_vm(target.uuid, opts, targets_for(dep), "auto", OutputOptions(out_dir=tmp_path))
+    assert any(w.startswith("--allow-over-capacity") for w in result.plan.warnings)
