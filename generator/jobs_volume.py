@@ -134,18 +134,7 @@ def generate_quota_sync(
         prefer_cell_release(live)  # a Nova cell, when given, pins the release Cinder's markers share
         session, info = cinder_info(live)
         usages, tables = read_usage(session, info, list(projects) if projects is not None else None)
-        facts = DatabaseFacts(
-            "cinder",
-            info.label,
-            info.release,
-            info.schema,
-            info.database,
-            info.fingerprint,
-            info.detection,
-            tables,
-            write_set=info.write_set,
-            server=info.server,
-        )
+        facts = info.facts(tables, "cinder")
         return facts, usages
 
     return generate(

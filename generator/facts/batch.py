@@ -27,7 +27,7 @@ from generator.connect.cells import Cell
 from generator.errors import ConnectionProblem, TargetProblem
 from generator.facts.instance import InstanceFacts, _cell_references, scope_eq
 from generator.facts.live import DatabaseInfo, LiveDatabases
-from generator.facts.model import DatabaseFacts, TableRows
+from generator.facts.model import TableRows
 from generator.facts.reader import select_for
 from generator.ops.rows import Row, Scope
 from generator.schema.model import SchemaSnapshot
@@ -201,20 +201,6 @@ def _locate_all(live: LiveDatabases, uuids: list[str]) -> list[Cell]:
     return [found[u] for u in uuids]
 
 
-def _facts(info: DatabaseInfo, tables: dict[str, TableRows]) -> DatabaseFacts:
-    return DatabaseFacts(
-        info.role,
-        info.label,
-        info.release,
-        info.schema,
-        info.database,
-        info.fingerprint,
-        info.detection,
-        tables,
-        write_set=info.write_set,
-    )
-
-
 def _cell_templates(schema: SchemaSnapshot, include_shadow: bool) -> list[_Template]:
     """read_instance's cell reads (no rehost target), around MARK."""
     wanted = [("instances", scope_eq("uuid", MARK, f"instances.uuid = '{MARK}'"))]
@@ -360,10 +346,10 @@ def read_instances(
                 cell.uuid or None,
                 cell.name,
                 cell_tables[n]["instances"].rows[0],
-                _facts(info, cell_tables[n]),
-                _facts(api_info, api[n]) if api_info and api else None,
-                _facts(p_info, placement[n]) if p_info and placement else None,
-                _facts(cinder_info, cinder[n]) if cinder_info and cinder else None,
+                info.facts(cell_tables[n]),
+                api_info.facts(api[n]) if api_info and api else None,
+                p_info.facts(placement[n]) if p_info and placement else None,
+                cinder_info.facts(cinder[n]) if cinder_info and cinder else None,
                 read_at[cell],
                 None,
                 include_shadow,

@@ -221,18 +221,7 @@ def read_instance(
     tables = read_tables(session, info.schema, wanted)
     instance = tables["instances"].rows[0]
     source_nodes: tuple[Row, ...] = ()
-    cell_facts = DatabaseFacts(
-        "nova",
-        cell_label,
-        info.release,
-        info.schema,
-        info.database,
-        info.fingerprint,
-        info.detection,
-        tables,
-        write_set=info.write_set,
-        server=info.server,
-    )
+    cell_facts = info.facts(tables, "nova", cell_label)
 
     api_facts = None
     zones: tuple[str, ...] | None = None
@@ -258,18 +247,7 @@ def read_instance(
                 for t in ("instance_mappings", "request_specs", "build_requests", "instance_group_member")
             ],
         )
-        api_facts = DatabaseFacts(
-            "nova_api",
-            api_info.label,
-            api_info.release,
-            api_info.schema,
-            api_info.database,
-            api_info.fingerprint,
-            api_info.detection,
-            api_tables,
-            write_set=api_info.write_set,
-            server=api_info.server,
-        )
+        api_facts = api_info.facts(api_tables, "nova_api")
 
     migrations = tables.get("migrations")
     consumers = [uuid] + [m["uuid"] for m in migrations.rows if m["uuid"]] if migrations else [uuid]
@@ -339,18 +317,7 @@ def read_instance(
                     )
                 ],
             )["compute_nodes"].rows
-        placement_facts = DatabaseFacts(
-            "placement",
-            p_info.label,
-            p_info.release,
-            p_info.schema,
-            p_info.database,
-            p_info.fingerprint,
-            p_info.detection,
-            p_tables,
-            write_set=p_info.write_set,
-            server=p_info.server,
-        )
+        placement_facts = p_info.facts(p_tables, "placement")
     if to_host:
         host_facts = HostFacts(
             to_host,
@@ -367,18 +334,7 @@ def read_instance(
         c_session = live.session("cinder")
         c_info = live.info("cinder", c_session, "cinder", "Cinder database")
         c_tables = read_tables(c_session, c_info.schema, cinder_wanted(uuid, volume_bdm_ids(tables)))
-        cinder_facts = DatabaseFacts(
-            "cinder",
-            c_info.label,
-            c_info.release,
-            c_info.schema,
-            c_info.database,
-            c_info.fingerprint,
-            c_info.detection,
-            c_tables,
-            write_set=c_info.write_set,
-            server=c_info.server,
-        )
+        cinder_facts = c_info.facts(c_tables, "cinder")
 
     read_at = session.query("SELECT UTC_TIMESTAMP() AS now")[0]["now"]
     return InstanceFacts(

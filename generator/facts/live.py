@@ -8,6 +8,7 @@ benchmarks).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from generator import catalog
@@ -18,7 +19,7 @@ from generator.connect.session import RoundTrips, Session
 from generator.connect.sources import ConnectionTargets, ResolvedURL
 from generator.connect.urls import DatabaseURL
 from generator.errors import ConnectionProblem, SchemaProblem
-from generator.facts.model import WriteSetLimits
+from generator.facts.model import DatabaseFacts, TableRows, WriteSetLimits
 from generator.facts.wsrep import read_write_set_limits
 from generator.schema.live import snapshot_from_session
 from generator.schema.model import SchemaSnapshot
@@ -35,6 +36,24 @@ class DatabaseInfo:
     detection: str
     write_set: WriteSetLimits | None = None  # the server's Galera limits, read with the schema
     server: str | None = None  # `user@host:port` connected to (Session.server), named by the runbook
+
+    def facts(
+        self, tables: Mapping[str, TableRows], role: str | None = None, label: str | None = None
+    ) -> DatabaseFacts:
+        """The rows read from this database with everything known about it: the one place a live
+        DatabaseFacts is built, so no reader forgets a field (the server the runbook names)."""
+        return DatabaseFacts(
+            role or self.role,
+            label or self.label,
+            self.release,
+            self.schema,
+            self.database,
+            self.fingerprint,
+            self.detection,
+            tables,
+            write_set=self.write_set,
+            server=self.server,
+        )
 
 
 class LiveDatabases:

@@ -79,20 +79,6 @@ class MappingFacts:
 API_TABLES = ("build_requests", "request_specs", "instance_group_member", "instance_mappings")
 
 
-def _facts(role: str, info, tables) -> DatabaseFacts:
-    return DatabaseFacts(
-        role,
-        info.label,
-        info.release,
-        info.schema,
-        info.database,
-        info.fingerprint,
-        info.detection,
-        tables,
-        write_set=info.write_set,
-    )
-
-
 def _marks(values: Sequence[str]) -> str:
     return ", ".join(["%s"] * len(values))
 
@@ -172,7 +158,7 @@ def read_allocation_consumers(live: LiveDatabases, consumers: Sequence[str]) -> 
         extra.append(("consumer_types", Scope(exp.true(), "consumer types (names only)")))
     tables.update(read_tables(session, info.schema, extra))
     read_at = session.query("SELECT UTC_TIMESTAMP() AS now")[0]["now"]
-    return AllocationFacts(wanted, _facts("placement", info, tables), nova_evidence(live, wanted), read_at)
+    return AllocationFacts(wanted, info.facts(tables, "placement"), nova_evidence(live, wanted), read_at)
 
 
 def read_mappings(live: LiveDatabases, uuids: Sequence[str]) -> MappingFacts:
@@ -187,4 +173,4 @@ def read_mappings(live: LiveDatabases, uuids: Sequence[str]) -> MappingFacts:
         [(t, Scope(_in("instance_uuid", wanted), f"{t} of the instance(s)")) for t in API_TABLES],
     )
     read_at = session.query("SELECT UTC_TIMESTAMP() AS now")[0]["now"]
-    return MappingFacts(wanted, _facts("nova_api", info, tables), evidence, read_at)
+    return MappingFacts(wanted, info.facts(tables, "nova_api"), evidence, read_at)

@@ -14,7 +14,7 @@ Cinder part, for many projects in one statement per aggregate.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -79,23 +79,6 @@ class VolumeFacts:
     def type_names(self) -> dict[str, str]:
         """Live volume types, id -> name (the per-type quota resources)."""
         return {r["id"]: r["name"] for r in self.cinder.rows("volume_types") if not r["deleted"]}
-
-
-def _database_facts(
-    info: DatabaseInfo, role: str, label: str, tables: Mapping[str, TableRows]
-) -> DatabaseFacts:
-    return DatabaseFacts(
-        role,
-        label,
-        info.release,
-        info.schema,
-        info.database,
-        info.fingerprint,
-        info.detection,
-        tables,
-        write_set=info.write_set,
-        server=info.server,
-    )
 
 
 def volume_scopes(schema: SchemaSnapshot, volume_id: str) -> list[tuple[str, Scope]]:
@@ -204,7 +187,7 @@ def read_volume(live: LiveDatabases, volume_id: str, *, instances: Sequence[str]
         usages, extra = read_usage(session, info, [volume["project_id"]], exclude_volume=volume_id)
         usage = usages[volume["project_id"]]
         tables.update(extra)
-    facts = _database_facts(info, "cinder", info.label, tables)
+    facts = info.facts(tables, "cinder")
     read_at = session.query("SELECT UTC_TIMESTAMP() AS now")[0]["now"]
 
     attached = {
@@ -294,4 +277,4 @@ def _read_cell(live: LiveDatabases, cell: Cell, volume_id: str, instances: Seque
         ),
     ]
     tables = read_tables(session, info.schema, wanted)
-    return NovaCell(cell.uuid or None, cell.name, _database_facts(info, "nova", label, tables))
+    return NovaCell(cell.uuid or None, cell.name, info.facts(tables, "nova", label))
