@@ -107,7 +107,9 @@ def vm_bundles(dep: Deployment, op: str, release: str, out: Path) -> tuple[Bundl
     return live, offline
 
 
-def volume_bundles(dep: Deployment, op: str, release: str, out: Path) -> tuple[BundleResult, BundleResult | str]:
+def volume_bundles(
+    dep: Deployment, op: str, release: str, out: Path
+) -> tuple[BundleResult, BundleResult | str]:
     from tests.volume_world import seed_world  # the suite's volume scenarios, one per op
 
     sc = seed_world(dep, op)
@@ -141,11 +143,14 @@ def main() -> int:
     os.environ.setdefault("FIXPACK_CACHE_DIR", tempfile.mkdtemp(prefix="fixpack-bench-cache-"))
     out = Path(tempfile.mkdtemp(prefix="fixpack-bench-size-"))
     print(f"server: {server.description}; release {args.release}")
-    header = f"{'kind':6} {'op':17} {'mode':7} {'files':>5} {'lines':>6} {'max len':>7} {'rows':>5} {'lines/row':>9}"
+    header = f"{'kind':6} {'op':17} {'mode':7} {'files':>5} {'lines':>6} {'max len':>7} {'rows':>5} "
+    header += f"{'lines/row':>9}"
     print(header)
     print("-" * len(header))
     try:
-        jobs = [("vm", op, vm_bundles) for op in VM_OPS] + [("volume", op, volume_bundles) for op in VOLUME_OPS]
+        jobs = [("vm", op, vm_bundles) for op in VM_OPS] + [
+            ("volume", op, volume_bundles) for op in VOLUME_OPS
+        ]
         for kind, op, make in jobs:
             dep = create_deployment(server.url, args.release, prefix="bsize")
             try:

@@ -9,6 +9,8 @@ so those forms are emitted correctly and identifiers are always backticked
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 from sqlglot.dialects.mysql import MySQL
 from sqlglot.generators.mysql import MySQLGenerator
@@ -112,9 +114,63 @@ def _qualify(expression: exp.Expr) -> exp.Expr:
     return tree
 
 
+LINE_WIDTH = 120  # the bundle's line limit (lint rule FX005, sqlfluff max_line_length)
+
+
 def to_sql(expression: exp.Expr) -> str:
     """Render one statement or expression (no trailing semicolon), laid out for review."""
-    return _qualify(expression).sql(dialect=FixpackMySQL, identify=True, pretty=True)
+    tree = _qualify(expression)
+    if _has_multiline_token(tree):
+        return tree.sql(dialect=FixpackMySQL, identify=True, pretty=True)
+    return wrap(tree.sql(dialect=FixpackMySQL, identify=True, pretty=False))
+
+
+_TOKEN = re.compile(r"'(?:[^']|'')*'|`(?:[^`]|``)*`|[^\s'`]+|\s+")
+_CLAUSES = ("FROM", "WHERE", "FOR", "SET", "GROUP", "HAVING", "ORDER", "UNION", "VALUES", "SELECT")
+
+
+def wrap(sql: str, width: int = LINE_WIDTH) -> str:
+    """One-line SQL broken at spaces (never inside a literal or identifier) into lines up to `width`.
+
+    A statement that does not fit on one line also breaks before each top-level
+    clause (FROM, WHERE, FOR UPDATE…), which starts its own line; other
+    continuation lines are indented by their parenthesis depth (at most six
+    spaces), so a guard or a fingerprint reads in two or three full lines.
+    """
+    if len(sql) <= width:
+        return sql
+    words: list[tuple[str, int]] = []  # (word, parenthesis depth at its start)
+    depth = start = 0
+    current = ""
+    for tok in _TOKEN.findall(sql):
+        if tok.isspace():
+            if current:
+                words.append((current, start))
+                current = ""
+            continue
+        if not current:
+            start = depth
+        current += tok
+        if tok[0] not in "'`":
+            depth += tok.count("(") - tok.count(")")
+    if current:
+        words.append((current, start))
+    lines: list[str] = []
+    line = ""
+    for word, d in words:
+        clause = d == 0 and word in _CLAUSES and line not in ("", "DELETE", "INSERT")
+        if line and (clause or len(line) + 1 + len(word) > width):
+            lines.append(line)
+            line = word if clause else "  " * min(d + 1, 3) + word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def _has_multiline_token(tree: exp.Expr) -> bool:
+    """A literal or identifier holding a newline: joining lines could then change a value."""
+    return any("\n" in str(node.this) for node in tree.find_all(exp.Literal, exp.Identifier, exp.HexString))
 
 
 def dual() -> exp.Table:
