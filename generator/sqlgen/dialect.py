@@ -129,7 +129,7 @@ _TOKEN = re.compile(r"'(?:[^']|'')*'|`(?:[^`]|``)*`|[^\s'`]+|\s+")
 _CLAUSES = ("FROM", "WHERE", "FOR", "SET", "GROUP", "HAVING", "ORDER", "UNION", "VALUES", "SELECT")
 
 
-def wrap(sql: str, width: int = LINE_WIDTH) -> str:
+def wrap(sql: str, width: int = LINE_WIDTH - 1) -> str:  # room for the `;`
     """One-line SQL broken at spaces (never inside a literal or identifier) into lines up to `width`.
 
     A statement that does not fit on one line also breaks before each top-level
@@ -155,6 +155,13 @@ def wrap(sql: str, width: int = LINE_WIDTH) -> str:
             depth += tok.count("(") - tok.count(")")
     if current:
         words.append((current, start))
+    glued: list[tuple[str, int]] = []  # `AS alias` never splits: a reader (and lint FX003) sees it whole
+    for word, d in words:
+        if glued and glued[-1][0] == "AS":
+            glued[-1] = (f"AS {word}", glued[-1][1])
+        else:
+            glued.append((word, d))
+    words = glued
     lines: list[str] = []
     line = ""
     for word, d in words:

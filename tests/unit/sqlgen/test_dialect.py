@@ -83,3 +83,23 @@ def test_a_backtick_or_quote_inside_a_token_never_becomes_a_break():
 def test_an_identifier_holding_a_newline_is_never_rewrapped():
     tree = exp.select(exp.column("x\ny")).from_("t")
     assert "`x\ny`" in to_sql(tree)
+
+
+def test_a_long_value_is_a_concat_of_literal_pieces_that_wrap_within_the_limit():
+    from generator.sqlgen.literals import sql_literal
+
+    text = "é" * 30 + "x" * 100
+    rendered = sql_literal(text, hex_text=True)
+    assert rendered.startswith("CONCAT(_utf8mb4 x'")
+    pieces = [bytes.fromhex(p.split("'")[1]) for p in rendered[len("CONCAT(") : -1].split(", ")]
+    assert b"".join(pieces).decode("utf-8") == text  # every piece is whole UTF-8: the same value
+    assert all(p.decode("utf-8") for p in pieces)
+    readable = sql_literal("y" * 300)
+    assert readable.startswith("CONCAT('y") and readable.count("'") == 8
+    assert (
+        sql_literal("") == "''"
+        and sql_literal(b"") == "x''"
+        and sql_literal("a" * 96) == "'" + "a" * 96 + "'"
+    )
+    statement = wrap(f"SELECT {rendered} AS `v` FROM DUAL")
+    assert all(len(line) <= LINE_WIDTH for line in statement.splitlines())
