@@ -119,7 +119,7 @@ LINE_WIDTH = 120  # the bundle's line limit (lint rule FX005, sqlfluff max_line_
 
 def to_sql(expression: exp.Expr) -> str:
     """Render one statement or expression (no trailing semicolon), laid out for review."""
-    tree = _qualify(expression)
+    tree = _split_long_strings(_qualify(expression))
     if _has_multiline_token(tree):
         return tree.sql(dialect=FixpackMySQL, identify=True, pretty=True)
     return wrap(tree.sql(dialect=FixpackMySQL, identify=True, pretty=False))
@@ -173,6 +173,19 @@ def wrap(sql: str, width: int = LINE_WIDTH - 1) -> str:  # room for the `;`
             line = f"{line} {word}" if line else word
     lines.append(line)
     return "\n".join(lines)
+
+
+_PIECE = 96  # characters of a readable string literal per line piece
+
+
+def _split_long_strings(tree: exp.Expr) -> exp.Expr:
+    """A string literal too long for one line becomes CONCAT of pieces: the same text, wrappable."""
+    for node in list(tree.find_all(exp.Literal)):
+        text = node.this
+        if node.is_string and len(text) > _PIECE and node is not tree:
+            pieces = [exp.Literal.string(text[i : i + _PIECE]) for i in range(0, len(text), _PIECE)]
+            node.replace(exp.Anonymous(this="CONCAT", expressions=pieces))
+    return tree
 
 
 def _has_multiline_token(tree: exp.Expr) -> bool:

@@ -285,8 +285,8 @@ SET @fixpack_ws_ok = IF((SELECT COALESCE(SUM(LEAST(`s`.`n`, @fixpack_ws_mid) * `
 SET @fixpack_ws_lo = IF(@fixpack_ws_ok = 1, @fixpack_ws_mid, @fixpack_ws_lo);
 SET @fixpack_ws_hi = IF(@fixpack_ws_ok = 1, @fixpack_ws_hi, @fixpack_ws_mid - 1);
 SELECT CONCAT('ERROR: the steps would change ', @fixpack_total,
-    ' rows; this apply holds 2 transaction(s) of at most 1000 rows (2000 in all). Nothing was changed. Regenerate with a larger --chunk-rows.')
-  AS `fixpack`
+    CONCAT(' rows; this apply holds 2 transaction(s) of at most 1000 rows (2000 in all). Nothing was changed',
+      '. Regenerate with a larger --chunk-rows.')) AS `fixpack`
 FROM DUAL
 WHERE @fixpack_total > 2000;
 SELECT 'all steps together at most 2000 rows' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT

@@ -103,3 +103,10 @@ def test_a_long_value_is_a_concat_of_literal_pieces_that_wrap_within_the_limit()
     )
     statement = wrap(f"SELECT {rendered} AS `v` FROM DUAL")
     assert all(len(line) <= LINE_WIDTH for line in statement.splitlines())
+
+
+def test_a_long_message_literal_is_split_into_pieces_that_fit_a_line():
+    message = "nothing was changed; " * 12
+    text = to_sql(exp.select(exp.alias_(exp.Literal.string(message), "fixpack")).from_(dual()))
+    assert text.startswith("SELECT CONCAT('nothing") and all(len(x) <= LINE_WIDTH for x in text.splitlines())
+    assert "".join(p for p in text.split("'")[1::2]) == message
