@@ -17,7 +17,10 @@ from pathlib import Path
 
 from generator.lint import cache, shipped
 
-SHAPE_EXCLUDED_RULES = "LT05"  # checked exactly by FX005 on the real text
+# LT05 is checked exactly by FX005 on the real text. LT09 (one select target per line) is the
+# layout the compact rendering gives up: short targets (a pre-image's `value AS `column``) are
+# packed onto lines up to the limit (sqlgen/dialect.py `fill`), so a row reads in a few lines.
+SHAPE_EXCLUDED_RULES = "layout"
 
 
 def config_text() -> str:

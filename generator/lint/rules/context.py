@@ -50,7 +50,7 @@ class ParsedStatement:
 
     @property
     def is_guard(self) -> bool:
-        return self.keyword == "SELECT" and "AS `guard`" in self.statement.text
+        return self.keyword == "SELECT" and "AS `guard`" in " ".join(self.statement.text.split())
 
 
 @dataclass(frozen=True)

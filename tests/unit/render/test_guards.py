@@ -95,3 +95,15 @@ def test_guard_index_entry_holds_the_queries_fixpack_verify_runs():
     assert entry["scope_expect"] == 2 and entry["check_only"] is False
     assert "IN (1, 2)" in w.flat(entry["key_condition"])
     assert "FOR UPDATE" not in entry["pending_query"]
+
+
+def test_a_delete_measures_its_rows_once_and_reads_the_done_side_from_that_measure():
+    op = DeleteRows("nova", "instance_metadata", ("id",), "p", rows=ROWS)
+    statements = guard_for(op, META, scope=None, scope_expect=None).measure(META, lock=True)
+    assert statements[-1] == "SET @fixpack_after = @fixpack_before;"
+    assert sum("SHA2(" in s for s in statements) == 1
+
+
+def test_an_update_measures_both_sides_over_their_own_columns():
+    statements = guard_for(_soft_delete(), META, scope=SCOPE, scope_expect=2).measure(META, lock=True)
+    assert sum("SHA2(" in s for s in statements) == 2
