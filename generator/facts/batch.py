@@ -25,7 +25,7 @@ from sqlglot import exp
 
 from generator.connect.cells import Cell
 from generator.errors import ConnectionProblem, TargetProblem
-from generator.facts.instance import InstanceFacts, _cell_references, scope_eq
+from generator.facts.instance import InstanceFacts, cell_wanted, cinder_wanted, scope_eq, volume_bdm_ids
 from generator.facts.live import DatabaseInfo, LiveDatabases
 from generator.facts.model import TableRows
 from generator.facts.reader import select_for
@@ -203,10 +203,7 @@ def _locate_all(live: LiveDatabases, uuids: list[str]) -> list[Cell]:
 
 def _cell_templates(schema: SchemaSnapshot, include_shadow: bool) -> list[_Template]:
     """read_instance's cell reads (no rehost target), around MARK."""
-    wanted = [("instances", scope_eq("uuid", MARK, f"instances.uuid = '{MARK}'"))]
-    if include_shadow and schema.has_table("shadow_instances"):
-        wanted.append(("shadow_instances", scope_eq("uuid", MARK)))
-    wanted += [(r.table, r.scope) for r in _cell_references(schema, MARK, include_shadow)]
+    wanted = cell_wanted(schema, MARK, include_shadow)
     on_instance_host = exp.column("host").isin(
         query=exp.select("host").from_("instances").where(_eq("uuid", MARK))
     )
@@ -225,13 +222,21 @@ def _api_templates() -> list[_Template]:
     return [_Template(t, scope_eq("instance_uuid", MARK)) for t in tables]
 
 
-def _cinder_templates() -> list[_Template]:
-    live = exp.and_(_eq("instance_uuid", MARK), _eq("deleted", 0))
-    attached = exp.column("id").isin(query=exp.select("volume_id").from_("volume_attachment").where(live))
-    return [
-        _Template("volume_attachment", Scope(live.copy(), "live Cinder attachments to the instance")),
-        _Template("volumes", Scope(attached, "volumes attached per Cinder")),
-    ]
+def _read_each(
+    session, schema: SchemaSnapshot, wanted: list[list[tuple[str, Scope]]]
+) -> list[dict[str, TableRows]]:
+    """Scopes that differ per instance beyond its uuid (Cinder: the volumes of its own BDMs, as
+    facts/instance.py cinder_wanted builds them): every statement of a chunk of instances in one
+    multi-statement round trip."""
+    out: list[dict[str, TableRows]] = []
+    for start in range(0, len(wanted), CHUNK):
+        chunk = [[(t, s) for t, s in one if schema.has_table(t)] for one in wanted[start : start + CHUNK]]
+        results = iter(
+            session.query_many([(select_for(schema, t, s), None) for one in chunk for t, s in one])
+        )
+        for one in chunk:
+            out.append({t: TableRows(t, s, tuple(Row.from_dict(r) for r in next(results))) for t, s in one})
+    return out
 
 
 def _placement(
@@ -333,7 +338,13 @@ def read_instances(
     api = _read(live.session("nova_api"), api_info.schema, _api_templates(), uuids) if api_info else None
     placement = _placement(live, uuids, cell_tables) if p_info else None
     cinder = (
-        _read(live.session("cinder"), cinder_info.schema, _cinder_templates(), uuids) if cinder_info else None
+        _read_each(
+            live.session("cinder"),
+            cinder_info.schema,
+            [cinder_wanted(u, volume_bdm_ids(cell_tables[n])) for n, u in enumerate(uuids)],
+        )
+        if cinder_info
+        else None
     )
     for cell in order:
         read_at[cell] = live.cell_session(cell).query("SELECT UTC_TIMESTAMP() AS now")[0]["now"]

@@ -21,6 +21,7 @@ from generator.facts.live import LiveDatabases
 from generator.facts.model import DatabaseFacts
 from generator.facts.reader import read_tables
 from generator.ops.rows import Row, Scope
+from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import eq as _eq
 from generator.sqlgen.builders import isin as _in
 from generator.sqlgen.literals import sql_literal
@@ -179,6 +180,20 @@ def _with_pci_relatives(scope: Scope, uuid: str) -> Scope:
     return Scope(exp.or_(scope.tree(), related), f"{scope.description}, and their PF/VF relatives")
 
 
+def cell_wanted(schema: SchemaSnapshot, uuid: str, include_shadow: bool) -> list[tuple[str, Scope]]:
+    """What a VM repair reads from the instance's cell (the rehost target's services aside): the
+    instance, its shadow row, every referencing row and the PCI devices' SR-IOV relatives. One
+    list for read_instance and the fleet batch reader (facts/batch.py), so they cannot drift."""
+    wanted = [("instances", scope_eq("uuid", uuid, f"instances.uuid = '{uuid}'"))]
+    if include_shadow and schema.has_table("shadow_instances"):
+        wanted.append(("shadow_instances", scope_eq("uuid", uuid)))
+    wanted += [
+        (r.table, _with_pci_relatives(r.scope, uuid) if r.table == "pci_devices" else r.scope)
+        for r in _cell_references(schema, uuid, include_shadow)
+    ]
+    return wanted
+
+
 def read_instance(
     live: LiveDatabases, uuid: str, *, to_host: str | None = None, include_shadow: bool = False
 ) -> InstanceFacts:
@@ -186,13 +201,7 @@ def read_instance(
     session = live.cell_session(cell)
     cell_label = f"Nova cell database ({cell.name or session.database})"
     info = live.info("cell:" + cell.uuid, session, "nova", cell_label)
-    wanted = [("instances", scope_eq("uuid", uuid, f"instances.uuid = '{uuid}'"))]
-    if include_shadow and info.schema.has_table("shadow_instances"):
-        wanted.append(("shadow_instances", scope_eq("uuid", uuid)))
-    wanted += [
-        (r.table, _with_pci_relatives(r.scope, uuid) if r.table == "pci_devices" else r.scope)
-        for r in _cell_references(info.schema, uuid, include_shadow)
-    ]
+    wanted = cell_wanted(info.schema, uuid, include_shadow)
     host_facts = None
     # nova-compute on the instance's own host (is it alive?) and on a rehost target
     on_instance_host = exp.column("host").isin(
