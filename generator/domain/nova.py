@@ -77,7 +77,7 @@ DEFAULT_INSTANCE_NAME_TEMPLATE = "instance-%08x"
 # row (`share_mapping.delete()`, a hard delete: the table has no `deleted` column). Before, the
 # delete left the rows.
 SHARE_MAPPING_FROM = "2024.1"
-SHARE_MAPPING_DELETED_FROM = "2025.1"
+SHARE_MAPPING_DELETED_FROM = "2025.1"  # Epoxy (texts say "since Epoxy": a release-neutral SQL text)
 # [libvirt] nfs_mount_point_base / ceph_mount_point_base default ($state_path/mnt); the mount is
 # <base>/<md5 of the export location> (virt/libvirt/volume/fs.py `_get_mount_path`).
 SHARE_MOUNT_BASE = "/var/lib/nova/mnt"

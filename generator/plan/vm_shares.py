@@ -77,7 +77,7 @@ def release_shares(
         TABLE,
         rows,
         scope=_scope(u),
-        purpose=f"delete the share mappings as Nova {nova.SHARE_MAPPING_DELETED_FROM}+ does "
+        purpose="delete the share mappings as Nova's delete does since Epoxy "
         "(_shutdown_instance -> deny_share -> share_mapping.delete())",
     )
     post = Postcondition(
@@ -103,8 +103,7 @@ def offline_shares(
         "nova",
         TABLE,
         schema.table(TABLE).primary_key,
-        "delete the share mappings as Nova "
-        f"{nova.SHARE_MAPPING_DELETED_FROM}+ does (deny_share -> share_mapping.delete())",
+        "delete the share mappings as Nova's delete does since Epoxy (deny_share -> share_mapping.delete())",
         scope=_scope(u),
     )
     post = Postcondition(

@@ -66,7 +66,16 @@ class OfflineState:
 
 
 def _label(node: exp.Expression) -> str | None:
-    return node.this.this if isinstance(node, exp.Alias) and isinstance(node.this, exp.Literal) else None
+    """The question's text: a string literal, or a long one the renderer wrote as CONCAT pieces
+    (sqlgen keeps every line within 120 characters)."""
+    if not isinstance(node, exp.Alias):
+        return None
+    value = node.this
+    if isinstance(value, exp.Literal):
+        return value.this
+    if isinstance(value, exp.Concat) and all(isinstance(p, exp.Literal) for p in value.expressions):
+        return "".join(p.this for p in value.expressions)
+    return None
 
 
 def _count_query(node: exp.Expression | None) -> exp.Select | None:
