@@ -176,7 +176,10 @@ def test_missing_shellcheck_is_a_finding(monkeypatch: pytest.MonkeyPatch) -> Non
     assert report.tools["shellcheck"] == "missing"
 
 
-def test_sqlfluff_cache_cold_then_warm(fresh_cache: None) -> None:
+def test_sqlfluff_cache_cold_then_warm(fresh_cache: None, monkeypatch) -> None:
+    from generator.lint import shipped
+
+    monkeypatch.setattr(shipped, "verdicts", lambda salt: {})  # the user cache alone (the wheel's: unit test)
     cold = lint_files([LintInput("a.sql", GUARDED, "sql", "nova")], SCHEMA, [UUID])
     warm = lint_files([LintInput("a.sql", GUARDED, "sql", "nova")], SCHEMA, [UUID])
     assert cold.shapes_from_cache == 0 and cold.shapes > 0
