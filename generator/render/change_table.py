@@ -263,9 +263,10 @@ def _row_text(s: StepEntry, row: RowEntry) -> str:
     return f"{label}: {_pairs(row.summary)}" if row.summary else label
 
 
-def to_markdown(table: ChangeTable, digest: str, bundle_id: str) -> str:
-    """The section for the top of the runbook (ends with a newline)."""
-    verify = f"fixpack verify {bundle_id} --expect {digest}"
+def to_markdown(table: ChangeTable, digest: str) -> str:
+    """The section for the top of the runbook (ends with a newline). The verify command is the one
+    the runbook runs: from inside the bundle, which it names `.`."""
+    verify = f"fixpack verify . --expect {digest}"
     out = [
         "## Change table (sign this)",
         "",

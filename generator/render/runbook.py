@@ -282,7 +282,7 @@ def render_runbook(
     return render(
         "runbook/README.md.j2",
         plan=plan,
-        change_table=change_table.to_markdown(change_table.build(plan), digest, bundle_id),
+        change_table=change_table.to_markdown(change_table.build(plan), digest),
         bundle_id=bundle_id,
         created_at=created_at,
         version=__version__,

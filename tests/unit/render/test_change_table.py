@@ -52,7 +52,7 @@ def _live_plan():
 
 
 def _md(plan=None) -> str:
-    return ct.to_markdown(ct.build(plan or _live_plan()), DIGEST, BUNDLE)
+    return ct.to_markdown(ct.build(plan or _live_plan()), DIGEST)
 
 
 def test_every_changed_row_of_the_plan_has_one_line_under_its_step():
@@ -160,7 +160,7 @@ def test_hostile_values_stay_inside_their_table_cell():
 def test_the_table_carries_the_digest_and_the_verify_command():
     text = _md()
     assert text.startswith("## Change table (sign this)\n")
-    assert f"`fixpack verify {BUNDLE} --expect {DIGEST}`" in text
+    assert f"`fixpack verify . --expect {DIGEST}`" in text  # from inside the bundle, as the runbook says
     assert ct.as_json(ct.build(_live_plan()), DIGEST)["digest"] == DIGEST
 
 
