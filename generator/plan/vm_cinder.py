@@ -162,21 +162,7 @@ def plan_cinder_side(facts: InstanceFacts, *, skip_cinder: bool) -> CinderSide:
             + (f" ({len(remaining)} other live attachment(s) stay)" if remaining else "")
         )
         if (vol["status"], vol["attach_status"]) != (status, attach_status):
-            ops += b.present(
-                b.update(
-                    c,
-                    "volumes",
-                    [vol],
-                    {
-                        "status": SetValue(status),
-                        "attach_status": SetValue(attach_status),
-                        "updated_at": ApplyTime(),
-                    },
-                    scope=b.scope_where(f"volumes.id = '{vid}'", b.eq("id", vid)),
-                    stays_in_scope=True,
-                    purpose=f"status {status}, attach_status {attach_status}, from the attachments left",
-                )
-            )
+            ops += volume_status_update(c, vol, status, attach_status, "from the attachments left")
         posts.append(
             Postcondition(
                 "cinder",
@@ -297,3 +283,23 @@ def _without_cinder(facts: InstanceFacts, bdms: list[Row], skip_cinder: bool) ->
         "--skip-cinder in section 2"
     )
     return CinderSide(warnings=(warning,), api_commands=tuple(cmds))
+
+
+def volume_status_update(
+    cinder_db: DatabaseFacts, vol: Row, status: str, attach_status: str, why: str
+) -> list[Operation]:
+    """The volume's status/attach_status as Cinder's volume_detached leaves them (computed by
+    domain.cinder.detached_volume_statuses): one guarded UPDATE, shared by the VM repairs' Cinder
+    group and volume reset-detached."""
+    vid = vol["id"]
+    return b.present(
+        b.update(
+            cinder_db,
+            "volumes",
+            [vol],
+            {"status": SetValue(status), "attach_status": SetValue(attach_status), "updated_at": ApplyTime()},
+            scope=b.scope_where(f"volumes.id = '{vid}'", b.eq("id", vid)),
+            stays_in_scope=True,
+            purpose=f"status {status}, attach_status {attach_status}, {why}",
+        )
+    )

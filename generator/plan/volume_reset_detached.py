@@ -29,6 +29,7 @@ from generator.ops.operations import ApplyTime, Assignment, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan.model import ApiCommand, ComputeCleanup, Plan, Postcondition
 from generator.plan.overrides import override_record
+from generator.plan.vm_cinder import volume_status_update
 from generator.plan.volume_common import (
     VolumeOptions,
     bdm_soft_delete,
@@ -168,21 +169,7 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
             )
         )
     if (vol["status"], vol["attach_status"]) != (status, attach_status) or ops:
-        ops += b.present(
-            b.update(
-                c,
-                "volumes",
-                [vol],
-                {
-                    "status": SetValue(status),
-                    "attach_status": SetValue(attach_status),
-                    "updated_at": ApplyTime(),
-                },
-                scope=b.scope_where(f"volumes.id = '{u}'", b.eq("id", u)),
-                stays_in_scope=True,
-                purpose=f"status {status}, attach_status {attach_status}, from the attachments that remain",
-            )
-        )
+        ops += volume_status_update(c, vol, status, attach_status, "from the attachments that remain")
     if not ops and not nova_ops:
         raise nothing_to_do(facts, "reset", "it is detached in Cinder and has no live attachment")
     if closing_ids:
