@@ -19,58 +19,31 @@ through the API (against the openstack stand-in).
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from generator.catalog import catalog_snapshot, get_release
 from generator.pipeline import OutputOptions, generate_vm
 from generator.plan.vm_common import VmOptions
-from generator.scratch.deployment import ROLES, Deployment
+from generator.scratch.deployment import Deployment
 from generator.seed import Seeder
 
 from .bundles import BundleRun, all_states, assert_all_ok, assert_identical, targets_for
+from .differential import UPSTREAM, assert_same_changes, changes, dump, quota_check, run, service_venv
 from .shell_fixtures.fakehost import FakeHost
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 RELEASE = "2026.2"
-UPSTREAM = Path(__file__).parent / "upstream"
-
-
-def service_venv(package: str) -> Path:
-    """A venv with the release's own `package` (nova, cinder) and PyMySQL, built once per machine."""
-    version = get_release(RELEASE).packages[package]
-    venv = (
-        Path(os.environ.get("FIXPACK_TEST_CACHE", Path.home() / ".cache" / "fixpack-test"))
-        / f"venv-{package}-{version}"
-    )
-    marker = venv / ".fixpack-installed"
-    if not marker.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        done = subprocess.run(
-            [str(venv / "bin" / "pip"), "install", "-q", f"{package}=={version}", "PyMySQL"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"could not install {package} {version}: {done.stderr[-500:]}")
-        marker.write_text(f"{package}=={version}\n")
-    return venv
 
 
 @pytest.fixture(scope="session")
 def nova_venv() -> Path:
-    return service_venv("nova")
+    return service_venv("nova", RELEASE)
 
 
 @pytest.fixture(scope="session")
 def cinder_venv() -> Path:
-    return service_venv("cinder")
+    return service_venv("cinder", RELEASE)
 
 
 def seed_twin(dep: Deployment) -> tuple[str, str]:
@@ -112,54 +85,6 @@ def seed_twin(dep: Deployment) -> tuple[str, str]:
     return target.uuid, bdms[0]["volume_id"]
 
 
-Rows = dict[str, dict[str, dict[tuple, dict]]]
-
-
-def dump(dep: Deployment) -> Rows:
-    """Every row of every table of every database, keyed by primary key (whole row without one)."""
-    out: Rows = {}
-    for role, kind in ROLES.items():
-        schema = catalog_snapshot(dep.release, kind)
-        for name in schema.table_names:
-            key = schema.table(name).primary_key
-            rows = dep.query(role, f"SELECT * FROM `{name}`")
-            out[f"{role}.{name}"] = {
-                tuple(r[c] for c in key) if key else tuple(sorted(r.items(), key=str)): r for r in rows
-            }
-    return out
-
-
-def _norm(value: object) -> object:
-    return "<time set>" if isinstance(value, dt.datetime) else value
-
-
-def changes(before: Rows, after: Rows) -> dict[str, dict[tuple, object]]:
-    """table -> key -> what happened: 'removed', ('added', row) or the changed columns' new values,
-    timestamps as '<time set>' (their exact value is the moment each side ran)."""
-    out: dict[str, dict[tuple, object]] = {}
-    for table, rows in before.items():
-        now = after[table]
-        diff: dict[tuple, object] = {}
-        for key in rows.keys() - now.keys():
-            diff[key] = "removed"
-        for key in now.keys() - rows.keys():
-            diff[key] = ("added", {c: _norm(v) for c, v in now[key].items()})
-        for key in rows.keys() & now.keys():
-            old, new = rows[key], now[key]
-            cols = {c: _norm(new[c]) for c in old if old[c] != new[c]}
-            if cols:
-                diff[key] = cols
-        if diff:
-            out[table] = diff
-    return out
-
-
-def run(cmd: list[str]) -> subprocess.CompletedProcess:
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=600)
-    assert done.returncode == 0, f"{cmd[:2]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
-    return done
-
-
 def upstream_delete(dep: Deployment, uuid: str, tmp: Path, nova: Path, cinder: Path) -> None:
     """Twin A: Nova's delete as Nova and Cinder run it (see the module docstring)."""
     url = {r: dep.url(r).render(with_password=True) + "?charset=utf8" for r in ("nova", "nova_api", "cinder")}
@@ -192,13 +117,6 @@ def upstream_delete(dep: Deployment, uuid: str, tmp: Path, nova: Path, cinder: P
     )
 
 
-def quota_check(dep: Deployment, tmp: Path, cinder: Path) -> str:
-    """`cinder-manage quota check` (its exit code is always 0: read what it prints)."""
-    conf = tmp / "cinder-quota.conf"
-    conf.write_text(f"[database]\nconnection = {dep.url('cinder').render(with_password=True)}?charset=utf8\n")
-    return run([str(cinder / "bin" / "cinder-manage"), "--config-file", str(conf), "quota", "check"]).stdout
-
-
 def test_vm_soft_delete_with_volumes_matches_nova_and_cinder(
     make_deployment, tmp_path, nova_venv, cinder_venv
 ) -> None:
@@ -223,15 +141,7 @@ def test_vm_soft_delete_with_volumes_matches_nova_and_cinder(
         "cinder.volume_admin_metadata",
         "cinder.attachment_specs",
     }, "the upstream run changed nothing in Cinder"
-    mismatched = {
-        t: {"nova+cinder": upstream.get(t), "fixpack": fixpack.get(t)}
-        for t in sorted(upstream.keys() | fixpack.keys())
-        if upstream.get(t) != fixpack.get(t)
-    }
-    assert not mismatched, "fixpack's bundle differs from Nova + Cinder:\n" + "\n".join(
-        f"{t}:\n  nova+cinder: {d['nova+cinder']}\n  fixpack:     {d['fixpack']}"
-        for t, d in mismatched.items()
-    )
+    assert_same_changes(upstream, fixpack, "nova+cinder")
 
     for twin in (twin_a, twin_b):
         report = quota_check(twin, tmp_path, cinder_venv)

@@ -1,0 +1,117 @@
+"""Shared by the differential tests (tests/test_differential_*.py): the services' own code in
+cached venvs, whole-deployment dumps and the row changes between two dumps.
+
+A differential test seeds two twins of one deployment alike, repairs twin A with the
+upstream code of the release and twin B with the fixpack bundle, and compares what changed
+on each side: every row of every table of every database, values exactly, timestamps as
+"set" or "unchanged" (their exact value is the moment each side ran).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.catalog import catalog_snapshot, get_release
+from generator.scratch.deployment import ROLES, Deployment
+
+UPSTREAM = Path(__file__).parent / "upstream"
+
+Rows = dict[str, dict[tuple, dict]]
+Changes = dict[str, dict[tuple, object]]
+
+
+def service_venv(package: str, release: str) -> Path:
+    """A venv with the release's own `package` (nova, cinder) and PyMySQL, built once per machine."""
+    version = get_release(release).packages[package]
+    venv = (
+        Path(os.environ.get("FIXPACK_TEST_CACHE", Path.home() / ".cache" / "fixpack-test"))
+        / f"venv-{package}-{version}"
+    )
+    marker = venv / ".fixpack-installed"
+    if not marker.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        done = subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", f"{package}=={version}", "PyMySQL"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"could not install {package} {version}: {done.stderr[-500:]}")
+        marker.write_text(f"{package}=={version}\n")
+    return venv
+
+
+def dump(dep: Deployment) -> Rows:
+    """Every row of every table of every database, keyed by primary key (whole row without one)."""
+    out: Rows = {}
+    for role, kind in ROLES.items():
+        schema = catalog_snapshot(dep.release, kind)
+        for name in schema.table_names:
+            key = schema.table(name).primary_key
+            rows = dep.query(role, f"SELECT * FROM `{name}`")
+            out[f"{role}.{name}"] = {
+                tuple(r[c] for c in key) if key else tuple(sorted(r.items(), key=str)): r for r in rows
+            }
+    return out
+
+
+def _norm(value: object) -> object:
+    return "<time set>" if isinstance(value, dt.datetime) else value
+
+
+def changes(before: Rows, after: Rows) -> Changes:
+    """table -> key -> what happened: 'removed', ('added', row) or the changed columns' new values,
+    timestamps as '<time set>' (their exact value is the moment each side ran)."""
+    out: Changes = {}
+    for table, rows in before.items():
+        now = after[table]
+        diff: dict[tuple, object] = {}
+        for key in rows.keys() - now.keys():
+            diff[key] = "removed"
+        for key in now.keys() - rows.keys():
+            diff[key] = ("added", {c: _norm(v) for c, v in now[key].items()})
+        for key in rows.keys() & now.keys():
+            old, new = rows[key], now[key]
+            cols = {c: _norm(new[c]) for c in old if old[c] != new[c]}
+            if cols:
+                diff[key] = cols
+        if diff:
+            out[table] = diff
+    return out
+
+
+def assert_same_changes(upstream: Changes, fixpack: Changes, who: str) -> None:
+    """Every table's row changes equal, with a readable report of the tables that differ."""
+    mismatched = {
+        t: {who: upstream.get(t), "fixpack": fixpack.get(t)}
+        for t in sorted(upstream.keys() | fixpack.keys())
+        if upstream.get(t) != fixpack.get(t)
+    }
+    assert not mismatched, f"fixpack's bundle differs from {who}:\n" + "\n".join(
+        f"{t}:\n  {who}: {d[who]}\n  fixpack:     {d['fixpack']}" for t, d in mismatched.items()
+    )
+
+
+def run(cmd: list[str]) -> subprocess.CompletedProcess:
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=600)
+    assert done.returncode == 0, f"{cmd[:2]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+def cinder_conf(dep: Deployment, path: Path) -> Path:
+    """A cinder.conf that points Cinder's own code at the twin's cinder database."""
+    path.write_text(f"[database]\nconnection = {dep.url('cinder').render(with_password=True)}?charset=utf8\n")
+    return path
+
+
+def quota_check(dep: Deployment, tmp: Path, cinder: Path) -> str:
+    """`cinder-manage quota check` (its exit code is always 0: read what it prints)."""
+    conf = cinder_conf(dep, tmp / "cinder-quota.conf")
+    return run([str(cinder / "bin" / "cinder-manage"), "--config-file", str(conf), "quota", "check"]).stdout
