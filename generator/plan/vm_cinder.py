@@ -97,7 +97,9 @@ def plan_cinder_side(facts: InstanceFacts, *, skip_cinder: bool) -> CinderSide:
     findings = [f"Cinder ({c.label}, release {c.release}): {len(closing)} live attachment(s) of the instance"]
     ops: list[Operation] = []
     specs = [s for s in c.rows("attachment_specs") if s["attachment_id"] in closing_ids]
-    migrated, closing = _connector_from_specs(c, u, closing, specs)
+    migrated, closing = connector_from_specs(
+        c, closing, specs, "live attachments of the instance with legacy specs", b.eq("instance_uuid", u)
+    )
     ops += b.present(migrated)
     ops += b.present(
         b.update(
@@ -186,12 +188,14 @@ def plan_cinder_side(facts: InstanceFacts, *, skip_cinder: bool) -> CinderSide:
     )
 
 
-def _connector_from_specs(
-    c: DatabaseFacts, uuid: str, closing: list[Row], specs: list[Row]
+def connector_from_specs(
+    c: DatabaseFacts, closing: list[Row], specs: list[Row], description: str, owner: b.exp.Expr
 ) -> tuple[Operation | None, list[Row]]:
     """Loading an attachment that still has pre-Queens specs migrates them (objects/volume_attachment.py
     `_from_db_object`): connector = the specs as a JSON object (`attachment_specs_get`: key -> value, in
     the rows' primary-key order, as InnoDB returns them), saved before the specs are soft-deleted.
+    Both ways of ending an attachment load it first (the VM repairs' Cinder group, volume
+    reset-detached); `owner` narrows the scope to the instance's or the volume's attachments.
     Returns that update and the attachments as it leaves them (the close's pre-images)."""
     by_attachment: dict[str, dict[str, object]] = {}
     for spec in sorted(specs, key=lambda r: r["id"]):
@@ -208,12 +212,7 @@ def _connector_from_specs(
         c,
         "volume_attachment",
         pairs,
-        scope=b.scope_where(
-            "live attachments of the instance with legacy specs",
-            b.eq("instance_uuid", uuid),
-            b.eq("deleted", 0),
-            _in("id", ids),
-        ),
+        scope=b.scope_where(description, owner, b.eq("deleted", 0), _in("id", ids)),
         purpose="connector = the legacy attachment_specs, as Cinder's online data migration does on load",
     )
     after = {a["id"]: new for a, new in pairs}

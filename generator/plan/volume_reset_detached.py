@@ -4,7 +4,8 @@ Cinder (every catalog release, `volume_detached` via `cinder attachment-delete` 
 `cinder reset-state --attach-status detached`; see domain/cinder.py):
 - each attachment closed: attach_status 'detached', deleted = 1, deleted_at and
   detach_time = now, and updated_at = now (the ORM's onupdate, see domain/cinder.py); its
-  leftover attachment_specs soft-deleted;
+  leftover attachment_specs first migrated into its connector and soft-deleted (the online
+  data migration that loading the attachment runs, vm_cinder.connector_from_specs);
 - the volume's status/attach_status recomputed from the attachments that remain
   (`_get_statuses_from_attachments`): none left -> available/detached, another
   live 'attached' one (multi-attach) -> in-use/attached; updated_at = now (reset-state);
@@ -29,7 +30,7 @@ from generator.ops.operations import ApplyTime, Assignment, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan.model import ApiCommand, ComputeCleanup, Plan, Postcondition
 from generator.plan.overrides import override_record
-from generator.plan.vm_cinder import volume_status_update
+from generator.plan.vm_cinder import connector_from_specs, volume_status_update
 from generator.plan.volume_common import (
     VolumeOptions,
     bdm_soft_delete,
@@ -117,6 +118,10 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
     ops: list[Operation] = []
     closing_ids = [a["id"] for a in closing]
     specs = [s for s in facts.live("attachment_specs") if s["attachment_id"] in closing_ids]
+    migrated, closing = connector_from_specs(
+        c, closing, specs, f"live attachments of volume {u} with legacy specs", b.eq("volume_id", u)
+    )
+    ops += b.present(migrated)
     soft: dict[str, Assignment] = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
     if specs:
         ops += b.present(

@@ -54,6 +54,21 @@ def test_reset_detached_soft_deletes_the_attached_mode_admin_metadata():
     assert op.changes[0].after["deleted"] == 1
 
 
+def test_reset_detached_migrates_legacy_specs_into_the_connector_before_closing():
+    """Loading the attachment (attachment_delete does) moves pre-Queens specs into `connector`."""
+    specs = [
+        w.row("cinder", "attachment_specs", id=n, attachment_id=A1, key=k, value=v, deleted=0)
+        for n, k, v in ((5, "host", "cmp-01"), (6, "multipath", "False"))
+    ]
+    facts = w.volume(vol=w.volume_row(), tables={"volume_attachment": [w.attachment(A1)],
+                                               "attachment_specs": specs})  # fmt: skip
+    plan = _plan(facts)
+    migrate, close = w.ops_on(plan, "volume_attachment")
+    assert migrate.changes[0].after["connector"] == '{"host": "cmp-01", "multipath": "False"}'
+    assert close.changes[0].before["connector"] == migrate.changes[0].after["connector"]
+    assert all(c.after["deleted"] == 1 for c in w.one_op(plan, "attachment_specs").changes)
+
+
 def test_reset_detached_of_a_volume_already_detached_has_nothing_to_do():
     with pytest.raises(TargetProblem, match="nothing to reset"):
         _plan(_facts([], status="available", attach_status="detached"))
