@@ -28,7 +28,10 @@ status 'deleted', deleted, deleted_at and its snapshot_metadata soft-deleted);
 `volume_destroy` sets status 'deleted', deleted = 1, deleted_at, migration_status
 NULL and soft-deletes the live rows of VOLUME_DEPENDENT_MODELS (see
 `volume_destroy_dependents`); the cleanable-operation `workers` row is removed.
-Every soft delete keeps updated_at (`'updated_at': entity.updated_at`).
+Every soft delete keeps updated_at (`'updated_at': entity.updated_at`) — but the API
+has already moved the volume and, with --cascade, each snapshot to 'deleting' with a
+conditional update whose ORM onupdate sets updated_at = now, so both end with it set
+(tests/test_differential_volume.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ In order (children first, each a soft delete — deleted = 1, deleted_at = now,
 updated_at kept — of live rows only, as Cinder's model_query reads them):
 - with --cascade, each live snapshot as the manager's `delete_snapshot` does:
   its glance metadata (`volume_glance_metadata_delete_by_snapshot`), its
-  snapshot_metadata and the snapshot itself, status 'deleted' (`snapshot_destroy`);
+  snapshot_metadata and the snapshot itself, status 'deleted' (`snapshot_destroy`),
+  and its updated_at = now: the API first moves each snapshot to 'deleting' with a
+  conditional update (the ORM's onupdate fires), which `snapshot_destroy` then keeps;
 - `volume_destroy`'s dependents for the release (`cinder.volume_destroy_dependents`):
   volume_metadata, volume_admin_metadata, transfers, volume_glance_metadata,
   volume_attachment, and from Yoga snapshots — only deleted/deleted_at change;
@@ -80,8 +82,13 @@ def plan_soft_delete(facts: VolumeFacts, options: VolumeOptions) -> Plan:
         )
         soft_delete("snapshot_metadata", meta, scope, "snapshot_destroy: the snapshot's metadata")
         scope = b.scope_where(f"live snapshots of volume {u}", b.eq("volume_id", u), b.eq("deleted", 0))
+        destroyed: dict[str, Assignment] = {
+            "status": SetValue(cinder.DELETED_STATUS),
+            **SOFT,
+            "updated_at": ApplyTime(),  # the API's move to 'deleting' (domain/cinder.py)
+        }
         op: Operation | None = b.update(
-            c, "snapshots", snaps, {"status": SetValue(cinder.DELETED_STATUS), **SOFT}, scope=scope,
+            c, "snapshots", snaps, destroyed, scope=scope,
             purpose="--cascade: snapshot_destroy (status 'deleted'), as delete_volume(cascade=True) does",
         )  # fmt: skip
         if op:  # snaps is not empty here, so it always is

@@ -57,6 +57,8 @@ def test_soft_delete_with_cascade_deletes_snapshots_with_status_deleted():
     op = w.one_op(_plan(_facts({"snapshots": [_snapshot()]}), cascade=True), "snapshots")
     after = op.changes[0].after
     assert (after["status"], after["deleted"]) == ("deleted", 1)
+    # the API's conditional update to 'deleting' set it; snapshot_destroy keeps that value
+    assert {"deleted_at", "updated_at"} <= op.apply_time_columns
 
 
 def test_soft_delete_refuses_an_attached_volume():
