@@ -144,8 +144,10 @@ def test_offline_xena_bundle_on_a_2026_2_database_stops_before_capture_or_apply(
         assert runs and not runs[0].ok
         _, label = stopped_at(runs[0])
         assert label == "identity: the tables have the columns of release xena (fixpack catalog)"
-        assert "not expected: instances compute_id bigint NULL" in runs[0].stdout
-        assert "not expected: block_device_mapping encrypted tinyint" in runs[0].stdout
+        # each differing table is printed with the columns it has here: xena lacks these
+        found = runs[0].stdout.split("\n")[-2]
+        assert "instances: " in found and "compute_id bigint NULL" in found
+        assert "block_device_mapping: " in found and "encrypted tinyint" in found
     capture = run_sql_file(dep.url("nova"), capture_file(path, "nova"), raw=True)
     _, label = stopped_at(capture)
     assert "have the columns of release xena" in label
@@ -164,7 +166,8 @@ def test_live_bundle_stops_when_a_touched_table_gained_a_column(make_deployment,
         nova = next(r for r in runs if r.file.endswith("-nova.sql"))
         _, label = stopped_at(nova)
         assert label == "identity: the tables have the columns of the nova schema read at generation"
-        assert "not expected: instance_metadata fixpack_extra int NULL" in nova.stdout
+        assert "instance_metadata: " in nova.stdout and "fixpack_extra int NULL" in nova.stdout
+        assert "instances: " not in nova.stdout  # only the table that differs
     assert_identical(before, all_states(dep))
 
 

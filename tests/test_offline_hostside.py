@@ -163,7 +163,7 @@ def test_offline_batch_has_a_compute_script_and_host_side_per_instance(tmp_path)
         script = result.path / f"shell/compute-{uuid[:8]}.sh"
         assert f"readonly INSTANCE_UUID={uuid}" in script.read_text()
         assert f"bash shell/compute-{uuid[:8]}.sh {uuid} --host HOST" in readme
-        assert f"`instances`.`uuid` = '{uuid}'" in precheck
+        assert f"`uuid` = '{uuid}'" in precheck
 
 
 @pytest.mark.db

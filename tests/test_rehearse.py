@@ -126,8 +126,8 @@ def test_broken_rollback_fails_naming_the_table(soft_delete_bundle: Path, capsys
     edit(
         soft_delete_bundle,
         rel,
-        "`instances`.`vm_state` = _utf8mb4 x'6572726F72'",
-        "`instances`.`vm_state` = _utf8mb4 x'6572726F73'",
+        "`vm_state` = _utf8mb4 x'6572726F72'",
+        "`vm_state` = _utf8mb4 x'6572726F73'",
     )
     reseal(soft_delete_bundle, rel)
 

@@ -3,20 +3,26 @@
 A guard must prove "these rows are still exactly what fixpack saw". The
 fingerprint of a set of rows is `"<count>:<xor>"` where each row contributes
 the first 64 bits of SHA-256 over a canonical text of its columns:
+`CONVERT(CONCAT_WS(',', QUOTE(a), QUOTE(b), …) USING utf8mb4)`.
 
-* NULL -> `N`; anything else -> `v` + `HEX(col)`: for binary the stored bytes,
-  for character columns (strings, enums) the UTF-8 bytes of the text
-  (`HEX(CONVERT(col USING utf8mb4))`, so latin1 columns agree with Python);
-  for integers the 64-bit two's complement value;
-  for DATETIME/TIMESTAMP/DATE/TIME the server's text form (fraction digits by
-  the column's precision; the session is pinned to UTC so TIMESTAMP does not
-  shift). One form for almost every column keeps the SQL short and uniform.
-* DECIMAL -> `CAST(col AS CHAR)` (HEX would truncate it to an integer);
-* floats -> millionths rounded to an integer (approximate types cannot be
+`QUOTE()` makes the text injective at little cost per column (a reviewer reads
+`QUOTE(`host`)`, not a nest of functions): NULL becomes the bare word `NULL`,
+anything else a quoted literal with `\\`, `'`, NUL and Ctrl-Z escaped, so no
+value can shift into its neighbour and NULL never equals the text 'NULL'.
+What is quoted, per column type:
+* character columns (strings, enums, json): the text; the whole row text is
+  converted to utf8mb4 once, so a latin1 column hashes like Python reads it;
+* integers and DECIMAL: their digits as the server prints them;
+* DATETIME/TIMESTAMP/DATE/TIME: the server's text form (fraction digits by the
+  column's precision; the session is pinned to UTC so TIMESTAMP does not shift);
+* binary and BIT columns: `HEX()` of the stored bytes (binary text would leak
+  into the row's character set);
+* floats: millionths rounded to an integer (approximate types cannot be
   compared exactly across servers; no table fixpack changes has one).
 
-The Python side (`python_fingerprint`) mirrors each rule; the test suite checks
-both agree on real rows, including hostile strings and 64-bit edge values.
+Columns are written unqualified: every fingerprint reads one table. The Python
+side (`python_fingerprint`) mirrors each rule; the test suite checks both agree
+on real rows, including hostile strings, latin1 columns and 64-bit edge values.
 """
 
 from __future__ import annotations
@@ -32,36 +38,23 @@ from sqlglot import exp
 from generator.schema.model import Table
 
 _FLOAT_TYPES = frozenset({"float", "double", "real"})
-_EXACT_NUMERIC = frozenset(
-    {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "bool", "boolean"}
-)
-
-
-# Character columns are hashed as their UTF-8 text: Python reads them decoded, and a latin1 (or
-# utf8mb3) column's stored bytes differ from the UTF-8 bytes of the same characters.
-_CHARACTER_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"})
+_HEX_TYPES = frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit"})
 _UTF8MB4_TEXT = exp.DataType(this=exp.DataType.Type.CHARACTER_SET, kind=exp.Var(this="utf8mb4"))
 
 
+def _quote(node: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this="QUOTE", expressions=[node])
+
+
 def _canonical_expr(table: Table, column: str) -> exp.Expr:
-    col = table.column(column)
-    ref = exp.column(column, table=table.name)
-    base = col.base_type
-    if base in ("decimal", "numeric"):
-        text: exp.Expr = exp.Cast(this=ref, to=exp.DataType.build("CHAR"))
-    elif base in _FLOAT_TYPES:
-        text = exp.Cast(
-            this=exp.Round(this=exp.Mul(this=ref, expression=exp.Literal.number(1000000))),
-            to=exp.DataType.build("SIGNED", dialect="mysql"),
-        )
-    elif base in _CHARACTER_TYPES:  # the characters as UTF-8, whatever the column's character set
-        text = exp.Hex(this=exp.Cast(this=ref, to=_UTF8MB4_TEXT.copy()))
-    else:
-        text = exp.Hex(this=ref)
-    return exp.Coalesce(
-        this=exp.Anonymous(this="CONCAT", expressions=[exp.Literal.string("v"), text]),
-        expressions=[exp.Literal.string("N")],
-    )
+    base = table.column(column).base_type
+    ref = exp.column(column)
+    if base in _FLOAT_TYPES:
+        millionths = exp.Round(this=exp.Mul(this=ref, expression=exp.Literal.number(1000000)))
+        return _quote(exp.Cast(this=millionths, to=exp.DataType.build("SIGNED", dialect="mysql")))
+    if base in _HEX_TYPES:
+        return _quote(exp.Hex(this=ref))
+    return _quote(ref)
 
 
 def fingerprint_expr(table: Table, columns: Sequence[str]) -> exp.Expr:
@@ -78,24 +71,17 @@ def fingerprint_expr(table: Table, columns: Sequence[str]) -> exp.Expr:
 
 def row_digest_expr(table: Table, columns: Sequence[str]) -> exp.Expr:
     """One row's 64-bit digest (the term a fingerprint XORs); `python_row_digest` on the Python side."""
-    row_text = exp.Anonymous(
-        this="CONCAT_WS", expressions=[exp.Literal.string(","), *(_canonical_expr(table, c) for c in columns)]
-    )
-    return exp.Cast(
+    row_text = exp.Cast(
         this=exp.Anonymous(
-            this="CONV",
-            expressions=[
-                exp.Anonymous(
-                    this="LEFT",
-                    expressions=[
-                        exp.Anonymous(this="SHA2", expressions=[row_text, exp.Literal.number(256)]),
-                        exp.Literal.number(16),
-                    ],
-                ),
-                exp.Literal.number(16),
-                exp.Literal.number(10),
-            ],
+            this="CONCAT_WS",
+            expressions=[exp.Literal.string(","), *(_canonical_expr(table, c) for c in columns)],
         ),
+        to=_UTF8MB4_TEXT.copy(),
+    )
+    sha = exp.Anonymous(this="SHA2", expressions=[row_text, exp.Literal.number(256)])
+    prefix = exp.Anonymous(this="LEFT", expressions=[sha, exp.Literal.number(16)])
+    return exp.Cast(
+        this=exp.Anonymous(this="CONV", expressions=[prefix, exp.Literal.number(16), exp.Literal.number(10)]),
         to=exp.DataType.build("UNSIGNED", dialect="mysql"),
     )
 
@@ -105,27 +91,35 @@ def _precision(ctype: str) -> int:
     return int(ctype.split("(", 1)[1].rstrip(")")) if "(" in ctype else 0
 
 
-def _hex_text(text: str) -> str:
-    return text.encode("utf-8").hex().upper()
+_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'", "\0": "\\0", "\x1a": "\\Z"})
 
 
-def _canonical_value(table: Table, column: str, value: object) -> str:
-    if value is None:
-        return "N"
+def _quoted(text: str) -> str:
+    """MySQL's `QUOTE()` of a non-NULL value's text."""
+    return "'" + text.translate(_ESCAPES) + "'"
+
+
+def _value_text(table: Table, column: str, value: object) -> str:
     col = table.column(column)
     base = col.base_type
-    if base in ("decimal", "numeric"):
-        return "v" + format(Decimal(value), "f")  # type: ignore[arg-type]
     if base in _FLOAT_TYPES:
-        return "v" + str(round(float(value) * 1000000))  # type: ignore[arg-type]
+        return str(round(float(value) * 1000000))  # type: ignore[arg-type]
+    if base in _HEX_TYPES:
+        raw = bytes(value) if isinstance(value, bytes | bytearray | memoryview) else None
+        if base == "bit":  # HEX() of a BIT column prints its numeric value
+            number = int.from_bytes(raw, "big") if raw is not None else int(value)  # type: ignore[call-overload]
+            return format(number, "X")
+        return (raw if raw is not None else str(value).encode("utf-8")).hex().upper()
+    if base in ("decimal", "numeric"):
+        return format(Decimal(value), "f")  # type: ignore[arg-type]
     if base in ("datetime", "timestamp"):
         assert isinstance(value, dt.datetime)
         digits = _precision(col.type)
         text = value.strftime("%Y-%m-%d %H:%M:%S")
-        return "v" + _hex_text(text + ("." + f"{value.microsecond:06d}"[:digits] if digits else ""))
+        return text + ("." + f"{value.microsecond:06d}"[:digits] if digits else "")
     if base == "date":
         assert isinstance(value, dt.date)
-        return "v" + _hex_text(value.strftime("%Y-%m-%d"))
+        return value.strftime("%Y-%m-%d")
     if base == "time":
         assert isinstance(value, dt.timedelta)
         digits = _precision(col.type)
@@ -133,12 +127,16 @@ def _canonical_value(table: Table, column: str, value: object) -> str:
         sign = "-" if micros < 0 else ""
         secs, micro = divmod(abs(micros), 1000000)
         text = f"{sign}{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
-        return "v" + _hex_text(text + ("." + f"{micro:06d}"[:digits] if digits else ""))
+        return text + ("." + f"{micro:06d}"[:digits] if digits else "")
     if isinstance(value, bytes | bytearray | memoryview):
-        return "v" + bytes(value).hex().upper()
-    if base in _EXACT_NUMERIC or isinstance(value, bool | int):
-        return "v" + format(int(value) & 0xFFFFFFFFFFFFFFFF, "X")  # type: ignore[call-overload]
-    return "v" + _hex_text(str(value))
+        return bytes(value).decode("utf-8")
+    if isinstance(value, bool):
+        return str(int(value))
+    return str(value)
+
+
+def _canonical_value(table: Table, column: str, value: object) -> str:
+    return "NULL" if value is None else _quoted(_value_text(table, column, value))
 
 
 def python_fingerprint(table: Table, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
@@ -154,4 +152,4 @@ def python_fingerprint(table: Table, columns: Sequence[str], rows: Iterable[Mapp
 def python_row_digest(table: Table, columns: Sequence[str], row: Mapping[str, Any]) -> int:
     """The value `row_digest_expr` yields on the server for this row."""
     text = ",".join(_canonical_value(table, c, row[c]) for c in columns)
-    return int(hashlib.sha256(text.encode("ascii")).hexdigest()[:16], 16)
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], 16)

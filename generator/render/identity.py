@@ -34,6 +34,7 @@ postconditions: cheap, no locks, nothing changed.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -186,8 +187,20 @@ def column_spec(table: str, column: Column) -> str:
     return f"{table} {column.name} {data_type(column)} {'NULL' if column.nullable else 'NOT NULL'}"
 
 
-def _found_specs(tables: Sequence[str]) -> exp.Select:
-    """The same line for every column of `tables` in this database, from information_schema."""
+def table_hash(table: Table) -> str:
+    """First 16 hex digits of SHA-256 over the table's column lines (`_found_columns` on the server).
+
+    Lines are `column DATA_TYPE NULL|NOT NULL`, ordered by the column name's bytes, joined by ", ".
+    """
+    lines = [
+        column_spec(table.name, c).split(" ", 1)[1]
+        for c in sorted(table.columns, key=lambda c: c.name.encode())
+    ]
+    return hashlib.sha256(", ".join(lines).encode("utf-8")).hexdigest()[:16]
+
+
+def _found_columns(tables: Sequence[str]) -> exp.Select:
+    """Per table of `tables` here: its name and its column lines, as `table_hash` hashes them."""
 
     def text(value: exp.Expr) -> exp.Expr:  # one collation for both servers' information_schema
         return exp.Cast(this=value, to=exp.DataType.build("CHAR"))
@@ -202,47 +215,67 @@ def _found_specs(tables: Sequence[str]) -> exp.Select:
         true=exp.Literal.string("NULL"),
         false=exp.Literal.string("NOT NULL"),
     )
-    parts = [text(exp.column("TABLE_NAME")), text(exp.column("COLUMN_NAME")), text(typ), nullable]
-    spec = exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string(" "), *parts])
+    line = exp.Anonymous(
+        this="CONCAT_WS",
+        expressions=[exp.Literal.string(" "), text(exp.column("COLUMN_NAME")), text(typ), nullable],
+    )
+    by_bytes = exp.Cast(this=exp.column("COLUMN_NAME"), to=exp.DataType.build("BINARY"))
+    cols = exp.GroupConcat(
+        this=exp.Order(this=line, expressions=[exp.Ordered(this=by_bytes, nulls_first=True)]),
+        separator=exp.Literal.string(", "),
+    )
     query = _info_schema("COLUMNS", exp.column("TABLE_NAME").isin(*_strings(tables)))
-    return query.select(exp.alias_(spec, "spec"), copy=False)
+    query = query.select(
+        exp.alias_(text(exp.column("TABLE_NAME")), "t"), exp.alias_(cols, "cols"), copy=False
+    )
+    return query.group_by(exp.column("TABLE_NAME"), copy=False)
 
 
 def schema_check(tables: Sequence[Table], source: str, silent: bool = False) -> list[str]:
-    """The exact column sets: the symmetric difference of the lines found and expected must be empty."""
-    names = [t.name for t in tables]
-    both: exp.Expr = _found_specs(names)
-    for table in tables:
-        for column in table.columns:
-            line = exp.select(literal_node(column_spec(table.name, column)))
-            both = exp.union(both, line, distinct=False, copy=False)  # no copy: it would be quadratic
-    spec = exp.column("spec", table="s")
-    label = exp.If(
-        this=spec.copy().isin(query=_found_specs(names)),
-        true=exp.Literal.string("not expected: "),
-        false=exp.Literal.string("missing: "),
+    """Each table's column lines hash as expected; else the differing tables and their columns here."""
+    t, cols = exp.column("t"), exp.column("cols")
+    found_hash = exp.Anonymous(
+        this="LEFT",
+        expressions=[
+            exp.Anonymous(this="SHA2", expressions=[cols, exp.Literal.number(256)]),
+            exp.Literal.number(16),
+        ],
     )
-    differences = (
-        exp.select(exp.alias_(exp.Concat(expressions=[label, spec.copy()]), "diff"))
-        .from_(exp.Subquery(this=both, alias=exp.TableAlias(this=exp.to_identifier("s"))), copy=False)
-        .group_by(spec.copy(), copy=False)
-        .having(exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)), copy=False)
-    )
-    diff = exp.column("diff", table="d")
-    listed = exp.GroupConcat(
-        this=exp.Order(this=diff, expressions=[exp.Ordered(this=diff.copy(), nulls_first=True)]),
+    tagged = exp.Concat(expressions=[t.copy(), exp.Literal.string(":"), found_hash])
+    wanted = [literal_node(f"{table.name}:{table_hash(table)}") for table in tables]
+    shown = exp.Concat(expressions=[t.copy(), exp.Literal.string(": "), cols.copy()])
+    differing = exp.GroupConcat(
+        this=exp.Order(
+            this=exp.If(this=tagged.isin(*wanted), true=exp.Null(), false=shown),
+            expressions=[exp.Ordered(this=t.copy(), nulls_first=True)],
+        ),
         separator=exp.Literal.string("; "),
     )
-    measure = exp.select(listed).from_(
-        exp.Subquery(this=differences, alias=exp.TableAlias(this=exp.to_identifier("d"))), copy=False
+    count = exp.Count(this=exp.Star())
+    missing = exp.If(
+        this=exp.EQ(this=count, expression=exp.Literal.number(len(tables))),
+        true=exp.Null(),
+        false=exp.Concat(
+            expressions=[count.copy(), exp.Literal.string(f" of the {len(tables)} tables are here")]
+        ),
     )
-    counts = ", ".join(f"{t.name} ({len(t.columns)})" for t in tables)
+    listed = exp.Anonymous(
+        this="NULLIF",
+        expressions=[
+            exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string("; "), differing, missing]),
+            exp.Literal.string(""),
+        ],
+    )
+    found = exp.Subquery(
+        this=_found_columns([table.name for table in tables]),
+        alias=exp.TableAlias(this=exp.to_identifier("f")),
+    )
+    measure = exp.select(listed).from_(found, copy=False)
     return [
         *_comment(
-            f"identity 2/3: the tables this file touches have exactly the columns of {source}: {counts}. "
-            "Each line below is `table column DATA_TYPE NULL|NOT NULL` (no display widths, no defaults; "
-            "json counts as longtext, as MariaDB stores it); on a difference every line missing or not "
-            "expected is printed"
+            f"identity 2/3: every table this file touches has exactly the columns of {source} (a hash "
+            "per table of its `column DATA_TYPE NULL|NOT NULL` lines, json as longtext); one that differs "
+            "is printed with the columns it has here"
         ),
         *_check(
             f"identity: the tables have the columns of {source}",

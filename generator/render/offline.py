@@ -114,7 +114,7 @@ def _delete_statement(table: str, cond: exp.Expr, upto: exp.Expr) -> exp.Expr:
     assert source is not None  # a scope's subquery selects from its parent table
     parent = source.this.name
     parent_col = inner.expressions[0].name
-    where = inner.args["where"].this
+    where = inner.args["where"].this.copy()  # detached: its columns now belong to the DELETE
     for column in where.find_all(exp.Column):
         if not column.table and column.find_ancestor(exp.Select) is None:
             column.set("table", exp.to_identifier(parent))
@@ -241,7 +241,7 @@ def _capture_file(
     out += [cap.printed(line) for line in header]
     now = exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])
     out.append(st.report([("line", cap.concat(cap.text("-- captured at "), now, cap.text(" UTC")))]))
-    out += [cap.printed(s + ";") for s in st.SESSION_SETUP]
+    out += [cap.printed(line) for s in st.SESSION_SETUP for line in (s + ";").splitlines()]
     # the rollback checks its database first: these checks, and that it is the database captured from
     out.append(st.report([("line", captured_database_line())]))
     out += _emit_statements(identity)

@@ -334,7 +334,7 @@ def verify_file(
 def plan_header(plan: Plan, plan_db: DatabaseTarget, phase: str, filename: str) -> list[str]:
     from generator import __version__
 
-    run = f"{sql_client(plan_db.role)} < {filename}  (from the bundle directory)"
+    run = f"{sql_client(plan_db.role)} < {filename}"
     lines = [
         f"fixpack {__version__} | {plan.target_kind} {' '.join(plan.targets)} | op {plan.op} | phase {phase}",
         f"database: {plan_db.label} (db:{plan_db.role}), release {plan_db.release}, {plan.mode} generation",
@@ -342,10 +342,13 @@ def plan_header(plan: Plan, plan_db: DatabaseTarget, phase: str, filename: str) 
     ]
     if phase in ("apply", "rollback"):
         lines += [
-            "NEVER run with --force, and never with `source` at an interactive prompt: a failed guard",
-            "must stop the client so the server rolls the open transaction back. Each chunk commits only",
-            "when every guard in it held; re-running after success changes nothing.",
+            "(from the bundle directory) NEVER with --force or `source` at a prompt: a failed guard"
+            " must stop the",
+            "client (the server rolls the open transaction back). A chunk commits only when all its"
+            " guards held.",
         ]
     else:
-        lines.append("read-only: changes nothing; exits non-zero when a check fails.")
+        lines.append(
+            "(from the bundle directory) read-only: changes nothing; exits non-zero when a check fails."
+        )
     return lines

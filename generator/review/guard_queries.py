@@ -10,7 +10,7 @@ data files are not code and are never executed.
 
 Each query is parsed with sqlglot and accepted only when it has the shape
 fixpack generates: one plain SELECT of a fingerprint (`CONCAT(COUNT(*), ':',
-BIT_XOR(…))`) or of `COUNT(*)` from one table of the bundle's recorded schema,
+BIT_XOR(…))` over `QUOTE()`d columns) or of `COUNT(*)` from one table of the bundle's recorded schema,
 filtered by comparisons of its columns with literals (and `IN (SELECT col FROM
 …)` subqueries of the same shape). Anything else — an executable comment,
 `INTO`, `LOAD_FILE()`, a function outside the allow-list, another database's
@@ -31,7 +31,7 @@ from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.dialect import FixpackMySQL
 from generator.sqlgen.sqltext import statements
 
-_FUNCTIONS = frozenset({"CONCAT", "CONCAT_WS", "CONV", "LEFT", "SHA2", "BIT_XOR"})
+_FUNCTIONS = frozenset({"CONCAT", "CONCAT_WS", "CONV", "LEFT", "SHA2", "BIT_XOR", "QUOTE"})
 _NODES = (
     exp.Select, exp.From, exp.Where, exp.Table, exp.Identifier, exp.Column, exp.Star, exp.Count,
     exp.Concat, exp.ConcatWs, exp.Cast, exp.DataType, exp.DataTypeParam, exp.Coalesce, exp.Hex, exp.Round,

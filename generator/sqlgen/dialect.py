@@ -95,12 +95,21 @@ class FixpackMySQL(MySQL):
 
 
 def _qualify(expression: exp.Expr) -> exp.Expr:
-    """Qualify every column with its statement's single table (`t`.`c`).
+    """Qualify columns (`t`.`c`) in a statement that reads more than one table.
 
-    Generated statements mix guards, subqueries and DML; qualified references
-    make each one unambiguous to a reviewer (and to sqlfluff's RF02/RF03).
+    A statement over one table (a guard's measure, a keyed UPDATE) needs no
+    qualifier to be unambiguous and reads a third shorter without one, so its
+    columns are written bare (qualifiers naming that table are dropped). Where
+    subqueries read other tables (or DUAL), every column gets its select's single table,
+    so a reviewer (and sqlfluff's RF02/RF03) sees which table each one is.
     """
-    tree = expression  # qualified in place: idempotent, each statement is rendered once
+    tree = expression.copy()  # callers' trees are shared between statements: never changed here
+    names = {t.name for t in tree.find_all(exp.Table)}  # DUAL counts: sqlfluff sees a second table
+    if len(names) <= 1:
+        for column in tree.find_all(exp.Column):
+            if column.table and column.table in names:
+                column.set("table", None)
+        return tree
     for node in tree.find_all(exp.Select, exp.Update, exp.Delete):
         if isinstance(node, exp.Select):
             source = node.args.get("from_") or node.args.get("from")

@@ -58,8 +58,7 @@ def test_purge_deletes_grandchildren_before_their_parents():
 def test_purge_scope_of_a_grandchild_goes_through_its_parent():
     op = w.one_op(_plan(_facts()), "instance_actions_events")
     assert w.sql_of(op.scope.condition) == (
-        "action_id IN (SELECT instance_actions.id FROM instance_actions "
-        f"WHERE instance_actions.instance_uuid = '{w.INSTANCE}')"
+        f"action_id IN (SELECT id FROM instance_actions WHERE instance_uuid = '{w.INSTANCE}')"
     )
 
 

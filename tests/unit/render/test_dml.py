@@ -36,8 +36,8 @@ def test_uniform_update_is_one_statement_keyed_by_primary_key_and_gated_on_pendi
     statements, expected = dml_for(op, META)
     update = _flat(statements)[0]
     assert update == (
-        "UPDATE `instance_metadata` SET `instance_metadata`.`deleted` = `instance_metadata`.`id` WHERE "
-        "(`instance_metadata`.`id` IN (1, 2)) AND @fixpack_state = 'pending';"
+        "UPDATE `instance_metadata` SET `deleted` = `id` WHERE "
+        "(`id` IN (1, 2)) AND @fixpack_state = 'pending';"
     )
     assert expected == 2
 
@@ -65,16 +65,15 @@ def test_per_row_update_writes_one_statement_per_row_with_text_as_hex():
     op = UpdateRows("nova", "instance_metadata", ("id",), "p", assignments=None,
                     changes=(RowChange(before, before.replace(value="it's")),))  # fmt: skip
     update = _flat(dml_for(op, META)[0])[0]
-    assert "SET `instance_metadata`.`value` = _utf8mb4 x'69742773' WHERE" in update  # it's, as hex text
-    assert "`instance_metadata`.`id` IN (1)" in update
+    assert "SET `value` = _utf8mb4 x'69742773' WHERE" in update  # it's, as hex text
+    assert "`id` IN (1)" in update
 
 
 def test_delete_is_keyed_by_primary_key_and_expects_every_row():
     op = DeleteRows("nova", "instance_metadata", ("id",), "p", rows=(w.metadata(1, "a"), w.metadata(5, "b")))
     statements, expected = dml_for(op, META)
     assert _flat(statements)[0] == (
-        "DELETE FROM `instance_metadata` WHERE (`instance_metadata`.`id` IN (1, 5)) "
-        "AND @fixpack_state = 'pending';"
+        "DELETE FROM `instance_metadata` WHERE (`id` IN (1, 5)) AND @fixpack_state = 'pending';"
     )
     assert expected == 2
 
@@ -85,7 +84,7 @@ def test_delete_with_a_composite_key_matches_each_row_on_every_key_column():
         w.row("nova", "tags", resource_id="u1", tag="b"),
     )
     statement = _flat(dml_for(DeleteRows("nova", "tags", ("resource_id", "tag"), "p", rows=rows), TAGS)[0])[0]
-    assert "(`tags`.`resource_id` = 'u1' AND `tags`.`tag` = 'a') OR (`tags`.`resource_id` = 'u1'" in statement
+    assert "(`resource_id` = 'u1' AND `tag` = 'a') OR (`resource_id` = 'u1'" in statement
 
 
 def test_insert_restores_every_column_with_the_original_id_from_dual_when_pending():

@@ -82,7 +82,7 @@ def test_measure_locks_the_scope_and_the_keyed_rows_for_update():
     statements = [w.flat(s) for s in guard.measure(META, lock=True)]
     assert statements[0].startswith("SET @fixpack_scope = (SELECT COUNT(*) FROM `instance_metadata` WHERE")
     assert statements[0].endswith("FOR UPDATE);")
-    assert "`instance_metadata`.`id` IN (1, 2) FOR UPDATE);" in statements[1]
+    assert "`id` IN (1, 2) FOR UPDATE);" in statements[1]
 
 
 def test_precheck_measure_takes_no_locks():

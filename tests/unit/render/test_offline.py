@@ -69,10 +69,10 @@ def test_offline_step_changes_rows_through_its_scope_and_checks_none_is_left():
     apply = w.flat(_text("soft-delete", "sql/20-apply-nova.sql"))
     assert re.search(
         re.escape(
-            "UPDATE `instance_metadata` SET `instance_metadata`.`deleted` = `instance_metadata`.`id`, "
-            "`instance_metadata`.`deleted_at` = @fixpack_now WHERE "
-            f"`instance_metadata`.`instance_uuid` = '{w.INSTANCE}' AND `instance_metadata`.`deleted` = 0 "
-            "AND `instance_metadata`.`id` <= @fixpack_hi_"
+            "UPDATE `instance_metadata` SET `deleted` = `id`, "
+            "`deleted_at` = @fixpack_now WHERE "
+            f"`instance_uuid` = '{w.INSTANCE}' AND `deleted` = 0 "
+            "AND `id` <= @fixpack_hi_"
         )
         + r"\d+_0;",
         apply,

@@ -44,9 +44,9 @@ def test_captured_rollback_restores_an_update_by_key_only_the_columns_the_apply_
     op = w.one_op(plan, "instance_metadata")
     text = restore_statement(op, plan.database("nova").schema.table("instance_metadata"), 3)
     printed = " ".join(w.unsplit(text).replace("\\n", " ").split())
-    assert "'UPDATE `instance_metadata` SET `instance_metadata`.`deleted` = " in printed
-    assert "`instance_metadata`.`deleted_at` = " in printed
-    assert "`instance_metadata`.`key` =" not in printed  # only the columns the apply set
+    assert "'UPDATE `instance_metadata` SET `deleted` = " in printed
+    assert "`deleted_at` = " in printed
+    assert "`key` =" not in printed  # only the columns the apply set
     assert "rollback step 3: instance_metadata" in printed
 
 

@@ -20,16 +20,16 @@ def _text(lines: list[str]) -> str:
 
 def test_instance_host_side_prints_host_node_and_the_libvirt_domain_name():
     text = _text(instance_host_side(w.INSTANCE))
-    assert "REGEXP_REPLACE(`instances`.`host`, '[[:cntrl:]]', '?') AS `host`" in text
+    assert "REGEXP_REPLACE(`host`, '[[:cntrl:]]', '?') AS `host`" in text
     assert (
-        "CONCAT('instance-', LPAD(LOWER(HEX(`instances`.`id`)), "
-        "GREATEST(8, LENGTH(LOWER(HEX(`instances`.`id`)))), '0'), '') AS `instance_name`"
+        "CONCAT('instance-', LPAD(LOWER(HEX(`id`)), "
+        "GREATEST(8, LENGTH(LOWER(HEX(`id`)))), '0'), '') AS `instance_name`"
     ) in text
 
 
 def test_a_decimal_name_template_is_computed_in_decimal():
     text = _text(instance_host_side(w.INSTANCE, "vm-%d"))
-    assert "CONCAT('vm-', CAST(`instances`.`id` AS CHAR), '') AS `instance_name`" in text
+    assert "CONCAT('vm-', CAST(`id` AS CHAR), '') AS `instance_name`" in text
 
 
 def test_a_template_sql_cannot_mirror_prints_null_for_the_name():
@@ -49,7 +49,7 @@ def test_volume_connections_never_print_chap_credentials():
 
 def test_invalid_json_prints_null_instead_of_failing():
     text = _text(volume_host_side(w.VOLUME))
-    assert "IF(JSON_VALID(`block_device_mapping`.`connection_info`), " in text
+    assert "IF(JSON_VALID(`connection_info`), " in text
 
 
 def test_volume_host_side_finds_the_hosts_of_instances_with_a_live_bdm():
@@ -74,12 +74,12 @@ def test_a_uuid_that_is_not_a_uuid_is_refused_before_reaching_sql():
 def test_volume_connections_print_what_to_finish_in_cinder():
     text = _text(instance_host_side(w.INSTANCE))
     assert "AS `attachment_id`" in text
-    assert "AS `fixpack`, `block_device_mapping`.`delete_on_termination`, " in text
+    assert "AS `fixpack`, `delete_on_termination`, " in text
 
 
 def test_instance_host_side_lists_the_migrations_whose_uuids_are_placement_consumers():
     text = _text(instance_host_side(w.INSTANCE))
-    consumer = "REGEXP_REPLACE(`migrations`.`uuid`, '[[:cntrl:]]', '?') AS `consumer`"
-    assert f"SELECT 'migration' AS `fixpack`, `migrations`.`deleted` AS `row_deleted`, {consumer}" in text
-    where = f"`migrations`.`instance_uuid` = '{w.INSTANCE}' AND NOT `migrations`.`uuid` IS NULL"
+    consumer = "REGEXP_REPLACE(`uuid`, '[[:cntrl:]]', '?') AS `consumer`"
+    assert f"SELECT 'migration' AS `fixpack`, `deleted` AS `row_deleted`, {consumer}" in text
+    where = f"`instance_uuid` = '{w.INSTANCE}' AND NOT `uuid` IS NULL"
     assert f"FROM `migrations` WHERE {where}" in text

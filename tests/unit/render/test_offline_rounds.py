@@ -36,8 +36,8 @@ def test_round_one_checks_the_totals_and_the_galera_limits_before_any_write():
 def test_a_step_takes_the_rows_up_to_the_last_key_within_the_budget():
     text = w.flat(_apply(100))
     assert "SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);" in text
-    assert "ROW_NUMBER() OVER (ORDER BY `instance_metadata`.`id`) AS `fixpack_n`" in text
-    assert "`fixpack_ranked`.`fixpack_n` = @fixpack_take" in text
+    assert "ROW_NUMBER() OVER (ORDER BY `id`) AS `fixpack_n`" in text
+    assert "`fixpack_n` = @fixpack_take" in text
     assert "SET @fixpack_budget = @fixpack_budget - @fixpack_take;" in text
 
 

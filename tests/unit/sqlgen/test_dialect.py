@@ -21,10 +21,16 @@ def test_a_transaction_starts_with_start_transaction_not_begin():
     assert to_sql(exp.Transaction()) == "START TRANSACTION"
 
 
-def test_identifiers_are_backticked_and_columns_qualified_by_the_single_table():
-    assert w.flat(_sql("SELECT `key` FROM instance_metadata WHERE deleted = 0")) == (
-        "SELECT `instance_metadata`.`key` FROM `instance_metadata` WHERE `instance_metadata`.`deleted` = 0"
+def test_identifiers_are_backticked_and_columns_of_a_one_table_statement_are_bare():
+    assert w.flat(_sql("SELECT instance_metadata.`key` FROM instance_metadata WHERE deleted = 0")) == (
+        "SELECT `key` FROM `instance_metadata` WHERE `deleted` = 0"
     )
+
+
+def test_rendering_never_changes_the_callers_tree():
+    tree = exp.select(exp.column("x", table="a")).from_("a")
+    to_sql(tree)
+    assert tree.sql() == "SELECT a.x FROM a"
 
 
 def test_a_subquery_column_is_qualified_by_its_own_table():
@@ -42,7 +48,7 @@ def test_charset_conversion_is_rendered_as_convert_using():
 
 def test_a_statement_that_fits_is_one_line():
     text = to_sql(exp.select("id").from_("t").where("id = 1").lock(update=True))
-    assert text == "SELECT `t`.`id` FROM `t` WHERE `t`.`id` = 1 FOR UPDATE"
+    assert text == "SELECT `id` FROM `t` WHERE `id` = 1 FOR UPDATE"
 
 
 def test_a_long_statement_breaks_before_each_top_level_clause_within_the_line_limit():
@@ -50,7 +56,7 @@ def test_a_long_statement_breaks_before_each_top_level_clause_within_the_line_li
     text = _sql(f"UPDATE t SET a = CONCAT({columns}), b = 2 WHERE id = 3")
     lines = text.splitlines()
     assert lines[0].startswith("UPDATE `t`") and [x for x in lines if x.startswith("WHERE")] == [
-        "WHERE `t`.`id` = 3"
+        "WHERE `id` = 3"
     ]
     assert all(len(x) <= LINE_WIDTH for x in lines) and len(lines) < 6
     assert " ".join(x.strip() for x in lines) == to_sql_flat(text)
