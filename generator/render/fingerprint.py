@@ -57,16 +57,20 @@ def _canonical_expr(table: Table, column: str) -> exp.Expr:
     return _quote(ref)
 
 
-def fingerprint_expr(table: Table, columns: Sequence[str]) -> exp.Expr:
-    """`CONCAT(COUNT(*), ':', BIT_XOR(...))` over the selected rows."""
-    return exp.Anonymous(
-        this="CONCAT",
-        expressions=[
-            exp.Count(this=exp.Star()),
+def fingerprint_expr(table: Table, columns: Sequence[str], extra: Sequence[str] = ()) -> exp.Expr:
+    """`CONCAT(COUNT(*), ':', BIT_XOR(...))` over the selected rows; with `extra`, `':', BIT_XOR(...)`
+    over those columns appended (render/guards.py: columns only one side of a change knows)."""
+    parts: list[exp.Expr] = [
+        exp.Count(this=exp.Star()),
+        exp.Literal.string(":"),
+        exp.Anonymous(this="BIT_XOR", expressions=[row_digest_expr(table, columns)]),
+    ]
+    if extra:
+        parts += [
             exp.Literal.string(":"),
-            exp.Anonymous(this="BIT_XOR", expressions=[row_digest_expr(table, columns)]),
-        ],
-    )
+            exp.Anonymous(this="BIT_XOR", expressions=[row_digest_expr(table, extra)]),
+        ]
+    return exp.Anonymous(this="CONCAT", expressions=parts)
 
 
 def row_digest_expr(table: Table, columns: Sequence[str]) -> exp.Expr:

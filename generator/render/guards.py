@@ -11,6 +11,15 @@ State of a step at run time:
   has joined or left the step's scope since generation;
 * `done` — the keyed rows are exactly the post-image (a finished step re-run);
 * `drift` — anything else: the client is stopped, nothing in the chunk commits.
+
+One measure serves both sides: `"<rows>:<xor over the columns both images
+know>"`, plus `":<xor over the rest>"` when one side has columns the other
+cannot know (an apply's `deleted_at = now` is unknown before it runs; a
+rollback's pre-image of it is unknown at generation). The side that knows them
+compares the whole value, the other only its first two parts
+(`SUBSTRING_INDEX(v, ':', 2)`). So each file measures a step's rows once (and
+an apply or rollback once more after its change), never the same long
+expression twice over different column lists.
 """
 
 from __future__ import annotations
@@ -34,20 +43,24 @@ EMPTY = "0:0"
 class StepGuard:
     table: str
     key_tree: exp.Expr = field(compare=False, repr=False)  # the keyed rows of this step
-    pending_columns: tuple[str, ...]
-    pending_expect: str
-    done_columns: tuple[str, ...]
+    columns: tuple[str, ...]  # columns both images know (the measure's first xor)
+    extra: tuple[str, ...]  # the key and the columns only one side knows (the second xor; may be empty)
+    pending_expect: str  # "n:x" compares a prefix of a three-part measure, "n:x:y" the whole
     done_expect: str
     scope_tree: exp.Expr | None = field(compare=False, repr=False)  # rows of the target (None: unchecked)
     scope_expect: int | None  # rows in scope when this piece runs (earlier pieces applied)
     check_only: bool = False
     scope_initial: int | None = None  # rows in scope before anything ran (precheck, fixpack verify)
+    pending_columns: tuple[str, ...] = ()  # every column the pre-image fixes (rollback evidence)
+    done_columns: tuple[str, ...] = ()  # every column the post-image fixes
 
-    def pending_query(self, table: Table, *, lock: bool) -> exp.Select:
-        return _fp_select(table, self.pending_columns, self.key_tree, lock)
-
-    def done_query(self, table: Table) -> exp.Select:
-        return _fp_select(table, self.done_columns, self.key_tree, False)
+    def fingerprint_query(self, table: Table, *, lock: bool) -> exp.Select:
+        q = (
+            exp.select(fingerprint_expr(table, self.columns, self.extra))
+            .from_(table.name, copy=False)
+            .where(self.key_tree.copy(), copy=False)
+        )
+        return q.lock(update=True, copy=False) if lock else q
 
     def scope_query(self, *, lock: bool) -> exp.Select | None:
         if self.scope_tree is None:
@@ -65,26 +78,18 @@ class StepGuard:
         scope_q = self.scope_query(lock=lock)
         if scope_q is not None:
             out.append(st.set_var(st.SCOPE, scope_q.subquery(copy=False)))
-        out.append(st.set_var(st.BEFORE, self.pending_query(table, lock=lock).subquery(copy=False)))
-        if self.check_only:
-            return out
-        if self.done_columns == self.pending_columns:
-            # the same rows over the same columns (deletes, inserts): one measure serves both sides,
-            # taken under the lock, so the text is not repeated
-            out.append(st.set_var(st.AFTER, st.var(st.BEFORE)))
-        else:
-            out.append(st.set_var(st.AFTER, self.done_query(table).subquery(copy=False)))
+        out.append(st.set_var(st.BEFORE, self.fingerprint_query(table, lock=lock).subquery(copy=False)))
         return out
 
     def remeasure_after(self, table: Table) -> str:
-        return st.set_var(st.AFTER, self.done_query(table).subquery(copy=False))
+        return st.set_var(st.AFTER, self.fingerprint_query(table, lock=False).subquery(copy=False))
 
     def state_expression(self, *, initial: bool = False) -> exp.Expr:
         """CASE … 'pending' | 'done' | 'drift' (checks: 'ok' | 'drift') over the measured variables.
 
         `initial`: judge the scope as it must be before the first piece ran (precheck).
         """
-        pending: exp.Expr = exp.EQ(this=st.var(st.BEFORE), expression=exp.Literal.string(self.pending_expect))
+        pending = matches(st.var(st.BEFORE), self.pending_expect, bool(self.extra))
         expect = self.scope_initial if initial else self.scope_expect
         if self.scope_tree is not None:
             pending = exp.and_(
@@ -94,7 +99,7 @@ class StepGuard:
             return exp.Case(
                 ifs=[exp.If(this=pending, true=exp.Literal.string("ok"))], default=exp.Literal.string("drift")
             )
-        done = exp.EQ(this=st.var(st.AFTER), expression=exp.Literal.string(self.done_expect))
+        done = matches(st.var(st.BEFORE), self.done_expect, bool(self.extra))
         return exp.Case(
             ifs=[
                 exp.If(this=pending, true=exp.Literal.string("pending")),
@@ -104,16 +109,20 @@ class StepGuard:
         )
 
     def done_holds(self) -> exp.Expr:
-        return exp.NullSafeEQ(this=st.var(st.AFTER), expression=exp.Literal.string(self.done_expect))
+        """The post-change measure is the planned result (NULL-safe: a NULL measure never holds)."""
+        return exp.NullSafeEQ(
+            this=matches(st.var(st.AFTER), self.done_expect, bool(self.extra)), expression=exp.true()
+        )
 
     def as_json(self, table: Table) -> dict:
         scope_q = self.scope_query(lock=False)
+        query = to_sql(self.fingerprint_query(table, lock=False))
         return {
             "table": self.table,
             "check_only": self.check_only,
-            "pending_query": to_sql(self.pending_query(table, lock=False)),
+            "pending_query": query,
             "pending_expect": self.pending_expect,
-            "done_query": to_sql(self.done_query(table)),
+            "done_query": query,
             "done_expect": self.done_expect,
             "scope_query": to_sql(scope_q) if scope_q is not None else None,
             "scope_expect": self.scope_initial,
@@ -121,13 +130,13 @@ class StepGuard:
         }
 
 
-def _fp_select(table: Table, columns: tuple[str, ...], key_tree: exp.Expr, lock: bool) -> exp.Select:
-    q = (
-        exp.select(fingerprint_expr(table, columns))
-        .from_(table.name, copy=False)
-        .where(key_tree.copy(), copy=False)
-    )
-    return q.lock(update=True, copy=False) if lock else q
+def matches(measured: exp.Expr, expect: str, three_parts: bool) -> exp.Expr:
+    """`measured = 'expect'`, or its first two parts when `expect` leaves out the third."""
+    if three_parts and expect.count(":") == 1:
+        measured = exp.Anonymous(
+            this="SUBSTRING_INDEX", expressions=[measured, exp.Literal.string(":"), exp.Literal.number(2)]
+        )
+    return exp.EQ(this=measured, expression=exp.Literal.string(expect))
 
 
 def key_condition(key: tuple[str, ...], rows: tuple[Row, ...]) -> exp.Expr:
@@ -141,8 +150,15 @@ def key_condition(key: tuple[str, ...], rows: tuple[Row, ...]) -> exp.Expr:
     return exp.or_(*terms, copy=False) if len(terms) > 1 else terms[0]
 
 
-def _all_but(table: Table, excluded: frozenset[str]) -> tuple[str, ...]:
-    return tuple(c for c in table.column_names if c not in excluded)
+def _in_table_order(table: Table, columns: set[str]) -> tuple[str, ...]:
+    return tuple(c for c in table.column_names if c in columns)
+
+
+def _expect(table: Table, core: tuple[str, ...], extra: tuple[str, ...], rows, with_extra: bool) -> str:
+    base = python_fingerprint(table, core, rows)
+    if not with_extra:
+        return base
+    return base + ":" + python_fingerprint(table, extra, rows).split(":", 1)[1]
 
 
 def guard_for(
@@ -154,38 +170,47 @@ def guard_for(
     scope_initial: int | None = None,
 ) -> StepGuard:
     """The guard of one live operation piece."""
+    everything = set(table.column_names)
+    extra: tuple[str, ...] = ()
     if isinstance(op, UpdateRows):
         assert op.changes is not None
         before = [c.before for c in op.changes]
         after = [c.after for c in op.changes]
         rows = tuple(before)
-        pending_cols = _all_but(table, op.unknown_before)
-        done_cols = _all_but(table, op.apply_time_columns)
-        pending_expect = python_fingerprint(table, pending_cols, before)
-        done_expect = python_fingerprint(table, done_cols, after)
+        unknown_before, unknown_after = set(op.unknown_before), set(op.apply_time_columns)
+        if (unknown_before - unknown_after) and (unknown_after - unknown_before):
+            raise ValueError(f"{op.table}: columns unknown before and others unknown after the change")
+        core = _in_table_order(table, everything - unknown_before - unknown_after)
+        # with the key: rows whose extra columns agree must not cancel out in the XOR
+        odd = unknown_before ^ unknown_after
+        extra = _in_table_order(table, odd | set(op.key)) if odd else ()
+        pending_expect = _expect(table, core, extra, before, bool(unknown_after - unknown_before))
+        done_expect = _expect(table, core, extra, after, bool(unknown_before - unknown_after))
+        pending_cols = _in_table_order(table, everything - unknown_before)
+        done_cols = _in_table_order(table, everything - unknown_after)
     elif isinstance(op, DeleteRows):
         assert op.rows is not None
         rows = op.rows
-        pending_cols = done_cols = table.column_names
-        pending_expect = python_fingerprint(table, pending_cols, rows)
+        core = pending_cols = done_cols = table.column_names
+        pending_expect = python_fingerprint(table, core, rows)
         done_expect = EMPTY
     elif isinstance(op, InsertRows):
         rows = op.rows
-        pending_cols = done_cols = table.column_names
+        core = pending_cols = done_cols = table.column_names
         pending_expect = EMPTY
-        done_expect = python_fingerprint(table, done_cols, rows)
+        done_expect = python_fingerprint(table, core, rows)
     elif isinstance(op, CheckRows):
         rows = op.rows
-        pending_cols = done_cols = op.columns or table.column_names
-        pending_expect = done_expect = python_fingerprint(table, pending_cols, rows)
+        core = pending_cols = done_cols = op.columns or table.column_names
+        pending_expect = done_expect = python_fingerprint(table, core, rows)
     else:
         raise TypeError(f"no live guard for {type(op).__name__}")
     return StepGuard(
         table=table.name,
         key_tree=key_condition(op.key, rows),
-        pending_columns=pending_cols,
+        columns=core,
+        extra=extra,
         pending_expect=pending_expect,
-        done_columns=done_cols,
         done_expect=done_expect,
         scope_tree=scope.tree() if scope is not None else None,
         scope_expect=scope_expect if scope is not None else None,
@@ -193,4 +218,6 @@ def guard_for(
         scope_initial=(scope_initial if scope_initial is not None else scope_expect)
         if scope is not None
         else None,
+        pending_columns=pending_cols,
+        done_columns=done_cols,
     )

@@ -171,20 +171,25 @@ def _change_step(step: Step, plan_db: DatabaseTarget, rollback: bool = False) ->
     if rollback:
         consistent, done = ev.unless_skipped(consistent), ev.unless_skipped(done)
         state = ev.state_or_skip(state)
+    if len(dml) == 2:  # one statement: its ROW_COUNT() is the count
+        dml = [dml[0], st.set_var(st.RC, exp.Anonymous(this="ROW_COUNT", expressions=[]))]
+    else:
+        dml = [st.set_var(st.RC, exp.Literal.number(0)), *dml]
+    changed = exp.NullSafeEQ(this=st.var(st.RC), expression=st.expected_rows(expected))
     return [
         *step.guard.measure(table, lock=True),
-        st.set_var(st.STATE, state),
-        st.set_var(st.CHUNK, exp.Coalesce(this=st.var(st.CHUNK), expressions=[st.var(st.STATE)])),
+        st.set_vars(
+            (st.STATE, state), (st.CHUNK, exp.Coalesce(this=st.var(st.CHUNK), expressions=[st.var(st.STATE)]))
+        ),
         st.report([("step", literal_node(step.label)), ("state", st.var(st.STATE))]),
         st.guard(f"{step.label}: rows are as at generation (or the step is already done)", consistent),
-        st.set_var(st.RC, exp.Literal.number(0)),
         *dml,
-        st.guard(
-            f"{step.label}: changed {expected} row(s) if pending, none if done",
-            exp.NullSafeEQ(this=st.var(st.RC), expression=st.expected_rows(expected)),
-        ),
         step.guard.remeasure_after(table),
-        st.guard(f"{step.label}: rows now match the planned result", done),
+        st.guard(
+            f"{step.label}: changed {expected} row(s) if pending, none if done; "
+            "rows now match the planned result",
+            exp.and_(changed, exp.Paren(this=done), copy=False),
+        ),
     ]
 
 

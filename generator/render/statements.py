@@ -39,8 +39,15 @@ def var(name: str) -> exp.Expr:
 
 
 def set_var(name: str, value: exp.Expr) -> str:
+    return set_vars((name, value))
+
+
+def set_vars(*items: tuple[str, exp.Expr]) -> str:
+    """One SET of several variables, assigned left to right (a later value may read an earlier one)."""
     statement = exp.Set(
-        expressions=[exp.SetItem(this=exp.EQ(this=var(name), expression=value))], unset=False, tag=False
+        expressions=[exp.SetItem(this=exp.EQ(this=var(n), expression=v)) for n, v in items],
+        unset=False,
+        tag=False,
     )
     return to_sql(statement) + ";"
 

@@ -129,21 +129,35 @@ def _var(node: exp.Expr) -> str | None:
     return node.this.name if isinstance(node, exp.Parameter) and isinstance(node.this, exp.Var) else None
 
 
+def _measured_var(node: exp.Expr) -> tuple[str | None, bool]:
+    """(variable, prefix?) of `@v` or `SUBSTRING_INDEX(@v, ':', 2)` (render/guards.py `matches`)."""
+    if isinstance(node, exp.SubstringIndex):
+        return _var(node.this), True
+    return _var(node), False
+
+
 def _expectations(case: exp.Expr, where: str) -> dict[str, Any]:
-    """From `CASE WHEN @scope = N AND @before = 'fp' THEN 'pending' WHEN @after = 'fp' THEN 'done' …`."""
+    """From `CASE WHEN @scope = N AND @before = 'fp' THEN 'pending' WHEN SUBSTRING_INDEX(@before, ':',
+    2) = 'fp' THEN 'done' …` (the done side may compare the first two parts of the one measure)."""
     if not isinstance(case, exp.Case):
         raise GuardQueryRefused(f"{where}: step state is not a CASE over the measurements")
     out: dict[str, Any] = {}
     for branch in case.args.get("ifs") or ():
         outcome = branch.args.get("true")
+        side = outcome.this if isinstance(outcome, exp.Literal) else None
         for eq in branch.this.find_all(exp.EQ):
-            name, value = _var(eq.this), eq.expression
+            (name, _prefix), value = _measured_var(eq.this), eq.expression
             if name not in ("fixpack_scope", "fixpack_before", "fixpack_after") or not isinstance(
                 value, exp.Literal
             ):
                 raise GuardQueryRefused(f"{where}: unexpected condition in the step state")
-            out[name] = int(value.this) if name == "fixpack_scope" else value.this
-        if isinstance(outcome, exp.Literal) and outcome.this == "ok":
+            if name == "fixpack_scope":
+                out[name] = int(value.this)
+            elif side == "done":
+                out["done_var"], out["done_expect"] = name, value.this
+            else:
+                out[name] = value.this
+        if side == "ok":
             out["check_only"] = True
     return out
 
@@ -179,8 +193,6 @@ def guards_of(precheck_text: str, apply_text: str, schema: SchemaSnapshot | None
                 state = _expectations(value, where)
             elif name and isinstance(value, exp.Subquery) and isinstance(value.this, exp.Select):
                 measured[name] = value.this
-            elif name == "fixpack_after" and _var(value) == "fixpack_before" and "fixpack_before" in measured:
-                measured[name] = measured["fixpack_before"]  # same rows, same columns: measured once
             else:
                 raise GuardQueryRefused(f"{where}: guard measurement is not a subquery")
             continue
@@ -208,8 +220,8 @@ def guards_of(precheck_text: str, apply_text: str, schema: SchemaSnapshot | None
                 "check_only": check_only,
                 "pending_query": queries["fixpack_before"],
                 "pending_expect": state["fixpack_before"],
-                "done_query": None if check_only else queries.get("fixpack_after"),
-                "done_expect": state["fixpack_before"] if check_only else state.get("fixpack_after"),
+                "done_query": None if check_only else queries.get(state.get("done_var", "fixpack_after")),
+                "done_expect": state["fixpack_before"] if check_only else state.get("done_expect"),
                 "scope_query": queries.get("fixpack_scope"),
                 "scope_expect": state.get("fixpack_scope"),
                 "key_condition": _unqualified(key.this) if key is not None else "",

@@ -90,33 +90,30 @@ SET @fixpack_now = UTC_TIMESTAMP();
 SET @fixpack_scope = (SELECT COUNT(*) FROM `instance_metadata` WHERE `instance_uuid` =
     '3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57' AND `deleted` = 0 FOR UPDATE);
 SET @fixpack_before = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',',
-      QUOTE(`created_at`), QUOTE(`updated_at`), QUOTE(`deleted_at`), QUOTE(`id`), QUOTE(`key`), QUOTE(`value`),
-      QUOTE(`instance_uuid`), QUOTE(`deleted`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED))) FROM
-    `instance_metadata` WHERE `id` IN (1, 2) FOR UPDATE);
-SET @fixpack_after = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',',
       QUOTE(`created_at`), QUOTE(`updated_at`), QUOTE(`id`), QUOTE(`key`), QUOTE(`value`), QUOTE(`instance_uuid`),
-      QUOTE(`deleted`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED))) FROM `instance_metadata` WHERE `id` IN (1,
-      2));
-SET @fixpack_state = CASE WHEN @fixpack_scope = 2 AND @fixpack_before = '2:11810260196271035042' THEN 'pending' WHEN
-  @fixpack_after = '2:9748265492673749088' THEN 'done' ELSE 'drift' END;
-SET @fixpack_chunk = COALESCE(@fixpack_chunk, @fixpack_state);
+      QUOTE(`deleted`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED)), ':',
+      BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',', QUOTE(`deleted_at`), QUOTE(`id`)) USING utf8mb4), 256), 16),
+      16, 10) AS UNSIGNED))) FROM `instance_metadata` WHERE `id` IN (1, 2) FOR UPDATE);
+SET @fixpack_state = CASE WHEN @fixpack_scope = 2 AND @fixpack_before = '2:6245241401028064557:516650610259645838' THEN
+  'pending' WHEN SUBSTRING_INDEX(@fixpack_before, ':', 2) = '2:9748265492673749088' THEN 'done' ELSE 'drift' END,
+  @fixpack_chunk = COALESCE(@fixpack_chunk, @fixpack_state);
 SELECT 'step 1: instance_metadata' AS `step`, @fixpack_state AS `state`;
 SELECT 'step 1: instance_metadata: rows are as at generation (or the step is already done)' AS `guard`, (SELECT 1 UNION
     ALL SELECT 2 FROM DUAL WHERE NOT ((@fixpack_state <=> 'pending' OR @fixpack_state <=> 'done') AND @fixpack_state
       <=> @fixpack_chunk)) AS `ok`;
-SET @fixpack_rc = 0;
 UPDATE `instance_metadata`
 SET `deleted` = `id`, `deleted_at` = @fixpack_now
 WHERE (`id` IN (1, 2)) AND @fixpack_state = 'pending';
-SET @fixpack_rc = @fixpack_rc + ROW_COUNT();
-SELECT 'step 1: instance_metadata: changed 2 row(s) if pending, none if done' AS `guard`, (SELECT 1 UNION ALL SELECT 2
-    FROM DUAL WHERE NOT (@fixpack_rc <=> CASE WHEN @fixpack_state = 'pending' THEN 2 ELSE 0 END)) AS `ok`;
+SET @fixpack_rc = ROW_COUNT();
 SET @fixpack_after = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',',
       QUOTE(`created_at`), QUOTE(`updated_at`), QUOTE(`id`), QUOTE(`key`), QUOTE(`value`), QUOTE(`instance_uuid`),
-      QUOTE(`deleted`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED))) FROM `instance_metadata` WHERE `id` IN (1,
-      2));
-SELECT 'step 1: instance_metadata: rows now match the planned result' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
-    DUAL WHERE NOT (@fixpack_after <=> '2:9748265492673749088')) AS `ok`;
+      QUOTE(`deleted`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED)), ':',
+      BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',', QUOTE(`deleted_at`), QUOTE(`id`)) USING utf8mb4), 256), 16),
+      16, 10) AS UNSIGNED))) FROM `instance_metadata` WHERE `id` IN (1, 2));
+SELECT CONCAT('step 1: instance_metadata: changed 2 row(s) if pending, none if done; rows now match the planned',
+    ' result') AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_rc <=> CASE WHEN @fixpack_state =
+      'pending' THEN 2 ELSE 0 END AND (SUBSTRING_INDEX(@fixpack_after, ':', 2) = '2:9748265492673749088' <=> TRUE)))
+  AS `ok`;
 
 -- describe(): step 2/3 — delete 1 row of tags: hard-delete as instance_destroy does (table has no deleted column)
 SET @fixpack_scope = (SELECT COUNT(*) FROM `tags` WHERE `resource_id` = '3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57' FOR
@@ -124,45 +121,27 @@ SET @fixpack_scope = (SELECT COUNT(*) FROM `tags` WHERE `resource_id` = '3f0c2a5
 SET @fixpack_before = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',',
       QUOTE(`resource_id`), QUOTE(`tag`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED))) FROM `tags` WHERE
     `resource_id` = '3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57' AND `tag` = 'web' FOR UPDATE);
-SET @fixpack_after = @fixpack_before;
 SET @fixpack_state = CASE WHEN @fixpack_scope = 1 AND @fixpack_before = '1:18094931531039768027' THEN 'pending' WHEN
-  @fixpack_after = '0:0' THEN 'done' ELSE 'drift' END;
-SET @fixpack_chunk = COALESCE(@fixpack_chunk, @fixpack_state);
+  @fixpack_before = '0:0' THEN 'done' ELSE 'drift' END, @fixpack_chunk = COALESCE(@fixpack_chunk, @fixpack_state);
 SELECT 'step 2: tags' AS `step`, @fixpack_state AS `state`;
 SELECT 'step 2: tags: rows are as at generation (or the step is already done)' AS `guard`, (SELECT 1 UNION ALL SELECT 2
     FROM DUAL WHERE NOT ((@fixpack_state <=> 'pending' OR @fixpack_state <=> 'done') AND @fixpack_state <=>
       @fixpack_chunk)) AS `ok`;
-SET @fixpack_rc = 0;
 DELETE FROM `tags`
 WHERE (`resource_id` = '3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57' AND `tag` = 'web') AND @fixpack_state = 'pending';
-SET @fixpack_rc = @fixpack_rc + ROW_COUNT();
-SELECT 'step 2: tags: changed 1 row(s) if pending, none if done' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL
-    WHERE NOT (@fixpack_rc <=> CASE WHEN @fixpack_state = 'pending' THEN 1 ELSE 0 END)) AS `ok`;
+SET @fixpack_rc = ROW_COUNT();
 SET @fixpack_after = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',',
       QUOTE(`resource_id`), QUOTE(`tag`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED))) FROM `tags` WHERE
     `resource_id` = '3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57' AND `tag` = 'web');
-SELECT 'step 2: tags: rows now match the planned result' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT
-    (@fixpack_after <=> '0:0')) AS `ok`;
+SELECT 'step 2: tags: changed 1 row(s) if pending, none if done; rows now match the planned result' AS `guard`, (SELECT
+    1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_rc <=> CASE WHEN @fixpack_state = 'pending' THEN 1 ELSE 0 END
+      AND (@fixpack_after = '0:0' <=> TRUE))) AS `ok`;
 
 -- describe(): step 3/3 — update 1 row of instances: vm_state deleted, task_state NULL, power_state NOSTATE,
 --   terminated_at, deleted = id
 SET @fixpack_scope = (SELECT COUNT(*) FROM `instances` WHERE `uuid` = '3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57' FOR
     UPDATE);
 SET @fixpack_before = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',',
-      QUOTE(`created_at`), QUOTE(`updated_at`), QUOTE(`deleted_at`), QUOTE(`id`), QUOTE(`internal_id`),
-      QUOTE(`user_id`), QUOTE(`project_id`), QUOTE(`image_ref`), QUOTE(`kernel_id`), QUOTE(`ramdisk_id`),
-      QUOTE(`launch_index`), QUOTE(`key_name`), QUOTE(`key_data`), QUOTE(`power_state`), QUOTE(`vm_state`),
-      QUOTE(`memory_mb`), QUOTE(`vcpus`), QUOTE(`hostname`), QUOTE(`host`), QUOTE(`user_data`),
-      QUOTE(`reservation_id`), QUOTE(`launched_at`), QUOTE(`terminated_at`), QUOTE(`display_name`),
-      QUOTE(`display_description`), QUOTE(`availability_zone`), QUOTE(`locked`), QUOTE(`os_type`),
-      QUOTE(`launched_on`), QUOTE(`instance_type_id`), QUOTE(`vm_mode`), QUOTE(`uuid`), QUOTE(`architecture`),
-      QUOTE(`root_device_name`), QUOTE(`access_ip_v4`), QUOTE(`access_ip_v6`), QUOTE(`config_drive`),
-      QUOTE(`task_state`), QUOTE(`default_ephemeral_device`), QUOTE(`default_swap_device`), QUOTE(`progress`),
-      QUOTE(`auto_disk_config`), QUOTE(`shutdown_terminate`), QUOTE(`disable_terminate`), QUOTE(`root_gb`),
-      QUOTE(`ephemeral_gb`), QUOTE(`cell_name`), QUOTE(`node`), QUOTE(`deleted`), QUOTE(`locked_by`), QUOTE(`cleaned`),
-      QUOTE(`ephemeral_key_uuid`), QUOTE(`hidden`), QUOTE(`compute_id`)) USING utf8mb4), 256), 16), 16, 10)
-      AS UNSIGNED))) FROM `instances` WHERE `id` IN (7) FOR UPDATE);
-SET @fixpack_after = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',',
       QUOTE(`created_at`), QUOTE(`id`), QUOTE(`internal_id`), QUOTE(`user_id`), QUOTE(`project_id`),
       QUOTE(`image_ref`), QUOTE(`kernel_id`), QUOTE(`ramdisk_id`), QUOTE(`launch_index`), QUOTE(`key_name`),
       QUOTE(`key_data`), QUOTE(`power_state`), QUOTE(`vm_state`), QUOTE(`memory_mb`), QUOTE(`vcpus`),
@@ -174,22 +153,21 @@ SET @fixpack_after = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(C
       QUOTE(`progress`), QUOTE(`auto_disk_config`), QUOTE(`shutdown_terminate`), QUOTE(`disable_terminate`),
       QUOTE(`root_gb`), QUOTE(`ephemeral_gb`), QUOTE(`cell_name`), QUOTE(`node`), QUOTE(`deleted`), QUOTE(`locked_by`),
       QUOTE(`cleaned`), QUOTE(`ephemeral_key_uuid`), QUOTE(`hidden`), QUOTE(`compute_id`)) USING utf8mb4), 256), 16),
-      16, 10) AS UNSIGNED))) FROM `instances` WHERE `id` IN (7));
-SET @fixpack_state = CASE WHEN @fixpack_scope = 1 AND @fixpack_before = '1:11169566797054625428' THEN 'pending' WHEN
-  @fixpack_after = '1:16308547248366731045' THEN 'done' ELSE 'drift' END;
-SET @fixpack_chunk = COALESCE(@fixpack_chunk, @fixpack_state);
+      16, 10) AS UNSIGNED)), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',', QUOTE(`updated_at`),
+      QUOTE(`deleted_at`), QUOTE(`id`), QUOTE(`terminated_at`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED))) FROM
+    `instances` WHERE `id` IN (7) FOR UPDATE);
+SET @fixpack_state = CASE WHEN @fixpack_scope = 1 AND @fixpack_before = '1:12785522361682799761:13226483624867253826'
+  THEN 'pending' WHEN SUBSTRING_INDEX(@fixpack_before, ':', 2) = '1:16308547248366731045' THEN 'done' ELSE 'drift' END,
+  @fixpack_chunk = COALESCE(@fixpack_chunk, @fixpack_state);
 SELECT 'step 3: instances' AS `step`, @fixpack_state AS `state`;
 SELECT 'step 3: instances: rows are as at generation (or the step is already done)' AS `guard`, (SELECT 1 UNION ALL
     SELECT 2 FROM DUAL WHERE NOT ((@fixpack_state <=> 'pending' OR @fixpack_state <=> 'done') AND @fixpack_state <=>
       @fixpack_chunk)) AS `ok`;
-SET @fixpack_rc = 0;
 UPDATE `instances`
 SET `vm_state` = 'deleted', `task_state` = NULL, `power_state` = 0, `terminated_at` = @fixpack_now, `updated_at` =
   @fixpack_now, `deleted` = `id`, `deleted_at` = @fixpack_now
 WHERE (`id` IN (7)) AND @fixpack_state = 'pending';
-SET @fixpack_rc = @fixpack_rc + ROW_COUNT();
-SELECT 'step 3: instances: changed 1 row(s) if pending, none if done' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
-    DUAL WHERE NOT (@fixpack_rc <=> CASE WHEN @fixpack_state = 'pending' THEN 1 ELSE 0 END)) AS `ok`;
+SET @fixpack_rc = ROW_COUNT();
 SET @fixpack_after = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',',
       QUOTE(`created_at`), QUOTE(`id`), QUOTE(`internal_id`), QUOTE(`user_id`), QUOTE(`project_id`),
       QUOTE(`image_ref`), QUOTE(`kernel_id`), QUOTE(`ramdisk_id`), QUOTE(`launch_index`), QUOTE(`key_name`),
@@ -202,9 +180,12 @@ SET @fixpack_after = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(C
       QUOTE(`progress`), QUOTE(`auto_disk_config`), QUOTE(`shutdown_terminate`), QUOTE(`disable_terminate`),
       QUOTE(`root_gb`), QUOTE(`ephemeral_gb`), QUOTE(`cell_name`), QUOTE(`node`), QUOTE(`deleted`), QUOTE(`locked_by`),
       QUOTE(`cleaned`), QUOTE(`ephemeral_key_uuid`), QUOTE(`hidden`), QUOTE(`compute_id`)) USING utf8mb4), 256), 16),
-      16, 10) AS UNSIGNED))) FROM `instances` WHERE `id` IN (7));
-SELECT 'step 3: instances: rows now match the planned result' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE
-    NOT (@fixpack_after <=> '1:16308547248366731045')) AS `ok`;
+      16, 10) AS UNSIGNED)), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',', QUOTE(`updated_at`),
+      QUOTE(`deleted_at`), QUOTE(`id`), QUOTE(`terminated_at`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED))) FROM
+    `instances` WHERE `id` IN (7));
+SELECT 'step 3: instances: changed 1 row(s) if pending, none if done; rows now match the planned result' AS `guard`,
+  (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_rc <=> CASE WHEN @fixpack_state = 'pending' THEN 1 ELSE 0
+      END AND (SUBSTRING_INDEX(@fixpack_after, ':', 2) = '1:16308547248366731045' <=> TRUE))) AS `ok`;
 
 SELECT 'apply chunk 1/1' AS `chunk`, CASE WHEN @fixpack_chunk = 'pending' THEN 'applied' ELSE
   'already done; nothing changed' END AS `result`;

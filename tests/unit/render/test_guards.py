@@ -31,9 +31,12 @@ def _soft_delete():
     )
 
 
-def test_update_guard_expects_the_pre_image_fingerprint_when_pending():
+def test_update_guard_expects_the_pre_image_of_every_column_when_pending():
     guard = guard_for(_soft_delete(), META, scope=SCOPE, scope_expect=2)
-    assert guard.pending_expect == python_fingerprint(META, META.column_names, ROWS)
+    core = python_fingerprint(META, guard.columns, ROWS)
+    assert "deleted_at" not in guard.columns and guard.extra == ("deleted_at", "id")
+    extra = python_fingerprint(META, guard.extra, ROWS).split(":")[1]
+    assert guard.pending_expect == f"{core}:{extra}" and extra != "0"  # the key keeps rows apart
 
 
 def test_update_guard_done_side_leaves_out_apply_time_columns():
@@ -68,7 +71,9 @@ def test_state_is_pending_only_with_the_scope_count_and_the_pre_image_both_as_ex
     assert state.startswith(
         f"CASE WHEN @fixpack_scope = 2 AND @fixpack_before = '{guard.pending_expect}' THEN 'pending'"
     )
-    assert f"WHEN @fixpack_after = '{guard.done_expect}' THEN 'done' ELSE 'drift' END" in state
+    # the same measure: the done side knows no apply-time column, so compares its first two parts
+    done = f"WHEN SUBSTRING_INDEX(@fixpack_before, ':', 2) = '{guard.done_expect}' THEN 'done'"
+    assert done in state
 
 
 def test_precheck_state_judges_the_scope_as_before_the_first_piece_ran():
@@ -97,13 +102,20 @@ def test_guard_index_entry_holds_the_queries_fixpack_verify_runs():
     assert "FOR UPDATE" not in entry["pending_query"]
 
 
-def test_a_delete_measures_its_rows_once_and_reads_the_done_side_from_that_measure():
+def test_a_delete_measures_its_rows_once():
     op = DeleteRows("nova", "instance_metadata", ("id",), "p", rows=ROWS)
     statements = guard_for(op, META, scope=None, scope_expect=None).measure(META, lock=True)
-    assert statements[-1] == "SET @fixpack_after = @fixpack_before;"
-    assert sum("SHA2(" in s for s in statements) == 1
+    assert sum("SHA2(" in s for s in statements) == 1 and statements[-1].startswith("SET @fixpack_before")
 
 
-def test_an_update_measures_both_sides_over_their_own_columns():
+def test_an_update_measures_both_sides_in_one_statement():
     statements = guard_for(_soft_delete(), META, scope=SCOPE, scope_expect=2).measure(META, lock=True)
-    assert sum("SHA2(" in s for s in statements) == 2
+    assert [s.split(" =")[0] for s in statements] == ["SET @fixpack_scope", "SET @fixpack_before"]
+    assert statements[1].count("SHA2(") == 2  # the columns both sides know, then the key + deleted_at
+
+
+def test_a_rollback_update_compares_the_whole_measure_only_on_its_done_side():
+    back = _soft_delete().reverse()
+    assert back is not None
+    guard = guard_for(back, META, scope=None, scope_expect=None)
+    assert guard.pending_expect.count(":") == 1 and guard.done_expect.count(":") == 2
