@@ -1,4 +1,4 @@
-"""Twin A of tests/test_differential_vm_cinder.py: Nova's own delete of an instance, on its databases.
+"""Twin A of tests/test_differential_vm_*.py: Nova's own delete of an instance, on its databases.
 
 usage: <nova venv>/bin/python nova_delete.py NOVA_CONF INSTANCE_UUID
 
@@ -7,10 +7,13 @@ own objects and DB API, leaving out only what is RPC, notification or hypervisor
 
 - API `compute/api.py _delete` -> `_update_queued_for_deletion`: InstanceMapping
   queued_for_delete = True, saved (nova_api); a leftover BuildRequest destroyed.
-- compute `manager.py _delete_instance`, after `_shutdown_instance` (whose Cinder calls
-  tests/upstream/cinder_detach.py makes) and `_cleanup_volumes` (the volume delete, left
-  to Cinder's API): vm_state DELETED, task_state None, power_state NOSTATE, terminated_at
-  now, `instance.save()`.
+- compute `manager.py _shutdown_instance`: per share mapping (2025.1+), `share.deactivate()`
+  (status inactive, saved) then `share_management.deny_share` -> `share_mapping.delete()`
+  (the Manila access-rule removal and the unmount are not database work); its Cinder calls
+  are tests/upstream/cinder_detach.py's.
+- compute `manager.py _delete_instance`, after `_shutdown_instance` and `_cleanup_volumes`
+  (the volume delete, left to Cinder's API): vm_state DELETED, task_state None,
+  power_state NOSTATE, terminated_at now, `instance.save()`.
 - `_complete_deletion` -> `_clean_instance_console_tokens`:
   `ConsoleAuthToken.clean_console_auths_for_instance`.
 - `instance.destroy()` -> db `instance_destroy` (soft-deletes the instance and its rows,
@@ -42,6 +45,9 @@ def main(conf: str, uuid: str) -> None:
         objects.BuildRequest.get_by_instance_uuid(ctxt, uuid).destroy()
 
     instance = objects.Instance.get_by_uuid(ctxt, uuid)
+    for share in objects.ShareMappingList.get_by_instance_uuid(ctxt, uuid):
+        share.deactivate()
+        share.delete()
     instance.vm_state = vm_states.DELETED
     instance.task_state = None
     instance.power_state = power_state.NOSTATE
