@@ -14,7 +14,10 @@ own objects and DB API, leaving out only what is RPC, notification or hypervisor
 - compute `manager.py _delete_instance`, after `_shutdown_instance` and `_cleanup_volumes`
   (the volume delete, left to Cinder's API): vm_state DELETED, task_state None,
   power_state NOSTATE, terminated_at now, `instance.save()`.
-- `_complete_deletion` -> `_clean_instance_console_tokens`:
+- `_complete_deletion` -> `_update_resource_tracker` -> `update_usage` of the instance's
+  node: the node's `PciDevTracker` `free_instance` (`PciDevice.free()` on each allocated or
+  claimed device of the instance, which also sets its SR-IOV relatives available) and
+  `PciDevTracker.save` (every device it changed); then `_clean_instance_console_tokens`:
   `ConsoleAuthToken.clean_console_auths_for_instance`.
 - `instance.destroy()` -> db `instance_destroy` (soft-deletes the instance and its rows,
   BDMs included; hard-deletes tags and console tokens).
@@ -29,6 +32,7 @@ import sys
 
 from nova import config, context, exception, objects
 from nova.compute import power_state, vm_states
+from nova.pci import manager as pci_manager
 from oslo_utils import timeutils
 
 
@@ -53,6 +57,11 @@ def main(conf: str, uuid: str) -> None:
     instance.power_state = power_state.NOSTATE
     instance.terminated_at = timeutils.utcnow()
     instance.save()
+    if instance.host and instance.node:
+        node = objects.ComputeNode.get_by_host_and_nodename(ctxt, instance.host, instance.node)
+        tracker = pci_manager.PciDevTracker(ctxt, node)
+        tracker.free_instance(ctxt, instance)
+        tracker.save(ctxt)
     objects.ConsoleAuthToken.clean_console_auths_for_instance(ctxt, uuid)
     instance.destroy()
     print(f"nova: deleted instance {uuid}")
