@@ -6,7 +6,8 @@ fixpack's purge (generator/plan/vm_purge.py) claims to leave what Nova's delete 
 instance in the cell database, nova_api or placement, and its volumes detached in Cinder.
 Two twins of one 2026.2 deployment are seeded alike, the instance to purge among other
 instances, in one of two states:
-- 'deleting' (stuck): two attached volumes (one delete_on_termination), two PCI VFs of one PF,
+- 'deleting' (stuck): two attached volumes (one delete_on_termination) and the soft-deleted BDM
+  of one detached earlier, two PCI VFs of one PF,
   a share mapping, tags, metadata, a console token, faults, actions with events, allocations,
   a server group membership, a volume_usage_cache row;
 - 'deleted' (Nova deleted it: its rows soft-deleted, attachments ended), waiting for the archive.
@@ -109,6 +110,18 @@ def seed_twin(dep: Deployment, state: str) -> str:
     dep.execute(
         "nova", "UPDATE block_device_mapping SET delete_on_termination = 1 WHERE id = %s", (bdm["id"],)
     )
+    # a volume detached from it earlier: its BDM soft-deleted (BlockDeviceMapping.destroy())
+    dep.execute(
+        "nova",
+        "INSERT INTO block_device_mapping (created_at, updated_at, deleted_at, deleted, device_name, "
+        "delete_on_termination, volume_id, volume_size, instance_uuid, source_type, destination_type, "
+        "device_type, disk_bus, attachment_id, uuid, encrypted) VALUES ('2026-01-02 03:04:05', "
+        "'2026-01-03 03:04:05', '2026-01-03 03:04:05', 0, '/dev/vdz', 0, "
+        "'5a8e0f1c-9b2d-4c6e-8f3a-1d2c3b4a5e6f', 1, %s, 'volume', 'volume', 'disk', 'virtio', "
+        "'7e2d4c1b-3a5f-4e6d-9c8b-0a1f2e3d4c5b', '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a', 0)",
+        (u,),
+    )
+    dep.execute("nova", "UPDATE block_device_mapping SET deleted = id WHERE device_name = '/dev/vdz'")
     # the share Nova's delete denies and forgets (2025.1+)
     dep.execute(
         "nova",
@@ -166,7 +179,8 @@ def test_vm_purge_matches_nova_delete_archive_and_purge(make_deployment, tmp_pat
     uuid = seed_twin(twin_a, state)
     assert seed_twin(twin_b, state) == uuid
     if state == "deleting":
-        assert soft_deleted(twin_a) == {}, "the archive would move rows of other instances too"
+        # only the instance's detached BDM: the archive reaches no other instance's rows
+        assert soft_deleted(twin_a) == {"block_device_mapping": 1}
     before_a, before_b = dump(twin_a), dump(twin_b)
     states_b = all_states(twin_b)
 
