@@ -111,6 +111,45 @@ def cinder_conf(dep: Deployment, path: Path) -> Path:
     return path
 
 
+def nova_conf(dep: Deployment, path: Path) -> Path:
+    """A nova.conf that points Nova's own code at the twin's cell and API databases."""
+    url = {r: dep.url(r).render(with_password=True) + "?charset=utf8" for r in ("nova", "nova_api")}
+    path.write_text(
+        f"[database]\nconnection = {url['nova']}\n[api_database]\nconnection = {url['nova_api']}\n"
+    )
+    return path
+
+
+def upstream_delete(dep: Deployment, uuid: str, tmp: Path, nova: Path, cinder: Path) -> None:
+    """Nova's delete of instance `uuid` as Nova and Cinder run it: tests/upstream/cinder_detach.py
+    for each of its volume attachments (as `_shutdown_instance` asks Cinder), then
+    tests/upstream/nova_delete.py, then placement's DELETE /allocations/{instance} mirrored in SQL."""
+    attachments = [
+        r["attachment_id"]
+        for r in dep.query(
+            "nova",
+            "SELECT attachment_id FROM block_device_mapping WHERE instance_uuid = %s AND deleted = 0 "
+            "AND attachment_id IS NOT NULL ORDER BY id",
+            (uuid,),
+        )
+    ]
+    if attachments:
+        conf = cinder_conf(dep, tmp / "cinder.conf")
+        run([str(cinder / "bin" / "python"), str(UPSTREAM / "cinder_detach.py"), str(conf), *attachments])
+    conf = nova_conf(dep, tmp / "nova.conf")
+    run([str(nova / "bin" / "python"), str(UPSTREAM / "nova_delete.py"), str(conf), uuid])
+    # placement `DELETE /allocations/{consumer}` (handlers/allocation.py delete_allocations):
+    # AllocationList.delete_all = _delete_allocations_by_ids, then
+    # consumer.delete_consumers_if_no_allocations — the same two statements.
+    dep.execute("placement", "DELETE FROM allocations WHERE consumer_id = %s", (uuid,))
+    dep.execute(
+        "placement",
+        "DELETE FROM consumers WHERE uuid = %s AND NOT EXISTS "
+        "(SELECT 1 FROM allocations WHERE allocations.consumer_id = consumers.uuid)",
+        (uuid,),
+    )
+
+
 def quota_check(dep: Deployment, tmp: Path, cinder: Path) -> str:
     """`cinder-manage quota check` (its exit code is always 0: read what it prints)."""
     conf = cinder_conf(dep, tmp / "cinder-quota.conf")

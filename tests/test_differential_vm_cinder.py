@@ -29,7 +29,7 @@ from generator.scratch.deployment import Deployment
 from generator.seed import Seeder
 
 from .bundles import BundleRun, all_states, assert_all_ok, assert_identical, targets_for
-from .differential import UPSTREAM, assert_same_changes, changes, dump, quota_check, run, service_venv
+from .differential import assert_same_changes, changes, dump, quota_check, service_venv, upstream_delete
 from .shell_fixtures.fakehost import FakeHost
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
@@ -83,38 +83,6 @@ def seed_twin(dep: Deployment) -> tuple[str, str]:
             (attachment[0]["attachment_id"], key, value),
         )
     return target.uuid, bdms[0]["volume_id"]
-
-
-def upstream_delete(dep: Deployment, uuid: str, tmp: Path, nova: Path, cinder: Path) -> None:
-    """Twin A: Nova's delete as Nova and Cinder run it (see the module docstring)."""
-    url = {r: dep.url(r).render(with_password=True) + "?charset=utf8" for r in ("nova", "nova_api", "cinder")}
-    nova_conf, cinder_conf = tmp / "nova.conf", tmp / "cinder.conf"
-    nova_conf.write_text(
-        f"[database]\nconnection = {url['nova']}\n[api_database]\nconnection = {url['nova_api']}\n"
-    )
-    cinder_conf.write_text(f"[database]\nconnection = {url['cinder']}\n")
-    attachments = [
-        r["attachment_id"]
-        for r in dep.query(
-            "nova",
-            "SELECT attachment_id FROM block_device_mapping WHERE instance_uuid = %s AND deleted = 0 "
-            "AND attachment_id IS NOT NULL ORDER BY id",
-            (uuid,),
-        )
-    ]
-    assert len(attachments) == 2
-    run([str(cinder / "bin" / "python"), str(UPSTREAM / "cinder_detach.py"), str(cinder_conf), *attachments])
-    run([str(nova / "bin" / "python"), str(UPSTREAM / "nova_delete.py"), str(nova_conf), uuid])
-    # placement `DELETE /allocations/{consumer}` (handlers/allocation.py delete_allocations):
-    # AllocationList.delete_all = _delete_allocations_by_ids, then
-    # consumer.delete_consumers_if_no_allocations — the same two statements.
-    dep.execute("placement", "DELETE FROM allocations WHERE consumer_id = %s", (uuid,))
-    dep.execute(
-        "placement",
-        "DELETE FROM consumers WHERE uuid = %s AND NOT EXISTS "
-        "(SELECT 1 FROM allocations WHERE allocations.consumer_id = consumers.uuid)",
-        (uuid,),
-    )
 
 
 def test_vm_soft_delete_with_volumes_matches_nova_and_cinder(

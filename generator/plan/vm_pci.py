@@ -2,7 +2,9 @@
 
 nova/objects/pci_device.py `free()` accepts only a device that is `allocated` or
 `claimed` (anything else raises PciDeviceInvalidStatus and stays as it is), sets it
-`available` with instance_uuid and request_id NULL, and carries the SR-IOV family along:
+`available` with instance_uuid and request_id NULL, and carries the SR-IOV family along;
+the PCI tracker then saves every device it changed (`pci_device_update`, an ORM flush:
+updated_at = now, on the relatives too):
 
 - freeing a PF (`type-PF`) sets every child VF `available` (they were `unavailable`
   while the PF was assigned);
@@ -22,7 +24,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from generator.facts.model import DatabaseFacts
-from generator.ops.operations import Operation, SetValue
+from generator.ops.operations import ApplyTime, Operation, SetValue
 from generator.ops.rows import Row
 from generator.plan import builders as b
 
@@ -107,7 +109,12 @@ def release_pci(
         cell,
         table,
         held,
-        {"status": SetValue(AVAILABLE), "instance_uuid": SetValue(None), "request_id": SetValue(None)},
+        {
+            "status": SetValue(AVAILABLE),
+            "instance_uuid": SetValue(None),
+            "request_id": SetValue(None),
+            "updated_at": ApplyTime(),
+        },
         scope=held_scope(table, uuid),
         purpose="release the PCI devices the instance held, as PciDevice.free() does",
     )
@@ -122,7 +129,7 @@ def release_pci(
             cell,
             table,
             group,
-            {"status": SetValue(new)},
+            {"status": SetValue(new), "updated_at": ApplyTime()},
             scope=None,
             purpose="status of the PF/VF relatives as PciDevice.free() propagates it (a freed PF's VFs; "
             "a PF whose VFs are all free)",

@@ -1,4 +1,4 @@
-"""Twin A of tests/test_differential_vm_cinder.py: Nova's own delete of an instance, on its databases.
+"""Twin A of tests/test_differential_vm_*.py: Nova's own delete of an instance, on its databases.
 
 usage: <nova venv>/bin/python nova_delete.py NOVA_CONF INSTANCE_UUID
 
@@ -7,11 +7,17 @@ own objects and DB API, leaving out only what is RPC, notification or hypervisor
 
 - API `compute/api.py _delete` -> `_update_queued_for_deletion`: InstanceMapping
   queued_for_delete = True, saved (nova_api); a leftover BuildRequest destroyed.
-- compute `manager.py _delete_instance`, after `_shutdown_instance` (whose Cinder calls
-  tests/upstream/cinder_detach.py makes) and `_cleanup_volumes` (the volume delete, left
-  to Cinder's API): vm_state DELETED, task_state None, power_state NOSTATE, terminated_at
-  now, `instance.save()`.
-- `_complete_deletion` -> `_clean_instance_console_tokens`:
+- compute `manager.py _shutdown_instance`: per share mapping (2025.1+), `share.deactivate()`
+  (status inactive, saved) then `share_management.deny_share` -> `share_mapping.delete()`
+  (the Manila access-rule removal and the unmount are not database work); its Cinder calls
+  are tests/upstream/cinder_detach.py's.
+- compute `manager.py _delete_instance`, after `_shutdown_instance` and `_cleanup_volumes`
+  (the volume delete, left to Cinder's API): vm_state DELETED, task_state None,
+  power_state NOSTATE, terminated_at now, `instance.save()`.
+- `_complete_deletion` -> `_update_resource_tracker` -> `update_usage` of the instance's
+  node: the node's `PciDevTracker` `free_instance` (`PciDevice.free()` on each allocated or
+  claimed device of the instance, which also sets its SR-IOV relatives available) and
+  `PciDevTracker.save` (every device it changed); then `_clean_instance_console_tokens`:
   `ConsoleAuthToken.clean_console_auths_for_instance`.
 - `instance.destroy()` -> db `instance_destroy` (soft-deletes the instance and its rows,
   BDMs included; hard-deletes tags and console tokens).
@@ -26,6 +32,7 @@ import sys
 
 from nova import config, context, exception, objects
 from nova.compute import power_state, vm_states
+from nova.pci import manager as pci_manager
 from oslo_utils import timeutils
 
 
@@ -42,11 +49,19 @@ def main(conf: str, uuid: str) -> None:
         objects.BuildRequest.get_by_instance_uuid(ctxt, uuid).destroy()
 
     instance = objects.Instance.get_by_uuid(ctxt, uuid)
+    for share in objects.ShareMappingList.get_by_instance_uuid(ctxt, uuid):
+        share.deactivate()
+        share.delete()
     instance.vm_state = vm_states.DELETED
     instance.task_state = None
     instance.power_state = power_state.NOSTATE
     instance.terminated_at = timeutils.utcnow()
     instance.save()
+    if instance.host and instance.node:
+        node = objects.ComputeNode.get_by_host_and_nodename(ctxt, instance.host, instance.node)
+        tracker = pci_manager.PciDevTracker(ctxt, node)
+        tracker.free_instance(ctxt, instance)
+        tracker.save(ctxt)
     objects.ConsoleAuthToken.clean_console_auths_for_instance(ctxt, uuid)
     instance.destroy()
     print(f"nova: deleted instance {uuid}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from generator.ops.operations import ApplyTime, SetValue
 from generator.plan.vm_common import VmOptions
 from generator.plan.vm_pci import relatives_status, release_pci
 from generator.plan.vm_purge import plan_purge
@@ -89,3 +90,12 @@ def test_soft_delete_and_purge_release_through_free():
         ops = w.ops_on(plan, "pci_devices")
         assert [sorted(c.before["id"] for c in o.changes) for o in ops] == [[2], [1]]
         assert any("0000:82:00.0" in f and "left as it is" in f for f in plan.findings)
+
+
+def test_every_device_free_changes_gets_updated_at_as_the_tracker_save_stamps_it():
+    """Nova's PciDevTracker.save -> pci_device_update is an ORM flush: updated_at = now on the freed
+    devices and on the relatives whose status free() changed (tests/test_differential_vm_purge.py)."""
+    cell = facts(pf(), vf(2, "allocated", w.INSTANCE), vf(3, "available"))
+    held, parent = release_pci(cell, w.INSTANCE)[0]
+    assert dict(held.assignments)["updated_at"] == ApplyTime()
+    assert dict(parent.assignments) == {"status": SetValue("available"), "updated_at": ApplyTime()}
