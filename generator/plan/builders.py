@@ -45,18 +45,28 @@ def update(
     purpose: str,
     stays_in_scope: bool = False,
     scope_count: int | None = None,
+    per_row: Mapping[object, Mapping[str, object]] | None = None,
 ) -> UpdateRows | None:
-    """A uniform UPDATE of `rows` (None when there is nothing to change)."""
+    """A uniform UPDATE of `rows` (None when there is nothing to change); `per_row`, by the rows'
+    (one-column) key, values some rows get besides (render/dml.py writes those rows one by one)."""
     if not rows:
         return None
     t = facts.schema.table(table)
     usable = {c: a for c, a in assignments.items() if t.has_column(c)}
     items = tuple(usable.items())
-    changes = tuple(RowChange(r, apply_assignments(t, r, items)) for r in rows)
+    key = key_of(facts, table)
+    extra = per_row or {}
+
+    def after(r: Row) -> Row:
+        new = apply_assignments(t, r, items)
+        more = extra.get(r[key[0]], {}) if len(key) == 1 else {}
+        return new.replace(**more) if more else new
+
+    changes = tuple(RowChange(r, after(r)) for r in rows)
     return UpdateRows(
         facts.role,
         table,
-        key_of(facts, table),
+        key,
         purpose,
         assignments=items,
         changes=changes,

@@ -97,10 +97,6 @@ def plan_cinder_side(facts: InstanceFacts, *, skip_cinder: bool) -> CinderSide:
     findings = [f"Cinder ({c.label}, release {c.release}): {len(closing)} live attachment(s) of the instance"]
     ops: list[Operation] = []
     specs = [s for s in c.rows("attachment_specs") if s["attachment_id"] in closing_ids]
-    migrated, closing = connector_from_specs(
-        c, closing, specs, "live attachments of the instance with legacy specs", b.eq("instance_uuid", u)
-    )
-    ops += b.present(migrated)
     ops += b.present(
         b.update(
             c,
@@ -121,10 +117,12 @@ def plan_cinder_side(facts: InstanceFacts, *, skip_cinder: bool) -> CinderSide:
             "volume_attachment",
             closing,
             CLOSE,
+            per_row=connector_from_specs(specs),
             scope=b.scope_where(
                 f"live Cinder attachments of instance {u}", b.eq("instance_uuid", u), b.eq("deleted", 0)
             ),
-            purpose="end the attachment as Cinder's attachment_delete does (volume_detached)",
+            purpose="end the attachment as Cinder's attachment_delete does (volume_detached; legacy specs "
+            "first become the connector, as loading it does)",
         )
     )
     mode = [r for r in c.rows("volume_admin_metadata") if r["volume_id"] in volume_ids]
@@ -188,35 +186,17 @@ def plan_cinder_side(facts: InstanceFacts, *, skip_cinder: bool) -> CinderSide:
     )
 
 
-def connector_from_specs(
-    c: DatabaseFacts, closing: list[Row], specs: list[Row], description: str, owner: b.exp.Expr
-) -> tuple[Operation | None, list[Row]]:
+def connector_from_specs(specs: list[Row]) -> dict[object, dict[str, object]]:
     """Loading an attachment that still has pre-Queens specs migrates them (objects/volume_attachment.py
     `_from_db_object`): connector = the specs as a JSON object (`attachment_specs_get`: key -> value, in
     the rows' primary-key order, as InnoDB returns them), saved before the specs are soft-deleted.
     Both ways of ending an attachment load it first (the VM repairs' Cinder group, volume
-    reset-detached); `owner` narrows the scope to the instance's or the volume's attachments.
-    Returns that update and the attachments as it leaves them (the close's pre-images)."""
+    reset-detached). Returned per attachment id as the extra value its close writes (`b.update`'s
+    `per_row`): one change of each attachment row, so every guard sees its rows change once."""
     by_attachment: dict[str, dict[str, object]] = {}
     for spec in sorted(specs, key=lambda r: r["id"]):
         by_attachment.setdefault(spec["attachment_id"], {})[spec["key"]] = spec["value"]
-    pairs = [
-        (a, a.replace(connector=json.dumps(by_attachment[a["id"]])))
-        for a in closing
-        if a["id"] in by_attachment
-    ]
-    if not pairs:
-        return None, closing
-    ids = [a["id"] for a, _ in pairs]
-    op = b.update_each(
-        c,
-        "volume_attachment",
-        pairs,
-        scope=b.scope_where(description, owner, b.eq("deleted", 0), _in("id", ids)),
-        purpose="connector = the legacy attachment_specs, as Cinder's online data migration does on load",
-    )
-    after = {a["id"]: new for a, new in pairs}
-    return op, [after.get(a["id"], a) for a in closing]
+    return {aid: {"connector": json.dumps(values)} for aid, values in by_attachment.items()}
 
 
 def _to_delete(bdms: list[Row], volumes: dict[str, Row]) -> tuple[tuple[str, ...], list[str]]:

@@ -118,10 +118,6 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
     ops: list[Operation] = []
     closing_ids = [a["id"] for a in closing]
     specs = [s for s in facts.live("attachment_specs") if s["attachment_id"] in closing_ids]
-    migrated, closing = connector_from_specs(
-        c, closing, specs, f"live attachments of volume {u} with legacy specs", b.eq("volume_id", u)
-    )
-    ops += b.present(migrated)
     soft: dict[str, Assignment] = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
     if specs:
         ops += b.present(
@@ -150,8 +146,10 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
             "updated_at": ApplyTime(),
         },
         scope=b.scope_where(f"live attachments of volume {u}", b.eq("volume_id", u), b.eq("deleted", 0)),
+        per_row=connector_from_specs(specs),
         scope_count=len(attachments),
-        purpose="close the attachment as volume_detached does (VolumeAttachment.delete_values)",
+        purpose="close the attachment as volume_detached does (VolumeAttachment.delete_values; legacy specs "
+        "first become the connector, as loading it does)",
     )
     if op:
         ops.append(op)

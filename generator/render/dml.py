@@ -66,6 +66,15 @@ def dml_for(op: Operation, table: Table) -> tuple[list[str], int]:
     out: list[str] = []
     if isinstance(op, UpdateRows) and op.assignments is not None:
         assert op.changes is not None
+        assigned = {col for col, _ in op.assignments}
+        own = [c for c in op.changed_columns if c not in assigned]
+        if own:  # rows with values of their own besides the common assignments: one UPDATE each
+            for change in op.changes:
+                values: dict[str, object] = {col: _assignment_value(a) for col, a in op.assignments}
+                values |= {c: literal_node(change.after[c], hex_text=True) for c in own}
+                each = exp.update(table.name, values, where=_gated(key_condition(op.key, (change.before,))))
+                out += [to_sql(each) + ";", add_row_count()]
+            return out, _row_changes(op, table)
         rows = tuple(c.before for c in op.changes)
         statement: exp.Expr = exp.update(
             table.name,

@@ -100,3 +100,21 @@ def test_insert_rows_yield_one_insert_per_row():
     statements, expected = dml_for(op, META)
     assert [s.split()[0] for s in statements] == ["INSERT", "SET", "INSERT", "SET"]
     assert expected == 2
+
+
+def test_common_assignments_with_a_value_of_its_own_per_row_write_each_row_with_both():
+    rows = [w.metadata(1, "a"), w.metadata(2, "b")]
+    items = (("deleted", CopyColumn("id")),)
+    changes = tuple(
+        RowChange(r, apply_assignments(META, r, items).replace(value=f"v{r['id']}")) for r in rows
+    )
+    op = UpdateRows("nova", "instance_metadata", ("id",), "p", assignments=items, changes=changes)
+    statements, expected = dml_for(op, META)
+    updates = [s for s in _flat(statements) if s.startswith("UPDATE")]
+    assert updates == [
+        "UPDATE `instance_metadata` SET `deleted` = `id`, `value` = _utf8mb4 x'7631' WHERE "
+        "(`id` IN (1)) AND @fixpack_state = 'pending';",
+        "UPDATE `instance_metadata` SET `deleted` = `id`, `value` = _utf8mb4 x'7632' WHERE "
+        "(`id` IN (2)) AND @fixpack_state = 'pending';",
+    ]
+    assert expected == 2
