@@ -119,9 +119,8 @@ class UpdateRows(Operation):
 
     @property
     def changed_columns(self) -> tuple[str, ...]:
-        if self.assignments is not None:
-            return tuple(c for c, _ in self.assignments)
-        cols: list[str] = []
+        # with common assignments, also the columns some rows get a value of their own for
+        cols: list[str] = [c for c, _ in self.assignments or ()]
         for change in self.changes or ():
             for c in change.before.columns:
                 if c not in cols and (change.before[c] != change.after[c] or c in self.unknown_before):
