@@ -108,7 +108,7 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
             live,
             b.soft_delete_assignments(cell, table),
             scope=scope,
-            purpose=f"soft-delete as instance_destroy does (deleted = id) — {len(live)} row(s)",
+            purpose="soft-delete as instance_destroy does (deleted = id)",
         )
         if op:
             cell_ops.append(op)

@@ -160,10 +160,7 @@ def service_check(role: str, silent: bool = False) -> list[str]:
     here.select(exp.Coalesce(this=listed, expressions=[exp.Literal.string("none")]), copy=False)
     tables = ", ".join(service.markers)
     return [
-        *_comment(
-            f"identity 1/3: this is {service.label}: it has the tables {tables}, which no other "
-            "OpenStack service database has"
-        ),
+        *_comment(f"identity 1/3: {service.label} (no other service database has the tables {tables})"),
         *_check(
             f"identity: {service.label} (tables {tables})",
             count.subquery(copy=False),
@@ -273,9 +270,8 @@ def schema_check(tables: Sequence[Table], source: str, silent: bool = False) -> 
     measure = exp.select(listed).from_(found, copy=False)
     return [
         *_comment(
-            f"identity 2/3: every table this file touches has exactly the columns of {source} (a hash "
-            "per table of its `column DATA_TYPE NULL|NOT NULL` lines, json as longtext); one that differs "
-            "is printed with the columns it has here"
+            f"identity 2/3: the tables touched have the columns of {source} (per table a hash of its "
+            "`column DATA_TYPE NULL|NOT NULL` lines); one that differs is printed with its columns here"
         ),
         *_check(
             f"identity: the tables have the columns of {source}",
@@ -314,7 +310,7 @@ def target_check(plan: Plan, role: str, silent: bool = False, database: exp.Expr
     posts = [p.condition.copy() for p in plan.postconditions if p.database == role]
     expected = f"{who} in {target.table} here"
     tells = "its cell from cell0 or another cell" if role == "nova" else "the right database"
-    why = f"identity 3/3: {who} is in this database (this is what tells {tells})"
+    why = f"identity 3/3: {who} is here (it tells {tells})"
     done = target.done_counts and plan.op == "purge" and bool(posts)  # a purge removes the target's rows
     if done:
         if database is not None:

@@ -43,7 +43,8 @@ def set_var(name: str, value: exp.Expr) -> str:
 
 
 def set_vars(*items: tuple[str, exp.Expr]) -> str:
-    """One SET of several variables, assigned left to right (a later value may read an earlier one)."""
+    """One SET of several independent variables: MariaDB evaluates every value before it assigns
+    any, so a value must not read a variable the same SET assigns."""
     statement = exp.Set(
         expressions=[exp.SetItem(this=exp.EQ(this=var(n), expression=v)) for n, v in items],
         unset=False,

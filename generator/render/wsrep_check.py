@@ -10,8 +10,8 @@ Reading them must work on every server the bundle may meet: MariaDB (with or wit
 Galera) lists them in `information_schema.GLOBAL_VARIABLES`; MySQL 8 (and Percona
 XtraDB Cluster 8) has no such table but `performance_schema.global_variables`; plain
 MySQL has no wsrep variables at all (`@@wsrep_on` would be an error there). So the
-file asks `information_schema.TABLES` which of the two tables exists and runs one of
-two fixed statements — both written out below, as constants — through
+file asks `information_schema.TABLES` which of the two tables exists and runs one
+fixed statement (`_READ`, written out below as a constant) over that table through
 PREPARE/EXECUTE. A variable the server does not have reads as NULL: no limit.
 """
 
@@ -30,28 +30,17 @@ LO, HI, MID, OK = "fixpack_ws_lo", "fixpack_ws_hi", "fixpack_ws_mid", "fixpack_w
 STATEMENT = "fixpack_ws_read"  # a prepared statement name: sqlfluff cannot parse it quoted
 
 
-def _read_from(table: str) -> str:
-    """`SET @on = (…), @rows = (…), @size = (…)` from one variables table (lower-cased names)."""
-
-    def value(name: str) -> exp.Expr:
-        query = (
-            exp.select(exp.column("VARIABLE_VALUE"))
-            .from_(exp.to_table(table))
-            .where(
-                exp.EQ(this=exp.Lower(this=exp.column("VARIABLE_NAME")), expression=exp.Literal.string(name))
-            )
-        )
-        return query.subquery()
-
-    items = [
-        exp.SetItem(this=exp.EQ(this=st.var(var), expression=value(name)))
-        for var, name in ((ON, "wsrep_on"), (ROWS, "wsrep_max_ws_rows"), (SIZE, "wsrep_max_ws_size"))
-    ]
-    return exp.Set(expressions=items, unset=False, tag=False).sql(dialect="mysql")
+# One fixed statement reads the three variables from whichever table the server has: a pivot over
+# the (lower-cased) names, INTO the session variables (INTO before FROM: both servers accept it).
+_READ = (
+    "SELECT MAX(IF(n = 'wsrep_on', v, NULL)), MAX(IF(n = 'wsrep_max_ws_rows', v, NULL)), "
+    "MAX(IF(n = 'wsrep_max_ws_size', v, NULL)) INTO @fixpack_ws_on, @fixpack_ws_rows, @fixpack_ws_size "
+    "FROM (SELECT LOWER(VARIABLE_NAME) AS n, VARIABLE_VALUE AS v FROM {table}) AS w"
+)
 
 
-def _constant(text: str) -> exp.Expr:
-    """A fixed statement text as CONCAT of short plain literals: readable, and within the line limit."""
+def _constant(text: str) -> list[exp.Expr]:
+    """A fixed statement text as short plain literals (CONCAT pieces): readable, within the line limit."""
     pieces, current = [], ""
     for word in text.split(" "):
         if current and len(current) + len(word) > 70:
@@ -59,7 +48,7 @@ def _constant(text: str) -> exp.Expr:
             current = ""
         current += word + " "
     pieces.append(current.rstrip(" "))
-    return exp.Anonymous(this="CONCAT", expressions=[exp.Literal.string(p) for p in pieces])
+    return [exp.Literal.string(p) for p in pieces]
 
 
 def read_limits() -> list[str]:
@@ -74,13 +63,18 @@ def read_limits() -> list[str]:
             )
         )
     )
-    choose = exp.If(
+    table = exp.If(
         this=exp.GT(this=has_is.subquery(), expression=exp.Literal.number(0)),
-        true=_constant(_read_from("information_schema.GLOBAL_VARIABLES")),
-        false=_constant(_read_from("performance_schema.global_variables")),
+        true=exp.Literal.string("information_schema.GLOBAL_VARIABLES"),
+        false=exp.Literal.string("performance_schema.global_variables"),
+    )
+    head, tail = _READ.split("{table}")
+    query = exp.Anonymous(
+        this="CONCAT",
+        expressions=[*_constant(head.rstrip(" ")), exp.Literal.string(" "), table, exp.Literal.string(tail)],
     )
     return [
-        st.set_var(QUERY, choose),
+        st.set_var(QUERY, query),
         f"PREPARE {STATEMENT} FROM @{QUERY};",
         f"EXECUTE {STATEMENT};",
         f"DEALLOCATE PREPARE {STATEMENT};",

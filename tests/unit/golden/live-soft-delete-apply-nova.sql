@@ -9,8 +9,7 @@ SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVI
 SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ;
 
 -- ==== is this the right database? (read-only; stops the client if not) ====
--- identity 1/3: this is a Nova cell database: it has the tables compute_nodes, instances, which no other OpenStack
---   service database has
+-- identity 1/3: a Nova cell database (no other service database has the tables compute_nodes, instances)
 SET @fixpack_check = (SELECT COUNT(*) FROM `information_schema`.`TABLES` WHERE `TABLE_SCHEMA` = DATABASE() AND
     `TABLE_NAME` IN ('compute_nodes', 'instances'));
 SELECT 'a Nova cell database: tables compute_nodes, instances' AS `expected`, CONCAT('service tables here: ', (SELECT
@@ -22,9 +21,8 @@ FROM DUAL
 WHERE NOT (@fixpack_check <=> 2);
 SELECT 'identity: a Nova cell database (tables compute_nodes, instances)' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
     DUAL WHERE NOT (@fixpack_check <=> 2)) AS `ok`;
--- identity 2/3: every table this file touches has exactly the columns of the nova schema read at generation (a
---   hash per table of its `column DATA_TYPE NULL|NOT NULL` lines, json as longtext); one that differs is printed
---   with the columns it has here
+-- identity 2/3: the tables touched have the columns of the nova schema read at generation (per table a hash of its
+--   `column DATA_TYPE NULL|NOT NULL` lines); one that differs is printed with its columns here
 SET @fixpack_check = (SELECT NULLIF(CONCAT_WS('; ', GROUP_CONCAT(IF(CONCAT(`t`, ':', LEFT(SHA2(`cols`, 256), 16)) IN
       ('instance_metadata:df592ed40b27367e', 'instances:58d0ba3b96e0f834', 'tags:b440368fb64c9e25'), NULL, CONCAT(`t`,
       ': ', `cols`)) ORDER BY `t` SEPARATOR '; '), IF(COUNT(*) = 3, NULL, CONCAT(COUNT(*),
@@ -38,8 +36,8 @@ FROM DUAL
 WHERE NOT (@fixpack_check IS NULL);
 SELECT 'identity: the tables have the columns of the nova schema read at generation' AS `guard`, (SELECT 1 UNION ALL
     SELECT 2 FROM DUAL WHERE NOT (@fixpack_check IS NULL)) AS `ok`;
--- identity 3/3: instance 3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57 is in this database (this is what tells its cell
---   from cell0 or another cell)
+-- identity 3/3: instance 3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57 is here (it tells its cell from cell0 or another
+--   cell)
 SET @fixpack_check = (SELECT COUNT(*) FROM `instances` WHERE `uuid` = '3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57');
 SELECT 'instance 3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57 in instances here' AS `expected`, CONCAT(CAST(@fixpack_check
       AS CHAR), ' row(s) in instances') AS `found`
@@ -48,20 +46,12 @@ WHERE NOT ((@fixpack_check > 0) <=> TRUE);
 SELECT 'identity: instance 3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57 is in this database' AS `guard`, (SELECT 1 UNION ALL
     SELECT 2 FROM DUAL WHERE NOT ((@fixpack_check > 0) <=> TRUE)) AS `ok`;
 
-SET @fixpack_ws_query = IF((SELECT COUNT(*) FROM `information_schema`.`TABLES` WHERE `TABLE_SCHEMA` =
-      'information_schema' AND `TABLE_NAME` = 'GLOBAL_VARIABLES') > 0,
-    CONCAT('SET @fixpack_ws_on = (SELECT VARIABLE_VALUE FROM ',
-      'information_schema.GLOBAL_VARIABLES WHERE LOWER(VARIABLE_NAME) = ',
-      '''wsrep_on''), @fixpack_ws_rows = (SELECT VARIABLE_VALUE FROM ',
-      'information_schema.GLOBAL_VARIABLES WHERE LOWER(VARIABLE_NAME) = ',
-      '''wsrep_max_ws_rows''), @fixpack_ws_size = (SELECT VARIABLE_VALUE FROM ',
-      'information_schema.GLOBAL_VARIABLES WHERE LOWER(VARIABLE_NAME) = ', '''wsrep_max_ws_size'')'),
-    CONCAT('SET @fixpack_ws_on = (SELECT VARIABLE_VALUE FROM ',
-      'performance_schema.global_variables WHERE LOWER(VARIABLE_NAME) = ',
-      '''wsrep_on''), @fixpack_ws_rows = (SELECT VARIABLE_VALUE FROM ',
-      'performance_schema.global_variables WHERE LOWER(VARIABLE_NAME) = ',
-      '''wsrep_max_ws_rows''), @fixpack_ws_size = (SELECT VARIABLE_VALUE FROM ',
-      'performance_schema.global_variables WHERE LOWER(VARIABLE_NAME) = ', '''wsrep_max_ws_size'')'));
+SET @fixpack_ws_query = CONCAT('SELECT MAX(IF(n = ''wsrep_on'', v, NULL)), MAX(IF(n = ',
+    '''wsrep_max_ws_rows'', v, NULL)), MAX(IF(n = ''wsrep_max_ws_size'', v, ',
+    'NULL)) INTO @fixpack_ws_on, @fixpack_ws_rows, @fixpack_ws_size FROM ',
+    '(SELECT LOWER(VARIABLE_NAME) AS n, VARIABLE_VALUE AS v FROM', ' ', IF((SELECT COUNT(*) FROM
+      `information_schema`.`TABLES` WHERE `TABLE_SCHEMA` = 'information_schema' AND `TABLE_NAME` = 'GLOBAL_VARIABLES')
+      > 0, 'information_schema.GLOBAL_VARIABLES', 'performance_schema.global_variables'), ') AS w');
 PREPARE fixpack_ws_read FROM @fixpack_ws_query;
 EXECUTE fixpack_ws_read;
 DEALLOCATE PREPARE fixpack_ws_read;
@@ -95,8 +85,8 @@ SET @fixpack_before = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(
       BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',', QUOTE(`deleted_at`), QUOTE(`id`)) USING utf8mb4), 256), 16),
       16, 10) AS UNSIGNED))) FROM `instance_metadata` WHERE `id` IN (1, 2) FOR UPDATE);
 SET @fixpack_state = CASE WHEN @fixpack_scope = 2 AND @fixpack_before = '2:6245241401028064557:516650610259645838' THEN
-  'pending' WHEN SUBSTRING_INDEX(@fixpack_before, ':', 2) = '2:9748265492673749088' THEN 'done' ELSE 'drift' END,
-  @fixpack_chunk = COALESCE(@fixpack_chunk, @fixpack_state);
+  'pending' WHEN SUBSTRING_INDEX(@fixpack_before, ':', 2) = '2:9748265492673749088' THEN 'done' ELSE 'drift' END;
+SET @fixpack_chunk = COALESCE(@fixpack_chunk, @fixpack_state);
 SELECT 'step 1: instance_metadata' AS `step`, @fixpack_state AS `state`;
 SELECT 'step 1: instance_metadata: rows are as at generation (or the step is already done)' AS `guard`, (SELECT 1 UNION
     ALL SELECT 2 FROM DUAL WHERE NOT ((@fixpack_state <=> 'pending' OR @fixpack_state <=> 'done') AND @fixpack_state
@@ -122,7 +112,8 @@ SET @fixpack_before = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(
       QUOTE(`resource_id`), QUOTE(`tag`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED))) FROM `tags` WHERE
     `resource_id` = '3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57' AND `tag` = 'web' FOR UPDATE);
 SET @fixpack_state = CASE WHEN @fixpack_scope = 1 AND @fixpack_before = '1:18094931531039768027' THEN 'pending' WHEN
-  @fixpack_before = '0:0' THEN 'done' ELSE 'drift' END, @fixpack_chunk = COALESCE(@fixpack_chunk, @fixpack_state);
+  @fixpack_before = '0:0' THEN 'done' ELSE 'drift' END;
+SET @fixpack_chunk = COALESCE(@fixpack_chunk, @fixpack_state);
 SELECT 'step 2: tags' AS `step`, @fixpack_state AS `state`;
 SELECT 'step 2: tags: rows are as at generation (or the step is already done)' AS `guard`, (SELECT 1 UNION ALL SELECT 2
     FROM DUAL WHERE NOT ((@fixpack_state <=> 'pending' OR @fixpack_state <=> 'done') AND @fixpack_state <=>
@@ -157,8 +148,8 @@ SET @fixpack_before = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(
       QUOTE(`deleted_at`), QUOTE(`id`), QUOTE(`terminated_at`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED))) FROM
     `instances` WHERE `id` IN (7) FOR UPDATE);
 SET @fixpack_state = CASE WHEN @fixpack_scope = 1 AND @fixpack_before = '1:12785522361682799761:13226483624867253826'
-  THEN 'pending' WHEN SUBSTRING_INDEX(@fixpack_before, ':', 2) = '1:16308547248366731045' THEN 'done' ELSE 'drift' END,
-  @fixpack_chunk = COALESCE(@fixpack_chunk, @fixpack_state);
+  THEN 'pending' WHEN SUBSTRING_INDEX(@fixpack_before, ':', 2) = '1:16308547248366731045' THEN 'done' ELSE 'drift' END;
+SET @fixpack_chunk = COALESCE(@fixpack_chunk, @fixpack_state);
 SELECT 'step 3: instances' AS `step`, @fixpack_state AS `state`;
 SELECT 'step 3: instances: rows are as at generation (or the step is already done)' AS `guard`, (SELECT 1 UNION ALL
     SELECT 2 FROM DUAL WHERE NOT ((@fixpack_state <=> 'pending' OR @fixpack_state <=> 'done') AND @fixpack_state <=>

@@ -9,8 +9,7 @@ SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVI
 SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ;
 
 -- ==== is this the right database? (read-only; stops the client if not) ====
--- identity 1/3: this is the Cinder database: it has the tables volume_attachment, volumes, which no other
---   OpenStack service database has
+-- identity 1/3: the Cinder database (no other service database has the tables volume_attachment, volumes)
 SET @fixpack_check = (SELECT COUNT(*) FROM `information_schema`.`TABLES` WHERE `TABLE_SCHEMA` = DATABASE() AND
     `TABLE_NAME` IN ('volume_attachment', 'volumes'));
 SELECT 'the Cinder database: tables volume_attachment, volumes' AS `expected`, CONCAT('service tables here: ', (SELECT
@@ -22,9 +21,8 @@ FROM DUAL
 WHERE NOT (@fixpack_check <=> 2);
 SELECT 'identity: the Cinder database (tables volume_attachment, volumes)' AS `guard`, (SELECT 1 UNION ALL SELECT 2
     FROM DUAL WHERE NOT (@fixpack_check <=> 2)) AS `ok`;
--- identity 2/3: every table this file touches has exactly the columns of release 2025.1 (fixpack catalog) (a hash
---   per table of its `column DATA_TYPE NULL|NOT NULL` lines, json as longtext); one that differs is printed with
---   the columns it has here
+-- identity 2/3: the tables touched have the columns of release 2025.1 (fixpack catalog) (per table a hash of its
+--   `column DATA_TYPE NULL|NOT NULL` lines); one that differs is printed with its columns here
 SET @fixpack_check = (SELECT NULLIF(CONCAT_WS('; ', GROUP_CONCAT(IF(CONCAT(`t`, ':', LEFT(SHA2(`cols`, 256), 16)) IN
       ('attachment_specs:41c52641eeb1410d', 'volume_admin_metadata:4a884ced5885a887',
       'volume_attachment:cb2b2d3aeabe6d83', 'volumes:8d17a48b5ee017a3'), NULL, CONCAT(`t`, ': ', `cols`)) ORDER BY `t`
@@ -39,8 +37,7 @@ FROM DUAL
 WHERE NOT (@fixpack_check IS NULL);
 SELECT 'identity: the tables have the columns of release 2025.1 (fixpack catalog)' AS `guard`, (SELECT 1 UNION ALL
     SELECT 2 FROM DUAL WHERE NOT (@fixpack_check IS NULL)) AS `ok`;
--- identity 3/3: volume 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60 is in this database (this is what tells the right
---   database)
+-- identity 3/3: volume 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60 is here (it tells the right database)
 SET @fixpack_check = (SELECT COUNT(*) FROM `volumes` WHERE `id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60');
 SELECT 'volume 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60 in volumes here' AS `expected`, CONCAT(CAST(@fixpack_check
       AS CHAR), ' row(s) in volumes') AS `found`
@@ -50,20 +47,12 @@ SELECT 'identity: volume 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60 is in this databas
     SELECT 2 FROM DUAL WHERE NOT ((@fixpack_check > 0) <=> TRUE)) AS `ok`;
 
 -- the server's Galera write-set limits (checked below, before the first write)
-SET @fixpack_ws_query = IF((SELECT COUNT(*) FROM `information_schema`.`TABLES` WHERE `TABLE_SCHEMA` =
-      'information_schema' AND `TABLE_NAME` = 'GLOBAL_VARIABLES') > 0,
-    CONCAT('SET @fixpack_ws_on = (SELECT VARIABLE_VALUE FROM ',
-      'information_schema.GLOBAL_VARIABLES WHERE LOWER(VARIABLE_NAME) = ',
-      '''wsrep_on''), @fixpack_ws_rows = (SELECT VARIABLE_VALUE FROM ',
-      'information_schema.GLOBAL_VARIABLES WHERE LOWER(VARIABLE_NAME) = ',
-      '''wsrep_max_ws_rows''), @fixpack_ws_size = (SELECT VARIABLE_VALUE FROM ',
-      'information_schema.GLOBAL_VARIABLES WHERE LOWER(VARIABLE_NAME) = ', '''wsrep_max_ws_size'')'),
-    CONCAT('SET @fixpack_ws_on = (SELECT VARIABLE_VALUE FROM ',
-      'performance_schema.global_variables WHERE LOWER(VARIABLE_NAME) = ',
-      '''wsrep_on''), @fixpack_ws_rows = (SELECT VARIABLE_VALUE FROM ',
-      'performance_schema.global_variables WHERE LOWER(VARIABLE_NAME) = ',
-      '''wsrep_max_ws_rows''), @fixpack_ws_size = (SELECT VARIABLE_VALUE FROM ',
-      'performance_schema.global_variables WHERE LOWER(VARIABLE_NAME) = ', '''wsrep_max_ws_size'')'));
+SET @fixpack_ws_query = CONCAT('SELECT MAX(IF(n = ''wsrep_on'', v, NULL)), MAX(IF(n = ',
+    '''wsrep_max_ws_rows'', v, NULL)), MAX(IF(n = ''wsrep_max_ws_size'', v, ',
+    'NULL)) INTO @fixpack_ws_on, @fixpack_ws_rows, @fixpack_ws_size FROM ',
+    '(SELECT LOWER(VARIABLE_NAME) AS n, VARIABLE_VALUE AS v FROM', ' ', IF((SELECT COUNT(*) FROM
+      `information_schema`.`TABLES` WHERE `TABLE_SCHEMA` = 'information_schema' AND `TABLE_NAME` = 'GLOBAL_VARIABLES')
+      > 0, 'information_schema.GLOBAL_VARIABLES', 'performance_schema.global_variables'), ') AS w');
 PREPARE fixpack_ws_read FROM @fixpack_ws_query;
 EXECUTE fixpack_ws_read;
 DEALLOCATE PREPARE fixpack_ws_read;
