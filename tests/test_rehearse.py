@@ -136,7 +136,8 @@ def test_broken_rollback_fails_naming_the_table(soft_delete_bundle: Path, capsys
     assert code == 1
     failed = {s["name"]: s for s in report["steps"] if s["status"] == FAILED}
     assert list(failed) == [rel, "rollback restored identical tables"]
-    assert "instances: rows now match the planned result" in failed[rel]["detail"]
+    detail = failed[rel]["detail"]
+    assert "step 1: instances: " in detail and "rows now match the planned result" in detail
     assert "nova.instances" in failed["rollback restored identical tables"]["detail"]
     assert all(s["status"] == PASSED for s in by_phase(report, "apply") if s["name"].startswith("sql/"))
     assert all(s["status"] == NOT_RUN for s in by_phase(report, "re-rollback"))
