@@ -12,7 +12,8 @@ The Vietnamese runbook's `UPDATE instances SET host=…, node=…` done safely:
 * the instance's in-progress migrations are closed with status 'error', as
   Nova closes a migration it gives up on;
 * Nova's other writes when the move ends (vm_rehost_outcome.move_side_effects): a completed
-  live migration's console tokens dropped, a reverted resize's stashed old_vm_state popped;
+  live migration's console tokens dropped, a reverted resize's stashed old_vm_state popped
+  and its RequestSpec pointed back at the old flavor (vm_rehost_spec.py);
 * placement: the instance's allocations on compute-node providers move to the
   target node's provider (an existing allocation of the same class there
   wins); allocations still held by the instance's migrations (Nova's move
@@ -22,6 +23,8 @@ The Vietnamese runbook's `UPDATE instances SET host=…, node=…` done safely:
 """
 
 from __future__ import annotations
+
+import json
 
 from generator.domain import nova
 from generator.errors import TargetProblem
@@ -45,6 +48,7 @@ from generator.plan.vm_rehost_outcome import (
     reverted_vm_state,
     target_zone,
 )
+from generator.plan.vm_rehost_spec import revert_request_spec
 from generator.plan.vm_soft_delete import database_target
 
 IN_PROGRESS = nova.MIGRATION_IN_PROGRESS
@@ -168,6 +172,8 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
         findings.append(note)
         if flavor_text is not None:
             extra_changes["flavor"] = SetValue(flavor_text)
+        if outcome.kind == REVERTED and flavor_cols and extra_row is not None:
+            ops += b.present(revert_request_spec(facts, json.loads(extra_row["flavor"])["old"], warnings))
     extra = [e for e in cell.rows("instance_extra") if e["deleted"] == 0]
     if not waits and any(e.get("migration_context") for e in extra):
         extra_changes["migration_context"] = SetValue(None)
@@ -266,7 +272,10 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
             "--placement-url"
         )
     warnings += after_apply_steps(facts, node["host"])
-    dbs = [database_target(cell)] + ([database_target(facts.placement)] if facts.placement else [])
+    dbs = [database_target(cell)]
+    if facts.api is not None and any(o.database == "nova_api" for o in ops):
+        dbs.append(database_target(facts.api))
+    dbs += [database_target(facts.placement)] if facts.placement else []
     return Plan(
         target_kind="vm",
         op="rehost",
