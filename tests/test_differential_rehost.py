@@ -12,7 +12,8 @@ consumer holds the source allocations, the instance the destination's):
 - `resize-reverted`: a failed resize m1.small -> m1.medium, the same.
 For the reverted cases the source host is in AZ 'az-west' (the conductor had moved the
 instance's availability_zone to the destination's), and prep_resize's stashed
-system_metadata `old_vm_state` = 'active' is there.
+system_metadata `old_vm_state` = 'active' is there; for the resize the RequestSpec names the new
+flavor, as the conductor saved it before the cast to the compute hosts where the resize failed.
 
 Twin A runs Nova 34.0.0's own objects and DB API (tests/upstream/nova_rehost.py: for a live
 migration `post_live_migration_at_destination` + the source side `_post_live_migration`; for a
@@ -23,11 +24,13 @@ skipped), then the scheduler report client's placement calls mirrored in SQL bel
 bundle with the real client.
 
 Every row change of every table of every database is compared: values exactly, timestamps as
-"set" or "unchanged". Two representation choices are normalised, both documented where made:
-placement rewrites a consumer's allocations as new rows (new ids) where fixpack updates them in
-place, so allocations are compared as placement reads them ((consumer, provider, class) -> used);
-and UPSTREAM_ONLY lists what Nova writes that a rehost deliberately does not. The bundle's
-rollback then restores twin B exactly.
+"set" or "unchanged". Representation is normalised where the two sides legitimately write
+the same thing differently (by_content): placement rewrites a consumer's allocations as new rows
+where fixpack updates them in place, so allocations are compared as placement reads them
+((consumer, provider, class) -> used); Nova re-serialises a whole RequestSpec where fixpack
+edits the stored document, so specs are compared as the object they load to. UPSTREAM_ONLY
+lists what Nova writes that a rehost does not (one on purpose, one asserted harmless here). The
+bundle's rollback then restores twin B exactly.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from generator.pipeline import OutputOptions, generate_vm
 from generator.plan.vm_common import VmOptions
 from generator.scratch.deployment import Deployment
 from generator.seed import Seeder
+from generator.seed.shapes import dumps
 
 from .bundles import BundleRun, all_states, assert_all_ok, assert_identical, targets_for
 from .differential import (
@@ -66,7 +70,7 @@ CASES = {
 # Columns Nova writes that a rehost does not:
 # - on purpose: finish_revert_resize sets launched_at when it respawns the guest on the source; a
 #   rehost spawns nothing (the guest never stopped running there), so the launch time stays;
-# - not yet (see EMPTY_RESOURCES): instance_extra.resources, which Nova's
+# - not yet (see assert_empty_resources): instance_extra.resources, which Nova's
 #   apply_migration_context / revert_migration_context copy from the migration context.
 UPSTREAM_ONLY = {
     "completed": {"nova.instance_extra": ("resources",)},
@@ -100,6 +104,18 @@ def seed_twin(dep: Deployment, case: str) -> tuple[str, int, str]:
         # the guest's memory copy was under way when Nova lost track (progress as the monitor saved it)
         dep.execute("nova", "UPDATE instances SET progress = 42 WHERE uuid = %s", (u,))
         return u, mig["id"], mig["uuid"]
+    if kind == "resize":
+        # the conductor's _cold_migrate saved the RequestSpec with the new flavor before the cast to
+        # the compute hosts, where this resize then failed
+        new = json.loads(dep.query("nova", "SELECT flavor FROM instance_extra WHERE instance_uuid = %s",
+                                   (u,))[0]["flavor"])["new"]  # fmt: skip
+        row = dep.query("nova_api", "SELECT id, spec FROM request_specs WHERE instance_uuid = %s", (u,))[0]
+        spec = json.loads(row["spec"])
+        spec["nova_object.data"]["flavor"] = new
+        # as the conductor saved it: ImageMetaProps coerces the image's 'yes' to a boolean
+        props = spec["nova_object.data"]["image"]["nova_object.data"]["properties"]["nova_object.data"]
+        props["hw_qemu_guest_agent"] = True
+        dep.execute("nova_api", "UPDATE request_specs SET spec = %s WHERE id = %s", (dumps(spec), row["id"]))
     # prep_resize stashes the vm_state to return to (instance.system_metadata['old_vm_state'])
     dep.execute(
         "nova",
@@ -207,11 +223,39 @@ def upstream_rehost(dep: Deployment, case: str, uuid: str, mig_id: int, mig_uuid
 # --- comparison -------------------------------------------------------------------------------------
 
 
+# RequestSpec fields _from_db_object skips ("not persisted"): what the document says of them is
+# never read, and Nova's own save leaves them out once it has loaded the spec
+NOT_LOADED = ("requested_destination", "requested_resources", "network_metadata", "request_level_params",
+              "requested_networks")  # fmt: skip
+
+
+def _unserialized(value: object) -> object:
+    """A nova object primitive without its serialization bookkeeping: `nova_object.changes` (a
+    set dumped in hash order, so not even Nova writes it the same twice)."""
+    if isinstance(value, dict):
+        return {k: _unserialized(v) for k, v in value.items() if k != "nova_object.changes"}
+    if isinstance(value, list):
+        return [_unserialized(v) for v in value]
+    return value
+
+
 def by_content(rows: Rows) -> Rows:
-    """placement.allocations keyed as placement reads them: (consumer, provider, class) -> used.
-    Placement's writes delete and re-insert a consumer's allocations (new ids, created_at now);
-    fixpack updates the rows in place. Nothing reads an allocation's id or timestamps."""
+    """Two representation choices normalised. placement.allocations keyed as placement reads them:
+    (consumer, provider, class) -> used — placement's writes delete and re-insert a consumer's
+    allocations (new ids, created_at now), fixpack updates the rows in place, nothing reads an
+    allocation's id or timestamps. nova_api.request_specs.spec as the RequestSpec it loads to:
+    RequestSpec.save() re-serialises the whole object (its `id` field included, which loading
+    sets from the row anyway) where fixpack edits the stored document; the fields
+    RequestSpec._from_db_object never loads from the document (NOT_LOADED) are left out."""
     out = dict(rows)
+    specs = {}
+    for key, r in rows["nova_api.request_specs"].items():
+        spec = _unserialized(json.loads(r["spec"]))
+        assert isinstance(spec, dict)
+        for field in ("id", *NOT_LOADED):
+            spec["nova_object.data"].pop(field, None)
+        specs[key] = {**r, "spec": json.dumps(spec, sort_keys=True)}
+    out["nova_api.request_specs"] = specs
     out["placement.allocations"] = {
         (r["consumer_id"], r["resource_provider_id"], r["resource_class_id"]): {"used": r["used"]}
         for r in rows["placement.allocations"].values()
