@@ -11,15 +11,20 @@ The Vietnamese runbook's `UPDATE instances SET host=…, node=…` done safely:
   finishes or is reverted);
 * the instance's in-progress migrations are closed with status 'error', as
   Nova closes a migration it gives up on;
+* Nova's other writes when the move ends (vm_rehost_outcome.move_side_effects): a completed
+  live migration's console tokens dropped, a reverted resize's stashed old_vm_state popped
+  and its RequestSpec pointed back at the old flavor (vm_rehost_spec.py);
 * placement: the instance's allocations on compute-node providers move to the
   target node's provider (an existing allocation of the same class there
   wins); allocations still held by the instance's migrations (Nova's move
   swaps the source allocations to the migration consumer) are freed;
-  and the target provider's and the consumer's generations are bumped as
-  placement does when it writes allocations.
+  and the generations (with updated_at) of the providers and consumer an
+  allocation write visits are bumped as placement does (allocation.py _set_allocations).
 """
 
 from __future__ import annotations
+
+import json
 
 from generator.domain import nova
 from generator.errors import TargetProblem
@@ -34,13 +39,16 @@ from generator.plan.vm_rehost_outcome import (
     COMPLETED,
     REVERTED,
     after_apply_steps,
+    bump_generations,
     check_capacity,
     flavor_changes,
     infer,
     move_back,
+    move_side_effects,
     reverted_vm_state,
     target_zone,
 )
+from generator.plan.vm_rehost_spec import revert_request_spec
 from generator.plan.vm_soft_delete import database_target
 
 IN_PROGRESS = nova.MIGRATION_IN_PROGRESS
@@ -164,6 +172,8 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
         findings.append(note)
         if flavor_text is not None:
             extra_changes["flavor"] = SetValue(flavor_text)
+        if outcome.kind == REVERTED and flavor_cols and extra_row is not None:
+            ops += b.present(revert_request_spec(facts, json.loads(extra_row["flavor"])["old"], warnings))
     extra = [e for e in cell.rows("instance_extra") if e["deleted"] == 0]
     if not waits and any(e.get("migration_context") for e in extra):
         extra_changes["migration_context"] = SetValue(None)
@@ -212,6 +222,7 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
             "guest runs on; task_state NULL and progress 0, as Nova's post_live_migration_at_destination "
             "(or _rollback_live_migration on the source) saves them"
         )
+    ops += move_side_effects(facts, outcome)
     op = b.update(
         cell,
         "instances",
@@ -261,7 +272,10 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
             "--placement-url"
         )
     warnings += after_apply_steps(facts, node["host"])
-    dbs = [database_target(cell)] + ([database_target(facts.placement)] if facts.placement else [])
+    dbs = [database_target(cell)]
+    if facts.api is not None and any(o.database == "nova_api" for o in ops):
+        dbs.append(database_target(facts.api))
+    dbs += [database_target(facts.placement)] if facts.placement else []
     return Plan(
         target_kind="vm",
         op="rehost",
@@ -349,26 +363,16 @@ def _placement_moves(
     op = b.delete(p, "consumers", gone, scope=None, purpose="remove the migration consumers left empty")
     if op:
         ops.append(op)
-    if move:
-        consumer = [c for c in p.rows("consumers") if c["uuid"] == u]
-        op = b.update_each(
-            p,
-            "consumers",
-            [(c, c.replace(generation=c["generation"] + 1)) for c in consumer],
-            purpose="bump the consumer generation, as placement does on every allocation write",
-            scope=None,
-        )
-        if op:
-            ops.append(op)
-        op = b.update_each(
-            p,
-            "resource_providers",
-            [(target_rp, target_rp.replace(generation=target_rp["generation"] + 1))],
-            purpose="bump the target provider generation so cached views refresh",
-            scope=None,
-        )
-        if op:
-            ops.append(op)
+    # placement bumps the providers an allocation write visits: the target's for the moved
+    # allocations, the source's for a migration consumer emptied (its PUT of {} allocations)
+    emptied = {a["resource_provider_id"] for a in freed if a["consumer_id"] in migration_consumers}
+    providers = [
+        r for r in p.rows("resource_providers") if r["id"] in emptied or (move and r["id"] == target_rp["id"])
+    ]
+    ops += b.present(
+        bump_generations(p, "consumers", [c for c in p.rows("consumers") if move and c["uuid"] == u]),
+        bump_generations(p, "resource_providers", providers),
+    )
     posts = [
         Postcondition(
             "placement",

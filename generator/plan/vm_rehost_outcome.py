@@ -27,7 +27,7 @@ from generator.domain import nova
 from generator.errors import TargetProblem
 from generator.facts.instance import InstanceFacts
 from generator.hostside.network_info import parse_network_info
-from generator.ops.operations import Operation
+from generator.ops.operations import ApplyTime, Operation
 from generator.ops.rows import Row
 from generator.plan import builders as b
 from generator.plan.model import Postcondition
@@ -211,18 +211,8 @@ def move_back(
             scope=None,
             purpose="remove the migration consumers left empty",
         ),
-        b.update_each(
-            p,
-            "consumers",
-            [(c, c.replace(generation=c["generation"] + 1)) for c in p.rows("consumers") if c["uuid"] == u],
-            purpose="bump the consumer generation, as placement does on every allocation write",
-        ),
-        b.update_each(
-            p,
-            "resource_providers",
-            [(target_rp, target_rp.replace(generation=target_rp["generation"] + 1))],
-            purpose="bump the target provider generation so cached views refresh",
-        ),
+        bump_generations(p, "consumers", [c for c in p.rows("consumers") if c["uuid"] == u]),
+        bump_generations(p, "resource_providers", [target_rp]),
     )
     off_target = sum(1 for a in held if a["resource_provider_id"] != target_rp["id"])
     posts = [
@@ -243,6 +233,52 @@ def move_back(
         ),
     ]
     return ops, posts, []
+
+
+def bump_generations(p, table: str, rows: list[Row]) -> Operation | None:
+    """placement's increment_generation() of the consumers and providers an allocation write
+    visits (allocation.py _set_allocations): generation + 1 and, as the models' TimestampMixin
+    onupdate fires on that UPDATE, updated_at — so cached views (nova's provider tree) refresh."""
+    key = b.key_of(p, table)[0]
+    return b.update(
+        p,
+        table,
+        rows,
+        {"updated_at": ApplyTime()},
+        scope=None,
+        purpose=f"bump the {table} generation, as placement does on every allocation write",
+        per_row={r[key]: {"generation": r["generation"] + 1} for r in rows},
+    )
+
+
+def move_side_effects(facts: InstanceFacts, outcome: Outcome) -> list[Operation]:
+    """Nova's other writes when the move ends: the source's _post_live_migration drops the
+    instance's console tokens (they name the old host); finish_revert_resize's
+    _delete_stashed_flavor_info pops system_metadata old_vm_state (a hard delete: nova's
+    _instance_metadata_update_in_place deletes system_metadata rows, never soft-deletes)."""
+    cell = facts.cell
+    tokens = outcome.move == "live-migration" and outcome.kind == COMPLETED
+    stashed = outcome.resize_like and outcome.kind == REVERTED
+    return b.present(
+        b.delete(
+            cell,
+            "console_auth_tokens",
+            [r for r in cell.rows("console_auth_tokens") if tokens],
+            scope=None,
+            purpose="drop the console tokens of the old host, as _post_live_migration does",
+        ),
+        b.delete(
+            cell,
+            "instance_system_metadata",
+            [
+                r
+                for r in cell.rows("instance_system_metadata")
+                if stashed and r["deleted"] == 0 and r["key"] == "old_vm_state"
+            ],
+            scope=None,
+            purpose="drop the stashed old_vm_state, as finish_revert_resize does",
+        ),
+    )
 
 
 def check_capacity(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from generator.errors import TargetProblem
-from generator.ops.operations import DeleteRows, UpdateRows
+from generator.ops.operations import ApplyTime, DeleteRows, UpdateRows
 from generator.plan.overrides import Overrides
 from generator.plan.vm import plan_vm
 from generator.plan.vm_common import VmOptions
@@ -177,3 +178,96 @@ def test_the_runbook_prescribes_port_rebind_and_volume_attachment_refresh_not_a_
     assert f"`openstack port set --host cmp-02 {port}`" in text
     assert f"`nova-manage volume_attachment refresh {w.INSTANCE} {w.VOLUME} connector.json`" in text
     assert "get_connector" in text and "connects the volumes" not in text
+
+
+# -- found by tests/test_differential_rehost.py against nova 34.0.0 / placement 16.0.0 ----------
+
+
+def _bumps(plan, table: str) -> dict[int, tuple[int, object]]:
+    """Per row id: (new generation, the updated_at assignment) of the generation bumps."""
+    out = {}
+    for op in w.ops_on(plan, table, "placement"):
+        if not isinstance(op, UpdateRows):
+            continue
+        assigned = dict(op.assignments or ())
+        for c in op.changes:
+            out[c.before["id"]] = (c.after["generation"], assigned.get("updated_at"))
+    return out
+
+
+def test_a_completed_live_migration_drops_console_tokens_and_bumps_the_emptied_provider():
+    # before: the tokens (naming the old host) stayed, though _post_live_migration cleans them, and
+    # freeing the migration's allocations bumped no provider, though placement's PUT of {} does
+    token = w.row("nova", "console_auth_tokens", id=7, instance_uuid=w.INSTANCE, host="cmp-01")
+    facts = w.rehost_world(
+        migrations=[w.migration(4, "running", kind="live-migration")],
+        instance=_instance(vm_state="active", task_state="migrating", progress=42),
+        target_allocations=[w.allocation(9, w.INSTANCE, 2, 0, 2), w.allocation(10, w.INSTANCE, 2, 1, 512)],
+        more_cell_rows={"console_auth_tokens": [token]},
+    )
+    plan = _plan(facts)
+    (drop,) = w.ops_on(plan, "console_auth_tokens")
+    assert isinstance(drop, DeleteRows) and [r["id"] for r in drop.rows] == [7]
+    assert _bumps(plan, "resource_providers") == {2: (6, ApplyTime())}
+
+
+def test_a_reverted_resize_pops_old_vm_state_and_bumps_generations_with_updated_at():
+    # before: system_metadata old_vm_state stayed (finish_revert_resize pops it, a hard delete), and
+    # the generation bumps left updated_at, which placement's increment_generation sets
+    mig = w.migration(4, "error", kind="resize", source="cmp-02", dest="cmp-01")
+    stashed = w.row("nova", "instance_system_metadata", id=11, instance_uuid=w.INSTANCE, key="old_vm_state",
+                    value="active", deleted=0)  # fmt: skip
+    other = w.row("nova", "instance_system_metadata", id=12, instance_uuid=w.INSTANCE, key="image_min_ram",
+                  value="0", deleted=0)  # fmt: skip
+    inst = _instance(instance_type_id=3, vcpus=2, memory_mb=4096)
+    plan = _plan(w.rehost_world(migrations=[mig], instance=inst, extra=[_extra(MEDIUM)],
+                                more_cell_rows={"instance_system_metadata": [stashed, other]}))  # fmt: skip
+    (drop,) = w.ops_on(plan, "instance_system_metadata")
+    assert isinstance(drop, DeleteRows) and [r["id"] for r in drop.rows] == [11]
+    assert _bumps(plan, "resource_providers") == {2: (6, ApplyTime())}
+    assert _bumps(plan, "consumers") == {1: (2, ApplyTime())}
+
+
+def _spec_row(flavor: dict, numa: object = None) -> w.Row:
+    data = {"flavor": flavor, "numa_topology": numa, "image": {"nova_object.data": {"properties": {}}}}
+    return w.row("nova_api", "request_specs", id=5, instance_uuid=w.INSTANCE,
+                 spec=json.dumps({"nova_object.name": "RequestSpec", "nova_object.data": data}))  # fmt: skip
+
+
+def _reverted_with_spec(spec: w.Row | None, old: dict = SMALL):
+    mig = w.migration(4, "error", kind="resize", source="cmp-02", dest="cmp-01")
+    inst = _instance(instance_type_id=3, vcpus=2, memory_mb=4096)
+    facts = w.rehost_world(migrations=[mig], instance=inst, extra=[_extra(MEDIUM, old=old)])
+    if spec is not None:
+        api = w.database("nova_api", "nova_api", {"request_specs": [spec]}, label="Nova API database")
+        facts = dataclasses.replace(facts, api=api)
+    return _plan(facts)
+
+
+def test_a_reverted_resize_points_the_request_spec_back_at_the_old_flavor():
+    # before: request_specs.spec kept the new flavor the conductor saved (Nova's revert_resize
+    # restores old_flavor and its NUMA constraints), so the next move was scheduled for m1.medium
+    plan = _reverted_with_spec(_spec_row(MEDIUM, numa={"stale": True}))
+    assert "nova_api" in [d.role for d in plan.databases]
+    after = json.loads(w.one_op(plan, "request_specs", "nova_api").changes[0].after["spec"])[
+        "nova_object.data"
+    ]
+    assert after["flavor"] == SMALL and after["numa_topology"] is None
+
+
+def test_a_numa_flavor_keeps_the_stored_numa_topology_and_says_so():
+    numa_small = json.loads(json.dumps(SMALL))
+    numa_small["nova_object.data"]["extra_specs"] = {"hw:cpu_policy": "dedicated"}
+    plan = _reverted_with_spec(_spec_row(MEDIUM, numa={"cells": []}), old=numa_small)
+    after = json.loads(w.one_op(plan, "request_specs", "nova_api").changes[0].after["spec"])[
+        "nova_object.data"
+    ]
+    assert after["flavor"] == numa_small and after["numa_topology"] == {"cells": []}
+    assert any("NUMA topology" in m for m in plan.warnings)
+
+
+def test_a_cold_migration_or_unknown_api_leaves_the_request_spec():
+    plan = _reverted_with_spec(_spec_row(SMALL))  # same flavor: nothing to restore
+    assert w.ops_on(plan, "request_specs", "nova_api") == []
+    plan = _reverted_with_spec(None)
+    assert any("request_specs.spec may still name" in m for m in plan.warnings)

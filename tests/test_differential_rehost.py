@@ -1,0 +1,335 @@
+"""Differential: a live `vm --op rehost` bundle changes exactly the rows Nova's own code changes
+when the move it ends finishes that way (generator/plan/vm_rehost.py, vm_rehost_outcome.py).
+
+Two twins of one 2026.2 deployment are seeded alike (hosts cmp-01 and cmp-02, other instances
+around), the instance in one of three states, with Nova's allocation swap done (the migration
+consumer holds the source allocations, the instance the destination's):
+- `live-completed`: a live migration (status 'running', task_state 'migrating', progress 42)
+  that really finished on the destination cmp-02 while Nova still points at cmp-01; rehost
+  --to-host cmp-02.
+- `cold-reverted`: a failed cold migration ('error', vm_state 'error'), the guest really running
+  on the source cmp-01; rehost --to-host cmp-01.
+- `resize-reverted`: a failed resize m1.small -> m1.medium, the same.
+For the reverted cases the source host is in AZ 'az-west' (the conductor had moved the
+instance's availability_zone to the destination's), and prep_resize's stashed
+system_metadata `old_vm_state` = 'active' is there; for the resize the RequestSpec names the new
+flavor, as the conductor saved it before the cast to the compute hosts where the resize failed.
+
+Twin A runs Nova 34.0.0's own objects and DB API (tests/upstream/nova_rehost.py: for a live
+migration `post_live_migration_at_destination` + the source side `_post_live_migration`; for a
+revert the API's `revert_resize`, the destination's `drop_move_claim_at_dest` and the source's
+`finish_revert_resize` — the script's docstring lists each write and what host-side work is
+skipped), then the scheduler report client's placement calls mirrored in SQL below
+(placement 16.0.0's handlers and objects, statement for statement). Twin B applies the fixpack
+bundle with the real client.
+
+Every row change of every table of every database is compared: values exactly, timestamps as
+"set" or "unchanged". Representation is normalised where the two sides legitimately write
+the same thing differently (by_content): placement rewrites a consumer's allocations as new rows
+where fixpack updates them in place, so allocations are compared as placement reads them
+((consumer, provider, class) -> used); Nova re-serialises a whole RequestSpec where fixpack
+edits the stored document, so specs are compared as the object they load to. UPSTREAM_ONLY
+lists what Nova writes that a rehost does not (one on purpose, one asserted harmless here). The
+bundle's rollback then restores twin B exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.pipeline import OutputOptions, generate_vm
+from generator.plan.vm_common import VmOptions
+from generator.scratch.deployment import Deployment
+from generator.seed import Seeder
+from generator.seed.shapes import dumps
+
+from .bundles import BundleRun, all_states, assert_all_ok, assert_identical, targets_for
+from .differential import (
+    UPSTREAM,
+    Changes,
+    Rows,
+    assert_same_changes,
+    changes,
+    dump,
+    nova_conf,
+    run,
+    service_venv,
+)
+
+pytestmark = [pytest.mark.db, pytest.mark.slow]
+RELEASE = "2026.2"
+CASES = {
+    # case: (migration type, seeded migration status, vm_state, --to-host)
+    "live-completed": ("live-migration", "running", "active", "cmp-02"),
+    "cold-reverted": ("migration", "error", "error", "cmp-01"),
+    "resize-reverted": ("resize", "error", "error", "cmp-01"),
+}
+# Columns Nova writes that a rehost does not:
+# - on purpose: finish_revert_resize sets launched_at when it respawns the guest on the source; a
+#   rehost spawns nothing (the guest never stopped running there), so the launch time stays;
+# - not yet (see assert_empty_resources): instance_extra.resources, which Nova's
+#   apply_migration_context / revert_migration_context copy from the migration context.
+UPSTREAM_ONLY = {
+    "completed": {"nova.instance_extra": ("resources",)},
+    "reverted": {"nova.instances": ("launched_at",), "nova.instance_extra": ("resources",)},
+}
+
+
+@pytest.fixture(scope="session")
+def nova_venv() -> Path:
+    return service_venv("nova", RELEASE)
+
+
+def seed_twin(dep: Deployment, case: str) -> tuple[str, int, str]:
+    """The same world in each twin; returns (instance uuid, migration id, migration uuid)."""
+    kind, status, vm_state, _ = CASES[case]
+    live = kind == "live-migration"
+    s = Seeder(dep, seed=29)
+    h1, h2 = s.compute_host("cmp-01"), s.compute_host("cmp-02")
+    for i in range(4):
+        s.instance(host=h1 if i % 2 else h2, volumes=i % 2)
+    target = s.instance(
+        host=h1, vm_state=vm_state, task_state="migrating" if live else None, power_state=1,
+        migration=kind, migration_status=status, flavor="m1.small",
+        new_flavor="m1.medium" if kind == "resize" else None, volumes=1,
+    )  # fmt: skip
+    s.flush()
+    u = target.uuid
+    mig = dep.query("nova", "SELECT id, uuid, dest_compute FROM migrations WHERE instance_uuid = %s", (u,))[0]
+    assert (mig["uuid"], mig["dest_compute"]) == (target.migration, "cmp-02")
+    if live:
+        # the guest's memory copy was under way when Nova lost track (progress as the monitor saved it)
+        dep.execute("nova", "UPDATE instances SET progress = 42 WHERE uuid = %s", (u,))
+        return u, mig["id"], mig["uuid"]
+    if kind == "resize":
+        # the conductor's _cold_migrate saved the RequestSpec with the new flavor before the cast to
+        # the compute hosts, where this resize then failed
+        new = json.loads(dep.query("nova", "SELECT flavor FROM instance_extra WHERE instance_uuid = %s",
+                                   (u,))[0]["flavor"])["new"]  # fmt: skip
+        row = dep.query("nova_api", "SELECT id, spec FROM request_specs WHERE instance_uuid = %s", (u,))[0]
+        spec = json.loads(row["spec"])
+        spec["nova_object.data"]["flavor"] = new
+        # as the conductor saved it: ImageMetaProps coerces the image's 'yes' to a boolean
+        props = spec["nova_object.data"]["image"]["nova_object.data"]["properties"]["nova_object.data"]
+        props["hw_qemu_guest_agent"] = True
+        dep.execute("nova_api", "UPDATE request_specs SET spec = %s WHERE id = %s", (dumps(spec), row["id"]))
+    # prep_resize stashes the vm_state to return to (instance.system_metadata['old_vm_state'])
+    dep.execute(
+        "nova",
+        "INSERT INTO instance_system_metadata (created_at, deleted, instance_uuid, `key`, value) "
+        "VALUES ('2026-01-02 03:04:05', 0, %s, 'old_vm_state', 'active')",
+        (u,),
+    )
+    # cmp-01 is in AZ 'az-west'; the instance carries the destination's AZ the conductor set
+    dep.execute("nova_api", "INSERT INTO aggregates (id, uuid, name) VALUES (900, UUID(), 'west')")
+    dep.execute(
+        "nova_api", "INSERT INTO aggregate_hosts (id, host, aggregate_id) VALUES (900, 'cmp-01', 900)"
+    )
+    dep.execute(
+        "nova_api",
+        "INSERT INTO aggregate_metadata (id, aggregate_id, `key`, value) "
+        "VALUES (900, 900, 'availability_zone', 'az-west')",
+    )
+    return u, mig["id"], mig["uuid"]
+
+
+# --- placement, as the scheduler report client drives it (nova/scheduler/client/report.py) ---------
+
+
+def _bump_generations(dep: Deployment, providers: set[int], consumers: set[str]) -> None:
+    """allocation.py `_set_allocations`: `increment_generation()` of every provider it visited and
+    every consumer of the request (Core UPDATEs; the TimestampMixin `onupdate` sets updated_at)."""
+    for rp in sorted(providers):
+        dep.execute(
+            "placement",
+            "UPDATE resource_providers SET generation = generation + 1, updated_at = UTC_TIMESTAMP() "
+            "WHERE id = %s",
+            (rp,),
+        )
+    for consumer in sorted(consumers):
+        dep.execute(
+            "placement",
+            "UPDATE consumers SET generation = generation + 1, updated_at = UTC_TIMESTAMP() WHERE uuid = %s",
+            (consumer,),
+        )
+
+
+def _delete_consumers_if_no_allocations(dep: Deployment, consumers: set[str]) -> None:
+    for consumer in sorted(consumers):
+        dep.execute(
+            "placement",
+            "DELETE FROM consumers WHERE uuid = %s AND NOT EXISTS "
+            "(SELECT 1 FROM allocations WHERE allocations.consumer_id = consumers.uuid)",
+            (consumer,),
+        )
+
+
+def placement_delete_after_move(dep: Deployment, migration: str) -> None:
+    """`_delete_allocation_after_move` -> `delete_allocation_for_instance(migration, force=False)`:
+    GET then PUT /allocations/{migration} {"allocations": {}} at 1.28. Placement's
+    `_set_allocations_for_consumer` turns the consumer's allocations into used=0 ones and
+    `_set_allocations` deletes them, bumps the generation of their providers (visited by
+    `_check_capacity_exceeded`) and of the consumer, and deletes the consumer left empty."""
+    held = dep.query("placement", "SELECT resource_provider_id FROM allocations WHERE consumer_id = %s",
+                     (migration,))  # fmt: skip
+    dep.execute("placement", "DELETE FROM allocations WHERE consumer_id = %s", (migration,))
+    _bump_generations(dep, {r["resource_provider_id"] for r in held}, {migration})
+    _delete_consumers_if_no_allocations(dep, {migration})
+
+
+def placement_move_allocations(dep: Deployment, source: str, target: str) -> None:
+    """`_revert_allocation` -> `move_allocations(migration, instance)`: POST /allocations at 1.28
+    with the source consumer's allocations emptied and written to the target consumer.
+    `replace_all` -> `_set_allocations`: both consumers' allocations deleted, the source's
+    re-inserted for the target (new rows), the providers of the request's allocations and both
+    consumers' generations bumped, the empty source consumer deleted."""
+    held = dep.query(
+        "placement",
+        "SELECT resource_provider_id, resource_class_id, used FROM allocations WHERE consumer_id = %s "
+        "ORDER BY id",
+        (source,),
+    )
+    assert held, "the migration consumer holds the source allocations"
+    for consumer in (source, target):
+        dep.execute("placement", "DELETE FROM allocations WHERE consumer_id = %s", (consumer,))
+    for a in held:
+        dep.execute(
+            "placement",
+            "INSERT INTO allocations (created_at, resource_provider_id, resource_class_id, consumer_id, "
+            "used) VALUES (UTC_TIMESTAMP(), %s, %s, %s, %s)",
+            (a["resource_provider_id"], a["resource_class_id"], target, a["used"]),
+        )
+    _bump_generations(dep, {a["resource_provider_id"] for a in held}, {source, target})
+    _delete_consumers_if_no_allocations(dep, {source})
+
+
+def upstream_rehost(dep: Deployment, case: str, uuid: str, mig_id: int, mig_uuid: str, tmp: Path,
+                    nova: Path) -> None:  # fmt: skip
+    conf = nova_conf(dep, tmp / "nova.conf")
+    script = [str(nova / "bin" / "python"), str(UPSTREAM / "nova_rehost.py"), str(conf)]
+    if case == "live-completed":
+        run([*script, "live-completed", uuid, str(mig_id), CASES[case][3]])
+        placement_delete_after_move(dep, mig_uuid)
+    else:
+        # finish_revert_resize: the flavor/host save, then _revert_allocation, then the rest; the
+        # placement write sits between two Nova saves, which does not change what either writes
+        run([*script, "reverted", uuid, str(mig_id)])
+        placement_move_allocations(dep, mig_uuid, uuid)
+
+
+# --- comparison -------------------------------------------------------------------------------------
+
+
+# RequestSpec fields _from_db_object skips ("not persisted"): what the document says of them is
+# never read, and Nova's own save leaves them out once it has loaded the spec
+NOT_LOADED = ("requested_destination", "requested_resources", "network_metadata", "request_level_params",
+              "requested_networks")  # fmt: skip
+
+
+def _unserialized(value: object) -> object:
+    """A nova object primitive without its serialization bookkeeping: `nova_object.changes` (a
+    set dumped in hash order, so not even Nova writes it the same twice)."""
+    if isinstance(value, dict):
+        return {k: _unserialized(v) for k, v in value.items() if k != "nova_object.changes"}
+    if isinstance(value, list):
+        return [_unserialized(v) for v in value]
+    return value
+
+
+def by_content(rows: Rows) -> Rows:
+    """Two representation choices normalised. placement.allocations keyed as placement reads them:
+    (consumer, provider, class) -> used — placement's writes delete and re-insert a consumer's
+    allocations (new ids, created_at now), fixpack updates the rows in place, nothing reads an
+    allocation's id or timestamps. nova_api.request_specs.spec as the RequestSpec it loads to:
+    RequestSpec.save() re-serialises the whole object (its `id` field included, which loading
+    sets from the row anyway) where fixpack edits the stored document; the fields
+    RequestSpec._from_db_object never loads from the document (NOT_LOADED) are left out."""
+    out = dict(rows)
+    specs = {}
+    for key, r in rows["nova_api.request_specs"].items():
+        spec = _unserialized(json.loads(r["spec"]))
+        assert isinstance(spec, dict)
+        for field in ("id", *NOT_LOADED):
+            spec["nova_object.data"].pop(field, None)
+        specs[key] = {**r, "spec": json.dumps(spec, sort_keys=True)}
+    out["nova_api.request_specs"] = specs
+    out["placement.allocations"] = {
+        (r["consumer_id"], r["resource_provider_id"], r["resource_class_id"]): {"used": r["used"]}
+        for r in rows["placement.allocations"].values()
+    }
+    return out
+
+
+def assert_empty_resources(upstream: Changes) -> None:
+    """Nova's apply_migration_context (live migration) and revert_migration_context (revert) set
+    the instance's numa_topology, pci_requests and resources to the migration context's new_/old_
+    ones and save them; fixpack only drops the context. Here (no NUMA, PCI or vPMEM) the one
+    difference is resources NULL -> an empty ResourceList, which Nova reads as no resources —
+    asserted, so a world where the difference matters fails instead of being excluded."""
+    for change in upstream["nova.instance_extra"].values():
+        assert isinstance(change, dict) and "numa_topology" not in change and "pci_requests" not in change
+        assert json.loads(change["resources"])["nova_object.data"]["objects"] == [], change
+
+
+def without(diff: Changes, columns: dict[str, tuple[str, ...]]) -> Changes:
+    """`diff` with the given columns' changes taken out (rows left unchanged then dropped)."""
+    out: Changes = {}
+    for table, rows in diff.items():
+        drop = columns.get(table, ())
+        kept = {}
+        for key, change in rows.items():
+            if isinstance(change, dict) and drop:
+                change = {c: v for c, v in change.items() if c not in drop}
+                if not change:
+                    continue
+            kept[key] = change
+        if kept:
+            out[table] = kept
+    return out
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_rehost_matches_what_nova_does_when_the_move_ends_that_way(
+    make_deployment, tmp_path, nova_venv, case
+) -> None:
+    twin_a, twin_b = make_deployment(RELEASE), make_deployment(RELEASE)
+    seeded = seed_twin(twin_a, case)
+    assert seed_twin(twin_b, case) == seeded
+    uuid, mig_id, mig_uuid = seeded
+    before_a, before_b = by_content(dump(twin_a)), by_content(dump(twin_b))
+    states_b = all_states(twin_b)
+
+    (tmp_path / "a").mkdir()
+    upstream_rehost(twin_a, case, uuid, mig_id, mig_uuid, tmp_path / "a", nova_venv)
+    result = generate_vm(
+        uuid, VmOptions(op="rehost", to_host=CASES[case][3]), targets_for(twin_b), "auto",
+        OutputOptions(out_dir=tmp_path / "b"),
+    )  # fmt: skip
+    bundle = BundleRun(twin_b, result.path)
+    assert_all_ok(bundle.run("apply"))
+
+    upstream = changes(before_a, by_content(dump(twin_a)))
+    fixpack = changes(before_b, by_content(dump(twin_b)))
+    # the upstream run did what the case is about
+    (inst,) = upstream["nova.instances"].values()
+    (mig,) = upstream["nova.migrations"].values()
+    assert isinstance(inst, dict) and isinstance(mig, dict), (inst, mig)
+    if case == "live-completed":
+        assert (inst["host"], mig["status"]) == ("cmp-02", "completed"), (inst, mig)
+    else:  # Nova already points at the source; the flavor and state are what the revert restores
+        assert mig["status"] == "reverted" and inst["vm_state"] == "active", (inst, mig)
+    assert [k[0] for k, v in upstream["placement.allocations"].items() if v == "removed"], (
+        "no allocation freed"
+    )
+    assert "removed" in upstream["placement.consumers"].values(), "the migration consumer stays"
+    assert_empty_resources(upstream)
+    expected_only = UPSTREAM_ONLY[case.split("-")[1]]
+    for table, cols in expected_only.items():
+        assert any(isinstance(c, dict) and set(cols) <= c.keys() for c in upstream[table].values()), table
+    assert_same_changes(without(upstream, expected_only), fixpack, "nova")
+
+    assert_all_ok(bundle.run("rollback"))
+    assert_identical(states_b, all_states(twin_b))
