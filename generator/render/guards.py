@@ -54,9 +54,15 @@ class StepGuard:
     pending_columns: tuple[str, ...] = ()  # every column the pre-image fixes (rollback evidence)
     done_columns: tuple[str, ...] = ()  # every column the post-image fixes
 
-    def fingerprint_query(self, table: Table, *, lock: bool) -> exp.Select:
+    @property
+    def done_extra(self) -> tuple[str, ...]:
+        """The second XOR's columns when the done side needs them (a rollback), else none."""
+        return self.extra if self.done_expect.count(":") == 2 else ()
+
+    def fingerprint_query(self, table: Table, *, lock: bool, done_only: bool = False) -> exp.Select:
+        """The step's measure; `done_only`: just what the done side compares (after a change)."""
         q = (
-            exp.select(fingerprint_expr(table, self.columns, self.extra))
+            exp.select(fingerprint_expr(table, self.columns, self.done_extra if done_only else self.extra))
             .from_(table.name, copy=False)
             .where(self.key_tree.copy(), copy=False)
         )
@@ -82,7 +88,8 @@ class StepGuard:
         return out
 
     def remeasure_after(self, table: Table) -> str:
-        return st.set_var(st.AFTER, self.fingerprint_query(table, lock=False).subquery(copy=False))
+        query = self.fingerprint_query(table, lock=False, done_only=True)
+        return st.set_var(st.AFTER, query.subquery(copy=False))
 
     def state_expression(self, *, initial: bool = False) -> exp.Expr:
         """CASE … 'pending' | 'done' | 'drift' (checks: 'ok' | 'drift') over the measured variables.
@@ -111,18 +118,17 @@ class StepGuard:
     def done_holds(self) -> exp.Expr:
         """The post-change measure is the planned result (NULL-safe: a NULL measure never holds)."""
         return exp.NullSafeEQ(
-            this=matches(st.var(st.AFTER), self.done_expect, bool(self.extra)), expression=exp.true()
+            this=matches(st.var(st.AFTER), self.done_expect, bool(self.done_extra)), expression=exp.true()
         )
 
     def as_json(self, table: Table) -> dict:
         scope_q = self.scope_query(lock=False)
-        query = to_sql(self.fingerprint_query(table, lock=False))
         return {
             "table": self.table,
             "check_only": self.check_only,
-            "pending_query": query,
+            "pending_query": to_sql(self.fingerprint_query(table, lock=False)),
             "pending_expect": self.pending_expect,
-            "done_query": query,
+            "done_query": to_sql(self.fingerprint_query(table, lock=False, done_only=True)),
             "done_expect": self.done_expect,
             "scope_query": to_sql(scope_q) if scope_q is not None else None,
             "scope_expect": self.scope_initial,

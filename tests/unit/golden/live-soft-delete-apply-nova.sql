@@ -75,8 +75,7 @@ START TRANSACTION;
 SET @fixpack_chunk = NULL;
 SET @fixpack_now = UTC_TIMESTAMP();
 
--- describe(): step 1/3 — update 2 rows of instance_metadata: soft-delete as instance_destroy does (deleted = id) —
---   2 row(s)
+-- describe(): step 1/3 — update 2 rows of instance_metadata: soft-delete as instance_destroy does (deleted = id)
 SET @fixpack_scope = (SELECT COUNT(*) FROM `instance_metadata` WHERE `instance_uuid` =
     '3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57' AND `deleted` = 0 FOR UPDATE);
 SET @fixpack_before = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',',
@@ -97,13 +96,11 @@ WHERE (`id` IN (1, 2)) AND @fixpack_state = 'pending';
 SET @fixpack_rc = ROW_COUNT();
 SET @fixpack_after = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',',
       QUOTE(`created_at`), QUOTE(`updated_at`), QUOTE(`id`), QUOTE(`key`), QUOTE(`value`), QUOTE(`instance_uuid`),
-      QUOTE(`deleted`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED)), ':',
-      BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',', QUOTE(`deleted_at`), QUOTE(`id`)) USING utf8mb4), 256), 16),
-      16, 10) AS UNSIGNED))) FROM `instance_metadata` WHERE `id` IN (1, 2));
+      QUOTE(`deleted`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED))) FROM `instance_metadata` WHERE `id` IN (1,
+      2));
 SELECT CONCAT('step 1: instance_metadata: changed 2 row(s) if pending, none if done; rows now match the planned',
     ' result') AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_rc <=> CASE WHEN @fixpack_state =
-      'pending' THEN 2 ELSE 0 END AND (SUBSTRING_INDEX(@fixpack_after, ':', 2) = '2:9748265492673749088' <=> TRUE)))
-  AS `ok`;
+      'pending' THEN 2 ELSE 0 END AND (@fixpack_after = '2:9748265492673749088' <=> TRUE))) AS `ok`;
 
 -- describe(): step 2/3 — delete 1 row of tags: hard-delete as instance_destroy does (table has no deleted column)
 SET @fixpack_scope = (SELECT COUNT(*) FROM `tags` WHERE `resource_id` = '3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57' FOR
@@ -171,12 +168,10 @@ SET @fixpack_after = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(C
       QUOTE(`progress`), QUOTE(`auto_disk_config`), QUOTE(`shutdown_terminate`), QUOTE(`disable_terminate`),
       QUOTE(`root_gb`), QUOTE(`ephemeral_gb`), QUOTE(`cell_name`), QUOTE(`node`), QUOTE(`deleted`), QUOTE(`locked_by`),
       QUOTE(`cleaned`), QUOTE(`ephemeral_key_uuid`), QUOTE(`hidden`), QUOTE(`compute_id`)) USING utf8mb4), 256), 16),
-      16, 10) AS UNSIGNED)), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',', QUOTE(`updated_at`),
-      QUOTE(`deleted_at`), QUOTE(`id`), QUOTE(`terminated_at`)) USING utf8mb4), 256), 16), 16, 10) AS UNSIGNED))) FROM
-    `instances` WHERE `id` IN (7));
+      16, 10) AS UNSIGNED))) FROM `instances` WHERE `id` IN (7));
 SELECT 'step 3: instances: changed 1 row(s) if pending, none if done; rows now match the planned result' AS `guard`,
   (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_rc <=> CASE WHEN @fixpack_state = 'pending' THEN 1 ELSE 0
-      END AND (SUBSTRING_INDEX(@fixpack_after, ':', 2) = '1:16308547248366731045' <=> TRUE))) AS `ok`;
+      END AND (@fixpack_after = '1:16308547248366731045' <=> TRUE))) AS `ok`;
 
 SELECT 'apply chunk 1/1' AS `chunk`, CASE WHEN @fixpack_chunk = 'pending' THEN 'applied' ELSE
   'already done; nothing changed' END AS `result`;
