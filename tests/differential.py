@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from generator.catalog import catalog_snapshot, get_release
+from generator.catalog.declared import release_spec
+from generator.catalog.packages import find_python, release_constraints
 from generator.scratch.deployment import ROLES, Deployment
 
 UPSTREAM = Path(__file__).parent / "upstream"
@@ -26,25 +28,43 @@ Rows = dict[str, dict[tuple, dict]]
 Changes = dict[str, dict[tuple, object]]
 
 
+def diff_release() -> str:
+    """The release the differential tests run against: FIXPACK_DIFF_RELEASE, 2026.2 unless set
+    (CI runs 2026.2; older releases run through tools/differential_evidence.py)."""
+    return os.environ.get("FIXPACK_DIFF_RELEASE", "2026.2")
+
+
 def service_venv(package: str, release: str) -> Path:
-    """A venv with the release's own `package` (nova, cinder) and PyMySQL, built once per machine."""
+    """A venv with the release's own `package` (nova, cinder) and PyMySQL, built once per machine.
+
+    A release whose Python differs from the one running the tests (2023.1: 3.10) gets its own
+    interpreter and the capture's pins (generator/catalog/constraints/<release>.txt), as the
+    catalog capture builds its venvs; a release run on this Python with nothing to pin (2026.2)
+    keeps the plain install and cached venv CI already has.
+    """
     version = get_release(release).packages[package]
+    spec = release_spec(release)
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    python = sys.executable if spec.python == here else find_python(spec.python)
+    pins = release_constraints(spec)
+    if pins and not [line for line in pins.read_text().splitlines() if line.split("#")[0].strip()]:
+        pins = None  # a file of comments only: checked, nothing to pin
+    suffix = "" if python == sys.executable else f"-py{spec.python}"
     venv = (
         Path(os.environ.get("FIXPACK_TEST_CACHE", Path.home() / ".cache" / "fixpack-test"))
-        / f"venv-{package}-{version}"
+        / f"venv-{package}-{version}{suffix}"
     )
     marker = venv / ".fixpack-installed"
-    if not marker.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    wanted = f"{package}=={version}\n" + (pins.read_text() if pins else "")
+    if not marker.exists() or marker.read_text() != wanted:
+        subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=True)
+        cmd = [str(venv / "bin" / "pip"), "install", "-q", f"{package}=={version}", "PyMySQL"]
         done = subprocess.run(
-            [str(venv / "bin" / "pip"), "install", "-q", f"{package}=={version}", "PyMySQL"],
-            capture_output=True,
-            text=True,
-            check=False,
+            [*cmd, *(["-c", str(pins)] if pins else [])], capture_output=True, text=True, check=False
         )
         if done.returncode != 0:
             pytest.fail(f"could not install {package} {version}: {done.stderr[-500:]}")
-        marker.write_text(f"{package}=={version}\n")
+        marker.write_text(wanted)
     return venv
 
 
@@ -153,4 +173,11 @@ def upstream_delete(dep: Deployment, uuid: str, tmp: Path, nova: Path, cinder: P
 def quota_check(dep: Deployment, tmp: Path, cinder: Path) -> str:
     """`cinder-manage quota check` (its exit code is always 0: read what it prints)."""
     conf = cinder_conf(dep, tmp / "cinder-quota.conf")
-    return run([str(cinder / "bin" / "cinder-manage"), "--config-file", str(conf), "quota", "check"]).stdout
+    return cinder_manage(cinder, conf, "quota", "check").stdout
+
+
+def cinder_manage(cinder: Path, conf: Path, *args: str) -> subprocess.CompletedProcess:
+    """The release's `cinder-manage --config-file CONF ARGS` (tests/upstream/cinder_manage.py says
+    what it works around in releases whose own command cannot run)."""
+    script = str(UPSTREAM / "cinder_manage.py")
+    return run([str(cinder / "bin" / "python"), script, "--config-file", str(conf), *args])

@@ -20,8 +20,10 @@ migration `post_live_migration_at_destination` + the source side `_post_live_mig
 revert the API's `revert_resize`, the destination's `drop_move_claim_at_dest` and the source's
 `finish_revert_resize` — the script's docstring lists each write and what host-side work is
 skipped), then the scheduler report client's placement calls mirrored in SQL below
-(placement 16.0.0's handlers and objects, statement for statement). Twin B applies the fixpack
-bundle with the real client.
+(placement 16.0.0's handlers and objects, statement for statement; placement 9.0.0, 2023.1, writes
+the same: its `_set_allocations` differs only in the read-only capacity check). Twin B applies
+the fixpack bundle with the real client. FIXPACK_DIFF_RELEASE picks another release
+(tests/differential.py; tests/upstream/nova_rehost.py says where nova 27.5.1 differs).
 
 Every row change of every table of every database is compared: values exactly, timestamps as
 "set" or "unchanged". Representation is normalised where the two sides legitimately write
@@ -53,6 +55,7 @@ from .differential import (
     Rows,
     assert_same_changes,
     changes,
+    diff_release,
     dump,
     nova_conf,
     run,
@@ -60,7 +63,7 @@ from .differential import (
 )
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
-RELEASE = "2026.2"
+RELEASE = diff_release()
 CASES = {
     # case: (migration type, seeded migration status, vm_state, --to-host)
     "live-completed": ("live-migration", "running", "active", "cmp-02"),

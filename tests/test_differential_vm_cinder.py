@@ -29,11 +29,19 @@ from generator.scratch.deployment import Deployment
 from generator.seed import Seeder
 
 from .bundles import BundleRun, all_states, assert_all_ok, assert_identical, targets_for
-from .differential import assert_same_changes, changes, dump, quota_check, service_venv, upstream_delete
+from .differential import (
+    assert_same_changes,
+    changes,
+    diff_release,
+    dump,
+    quota_check,
+    service_venv,
+    upstream_delete,
+)
 from .shell_fixtures.fakehost import FakeHost
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
-RELEASE = "2026.2"
+RELEASE = diff_release()
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.catalog import catalog_snapshot
 from generator.pipeline import OutputOptions, generate_vm
 from generator.plan.vm_common import VmOptions
 from generator.scratch.deployment import Deployment
@@ -45,6 +46,7 @@ from .bundles import BundleRun, all_states, assert_all_ok, assert_identical, tar
 from .differential import (
     assert_same_changes,
     changes,
+    diff_release,
     dump,
     nova_conf,
     service_venv,
@@ -52,7 +54,7 @@ from .differential import (
 )
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
-RELEASE = "2026.2"
+RELEASE = diff_release()
 
 # Rows fixpack's purge removes and Nova never does: volume_usage_cache has no foreign key to the
 # instance and instance_destroy does not soft-delete it, so neither archive_deleted_rows nor purge
@@ -122,14 +124,16 @@ def seed_twin(dep: Deployment, state: str) -> str:
         (u,),
     )
     dep.execute("nova", "UPDATE block_device_mapping SET deleted = id WHERE device_name = '/dev/vdz'")
-    # the share Nova's delete denies and forgets (2025.1+)
-    dep.execute(
-        "nova",
-        "INSERT INTO share_mapping (created_at, uuid, instance_uuid, share_id, status, tag, export_location, "
-        "share_proto) VALUES ('2026-01-02 03:04:05', '6c1e7a36-4a86-4c3e-9a3e-5b0f3f0b2a11', %s, "
-        "'0f5b8e0c-3f5e-4e8b-a0c4-8d7e3d2a9b61', 'active', 'data', '192.0.2.5:/s', 'NFS')",
-        (u,),
-    )
+    # the share Nova's delete denies and forgets (2025.1+; the table exists from 2024.1)
+    if "share_mapping" in catalog_snapshot(dep.release, "nova").table_names:
+        dep.execute(
+            "nova",
+            "INSERT INTO share_mapping (created_at, uuid, instance_uuid, share_id, status, tag, "
+            "export_location, share_proto) VALUES ('2026-01-02 03:04:05', "
+            "'6c1e7a36-4a86-4c3e-9a3e-5b0f3f0b2a11', %s, '0f5b8e0c-3f5e-4e8b-a0c4-8d7e3d2a9b61', "
+            "'active', 'data', '192.0.2.5:/s', 'NFS')",
+            (u,),
+        )
     # the PF of the instance's two VFs: 'unavailable' while a VF is in use, available once both are free
     dep.execute(
         "nova",

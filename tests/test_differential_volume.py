@@ -44,6 +44,8 @@ from .differential import (
     assert_same_changes,
     changes,
     cinder_conf,
+    cinder_manage,
+    diff_release,
     dump,
     quota_check,
     run,
@@ -52,7 +54,7 @@ from .differential import (
 from .volume_world import Scenario, seed_world
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
-RELEASE = "2026.2"
+RELEASE = diff_release()
 DRIFT = 7  # volume_world's soft-delete scenario adds this to the project's gigabytes usage
 
 
@@ -126,6 +128,26 @@ def committed_reservations(upstream: Changes) -> dict:
     return rows
 
 
+# Releases whose own `cinder-manage quota sync` cannot fix a drifted usage, so twin A keeps the
+# drift that fixpack's recount removes. cinder 22.3.0 runs `_check_project_sync` in a reader
+# transaction: it prints "invalid usage saved=17 actual=10 - fixed" and writes nothing (a writer
+# by 2026.2; its crashing helpers are worked around in tests/upstream/cinder_manage.py). There the
+# drifted case checks that this is the only difference and is reported as xfailed with the reason.
+SYNC_WRITES_NOTHING = {
+    "2023.1": "cinder 22.3.0 `quota sync` runs in a reader transaction: reports the fix, writes nothing",
+}
+
+
+def sync_wrote_nothing(upstream: Changes, fixpack: Changes, sc: Scenario) -> None:
+    """The one known divergence: twin A's gigabytes usage kept the drift fixpack's recount removed."""
+    up, fp = upstream.get("cinder.quota_usages", {}), fixpack.get("cinder.quota_usages", {})
+    differing = {k for k in up.keys() | fp.keys() if up.get(k) != fp.get(k)}
+    assert len(differing) == 1, (up, fp)
+    key = differing.pop()
+    assert up[key]["in_use"] - fp[key]["in_use"] == DRIFT, (up[key], fp[key])  # type: ignore[index]
+    upstream["cinder.quota_usages"] = {**up, key: fp[key]}
+
+
 @pytest.mark.parametrize("drifted", [False, True], ids=["in-sync", "drifted"])
 def test_soft_delete_matches_cinder_force_cascade_delete(
     make_deployment, tmp_path, cinder_venv, drifted: bool
@@ -147,8 +169,7 @@ def test_soft_delete_matches_cinder_force_cascade_delete(
     delete = UPSTREAM / "cinder_volume_delete.py"
     run([str(cinder_venv / "bin" / "python"), str(delete), str(conf), sc.volume.id])
     if drifted:
-        cinder_manage = str(cinder_venv / "bin" / "cinder-manage")
-        run([cinder_manage, "--config-file", str(conf), "quota", "sync", "--project-id", sc.project_id])
+        cinder_manage(cinder_venv, conf, "quota", "sync", "--project-id", sc.project_id)
     bundle = apply_bundle(twin_b, sc, "soft-delete", tmp_path / "b")
 
     upstream, fixpack = changes(before_a, dump(twin_a)), changes(before_b, dump(twin_b))
@@ -162,12 +183,17 @@ def test_soft_delete_matches_cinder_force_cascade_delete(
         "cinder.image_volume_cache_entries",
         "cinder.transfers",
     }, f"the upstream run did not delete: {sorted(upstream)}"
+    known = SYNC_WRITES_NOTHING.get(RELEASE) if drifted else None
+    if known:
+        sync_wrote_nothing(upstream, fixpack, sc)
     assert_same_changes(upstream, fixpack, "cinder")
 
-    for twin in (twin_a, twin_b):
+    for twin in (twin_b,) if known else (twin_a, twin_b):
         report = quota_check(twin, tmp_path, cinder_venv)
         assert "Processing quota usage for project" in report
         assert "invalid" not in report and "uplicate" not in report, report
 
     assert_all_ok(bundle.run("rollback"))
     assert_identical(states_b, all_states(twin_b))
+    if known:
+        pytest.xfail(f"{RELEASE}: {known}; otherwise the same changes")

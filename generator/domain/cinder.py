@@ -53,6 +53,25 @@ def at_least(release: str, first: str) -> bool:
     return names.index(get_release(release).name) >= names.index(get_release(first).name)
 
 
+def quota_manage_caveat(release: str) -> str:
+    """What `cinder-manage quota check|sync --project-id P` of this release cannot do, if anything.
+
+    Read in each catalog release's cinder/cmd/manage.py and run on 22.3.0 (2023.1) by
+    tests/test_differential_volume.py: zed to 2023.2 query with the module `context` instead of
+    the request context (QuotaCommands._get_usages), so both commands stop on any project with
+    usage; until 2025.2 (27.0.0) `_check_project_sync` is a reader transaction, so sync prints
+    "- fixed" and writes nothing. Xena and yoga (explicit sessions) and 2025.2+ work.
+    """
+    if not at_least(release, "zed") or at_least(release, "2025.2"):
+        return ""
+    if not at_least(release, "2024.1"):
+        return (
+            f"; Cinder {release}'s quota check and sync stop with AttributeError (module 'cinder.context' "
+            "has no attribute 'session'): use `fixpack quota sync`"
+        )
+    return f"; Cinder {release}'s quota sync reports the fix but writes nothing: use `fixpack quota sync`"
+
+
 def volume_destroy_dependents(release: str) -> tuple[str, ...]:
     """Tables whose live rows (volume_id = the volume) `volume_destroy` soft-deletes.
 

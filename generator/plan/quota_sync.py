@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from generator.domain.cinder import quota_manage_caveat
 from generator.errors import TargetProblem
 from generator.facts.model import DatabaseFacts
 from generator.facts.volume import ProjectUsage
@@ -70,11 +71,12 @@ def plan_quota_sync(
         api_first=(
             ApiCommand(
                 f"cinder-manage quota check --project-id {shell_arg(one)}",
-                "Cinder's own comparison of usage with a recount",
+                "Cinder's own comparison of usage with a recount" + quota_manage_caveat(cinder_facts.release),
             ),
             ApiCommand(
                 f"cinder-manage quota sync --project-id {shell_arg(one)}",
-                "Cinder's own correction (Wallaby+), from a host with cinder.conf",
+                "Cinder's own correction (Wallaby+), from a host with cinder.conf"
+                + quota_manage_caveat(cinder_facts.release),
             ),
         ),
         options={"no_snapshot_gb_quota": no_snapshot_gb_quota},

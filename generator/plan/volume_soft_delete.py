@@ -170,7 +170,7 @@ def plan_soft_delete(facts: VolumeFacts, options: VolumeOptions) -> Plan:
         postconditions=tuple(posts),
         findings=tuple(findings),
         warnings=tuple(warnings),
-        api_first=_api_first(u, bool(facts.live("snapshots")), vol["project_id"]),
+        api_first=_api_first(u, bool(facts.live("snapshots")), vol["project_id"], c.release),
         options={
             **override_record(options),
             "cascade": options.cascade,
@@ -179,7 +179,7 @@ def plan_soft_delete(facts: VolumeFacts, options: VolumeOptions) -> Plan:
     )
 
 
-def _api_first(u: str, has_snapshots: bool, project_id: str) -> tuple[ApiCommand, ...]:
+def _api_first(u: str, has_snapshots: bool, project_id: str, release: str) -> tuple[ApiCommand, ...]:
     cascade = " --cascade" if has_snapshots else ""
     return (
         ApiCommand(f"openstack volume show {u} -c status -c attachments", "see what Cinder thinks first"),
@@ -191,6 +191,7 @@ def _api_first(u: str, has_snapshots: bool, project_id: str) -> tuple[ApiCommand
         ApiCommand(f"cinder force-delete {u}", "as admin, whatever its status"),
         ApiCommand(
             f"cinder-manage quota check --project-id {shell_arg(project_id)}",
-            "afterwards, compare the project's quota usage with Cinder's own recount (sync to fix)",
+            "afterwards, compare the project's quota usage with Cinder's own recount (sync to fix)"
+            + cinder.quota_manage_caveat(release),
         ),
     )

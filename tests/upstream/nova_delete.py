@@ -25,13 +25,20 @@ own objects and DB API, leaving out only what is RPC, notification or hypervisor
 Not run: the instance action/event records the API and the wrapped compute method add
 (bookkeeping fixpack does not fabricate), and placement's DELETE /allocations, which is
 placement's code, not Nova's (the test mirrors it in SQL, see there).
+
+Older releases (FIXPACK_DIFF_RELEASE, tests/differential.py) run this same script with their own
+Nova; where their code differs from 34.0.0 the script follows the release:
+- share mappings: before 2025.1 `_shutdown_instance` has no share handling (nova 27.5.1, 2023.1,
+  has neither the table nor ShareMappingList), so the removal runs only where the release's
+  `_shutdown_instance` calls its share manager.
 """
 
 import contextlib
+import inspect
 import sys
 
 from nova import config, context, exception, objects
-from nova.compute import power_state, vm_states
+from nova.compute import manager, power_state, vm_states
 from nova.pci import manager as pci_manager
 from oslo_utils import timeutils
 
@@ -49,9 +56,10 @@ def main(conf: str, uuid: str) -> None:
         objects.BuildRequest.get_by_instance_uuid(ctxt, uuid).destroy()
 
     instance = objects.Instance.get_by_uuid(ctxt, uuid)
-    for share in objects.ShareMappingList.get_by_instance_uuid(ctxt, uuid):
-        share.deactivate()
-        share.delete()
+    if "share_manager" in inspect.getsource(manager.ComputeManager._shutdown_instance):
+        for share in objects.ShareMappingList.get_by_instance_uuid(ctxt, uuid):
+            share.deactivate()
+            share.delete()
     instance.vm_state = vm_states.DELETED
     instance.task_state = None
     instance.power_state = power_state.NOSTATE

@@ -39,6 +39,14 @@ reverted — a cold migration or resize undone, the guest on the source:
   Nova refuses `revert_resize` unless the migration is 'finished' and the instance RESIZED;
   here the migration failed ('error'), so the script loads the migration by id and performs the
   writes of the revert path regardless: what Nova's revert leaves is the reference.
+
+Older releases (FIXPACK_DIFF_RELEASE, tests/differential.py) run this same script with their own
+Nova. nova 27.5.1 (2023.1) differs only in: no `instances.compute_id` (from 2023.2), so neither
+`post_live_migration_at_destination` (there, not yet split into `_do_...`) nor
+`_revert_instance_flavor_host_node` (there `instance.node = migration.source_node`, the same
+name) sets it — set below only where the Instance object has the field; the revert's BDM read
+(34.0.0: `_update_bdm_for_swap_to_finish_resize`, skipped here anyway) and share cleanup (no
+shares) differ too. The other calls mirrored here are the same text in both releases.
 """
 
 import sys
@@ -60,7 +68,8 @@ def live_completed(ctxt, uuid: str, migration_id: int, dest: str) -> None:
     instance.host = dest
     instance.task_state = None
     instance.node = compute_node.hypervisor_hostname
-    instance.compute_id = compute_node.id
+    if "compute_id" in instance.fields:
+        instance.compute_id = compute_node.id
     instance.progress = 0
     instance.save(expected_task_state=task_states.MIGRATING)
     objects.ConsoleAuthToken.clean_console_auths_for_instance(ctxt, uuid)
@@ -100,7 +109,8 @@ def reverted(ctxt, uuid: str, migration_id: int) -> None:
     instance.host = migration.source_compute
     node = objects.ComputeNode.get_by_host_and_nodename(ctxt, migration.source_compute, migration.source_node)
     instance.node = node.hypervisor_hostname
-    instance.compute_id = node.id
+    if "compute_id" in instance.fields:
+        instance.compute_id = node.id
     instance.save(expected_task_state=[task_states.RESIZE_REVERTING])
     instance.drop_migration_context()
     instance.launched_at = timeutils.utcnow()

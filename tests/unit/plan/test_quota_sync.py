@@ -91,3 +91,18 @@ def test_quota_sync_of_several_projects_targets_them_all_sorted():
     plan = plan_quota_sync(_db(r1 + r2), {"p2": _usage("p2", r1), "p1": _usage("p1", r2)})
     assert plan.targets == ("p1", "p2")
     assert "<project>" in plan.api_first[0].command
+
+
+@pytest.mark.parametrize(
+    ("release", "caveat"),
+    [("yoga", None), ("2023.1", "AttributeError"), ("2024.2", "writes nothing"), ("2026.2", None)],
+)
+def test_quota_sync_says_where_cinders_own_commands_do_not_work(release, caveat):
+    rows = [w.quota_row(1, "volumes", 5)]
+    db = w.database("cinder", "cinder", {"quota_usages": rows, "volume_types": []}, release=release)
+    check, sync = plan_quota_sync(db, {"p1": _usage("p1", rows)}).api_first
+    for command in (check, sync):
+        if caveat:
+            assert caveat in command.why and "fixpack quota sync" in command.why, command.why
+        else:
+            assert "fixpack quota sync" not in command.why, command.why
