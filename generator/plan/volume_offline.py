@@ -392,9 +392,11 @@ def _soft_delete(schema: SchemaSnapshot, u: str, options: VolumeOptions, release
                 "cinder",
                 schema,
                 "snapshots",
-                {"status": SetValue(cinder.DELETED_STATUS), **SOFT},
+                # updated_at: the API's conditional update to 'deleting' set it, snapshot_destroy keeps
+                # it (domain/cinder.py; the live plan/volume_soft_delete.py does the same)
+                {"status": SetValue(cinder.DELETED_STATUS), **SOFT, "updated_at": ApplyTime()},
                 b.scope_where(f"live snapshots of volume {u}", b.eq("volume_id", u), b.eq("deleted", 0)),
-                "--cascade: snapshot_destroy (status 'deleted')",
+                "--cascade: snapshot_destroy (status 'deleted'), after the API's move to 'deleting'",
             )
         )
     for table in cinder.volume_destroy_dependents(release):

@@ -68,6 +68,14 @@ def test_offline_soft_delete_with_cascade_deletes_snapshots_and_their_metadata()
     assert "snapshot_id IN (SELECT" in w.sql_of(w.one_op(plan, "snapshot_metadata").scope.condition)
 
 
+@pytest.mark.parametrize("release", ["xena", w.RELEASE])
+def test_offline_cascade_snapshots_end_with_updated_at_set_as_the_apis_move_to_deleting_leaves_it(release):
+    # the API's conditional update to 'deleting' fires the ORM's onupdate; snapshot_destroy keeps it
+    op = w.one_op(_plan("soft-delete", release=release, cascade=True), "snapshots")
+    assert dict(op.assignments)["status"] == SetValue("deleted")
+    assert {"deleted_at", "updated_at"} <= op.apply_time_columns
+
+
 def test_offline_soft_delete_follows_the_releases_volume_destroy():
     xena = {o.table for o in _plan("soft-delete", release="xena").operations}
     yoga = {o.table for o in _plan("soft-delete", release="yoga").operations}
