@@ -40,10 +40,13 @@ pytestmark = pytest.mark.db
 NO_DATABASE = resolve(ConnectionOptions(), env={})
 
 
-def offline(volume_id: str, release: str, out, **options):
-    return generate_volume(
-        volume_id, VolumeOptions(**options), NO_DATABASE, release, OutputOptions(out_dir=out)
+def offline(volume_id: str, release: str, out, chunk_rows: int | None = None, **options):
+    output = (
+        OutputOptions(out_dir=out)
+        if chunk_rows is None
+        else OutputOptions(out_dir=out, chunk_rows=chunk_rows)
     )
+    return generate_volume(volume_id, VolumeOptions(**options), NO_DATABASE, release, output)
 
 
 @pytest.mark.parametrize("op", ["reset-detached", "soft-delete"])
@@ -121,7 +124,12 @@ def _add_specs(dep, attachment: str, specs) -> None:
         )
 
 
-def test_offline_reset_detached_writes_the_connector_cinder_would(make_deployment, tmp_path) -> None:
+@pytest.mark.parametrize("chunk_rows", [None, 3], ids=["one-round", "rounds-of-3-rows"])
+def test_offline_reset_detached_writes_the_connector_cinder_would(
+    make_deployment, tmp_path, chunk_rows
+) -> None:
+    # rounds of 3 rows: the close in round 1, the 7 specs soft-deleted 2 + 3 + 2 over rounds 1-3 (each its
+    # own transaction), so the connector must have been written before any spec left
     release = SCHEMA_SET_RELEASES[-1]
     dep = make_deployment(release)
     sc = seed_world(dep, "reset-detached")
@@ -133,12 +141,15 @@ def test_offline_reset_detached_writes_the_connector_cinder_would(make_deploymen
     expected = json.dumps({s["key"]: s["value"] for s in specs})  # attachment_specs_get + jsonutils.dumps
     assert len(specs) == 7 and '\\"2\\" \\\\ a/b' in expected and '"platform": null' in expected
     live = generate(dep, sc, "reset-detached", tmp_path / "live")
-    result = offline(sc.volume.id, release, tmp_path, op="reset-detached", **sc.options)
+    result = offline(sc.volume.id, release, tmp_path, chunk_rows, op="reset-detached", **sc.options)
     assert result.lint.passed, [f.describe() for f in result.lint.findings]
     run = BundleRun(dep, result.path)
     before = all_states(dep)
     assert_all_ok(run_offline(run, "precheck"))
-    assert_all_ok(run_offline(run, "apply"))
+    applied = run_offline(run, "apply")
+    assert_all_ok(applied)
+    if chunk_rows:
+        assert "step 2: attachment_specs (round 3)\t2" in applied[-1].stdout, applied[-1].stdout
     row = dep.query("cinder", "SELECT connector, deleted FROM volume_attachment WHERE id = %s", (closing,))[0]
     assert (row["connector"], row["deleted"]) == (expected, 1)
     assert count(dep, "cinder", "attachment_specs WHERE attachment_id = %s AND deleted = 0", closing) == 0
