@@ -126,3 +126,35 @@ def run_offline(run: BundleRun, phase: str) -> list[ClientRun]:
         if not result.ok:
             break
     return out
+
+
+def assert_values_as_planned(plan: Plan, dep: Deployment, run: BundleRun) -> int:
+    """Every row another bundle (an offline one, run after `plan` was made live from the same rows)
+    changed that `plan` updates holds the live post-image: each planned column the planned value
+    (an ApplyTime column: set, i.e. no longer its pre-image value), every other column as before.
+    `assert_only_planned_rows_changed` says which rows; this says with which values — what the
+    offline planners must share with the live ones (updated_at stamps, the migrated connector).
+    Rows `plan` updates that the other bundle left as they were are skipped (what an offline bundle
+    cannot do, its warnings say). Returns how many rows were compared."""
+    compared = 0
+    for op in plan.operations:
+        if not isinstance(op, UpdateRows) or not op.changes:
+            continue
+        url = run.url_for(f"db:{op.database}")
+        role = next(r for r, n in dep.names.items() if n == url.database)
+        where = " AND ".join(f"`{k}` = %s" for k in op.key)
+        volatile = op.apply_time_columns
+        for change in op.changes:
+            rows = dep.query(role, f"SELECT * FROM `{op.table}` WHERE {where}", change.before.key(op.key))
+            assert rows, f"{role}.{op.table} {change.before.key(op.key)}: gone, the plan updates it"
+            now = rows[0]
+            if all(now[c] == change.before[c] for c in change.before):
+                continue
+            wrong = {
+                c: (change.before[c], change.after[c], now[c])
+                for c in change.before
+                if (now[c] == change.before[c] if c in volatile else now[c] != change.after[c])
+            }
+            assert not wrong, f"{role}.{op.table} {change.before.key(op.key)}: (before, planned, now) {wrong}"
+            compared += 1
+    return compared

@@ -17,6 +17,7 @@ from .bundles import (
     assert_all_ok,
     assert_identical,
     assert_only_planned_rows_changed,
+    assert_values_as_planned,
     run_offline,
 )
 from .conftest import SCHEMA_SET_RELEASES
@@ -55,6 +56,8 @@ def test_offline_bundle_apply_rerun_rollback(make_deployment, tmp_path, release:
     after = all_states(dep)
     assert assert_only_planned_rows_changed(before, after, allowed) > 0
     check_semantics(dep, op, target.uuid) if op != "rehost" else None
+    if op != "rehost":  # offline rehost does not infer the move's outcome (its warning): flavor, migrations
+        assert assert_values_as_planned(live.plan, dep, BundleRun(dep, live.path)) > 0
     assert_all_ok(run_offline(run, "verify"))
     reruns = run_offline(run, "apply")  # re-run: finds nothing left to change...
     if op == "purge":  # ...or, the instance row being gone, stops at its precondition

@@ -9,6 +9,8 @@ destroyed with the volume), 2023.2 / 2024.x (use_quota alone from 2024.1) and th
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -26,21 +28,25 @@ from .bundles import (
     assert_all_ok,
     assert_identical,
     assert_only_planned_rows_changed,
+    assert_values_as_planned,
     run_offline,
 )
 from .conftest import SCHEMA_SET_RELEASES
-from .test_volume_bundles import check_semantics, generate
-from .volume_world import seed_world
+from .test_volume_bundles import check_semantics, count, generate
+from .volume_world import WHEN, seed_world
 
 pytestmark = pytest.mark.db
 
 NO_DATABASE = resolve(ConnectionOptions(), env={})
 
 
-def offline(volume_id: str, release: str, out, **options):
-    return generate_volume(
-        volume_id, VolumeOptions(**options), NO_DATABASE, release, OutputOptions(out_dir=out)
+def offline(volume_id: str, release: str, out, chunk_rows: int | None = None, **options):
+    output = (
+        OutputOptions(out_dir=out)
+        if chunk_rows is None
+        else OutputOptions(out_dir=out, chunk_rows=chunk_rows)
     )
+    return generate_volume(volume_id, VolumeOptions(**options), NO_DATABASE, release, output)
 
 
 @pytest.mark.parametrize("op", ["reset-detached", "soft-delete"])
@@ -62,6 +68,7 @@ def test_offline_volume_bundle_apply_rerun_rollback(make_deployment, tmp_path, r
     after = all_states(dep)
     assert assert_only_planned_rows_changed(before, after, allowed) > 0
     check_semantics(dep, op, sc, result, offline=True)
+    assert assert_values_as_planned(live.plan, dep, BundleRun(dep, live.path)) > 0
     assert_all_ok(run_offline(run, "verify"))
     assert_all_ok(run_offline(run, "apply"))  # a re-run finds nothing left to change
     assert_identical(after, all_states(dep))
@@ -94,3 +101,93 @@ def test_offline_refuses_at_run_time_with_nothing_changed(make_deployment, tmp_p
 def test_offline_ops_that_need_live_rows_say_so(tmp_path, op: str) -> None:
     with pytest.raises(FixpackError, match=f"offline {op} is not supported"):
         offline("0f0f0f0f-0000-4000-8000-000000000003", "2024.1", tmp_path, op=op)
+
+
+# Legacy specs that the SQL connector must quote exactly as json.dumps: quotes, backslashes, slashes,
+# an empty and a blank key, trailing blanks, an empty and a NULL value (seed_world adds host, initiator).
+TRICKY_SPECS = (
+    ("os_type", 'linux "2" \\ a/b'),
+    ("", ""),
+    ("  ", "x86_64 "),
+    ("platform", None),
+    ("ip", "~`{}"),
+)
+
+
+def _add_specs(dep, attachment: str, specs) -> None:
+    for key, value in specs:
+        dep.execute(
+            "cinder",
+            "INSERT INTO attachment_specs (created_at, deleted, attachment_id, `key`, value) "
+            "VALUES (%s, 0, %s, %s, %s)",
+            (WHEN, attachment, key, value),
+        )
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 3], ids=["one-round", "rounds-of-3-rows"])
+def test_offline_reset_detached_writes_the_connector_cinder_would(
+    make_deployment, tmp_path, chunk_rows
+) -> None:
+    # rounds of 3 rows: the close in round 1, the 7 specs soft-deleted 2 + 3 + 2 over rounds 1-3 (each its
+    # own transaction), so the connector must have been written before any spec left
+    release = SCHEMA_SET_RELEASES[-1]
+    dep = make_deployment(release)
+    sc = seed_world(dep, "reset-detached")
+    closing = sc.volume.attachments[0]
+    _add_specs(dep, closing, TRICKY_SPECS)
+    specs = dep.query(
+        "cinder", "SELECT `key`, value FROM attachment_specs WHERE attachment_id = %s ORDER BY id", (closing,)
+    )
+    expected = json.dumps({s["key"]: s["value"] for s in specs})  # attachment_specs_get + jsonutils.dumps
+    assert len(specs) == 7 and '\\"2\\" \\\\ a/b' in expected and '"platform": null' in expected
+    live = generate(dep, sc, "reset-detached", tmp_path / "live")
+    result = offline(sc.volume.id, release, tmp_path, chunk_rows, op="reset-detached", **sc.options)
+    assert result.lint.passed, [f.describe() for f in result.lint.findings]
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    assert_all_ok(run_offline(run, "precheck"))
+    applied = run_offline(run, "apply")
+    assert_all_ok(applied)
+    if chunk_rows:
+        assert "step 2: attachment_specs (round 3)\t2" in applied[-1].stdout, applied[-1].stdout
+    row = dep.query("cinder", "SELECT connector, deleted FROM volume_attachment WHERE id = %s", (closing,))[0]
+    assert (row["connector"], row["deleted"]) == (expected, 1)
+    assert count(dep, "cinder", "attachment_specs WHERE attachment_id = %s AND deleted = 0", closing) == 0
+    assert assert_values_as_planned(live.plan, dep, BundleRun(dep, live.path)) > 0  # as the live close
+    assert_all_ok(run_offline(run, "rollback"))
+    assert_identical(before, all_states(dep))
+
+
+def failed_precondition(run) -> str:
+    """The `-- precondition:` comment above the guard a client run stopped at (ERROR 1242 at line N)."""
+    line = int(re.search(r"ERROR 1242 \(21000\) at line (\d+)", run.stderr).group(1))
+    lines = Path(run.file).read_text().splitlines()[:line]
+    start = max(i for i, text in enumerate(lines) if text.startswith("-- precondition:"))
+    return " ".join(text.removeprefix("--").strip() for text in lines[start:] if text.startswith("--"))
+
+
+@pytest.mark.parametrize(
+    ("specs", "refusal"),
+    [
+        ((("host", "cmp-\u00e9"),), "printable ASCII only"),
+        ((("multi\tpath", "true"),), "printable ASCII only"),
+        ((("host", "cmp-02"),), "key twice"),
+    ],
+    ids=["non-ascii-value", "control-in-key", "key-twice"],
+)
+def test_offline_reset_detached_refuses_specs_sql_cannot_dump_exactly(
+    make_deployment, tmp_path, specs, refusal: str
+) -> None:
+    release = SCHEMA_SET_RELEASES[-1]
+    dep = make_deployment(release)
+    sc = seed_world(dep, "reset-detached")
+    _add_specs(dep, sc.volume.attachments[0], specs)
+    # Cinder alone: with --detach-nova the cell file's apply runs (and commits) before the Cinder
+    # file's guards, which is why the runbook runs every precheck first
+    result = offline(sc.volume.id, release, tmp_path, op="reset-detached", instances=sc.options["instances"])
+    before = all_states(dep)
+    for phase in ("precheck", "apply"):
+        runs = run_offline(BundleRun(dep, result.path), phase)
+        assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
+        assert refusal in failed_precondition(runs[-1]), failed_precondition(runs[-1])
+    assert_identical(before, all_states(dep))

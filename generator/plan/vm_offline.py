@@ -21,6 +21,7 @@ from generator.domain.staleness import format_duration, recently_updated_sql
 from generator.errors import FixpackError
 from generator.ops.operations import (
     ApplyTime,
+    Assignment,
     CopyColumn,
     DeleteRows,
     Operation,
@@ -223,6 +224,17 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
     )
 
 
+# PciDevice.free() on the instance's own devices, then the tracker's save (pci_device_update, an ORM
+# flush: updated_at = now), as the live plan/vm_pci.py does. Their PF/VF relatives are not changed
+# offline (OFFLINE_PCI_WARNING says what to check by hand).
+RELEASED_PCI: dict[str, Assignment] = {
+    "status": SetValue("available"),
+    "instance_uuid": SetValue(None),
+    "request_id": SetValue(None),
+    "updated_at": ApplyTime(),
+}
+
+
 def _soft_delete(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot, u: str):
     ops: list[Operation] = []
     posts: list[Postcondition] = []
@@ -288,7 +300,7 @@ def _soft_delete(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSna
             "nova",
             cell,
             "pci_devices",
-            {"status": SetValue("available"), "instance_uuid": SetValue(None), "request_id": SetValue(None)},
+            RELEASED_PCI,
             held_scope("pci_devices", u),
             "release the PCI devices the instance holds (allocated or claimed), as PciDevice.free() does",
         )
@@ -347,7 +359,7 @@ def _purge(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot,
             "nova",
             cell,
             "pci_devices",
-            {"status": SetValue("available"), "instance_uuid": SetValue(None), "request_id": SetValue(None)},
+            RELEASED_PCI,
             held_scope("pci_devices", u),
             "release (never delete) the PCI devices the instance holds (allocated or claimed), as "
             "PciDevice.free() does",

@@ -38,7 +38,8 @@ OFFLINE_PCI_WARNING = (
     "carries to their SR-IOV relatives: after the apply, a PF whose VFs are all available, and the VFs of a "
     "PF the instance held, may still say 'unavailable'; check `SELECT id, address, dev_type, status, "
     "parent_addr FROM pci_devices WHERE compute_node_id = <node> AND deleted = 0` and set those to "
-    "'available' by hand (a live bundle, given --nova-api-url, carries it)"
+    "'available' by hand, with updated_at = UTC now as Nova's save stamps it (a live bundle, given "
+    "--nova-api-url, carries it)"
 )
 
 

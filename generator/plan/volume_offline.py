@@ -6,7 +6,8 @@ preconditions checked then in place of the facts a live bundle reads (the volume
 exists in the database the file runs against; no service is working on it; no
 live snapshots without --cascade; no active instance holds it). Values a live
 bundle computes at generation are computed by the apply itself: the volume's
-status from the attachments that remain, and each quota_usages row's in_use from
+status from the attachments that remain, a closed attachment's connector from its
+legacy attachment_specs (volume_offline_connector.py), and each quota_usages row's in_use from
 Cinder's recount of the rows left — correlated subqueries, so the recount sees the
 volume already deleted within the same transaction.
 
@@ -34,6 +35,7 @@ from generator.ops.operations import (
     UpdateRows,
 )
 from generator.plan import builders as b
+from generator.plan import volume_offline_connector as connector
 from generator.plan.builders import offline_update as _update
 from generator.plan.model import ApiCommand, DatabaseTarget, Plan, Postcondition
 from generator.plan.overrides import override_record
@@ -80,6 +82,7 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
     ]
     if options.op == "reset-detached":
         ops, posts, nova_pre = _reset_detached(c.schema, u, options)
+        pre += connector.connector_preconditions(_attachment_filter(u, options))
         dbs: tuple[DatabaseTarget, ...] = (c,)
         if options.detach_nova:
             dbs = (_target("nova", rel), c)
@@ -165,8 +168,10 @@ def _not_busy(u: str, options: VolumeOptions) -> list[Postcondition]:
     return out
 
 
-def _attachment_filter(u: str, options: VolumeOptions) -> list[exp.Expr]:
-    conds = [b.eq("volume_id", u), b.eq("deleted", 0)]
+def _attachment_filter(u: str, options: VolumeOptions, *, live: bool = True) -> list[exp.Expr]:
+    conds = [b.eq("volume_id", u)]
+    if live:
+        conds.append(b.eq("deleted", 0))
     if options.instances:
         conds.append(_in("instance_uuid", options.instances))
     return conds
@@ -174,20 +179,9 @@ def _attachment_filter(u: str, options: VolumeOptions) -> list[exp.Expr]:
 
 def _reset_detached(schema: SchemaSnapshot, u: str, options: VolumeOptions):
     closing = _attachment_filter(u, options)
-    ids = exp.select("id").from_("volume_attachment").where(exp.and_(*(x.copy() for x in closing)))
+    # The close first: it writes the connector from the legacy specs still live, which the
+    # next step then soft-deletes (volume_offline_connector.py says why the order and scope hold).
     ops: list[Operation] = [
-        _update(
-            "cinder",
-            schema,
-            "attachment_specs",
-            SOFT,
-            b.scope_where(
-                "live specs of the attachments to close",
-                b.eq("deleted", 0),
-                exp.column("attachment_id").isin(query=ids),
-            ),
-            "soft-delete the legacy connector specs, as Cinder does when it loads the attachment",
-        ),
         _update(
             "cinder",
             schema,
@@ -197,9 +191,19 @@ def _reset_detached(schema: SchemaSnapshot, u: str, options: VolumeOptions):
                 **SOFT,
                 "detach_time": ApplyTime(),
                 "updated_at": ApplyTime(),  # the ORM's onupdate fires (domain/cinder.py)
+                "connector": connector.connector_from_live_specs(),
             },
             b.scope_where("live attachments to close", *closing),
-            "close the attachment as volume_detached does (VolumeAttachment.delete_values)",
+            "close the attachment as volume_detached does (VolumeAttachment.delete_values); legacy specs "
+            "first become the connector, as loading it does",
+        ),
+        _update(
+            "cinder",
+            schema,
+            "attachment_specs",
+            SOFT,
+            connector.specs_scope(_attachment_filter(u, options, live=False)),
+            "soft-delete the legacy connector specs, as Cinder does when it loads the attachment",
         ),
         _update(
             "cinder",
@@ -392,9 +396,11 @@ def _soft_delete(schema: SchemaSnapshot, u: str, options: VolumeOptions, release
                 "cinder",
                 schema,
                 "snapshots",
-                {"status": SetValue(cinder.DELETED_STATUS), **SOFT},
+                # updated_at: the API's conditional update to 'deleting' set it, snapshot_destroy keeps
+                # it (domain/cinder.py; the live plan/volume_soft_delete.py does the same)
+                {"status": SetValue(cinder.DELETED_STATUS), **SOFT, "updated_at": ApplyTime()},
                 b.scope_where(f"live snapshots of volume {u}", b.eq("volume_id", u), b.eq("deleted", 0)),
-                "--cascade: snapshot_destroy (status 'deleted')",
+                "--cascade: snapshot_destroy (status 'deleted'), after the API's move to 'deleting'",
             )
         )
     for table in cinder.volume_destroy_dependents(release):

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from generator.errors import FixpackError
-from generator.ops.operations import CopyColumn, DeleteRows, UpdateRows
+from generator.ops.operations import CopyColumn, DeleteRows, SetValue, UpdateRows
 from generator.plan.overrides import Overrides
 from generator.plan.vm_common import VmOptions
 from generator.plan.vm_offline import plan_vm_offline
@@ -140,3 +140,12 @@ def test_offline_purge_says_migration_consumers_are_not_freed_and_their_rows_go(
     assert "`migration` lines" in text and "allocation delete CONSUMER" in text
     assert "do it before the apply: the purge deletes the migrations rows" in text
     assert w.ops_on(plan, "migrations")  # the rows still go, as a purge leaves no trace
+
+
+@pytest.mark.parametrize("op", ["soft-delete", "purge"])
+def test_offline_pci_release_stamps_updated_at_as_nova_saving_the_freed_device_does(op: str):
+    # PciDevTracker.save -> pci_device_update, an ORM flush: updated_at = now (the live vm_pci does it)
+    pci = w.one_op(_plan(op), "pci_devices")
+    assert isinstance(pci, UpdateRows)
+    assert {"updated_at"} <= pci.apply_time_columns
+    assert dict(pci.assignments)["status"] == SetValue("available")
