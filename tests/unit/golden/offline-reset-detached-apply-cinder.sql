@@ -76,36 +76,73 @@ SELECT 'the volume is not being migrated (--allow-migrating to override)' AS `gu
     DUAL WHERE NOT ((SELECT COUNT(*) FROM `volumes` WHERE `volumes`.`id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND
       `volumes`.`deleted` = 0 AND (`volumes`.`migration_status` IN ('starting', 'migrating', 'completing') OR
       `volumes`.`migration_status` LIKE 'target:%')) = 0)) AS `ok`;
+-- precondition: the legacy attachment_specs of the attachments to close have keys and values of printable ASCII
+--   only (only then does SQL write the connector exactly as json.dumps in Cinder; else generate live (--cinder-
+--   url), which computes the connector in Python)
+SELECT CONCAT('the legacy attachment_specs of the attachments to close have keys and values of printable ASCII ',
+    'only (only then does SQL write the connector exactly as json.dumps in Cinder; else generate live',
+    ' (--cinder-url), which computes the connector in Python)') AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL
+    WHERE NOT ((SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
+      `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
+      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volume_attachment`.`deleted` = 0)
+      AND (`attachment_specs`.`key` IS NULL OR NOT (LENGTH(`attachment_specs`.`key`) = 0 OR
+      REGEXP_INSTR(HEX(`attachment_specs`.`key`), '^([2-6][0-9A-F]|7[0-9A-E])+$') = 1) OR NOT
+      (`attachment_specs`.`value` IS NULL OR (LENGTH(`attachment_specs`.`value`) = 0 OR
+      REGEXP_INSTR(HEX(`attachment_specs`.`value`), '^([2-6][0-9A-F]|7[0-9A-E])+$') = 1)))) = 0)) AS `ok`;
+-- precondition: no attachment to close has a legacy attachment_specs key twice (Cinder keeps one; else generate
+--   live (--cinder-url), which computes the connector in Python)
+SELECT CONCAT('no attachment to close has a legacy attachment_specs key twice (Cinder keeps one; else generate ',
+    'live (--cinder-url), which computes the connector in Python)') AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL
+    WHERE NOT ((SELECT COUNT(*) FROM `volume_attachment` WHERE `volume_attachment`.`volume_id` =
+      '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volume_attachment`.`deleted` = 0 AND `volume_attachment`.`id` IN
+      (SELECT `attachment_specs`.`attachment_id` FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 GROUP
+      BY `attachment_specs`.`attachment_id`, HEX(`attachment_specs`.`key`) HAVING COUNT(*) > 1)) = 0)) AS `ok`;
+-- precondition: JSON_QUOTE on this server escapes printable ASCII as json.dumps of Python does (checked where
+--   legacy attachment_specs are to be migrated; else generate live (--cinder-url), which computes the connector in
+--   Python)
+SELECT CONCAT('JSON_QUOTE on this server escapes printable ASCII as json.dumps of Python does (checked where le',
+    'gacy attachment_specs are to be migrated; else generate live (--cinder-url), which computes the ',
+    'connector in Python)') AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT ((SELECT COUNT(*) FROM
+      `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND `attachment_specs`.`attachment_id` IN (SELECT
+      `volume_attachment`.`id` FROM `volume_attachment` WHERE `volume_attachment`.`volume_id` =
+      '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volume_attachment`.`deleted` = 0) AND NOT
+      HEX(JSON_QUOTE(CAST(UNHEX(CONCAT('202122232425262728292A2B2C2D2E2F303132333435363738393A3B3C3D3E3F',
+      '404142434445464748494A4B4C4D4E4F505152535455565758595A5B5C5D5E5F',
+      '606162636465666768696A6B6C6D6E6F707172737475767778797A7B7C7D7E')) AS CHAR))) =
+      CONCAT('2220215C22232425262728292A2B2C2D2E2F303132333435363738393A3B3C3D',
+      '3E3F404142434445464748494A4B4C4D4E4F505152535455565758595A5B5C5C',
+      '5D5E5F606162636465666768696A6B6C6D6E6F707172737475767778797A7B7C', '7D7E22')) = 0)) AS `ok`;
 -- before the first write: each step at most 1000 rows, all steps at most 2000 (2 transaction(s) of at most 1000
 --   rows), and the server's Galera write-set limits fit a chunk
 SET @fixpack_total = 0;
-SET @fixpack_scope = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
-    `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volume_attachment`.`deleted` = 0)
-    FOR UPDATE);
-SELECT 'step 1: attachment_specs' AS `step`, @fixpack_scope AS `rows_found`;
-SELECT 'step 1: attachment_specs: at most 1000 rows (offline bundles repair one target)' AS `guard`, (SELECT 1 UNION
+SET @fixpack_scope = (SELECT COUNT(*) FROM `volume_attachment` WHERE `volume_id` =
+    '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0 FOR UPDATE);
+SELECT 'step 1: volume_attachment' AS `step`, @fixpack_scope AS `rows_found`;
+SELECT 'step 1: volume_attachment: at most 1000 rows (offline bundles repair one target)' AS `guard`, (SELECT 1 UNION
     ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_scope <= 1000)) AS `ok`;
 SET @fixpack_total = @fixpack_total + @fixpack_scope;
 SET @fixpack_count_1 = @fixpack_scope;
-SET @fixpack_estimate_1 = (SELECT 2 * (2 * (COALESCE(MAX(LENGTH(CONCAT_WS('', HEX(`attachment_specs`.`created_at`),
-      HEX(`attachment_specs`.`updated_at`), HEX(`attachment_specs`.`deleted_at`), HEX(`attachment_specs`.`deleted`),
-      HEX(`attachment_specs`.`id`), HEX(`attachment_specs`.`attachment_id`), HEX(`attachment_specs`.`key`),
-      HEX(`attachment_specs`.`value`))) / 2), 0) + 48) + 64) FROM `attachment_specs` WHERE `attachment_specs`.`deleted`
-    = 0 AND `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volume_attachment`.`deleted` = 0));
-SET @fixpack_scope = (SELECT COUNT(*) FROM `volume_attachment` WHERE `volume_id` =
-    '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0 FOR UPDATE);
-SELECT 'step 2: volume_attachment' AS `step`, @fixpack_scope AS `rows_found`;
-SELECT 'step 2: volume_attachment: at most 1000 rows (offline bundles repair one target)' AS `guard`, (SELECT 1 UNION
-    ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_scope <= 1000)) AS `ok`;
-SET @fixpack_total = @fixpack_total + @fixpack_scope;
-SET @fixpack_count_2 = @fixpack_scope;
-SET @fixpack_estimate_2 = (SELECT 2 * (2 * (COALESCE(MAX(LENGTH(CONCAT_WS('', HEX(`created_at`), HEX(`updated_at`),
+SET @fixpack_estimate_1 = (SELECT 2 * (2 * (COALESCE(MAX(LENGTH(CONCAT_WS('', HEX(`created_at`), HEX(`updated_at`),
       HEX(`deleted_at`), HEX(`deleted`), HEX(`id`), HEX(`volume_id`), HEX(`attached_host`), HEX(`instance_uuid`),
       HEX(`mountpoint`), HEX(`attach_time`), HEX(`detach_time`), HEX(`attach_mode`), HEX(`attach_status`),
       HEX(`connection_info`), HEX(`connector`))) / 2), 0) + 90) + 64) FROM `volume_attachment` WHERE `volume_id` =
     '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0);
+SET @fixpack_scope = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
+    `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
+      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
+      OR NOT `volume_attachment`.`connector` IS NULL)) FOR UPDATE);
+SELECT 'step 2: attachment_specs' AS `step`, @fixpack_scope AS `rows_found`;
+SELECT 'step 2: attachment_specs: at most 1000 rows (offline bundles repair one target)' AS `guard`, (SELECT 1 UNION
+    ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_scope <= 1000)) AS `ok`;
+SET @fixpack_total = @fixpack_total + @fixpack_scope;
+SET @fixpack_count_2 = @fixpack_scope;
+SET @fixpack_estimate_2 = (SELECT 2 * (2 * (COALESCE(MAX(LENGTH(CONCAT_WS('', HEX(`attachment_specs`.`created_at`),
+      HEX(`attachment_specs`.`updated_at`), HEX(`attachment_specs`.`deleted_at`), HEX(`attachment_specs`.`deleted`),
+      HEX(`attachment_specs`.`id`), HEX(`attachment_specs`.`attachment_id`), HEX(`attachment_specs`.`key`),
+      HEX(`attachment_specs`.`value`))) / 2), 0) + 48) + 64) FROM `attachment_specs` WHERE `attachment_specs`.`deleted`
+    = 0 AND `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
+      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
+      OR NOT `volume_attachment`.`connector` IS NULL)));
 SET @fixpack_scope = (SELECT COUNT(*) FROM `volume_admin_metadata` WHERE `volume_id` =
     '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `key` = 'attached_mode' AND `deleted` = 0 FOR UPDATE);
 SELECT 'step 3: volume_admin_metadata' AS `step`, @fixpack_scope AS `rows_found`;
@@ -233,22 +270,56 @@ SELECT 'Galera write-set limits: a chunk of 1000 row(s) fits (or wsrep is off)' 
     2 FROM DUAL WHERE NOT (@fixpack_ws_refuse <=> 0)) AS `ok`;
 SET @fixpack_budget = 1000;
 
--- step 1: attachment_specs (round 1): soft-delete the legacy connector specs, as Cinder does when it loads the
---   attachment — rows: live specs of the attachments to close
+-- step 1: volume_attachment (round 1): close the attachment as volume_detached does
+--   (VolumeAttachment.delete_values); legacy specs first become the connector, as loading it does — rows: live
+--   attachments to close
+SET @fixpack_scope = (SELECT COUNT(*) FROM `volume_attachment` WHERE `volume_id` =
+    '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0 FOR UPDATE);
+SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);
+SET @fixpack_hi_1_0 = (SELECT `fixpack_ranked`.`id` FROM (SELECT `id`, ROW_NUMBER() OVER (ORDER BY `id`) AS `fixpack_n`
+      FROM `volume_attachment` WHERE `volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0)
+    AS `fixpack_ranked` WHERE `fixpack_ranked`.`fixpack_n` = @fixpack_take);
+SELECT 'step 1: volume_attachment (round 1)' AS `step`, @fixpack_take AS `rows`;
+SELECT CONCAT('step 1: volume_attachment (round 1): the last row within the budget was found (or there is nothi',
+    'ng to take)') AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_take = 0 OR NOT
+      @fixpack_hi_1_0 IS NULL)) AS `ok`;
+SET @fixpack_rc = 0;
+UPDATE `volume_attachment`
+SET `volume_attachment`.`attach_status` = 'detached', `volume_attachment`.`deleted` = 1,
+  `volume_attachment`.`deleted_at` = @fixpack_now, `volume_attachment`.`detach_time` = @fixpack_now,
+  `volume_attachment`.`updated_at` = @fixpack_now, `volume_attachment`.`connector` = (SELECT COALESCE(CONCAT('{',
+      GROUP_CONCAT(CONCAT(JSON_QUOTE(`attachment_specs`.`key`), ': ', COALESCE(JSON_QUOTE(`attachment_specs`.`value`),
+      'null')) ORDER BY `attachment_specs`.`id` SEPARATOR ', '), '}'), `volume_attachment`.`connector`) FROM
+    `attachment_specs` WHERE `attachment_specs`.`attachment_id` = `volume_attachment`.`id` AND
+    `attachment_specs`.`deleted` = 0)
+WHERE `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volume_attachment`.`deleted` = 0
+  AND `volume_attachment`.`id` <= @fixpack_hi_1_0;
+SET @fixpack_rc = @fixpack_rc + ROW_COUNT();
+SELECT 'step 1: volume_attachment (round 1): changed the rows it took' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
+    DUAL WHERE NOT (@fixpack_rc <=> @fixpack_take)) AS `ok`;
+SET @fixpack_after = (SELECT COUNT(*) FROM `volume_attachment` WHERE `volume_id` =
+    '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0);
+SELECT 'step 1: volume_attachment (round 1): the rest of the scope is left for the next round' AS `guard`, (SELECT 1
+    UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_after <=> @fixpack_scope - @fixpack_take)) AS `ok`;
+SET @fixpack_budget = @fixpack_budget - @fixpack_take;
+
+-- step 2: attachment_specs (round 1): soft-delete the legacy connector specs, as Cinder does when it loads the
+--   attachment — rows: live specs of the attachments to close (or closed with their connector)
 SET @fixpack_scope = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
     `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volume_attachment`.`deleted` = 0)
-    FOR UPDATE);
+      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
+      OR NOT `volume_attachment`.`connector` IS NULL)) FOR UPDATE);
 SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);
-SET @fixpack_hi_1_0 = (SELECT `fixpack_ranked`.`id` FROM (SELECT `attachment_specs`.`id`, ROW_NUMBER() OVER (ORDER BY
+SET @fixpack_hi_2_0 = (SELECT `fixpack_ranked`.`id` FROM (SELECT `attachment_specs`.`id`, ROW_NUMBER() OVER (ORDER BY
       `attachment_specs`.`id`) AS `fixpack_n` FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
       `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volume_attachment`.`deleted` = 0))
-    AS `fixpack_ranked` WHERE `fixpack_ranked`.`fixpack_n` = @fixpack_take);
-SELECT 'step 1: attachment_specs (round 1)' AS `step`, @fixpack_take AS `rows`;
-SELECT CONCAT('step 1: attachment_specs (round 1): the last row within the budget was found (or there is nothin',
+      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
+      OR NOT `volume_attachment`.`connector` IS NULL))) AS `fixpack_ranked` WHERE `fixpack_ranked`.`fixpack_n` =
+    @fixpack_take);
+SELECT 'step 2: attachment_specs (round 1)' AS `step`, @fixpack_take AS `rows`;
+SELECT CONCAT('step 2: attachment_specs (round 1): the last row within the budget was found (or there is nothin',
     'g to take)') AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_take = 0 OR NOT
-      @fixpack_hi_1_0 IS NULL)) AS `ok`;
+      @fixpack_hi_2_0 IS NULL)) AS `ok`;
 SET @fixpack_rc = 0;
 -- attachment_specs has no index on the scope's columns, so safe-update mode would refuse this statement: it is
 --   keyed on the target UUID (lint FX001) and its row count is guarded before and after, so safe updates are off
@@ -258,41 +329,17 @@ UPDATE `attachment_specs`
 SET `attachment_specs`.`deleted` = 1, `attachment_specs`.`deleted_at` = @fixpack_now
 WHERE `attachment_specs`.`deleted` = 0 AND `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM
     `volume_attachment` WHERE `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND
-    `volume_attachment`.`deleted` = 0) AND `attachment_specs`.`id` <= @fixpack_hi_1_0;
+    (`volume_attachment`.`deleted` = 0 OR NOT `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`id` <=
+  @fixpack_hi_2_0;
 SET @fixpack_rc = @fixpack_rc + ROW_COUNT();
 SET SESSION sql_safe_updates = 1;
-SELECT 'step 1: attachment_specs (round 1): changed the rows it took' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
+SELECT 'step 2: attachment_specs (round 1): changed the rows it took' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
     DUAL WHERE NOT (@fixpack_rc <=> @fixpack_take)) AS `ok`;
 SET @fixpack_after = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
     `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volume_attachment`.`deleted` = 0));
-SELECT 'step 1: attachment_specs (round 1): the rest of the scope is left for the next round' AS `guard`, (SELECT 1
-    UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_after <=> @fixpack_scope - @fixpack_take)) AS `ok`;
-SET @fixpack_budget = @fixpack_budget - @fixpack_take;
-
--- step 2: volume_attachment (round 1): close the attachment as volume_detached does
---   (VolumeAttachment.delete_values) — rows: live attachments to close
-SET @fixpack_scope = (SELECT COUNT(*) FROM `volume_attachment` WHERE `volume_id` =
-    '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0 FOR UPDATE);
-SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);
-SET @fixpack_hi_2_0 = (SELECT `fixpack_ranked`.`id` FROM (SELECT `id`, ROW_NUMBER() OVER (ORDER BY `id`) AS `fixpack_n`
-      FROM `volume_attachment` WHERE `volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0)
-    AS `fixpack_ranked` WHERE `fixpack_ranked`.`fixpack_n` = @fixpack_take);
-SELECT 'step 2: volume_attachment (round 1)' AS `step`, @fixpack_take AS `rows`;
-SELECT CONCAT('step 2: volume_attachment (round 1): the last row within the budget was found (or there is nothi',
-    'ng to take)') AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_take = 0 OR NOT
-      @fixpack_hi_2_0 IS NULL)) AS `ok`;
-SET @fixpack_rc = 0;
-UPDATE `volume_attachment`
-SET `attach_status` = 'detached', `deleted` = 1, `deleted_at` = @fixpack_now, `detach_time` = @fixpack_now,
-  `updated_at` = @fixpack_now
-WHERE `volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0 AND `id` <= @fixpack_hi_2_0;
-SET @fixpack_rc = @fixpack_rc + ROW_COUNT();
-SELECT 'step 2: volume_attachment (round 1): changed the rows it took' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
-    DUAL WHERE NOT (@fixpack_rc <=> @fixpack_take)) AS `ok`;
-SET @fixpack_after = (SELECT COUNT(*) FROM `volume_attachment` WHERE `volume_id` =
-    '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0);
-SELECT 'step 2: volume_attachment (round 1): the rest of the scope is left for the next round' AS `guard`, (SELECT 1
+      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
+      OR NOT `volume_attachment`.`connector` IS NULL)));
+SELECT 'step 2: attachment_specs (round 1): the rest of the scope is left for the next round' AS `guard`, (SELECT 1
     UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_after <=> @fixpack_scope - @fixpack_take)) AS `ok`;
 SET @fixpack_budget = @fixpack_budget - @fixpack_take;
 
@@ -357,22 +404,58 @@ START TRANSACTION;
 SET @fixpack_now = UTC_TIMESTAMP();
 SET @fixpack_budget = 1000;
 
--- step 1: attachment_specs (round 2): soft-delete the legacy connector specs, as Cinder does when it loads the
---   attachment — rows: live specs of the attachments to close
+-- step 1: volume_attachment (round 2): close the attachment as volume_detached does
+--   (VolumeAttachment.delete_values); legacy specs first become the connector, as loading it does — rows: live
+--   attachments to close
+SET @fixpack_scope = (SELECT COUNT(*) FROM `volume_attachment` WHERE `volume_id` =
+    '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0 FOR UPDATE);
+SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);
+SET @fixpack_hi_1_0 = (SELECT `fixpack_ranked`.`id` FROM (SELECT `id`, ROW_NUMBER() OVER (ORDER BY `id`) AS `fixpack_n`
+      FROM `volume_attachment` WHERE `volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0)
+    AS `fixpack_ranked` WHERE `fixpack_ranked`.`fixpack_n` = @fixpack_take);
+SELECT 'step 1: volume_attachment (round 2)' AS `step`, @fixpack_take AS `rows`;
+SELECT CONCAT('step 1: volume_attachment (round 2): the last row within the budget was found (or there is nothi',
+    'ng to take)') AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_take = 0 OR NOT
+      @fixpack_hi_1_0 IS NULL)) AS `ok`;
+SET @fixpack_rc = 0;
+UPDATE `volume_attachment`
+SET `volume_attachment`.`attach_status` = 'detached', `volume_attachment`.`deleted` = 1,
+  `volume_attachment`.`deleted_at` = @fixpack_now, `volume_attachment`.`detach_time` = @fixpack_now,
+  `volume_attachment`.`updated_at` = @fixpack_now, `volume_attachment`.`connector` = (SELECT COALESCE(CONCAT('{',
+      GROUP_CONCAT(CONCAT(JSON_QUOTE(`attachment_specs`.`key`), ': ', COALESCE(JSON_QUOTE(`attachment_specs`.`value`),
+      'null')) ORDER BY `attachment_specs`.`id` SEPARATOR ', '), '}'), `volume_attachment`.`connector`) FROM
+    `attachment_specs` WHERE `attachment_specs`.`attachment_id` = `volume_attachment`.`id` AND
+    `attachment_specs`.`deleted` = 0)
+WHERE `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volume_attachment`.`deleted` = 0
+  AND `volume_attachment`.`id` <= @fixpack_hi_1_0;
+SET @fixpack_rc = @fixpack_rc + ROW_COUNT();
+SELECT 'step 1: volume_attachment (round 2): changed the rows it took' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
+    DUAL WHERE NOT (@fixpack_rc <=> @fixpack_take)) AS `ok`;
+SET @fixpack_after = (SELECT COUNT(*) FROM `volume_attachment` WHERE `volume_id` =
+    '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0);
+SELECT 'step 1: volume_attachment (round 2): the rest of the scope is left for the next round' AS `guard`, (SELECT 1
+    UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_after <=> @fixpack_scope - @fixpack_take)) AS `ok`;
+SET @fixpack_budget = @fixpack_budget - @fixpack_take;
+SELECT 'step 1: volume_attachment: no row is left needing the change' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
+    DUAL WHERE NOT (@fixpack_after <=> 0)) AS `ok`;
+
+-- step 2: attachment_specs (round 2): soft-delete the legacy connector specs, as Cinder does when it loads the
+--   attachment — rows: live specs of the attachments to close (or closed with their connector)
 SET @fixpack_scope = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
     `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volume_attachment`.`deleted` = 0)
-    FOR UPDATE);
+      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
+      OR NOT `volume_attachment`.`connector` IS NULL)) FOR UPDATE);
 SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);
-SET @fixpack_hi_1_0 = (SELECT `fixpack_ranked`.`id` FROM (SELECT `attachment_specs`.`id`, ROW_NUMBER() OVER (ORDER BY
+SET @fixpack_hi_2_0 = (SELECT `fixpack_ranked`.`id` FROM (SELECT `attachment_specs`.`id`, ROW_NUMBER() OVER (ORDER BY
       `attachment_specs`.`id`) AS `fixpack_n` FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
       `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volume_attachment`.`deleted` = 0))
-    AS `fixpack_ranked` WHERE `fixpack_ranked`.`fixpack_n` = @fixpack_take);
-SELECT 'step 1: attachment_specs (round 2)' AS `step`, @fixpack_take AS `rows`;
-SELECT CONCAT('step 1: attachment_specs (round 2): the last row within the budget was found (or there is nothin',
+      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
+      OR NOT `volume_attachment`.`connector` IS NULL))) AS `fixpack_ranked` WHERE `fixpack_ranked`.`fixpack_n` =
+    @fixpack_take);
+SELECT 'step 2: attachment_specs (round 2)' AS `step`, @fixpack_take AS `rows`;
+SELECT CONCAT('step 2: attachment_specs (round 2): the last row within the budget was found (or there is nothin',
     'g to take)') AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_take = 0 OR NOT
-      @fixpack_hi_1_0 IS NULL)) AS `ok`;
+      @fixpack_hi_2_0 IS NULL)) AS `ok`;
 SET @fixpack_rc = 0;
 -- attachment_specs has no index on the scope's columns, so safe-update mode would refuse this statement: it is
 --   keyed on the target UUID (lint FX001) and its row count is guarded before and after, so safe updates are off
@@ -382,47 +465,21 @@ UPDATE `attachment_specs`
 SET `attachment_specs`.`deleted` = 1, `attachment_specs`.`deleted_at` = @fixpack_now
 WHERE `attachment_specs`.`deleted` = 0 AND `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM
     `volume_attachment` WHERE `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND
-    `volume_attachment`.`deleted` = 0) AND `attachment_specs`.`id` <= @fixpack_hi_1_0;
+    (`volume_attachment`.`deleted` = 0 OR NOT `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`id` <=
+  @fixpack_hi_2_0;
 SET @fixpack_rc = @fixpack_rc + ROW_COUNT();
 SET SESSION sql_safe_updates = 1;
-SELECT 'step 1: attachment_specs (round 2): changed the rows it took' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
+SELECT 'step 2: attachment_specs (round 2): changed the rows it took' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
     DUAL WHERE NOT (@fixpack_rc <=> @fixpack_take)) AS `ok`;
 SET @fixpack_after = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
     `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volume_attachment`.`deleted` = 0));
-SELECT 'step 1: attachment_specs (round 2): the rest of the scope is left for the next round' AS `guard`, (SELECT 1
+      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
+      OR NOT `volume_attachment`.`connector` IS NULL)));
+SELECT 'step 2: attachment_specs (round 2): the rest of the scope is left for the next round' AS `guard`, (SELECT 1
     UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_after <=> @fixpack_scope - @fixpack_take)) AS `ok`;
 SET @fixpack_budget = @fixpack_budget - @fixpack_take;
-SELECT 'step 1: attachment_specs: no row is left needing the change' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL
+SELECT 'step 2: attachment_specs: no row is left needing the change' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL
     WHERE NOT (@fixpack_after <=> 0)) AS `ok`;
-
--- step 2: volume_attachment (round 2): close the attachment as volume_detached does
---   (VolumeAttachment.delete_values) — rows: live attachments to close
-SET @fixpack_scope = (SELECT COUNT(*) FROM `volume_attachment` WHERE `volume_id` =
-    '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0 FOR UPDATE);
-SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);
-SET @fixpack_hi_2_0 = (SELECT `fixpack_ranked`.`id` FROM (SELECT `id`, ROW_NUMBER() OVER (ORDER BY `id`) AS `fixpack_n`
-      FROM `volume_attachment` WHERE `volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0)
-    AS `fixpack_ranked` WHERE `fixpack_ranked`.`fixpack_n` = @fixpack_take);
-SELECT 'step 2: volume_attachment (round 2)' AS `step`, @fixpack_take AS `rows`;
-SELECT CONCAT('step 2: volume_attachment (round 2): the last row within the budget was found (or there is nothi',
-    'ng to take)') AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_take = 0 OR NOT
-      @fixpack_hi_2_0 IS NULL)) AS `ok`;
-SET @fixpack_rc = 0;
-UPDATE `volume_attachment`
-SET `attach_status` = 'detached', `deleted` = 1, `deleted_at` = @fixpack_now, `detach_time` = @fixpack_now,
-  `updated_at` = @fixpack_now
-WHERE `volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0 AND `id` <= @fixpack_hi_2_0;
-SET @fixpack_rc = @fixpack_rc + ROW_COUNT();
-SELECT 'step 2: volume_attachment (round 2): changed the rows it took' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
-    DUAL WHERE NOT (@fixpack_rc <=> @fixpack_take)) AS `ok`;
-SET @fixpack_after = (SELECT COUNT(*) FROM `volume_attachment` WHERE `volume_id` =
-    '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0);
-SELECT 'step 2: volume_attachment (round 2): the rest of the scope is left for the next round' AS `guard`, (SELECT 1
-    UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_after <=> @fixpack_scope - @fixpack_take)) AS `ok`;
-SET @fixpack_budget = @fixpack_budget - @fixpack_take;
-SELECT 'step 2: volume_attachment: no row is left needing the change' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
-    DUAL WHERE NOT (@fixpack_after <=> 0)) AS `ok`;
 
 -- step 3: volume_admin_metadata (round 2): forget the attach mode, as finish_detach does — rows: live
 --   attached_mode admin metadata
