@@ -6,8 +6,8 @@ its legacy `attachment_specs` migrated into the connector and soft-deleted, the 
 `attached_mode` admin metadata soft-deleted, the volume's status/attach_status recomputed
 from the attachments that remain) — here as scopes selecting the rows that still need it
 when the files run. The building blocks are the offline reset-detached ones
-(`plan/volume_offline.py`, `plan/volume_offline_connector.py`), scoped by the instance
-instead of by one volume.
+(`plan/volume_offline_detach.py`, `plan/volume_offline_connector.py`), scoped by the
+instance instead of by one volume.
 
 Offline the volumes are only known through the attachments, and the close makes those
 attachments leave every `deleted = 0` scope. So the steps that need to know the volumes
@@ -31,8 +31,8 @@ from sqlglot import exp
 from generator import catalog
 from generator.ops.operations import ApplyTime, Operation
 from generator.plan import builders as b
-from generator.plan import volume_offline as vo
 from generator.plan import volume_offline_connector as connector
+from generator.plan import volume_offline_detach as vo
 from generator.plan.builders import offline_update
 from generator.plan.model import DatabaseTarget, Postcondition
 
