@@ -226,3 +226,32 @@ def diff_keys(before, after, role: str, table: str) -> set:
 
     diff = diff_states(before[role], after[role]).get(table)
     return set(diff.keys) if diff else set()
+
+
+def test_offline_with_cinder_keeps_an_uploading_volumes_status_as_cinder_does(
+    make_deployment, tmp_path
+) -> None:
+    # volume_detached keeps the status of a volume being uploaded once nothing stays attached (the upload
+    # sets it later); attach_status still becomes 'detached' — the live plan's detached_volume_statuses
+    release = "2025.1"
+    dep = make_deployment(release)
+    uuid, volumes = _seed_two_volumes(dep)
+    own = volumes[0]  # not the multiattach one: nothing stays attached
+    dep.execute("cinder", "UPDATE volumes SET status = 'uploading' WHERE id = %s", (own,))
+    result = generate_vm(
+        uuid,
+        VmOptions(op="soft-delete", with_cinder=True),
+        NO_DATABASE,
+        release,
+        OutputOptions(out_dir=tmp_path / "off"),
+    )
+    live = generate(dep, uuid, "soft-delete", tmp_path / "live")
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    assert_all_ok(run_offline(run, "precheck"))
+    assert_all_ok(run_offline(run, "apply"))
+    row = dep.query("cinder", "SELECT status, attach_status FROM volumes WHERE id = %s", (own,))[0]
+    assert (row["status"], row["attach_status"]) == ("uploading", "detached")
+    assert assert_values_as_planned(live.plan, dep, BundleRun(dep, live.path)) > 0
+    assert_all_ok(run_offline(run, "rollback"))
+    assert_identical(before, all_states(dep))
