@@ -96,3 +96,162 @@ def test_offline_refuses_a_healthy_instance_at_run_time(make_deployment, tmp_pat
     runs = run_offline(BundleRun(dep, result.path), "apply")
     assert not runs[-1].ok
     assert_identical(before, all_states(dep))
+
+
+def _seed_two_volumes(dep):
+    """The instance stuck in 'deleting' with two attached volumes: one its own, whose attachment has
+    legacy attachment_specs (the close migrates them into the connector), one multiattach volume
+    another instance also holds (it stays in-use); among other instances with volumes."""
+    from generator.seed import Seeder
+
+    s = Seeder(dep, seed=29)
+    h1, h2 = s.compute_host("cmp-01"), s.compute_host("cmp-02")
+    others = [s.instance(host=h1 if i % 2 else h2, vif_types=("ovs",), volumes=i % 3) for i in range(4)]
+    target = s.instance(host=h1, vm_state="error", task_state="deleting", power_state=4, volumes=1)
+    s.volume(attach_to=target, also_attach_to=[others[0]], multiattach=True, protocol="iscsi")
+    s.flush()
+    attachments = dep.query(
+        "cinder",
+        "SELECT id, volume_id FROM volume_attachment WHERE instance_uuid = %s AND deleted = 0 ORDER BY id",
+        (target.uuid,),
+    )
+    assert len(attachments) == 2
+    for key, value in (("host", "cmp-01"), ("initiator", "iqn.1994-05.com.redhat:cmp-01"), ("os_type", None)):
+        dep.execute(
+            "cinder",
+            "INSERT INTO attachment_specs (created_at, deleted, attachment_id, `key`, value) "
+            "VALUES (NOW(), 0, %s, %s, %s)",
+            (attachments[0]["id"], key, value),
+        )
+    return target.uuid, [a["volume_id"] for a in attachments]
+
+
+def _cinder_of(dep, uuid: str, volumes: list[str]) -> dict:
+    holes = ", ".join(["%s"] * len(volumes))
+    return {
+        "live attachments": dep.query(
+            "cinder",
+            "SELECT COUNT(*) AS n FROM volume_attachment WHERE instance_uuid = %s AND deleted = 0",
+            (uuid,),
+        )[0]["n"],
+        "volumes": [
+            (v["status"], v["attach_status"])
+            for v in dep.query(
+                "cinder",
+                f"SELECT status, attach_status FROM volumes WHERE id IN ({holes}) ORDER BY id",
+                volumes,
+            )
+        ],
+        "attached_mode": dep.query(
+            "cinder",
+            f"SELECT COUNT(*) AS n FROM volume_admin_metadata WHERE volume_id IN ({holes}) "
+            "AND `key` = 'attached_mode' AND deleted = 0",
+            volumes,
+        )[0]["n"],
+        "live specs": dep.query("cinder", "SELECT COUNT(*) AS n FROM attachment_specs WHERE deleted = 0")[0][
+            "n"
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("op", "chunk_rows"),
+    [("soft-delete", None), ("purge", None), ("soft-delete", 6)],
+    ids=["soft-delete", "purge", "soft-delete-rounds-of-6-rows"],
+)
+def test_offline_with_cinder_ends_the_attachments_as_the_live_bundle(
+    make_deployment, tmp_path, op: str, chunk_rows: int | None
+) -> None:
+    # rounds of 6 rows (the Cinder file: 1 volume, 2 attached_mode, 2 attachments, 1 spec, then 2 specs):
+    # a step reaches its rows only once the steps before it are done, each round its own transaction
+    release = "2025.1"
+    dep = make_deployment(release)
+    uuid, volumes = _seed_two_volumes(dep)
+    result = generate_vm(
+        uuid,
+        VmOptions(op=op, with_cinder=True),
+        NO_DATABASE,
+        release,
+        OutputOptions(out_dir=tmp_path / "off", **({"chunk_rows": chunk_rows} if chunk_rows else {})),
+    )
+    manifest = json.loads((result.path / "manifest.json").read_text())
+    assert result.lint.passed, [f.describe() for f in result.lint.findings]
+    assert {s["target"] for s in manifest["steps"] if s["kind"] == "sql"} >= {"db:nova", "db:cinder"}
+    cinder_before = _cinder_of(dep, uuid, volumes)
+    assert cinder_before["live attachments"] == 2 and cinder_before["live specs"] == 3
+    assert cinder_before["attached_mode"] == 2 and cinder_before["volumes"] == [("in-use", "attached")] * 2
+    live = generate(dep, uuid, op, tmp_path / "live")  # the oracle: the live plan of the same rows
+    allowed = allowed_changes(live.plan, dep, BundleRun(dep, live.path))
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    assert_all_ok(run_offline(run, "precheck"))
+    assert_identical(before, all_states(dep))
+    applied = run_offline(run, "apply")
+    assert_all_ok(applied)
+    if chunk_rows:
+        assert "step 4: attachment_specs (round 2)\t2" in applied[-1].stdout, applied[-1].stdout
+    after = all_states(dep)
+    assert assert_only_planned_rows_changed(before, after, allowed) > 0
+    cinder_after = _cinder_of(dep, uuid, volumes)
+    assert cinder_after["live attachments"] == 0 and cinder_after["attached_mode"] == 0
+    assert sorted(cinder_after["volumes"]) == [("available", "detached"), ("in-use", "attached")]
+    assert cinder_after["live specs"] == 0
+    # every row the live plan updates, the offline bundle left with the same values (connector included)
+    compared = assert_values_as_planned(live.plan, dep, BundleRun(dep, live.path))
+    cinder_tables = {(op_.table) for op_ in live.plan.operations if op_.database == "cinder"}
+    assert {"volume_attachment", "volumes", "attachment_specs", "volume_admin_metadata"} <= cinder_tables
+    assert compared > 0
+    for role, table in allowed:  # the offline bundle changed every Cinder row the live one would
+        if role == "cinder":
+            assert not allowed[(role, table)] - diff_keys(before, after, role, table), table
+    assert_all_ok(run_offline(run, "verify"))
+    reruns = run_offline(run, "apply")
+    if op == "purge":  # the instance row being gone, the Nova cell file stops at its precondition...
+        assert not reruns[0].ok and "ERROR 1242" in reruns[0].stderr
+        cinder_rerun = [
+            s for s in run.manifest["steps"] if s["phase"] == "apply" and s["target"] == "db:cinder"
+        ]
+        from generator.rehearse.client import run_sql_file
+
+        assert_all_ok([run_sql_file(run.url_for("db:cinder"), run.path / s["file"]) for s in cinder_rerun])
+    else:
+        assert_all_ok(reruns)
+    assert_identical(after, all_states(dep))  # ...and the Cinder file, run again, finds nothing left
+    assert_all_ok(run_offline(run, "rollback"))
+    assert_identical(before, all_states(dep))
+
+
+def diff_keys(before, after, role: str, table: str) -> set:
+    from generator.rehearse.tables import diff_states
+
+    diff = diff_states(before[role], after[role]).get(table)
+    return set(diff.keys) if diff else set()
+
+
+def test_offline_with_cinder_keeps_an_uploading_volumes_status_as_cinder_does(
+    make_deployment, tmp_path
+) -> None:
+    # volume_detached keeps the status of a volume being uploaded once nothing stays attached (the upload
+    # sets it later); attach_status still becomes 'detached' — the live plan's detached_volume_statuses
+    release = "2025.1"
+    dep = make_deployment(release)
+    uuid, volumes = _seed_two_volumes(dep)
+    own = volumes[0]  # not the multiattach one: nothing stays attached
+    dep.execute("cinder", "UPDATE volumes SET status = 'uploading' WHERE id = %s", (own,))
+    result = generate_vm(
+        uuid,
+        VmOptions(op="soft-delete", with_cinder=True),
+        NO_DATABASE,
+        release,
+        OutputOptions(out_dir=tmp_path / "off"),
+    )
+    live = generate(dep, uuid, "soft-delete", tmp_path / "live")
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    assert_all_ok(run_offline(run, "precheck"))
+    assert_all_ok(run_offline(run, "apply"))
+    row = dep.query("cinder", "SELECT status, attach_status FROM volumes WHERE id = %s", (own,))[0]
+    assert (row["status"], row["attach_status"]) == ("uploading", "detached")
+    assert assert_values_as_planned(live.plan, dep, BundleRun(dep, live.path)) > 0
+    assert_all_ok(run_offline(run, "rollback"))
+    assert_identical(before, all_states(dep))

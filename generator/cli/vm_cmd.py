@@ -48,6 +48,16 @@ from generator.plan.vm_common import VmOptions
     "(the runbook lists the commands) instead of refusing an instance with volumes.",
 )
 @click.option(
+    "--with-cinder",
+    is_flag=True,
+    help="offline soft-delete/purge: also end the instance's Cinder attachments (a db:cinder step group "
+    "whose rows are found at run time) instead of listing what to finish through the API.",
+)
+@click.option(
+    "--cinder-release",
+    help="offline --with-cinder: the Cinder database's release when it differs from --release.",
+)
+@click.option(
     "--instances-path",
     default="/var/lib/nova/instances",
     show_default=True,
@@ -83,6 +93,8 @@ def vm(
     release: str,
     include_shadow: bool,
     skip_cinder: bool,
+    with_cinder: bool,
+    cinder_release: str | None,
     instances_path: str,
     instance_name_template: str,
     from_file: str | None,
@@ -109,6 +121,11 @@ def vm(
         raise FixpackError("--op rehost needs --to-host HOST")
     if not targets.any and release == "auto":
         raise FixpackError("no database given: pass connection options, or --release R to generate offline")
+    if (with_cinder or cinder_release) and targets.any:
+        raise FixpackError(
+            "--with-cinder and --cinder-release are for offline bundles: a live bundle ends the Cinder "
+            "attachments whenever a Cinder database is given (--cinder-url, --cinder-conf)"
+        )
     uuids = read_uuid_file(from_file) if from_file else []
     if uuid:
         uuids.insert(0, validate_uuid(uuid))
@@ -125,6 +142,8 @@ def vm(
         instance_name_template=instance_name_template,
         instances_path=instances_path,
         skip_cinder=skip_cinder,
+        with_cinder=with_cinder,
+        cinder_release=cinder_release,
     )
     output = OutputOptions(
         out_dir=Path(out_dir), chunk_rows=chunk_rows, allow_lint_failures=allow_lint_failures

@@ -28,6 +28,8 @@ class VmOptions:
     instance_name_template: str = nova.DEFAULT_INSTANCE_NAME_TEMPLATE
     instances_path: str = "/var/lib/nova/instances"
     skip_cinder: bool = False  # live, no Cinder database: leave the volumes to the API (runbook lists them)
+    with_cinder: bool = False  # offline: add the db:cinder step group, its rows resolved at run time
+    cinder_release: str | None = None  # offline --with-cinder: Cinder's release (default: --release)
 
 
 def instance_deleted_changes() -> dict:

@@ -32,6 +32,7 @@ from generator.plan.builders import offline_update as _update
 from generator.plan.model import ApiCommand, ControllerActions, DatabaseTarget, Plan, Postcondition
 from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, instance_deleted_changes, instance_deleted_postcondition
+from generator.plan.vm_offline_cinder import WITH_CINDER_WARNING, cinder_target, offline_cinder_side
 from generator.plan.vm_pci import OFFLINE_PCI_WARNING, held_scope
 from generator.plan.vm_purge import RELEASED_NOT_DELETED
 from generator.plan.vm_shares import offline_shares
@@ -118,13 +119,15 @@ def _not_recent(u: str, options: VmOptions) -> list[Postcondition]:
     ]
 
 
-# What an offline VM delete leaves to do in Cinder (a live bundle does it: plan/vm_cinder.py).
+# What an offline VM delete leaves to do in Cinder without --with-cinder (a live bundle does it:
+# plan/vm_cinder.py; --with-cinder: plan/vm_offline_cinder.py).
 CINDER_OFFLINE = (
     "offline bundle: Cinder is not changed. For each volume the Nova cell precheck lists, end its "
     "attachment after the apply, as Nova's delete does: `cinder --os-volume-api-version 3.27 "
     "attachment-delete ATTACHMENT_ID` (its attachment_id; none: `cinder reset-state --state available "
     "--attach-status detached VOLUME_ID`); then, for each one with delete_on_termination = 1, "
-    "`openstack volume delete VOLUME_ID` (Cinder's delete also removes the backend volume)"
+    "`openstack volume delete VOLUME_ID` (Cinder's delete also removes the backend volume); "
+    "or generate with --with-cinder, which adds the Cinder step group"
 )
 
 
@@ -147,8 +150,12 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
     ]
     ops: list[Operation] = []
     posts: list[Postcondition] = []
+    if options.with_cinder and options.op not in ("soft-delete", "purge"):
+        raise FixpackError("--with-cinder is for soft-delete and purge (rehost leaves Cinder alone)")
+    if options.cinder_release and not options.with_cinder:
+        raise FixpackError("--cinder-release names the release of the Cinder database --with-cinder writes")
     if options.op in ("soft-delete", "purge"):
-        warnings.append(CINDER_OFFLINE)
+        warnings.append(WITH_CINDER_WARNING if options.with_cinder else CINDER_OFFLINE)
         warnings.append(OFFLINE_PCI_WARNING)
     if options.op == "soft-delete":
         ops, posts = _soft_delete(cell.schema, api.schema, placement.schema, u)
@@ -190,6 +197,11 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         order = (cell,)
     else:
         raise FixpackError(f"unknown VM operation {options.op!r}")
+    if options.with_cinder:  # after the Nova files: the cell precondition gates the repair first
+        cinder_db = cinder_target(catalog.get_release(options.cinder_release or rel).name, rel)
+        cinder_ops, cinder_posts, cinder_pre = offline_cinder_side(cinder_db, u)
+        ops, posts, pre = ops + cinder_ops, posts + cinder_posts, pre + cinder_pre
+        order += (cinder_db,)
     return Plan(
         target_kind="vm",
         op=options.op,
@@ -220,6 +232,7 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
             "host_side": "instance" if options.op != "rehost" else None,
             "instance_name_template": options.instance_name_template,
             "instances_path": options.instances_path,
+            **({"with_cinder": True} if options.with_cinder else {}),
         },
     )
 

@@ -7,7 +7,8 @@ exists in the database the file runs against; no service is working on it; no
 live snapshots without --cascade; no active instance holds it). Values a live
 bundle computes at generation are computed by the apply itself: the volume's
 status from the attachments that remain, a closed attachment's connector from its
-legacy attachment_specs (volume_offline_connector.py), and each quota_usages row's in_use from
+legacy attachment_specs (volume_offline_connector.py; the detach steps in
+volume_offline_detach.py), and each quota_usages row's in_use from
 Cinder's recount of the rows left — correlated subqueries, so the recount sees the
 volume already deleted within the same transaction.
 
@@ -29,7 +30,6 @@ from generator.ops.operations import (
     Assignment,
     CopyColumn,
     DeleteRows,
-    FromQuery,
     Operation,
     SetValue,
     UpdateRows,
@@ -40,11 +40,17 @@ from generator.plan.builders import offline_update as _update
 from generator.plan.model import ApiCommand, DatabaseTarget, Plan, Postcondition
 from generator.plan.overrides import override_record
 from generator.plan.volume_common import ACTIVE_VM_STATES, VolumeOptions
+from generator.plan.volume_offline_detach import (
+    close_attachments,
+    drop_attached_mode,
+    soft_delete_specs,
+    status_differs,
+    status_from_staying,
+)
 from generator.plan.volume_offline_quota import quota_recount_ops
 from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import isin as _in
 from generator.sqlgen.builders import parse as _sql
-from generator.sqlgen.builders import parse_query
 from generator.sqlgen.literals import sql_literal
 
 LABELS = {"cinder": "Cinder database", "nova": "Nova cell database (the instance's cell)"}
@@ -182,77 +188,23 @@ def _reset_detached(schema: SchemaSnapshot, u: str, options: VolumeOptions):
     # The close first: it writes the connector from the legacy specs still live, which the
     # next step then soft-deletes (volume_offline_connector.py says why the order and scope hold).
     ops: list[Operation] = [
-        _update(
-            "cinder",
-            schema,
-            "volume_attachment",
-            {
-                "attach_status": SetValue(cinder.ATTACH_DETACHED),
-                **SOFT,
-                "detach_time": ApplyTime(),
-                "updated_at": ApplyTime(),  # the ORM's onupdate fires (domain/cinder.py)
-                "connector": connector.connector_from_live_specs(),
-            },
-            b.scope_where("live attachments to close", *closing),
-            "close the attachment as volume_detached does (VolumeAttachment.delete_values); legacy specs "
-            "first become the connector, as loading it does",
-        ),
-        _update(
-            "cinder",
-            schema,
-            "attachment_specs",
-            SOFT,
-            connector.specs_scope(_attachment_filter(u, options, live=False)),
-            "soft-delete the legacy connector specs, as Cinder does when it loads the attachment",
-        ),
-        _update(
-            "cinder",
-            schema,
-            "volume_admin_metadata",
-            SOFT,
-            b.scope_where(
-                "live attached_mode admin metadata",
-                b.eq("volume_id", u),
-                b.eq("key", "attached_mode"),
-                b.eq("deleted", 0),
-            ),
-            "forget the attach mode, as finish_detach does",
-        ),
+        close_attachments(schema, closing, "live attachments to close"),
+        soft_delete_specs(schema, _attachment_filter(u, options, live=False)),
+        drop_attached_mode(schema, b.eq("volume_id", u), "live attached_mode admin metadata"),
     ]
     # The status follows from the attachments that *stay* (not those this bundle closes), so
     # the scope means the same before the apply (capture), after it, and on a re-run.
+    status: dict[str, Assignment]
     if options.instances:
-        a = "volume_attachment"
-        stay = f" AND ({a}.instance_uuid IS NULL OR {a}.instance_uuid NOT IN ({{}}))".format(
-            ", ".join(sql_literal(i) for i in options.instances)
-        )
-        left = (
-            f"FROM {a} WHERE {a}.volume_id = {sql_literal(u)} AND {a}.deleted = 0 "
-            f"AND {a}.attach_status NOT LIKE 'error_%'{stay}"
-        )
-        attach = f"COALESCE(MIN({a}.attach_status), 'detached')"
-        status_q = parse_query(
-            f"SELECT CASE {attach} WHEN 'attached' THEN 'in-use' WHEN 'detached' THEN 'available' "
-            f"ELSE {attach} END {left}"
-        )
-        attach_q = parse_query(f"SELECT {attach} {left}")
-        status: dict = {
-            "status": FromQuery(status_q, "status from the attachments that stay"),
-            "attach_status": FromQuery(attach_q, "attach_status from the attachments that stay"),
-        }
-        wanted: tuple[exp.Expr, exp.Expr] = (status_q.subquery(), attach_q.subquery())
+        status, wanted = status_from_staying(sql_literal(u), options.instances)
     else:
         status = {"status": SetValue("available"), "attach_status": SetValue(cinder.ATTACH_DETACHED)}
         wanted = (exp.Literal.string("available"), exp.Literal.string(cinder.ATTACH_DETACHED))
-    differs = exp.or_(
-        exp.Not(this=exp.NullSafeEQ(this=exp.column("status"), expression=wanted[0])),
-        exp.Not(this=exp.NullSafeEQ(this=exp.column("attach_status"), expression=wanted[1])),
-    )
     scope = b.scope_where(
         "the volume, unless its status already follows from the attachments that stay",
         b.eq("id", u),
         b.eq("deleted", 0),
-        exp.Paren(this=differs),
+        status_differs(wanted),
     )
     ops.append(
         _update(
