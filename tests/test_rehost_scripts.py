@@ -236,7 +236,8 @@ def test_source_removes_the_leftovers_and_keeps_the_instance_directory(host: Fak
     assert not any(call.startswith("virsh") for call in calls)  # the shut-off definition is kept
     assert "HINT: once the guest is confirmed on the rehost target: virsh undefine" in run.stdout
     assert not (host.instances / f"{INSTANCE}_resize").exists()
-    assert (host.instances / INSTANCE).is_dir()  # the instance's own directory is not a leftover
+    assert (host.instances / INSTANCE).is_dir()  # maybe the live guest's (shared storage): reported
+    assert f"files: NOTE {host.instances}/{INSTANCE} is kept" in run.stdout
     assert (host.instances / ".fixpack-quarantine" / BUNDLE / f"{INSTANCE}_resize" / "disk").is_file()
     assert host.iscsi_sessions() == [] and f"tap{X}" not in host.links()
 
@@ -277,3 +278,91 @@ def test_source_refuses_the_wrong_host(tmp_path: Path) -> None:
     assert result.returncode == 3, result.output
     assert f"this script is for host {OLD}" in result.stdout
     assert destructive(result.calls) == []
+
+
+# ---- the generated bundle ------------------------------------------------------------------
+
+
+@pytest.mark.db
+def test_rehost_bundle_carries_both_scripts_and_they_act_on_the_databases_values(
+    make_deployment, tmp_path: Path
+) -> None:
+    """A failed resize cmp-01 -> cmp-02 rehosted to cmp-02 (completed): the bundle's controller.sh
+    rebinds the instance's port (from network_info) and refreshes its volume, and
+    source-cmp-01.sh removes the _resize directory, VIFs and iSCSI session on cmp-01; both are
+    in the manifest and the runbook."""
+    from generator.pipeline import OutputOptions, generate_vm
+    from generator.plan.vm_common import VmOptions
+    from tests.bundles import targets_for
+    from tests.test_rehost_outcomes import _seed
+
+    dep = make_deployment("2026.2")
+    target = _seed(dep, status="error", vm_state="error")
+    result = generate_vm(
+        target.uuid, VmOptions(op="rehost", to_host="cmp-02"), targets_for(dep), "auto",
+        OutputOptions(out_dir=tmp_path / "out"),
+    )  # fmt: skip
+    assert result.lint.passed, [f.describe() for f in result.lint.findings]
+    actions, (left,) = result.plan.controller, result.plan.compute
+    assert actions is not None and actions.rehost_host == "cmp-02" and actions.rebind_ports
+    assert actions.refresh_volumes and (left.host, left.move_leftovers) == ("cmp-01", True)
+    assert left.vifs and {c.driver for c in left.volumes} == {"iscsi"}
+    manifest = (result.path / "manifest.json").read_text()
+    readme = (result.path / "README.md").read_text()
+    for name in ("shell/controller.sh", "shell/source-cmp-01.sh"):
+        assert name in manifest and f"bash {name} --execute" in readme
+
+    # controller.sh, after the apply, against the cloud the databases describe
+    api = FakeHost(tmp_path / "controller", hostname="ctl-01", fqdn=None)
+    (api.state / "openstack/volume").mkdir()
+    (api.state / "openstack/server").mkdir()
+    (api.state / "openstack/server" / target.uuid).write_text("SHUTOFF\n")
+    for port in actions.rebind_ports:
+        (api.state / "openstack/port" / port).write_text(target.uuid + "\n")
+        (api.state / "openstack/port" / f"{port}.binding_host_id").write_text("cmp-01\n")
+    for volume in actions.refresh_volumes:
+        (api.state / "openstack/volume" / volume).write_text("in-use\n")
+        doc = {"attachments": [{"server_id": target.uuid, "host_name": "cmp-01"}]}
+        (api.state / "openstack/volume" / f"{volume}.attachments").write_text(json.dumps(doc))
+    conn = tmp_path / "connector.json"
+    conn.write_text('{"host": "cmp-02", "initiator": "iqn.1994-05.com.redhat:cmp02"}')
+    script = result.path / "shell/controller.sh"
+    dry = api.run(script, "--connector", str(conn), env=CREDENTIALS)
+    assert dry.returncode == 0 and destructive(dry.calls) == [], dry.output
+    run = api.run(script, "--connector", str(conn), "--execute", env=CREDENTIALS)
+    assert run.returncode == 0, run.output
+    assert destructive(run.calls) == [
+        *(f"openstack port set --host cmp-02 {port}" for port in actions.rebind_ports),
+        *(f"nova-manage volume_attachment refresh {target.uuid} {v} {conn}" for v in actions.refresh_volumes),
+    ]
+    again = api.run(script, "--connector", str(conn), "--execute", env=CREDENTIALS)
+    assert again.returncode == 0 and destructive(again.calls) == [], again.output
+
+    # source-cmp-01.sh on the host the move left
+    node = FakeHost(tmp_path / "cmp-01", hostname="cmp-01", fqdn=None)
+    for vif in left.vifs:
+        x = vif.port_id[:11]
+        node.link(f"tap{x}", master=f"qbr{x}")
+        node.link(f"qbr{x}")
+        node.link(f"qvb{x}", master=f"qbr{x}", peer=f"qvo{x}")
+        node.ovs_port(f"qvo{x}")
+    for sid, conn_info in enumerate(left.volumes, 1):
+        for iqn, portal, lun in conn_info.iscsi_targets:
+            node.iscsi_session(sid, iqn, portal, {int(lun): f"sd{chr(97 + sid)}"})
+    instances = Path(left.instances_path)
+    text = (
+        (result.path / "shell/source-cmp-01.sh")
+        .read_text()
+        .replace(f"readonly INSTANCES_PATH={instances}", f"readonly INSTANCES_PATH={node.instances}")
+    )
+    assert f"readonly INSTANCES_PATH={node.instances}" in text
+    source = write_script(node.root, "source-cmp-01.sh", text)
+    (node.instances / f"{target.uuid}_resize").mkdir()
+    run = node.run(source, "--execute")
+    assert run.returncode == 0, run.output
+    assert not (node.instances / f"{target.uuid}_resize").exists()
+    assert node.iscsi_sessions() == [] and node.ovs_ports() == set()
+    assert not any(name.startswith(("tap", "qbr", "qvb")) for name in node.links())
+    node.settle_kernel()
+    again = node.run(source, "--execute")
+    assert again.returncode == 0 and destructive(again.calls) == [], again.output
