@@ -94,21 +94,26 @@ def after_apply_steps(facts: InstanceFacts, host: str, left: str | None) -> list
     """The runbook's words for what the scripts do after the apply, and what stays manual."""
     u = shell_arg(facts.uuid)
     steps = []
-    if _port_ids(facts):
+    ports = _port_ids(facts)
+    if ports:
         steps.append(
             "after the apply, `shell/controller.sh` rebinds the instance's Neutron ports to the target "
-            f"host (`openstack port set --host {shell_arg(host)} PORT` for each port whose binding:host_id "
-            "names another host)"
+            "host (binding:host_id still names the old one), each only if it is still the instance's and "
+            "bound elsewhere: "
+            + "; ".join(f"`openstack port set --host {shell_arg(host)} {shell_arg(p)}`" for p in ports)
         )
-    if _volume_ids(facts):
+    volumes = _volume_ids(facts)
+    if volumes:
         steps.append(
             "after the apply, refresh the volume attachments (connection_info keeps the old host's "
-            f"connector; a hard reboot does not fix it), as Nova's docs prescribe: "
-            f"`openstack server stop {u}`; "
-            f"on {shell_arg(host)} `nova-manage volume_attachment get_connector > connector.json`, copied to "
-            "the controller; then `bash shell/controller.sh --connector connector.json --execute` runs "
-            f"`nova-manage volume_attachment refresh {u} VOLUME connector.json` for each volume (without "
-            f"--connector it prints these commands); then `openstack server start {u}`"
+            "connector; a hard reboot does not fix it), as Nova's docs prescribe: "
+            f"`openstack server stop {u}`; on {shell_arg(host)} `nova-manage volume_attachment get_connector "
+            "> connector.json`, copied to the controller; then "
+            + "; ".join(
+                f"`nova-manage volume_attachment refresh {u} {shell_arg(v)} connector.json`" for v in volumes
+            )
+            + " — `bash shell/controller.sh --connector connector.json --execute` checks and runs these "
+            f"(without --connector it prints them); then `openstack server start {u}`"
         )
     if left:
         steps.append(
