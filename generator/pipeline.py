@@ -110,7 +110,7 @@ def assemble(
     shell_files: list[RenderedFile] = []
     hosts = [c.host for c in plan.compute]
     for cleanup in plan.compute:
-        name = script_name(cleanup.host, hosts)
+        name = script_name(cleanup.host, hosts, "source" if cleanup.move_leftovers else "compute")
         if hosts.count(cleanup.host) > 1:  # a batch with several instances on one host
             name = name.removesuffix(".sh") + f"-{cleanup.instance_uuid[:8]}.sh"
         shell_files.append(
@@ -124,6 +124,13 @@ def assemble(
                     f"on {cleanup.host}: storage sessions and SCSI disks only (dry run unless --execute)"
                 )
                 if cleanup.volumes_only
+                else (
+                    f"source-host cleanup after the rehost of instance {cleanup.instance_uuid}: what the "
+                    f"failed move left on {cleanup.host} (the _resize directory, VIF plumbing, storage "
+                    "sessions no other domain uses; refused while the domain runs there; "
+                    "dry run unless --execute)"
+                )
+                if cleanup.move_leftovers
                 else f"compute-node cleanup of instance {cleanup.instance_uuid} on {cleanup.host}: libvirt "
                 "domain, VIF plumbing, storage sessions, instance directories (dry run unless --execute)",
                 render_compute_script(cleanup, bundle_id=bundle_id, fixpack_version=__version__),
@@ -140,7 +147,13 @@ def assemble(
             "shell",
             "apply",
             "controller",
-            "API-side cleanup: Neutron ports, shelved image, console tokens"
+            (
+                f"API-side end of the rehost to {actions.rehost_host}: Neutron ports rebound, volume "
+                "attachments refreshed with the target's connector (--connector; else the commands are "
+                "printed) (dry run unless --execute)"
+            )
+            if actions.rehost_host
+            else "API-side cleanup: Neutron ports, shelved image, console tokens"
             + (", delete_on_termination volumes (after the SQL apply)" if actions.volumes_to_delete else "")
             + " (dry run unless --execute)",
             render_controller_script(

@@ -67,6 +67,10 @@ class ComputeCleanup:
     # or undefined, no VIFs or instance files are touched, and a disk the instance's own
     # domain still uses is left connected.
     volumes_only: bool = False
+    # The host a rehost's failed move left (source-<host>.sh): the domain must not run there;
+    # only the <uuid>_resize directory, the VIFs and the volume sessions no other domain uses
+    # are removed, and the domain definition is kept (its state is reported).
+    move_leftovers: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,11 @@ class ControllerActions:
     instance_uuid: str | None = None
     preserved_ports: tuple[str, ...] = ()  # preserve_on_delete ports: unbind hints only, never deleted
     volumes_to_delete: tuple[str, ...] = ()  # delete_on_termination volumes, deleted after the SQL apply
+    # rehost: after the apply, bind these ports to rehost_host (binding:host_id still names the
+    # old host) and refresh these volumes' attachments with a connector read on rehost_host.
+    rehost_host: str | None = None
+    rebind_ports: tuple[str, ...] = ()
+    refresh_volumes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

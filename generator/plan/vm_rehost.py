@@ -35,10 +35,10 @@ from generator.plan import builders as b
 from generator.plan.model import Plan, Postcondition
 from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, api_first, refuse_unless_repairable
+from generator.plan.vm_rehost_hostside import after_apply_steps, left_host, rehost_controller, source_cleanup
 from generator.plan.vm_rehost_outcome import (
     COMPLETED,
     REVERTED,
-    after_apply_steps,
     bump_generations,
     check_capacity,
     flavor_changes,
@@ -271,7 +271,7 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
             "fix them with `openstack resource provider allocation set` or regenerate with "
             "--placement-url"
         )
-    warnings += after_apply_steps(facts, node["host"])
+    warnings += after_apply_steps(facts, node["host"], left_host(facts, node["host"], ended))
     dbs = [database_target(cell)]
     if facts.api is not None and any(o.database == "nova_api" for o in ops):
         dbs.append(database_target(facts.api))
@@ -288,8 +288,8 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
         findings=tuple(findings),
         warnings=tuple(warnings),
         api_first=api_first(facts, options),
-        compute=(),
-        controller=None,
+        compute=source_cleanup(facts, options, node["host"], ended),
+        controller=rehost_controller(facts, node["host"]),
         options={"to_host": node["host"], "to_node": node["hypervisor_hostname"], **override_record(options)},
     )
 

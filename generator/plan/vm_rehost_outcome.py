@@ -26,13 +26,11 @@ from dataclasses import dataclass
 from generator.domain import nova
 from generator.errors import TargetProblem
 from generator.facts.instance import InstanceFacts
-from generator.hostside.network_info import parse_network_info
 from generator.ops.operations import ApplyTime, Operation
 from generator.ops.rows import Row
 from generator.plan import builders as b
 from generator.plan.model import Postcondition
 from generator.plan.vm_common import VmOptions
-from generator.quoting import shell_arg
 
 COMPLETED, REVERTED, UNKNOWN, NO_MOVE = "completed", "reverted", "unknown", "none"
 _CLOSED_BUT_OPEN = ("error", "failed")
@@ -353,42 +351,3 @@ def target_zone(facts: InstanceFacts, options: VmOptions) -> tuple[str | None, s
         f"availability_zone {zone!r}: {host.host} is in no AZ aggregate, so default_availability_zone "
         "applies (assumed Nova's default 'nova'; pass --availability-zone if yours differs)"
     )
-
-
-def after_apply_steps(facts: InstanceFacts, host: str) -> list[str]:
-    """What the database cannot fix, as the supported commands. A hard reboot does not
-    reconnect volumes: block_device_mapping.connection_info keeps the old host's connector
-    until `nova-manage volume_attachment refresh` (which needs the instance stopped and a
-    connector read on the target host); Neutron keeps binding:host_id on the old host."""
-    u = shell_arg(facts.uuid)
-    caches = [r for r in facts.cell.rows("instance_info_caches") if r.get("deleted") == 0]
-    ports = [v.port_id for v in parse_network_info(caches[0]["network_info"] if caches else None, facts.uuid)]
-    volumes = sorted(
-        {
-            r["volume_id"]
-            for r in facts.cell.rows("block_device_mapping")
-            if r.get("deleted") == 0 and r.get("destination_type") == "volume" and r.get("volume_id")
-        }
-    )
-    steps = []
-    if ports:
-        steps.append(
-            "after the apply, rebind the instance's Neutron ports to the target host (binding:host_id still "
-            "names the old one): "
-            + "; ".join(f"`openstack port set --host {shell_arg(host)} {shell_arg(p)}`" for p in ports)
-        )
-    if volumes:
-        steps.append(
-            "after the apply, refresh the volume attachments (connection_info keeps the old host's "
-            f"connector; a hard reboot does not fix it): `openstack server stop {u}`; on {shell_arg(host)} "
-            "`nova-manage volume_attachment get_connector > connector.json`, copied to a controller; then "
-            + "; ".join(
-                f"`nova-manage volume_attachment refresh {u} {shell_arg(v)} connector.json`" for v in volumes
-            )
-            + f"; then `openstack server start {u}`"
-        )
-    steps.append(
-        f"then start the guest under Nova (`openstack server start {u}` or "
-        f"`openstack server reboot --hard {u}`) so nova-compute on the target host plugs the VIFs"
-    )
-    return steps

@@ -237,6 +237,19 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
             )
             if f.target == OFFLINE_COMPUTE_TARGET:
                 where, cmds = _offline_compute_where(plan, f.path)
+            elif on_host and f.path.startswith("shell/source-"):
+                where = f"on {md_code(host)}, the host the failed move left, as root"
+            elif not on_host and (plan.target_kind, plan.op, plan.mode) == ("vm", "rehost", "live"):
+                cmds += (
+                    f"bash {shell_arg(f.path)} --connector connector.json --execute  # the volume refresh, "
+                    "once the instance is stopped",
+                )
+                where += (
+                    ", after the apply. For the volume refresh (Nova's documented procedure): "
+                    "`openstack server stop` the instance, run `nova-manage volume_attachment get_connector "
+                    "> connector.json` on the target host and copy the file here; without `--connector` the "
+                    "script prints these commands. Then `openstack server start` it"
+                )
             elif offline and not on_host:  # ports looked up at run time; only those named are deleted
                 args = "[--delete-port PORT_ID]... [--image IMAGE_ID]"
                 cmds = (

@@ -1,4 +1,5 @@
-"""Render the bundle's shell scripts: `shell/compute-<host>.sh` and `shell/controller.sh`.
+"""Render the bundle's shell scripts: `shell/compute-<host>.sh`, `shell/source-<host>.sh` (the
+host a rehost's failed move left) and `shell/controller.sh`.
 
 Values from the plan are re-validated here (the plan is a plain data structure and
 the script must be safe whatever built it), then quoted in Python by
@@ -26,8 +27,8 @@ def quoted(values: Iterable[object]) -> str:
     return shell_args(values)
 
 
-def script_name(host: str, hosts: Iterable[str] = ()) -> str:
-    """The bundle file name of a host's compute script (the host is validated first).
+def script_name(host: str, hosts: Iterable[str] = (), kind: str = "compute") -> str:
+    """The bundle file name of a host's compute (or, kind "source", source-host) script.
 
     `compute-<short name>.sh`: the host's first DNS label (its full name when another host of
     the bundle, `hosts`, has the same first label), and no doubled word for hosts that are
@@ -38,8 +39,8 @@ def script_name(host: str, hosts: Iterable[str] = ()) -> str:
     short = name.split(".", 1)[0]
     if any(other != host and other.split(".", 1)[0] == short for other in hosts):
         short = name
-    doubled = short.lower().startswith("compute") and short.lower() != "compute"
-    return f"{short}.sh" if doubled else f"compute-{short}.sh"
+    doubled = short.lower().startswith(kind) and short.lower() != kind
+    return f"{short}.sh" if doubled else f"{kind}-{short}.sh"
 
 
 def _vif_call(vif: Vif) -> dict[str, str]:
@@ -74,7 +75,8 @@ def _volume_call(conn: VolumeConnection) -> dict[str, str]:
 
 
 def render_compute_script(cleanup: ComputeCleanup, *, bundle_id: str, fixpack_version: str) -> str:
-    """The compute-node cleanup script for one instance on one host.
+    """The compute-node cleanup script for one instance on one host; for `move_leftovers`, the
+    source-host script of a rehost (templates/shell/source.sh.j2, same fragments and checks).
 
     Raises TargetProblem when any value does not have the shape expected for it.
     """
@@ -88,6 +90,8 @@ def render_compute_script(cleanup: ComputeCleanup, *, bundle_id: str, fixpack_ve
     volumes = [checked_connection(conn) for conn in cleanup.volumes]
     if cleanup.volumes_only and vifs:
         raise TargetProblem("a volume-only compute cleanup cannot name VIFs (it never unplugs the instance)")
+    if cleanup.volumes_only and cleanup.move_leftovers:
+        raise TargetProblem("a source-host cleanup is not a volume-only detach")
     _unique("port", [vif.port_id for vif in vifs])
     _unique("volume", [conn.volume_id for conn in volumes])
 
@@ -106,7 +110,7 @@ def render_compute_script(cleanup: ComputeCleanup, *, bundle_id: str, fixpack_ve
         "scsi": bool({"iscsi", "fibre_channel"} & volume_kinds),
     }
     return render(
-        "shell/compute.sh.j2",
+        "shell/source.sh.j2" if cleanup.move_leftovers else "shell/compute.sh.j2",
         # for comments: validated, plain-charset values
         host_text=host,
         uuid_text=uuid,
@@ -125,7 +129,8 @@ def render_compute_script(cleanup: ComputeCleanup, *, bundle_id: str, fixpack_ve
         volumes=[_volume_call(conn) for conn in volumes],
         uses=uses,
         volumes_only=cleanup.volumes_only,
-        log_kind="compute",
+        move_leftovers=cleanup.move_leftovers,
+        log_kind="source" if cleanup.move_leftovers else "compute",
     )
 
 
@@ -133,7 +138,8 @@ def render_controller_script(
     actions: ControllerActions, *, bundle_id: str, fixpack_version: str, release: str, offline: bool = False
 ) -> str:
     """The controller (API-side) script: Neutron ports, shelved image, detach hints, tokens,
-    and the delete_on_termination volumes Nova's delete removes through Cinder's API.
+    and the delete_on_termination volumes Nova's delete removes through Cinder's API; for a
+    rehost (`rehost_host`), the port rebinds and attachment refreshes instead.
 
     Ports in `preserved_ports` (preserve_on_delete: created outside Nova) are only
     shown with the unbind command, as Nova itself never deletes them.
@@ -153,11 +159,24 @@ def render_controller_script(
     preserved = [validate.uuid(port, "Neutron port id") for port in actions.preserved_ports]
     volumes = [validate.uuid(vol, "volume UUID") for vol in actions.volumes_to_detach]
     doomed = [validate.uuid(vol, "volume UUID") for vol in actions.volumes_to_delete]
+    rehost = (
+        None if actions.rehost_host is None else validate.hostname(actions.rehost_host, "rehost target host")
+    )
+    rebind = [validate.uuid(port, "Neutron port id") for port in actions.rebind_ports]
+    refresh = [validate.uuid(vol, "volume UUID") for vol in actions.refresh_volumes]
+    _unique("port", rebind)
+    _unique("volume", refresh)
+    if (rebind or refresh) and rehost is None:
+        raise TargetProblem("ports to rebind or attachments to refresh need the rehost target host")
+    if rehost is not None and (ports or preserved or volumes or doomed or actions.shelved_image or offline):
+        raise TargetProblem("a rehost controller script only rebinds ports and refreshes attachments")
     image = actions.shelved_image
     image = None if image is None else validate.uuid(image, "shelved image id")
     _unique("port", ports + preserved)  # a preserved port is never also one to delete
     _unique("volume", volumes + doomed)
-    if uuid is None and (ports or preserved or volumes or doomed or actions.memcached_tokens or offline):
+    if uuid is None and (
+        ports or preserved or volumes or doomed or actions.memcached_tokens or offline or rehost
+    ):
         raise TargetProblem("controller actions name ports, volumes or console tokens but no instance UUID")
     return render(
         "shell/controller.sh.j2",
@@ -181,6 +200,13 @@ def render_controller_script(
         has_image=image is not None,
         memcached=bool(actions.memcached_tokens),
         offline=offline,
+        rehost=rehost is not None,
+        rehost_text=rehost or "",
+        rehost_host=shell_arg(rehost) if rehost else "",
+        rebind_ports=quoted(rebind),
+        has_rebind=bool(rebind),
+        refresh_volumes=quoted(refresh),
+        has_refresh=bool(refresh),
         log_kind="controller",
     )
 
@@ -231,5 +257,6 @@ def render_offline_compute_script(
         instances_path=shell_arg(path),
         uses=uses,
         volumes_only=False,
+        move_leftovers=False,
         log_kind="compute",
     )

@@ -28,7 +28,8 @@ UTILITIES = (
 # Calls that change a host or cloud; everything else the stand-ins answer is read-only.
 DESTRUCTIVE = re.compile(
     r"^(virsh (destroy|undefine)|ip (-o )?link (delete|set)|brctl (delif|delbr)|ovs-vsctl .*del-port"
-    r"|iscsiadm .*(--op (update|delete)|--logout)|multipath -f|openstack \S+ delete|nc )"
+    r"|iscsiadm .*(--op (update|delete)|--logout)|multipath -f|openstack \S+ (delete|set)|nc "
+    r"|nova-manage volume_attachment refresh)"
 )
 
 

@@ -109,9 +109,11 @@ def test_rehost_without_placement_warns_allocations_stay_on_the_old_provider():
     assert any("allocations stay on the old provider" in x for x in plan.warnings)
 
 
-def test_rehost_has_no_compute_or_controller_script():
+def test_rehost_has_a_rebinding_controller_script_and_a_source_host_script():
+    # before: no script at all; the runbook only listed the port rebinds and attachment refreshes
     plan = _plan(w.rehost_world())
-    assert plan.compute == () and plan.controller is None
+    assert plan.controller is not None and plan.controller.rehost_host == "cmp-02"
+    assert [(c.host, c.move_leftovers) for c in plan.compute] == [("cmp-01", True)]
 
 
 def test_rehost_ends_a_live_migration_as_nova_does_task_state_null_progress_0():
