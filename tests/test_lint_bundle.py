@@ -45,7 +45,8 @@ def test_hand_edits_are_findings(soft_delete_bundle: Path, capsys) -> None:
     start = text.index("UPDATE `instances`")
     where = text.index("WHERE", start)
     end = text.index(";", where)
-    edit(soft_delete_bundle, apply_file, text[where:end], "WHERE\n  `instances`.`vm_state` = 'error'")
+    # the whole statement: its WHERE alone (`id` IN (11)) can read the same as another table's
+    edit(soft_delete_bundle, apply_file, text[start:end], text[start:where] + "WHERE\n  `vm_state` = 'error'")
     edit(
         soft_delete_bundle, apply_file, "COMMIT;", "COMMIT;\nALTER TABLE `instances` DROP COLUMN `vm_state`;"
     )
