@@ -62,6 +62,8 @@ def release_plans(release: str) -> Iterator[Plan]:
             yield plan_vm_offline(UUIDS[0], VmOptions(op=op, allow=allow, **rehost), release)
         if op == "purge":
             yield plan_vm_offline(UUIDS[0], VmOptions(op=op, include_shadow=True), release)
+        if op != "rehost":  # --with-cinder: the Cinder step group resolved at run time
+            yield plan_vm_offline(UUIDS[0], VmOptions(op=op, with_cinder=True), release)
         if op != "rehost":  # --batch: merged scopes; lists of 2 and of 1000 share their shapes
             options = VmOptions(op=op)
             yield merge_plans([plan_vm_offline(u, options, release) for u in UUIDS[:2]])
