@@ -128,7 +128,7 @@ class StepGuard:
             "check_only": self.check_only,
             "pending_query": to_sql(self.fingerprint_query(table, lock=False)),
             "pending_expect": self.pending_expect,
-            # the precheck's one measure, as `fixpack verify` derives it from the SQL (review/guard_queries.py)
+            # the precheck's one measure, as `fixpack verify` derives it (review/guard_queries.py)
             "done_query": to_sql(self.fingerprint_query(table, lock=False)),
             "done_expect": self.done_expect,
             "scope_query": to_sql(scope_q) if scope_q is not None else None,
