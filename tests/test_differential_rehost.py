@@ -61,6 +61,7 @@ from .differential import (
     run,
     service_venv,
 )
+from .test_rehost_outcomes import host_in_zone
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 RELEASE = diff_release()
@@ -126,16 +127,7 @@ def seed_twin(dep: Deployment, case: str) -> tuple[str, int, str]:
         "VALUES ('2026-01-02 03:04:05', 0, %s, 'old_vm_state', 'active')",
         (u,),
     )
-    # cmp-01 is in AZ 'az-west'; the instance carries the destination's AZ the conductor set
-    dep.execute("nova_api", "INSERT INTO aggregates (id, uuid, name) VALUES (900, UUID(), 'west')")
-    dep.execute(
-        "nova_api", "INSERT INTO aggregate_hosts (id, host, aggregate_id) VALUES (900, 'cmp-01', 900)"
-    )
-    dep.execute(
-        "nova_api",
-        "INSERT INTO aggregate_metadata (id, aggregate_id, `key`, value) "
-        "VALUES (900, 900, 'availability_zone', 'az-west')",
-    )
+    host_in_zone(dep, "cmp-01", "az-west")  # the instance carries the destination's AZ the conductor set
     return u, mig["id"], mig["uuid"]
 
 

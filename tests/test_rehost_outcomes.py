@@ -125,6 +125,20 @@ def test_failed_resize_rehosted_to_its_source_is_reverted_as_nova_does(make_depl
     _finish(dep, before, after, run)
 
 
+def host_in_zone(dep, host: str, zone: str) -> None:
+    """Put `host` in an aggregate whose availability_zone is `zone` (Nova's AZ of a host)."""
+    dep.execute("nova_api", "INSERT INTO aggregates (id, uuid, name) VALUES (900, UUID(), %s)", (zone,))
+    dep.execute(
+        "nova_api", "INSERT INTO aggregate_hosts (id, host, aggregate_id) VALUES (900, %s, 900)", (host,)
+    )
+    dep.execute(
+        "nova_api",
+        "INSERT INTO aggregate_metadata (id, aggregate_id, `key`, value) "
+        "VALUES (900, 900, 'availability_zone', %s)",
+        (zone,),
+    )
+
+
 @pytest.mark.parametrize("release", RELEASES)
 def test_verify_resize_rehosted_to_its_source_restores_old_flavor_and_allocations(
     make_deployment, tmp_path, release
@@ -134,16 +148,7 @@ def test_verify_resize_rehosted_to_its_source_restores_old_flavor_and_allocation
     dep = make_deployment(release)
     target = _seed(dep, status="finished", vm_state="resized")
     held = _allocs(dep, target.migration)
-    # the source host is in AZ 'az-west' (before: availability_zone stayed 'nova')
-    dep.execute("nova_api", "INSERT INTO aggregates (id, uuid, name) VALUES (900, UUID(), 'west')")
-    dep.execute(
-        "nova_api", "INSERT INTO aggregate_hosts (id, host, aggregate_id) VALUES (900, 'cmp-01', 900)"
-    )
-    dep.execute(
-        "nova_api",
-        "INSERT INTO aggregate_metadata (id, aggregate_id, `key`, value) "
-        "VALUES (900, 900, 'availability_zone', 'az-west')",
-    )
+    host_in_zone(dep, "cmp-01", "az-west")  # the source host (before: availability_zone stayed 'nova')
     before, after, run = _run(dep, tmp_path, target.uuid, "cmp-01")
     inst, _extra, mig = _state(dep, target.uuid)
     small = dep.query("nova_api", "SELECT * FROM flavors WHERE name = 'm1.small'")[0]
