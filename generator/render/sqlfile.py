@@ -178,7 +178,7 @@ def _change_step(step: Step, plan_db: DatabaseTarget, rollback: bool = False) ->
     changed = exp.NullSafeEQ(this=st.var(st.RC), expression=st.expected_rows(expected))
     return [
         *step.guard.measure(table, lock=True),
-        st.set_var(st.STATE, state),  # apart: one SET evaluates every value before it assigns
+        st.set_var(st.STATE, state),
         st.set_var(st.CHUNK, exp.Coalesce(this=st.var(st.CHUNK), expressions=[st.var(st.STATE)])),
         st.report([("step", literal_node(step.label)), ("state", st.var(st.STATE))]),
         st.guard(f"{step.label}: rows are as at generation (or the step is already done)", consistent),

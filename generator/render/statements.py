@@ -39,16 +39,10 @@ def var(name: str) -> exp.Expr:
 
 
 def set_var(name: str, value: exp.Expr) -> str:
-    return set_vars((name, value))
-
-
-def set_vars(*items: tuple[str, exp.Expr]) -> str:
-    """One SET of several independent variables: MariaDB evaluates every value before it assigns
-    any, so a value must not read a variable the same SET assigns."""
+    """`SET @name = value;` — one variable per SET: MariaDB evaluates every value of a SET before it
+    assigns any, so a second assignment could not read the first."""
     statement = exp.Set(
-        expressions=[exp.SetItem(this=exp.EQ(this=var(n), expression=v)) for n, v in items],
-        unset=False,
-        tag=False,
+        expressions=[exp.SetItem(this=exp.EQ(this=var(name), expression=value))], unset=False, tag=False
     )
     return to_sql(statement) + ";"
 
