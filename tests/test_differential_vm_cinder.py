@@ -3,7 +3,7 @@ Nova's and Cinder's own code would (up to the delete_on_termination volume's API
 
 Two twins of one 2026.2 deployment are seeded alike: an instance stuck in 'deleting' with two
 attached volumes (one delete_on_termination, the other's attachment with legacy attachment_specs),
-ports, allocations, among other instances.
+a share mapping (where the release has the table), ports, allocations, among other instances.
 - Twin A runs the upstream code of the release from throwaway venvs (nova 34.0.0, cinder
   29.0.0, from PyPI, built once per machine under ~/.cache/fixpack-test):
   tests/upstream/cinder_detach.py (Cinder's attachment_delete for each of the instance's
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.catalog import catalog_snapshot
 from generator.pipeline import OutputOptions, generate_vm
 from generator.plan.vm_common import VmOptions
 from generator.scratch.deployment import Deployment
@@ -90,6 +91,17 @@ def seed_twin(dep: Deployment) -> tuple[str, str]:
             "VALUES ('2026-01-02 03:04:05', '2026-01-02 03:04:06', 0, %s, %s, %s)",
             (attachment[0]["attachment_id"], key, value),
         )
+    # a share mapping: Nova's delete denies the share and forgets the mapping (2025.1+; the table
+    # exists from 2024.1, and before 2025.1 Nova's delete leaves it)
+    if "share_mapping" in catalog_snapshot(dep.release, "nova").table_names:
+        dep.execute(
+            "nova",
+            "INSERT INTO share_mapping (created_at, uuid, instance_uuid, share_id, status, tag, "
+            "export_location, share_proto) VALUES ('2026-01-02 03:04:05', "
+            "'6c1e7a36-4a86-4c3e-9a3e-5b0f3f0b2a11', %s, '0f5b8e0c-3f5e-4e8b-a0c4-8d7e3d2a9b61', "
+            "'active', 'data', '192.0.2.5:/s', 'NFS')",
+            (target.uuid,),
+        )
     return target.uuid, bdms[0]["volume_id"]
 
 
@@ -117,6 +129,8 @@ def test_vm_soft_delete_with_volumes_matches_nova_and_cinder(
         "cinder.volume_admin_metadata",
         "cinder.attachment_specs",
     }, "the upstream run changed nothing in Cinder"
+    if "share_mapping" in catalog_snapshot(RELEASE, "nova").table_names and RELEASE >= "2025.1":
+        assert "nova.share_mapping" in upstream, "the upstream delete left the share mapping"
     assert_same_changes(upstream, fixpack, "nova+cinder")
 
     for twin in (twin_a, twin_b):
