@@ -182,7 +182,7 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
             )
         from generator.plan.vm_offline_rehost import offline_rehost
 
-        ops, posts, more_pre = offline_rehost(cell.schema, u, options.to_host, options.to_node)
+        ops, posts, more_pre = offline_rehost(cell.schema, u, options.to_host, options.to_node, options)
         pre += more_pre
         warnings.append(
             "offline rehost changes the Nova records only: move the placement allocations with "
