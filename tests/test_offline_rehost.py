@@ -30,7 +30,7 @@ RELEASE = "2025.1"
 ALLOW = Overrides.of("recent-transition")
 
 
-def _seed(dep, move: str):
+def _seed(dep, move: str, status: str = "finished"):
     s = Seeder(dep, seed=31)
     h1, h2 = s.compute_host("cmp-01"), s.compute_host("cmp-02")
     s.compute_host("cmp-03")
@@ -39,8 +39,9 @@ def _seed(dep, move: str):
     if move == "live-migration":  # running on cmp-01 -> cmp-02, the instance still on its source
         target = s.instance(host=h1, task_state="migrating", migration="live-migration",
                             migration_status="running", volumes=1)  # fmt: skip
-    else:  # VERIFY_RESIZE: the instance already points at the destination cmp-02
-        target = s.instance(host=h1, vm_state="resized", migration=move, migration_status="finished",
+    else:  # 'finished' (VERIFY_RESIZE): the instance already points at the destination
+        target = s.instance(host=h1, vm_state="resized" if status == "finished" else "error",
+                            migration=move, migration_status=status,
                             flavor="m1.small", new_flavor="m1.medium" if move == "resize" else None,
                             volumes=1)  # fmt: skip
     s.flush()
@@ -100,19 +101,20 @@ def _offline(uuid: str, host: str, node: str, out, allow: Overrides = ALLOW):
 
 
 @pytest.mark.parametrize(
-    ("move", "end", "migration_status"),
+    ("move", "seeded", "end", "migration_status"),
     [
-        ("live-migration", "dest_compute", "completed"),
-        ("migration", "source_compute", "reverted"),
-        ("resize", "source_compute", "reverted"),
+        ("live-migration", "running", "dest_compute", "completed"),
+        ("migration", "finished", "source_compute", "reverted"),
+        ("resize", "finished", "source_compute", "reverted"),
+        ("resize", "migrating", "dest_compute", "finished"),  # waits for confirm/revert
     ],
-    ids=["live-migration-completed", "cold-migration-reverted", "resize-reverted"],
+    ids=["live-migration-completed", "cold-migration-reverted", "resize-reverted", "resize-completed"],
 )
 def test_offline_rehost_ends_the_move_as_the_live_bundle(
-    make_deployment, tmp_path, move, end, migration_status
+    make_deployment, tmp_path, move, seeded, end, migration_status
 ):
     off, live = make_deployment(RELEASE), make_deployment(RELEASE)
-    target, twin = _seed(off, move), _seed(live, move)
+    target, twin = _seed(off, move, seeded), _seed(live, move, seeded)
     assert target.uuid == twin.uuid
     to = _ends(off, target.uuid)[end]
     node = _node(off, to)

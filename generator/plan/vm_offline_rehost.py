@@ -32,6 +32,25 @@ from generator.sqlgen.literals import literal_node
 
 COMPLETED, REVERTED, UNKNOWN = "completed", "reverted", "unknown"
 
+# What the offline rehost (plan/vm_offline_rehost.py) leaves that the live one does.
+OFFLINE_REHOST_WARNINGS = (
+    "offline rehost decides the move's outcome when the Nova cell file runs: the instance's open move is "
+    "its newest unfinished migration; --to-host its destination: completed, its source: reverted (the "
+    "precheck stops when it is neither, unless --allow-unknown-outcome). An 'error'/'failed' migration "
+    "is not an open move offline (live also ends one whose placement consumer still holds allocations): "
+    "then only the instance is pointed at the target",
+    "offline rehost changes the Nova cell only: move the placement allocations as Nova would for the "
+    "outcome (completed live migration: free the migration consumer's; reverted resize/migration: "
+    "`openstack resource provider allocation set` the instance back to what the migration consumer "
+    "holds, then delete that consumer's; completed resize: leave both for confirm/revert), point a "
+    "reverted resize's RequestSpec back at the old flavor and set the instance's availability_zone to "
+    "the target host's, or generate live with --placement-url and --nova-api-url, which do all of it",
+    "offline rehost writes no shell/controller.sh or source-<host>.sh: rebind the instance's ports "
+    "(`openstack port set --host TARGET PORT_ID`, each `port_id` the Nova cell precheck prints), "
+    "refresh its volume attachments (`nova-manage volume_attachment refresh`) and clean the host the "
+    "move left (its `<uuid>_resize` directory, VIFs, iSCSI sessions) by hand, or generate live",
+)
+
 
 def _delete(role: str, schema: SchemaSnapshot, table: str, scope, purpose: str) -> DeleteRows:
     return DeleteRows(role, table, schema.table(table).primary_key, purpose, scope=scope)
@@ -199,6 +218,19 @@ def offline_rehost(cell: SchemaSnapshot, u: str, host: str, node: str, options: 
         exp.Is(this=exp.column("node"), expression=exp.Null()),
     )
     waits = rt.move_is(u, COMPLETED, host, node, rt.RESIZE_LIKE)
+    tokens = [
+        _delete(
+            "nova",
+            cell,
+            "console_auth_tokens",
+            b.scope_where(
+                f"console tokens of instance {u}, its open live migration completed",
+                b.eq("instance_uuid", u),
+                rt.move_is(u, COMPLETED, host, node, ("live-migration",)),
+            ),
+            "drop the console tokens of the old host, as _post_live_migration does",
+        )
+    ] if cell.has_table("console_auth_tokens") else []  # fmt: skip
     ops: list[Operation] = [
         _update(
             "nova",
@@ -222,12 +254,7 @@ def offline_rehost(cell: SchemaSnapshot, u: str, host: str, node: str, options: 
             ),
             "drop the stale migration context of the failed move",
         ),
-        _delete("nova", cell, "console_auth_tokens", b.scope_where(
-            f"console tokens of instance {u}, its open live migration completed",
-            b.eq("instance_uuid", u),
-            rt.move_is(u, COMPLETED, host, node, ("live-migration",)),
-        ), "drop the console tokens of the old host, as _post_live_migration does")
-        if cell.has_table("console_auth_tokens") else None,
+        *tokens,
         _update(
             "nova",
             cell,
@@ -288,4 +315,4 @@ def offline_rehost(cell: SchemaSnapshot, u: str, host: str, node: str, options: 
             ),
         ),
     ]
-    return [o for o in ops if o is not None], posts, pre
+    return ops, posts, pre
