@@ -56,7 +56,7 @@ def test_offline_bundle_apply_rerun_rollback(make_deployment, tmp_path, release:
     after = all_states(dep)
     assert assert_only_planned_rows_changed(before, after, allowed) > 0
     check_semantics(dep, op, target.uuid) if op != "rehost" else None
-    if op != "rehost":  # offline rehost does not infer the move's outcome (its warning): flavor, migrations
+    if op != "rehost":  # an 'error' migration is no open move offline (its warning): test_offline_rehost
         assert assert_values_as_planned(live.plan, dep, BundleRun(dep, live.path)) > 0
     assert_all_ok(run_offline(run, "verify"))
     reruns = run_offline(run, "apply")  # re-run: finds nothing left to change...

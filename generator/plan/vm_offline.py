@@ -180,20 +180,11 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
                 "offline rehost needs --to-host and --to-node (the compute node's "
                 "hypervisor_hostname), which a live bundle would look up"
             )
-        from generator.plan.vm_offline_rehost import offline_rehost
+        from generator.plan.vm_offline_rehost import OFFLINE_REHOST_WARNINGS, offline_rehost
 
-        ops, posts, more_pre = offline_rehost(cell.schema, u, options.to_host, options.to_node)
+        ops, posts, more_pre = offline_rehost(cell.schema, u, options.to_host, options.to_node, options)
         pre += more_pre
-        warnings.append(
-            "offline rehost changes the Nova records only: move the placement allocations with "
-            "`openstack resource provider allocation set` (or generate live with --placement-url)"
-        )
-        warnings.append(
-            "offline rehost does not infer the move's outcome: unfinished migrations (a VERIFY_RESIZE's "
-            "'finished' one too) are closed as 'error' and the flavor is left as it is; for a resize or "
-            "VERIFY_RESIZE generate live, which restores old_flavor on a revert and keeps confirm/revert "
-            "working"
-        )
+        warnings += OFFLINE_REHOST_WARNINGS
         order = (cell,)
     else:
         raise FixpackError(f"unknown VM operation {options.op!r}")

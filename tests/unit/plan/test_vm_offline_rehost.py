@@ -47,20 +47,47 @@ def test_offline_rehost_requires_an_enabled_service_and_the_named_node():
     assert any("compute node cmp-02.example exists on cmp-02" in p for p in pre)
 
 
-def test_offline_rehost_closes_unfinished_migrations_and_drops_the_migration_context():
+def test_offline_rehost_closes_older_unfinished_migrations_and_drops_the_migration_context():
     plan = _plan()
-    assert "status IN ('queued'" in w.sql_of(w.one_op(plan, "migrations").scope.condition)
-    assert "NOT migration_context IS NULL" in w.sql_of(w.one_op(plan, "instance_extra").scope.condition)
+    older = w.sql_of(w.ops_on(plan, "migrations")[0].scope.condition)
+    assert "status IN ('queued'" in older and "id < (SELECT fixpack_move.id FROM (SELECT" in older
+    context = w.sql_of(w.ops_on(plan, "instance_extra")[0].scope.condition)
+    # a completed resize keeps its migration context for confirm/revert, as the live planner does
+    assert "NOT migration_context IS NULL" in context and "AND NOT EXISTS(SELECT 1 FROM (SELECT" in context
+
+
+def test_offline_rehost_ends_the_open_move_last_with_the_status_nova_sets_per_outcome():
+    ends = w.ops_on(_plan(), "migrations")[1:]
+    statuses = [dict(o.assignments)["status"].value for o in ends]
+    assert statuses == ["finished", "completed", "done", "reverted", "failed", "error"]
+    scopes = [w.sql_of(o.scope.condition) for o in ends]
+    assert "dest_compute <=> 'cmp-02'" in scopes[0] and "IN ('resize', 'migration')" in scopes[0]
+    assert "NOT (fixpack_move.dest_compute <=> 'cmp-02'" in scopes[3]
+    assert _plan().operations[-1] is not None and _plan().operations[-1].table == "migrations"
+
+
+def test_offline_rehost_precheck_stops_a_move_to_neither_end_unless_overridden():
+    from generator.plan.overrides import Overrides
+
+    def guards(allow: Overrides) -> list[str]:
+        plan = plan_vm_offline(
+            U, VmOptions(op="rehost", to_host="cmp-02", to_node="cmp-02.example", allow=allow), w.RELEASE
+        )
+        return [p for p in w.post_texts(plan.preconditions) if "completed or reverted is unknown" in p]
+
+    assert len(guards(Overrides())) == 1
+    assert guards(Overrides.of("unknown-outcome")) == []
 
 
 def test_offline_rehost_touches_only_the_cell_database_and_says_placement_is_left():
     plan = _plan()
     assert [d.role for d in plan.databases] == ["nova"]
     assert any("placement allocations" in x for x in plan.warnings)
+    assert any("no shell/controller.sh" in x for x in plan.warnings)
 
 
 def _end(plan):
-    (end,) = [o for o in w.ops_on(plan, "instances") if "task_state" in dict(o.assignments)]
+    (end,) = [o for o in w.ops_on(plan, "instances") if "progress" in dict(o.assignments)]
     return end
 
 

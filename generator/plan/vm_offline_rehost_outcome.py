@@ -1,0 +1,118 @@
+"""The outcome of an offline rehost, decided when the cell file runs.
+
+A live rehost reads the instance's open move at generation and infers its outcome from
+`--to-host` (vm_rehost_outcome.infer). An offline bundle has no rows at generation, so the
+same rule is SQL: the open move is the newest of the instance's live migrations still in
+progress (nova.MIGRATION_IN_PROGRESS, read when the file runs), and each outcome's steps
+carry a scope that only matches when that move's destination (completed) or source
+(reverted) is the target, and its migration type is the one the step is for. Only the
+matching outcome's rows change; a precondition stops the file when the move matches neither
+end (unless --allow-unknown-outcome was given at generation).
+
+What the cell alone cannot tell: live also ends an 'error'/'failed' migration whose placement
+consumer still holds allocations (placement is another database); offline such a move is not
+open, and the rehost only points the instance at the target (the bundle's warning says so).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from generator.domain import nova
+from generator.sqlgen.builders import parse
+from generator.sqlgen.literals import sql_literal
+
+RESIZE_LIKE = ("resize", "migration")
+MOVE_TYPES = (*RESIZE_LIKE, "live-migration", "evacuation")
+# migrations.migration_type; rows from before the column: a resize if the flavor changed (move_type)
+MOVE = "fixpack_move"  # the derived table of the open move
+
+
+def _type(t: str) -> str:
+    return (
+        f"COALESCE({t}migration_type, IF({t}old_instance_type_id <=> {t}new_instance_type_id, "
+        "'migration', 'resize'))"
+    )
+
+
+def open_sql(u: str, alias: str = "") -> str:
+    """SQL text on a migrations row (of `alias`): an unfinished migration of the instance."""
+    t = f"{alias}." if alias else ""
+    statuses = ", ".join(sql_literal(s) for s in nova.MIGRATION_IN_PROGRESS)
+    return f"{t}instance_uuid = {sql_literal(u)} AND {t}deleted = 0 AND {t}status IN ({statuses})"
+
+
+def _move_row(u: str) -> str:
+    """SQL text: the instance's open move, its newest unfinished migration, as a derived table
+    (materialized: an UPDATE of migrations may read it; one migrations table per SELECT)."""
+    cols = (
+        "id, source_compute, source_node, dest_compute, dest_node, migration_type, old_instance_type_id, "
+        "new_instance_type_id"
+    )
+    return f"(SELECT {cols} FROM migrations WHERE {open_sql(u)} ORDER BY id DESC LIMIT 1) AS {MOVE}"
+
+
+def newest_open_id(u: str) -> str:
+    """SQL text: the id of the instance's open move (NULL when there is none)."""
+    return f"(SELECT {MOVE}.id FROM {_move_row(u)})"
+
+
+def _ends(host: str, node: str, t: str) -> tuple[str, str]:
+    h, n = sql_literal(host), sql_literal(node)
+    dest = f"({t}dest_compute <=> {h} AND ({t}dest_node IS NULL OR {t}dest_node <=> {n}))"
+    source = f"({t}source_compute <=> {h} AND ({t}source_node IS NULL OR {t}source_node <=> {n}))"
+    return dest, source
+
+
+def outcome_sql(
+    kind: str, host: str, node: str, moves: tuple[str, ...] | None = None, alias: str = ""
+) -> str:
+    """SQL text on a migrations row: it ends as `kind` (completed / reverted / unknown) for
+    `--to-host host --to-node node`, and is one of the migration types `moves` (any if None).
+    The destination wins, as in vm_rehost_outcome.infer."""
+    t = f"{alias}." if alias else ""
+    dest, source = _ends(host, node, t)
+    cond = {
+        "completed": dest,
+        "reverted": f"NOT {dest} AND {source}",
+        "unknown": f"NOT {dest} AND NOT {source}",
+    }[kind]
+    if moves is not None:
+        cond += f" AND {_type(t)} IN ({', '.join(sql_literal(m) for m in moves)})"
+    return cond
+
+
+def move_is(u: str, kind: str, host: str, node: str, moves: tuple[str, ...] | None = None) -> exp.Expr:
+    """Condition: the instance's open move exists and ends as `kind` (of one of `moves`)."""
+    return parse(f"EXISTS (SELECT 1 FROM {_move_row(u)} WHERE {outcome_sql(kind, host, node, moves, MOVE)})")
+
+
+def the_move(u: str, kind: str, host: str, node: str, moves: tuple[str, ...]) -> exp.Expr:
+    """Condition on a migrations row: it is the instance's open move, ending as `kind`."""
+    return parse(
+        f"{open_sql(u)} AND id IN (SELECT {MOVE}.id FROM {_move_row(u)} "
+        f"WHERE {outcome_sql(kind, host, node, moves, MOVE)})"
+    )
+
+
+def older_open(u: str) -> exp.Expr:
+    """Condition on a migrations row: an unfinished migration of the instance other than its open move."""
+    return parse(f"{open_sql(u)} AND id < {newest_open_id(u)}")
+
+
+def flavor_value(u: str, which: str, key: str) -> str:
+    """SQL text: a field of the instance_extra.flavor `which` ('old'/'new') flavor object."""
+    path = sql_literal(f'$.{which}."nova_object.data".{key}')
+    return (
+        f"SELECT JSON_VALUE(flavor, {path}) FROM instance_extra WHERE instance_uuid = {sql_literal(u)} "
+        "AND deleted = 0 AND JSON_VALID(flavor)"
+    )
+
+
+def reverted_vm_state(u: str) -> str:
+    """SQL text: finish_revert_resize's vm_state ('stopped' if old_vm_state says so, else active)."""
+    return (
+        "SELECT IF(EXISTS (SELECT 1 FROM instance_system_metadata WHERE "
+        f"instance_uuid = {sql_literal(u)} AND deleted = 0 AND `key` = 'old_vm_state' "
+        "AND value = 'stopped'), 'stopped', 'active')"
+    )
