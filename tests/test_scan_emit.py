@@ -369,6 +369,7 @@ def test_choice_and_refusal_cleared_by_their_named_commands(world, emitted, tmp_
     (choice,) = [f for f in report["findings"] if placed[(f["check"], f["uuid"])]["where"] == "choice"]
     words = ["cmp-01" if w == "HOST" else w for w in shlex.split(choice["suggested"])]
     assert words[:2] == ["fixpack", "vm"] and "cmp-01" in words
+    assert "--allow-healthy-instance" in words  # it looks running: the rehost carries the flag
     (refused,) = [k for k, w in placed.items() if w["where"] == "refused"]
     line = placed[refused]["detail"]
     assert "--allow-active-user" in line
@@ -376,13 +377,27 @@ def test_choice_and_refusal_cleared_by_their_named_commands(world, emitted, tmp_
     instance = bdm["details"]["instance_uuid"]
     override = ["volume", refused[1], "--op", "detach-from-nova", "--instance", instance,
                 "--stale-after", "2h", "--allow-active-user"]  # fmt: skip
-    for n, argv in enumerate((words[1:], override)):
+    # the planted host name has control characters: the rehost's runbook names the old host, so it
+    # refuses (no command line can carry it); a plain missing host is the same finding, rehosted
+    code, _out, stderr = _run([*words[1:], *url_args(dep), "--out", str(tmp_path / "hostile")])
+    assert code == 5 and "on a command line" in stderr and stderr.count("\n") == 1, stderr
+    dep.execute("nova", "UPDATE instances SET host = 'cmp-gone' WHERE uuid = %s", (choice["uuid"],))
+    code, stdout, _err = _run(
+        ["scan", "--format", "json", "--check", "instance-on-missing-host", *url_args(dep)]
+    )
+    assert [(f["uuid"], f["suggested"]) for f in json.loads(stdout)["findings"]] == [
+        (choice["uuid"], choice["suggested"])
+    ]
+    rehost = [*words[1:], *url_args(dep)]
+    for n, argv in enumerate((rehost, [*override, *url_args(dep, ("nova_api", "cinder"))])):
         dest = tmp_path / f"b{n}"
-        code, stdout, stderr = _run([*argv, *url_args(dep), "--out", str(dest)])
+        code, stdout, stderr = _run([*argv, "--out", str(dest)])
         assert code == 0, stderr
         (bundle,) = list(dest.iterdir())
         run = BundleRun(dep, bundle)
-        assert {s["kind"] for s in run.manifest["steps"]} == {"sql"}, run.manifest["steps"]
+        # the SQL steps on the twin; the rehost's shell step (controller.sh: ports and volume
+        # attachments, Neutron's and Cinder's side) is run against stand-ins by test_rehost_scripts.py
+        assert {s["kind"] for s in run.manifest["steps"]} <= {"sql", "shell"}, run.manifest["steps"]
         for phase in ("precheck", "apply", "verify"):
             assert_all_ok(run.run(phase))
     code, stdout, _err = _run(["scan", "--format", "json", *url_args(dep)])
