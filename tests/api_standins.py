@@ -1,10 +1,10 @@
 """`openstack`, `cinder` and `nova-manage` executables for running a scan's emitted controller.sh
 against a twin: each runs the release's own service code on the twin's databases.
 
-- `openstack server set --state S U`: tests/upstream/nova_api.py (Nova's os-resetState action),
-- `openstack resource provider delete U`: tests/upstream/placement_api.py (the Placement API
+- `openstack server set --state S U`: tests/api_upstream/nova_api.py (Nova's os-resetState action),
+- `openstack resource provider delete U`: tests/api_upstream/placement_api.py (the Placement API
   application in-process, noauth2),
-- `cinder ...`: tests/upstream/cinder_api.py (os-reset_status of a volume, snapshot or backup;
+- `cinder ...`: tests/api_upstream/cinder_api.py (os-reset_status of a volume, snapshot or backup;
   attachment delete),
 - `nova-manage cell_v2 map_instances --cell_uuid C`: the release's own nova-manage.
 
@@ -16,11 +16,18 @@ compare what ran with what controller.sh holds.
 from __future__ import annotations
 
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+from generator.catalog import get_release
 from generator.scratch.deployment import Deployment
 
-from .differential import UPSTREAM, cinder_conf, nova_conf, service_venv
+from .differential import cinder_conf, nova_conf, service_venv
+
+SCRIPTS = Path(__file__).parent / "api_upstream"
 
 
 def _url(dep: Deployment, role: str) -> str:
@@ -32,9 +39,30 @@ def _write(path: Path, text: str) -> None:
     path.chmod(0o755)
 
 
+def placement_venv(release: str) -> Path:
+    """A venv with the release's openstack-placement and PyMySQL beside the Nova and Cinder ones,
+    for a release run on this Python only (2026.2 in CI). (differential.py's service_venv installs
+    the catalog's package name, `placement` is not the PyPI one; it is left unchanged so that the
+    differential evidence, which covers that file, stays valid.)"""
+    version = get_release(release).packages["placement"]
+    nova = service_venv("nova", release)  # the same cache directory and interpreter
+    venv = nova.parent / f"venv-placement-{version}"
+    marker = venv / ".fixpack-installed"
+    wanted = f"openstack-placement=={version}\n"
+    if not marker.exists() or marker.read_text() != wanted:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        cmd = [str(venv / "bin" / "pip"), "install", "-q", f"openstack-placement=={version}", "PyMySQL"]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            pytest.fail(f"could not install openstack-placement {version}: {done.stderr[-500:]}")
+        marker.write_text(wanted)
+    return venv
+
+
 def install(dep: Deployment, tmp: Path, log: Path) -> Path:
     """The directory holding the three executables (put it first on PATH)."""
-    nova, cinder, placement = (service_venv(p, dep.release) for p in ("nova", "cinder", "placement"))
+    nova, cinder = service_venv("nova", dep.release), service_venv("cinder", dep.release)
+    placement = placement_venv(dep.release)
     bindir = tmp / "api-bin"
     bindir.mkdir()
     nconf = nova_conf(dep, tmp / "nova.conf")
@@ -51,7 +79,7 @@ def install(dep: Deployment, tmp: Path, log: Path) -> Path:
     record = f'{{ printf "%s\\0" "${{0##*/}}" "$@"; printf "\\n"; }} >> {q(str(log))}\n'
 
     def runs(venv: Path, script: str, conf: Path) -> str:
-        return f'exec {q(str(venv / "bin" / "python"))} {q(str(UPSTREAM / script))} {q(str(conf))} "$@"'
+        return f'exec {q(str(venv / "bin" / "python"))} {q(str(SCRIPTS / script))} {q(str(conf))} "$@"'
 
     _write(bindir / "openstack", "#!/bin/bash\n" + record + 'case "${1:-} ${2:-}" in\n'
            f'    "server set") {runs(nova, "nova_api.py", nconf)} ;;\n'

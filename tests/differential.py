@@ -34,13 +34,8 @@ def diff_release() -> str:
     return os.environ.get("FIXPACK_DIFF_RELEASE", "2026.2")
 
 
-# The PyPI distribution of each catalog package name (generator/catalog/packages.py's names).
-DISTRIBUTION = {"nova": "nova", "cinder": "cinder", "placement": "openstack-placement"}
-
-
 def service_venv(package: str, release: str) -> Path:
-    """A venv with the release's own `package` (nova, cinder, placement) and PyMySQL, built once per
-    machine.
+    """A venv with the release's own `package` (nova, cinder) and PyMySQL, built once per machine.
 
     A release whose Python differs from the one running the tests (2023.1: 3.10) gets its own
     interpreter and the capture's pins (generator/catalog/constraints/<release>.txt), as the
@@ -60,10 +55,10 @@ def service_venv(package: str, release: str) -> Path:
         / f"venv-{package}-{version}{suffix}"
     )
     marker = venv / ".fixpack-installed"
-    wanted = f"{DISTRIBUTION[package]}=={version}\n" + (pins.read_text() if pins else "")
+    wanted = f"{package}=={version}\n" + (pins.read_text() if pins else "")
     if not marker.exists() or marker.read_text() != wanted:
         subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=True)
-        cmd = [str(venv / "bin" / "pip"), "install", "-q", f"{DISTRIBUTION[package]}=={version}", "PyMySQL"]
+        cmd = [str(venv / "bin" / "pip"), "install", "-q", f"{package}=={version}", "PyMySQL"]
         done = subprocess.run(
             [*cmd, *(["-c", str(pins)] if pins else [])], capture_output=True, text=True, check=False
         )

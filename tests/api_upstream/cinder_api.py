@@ -37,7 +37,8 @@ another attachment id; else ConflictNovaUsingAttachment. Nova's answer is read h
 twin's Nova databases as Nova's handler reads it: the instance mapping, the live instance in its
 cell, its live BDM of the volume — `[fixpack_standin]` in the conf names them); the RPC to
 cinder-volume (no database write) not run; `volume.volume_attachment` (lazy load),
-`volume.finish_detach(attachment.id)` (as tests/upstream/cinder_detach.py, which says more).
+`volume.finish_detach(attachment.id)` (tests/upstream/cinder_detach.py, the differential
+mirror, says more).
 """
 
 import sys
