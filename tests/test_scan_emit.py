@@ -352,6 +352,10 @@ def test_controller_script_run_by_the_services_own_code(world, emitted, tmp_path
     wanted = list(dict.fromkeys(w["detail"] for w in placed.values() if w["where"] == "controller"))
     calls = [record.split("\0") for record in log.read_text().split("\0\n") if record]
     assert calls == [shlex.split(cmd) for cmd in wanted] and list(work.iterdir()) == []
+    for other in ("openstack server set --state paused x", "nova-manage cell_v2 list_cells",
+                  "cinder reset-state --state available --attach-status attached x"):  # fmt: skip
+        wrong = subprocess.run(other.split(), env=env, capture_output=True, text=True, check=False)
+        assert wrong.returncode == 9 and "unsupported" in wrong.stderr.splitlines()[-1], wrong.stderr
     code, stdout, _err = _run(["scan", "--format", "json", *url_args(dep)])
     again = {(f["check"], f["uuid"]) for f in json.loads(stdout)["findings"]}
     assert not again & {k for k, w in placed.items() if w["where"] == "controller"}, again
