@@ -21,8 +21,10 @@ from generator.scan import suggest
 from generator.scan.model import Finding, ScanReport
 from generator.scratch.deployment import create_deployment
 
+from . import api_standins
 from .bundles import BundleRun, all_states, assert_all_ok, targets_for
 from .conftest import SCHEMA_SET_RELEASES
+from .differential import diff_release
 from .hostile import ATTACHMENT_ID, headings, rename_attachment
 from .review_fixtures import run_cli
 from .scan_world import OLD, build_scan_world, clone_row
@@ -324,3 +326,87 @@ def test_failed_build_leaves_nothing(world, tmp_path, capsys, monkeypatch):
     with pytest.raises(RuntimeError):
         run_cli(["scan", *url_args(dep), "--check", "instance-stuck", "--emit", str(tmp_path / "r")], capsys)
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the API side: controller.sh run by the services' own code, the choice and the refusal --------
+# (after the tests above: these change the rows; the bundles were applied by the second-scan test)
+def test_controller_script_run_by_the_services_own_code(world, emitted, tmp_path):
+    """controller.sh --execute with `openstack`, `cinder` and `nova-manage` that run the release's
+    own Nova, Cinder and Placement code on the twin (tests/api_standins.py says which function
+    each command mirrors); a second scan no longer reports what they repaired."""
+    dep, _expected, _stopped, _lookalikes = world
+    if dep.release != diff_release():
+        pytest.skip(f"the services' venvs are built for {diff_release()} (FIXPACK_DIFF_RELEASE)")
+    _code, _report, _stderr, out = emitted
+    log = tmp_path / "calls"
+    bindir = api_standins.install(dep, tmp_path, log)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(["bash", str(out / "controller.sh"), "--execute"], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stdout + "\n".join(
+        line for line in done.stderr.splitlines() if not line.startswith(" ")
+    )
+    placed = _index(out)
+    wanted = list(dict.fromkeys(w["detail"] for w in placed.values() if w["where"] == "controller"))
+    calls = [record.split("\0") for record in log.read_text().split("\0\n") if record]
+    assert calls == [shlex.split(cmd) for cmd in wanted] and list(work.iterdir()) == []
+    for other in ("openstack server set --state paused x", "nova-manage cell_v2 list_cells",
+                  "cinder reset-state --state available --attach-status attached x"):  # fmt: skip
+        wrong = subprocess.run(other.split(), env=env, capture_output=True, text=True, check=False)
+        assert wrong.returncode == 9 and "unsupported" in wrong.stderr.splitlines()[-1], wrong.stderr
+    code, stdout, _err = _run(["scan", "--format", "json", *url_args(dep)])
+    again = {(f["check"], f["uuid"]) for f in json.loads(stdout)["findings"]}
+    assert not again & {k for k, w in placed.items() if w["where"] == "controller"}, again
+    assert code == 1  # the choice, the refused finding and the snapshot no command can carry: next test
+
+
+def test_choice_and_refusal_cleared_by_their_named_commands(world, emitted, tmp_path):
+    """The choice (rehost to a live host, the finding's own command with HOST replaced) and the
+    refused finding (its refusal line's override) generate bundles that, run as their runbooks say,
+    clear them; what stays is the snapshot whose id no command line can carry (and, for a release
+    whose services' venvs are not built, the controller's findings)."""
+    dep, _expected, _stopped, _lookalikes = world
+    _code, report, _stderr, out = emitted
+    placed = _index(out)
+    (choice,) = [f for f in report["findings"] if placed[(f["check"], f["uuid"])]["where"] == "choice"]
+    words = ["cmp-01" if w == "HOST" else w for w in shlex.split(choice["suggested"])]
+    assert words[:2] == ["fixpack", "vm"] and "cmp-01" in words
+    assert "--allow-healthy-instance" in words  # it looks running: the rehost carries the flag
+    (refused,) = [k for k, w in placed.items() if w["where"] == "refused"]
+    line = placed[refused]["detail"]
+    assert "--allow-active-user" in line
+    (bdm,) = [f for f in report["findings"] if (f["check"], f["uuid"]) == refused]
+    instance = bdm["details"]["instance_uuid"]
+    override = ["volume", refused[1], "--op", "detach-from-nova", "--instance", instance,
+                "--stale-after", "2h", "--allow-active-user"]  # fmt: skip
+    # the planted host name has control characters: the rehost's runbook names the old host, so it
+    # refuses (no command line can carry it); a plain missing host is the same finding, rehosted
+    code, _out, stderr = _run([*words[1:], *url_args(dep), "--out", str(tmp_path / "hostile")])
+    assert code == 5 and "on a command line" in stderr and stderr.count("\n") == 1, stderr
+    dep.execute("nova", "UPDATE instances SET host = 'cmp-gone' WHERE uuid = %s", (choice["uuid"],))
+    code, stdout, _err = _run(
+        ["scan", "--format", "json", "--check", "instance-on-missing-host", *url_args(dep)]
+    )
+    assert [(f["uuid"], f["suggested"]) for f in json.loads(stdout)["findings"]] == [
+        (choice["uuid"], choice["suggested"])
+    ]
+    rehost = [*words[1:], *url_args(dep)]
+    for n, argv in enumerate((rehost, [*override, *url_args(dep, ("nova_api", "cinder"))])):
+        dest = tmp_path / f"b{n}"
+        code, stdout, stderr = _run([*argv, "--out", str(dest)])
+        assert code == 0, stderr
+        (bundle,) = list(dest.iterdir())
+        run = BundleRun(dep, bundle)
+        # the SQL steps on the twin; the rehost's shell step (controller.sh: ports and volume
+        # attachments, Neutron's and Cinder's side) is run against stand-ins by test_rehost_scripts.py
+        assert {s["kind"] for s in run.manifest["steps"]} <= {"sql", "shell"}, run.manifest["steps"]
+        for phase in ("precheck", "apply", "verify"):
+            assert_all_ok(run.run(phase))
+    code, stdout, _err = _run(["scan", "--format", "json", *url_args(dep)])
+    again = {(f["check"], f["uuid"]) for f in json.loads(stdout)["findings"]}
+    stays = {("volume-stuck", HOSTILE_SNAPSHOT)}
+    if dep.release != diff_release():
+        stays |= {k for k, w in placed.items() if w["where"] == "controller"}
+    assert again == stays and code == 1

@@ -202,7 +202,8 @@ class ScanContext:
         out = []
         for cell, session in self.cells():
             rows = session.query(
-                "SELECT i.id, i.uuid, i.host, i.node, i.vm_state FROM instances AS i "
+                "SELECT i.id, i.uuid, i.host, i.node, i.vm_state, i.power_state, i.task_state "
+                "FROM instances AS i "
                 f"WHERE ({_LIVE.replace('deleted', 'i.deleted')}) AND i.host IS NOT NULL AND NOT EXISTS ("
                 "SELECT 1 FROM services AS s WHERE s.host = i.host "
                 "AND CAST(s.host AS BINARY) = CAST(i.host AS BINARY) "

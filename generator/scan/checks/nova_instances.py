@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from generator.domain.nova import RUNNING
 from generator.scan import suggest
 from generator.scan.context import ScanContext
 from generator.scan.model import CheckResult, Finding
@@ -72,7 +73,17 @@ def instance_on_missing_host(ctx: ScanContext) -> CheckResult:
 
 
 def _missing_host(inst: dict, cell: str) -> Finding:
-    rehost = suggest.fixpack("vm", inst["uuid"], "rehost", "--to-host", "HOST")
+    """The choice: rehost or soft-delete. An instance Nova believes running (active, running, no
+    task) is what the rehost's healthy-instance protection refuses: the question it asks (does
+    the guest really run where Nova says?) is what this finding answered (no nova-compute there),
+    so the rehost, which the operator runs once they know where the guest runs, carries the flag.
+    The soft-delete does not: if the guest still runs somewhere, it would leave it unmanaged, so
+    its refusal stays for the operator to overrule."""
+    looks_healthy = (
+        inst["vm_state"] == "active" and inst.get("power_state") == RUNNING and inst.get("task_state") is None
+    )
+    extra = ("--allow-healthy-instance",) if looks_healthy else ()
+    rehost = suggest.fixpack("vm", inst["uuid"], "rehost", "--to-host", "HOST", *extra)
     soft_delete = suggest.fixpack("vm", inst["uuid"], "soft-delete")
     return Finding(
         "instance-on-missing-host",

@@ -116,3 +116,25 @@ def test_json_is_ascii_and_has_the_issue_shape() -> None:
         {"check": "volume-stuck", "uuid": HOSTILE, "service": "cinder", "details": {"status": "creating"},
          "suggested": "cinder reset-state x"}
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("vm_state", "power_state", "task_state", "flag"),
+    [("active", 1, None, True), ("active", 4, None, False), ("error", 1, None, False),
+     ("active", 1, "rebooting", False), ("stopped", 4, None, False)],
+)  # fmt: skip
+def test_missing_host_rehost_carries_the_healthy_override_only_when_it_looks_running(
+    vm_state, power_state, task_state, flag
+):
+    """An instance Nova believes running is refused by the rehost without --allow-healthy-instance
+    (tests/test_scan_emit.py ran the suggestion: refused before the flag); the soft-delete
+    alternative keeps the protection."""
+    from generator.scan.checks.nova_instances import _missing_host
+
+    row = {"uuid": "u-1", "host": "gone", "node": "n", "vm_state": vm_state, "power_state": power_state,
+           "task_state": task_state}  # fmt: skip
+    finding = _missing_host(row, "cell")
+    words = shlex.split(finding.suggested)
+    assert words[:5] == ["fixpack", "vm", "u-1", "--op", "rehost"] and "HOST" in words
+    assert ("--allow-healthy-instance" in words) is flag
+    assert "--allow" not in finding.details["alternative"]
