@@ -16,13 +16,8 @@ compare what ran with what controller.sh holds.
 from __future__ import annotations
 
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-from generator.catalog import get_release
 from generator.scratch.deployment import Deployment
 
 from .differential import cinder_conf, nova_conf, service_venv
@@ -39,30 +34,10 @@ def _write(path: Path, text: str) -> None:
     path.chmod(0o755)
 
 
-def placement_venv(release: str) -> Path:
-    """A venv with the release's openstack-placement and PyMySQL beside the Nova and Cinder ones,
-    for a release run on this Python only (2026.2 in CI). (differential.py's service_venv installs
-    the catalog's package name, `placement` is not the PyPI one; it is left unchanged so that the
-    differential evidence, which covers that file, stays valid.)"""
-    version = get_release(release).packages["placement"]
-    nova = service_venv("nova", release)  # the same cache directory and interpreter
-    venv = nova.parent / f"venv-placement-{version}"
-    marker = venv / ".fixpack-installed"
-    wanted = f"openstack-placement=={version}\n"
-    if not marker.exists() or marker.read_text() != wanted:
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        cmd = [str(venv / "bin" / "pip"), "install", "-q", f"openstack-placement=={version}", "PyMySQL"]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            pytest.fail(f"could not install openstack-placement {version}: {done.stderr[-500:]}")
-        marker.write_text(wanted)
-    return venv
-
-
 def install(dep: Deployment, tmp: Path, log: Path) -> Path:
     """The directory holding the three executables (put it first on PATH)."""
     nova, cinder = service_venv("nova", dep.release), service_venv("cinder", dep.release)
-    placement = placement_venv(dep.release)
+    placement = service_venv("placement", dep.release)
     bindir = tmp / "api-bin"
     bindir.mkdir()
     nconf = nova_conf(dep, tmp / "nova.conf")

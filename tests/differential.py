@@ -10,6 +10,7 @@ on each side: every row of every table of every database, values exactly, timest
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import subprocess
 import sys
@@ -34,15 +35,23 @@ def diff_release() -> str:
     return os.environ.get("FIXPACK_DIFF_RELEASE", "2026.2")
 
 
+# the PyPI distribution of a catalog package name where they differ
+DISTRIBUTIONS = {"placement": "openstack-placement"}
+
+
 def service_venv(package: str, release: str) -> Path:
-    """A venv with the release's own `package` (nova, cinder) and PyMySQL, built once per machine.
+    """A venv with the release's own `package` (nova, cinder, placement) and PyMySQL, built once
+    per machine.
 
     A release whose Python differs from the one running the tests (2023.1: 3.10) gets its own
     interpreter and the capture's pins (generator/catalog/constraints/<release>.txt), as the
     catalog capture builds its venvs; a release run on this Python with nothing to pin (2026.2)
-    keeps the plain install and cached venv CI already has.
+    keeps the plain install and cached venv CI already has. The build holds an exclusive lock
+    beside the venv: two pytest workers (or two checkouts) needing the same venv would otherwise
+    `--clear` each other's half-built install.
     """
     version = get_release(release).packages[package]
+    distribution = DISTRIBUTIONS.get(package, package)
     spec = release_spec(release)
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     python = sys.executable if spec.python == here else find_python(spec.python)
@@ -55,16 +64,19 @@ def service_venv(package: str, release: str) -> Path:
         / f"venv-{package}-{version}{suffix}"
     )
     marker = venv / ".fixpack-installed"
-    wanted = f"{package}=={version}\n" + (pins.read_text() if pins else "")
-    if not marker.exists() or marker.read_text() != wanted:
-        subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=True)
-        cmd = [str(venv / "bin" / "pip"), "install", "-q", f"{package}=={version}", "PyMySQL"]
-        done = subprocess.run(
-            [*cmd, *(["-c", str(pins)] if pins else [])], capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0:
-            pytest.fail(f"could not install {package} {version}: {done.stderr[-500:]}")
-        marker.write_text(wanted)
+    wanted = f"{distribution}=={version}\n" + (pins.read_text() if pins else "")
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f".{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not marker.exists() or marker.read_text() != wanted:
+            subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=True)
+            cmd = [str(venv / "bin" / "pip"), "install", "-q", f"{distribution}=={version}", "PyMySQL"]
+            done = subprocess.run(
+                [*cmd, *(["-c", str(pins)] if pins else [])], capture_output=True, text=True, check=False
+            )
+            if done.returncode != 0:
+                pytest.fail(f"could not install {distribution} {version}: {done.stderr[-500:]}")
+            marker.write_text(wanted)
     return venv
 
 
