@@ -10,6 +10,11 @@ consumer holds the source allocations, the instance the destination's):
 - `cold-reverted`: a failed cold migration ('error', vm_state 'error'), the guest really running
   on the source cmp-01; rehost --to-host cmp-01.
 - `resize-reverted`: a failed resize m1.small -> m1.medium, the same.
+- `resize-reverted-stopped`: the same resize of an instance that was stopped before it
+  (old_vm_state 'stopped'): Nova's revert ends in stop_instance (vm_state 'stopped', power_state 4).
+In every case the migration context pins different NUMA cells and PCI requests on each end
+(pinned_context), so Nova's apply_migration_context / revert_migration_context visibly write
+instance_extra numa_topology, pci_requests and resources.
 For the reverted cases the source host is in AZ 'az-west' (the conductor had moved the
 instance's availability_zone to the destination's), and prep_resize's stashed
 system_metadata `old_vm_state` = 'active' is there; for the resize the RequestSpec names the new
@@ -30,9 +35,10 @@ Every row change of every table of every database is compared: values exactly, t
 the same thing differently (by_content): placement rewrites a consumer's allocations as new rows
 where fixpack updates them in place, so allocations are compared as placement reads them
 ((consumer, provider, class) -> used); Nova re-serialises a whole RequestSpec where fixpack
-edits the stored document, so specs are compared as the object they load to. UPSTREAM_ONLY
-lists what Nova writes that a rehost does not (one on purpose, one asserted harmless here). The
-bundle's rollback then restores twin B exactly.
+edits the stored document, so specs are compared as the object they load to (and so are
+instance_extra numa_topology and resources, which Nova dumps from the object and fixpack copies
+from the migration context). UPSTREAM_ONLY lists what Nova writes that a rehost does not (on
+purpose). The bundle's rollback then restores twin B exactly.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ from generator.pipeline import OutputOptions, generate_vm
 from generator.plan.vm_common import VmOptions
 from generator.scratch.deployment import Deployment
 from generator.seed import Seeder
-from generator.seed.shapes import dumps
+from generator.seed.shapes import dumps, nova_object, pci_request, pci_requests_obj
 
 from .bundles import BundleRun, all_states, assert_all_ok, assert_identical, targets_for
 from .differential import (
@@ -70,15 +76,14 @@ CASES = {
     "live-completed": ("live-migration", "running", "active", "cmp-02"),
     "cold-reverted": ("migration", "error", "error", "cmp-01"),
     "resize-reverted": ("resize", "error", "error", "cmp-01"),
+    "resize-reverted-stopped": ("resize", "error", "error", "cmp-01"),
 }
-# Columns Nova writes that a rehost does not:
-# - on purpose: finish_revert_resize sets launched_at when it respawns the guest on the source; a
-#   rehost spawns nothing (the guest never stopped running there), so the launch time stays;
-# - not yet (see assert_empty_resources): instance_extra.resources, which Nova's
-#   apply_migration_context / revert_migration_context copy from the migration context.
+# Columns Nova writes that a rehost does not, on purpose: finish_revert_resize sets launched_at
+# when it respawns the guest on the source; a rehost spawns nothing (the guest never stopped
+# running there), so the launch time stays.
 UPSTREAM_ONLY = {
-    "completed": {"nova.instance_extra": ("resources",)},
-    "reverted": {"nova.instances": ("launched_at",), "nova.instance_extra": ("resources",)},
+    "completed": {},
+    "reverted": {"nova.instances": ("launched_at",)},
 }
 
 
@@ -104,6 +109,7 @@ def seed_twin(dep: Deployment, case: str) -> tuple[str, int, str]:
     u = target.uuid
     mig = dep.query("nova", "SELECT id, uuid, dest_compute FROM migrations WHERE instance_uuid = %s", (u,))[0]
     assert (mig["uuid"], mig["dest_compute"]) == (target.migration, "cmp-02")
+    pinned_context(dep, u, applied=not live)
     if live:
         # the guest's memory copy was under way when Nova lost track (progress as the monitor saved it)
         dep.execute("nova", "UPDATE instances SET progress = 42 WHERE uuid = %s", (u,))
@@ -124,11 +130,48 @@ def seed_twin(dep: Deployment, case: str) -> tuple[str, int, str]:
     dep.execute(
         "nova",
         "INSERT INTO instance_system_metadata (created_at, deleted, instance_uuid, `key`, value) "
-        "VALUES ('2026-01-02 03:04:05', 0, %s, 'old_vm_state', 'active')",
-        (u,),
+        "VALUES ('2026-01-02 03:04:05', 0, %s, 'old_vm_state', %s)",
+        (u, "stopped" if case.endswith("-stopped") else "active"),
     )
     host_in_zone(dep, "cmp-01", "az-west")  # the instance carries the destination's AZ the conductor set
     return u, mig["id"], mig["uuid"]
+
+
+def _numa(uuid: str, cpus: list[int], cell: int) -> dict:
+    """An InstanceNUMATopology (1.3) of one dedicated-CPU cell, as the move claim records it."""
+    data = {"id": cell, "cpuset": [], "pcpuset": cpus, "cpuset_reserved": None, "memory": 2048,
+            "pagesize": None, "cpu_topology": None, "cpu_pinning_raw": {str(c): c + 8 for c in cpus},
+            "cpu_policy": "dedicated", "cpu_thread_policy": None}  # fmt: skip
+    return nova_object("InstanceNUMATopology", "1.3", {
+        "instance_uuid": uuid, "cells": [nova_object("InstanceNUMACell", "1.6", data)],
+        "emulator_threads_policy": None,
+    })  # fmt: skip
+
+
+def _pci(alias: str, request_id: str) -> dict:
+    return pci_requests_obj(
+        [nova_object("InstancePCIRequest", "1.4", pci_request(request_id, alias, "8086", "154d"))]
+    )
+
+
+def pinned_context(dep: Deployment, uuid: str, applied: bool) -> None:
+    """The instance's migration context with a different NUMA pinning and PCI request on each end
+    (old: cell 0, alias 'nic-a'; new: cell 1, alias 'nic-b'), and instance_extra holding the
+    source's (`applied`: the destination's, as finish_resize's apply_migration_context leaves them
+    once a later step fails and the error handler saves the instance)."""
+    row = dep.query("nova", "SELECT id, migration_context FROM instance_extra WHERE instance_uuid = %s",
+                    (uuid,))[0]  # fmt: skip
+    ctx = json.loads(row["migration_context"])
+    data = ctx["nova_object.data"]
+    data.update(old_numa_topology=_numa(uuid, [0, 1], 0), new_numa_topology=_numa(uuid, [2, 3], 1),
+                old_pci_requests=_pci("nic-a", "0b6a4c1e-6b59-4c41-9f0e-2d6ad0c1a001"),
+                new_pci_requests=_pci("nic-b", "0b6a4c1e-6b59-4c41-9f0e-2d6ad0c1a002"))  # fmt: skip
+    side = "new_" if applied else "old_"
+    pci = [r["nova_object.data"] for r in data[side + "pci_requests"]["nova_object.data"]["requests"]]
+    dep.execute(
+        "nova", "UPDATE instance_extra SET migration_context = %s, numa_topology = %s, pci_requests = %s "
+        "WHERE id = %s", (dumps(ctx), dumps(data[side + "numa_topology"]), dumps(pci), row["id"]),
+    )  # fmt: skip
 
 
 # --- placement, as the scheduler report client drives it (nova/scheduler/client/report.py) ---------
@@ -234,11 +277,17 @@ def _unserialized(value: object) -> object:
     return value
 
 
+def _canonical(text: str | None) -> str | None:
+    return None if text is None else json.dumps(_unserialized(json.loads(text)), sort_keys=True)
+
+
 def by_content(rows: Rows) -> Rows:
     """Two representation choices normalised. placement.allocations keyed as placement reads them:
     (consumer, provider, class) -> used — placement's writes delete and re-insert a consumer's
     allocations (new ids, created_at now), fixpack updates the rows in place, nothing reads an
-    allocation's id or timestamps. nova_api.request_specs.spec as the RequestSpec it loads to:
+    allocation's id or timestamps. nova.instance_extra numa_topology and resources as the objects
+    they load to: Nova's save dumps obj_to_primitive() (data keys sorted) where fixpack copies the
+    migration context's primitive as stored. nova_api.request_specs.spec as the RequestSpec it loads to:
     RequestSpec.save() re-serialises the whole object (its `id` field included, which loading
     sets from the row anyway) where fixpack edits the stored document; the fields
     RequestSpec._from_db_object never loads from the document (NOT_LOADED) are left out."""
@@ -251,6 +300,10 @@ def by_content(rows: Rows) -> Rows:
             spec["nova_object.data"].pop(field, None)
         specs[key] = {**r, "spec": json.dumps(spec, sort_keys=True)}
     out["nova_api.request_specs"] = specs
+    out["nova.instance_extra"] = {
+        key: {**r, **{c: _canonical(r[c]) for c in ("numa_topology", "resources")}}
+        for key, r in rows["nova.instance_extra"].items()
+    }
     out["placement.allocations"] = {
         (r["consumer_id"], r["resource_provider_id"], r["resource_class_id"]): {"used": r["used"]}
         for r in rows["placement.allocations"].values()
@@ -258,15 +311,16 @@ def by_content(rows: Rows) -> Rows:
     return out
 
 
-def assert_empty_resources(upstream: Changes) -> None:
-    """Nova's apply_migration_context (live migration) and revert_migration_context (revert) set
-    the instance's numa_topology, pci_requests and resources to the migration context's new_/old_
-    ones and save them; fixpack only drops the context. Here (no NUMA, PCI or vPMEM) the one
-    difference is resources NULL -> an empty ResourceList, which Nova reads as no resources —
-    asserted, so a world where the difference matters fails instead of being excluded."""
-    for change in upstream["nova.instance_extra"].values():
-        assert isinstance(change, dict) and "numa_topology" not in change and "pci_requests" not in change
-        assert json.loads(change["resources"])["nova_object.data"]["objects"] == [], change
+def assert_context_applied(upstream: Changes, case: str) -> None:
+    """Nova's apply_migration_context (live migration) or revert_migration_context (revert) wrote
+    the pinned_context side the case is about: the world exercises what the rehost must copy."""
+    (change,) = upstream["nova.instance_extra"].values()
+    assert isinstance(change, dict), change
+    cell = 1 if case == "live-completed" else 0
+    numa = json.loads(change["numa_topology"])["nova_object.data"]["cells"][0]["nova_object.data"]
+    alias = "nic-b" if case == "live-completed" else "nic-a"
+    assert (numa["id"], json.loads(change["pci_requests"])[0]["alias_name"]) == (cell, alias), change
+    assert json.loads(change["resources"])["nova_object.data"]["objects"] == [], change
 
 
 def without(diff: Changes, columns: dict[str, tuple[str, ...]]) -> Changes:
@@ -315,13 +369,17 @@ def test_rehost_matches_what_nova_does_when_the_move_ends_that_way(
     if case == "live-completed":
         assert (inst["host"], mig["status"]) == ("cmp-02", "completed"), (inst, mig)
     else:  # Nova already points at the source; the flavor and state are what the revert restores
-        assert mig["status"] == "reverted" and inst["vm_state"] == "active", (inst, mig)
+        stopped = case.endswith("-stopped")
+        assert mig["status"] == "reverted", (inst, mig)
+        assert (inst["vm_state"], inst.get("power_state", 1)) == (
+            ("stopped", 4) if stopped else ("active", 1)
+        )
     assert [k[0] for k, v in upstream["placement.allocations"].items() if v == "removed"], (
         "no allocation freed"
     )
     assert "removed" in upstream["placement.consumers"].values(), "the migration consumer stays"
-    assert_empty_resources(upstream)
-    expected_only = UPSTREAM_ONLY[case.split("-")[1]]
+    assert_context_applied(upstream, case)
+    expected_only: dict[str, tuple[str, ...]] = UPSTREAM_ONLY[case.split("-")[1]]
     for table, cols in expected_only.items():
         assert any(isinstance(c, dict) and set(cols) <= c.keys() for c in upstream[table].values()), table
     assert_same_changes(without(upstream, expected_only), fixpack, "nova")

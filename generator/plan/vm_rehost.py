@@ -8,7 +8,8 @@ The Vietnamese runbook's `UPDATE instances SET host=…, node=…` done safely:
 * instances: host, node and, from 2023.2, compute_id; a task_state 'migrating'
   cleared with progress 0 as Nova ends a live migration; a leftover
   instance_extra.migration_context is dropped (Nova drops it when a move
-  finishes or is reverted);
+  finishes or is reverted) after its new (completed) or old (reverted resize)
+  numa_topology, pci_requests and resources are applied (vm_rehost_context.py);
 * the instance's in-progress migrations are closed with status 'error', as
   Nova closes a migration it gives up on;
 * Nova's other writes when the move ends (vm_rehost_outcome.move_side_effects): a completed
@@ -35,6 +36,7 @@ from generator.plan import builders as b
 from generator.plan.model import Plan, Postcondition
 from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, api_first, refuse_unless_repairable
+from generator.plan.vm_rehost_context import applied_context
 from generator.plan.vm_rehost_hostside import after_apply_steps, left_host, rehost_controller, source_cleanup
 from generator.plan.vm_rehost_outcome import (
     COMPLETED,
@@ -174,6 +176,14 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
             extra_changes["flavor"] = SetValue(flavor_text)
         if outcome.kind == REVERTED and flavor_cols and extra_row is not None:
             ops += b.present(revert_request_spec(facts, json.loads(extra_row["flavor"])["old"], warnings))
+    applied = applied_context(facts, outcome, warnings)
+    if applied:
+        extra_changes.update({c: SetValue(v) for c, v in applied.items()})
+        findings.append(
+            f"instance_extra {', '.join(applied)}: the migration context's "
+            f"{'new' if outcome.kind == COMPLETED else 'old'} values, as Nova's "
+            f"{'apply' if outcome.kind == COMPLETED else 'revert'}_migration_context() saves them"
+        )
     extra = [e for e in cell.rows("instance_extra") if e["deleted"] == 0]
     if not waits and any(e.get("migration_context") for e in extra):
         extra_changes["migration_context"] = SetValue(None)
@@ -183,7 +193,7 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
         [e for e in extra if extra_row is None or e["id"] == extra_row["id"]] if extra_changes else [],
         {**extra_changes, "updated_at": ApplyTime()},
         scope=None,
-        purpose="drop the stale migration context and set the flavor the outcome leaves",
+        purpose="drop the stale migration context; set the flavor and resources the outcome leaves",
     )
     if op:
         ops.append(op)
@@ -207,6 +217,14 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
         vm_state = nova.RESIZED if waits else reverted_vm_state(facts)
         changes.update({"vm_state": SetValue(vm_state), "task_state": SetValue(None)})
         moved_state += [b.eq("vm_state", vm_state), b.is_null("task_state")]
+        if vm_state == nova.STOPPED and inst.get("power_state") != nova.SHUTDOWN:
+            # finish_revert_resize -> stop_instance: the driver's reading after power_off
+            changes["power_state"] = SetValue(nova.SHUTDOWN)
+            moved_state.append(b.eq("power_state", nova.SHUTDOWN))
+            findings.append(
+                "power_state 4 (shutdown): the instance was stopped before the move, and Nova's revert "
+                "powers it off (stop_instance); stop the guest if it runs, or Nova's power-state sync will"
+            )
         findings.append(
             f"vm_state {vm_state!r}, task_state NULL: "
             + (

@@ -32,6 +32,9 @@ reverted — a cold migration or resize undone, the guest on the source:
   flavor; host/node/compute_id of the migration's source node; saved), then (placement's
   `_revert_allocation`, mirrored by the test) `drop_migration_context()`, launched_at now, saved;
   vm_state from system_metadata old_vm_state (default active): ACTIVE, task_state None, saved;
+  or, when it says 'stopped', task_state POWERING_OFF saved and `stop_instance`'s
+  `do_stop_instance`: power_state the driver's reading after power_off (SHUTDOWN), vm_state
+  STOPPED, task_state None, saved (expected_task_state POWERING_OFF);
   finally `_delete_stashed_flavor_info`: old_flavor / new_flavor None, old_vm_state popped, saved.
   Skipped: the guest destroy/spawn, network and volume attachment moves (BDM/Cinder: the
   runbook's `nova-manage volume_attachment refresh`), share cleanup (no shares), notifications,
@@ -52,7 +55,7 @@ shares) differ too. The other calls mirrored here are the same text in both rele
 import sys
 
 from nova import availability_zones, config, context, objects
-from nova.compute import task_states, vm_states
+from nova.compute import power_state, task_states, vm_states
 from nova.virt import hardware
 from oslo_utils import timeutils
 
@@ -115,10 +118,17 @@ def reverted(ctxt, uuid: str, migration_id: int) -> None:
     instance.drop_migration_context()
     instance.launched_at = timeutils.utcnow()
     instance.save(expected_task_state=task_states.RESIZE_REVERTING)
-    assert old_vm_state != vm_states.STOPPED, "the stopped path (stop_instance) is not mirrored"
-    instance.vm_state = vm_states.ACTIVE
-    instance.task_state = None
-    instance.save()
+    if old_vm_state != vm_states.STOPPED:
+        instance.vm_state = vm_states.ACTIVE
+        instance.task_state = None
+        instance.save()
+    else:  # stop_instance: the driver's power_off, then its reading of the guest (SHUTDOWN)
+        instance.task_state = task_states.POWERING_OFF
+        instance.save()
+        instance.power_state = power_state.SHUTDOWN
+        instance.vm_state = vm_states.STOPPED
+        instance.task_state = None
+        instance.save(expected_task_state=[task_states.POWERING_OFF])
     # finally: _delete_stashed_flavor_info
     instance.old_flavor = None
     instance.new_flavor = None
