@@ -12,6 +12,10 @@ consumer holds the source allocations, the instance the destination's):
 - `resize-reverted`: a failed resize m1.small -> m1.medium, the same.
 - `resize-reverted-stopped`: the same resize of an instance that was stopped before it
   (old_vm_state 'stopped'): Nova's revert ends in stop_instance (vm_state 'stopped', power_state 4).
+- `evacuation-completed`: an evacuation from cmp-01 whose rebuild spawned the guest on cmp-02,
+  nova-compute failing before it saved (migration 'pre-migrating', task_state
+  'rebuild_spawning', no allocation swap: the instance holds both nodes' allocations); rehost
+  --to-host cmp-02. `evacuation-completed-stopped`: the same of a stopped instance.
 In every case the migration context pins different NUMA cells and PCI requests on each end
 (pinned_context), so Nova's apply_migration_context / revert_migration_context visibly write
 instance_extra numa_topology, pci_requests and resources.
@@ -23,8 +27,8 @@ flavor, as the conductor saved it before the cast to the compute hosts where the
 Twin A runs Nova 34.0.0's own objects and DB API (tests/upstream/nova_rehost.py: for a live
 migration `post_live_migration_at_destination` + the source side `_post_live_migration`; for a
 revert the API's `revert_resize`, the destination's `drop_move_claim_at_dest` and the source's
-`finish_revert_resize` — the script's docstring lists each write and what host-side work is
-skipped), then the scheduler report client's placement calls mirrored in SQL below
+`finish_revert_resize`; for an evacuation the rebuild's saves and `finish_evacuation` — the
+script's docstring lists each write and what host-side work is skipped), then the scheduler report client's placement calls mirrored in SQL below
 (placement 16.0.0's handlers and objects, statement for statement; placement 9.0.0, 2023.1, writes
 the same: its `_set_allocations` differs only in the read-only capacity check). Twin B applies
 the fixpack bundle with the real client. FIXPACK_DIFF_RELEASE picks another release
@@ -77,6 +81,8 @@ CASES = {
     "cold-reverted": ("migration", "error", "error", "cmp-01"),
     "resize-reverted": ("resize", "error", "error", "cmp-01"),
     "resize-reverted-stopped": ("resize", "error", "error", "cmp-01"),
+    "evacuation-completed": ("evacuation", "pre-migrating", "active", "cmp-02"),
+    "evacuation-completed-stopped": ("evacuation", "pre-migrating", "stopped", "cmp-02"),
 }
 # Columns Nova writes that a rehost does not, on purpose: finish_revert_resize sets launched_at
 # when it respawns the guest on the source; a rehost spawns nothing (the guest never stopped
@@ -95,21 +101,33 @@ def nova_venv() -> Path:
 def seed_twin(dep: Deployment, case: str) -> tuple[str, int, str]:
     """The same world in each twin; returns (instance uuid, migration id, migration uuid)."""
     kind, status, vm_state, _ = CASES[case]
-    live = kind == "live-migration"
+    live, evacuation = kind == "live-migration", kind == "evacuation"
     s = Seeder(dep, seed=29)
     h1, h2 = s.compute_host("cmp-01"), s.compute_host("cmp-02")
     for i in range(4):
         s.instance(host=h1 if i % 2 else h2, volumes=i % 2)
     target = s.instance(
-        host=h1, vm_state=vm_state, task_state="migrating" if live else None, power_state=1,
-        migration=kind, migration_status=status, flavor="m1.small",
+        host=h1, vm_state=vm_state, task_state="migrating" if live else None,
+        power_state=4 if vm_state == "stopped" else 1, migration="live-migration" if evacuation else kind,
+        migration_status="running" if evacuation else status, flavor="m1.small",
         new_flavor="m1.medium" if kind == "resize" else None, volumes=1,
     )  # fmt: skip
     s.flush()
     u = target.uuid
     mig = dep.query("nova", "SELECT id, uuid, dest_compute FROM migrations WHERE instance_uuid = %s", (u,))[0]
     assert (mig["uuid"], mig["dest_compute"]) == (target.migration, "cmp-02")
-    pinned_context(dep, u, applied=not live)
+    pinned_context(dep, u, applied=not (live or evacuation))
+    if evacuation:
+        # the rebuild spawned the guest on cmp-02 and nova-compute died before saving: the rebuild
+        # claim's 'pre-migrating', the driver's REBUILD_SPAWNING; no allocation swap for an
+        # evacuation (the scheduler added cmp-02's allocations to the instance's own)
+        dep.execute("nova", "UPDATE migrations SET migration_type = 'evacuation', status = %s WHERE id = %s",
+                    (status, mig["id"]))  # fmt: skip
+        dep.execute("nova", "UPDATE instances SET task_state = 'rebuild_spawning' WHERE uuid = %s", (u,))
+        dep.execute("placement", "UPDATE allocations SET consumer_id = %s WHERE consumer_id = %s",
+                    (u, mig["uuid"]))  # fmt: skip
+        dep.execute("placement", "DELETE FROM consumers WHERE uuid = %s", (mig["uuid"],))
+        return u, mig["id"], mig["uuid"]
     if live:
         # the guest's memory copy was under way when Nova lost track (progress as the monitor saved it)
         dep.execute("nova", "UPDATE instances SET progress = 42 WHERE uuid = %s", (u,))
@@ -244,6 +262,32 @@ def placement_move_allocations(dep: Deployment, source: str, target: str) -> Non
     _delete_consumers_if_no_allocations(dep, {source})
 
 
+def placement_remove_source_tree(dep: Deployment, consumer: str, source: str) -> None:
+    """The source's `_destroy_evacuated_instances` ->
+    `remove_provider_tree_from_instance_allocation(instance, source node)`: GET the instance's
+    allocations, drop the source tree's, PUT the rest (1.28): `_set_allocations` deletes the
+    consumer's allocations, re-inserts what stays, bumps the generations of those providers and
+    of the consumer. fixpack frees them at once; the migration's 'completed' the source then
+    saves is left to the source's restart (it also destroys the guest left there)."""
+    (node,) = dep.query("nova", "SELECT uuid FROM compute_nodes WHERE host = %s AND deleted = 0", (source,))
+    rp = dep.query("placement", "SELECT id FROM resource_providers WHERE uuid = %s", (node["uuid"],))
+    kept = dep.query(
+        "placement",
+        "SELECT resource_provider_id, resource_class_id, used FROM allocations WHERE consumer_id = %s "
+        "AND resource_provider_id <> %s ORDER BY id",
+        (consumer, rp[0]["id"]),
+    )
+    dep.execute("placement", "DELETE FROM allocations WHERE consumer_id = %s", (consumer,))
+    for a in kept:
+        dep.execute(
+            "placement",
+            "INSERT INTO allocations (created_at, resource_provider_id, resource_class_id, consumer_id, "
+            "used) VALUES (UTC_TIMESTAMP(), %s, %s, %s, %s)",
+            (a["resource_provider_id"], a["resource_class_id"], consumer, a["used"]),
+        )
+    _bump_generations(dep, {a["resource_provider_id"] for a in kept}, {consumer})
+
+
 def upstream_rehost(dep: Deployment, case: str, uuid: str, mig_id: int, mig_uuid: str, tmp: Path,
                     nova: Path) -> None:  # fmt: skip
     conf = nova_conf(dep, tmp / "nova.conf")
@@ -251,6 +295,9 @@ def upstream_rehost(dep: Deployment, case: str, uuid: str, mig_id: int, mig_uuid
     if case == "live-completed":
         run([*script, "live-completed", uuid, str(mig_id), CASES[case][3]])
         placement_delete_after_move(dep, mig_uuid)
+    elif case.startswith("evacuation"):
+        run([*script, "evacuated", uuid, str(mig_id), CASES[case][3]])
+        placement_remove_source_tree(dep, uuid, "cmp-01")
     else:
         # finish_revert_resize: the flavor/host save, then _revert_allocation, then the rest; the
         # placement write sits between two Nova saves, which does not change what either writes
@@ -316,9 +363,10 @@ def assert_context_applied(upstream: Changes, case: str) -> None:
     the pinned_context side the case is about: the world exercises what the rehost must copy."""
     (change,) = upstream["nova.instance_extra"].values()
     assert isinstance(change, dict), change
-    cell = 1 if case == "live-completed" else 0
+    completed = "-completed" in case
+    cell = 1 if completed else 0
     numa = json.loads(change["numa_topology"])["nova_object.data"]["cells"][0]["nova_object.data"]
-    alias = "nic-b" if case == "live-completed" else "nic-a"
+    alias = "nic-b" if completed else "nic-a"
     assert (numa["id"], json.loads(change["pci_requests"])[0]["alias_name"]) == (cell, alias), change
     assert json.loads(change["resources"])["nova_object.data"]["objects"] == [], change
 
@@ -366,10 +414,14 @@ def test_rehost_matches_what_nova_does_when_the_move_ends_that_way(
     (inst,) = upstream["nova.instances"].values()
     (mig,) = upstream["nova.migrations"].values()
     assert isinstance(inst, dict) and isinstance(mig, dict), (inst, mig)
+    stopped = case.endswith("-stopped")
     if case == "live-completed":
         assert (inst["host"], mig["status"]) == ("cmp-02", "completed"), (inst, mig)
+    elif case.startswith("evacuation"):
+        assert (inst["host"], mig["status"], inst.get("vm_state", CASES[case][2])) == (
+            "cmp-02", "done", "stopped" if stopped else "active",
+        ), (inst, mig)  # fmt: skip
     else:  # Nova already points at the source; the flavor and state are what the revert restores
-        stopped = case.endswith("-stopped")
         assert mig["status"] == "reverted", (inst, mig)
         assert (inst["vm_state"], inst.get("power_state", 1)) == (
             ("stopped", 4) if stopped else ("active", 1)
@@ -377,7 +429,8 @@ def test_rehost_matches_what_nova_does_when_the_move_ends_that_way(
     assert [k[0] for k, v in upstream["placement.allocations"].items() if v == "removed"], (
         "no allocation freed"
     )
-    assert "removed" in upstream["placement.consumers"].values(), "the migration consumer stays"
+    if not case.startswith("evacuation"):  # an evacuation has no migration consumer
+        assert "removed" in upstream["placement.consumers"].values(), "the migration consumer stays"
     assert_context_applied(upstream, case)
     expected_only: dict[str, tuple[str, ...]] = UPSTREAM_ONLY[case.split("-")[1]]
     for table, cols in expected_only.items():

@@ -37,6 +37,7 @@ from generator.plan.model import Plan, Postcondition
 from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, api_first, refuse_unless_repairable
 from generator.plan.vm_rehost_context import applied_context
+from generator.plan.vm_rehost_evacuation import evacuation_end
 from generator.plan.vm_rehost_hostside import after_apply_steps, left_host, rehost_controller, source_cleanup
 from generator.plan.vm_rehost_outcome import (
     COMPLETED,
@@ -233,7 +234,12 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
                 else "as finish_revert_resize leaves it"
             )
         )
-    if inst["task_state"] == nova.LIVE_MIGRATING:
+    if outcome.move == "evacuation" and outcome.kind == COMPLETED:
+        more, conds, note = evacuation_end(inst)
+        changes.update(more)
+        moved_state += conds
+        findings.append(note)
+    elif inst["task_state"] == nova.LIVE_MIGRATING:
         changes.update({k: SetValue(v) for k, v in nova.LIVE_MIGRATION_END.items()})
         findings.append(
             f"task_state 'migrating' (progress {inst['progress']}): the live migration ended on the host the "
@@ -381,14 +387,18 @@ def _placement_moves(
     op = b.delete(p, "consumers", gone, scope=None, purpose="remove the migration consumers left empty")
     if op:
         ops.append(op)
-    # placement bumps the providers an allocation write visits: the target's for the moved
-    # allocations, the source's for a migration consumer emptied (its PUT of {} allocations)
+    # placement bumps the providers an allocation write visits: the target's for the instance's
+    # rewritten allocations (moved, or source duplicates dropped: the PUT of what stays), the
+    # source's for a migration consumer emptied (its PUT of {} allocations)
     emptied = {a["resource_provider_id"] for a in freed if a["consumer_id"] in migration_consumers}
+    rewritten = bool(move or drop)
     providers = [
-        r for r in p.rows("resource_providers") if r["id"] in emptied or (move and r["id"] == target_rp["id"])
+        r
+        for r in p.rows("resource_providers")
+        if r["id"] in emptied or (rewritten and r["id"] == target_rp["id"])
     ]
     ops += b.present(
-        bump_generations(p, "consumers", [c for c in p.rows("consumers") if move and c["uuid"] == u]),
+        bump_generations(p, "consumers", [c for c in p.rows("consumers") if rewritten and c["uuid"] == u]),
         bump_generations(p, "resource_providers", providers),
     )
     posts = [

@@ -1,6 +1,7 @@
 """Twin A of tests/test_differential_rehost.py: how Nova itself ends a move, on its databases.
 
 usage: <nova venv>/bin/python nova_rehost.py NOVA_CONF live-completed INSTANCE_UUID MIGRATION_ID DEST_HOST
+       <nova venv>/bin/python nova_rehost.py NOVA_CONF evacuated INSTANCE_UUID MIGRATION_ID DEST_HOST
        <nova venv>/bin/python nova_rehost.py NOVA_CONF reverted INSTANCE_UUID MIGRATION_ID
 
 Runs the database writes Nova 34.0.0 (2026.2) makes when a move ends, with Nova's own objects
@@ -20,6 +21,22 @@ live-completed — a live migration that really finished on DEST_HOST:
   compute_nodes), the PCI tracker calls (the instance has no PCI devices), port binding
   activation and volume connection moves (the runbook's `openstack port set --host` and
   `nova-manage volume_attachment refresh`), the instance action event the decorator records.
+
+evacuated — an evacuation whose rebuild spawned the guest on DEST_HOST, the compute service
+failing before it saved (task_state REBUILD_SPAWNING, migration 'pre-migrating'):
+- conductor `rebuild_instance`: availability_zone = `get_host_availability_zone(DEST_HOST)` (the
+  compute's saves write it).
+- dest `_do_rebuild_instance` after the driver's rebuild: `_update_instance_after_spawn`
+  (power_state the driver's reading of the running guest, RUNNING; vm_state ACTIVE; task_state
+  None; launched_at now; `configdrive.update_instance` changes nothing with the default
+  force_config_drive and no image config-drive property), saved (expected REBUILD_SPAWNING); when
+  orig_vm_state was STOPPED: vm_state ACTIVE, task_state POWERING_OFF, progress 0, saved, then
+  `stop_instance`: power_state SHUTDOWN, vm_state STOPPED, task_state None, saved.
+- `rt.finish_evacuation`: `apply_migration_context()`, host, node, compute_id, saved;
+  `drop_migration_context()`; migration 'done', saved.
+  Skipped: the guest spawn, network setup and the volume attachments the rebuild re-creates
+  (the runbook's `openstack port set --host` / `nova-manage volume_attachment refresh`),
+  notifications, the instance action events; placement is the test's (see there).
 
 reverted — a cold migration or resize undone, the guest on the source:
 - API `compute/api.py revert_resize`: availability_zone = `get_host_availability_zone(source)`;
@@ -78,6 +95,40 @@ def live_completed(ctxt, uuid: str, migration_id: int, dest: str) -> None:
     objects.ConsoleAuthToken.clean_console_auths_for_instance(ctxt, uuid)
     migration = objects.Migration.get_by_id(ctxt, migration_id)
     migration.status = "completed"
+    migration.save()
+
+
+def evacuated(ctxt, uuid: str, migration_id: int, dest: str) -> None:
+    instance = objects.Instance.get_by_uuid(ctxt, uuid, expected_attrs=INSTANCE_ATTRS)
+    migration = objects.Migration.get_by_id(ctxt, migration_id)
+    compute_node = objects.ComputeNode.get_first_node_by_host_for_old_compat(ctxt, dest)
+    # conductor rebuild_instance: the destination's AZ, saved with the instance by the compute
+    instance.availability_zone = availability_zones.get_host_availability_zone(ctxt, dest)
+    # _do_rebuild_instance after the driver's rebuild: _update_instance_after_spawn
+    orig_vm_state = instance.vm_state
+    instance.power_state = power_state.RUNNING
+    instance.vm_state = vm_states.ACTIVE
+    instance.task_state = None
+    instance.launched_at = timeutils.utcnow()
+    instance.save(expected_task_state=[task_states.REBUILD_SPAWNING])
+    if orig_vm_state == vm_states.STOPPED:
+        instance.vm_state = vm_states.ACTIVE
+        instance.task_state = task_states.POWERING_OFF
+        instance.progress = 0
+        instance.save()
+        instance.power_state = power_state.SHUTDOWN  # stop_instance(clean_shutdown=False)
+        instance.vm_state = vm_states.STOPPED
+        instance.task_state = None
+        instance.save(expected_task_state=[task_states.POWERING_OFF])
+    # rebuild_instance's else: rt.finish_evacuation
+    instance.apply_migration_context()
+    instance.host = dest
+    instance.node = compute_node.hypervisor_hostname
+    if "compute_id" in instance.fields:
+        instance.compute_id = compute_node.id
+    instance.save()
+    instance.drop_migration_context()
+    migration.status = "done"
     migration.save()
 
 
@@ -142,6 +193,8 @@ def main(conf: str, mode: str, *args: str) -> None:
     ctxt = context.get_admin_context()
     if mode == "live-completed":
         live_completed(ctxt, args[0], int(args[1]), args[2])
+    elif mode == "evacuated":
+        evacuated(ctxt, args[0], int(args[1]), args[2])
     elif mode == "reverted":
         reverted(ctxt, args[0], int(args[1]))
     else:
