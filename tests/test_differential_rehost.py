@@ -28,7 +28,8 @@ Twin A runs Nova 34.0.0's own objects and DB API (tests/upstream/nova_rehost.py:
 migration `post_live_migration_at_destination` + the source side `_post_live_migration`; for a
 revert the API's `revert_resize`, the destination's `drop_move_claim_at_dest` and the source's
 `finish_revert_resize`; for an evacuation the rebuild's saves and `finish_evacuation` — the
-script's docstring lists each write and what host-side work is skipped), then the scheduler report client's placement calls mirrored in SQL below
+script's docstring lists each write and what host-side work is skipped), then the scheduler
+report client's placement calls mirrored in SQL below
 (placement 16.0.0's handlers and objects, statement for statement; placement 9.0.0, 2023.1, writes
 the same: its `_set_allocations` differs only in the read-only capacity check). Twin B applies
 the fixpack bundle with the real client. FIXPACK_DIFF_RELEASE picks another release
