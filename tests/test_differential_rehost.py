@@ -57,7 +57,7 @@ from generator.pipeline import OutputOptions, generate_vm
 from generator.plan.vm_common import VmOptions
 from generator.scratch.deployment import Deployment
 from generator.seed import Seeder
-from generator.seed.shapes import dumps, nova_object, pci_request, pci_requests_obj
+from generator.seed.shapes import dumps
 
 from .bundles import BundleRun, all_states, assert_all_ok, assert_identical, targets_for
 from .differential import (
@@ -72,7 +72,7 @@ from .differential import (
     run,
     service_venv,
 )
-from .test_rehost_outcomes import host_in_zone
+from .test_rehost_outcomes import host_in_zone, pinned_context
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 RELEASE = diff_release()
@@ -154,43 +154,6 @@ def seed_twin(dep: Deployment, case: str) -> tuple[str, int, str]:
     )
     host_in_zone(dep, "cmp-01", "az-west")  # the instance carries the destination's AZ the conductor set
     return u, mig["id"], mig["uuid"]
-
-
-def _numa(uuid: str, cpus: list[int], cell: int) -> dict:
-    """An InstanceNUMATopology (1.3) of one dedicated-CPU cell, as the move claim records it."""
-    data = {"id": cell, "cpuset": [], "pcpuset": cpus, "cpuset_reserved": None, "memory": 2048,
-            "pagesize": None, "cpu_topology": None, "cpu_pinning_raw": {str(c): c + 8 for c in cpus},
-            "cpu_policy": "dedicated", "cpu_thread_policy": None}  # fmt: skip
-    return nova_object("InstanceNUMATopology", "1.3", {
-        "instance_uuid": uuid, "cells": [nova_object("InstanceNUMACell", "1.6", data)],
-        "emulator_threads_policy": None,
-    })  # fmt: skip
-
-
-def _pci(alias: str, request_id: str) -> dict:
-    return pci_requests_obj(
-        [nova_object("InstancePCIRequest", "1.4", pci_request(request_id, alias, "8086", "154d"))]
-    )
-
-
-def pinned_context(dep: Deployment, uuid: str, applied: bool) -> None:
-    """The instance's migration context with a different NUMA pinning and PCI request on each end
-    (old: cell 0, alias 'nic-a'; new: cell 1, alias 'nic-b'), and instance_extra holding the
-    source's (`applied`: the destination's, as finish_resize's apply_migration_context leaves them
-    once a later step fails and the error handler saves the instance)."""
-    row = dep.query("nova", "SELECT id, migration_context FROM instance_extra WHERE instance_uuid = %s",
-                    (uuid,))[0]  # fmt: skip
-    ctx = json.loads(row["migration_context"])
-    data = ctx["nova_object.data"]
-    data.update(old_numa_topology=_numa(uuid, [0, 1], 0), new_numa_topology=_numa(uuid, [2, 3], 1),
-                old_pci_requests=_pci("nic-a", "0b6a4c1e-6b59-4c41-9f0e-2d6ad0c1a001"),
-                new_pci_requests=_pci("nic-b", "0b6a4c1e-6b59-4c41-9f0e-2d6ad0c1a002"))  # fmt: skip
-    side = "new_" if applied else "old_"
-    pci = [r["nova_object.data"] for r in data[side + "pci_requests"]["nova_object.data"]["requests"]]
-    dep.execute(
-        "nova", "UPDATE instance_extra SET migration_context = %s, numa_topology = %s, pci_requests = %s "
-        "WHERE id = %s", (dumps(ctx), dumps(data[side + "numa_topology"]), dumps(pci), row["id"]),
-    )  # fmt: skip
 
 
 # --- placement, as the scheduler report client drives it (nova/scheduler/client/report.py) ---------
