@@ -12,6 +12,8 @@ consumer holds the source allocations, the instance the destination's):
 - `resize-reverted`: a failed resize m1.small -> m1.medium, the same.
 - `resize-reverted-stopped`: the same resize of an instance that was stopped before it
   (old_vm_state 'stopped'): Nova's revert ends in stop_instance (vm_state 'stopped', power_state 4).
+- `resize-completed`: the failed resize with the guest running on cmp-02: rehost --to-host cmp-02
+  ends it as finish_resize does (migration 'finished', vm_state 'resized', waiting for confirm).
 - `evacuation-completed`: an evacuation from cmp-01 whose rebuild spawned the guest on cmp-02,
   nova-compute failing before it saved (migration 'pre-migrating', task_state
   'rebuild_spawning', no allocation swap: the instance holds both nodes' allocations); rehost
@@ -82,6 +84,7 @@ CASES = {
     "cold-reverted": ("migration", "error", "error", "cmp-01"),
     "resize-reverted": ("resize", "error", "error", "cmp-01"),
     "resize-reverted-stopped": ("resize", "error", "error", "cmp-01"),
+    "resize-completed": ("resize", "error", "error", "cmp-02"),
     "evacuation-completed": ("evacuation", "pre-migrating", "active", "cmp-02"),
     "evacuation-completed-stopped": ("evacuation", "pre-migrating", "stopped", "cmp-02"),
 }
@@ -117,7 +120,7 @@ def seed_twin(dep: Deployment, case: str) -> tuple[str, int, str]:
     u = target.uuid
     mig = dep.query("nova", "SELECT id, uuid, dest_compute FROM migrations WHERE instance_uuid = %s", (u,))[0]
     assert (mig["uuid"], mig["dest_compute"]) == (target.migration, "cmp-02")
-    pinned_context(dep, u, applied=not (live or evacuation))
+    pinned_context(dep, u, applied="reverted" in case)  # a revert undoes what finish_resize applied
     if evacuation:
         # the rebuild spawned the guest on cmp-02 and nova-compute died before saving: the rebuild
         # claim's 'pre-migrating', the driver's REBUILD_SPAWNING; no allocation swap for an
@@ -259,6 +262,8 @@ def upstream_rehost(dep: Deployment, case: str, uuid: str, mig_id: int, mig_uuid
     if case == "live-completed":
         run([*script, "live-completed", uuid, str(mig_id), CASES[case][3]])
         placement_delete_after_move(dep, mig_uuid)
+    elif case == "resize-completed":
+        run([*script, "resize-completed", uuid, str(mig_id)])  # no placement call: confirm/revert next
     elif case.startswith("evacuation"):
         run([*script, "evacuated", uuid, str(mig_id), CASES[case][3]])
         placement_remove_source_tree(dep, uuid, "cmp-01")
@@ -298,7 +303,9 @@ def by_content(rows: Rows) -> Rows:
     allocations (new ids, created_at now), fixpack updates the rows in place, nothing reads an
     allocation's id or timestamps. nova.instance_extra numa_topology and resources as the objects
     they load to: Nova's save dumps obj_to_primitive() (data keys sorted) where fixpack copies the
-    migration context's primitive as stored. nova_api.request_specs.spec as the RequestSpec it loads to:
+    migration context's primitive as stored; and migration_context too, which every Instance.save()
+    of an instance loaded with it re-dumps (the stored primitive's `nova_object.changes` mark the
+    loaded object changed) with the same content. nova_api.request_specs.spec as the RequestSpec it loads to:
     RequestSpec.save() re-serialises the whole object (its `id` field included, which loading
     sets from the row anyway) where fixpack edits the stored document; the fields
     RequestSpec._from_db_object never loads from the document (NOT_LOADED) are left out."""
@@ -312,7 +319,7 @@ def by_content(rows: Rows) -> Rows:
         specs[key] = {**r, "spec": json.dumps(spec, sort_keys=True)}
     out["nova_api.request_specs"] = specs
     out["nova.instance_extra"] = {
-        key: {**r, **{c: _canonical(r[c]) for c in ("numa_topology", "resources")}}
+        key: {**r, **{c: _canonical(r[c]) for c in ("numa_topology", "resources", "migration_context")}}
         for key, r in rows["nova.instance_extra"].items()
     }
     out["placement.allocations"] = {
@@ -381,6 +388,11 @@ def test_rehost_matches_what_nova_does_when_the_move_ends_that_way(
     stopped = case.endswith("-stopped")
     if case == "live-completed":
         assert (inst["host"], mig["status"]) == ("cmp-02", "completed"), (inst, mig)
+    elif case == "resize-completed":
+        assert (inst["host"], mig["status"], inst["vm_state"]) == ("cmp-02", "finished", "resized"), (
+            inst,
+            mig,
+        )
     elif case.startswith("evacuation"):
         assert (inst["host"], mig["status"], inst.get("vm_state", CASES[case][2])) == (
             "cmp-02", "done", "stopped" if stopped else "active",
@@ -390,10 +402,11 @@ def test_rehost_matches_what_nova_does_when_the_move_ends_that_way(
         assert (inst["vm_state"], inst.get("power_state", 1)) == (
             ("stopped", 4) if stopped else ("active", 1)
         )
-    assert [k[0] for k, v in upstream["placement.allocations"].items() if v == "removed"], (
+    waits = case == "resize-completed"  # the migration consumer keeps the source allocations
+    assert waits or [k[0] for k, v in upstream["placement.allocations"].items() if v == "removed"], (
         "no allocation freed"
     )
-    if not case.startswith("evacuation"):  # an evacuation has no migration consumer
+    if not (waits or case.startswith("evacuation")):  # an evacuation has no migration consumer
         assert "removed" in upstream["placement.consumers"].values(), "the migration consumer stays"
     assert_context_applied(upstream, case)
     expected_only: dict[str, tuple[str, ...]] = UPSTREAM_ONLY[case.split("-")[1]]

@@ -208,9 +208,12 @@ def test_failed_resize_rehosted_to_its_destination_waits_for_confirm(make_deploy
     target = _seed(dep, status="error", vm_state="error")
     pinned_context(dep, target.uuid, applied=False)
     held = _allocs(dep, target.migration)
+    launched = dep.query("nova", "SELECT launched_at FROM instances WHERE uuid = %s", (target.uuid,))[0]
     before, after, run = _run(dep, tmp_path, target.uuid, "cmp-02")
     inst, extra, mig = _state(dep, target.uuid)
-    # before: numa_topology and pci_requests stayed the source's (finish_resize applies the context)
+    # before: launched_at stayed the source's spawn (finish_migration spawns the guest anew), and
+    # numa_topology and pci_requests the source's (finish_resize applies the context)
+    assert inst["launched_at"] != launched["launched_at"]
     ctx = json.loads(extra["migration_context"])["nova_object.data"]
     assert json.loads(extra["numa_topology"]) == ctx["new_numa_topology"]
     assert [r["alias_name"] for r in json.loads(extra["pci_requests"])] == ["nic-b"]

@@ -218,6 +218,8 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
         vm_state = nova.RESIZED if waits else reverted_vm_state(facts)
         changes.update({"vm_state": SetValue(vm_state), "task_state": SetValue(None)})
         moved_state += [b.eq("vm_state", vm_state), b.is_null("task_state")]
+        if waits:  # finish_resize: the guest on the destination is a new spawn (finish_migration)
+            changes["launched_at"] = ApplyTime()
         if vm_state == nova.STOPPED and inst.get("power_state") != nova.SHUTDOWN:
             # finish_revert_resize -> stop_instance: the driver's reading after power_off
             changes["power_state"] = SetValue(nova.SHUTDOWN)

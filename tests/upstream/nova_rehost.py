@@ -2,6 +2,7 @@
 
 usage: <nova venv>/bin/python nova_rehost.py NOVA_CONF live-completed INSTANCE_UUID MIGRATION_ID DEST_HOST
        <nova venv>/bin/python nova_rehost.py NOVA_CONF evacuated INSTANCE_UUID MIGRATION_ID DEST_HOST
+       <nova venv>/bin/python nova_rehost.py NOVA_CONF resize-completed INSTANCE_UUID MIGRATION_ID
        <nova venv>/bin/python nova_rehost.py NOVA_CONF reverted INSTANCE_UUID MIGRATION_ID
 
 Runs the database writes Nova 34.0.0 (2026.2) makes when a move ends, with Nova's own objects
@@ -21,6 +22,18 @@ live-completed — a live migration that really finished on DEST_HOST:
   compute_nodes), the PCI tracker calls (the instance has no PCI devices), port binding
   activation and volume connection moves (the runbook's `openstack port set --host` and
   `nova-manage volume_attachment refresh`), the instance action event the decorator records.
+
+resize-completed — a resize whose guest runs on the destination, Nova never having saved it:
+- conductor: availability_zone = `get_host_availability_zone(dest)`.
+- source `_resize_instance` after the disk transfer: migration 'post-migrating' saved;
+  host / node / compute_id of the migration's dest node, old_flavor = flavor, task_state
+  RESIZE_MIGRATED, saved.
+- dest `_finish_resize`: old_flavor = flavor, `_set_instance_info(new_flavor)`,
+  `apply_migration_context()`, task_state RESIZE_FINISH saved; after the driver's
+  finish_migration migration 'finished' saved; vm_state RESIZED, task_state None, launched_at
+  now, saved. Then it waits for confirm/revert (the migration consumer keeps the source
+  allocations: no placement call). Skipped: disk transfer and guest spawn, network and volume
+  attachment moves, notifications, instance action events.
 
 evacuated — an evacuation whose rebuild spawned the guest on DEST_HOST, the compute service
 failing before it saved (task_state REBUILD_SPAWNING, migration 'pre-migrating'):
@@ -132,6 +145,42 @@ def evacuated(ctxt, uuid: str, migration_id: int, dest: str) -> None:
     migration.save()
 
 
+def resize_completed(ctxt, uuid: str, migration_id: int) -> None:
+    instance = objects.Instance.get_by_uuid(ctxt, uuid, expected_attrs=INSTANCE_ATTRS)
+    migration = objects.Migration.get_by_id(ctxt, migration_id)
+    # conductor: the destination's AZ (saved with the instance by the compute hosts)
+    instance.availability_zone = availability_zones.get_host_availability_zone(ctxt, migration.dest_compute)
+    # source _resize_instance after the disk transfer
+    migration.status = "post-migrating"
+    migration.save()
+    node = objects.ComputeNode.get_by_host_and_nodename(ctxt, migration.dest_compute, migration.dest_node)
+    instance.host = migration.dest_compute
+    instance.node = node.hypervisor_hostname
+    if "compute_id" in instance.fields:
+        instance.compute_id = node.id
+    instance.old_flavor = instance.flavor
+    instance.task_state = task_states.RESIZE_MIGRATED
+    instance.save()
+    # dest _finish_resize
+    instance.old_flavor = instance.flavor
+    flavor = instance.new_flavor
+    instance.instance_type_id = flavor.id
+    instance.memory_mb = flavor.memory_mb
+    instance.vcpus = flavor.vcpus
+    instance.root_gb = flavor.root_gb
+    instance.ephemeral_gb = flavor.ephemeral_gb
+    instance.flavor = flavor
+    instance.apply_migration_context()
+    instance.task_state = task_states.RESIZE_FINISH
+    instance.save(expected_task_state=task_states.RESIZE_MIGRATED)
+    migration.status = "finished"
+    migration.save()
+    instance.vm_state = vm_states.RESIZED
+    instance.task_state = None
+    instance.launched_at = timeutils.utcnow()
+    instance.save(expected_task_state=task_states.RESIZE_FINISH)
+
+
 def reverted(ctxt, uuid: str, migration_id: int) -> None:
     instance = objects.Instance.get_by_uuid(ctxt, uuid, expected_attrs=INSTANCE_ATTRS)
     migration = objects.Migration.get_by_id(ctxt, migration_id)
@@ -193,6 +242,8 @@ def main(conf: str, mode: str, *args: str) -> None:
     ctxt = context.get_admin_context()
     if mode == "live-completed":
         live_completed(ctxt, args[0], int(args[1]), args[2])
+    elif mode == "resize-completed":
+        resize_completed(ctxt, args[0], int(args[1]))
     elif mode == "evacuated":
         evacuated(ctxt, args[0], int(args[1]), args[2])
     elif mode == "reverted":
