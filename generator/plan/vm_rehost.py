@@ -14,7 +14,10 @@ The Vietnamese runbook's `UPDATE instances SET host=…, node=…` done safely:
   Nova closes a migration it gives up on;
 * Nova's other writes when the move ends (vm_rehost_outcome.move_side_effects): a completed
   live migration's console tokens dropped, a reverted resize's stashed old_vm_state popped
-  and its RequestSpec pointed back at the old flavor (vm_rehost_spec.py);
+  and its RequestSpec pointed back at the old flavor (vm_rehost_spec.py); a reverted stopped
+  instance powered off (power_state 4); a completed evacuation ended as the rebuild ends it
+  (vm_rehost_evacuation.py); launched_at set where Nova spawned the guest anew on the target
+  (a completed resize/cold migration or evacuation);
 * placement: the instance's allocations on compute-node providers move to the
   target node's provider (an existing allocation of the same class there
   wins); allocations still held by the instance's migrations (Nova's move

@@ -77,9 +77,11 @@ Older releases (FIXPACK_DIFF_RELEASE, tests/differential.py) run this same scrip
 Nova. nova 27.5.1 (2023.1) differs only in: no `instances.compute_id` (from 2023.2), so neither
 `post_live_migration_at_destination` (there, not yet split into `_do_...`) nor
 `_revert_instance_flavor_host_node` (there `instance.node = migration.source_node`, the same
-name) sets it — set below only where the Instance object has the field; the revert's BDM read
-(34.0.0: `_update_bdm_for_swap_to_finish_resize`, skipped here anyway) and share cleanup (no
-shares) differ too. The other calls mirrored here are the same text in both releases.
+name), `_resize_instance` nor `finish_evacuation` sets it — set below only where the Instance
+object has the field; the revert's BDM read (34.0.0: `_update_bdm_for_swap_to_finish_resize`,
+skipped here anyway) and share cleanup (no shares) differ too, and 27.5.1's rebuild has no
+`target_state` (the evacuate API's microversion 2.95, from 2023.2: not used here, the original
+vm_state decides). The other calls mirrored here are the same text in both releases.
 """
 
 import sys
