@@ -16,7 +16,7 @@ The Vietnamese runbook's `UPDATE instances SET host=…, node=…` done safely:
   live migration's console tokens dropped, a reverted resize's stashed old_vm_state popped
   and its RequestSpec pointed back at the old flavor (vm_rehost_spec.py); a reverted stopped
   instance powered off (power_state 4); a completed evacuation ended as the rebuild ends it
-  (vm_rehost_evacuation.py); launched_at set where Nova spawned the guest anew on the target
+  (vm_rehost_states.py); launched_at set where Nova spawned the guest anew on the target
   (a completed resize/cold migration or evacuation);
 * placement: the instance's allocations on compute-node providers move to the
   target node's provider (an existing allocation of the same class there
@@ -40,7 +40,6 @@ from generator.plan.model import Plan, Postcondition
 from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, api_first, refuse_unless_repairable
 from generator.plan.vm_rehost_context import applied_context
-from generator.plan.vm_rehost_evacuation import evacuation_end
 from generator.plan.vm_rehost_hostside import after_apply_steps, left_host, rehost_controller, source_cleanup
 from generator.plan.vm_rehost_outcome import (
     COMPLETED,
@@ -55,6 +54,7 @@ from generator.plan.vm_rehost_outcome import (
     target_zone,
 )
 from generator.plan.vm_rehost_spec import revert_request_spec
+from generator.plan.vm_rehost_states import evacuation_end, resize_end
 from generator.plan.vm_soft_delete import database_target
 
 IN_PROGRESS = nova.MIGRATION_IN_PROGRESS
@@ -218,27 +218,10 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
             changes["availability_zone"] = SetValue(zone)
     moved_state: list = [b.eq("availability_zone", zone)] if zone is not None else []
     if outcome.resize_like and outcome.kind in (COMPLETED, REVERTED):
-        vm_state = nova.RESIZED if waits else reverted_vm_state(facts)
-        changes.update({"vm_state": SetValue(vm_state), "task_state": SetValue(None)})
-        moved_state += [b.eq("vm_state", vm_state), b.is_null("task_state")]
-        if waits:  # finish_resize: the guest on the destination is a new spawn (finish_migration)
-            changes["launched_at"] = ApplyTime()
-        if vm_state == nova.STOPPED and inst.get("power_state") != nova.SHUTDOWN:
-            # finish_revert_resize -> stop_instance: the driver's reading after power_off
-            changes["power_state"] = SetValue(nova.SHUTDOWN)
-            moved_state.append(b.eq("power_state", nova.SHUTDOWN))
-            findings.append(
-                "power_state 4 (shutdown): the instance was stopped before the move, and Nova's revert "
-                "powers it off (stop_instance); stop the guest if it runs, or Nova's power-state sync will"
-            )
-        findings.append(
-            f"vm_state {vm_state!r}, task_state NULL: "
-            + (
-                "as finish_resize leaves it; then `openstack server resize confirm` (or revert)"
-                if waits
-                else "as finish_revert_resize leaves it"
-            )
-        )
+        more, conds, note = resize_end(inst, nova.RESIZED if waits else reverted_vm_state(facts))
+        changes.update(more)
+        moved_state += conds
+        findings.append(note)
     if outcome.move == "evacuation" and outcome.kind == COMPLETED:
         more, conds, note = evacuation_end(inst)
         changes.update(more)

@@ -1,4 +1,12 @@
-"""The instance's state when a rehost ends an evacuation that reached its destination.
+"""The instance's vm_state, task_state and power_state when a rehost ends its move.
+
+A resize or cold migration (compute/manager.py): completed, as `_finish_resize` leaves it —
+vm_state RESIZED, task_state None, launched_at now (finish_migration spawned the guest on the
+destination), waiting for confirm/revert; reverted, as `_finish_revert_resize` leaves it —
+vm_state ACTIVE, or, when system_metadata old_vm_state says 'stopped', task_state
+POWERING_OFF then `stop_instance`: power_state the driver's reading after power_off (SHUTDOWN),
+vm_state STOPPED, task_state None. Nova's power-state sync would stop a guest that still runs
+then, so the finding says to stop it.
 
 An evacuation is a rebuild on the destination (compute/manager.py rebuild_instance): after the
 driver spawned the guest, `_update_instance_after_spawn` saves power_state (the driver's
@@ -43,4 +51,27 @@ def evacuation_end(inst: Row) -> tuple[dict[str, Assignment], list, str]:
         + (" that was stopped (it stops it again)" if stopped else "")
         + "; migration 'done' so the source's nova-compute, when it starts, destroys the guest left there"
     )
+    return changes, conds, note
+
+
+def resize_end(inst: Row, vm_state: str) -> tuple[dict[str, Assignment], list, str]:
+    """instances column changes, their postcondition terms and the finding for a resize or cold
+    migration ended in `vm_state` (RESIZED: completed; else the reverted state)."""
+    waits = vm_state == nova.RESIZED
+    changes: dict[str, Assignment] = {"vm_state": SetValue(vm_state), "task_state": SetValue(None)}
+    conds = [b.eq("vm_state", vm_state), b.is_null("task_state")]
+    if waits:
+        changes["launched_at"] = ApplyTime()
+    note = f"vm_state {vm_state!r}, task_state NULL: " + (
+        "as finish_resize leaves it; then `openstack server resize confirm` (or revert)"
+        if waits
+        else "as finish_revert_resize leaves it"
+    )
+    if vm_state == nova.STOPPED and inst.get("power_state") != nova.SHUTDOWN:
+        changes["power_state"] = SetValue(nova.SHUTDOWN)
+        conds.append(b.eq("power_state", nova.SHUTDOWN))
+        note += (
+            "; power_state 4 (shutdown): the instance was stopped before the move and Nova's revert "
+            "powers it off (stop_instance) — stop the guest if it runs, or Nova's power-state sync will"
+        )
     return changes, conds, note
