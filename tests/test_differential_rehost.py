@@ -10,6 +10,17 @@ consumer holds the source allocations, the instance the destination's):
 - `cold-reverted`: a failed cold migration ('error', vm_state 'error'), the guest really running
   on the source cmp-01; rehost --to-host cmp-01.
 - `resize-reverted`: a failed resize m1.small -> m1.medium, the same.
+- `resize-reverted-stopped`: the same resize of an instance that was stopped before it
+  (old_vm_state 'stopped'): Nova's revert ends in stop_instance (vm_state 'stopped', power_state 4).
+- `resize-completed`: the failed resize with the guest running on cmp-02: rehost --to-host cmp-02
+  ends it as finish_resize does (migration 'finished', vm_state 'resized', waiting for confirm).
+- `evacuation-completed`: an evacuation from cmp-01 whose rebuild spawned the guest on cmp-02,
+  nova-compute failing before it saved (migration 'pre-migrating', task_state
+  'rebuild_spawning', no allocation swap: the instance holds both nodes' allocations); rehost
+  --to-host cmp-02. `evacuation-completed-stopped`: the same of a stopped instance.
+In every case the migration context pins different NUMA cells and PCI requests on each end
+(pinned_context), so Nova's apply_migration_context / revert_migration_context visibly write
+instance_extra numa_topology, pci_requests and resources.
 For the reverted cases the source host is in AZ 'az-west' (the conductor had moved the
 instance's availability_zone to the destination's), and prep_resize's stashed
 system_metadata `old_vm_state` = 'active' is there; for the resize the RequestSpec names the new
@@ -18,8 +29,9 @@ flavor, as the conductor saved it before the cast to the compute hosts where the
 Twin A runs Nova 34.0.0's own objects and DB API (tests/upstream/nova_rehost.py: for a live
 migration `post_live_migration_at_destination` + the source side `_post_live_migration`; for a
 revert the API's `revert_resize`, the destination's `drop_move_claim_at_dest` and the source's
-`finish_revert_resize` — the script's docstring lists each write and what host-side work is
-skipped), then the scheduler report client's placement calls mirrored in SQL below
+`finish_revert_resize`; for an evacuation the rebuild's saves and `finish_evacuation` — the
+script's docstring lists each write and what host-side work is skipped), then the scheduler
+report client's placement calls mirrored in SQL below
 (placement 16.0.0's handlers and objects, statement for statement; placement 9.0.0, 2023.1, writes
 the same: its `_set_allocations` differs only in the read-only capacity check). Twin B applies
 the fixpack bundle with the real client. FIXPACK_DIFF_RELEASE picks another release
@@ -30,9 +42,10 @@ Every row change of every table of every database is compared: values exactly, t
 the same thing differently (by_content): placement rewrites a consumer's allocations as new rows
 where fixpack updates them in place, so allocations are compared as placement reads them
 ((consumer, provider, class) -> used); Nova re-serialises a whole RequestSpec where fixpack
-edits the stored document, so specs are compared as the object they load to. UPSTREAM_ONLY
-lists what Nova writes that a rehost does not (one on purpose, one asserted harmless here). The
-bundle's rollback then restores twin B exactly.
+edits the stored document, so specs are compared as the object they load to (and so are
+instance_extra numa_topology and resources, which Nova dumps from the object and fixpack copies
+from the migration context). UPSTREAM_ONLY lists what Nova writes that a rehost does not (on
+purpose). The bundle's rollback then restores twin B exactly.
 """
 
 from __future__ import annotations
@@ -61,7 +74,7 @@ from .differential import (
     run,
     service_venv,
 )
-from .test_rehost_outcomes import host_in_zone
+from .test_rehost_outcomes import host_in_zone, pinned_context
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 RELEASE = diff_release()
@@ -70,15 +83,17 @@ CASES = {
     "live-completed": ("live-migration", "running", "active", "cmp-02"),
     "cold-reverted": ("migration", "error", "error", "cmp-01"),
     "resize-reverted": ("resize", "error", "error", "cmp-01"),
+    "resize-reverted-stopped": ("resize", "error", "error", "cmp-01"),
+    "resize-completed": ("resize", "error", "error", "cmp-02"),
+    "evacuation-completed": ("evacuation", "pre-migrating", "active", "cmp-02"),
+    "evacuation-completed-stopped": ("evacuation", "pre-migrating", "stopped", "cmp-02"),
 }
-# Columns Nova writes that a rehost does not:
-# - on purpose: finish_revert_resize sets launched_at when it respawns the guest on the source; a
-#   rehost spawns nothing (the guest never stopped running there), so the launch time stays;
-# - not yet (see assert_empty_resources): instance_extra.resources, which Nova's
-#   apply_migration_context / revert_migration_context copy from the migration context.
+# Columns Nova writes that a rehost does not, on purpose: finish_revert_resize sets launched_at
+# when it respawns the guest on the source; a rehost spawns nothing (the guest never stopped
+# running there), so the launch time stays.
 UPSTREAM_ONLY = {
-    "completed": {"nova.instance_extra": ("resources",)},
-    "reverted": {"nova.instances": ("launched_at",), "nova.instance_extra": ("resources",)},
+    "completed": {},
+    "reverted": {"nova.instances": ("launched_at",)},
 }
 
 
@@ -90,20 +105,33 @@ def nova_venv() -> Path:
 def seed_twin(dep: Deployment, case: str) -> tuple[str, int, str]:
     """The same world in each twin; returns (instance uuid, migration id, migration uuid)."""
     kind, status, vm_state, _ = CASES[case]
-    live = kind == "live-migration"
+    live, evacuation = kind == "live-migration", kind == "evacuation"
     s = Seeder(dep, seed=29)
     h1, h2 = s.compute_host("cmp-01"), s.compute_host("cmp-02")
     for i in range(4):
         s.instance(host=h1 if i % 2 else h2, volumes=i % 2)
     target = s.instance(
-        host=h1, vm_state=vm_state, task_state="migrating" if live else None, power_state=1,
-        migration=kind, migration_status=status, flavor="m1.small",
+        host=h1, vm_state=vm_state, task_state="migrating" if live else None,
+        power_state=4 if vm_state == "stopped" else 1, migration="live-migration" if evacuation else kind,
+        migration_status="running" if evacuation else status, flavor="m1.small",
         new_flavor="m1.medium" if kind == "resize" else None, volumes=1,
     )  # fmt: skip
     s.flush()
     u = target.uuid
     mig = dep.query("nova", "SELECT id, uuid, dest_compute FROM migrations WHERE instance_uuid = %s", (u,))[0]
     assert (mig["uuid"], mig["dest_compute"]) == (target.migration, "cmp-02")
+    pinned_context(dep, u, applied="reverted" in case)  # a revert undoes what finish_resize applied
+    if evacuation:
+        # the rebuild spawned the guest on cmp-02 and nova-compute died before saving: the rebuild
+        # claim's 'pre-migrating', the driver's REBUILD_SPAWNING; no allocation swap for an
+        # evacuation (the scheduler added cmp-02's allocations to the instance's own)
+        dep.execute("nova", "UPDATE migrations SET migration_type = 'evacuation', status = %s WHERE id = %s",
+                    (status, mig["id"]))  # fmt: skip
+        dep.execute("nova", "UPDATE instances SET task_state = 'rebuild_spawning' WHERE uuid = %s", (u,))
+        dep.execute("placement", "UPDATE allocations SET consumer_id = %s WHERE consumer_id = %s",
+                    (u, mig["uuid"]))  # fmt: skip
+        dep.execute("placement", "DELETE FROM consumers WHERE uuid = %s", (mig["uuid"],))
+        return u, mig["id"], mig["uuid"]
     if live:
         # the guest's memory copy was under way when Nova lost track (progress as the monitor saved it)
         dep.execute("nova", "UPDATE instances SET progress = 42 WHERE uuid = %s", (u,))
@@ -124,8 +152,8 @@ def seed_twin(dep: Deployment, case: str) -> tuple[str, int, str]:
     dep.execute(
         "nova",
         "INSERT INTO instance_system_metadata (created_at, deleted, instance_uuid, `key`, value) "
-        "VALUES ('2026-01-02 03:04:05', 0, %s, 'old_vm_state', 'active')",
-        (u,),
+        "VALUES ('2026-01-02 03:04:05', 0, %s, 'old_vm_state', %s)",
+        (u, "stopped" if case.endswith("-stopped") else "active"),
     )
     host_in_zone(dep, "cmp-01", "az-west")  # the instance carries the destination's AZ the conductor set
     return u, mig["id"], mig["uuid"]
@@ -201,6 +229,32 @@ def placement_move_allocations(dep: Deployment, source: str, target: str) -> Non
     _delete_consumers_if_no_allocations(dep, {source})
 
 
+def placement_remove_source_tree(dep: Deployment, consumer: str, source: str) -> None:
+    """The source's `_destroy_evacuated_instances` ->
+    `remove_provider_tree_from_instance_allocation(instance, source node)`: GET the instance's
+    allocations, drop the source tree's, PUT the rest (1.28): `_set_allocations` deletes the
+    consumer's allocations, re-inserts what stays, bumps the generations of those providers and
+    of the consumer. fixpack frees them at once; the migration's 'completed' the source then
+    saves is left to the source's restart (it also destroys the guest left there)."""
+    (node,) = dep.query("nova", "SELECT uuid FROM compute_nodes WHERE host = %s AND deleted = 0", (source,))
+    rp = dep.query("placement", "SELECT id FROM resource_providers WHERE uuid = %s", (node["uuid"],))
+    kept = dep.query(
+        "placement",
+        "SELECT resource_provider_id, resource_class_id, used FROM allocations WHERE consumer_id = %s "
+        "AND resource_provider_id <> %s ORDER BY id",
+        (consumer, rp[0]["id"]),
+    )
+    dep.execute("placement", "DELETE FROM allocations WHERE consumer_id = %s", (consumer,))
+    for a in kept:
+        dep.execute(
+            "placement",
+            "INSERT INTO allocations (created_at, resource_provider_id, resource_class_id, consumer_id, "
+            "used) VALUES (UTC_TIMESTAMP(), %s, %s, %s, %s)",
+            (a["resource_provider_id"], a["resource_class_id"], consumer, a["used"]),
+        )
+    _bump_generations(dep, {a["resource_provider_id"] for a in kept}, {consumer})
+
+
 def upstream_rehost(dep: Deployment, case: str, uuid: str, mig_id: int, mig_uuid: str, tmp: Path,
                     nova: Path) -> None:  # fmt: skip
     conf = nova_conf(dep, tmp / "nova.conf")
@@ -208,6 +262,11 @@ def upstream_rehost(dep: Deployment, case: str, uuid: str, mig_id: int, mig_uuid
     if case == "live-completed":
         run([*script, "live-completed", uuid, str(mig_id), CASES[case][3]])
         placement_delete_after_move(dep, mig_uuid)
+    elif case == "resize-completed":
+        run([*script, "resize-completed", uuid, str(mig_id)])  # no placement call: confirm/revert next
+    elif case.startswith("evacuation"):
+        run([*script, "evacuated", uuid, str(mig_id), CASES[case][3]])
+        placement_remove_source_tree(dep, uuid, "cmp-01")
     else:
         # finish_revert_resize: the flavor/host save, then _revert_allocation, then the rest; the
         # placement write sits between two Nova saves, which does not change what either writes
@@ -234,11 +293,19 @@ def _unserialized(value: object) -> object:
     return value
 
 
+def _canonical(text: str | None) -> str | None:
+    return None if text is None else json.dumps(_unserialized(json.loads(text)), sort_keys=True)
+
+
 def by_content(rows: Rows) -> Rows:
     """Two representation choices normalised. placement.allocations keyed as placement reads them:
     (consumer, provider, class) -> used — placement's writes delete and re-insert a consumer's
     allocations (new ids, created_at now), fixpack updates the rows in place, nothing reads an
-    allocation's id or timestamps. nova_api.request_specs.spec as the RequestSpec it loads to:
+    allocation's id or timestamps. nova.instance_extra numa_topology and resources as the objects
+    they load to: Nova's save dumps obj_to_primitive() (data keys sorted) where fixpack copies the
+    migration context's primitive as stored; and migration_context too, which every Instance.save()
+    of an instance loaded with it re-dumps (the stored primitive's `nova_object.changes` mark the
+    loaded object changed) with the same content. nova_api.request_specs.spec as the RequestSpec it loads to:
     RequestSpec.save() re-serialises the whole object (its `id` field included, which loading
     sets from the row anyway) where fixpack edits the stored document; the fields
     RequestSpec._from_db_object never loads from the document (NOT_LOADED) are left out."""
@@ -251,6 +318,10 @@ def by_content(rows: Rows) -> Rows:
             spec["nova_object.data"].pop(field, None)
         specs[key] = {**r, "spec": json.dumps(spec, sort_keys=True)}
     out["nova_api.request_specs"] = specs
+    out["nova.instance_extra"] = {
+        key: {**r, **{c: _canonical(r[c]) for c in ("numa_topology", "resources", "migration_context")}}
+        for key, r in rows["nova.instance_extra"].items()
+    }
     out["placement.allocations"] = {
         (r["consumer_id"], r["resource_provider_id"], r["resource_class_id"]): {"used": r["used"]}
         for r in rows["placement.allocations"].values()
@@ -258,15 +329,17 @@ def by_content(rows: Rows) -> Rows:
     return out
 
 
-def assert_empty_resources(upstream: Changes) -> None:
-    """Nova's apply_migration_context (live migration) and revert_migration_context (revert) set
-    the instance's numa_topology, pci_requests and resources to the migration context's new_/old_
-    ones and save them; fixpack only drops the context. Here (no NUMA, PCI or vPMEM) the one
-    difference is resources NULL -> an empty ResourceList, which Nova reads as no resources —
-    asserted, so a world where the difference matters fails instead of being excluded."""
-    for change in upstream["nova.instance_extra"].values():
-        assert isinstance(change, dict) and "numa_topology" not in change and "pci_requests" not in change
-        assert json.loads(change["resources"])["nova_object.data"]["objects"] == [], change
+def assert_context_applied(upstream: Changes, case: str) -> None:
+    """Nova's apply_migration_context (live migration) or revert_migration_context (revert) wrote
+    the pinned_context side the case is about: the world exercises what the rehost must copy."""
+    (change,) = upstream["nova.instance_extra"].values()
+    assert isinstance(change, dict), change
+    completed = "-completed" in case
+    cell = 1 if completed else 0
+    numa = json.loads(change["numa_topology"])["nova_object.data"]["cells"][0]["nova_object.data"]
+    alias = "nic-b" if completed else "nic-a"
+    assert (numa["id"], json.loads(change["pci_requests"])[0]["alias_name"]) == (cell, alias), change
+    assert json.loads(change["resources"])["nova_object.data"]["objects"] == [], change
 
 
 def without(diff: Changes, columns: dict[str, tuple[str, ...]]) -> Changes:
@@ -312,16 +385,31 @@ def test_rehost_matches_what_nova_does_when_the_move_ends_that_way(
     (inst,) = upstream["nova.instances"].values()
     (mig,) = upstream["nova.migrations"].values()
     assert isinstance(inst, dict) and isinstance(mig, dict), (inst, mig)
+    stopped = case.endswith("-stopped")
     if case == "live-completed":
         assert (inst["host"], mig["status"]) == ("cmp-02", "completed"), (inst, mig)
+    elif case == "resize-completed":
+        assert (inst["host"], mig["status"], inst["vm_state"]) == ("cmp-02", "finished", "resized"), (
+            inst,
+            mig,
+        )
+    elif case.startswith("evacuation"):
+        assert (inst["host"], mig["status"], inst.get("vm_state", CASES[case][2])) == (
+            "cmp-02", "done", "stopped" if stopped else "active",
+        ), (inst, mig)  # fmt: skip
     else:  # Nova already points at the source; the flavor and state are what the revert restores
-        assert mig["status"] == "reverted" and inst["vm_state"] == "active", (inst, mig)
-    assert [k[0] for k, v in upstream["placement.allocations"].items() if v == "removed"], (
+        assert mig["status"] == "reverted", (inst, mig)
+        assert (inst["vm_state"], inst.get("power_state", 1)) == (
+            ("stopped", 4) if stopped else ("active", 1)
+        )
+    waits = case == "resize-completed"  # the migration consumer keeps the source allocations
+    assert waits or [k[0] for k, v in upstream["placement.allocations"].items() if v == "removed"], (
         "no allocation freed"
     )
-    assert "removed" in upstream["placement.consumers"].values(), "the migration consumer stays"
-    assert_empty_resources(upstream)
-    expected_only = UPSTREAM_ONLY[case.split("-")[1]]
+    if not (waits or case.startswith("evacuation")):  # an evacuation has no migration consumer
+        assert "removed" in upstream["placement.consumers"].values(), "the migration consumer stays"
+    assert_context_applied(upstream, case)
+    expected_only: dict[str, tuple[str, ...]] = UPSTREAM_ONLY[case.split("-")[1]]
     for table, cols in expected_only.items():
         assert any(isinstance(c, dict) and set(cols) <= c.keys() for c in upstream[table].values()), table
     assert_same_changes(without(upstream, expected_only), fixpack, "nova")

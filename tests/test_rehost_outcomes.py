@@ -12,7 +12,9 @@ import pytest
 
 from generator.pipeline import OutputOptions, generate_vm
 from generator.plan.vm_common import VmOptions
+from generator.scratch.deployment import Deployment
 from generator.seed import Seeder
+from generator.seed.shapes import dumps, nova_object, pci_request, pci_requests_obj
 
 from .bundles import (
     BundleRun,
@@ -139,6 +141,43 @@ def host_in_zone(dep, host: str, zone: str) -> None:
     )
 
 
+def _numa(uuid: str, cpus: list[int], cell: int) -> dict:
+    """An InstanceNUMATopology (1.3) of one dedicated-CPU cell, as the move claim records it."""
+    data = {"id": cell, "cpuset": [], "pcpuset": cpus, "cpuset_reserved": None, "memory": 2048,
+            "pagesize": None, "cpu_topology": None, "cpu_pinning_raw": {str(c): c + 8 for c in cpus},
+            "cpu_policy": "dedicated", "cpu_thread_policy": None}  # fmt: skip
+    return nova_object("InstanceNUMATopology", "1.3", {
+        "instance_uuid": uuid, "cells": [nova_object("InstanceNUMACell", "1.6", data)],
+        "emulator_threads_policy": None,
+    })  # fmt: skip
+
+
+def _pci(alias: str, request_id: str) -> dict:
+    return pci_requests_obj(
+        [nova_object("InstancePCIRequest", "1.4", pci_request(request_id, alias, "8086", "154d"))]
+    )
+
+
+def pinned_context(dep: Deployment, uuid: str, applied: bool) -> None:
+    """The instance's migration context with a different NUMA pinning and PCI request on each end
+    (old: cell 0, alias 'nic-a'; new: cell 1, alias 'nic-b'), and instance_extra holding the
+    source's (`applied`: the destination's, as finish_resize's apply_migration_context leaves them
+    once a later step fails and the error handler saves the instance)."""
+    row = dep.query("nova", "SELECT id, migration_context FROM instance_extra WHERE instance_uuid = %s",
+                    (uuid,))[0]  # fmt: skip
+    ctx = json.loads(row["migration_context"])
+    data = ctx["nova_object.data"]
+    data.update(old_numa_topology=_numa(uuid, [0, 1], 0), new_numa_topology=_numa(uuid, [2, 3], 1),
+                old_pci_requests=_pci("nic-a", "0b6a4c1e-6b59-4c41-9f0e-2d6ad0c1a001"),
+                new_pci_requests=_pci("nic-b", "0b6a4c1e-6b59-4c41-9f0e-2d6ad0c1a002"))  # fmt: skip
+    side = "new_" if applied else "old_"
+    pci = [r["nova_object.data"] for r in data[side + "pci_requests"]["nova_object.data"]["requests"]]
+    dep.execute(
+        "nova", "UPDATE instance_extra SET migration_context = %s, numa_topology = %s, pci_requests = %s "
+        "WHERE id = %s", (dumps(ctx), dumps(data[side + "numa_topology"]), dumps(pci), row["id"]),
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("release", RELEASES)
 def test_verify_resize_rehosted_to_its_source_restores_old_flavor_and_allocations(
     make_deployment, tmp_path, release
@@ -167,9 +206,17 @@ def test_failed_resize_rehosted_to_its_destination_waits_for_confirm(make_deploy
     # instance kept the old flavor's columns while holding the new flavor's allocations
     dep = make_deployment(release)
     target = _seed(dep, status="error", vm_state="error")
+    pinned_context(dep, target.uuid, applied=False)
     held = _allocs(dep, target.migration)
+    launched = dep.query("nova", "SELECT launched_at FROM instances WHERE uuid = %s", (target.uuid,))[0]
     before, after, run = _run(dep, tmp_path, target.uuid, "cmp-02")
     inst, extra, mig = _state(dep, target.uuid)
+    # before: launched_at stayed the source's spawn (finish_migration spawns the guest anew), and
+    # numa_topology and pci_requests the source's (finish_resize applies the context)
+    assert inst["launched_at"] != launched["launched_at"]
+    ctx = json.loads(extra["migration_context"])["nova_object.data"]
+    assert json.loads(extra["numa_topology"]) == ctx["new_numa_topology"]
+    assert [r["alias_name"] for r in json.loads(extra["pci_requests"])] == ["nic-b"]
     assert (inst["host"], inst["vm_state"], inst["instance_type_id"]) == (
         "cmp-02",
         "resized",
@@ -207,3 +254,75 @@ def test_a_target_without_room_is_refused_and_the_override_lets_it_through(
     opts = VmOptions(op="rehost", to_host="cmp-02", allow=Overrides.of("over-capacity"))
     result = generate_vm(target.uuid, opts, targets_for(dep), "auto", OutputOptions(out_dir=tmp_path))
     assert any(w.startswith("--allow-over-capacity") for w in result.plan.warnings)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_reverted_resize_of_a_stopped_instance_stays_stopped_and_powered_off(
+    make_deployment, tmp_path, release
+):
+    # before: vm_state 'stopped' but power_state still 1 (running): Nova's revert stops the guest
+    dep = make_deployment(release)
+    target = _seed(dep, status="finished", vm_state="resized")
+    dep.execute(
+        "nova",
+        "INSERT INTO instance_system_metadata (created_at, deleted, instance_uuid, `key`, value) "
+        "VALUES ('2026-01-02 03:04:05', 0, %s, 'old_vm_state', 'stopped')",
+        (target.uuid,),
+    )
+    pinned_context(dep, target.uuid, applied=True)
+    before, after, run = _run(dep, tmp_path, target.uuid, "cmp-01")
+    inst, extra, mig = _state(dep, target.uuid)
+    assert (inst["vm_state"], inst["power_state"], inst["task_state"], mig["status"]) == (
+        "stopped", 4, None, "reverted",
+    )  # fmt: skip
+    # revert_migration_context: the source's pinning and PCI request back
+    assert json.loads(extra["numa_topology"])["nova_object.data"]["cells"][0]["nova_object.data"]["id"] == 0
+    assert [r["alias_name"] for r in json.loads(extra["pci_requests"])] == ["nic-a"]
+    assert extra["migration_context"] is None
+    _finish(dep, before, after, run)
+
+
+def seed_evacuation(dep, *, vm_state: str):
+    """An evacuation cmp-01 -> cmp-02 whose rebuild spawned the guest on cmp-02, nova-compute failing
+    before it saved: migration 'pre-migrating', task_state 'rebuild_spawning', the instance holding
+    both nodes' allocations (an evacuation has no migration consumer)."""
+    s = Seeder(dep, seed=31)
+    h1, h2 = s.compute_host("cmp-01"), s.compute_host("cmp-02")
+    for i in range(4):
+        s.instance(host=h1 if i % 2 else h2, volumes=i % 2)
+    target = s.instance(
+        host=h1, vm_state=vm_state, power_state=4 if vm_state == "stopped" else 1, migration="live-migration",
+        migration_status="running", flavor="m1.small", volumes=1,
+    )  # fmt: skip
+    s.flush()
+    u, m = target.uuid, target.migration
+    dep.execute("nova", "UPDATE migrations SET migration_type = 'evacuation', status = 'pre-migrating' "
+                "WHERE uuid = %s", (m,))  # fmt: skip
+    dep.execute("nova", "UPDATE instances SET task_state = 'rebuild_spawning' WHERE uuid = %s", (u,))
+    dep.execute("placement", "UPDATE allocations SET consumer_id = %s WHERE consumer_id = %s", (u, m))
+    dep.execute("placement", "DELETE FROM consumers WHERE uuid = %s", (m,))
+    pinned_context(dep, u, applied=False)
+    return target
+
+
+@pytest.mark.parametrize("release", RELEASES)
+@pytest.mark.parametrize("vm_state", ["active", "stopped"])
+def test_evacuation_rehosted_to_its_destination_ends_as_the_rebuild_does(
+    make_deployment, tmp_path, release, vm_state
+):
+    # before: task_state stayed 'rebuild_spawning' (the instance locked out of every action),
+    # numa_topology/pci_requests the source's, launched_at the source's spawn
+    dep = make_deployment(release)
+    target = seed_evacuation(dep, vm_state=vm_state)
+    launched = dep.query("nova", "SELECT launched_at FROM instances WHERE uuid = %s", (target.uuid,))[0]
+    before, after, run = _run(dep, tmp_path, target.uuid, "cmp-02")
+    inst, extra, mig = _state(dep, target.uuid)
+    power = 4 if vm_state == "stopped" else 1
+    assert (inst["host"], inst["vm_state"], inst["task_state"], inst["power_state"], mig["status"]) == (
+        "cmp-02", vm_state, None, power, "done",
+    )  # fmt: skip
+    assert inst["launched_at"] != launched["launched_at"]  # the rebuild spawned the guest anew
+    assert [r["alias_name"] for r in json.loads(extra["pci_requests"])] == ["nic-b"]
+    assert extra["migration_context"] is None
+    assert {rp for rp, _ in _allocs(dep, target.uuid)} == {_rp(dep, "cmp-02")}
+    _finish(dep, before, after, run)

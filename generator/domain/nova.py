@@ -41,6 +41,8 @@ KEPT_WITH_INSTANCE = ("instance_actions", "instance_actions_events")
 # None, power_state.NOSTATE, terminated_at = now, then instance.save().
 NOSTATE = 0
 RUNNING = 1
+SHUTDOWN = 4  # power_state after the driver powers the guest off (stop_instance)
+STOPPED = "stopped"  # vm_states.STOPPED
 DELETED = "deleted"
 
 # nova.objects.migration: a migration in one of these is still being worked on ('finished'

@@ -8,12 +8,16 @@ The Vietnamese runbook's `UPDATE instances SET host=…, node=…` done safely:
 * instances: host, node and, from 2023.2, compute_id; a task_state 'migrating'
   cleared with progress 0 as Nova ends a live migration; a leftover
   instance_extra.migration_context is dropped (Nova drops it when a move
-  finishes or is reverted);
+  finishes or is reverted) after its new (completed) or old (reverted resize)
+  numa_topology, pci_requests and resources are applied (vm_rehost_context.py);
 * the instance's in-progress migrations are closed with status 'error', as
   Nova closes a migration it gives up on;
 * Nova's other writes when the move ends (vm_rehost_outcome.move_side_effects): a completed
   live migration's console tokens dropped, a reverted resize's stashed old_vm_state popped
-  and its RequestSpec pointed back at the old flavor (vm_rehost_spec.py);
+  and its RequestSpec pointed back at the old flavor (vm_rehost_spec.py); a reverted stopped
+  instance powered off (power_state 4); a completed evacuation ended as the rebuild ends it
+  (vm_rehost_states.py); launched_at set where Nova spawned the guest anew on the target
+  (a completed resize/cold migration or evacuation);
 * placement: the instance's allocations on compute-node providers move to the
   target node's provider (an existing allocation of the same class there
   wins); allocations still held by the instance's migrations (Nova's move
@@ -35,6 +39,7 @@ from generator.plan import builders as b
 from generator.plan.model import Plan, Postcondition
 from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, api_first, refuse_unless_repairable
+from generator.plan.vm_rehost_context import applied_context
 from generator.plan.vm_rehost_hostside import after_apply_steps, left_host, rehost_controller, source_cleanup
 from generator.plan.vm_rehost_outcome import (
     COMPLETED,
@@ -49,6 +54,7 @@ from generator.plan.vm_rehost_outcome import (
     target_zone,
 )
 from generator.plan.vm_rehost_spec import revert_request_spec
+from generator.plan.vm_rehost_states import evacuation_end, resize_end
 from generator.plan.vm_soft_delete import database_target
 
 IN_PROGRESS = nova.MIGRATION_IN_PROGRESS
@@ -174,6 +180,14 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
             extra_changes["flavor"] = SetValue(flavor_text)
         if outcome.kind == REVERTED and flavor_cols and extra_row is not None:
             ops += b.present(revert_request_spec(facts, json.loads(extra_row["flavor"])["old"], warnings))
+    applied = applied_context(facts, outcome, warnings)
+    if applied:
+        extra_changes.update({c: SetValue(v) for c, v in applied.items()})
+        findings.append(
+            f"instance_extra {', '.join(applied)}: the migration context's "
+            f"{'new' if outcome.kind == COMPLETED else 'old'} values, as Nova's "
+            f"{'apply' if outcome.kind == COMPLETED else 'revert'}_migration_context() saves them"
+        )
     extra = [e for e in cell.rows("instance_extra") if e["deleted"] == 0]
     if not waits and any(e.get("migration_context") for e in extra):
         extra_changes["migration_context"] = SetValue(None)
@@ -183,7 +197,7 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
         [e for e in extra if extra_row is None or e["id"] == extra_row["id"]] if extra_changes else [],
         {**extra_changes, "updated_at": ApplyTime()},
         scope=None,
-        purpose="drop the stale migration context and set the flavor the outcome leaves",
+        purpose="drop the stale migration context; set the flavor and resources the outcome leaves",
     )
     if op:
         ops.append(op)
@@ -204,18 +218,16 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
             changes["availability_zone"] = SetValue(zone)
     moved_state: list = [b.eq("availability_zone", zone)] if zone is not None else []
     if outcome.resize_like and outcome.kind in (COMPLETED, REVERTED):
-        vm_state = nova.RESIZED if waits else reverted_vm_state(facts)
-        changes.update({"vm_state": SetValue(vm_state), "task_state": SetValue(None)})
-        moved_state += [b.eq("vm_state", vm_state), b.is_null("task_state")]
-        findings.append(
-            f"vm_state {vm_state!r}, task_state NULL: "
-            + (
-                "as finish_resize leaves it; then `openstack server resize confirm` (or revert)"
-                if waits
-                else "as finish_revert_resize leaves it"
-            )
-        )
-    if inst["task_state"] == nova.LIVE_MIGRATING:
+        more, conds, note = resize_end(inst, nova.RESIZED if waits else reverted_vm_state(facts))
+        changes.update(more)
+        moved_state += conds
+        findings.append(note)
+    if outcome.move == "evacuation" and outcome.kind == COMPLETED:
+        more, conds, note = evacuation_end(inst)
+        changes.update(more)
+        moved_state += conds
+        findings.append(note)
+    elif inst["task_state"] == nova.LIVE_MIGRATING:
         changes.update({k: SetValue(v) for k, v in nova.LIVE_MIGRATION_END.items()})
         findings.append(
             f"task_state 'migrating' (progress {inst['progress']}): the live migration ended on the host the "
@@ -363,14 +375,18 @@ def _placement_moves(
     op = b.delete(p, "consumers", gone, scope=None, purpose="remove the migration consumers left empty")
     if op:
         ops.append(op)
-    # placement bumps the providers an allocation write visits: the target's for the moved
-    # allocations, the source's for a migration consumer emptied (its PUT of {} allocations)
+    # placement bumps the providers an allocation write visits: the target's for the instance's
+    # rewritten allocations (moved, or source duplicates dropped: the PUT of what stays), the
+    # source's for a migration consumer emptied (its PUT of {} allocations)
     emptied = {a["resource_provider_id"] for a in freed if a["consumer_id"] in migration_consumers}
+    rewritten = bool(move or drop)
     providers = [
-        r for r in p.rows("resource_providers") if r["id"] in emptied or (move and r["id"] == target_rp["id"])
+        r
+        for r in p.rows("resource_providers")
+        if r["id"] in emptied or (rewritten and r["id"] == target_rp["id"])
     ]
     ops += b.present(
-        bump_generations(p, "consumers", [c for c in p.rows("consumers") if move and c["uuid"] == u]),
+        bump_generations(p, "consumers", [c for c in p.rows("consumers") if rewritten and c["uuid"] == u]),
         bump_generations(p, "resource_providers", providers),
     )
     posts = [
