@@ -39,7 +39,10 @@ from generator.scan.output import render_json
 from generator.scan.registry import all_checks
 from generator.scratch.deployment import Deployment, admin_connection, create_deployment
 from generator.scratch.provider import ProvidedServer, provide
-from generator.seed import Seeder
+from generator.scratch.server import ScratchServer
+from generator.seed import Seeder, clone
+
+COPIES = 40  # the template is instances/40 instances, one per host (one host per 40 instances)
 
 # The key reads of generator/scan/context.py and the checks (same statements, one pass each).
 KEY_READS = (
@@ -69,22 +72,56 @@ KEY_READS = (
 
 
 def seed(dep: Deployment, instances: int, volumes: int, chunk: int) -> None:
+    """Through the Seeder when the counts do not divide into COPIES copies (small runs), else a
+    template of instances/COPIES instances, one on each host, copied server-side (seed/clone.py)."""
+    if instances % (COPIES * 5) or volumes % COPIES or instances < COPIES * 5:
+        seed_directly(dep, instances, volumes, chunk)
+        return
+    tpl, tpl_volumes = instances // COPIES, volumes // COPIES
+    t0 = time.monotonic()
+    with Seeder(dep, seed=5) as s:
+        hosts = s.hosts_for(instances)  # one host per 40 instances: each gets one template instance
+        seeded = s.bulk_instances(tpl, hosts=hosts, projects=max(3, instances // 2000), chunk=chunk)
+        seed_volumes(s, seeded, tpl_volumes, chunk)
+        print(f"  template: {len(seeded)} instances on {len(hosts)} hosts, {tpl_volumes} volumes, "
+              f"{time.monotonic() - t0:.0f}s", flush=True)  # fmt: skip
+        t1 = time.monotonic()
+        clone.copy_template(dep, COPIES - 1, template_instances=tpl, template_volumes=tpl_volumes,
+                            log=lambda m: print(m, flush=True))  # fmt: skip
+        clone.verify_unique(dep)
+        clone.scale_hosts(s, COPIES)
+        s.flush()
+        s.sync_cinder_quota_usages()
+        print(f"  {COPIES - 1} copies written server-side in {time.monotonic() - t1:.0f}s "
+              f"(seeding {time.monotonic() - t0:.0f}s in all)", flush=True)  # fmt: skip
+    plant(dep, seeded[0].uuid)
+
+
+def seed_volumes(s: Seeder, seeded: list, volumes: int, chunk: int) -> None:
+    for i in range(volumes):
+        attach = seeded[(i * 7) % len(seeded)] if i % 5 == 0 and seeded else None
+        extra = 1 if i % 10 == 0 else 0
+        s.volume(project_id=None if attach else seeded[i % len(seeded)].project_id, attach_to=attach,
+                 snapshots=extra, backups=extra)  # fmt: skip
+        if (i + 1) % chunk == 0:
+            s.flush(background=True)
+    s.flush()
+
+
+def plant(dep: Deployment, uuid: str) -> None:
+    dep.execute("nova", "UPDATE instances SET task_state = 'rebooting', updated_at = '2021-01-01' "
+                "WHERE uuid = %s", (uuid,))  # fmt: skip
+
+
+def seed_directly(dep: Deployment, instances: int, volumes: int, chunk: int) -> None:
     t0 = time.monotonic()
     with Seeder(dep, seed=5) as s:
         seeded = s.bulk_instances(instances, projects=max(3, instances // 2000), chunk=chunk)
         print(f"  {len(seeded)} instances seeded in {time.monotonic() - t0:.0f}s", flush=True)
         t1 = time.monotonic()
-        for i in range(volumes):
-            attach = seeded[(i * 7) % len(seeded)] if i % 5 == 0 and seeded else None
-            extra = 1 if i % 10 == 0 else 0
-            s.volume(project_id=None if attach else seeded[i % len(seeded)].project_id, attach_to=attach,
-                     snapshots=extra, backups=extra)  # fmt: skip
-            if (i + 1) % chunk == 0:
-                s.flush(background=True)
-        s.flush()
+        seed_volumes(s, seeded, volumes, chunk)
         print(f"  {volumes} volumes seeded in {time.monotonic() - t1:.0f}s", flush=True)
-    dep.execute("nova", "UPDATE instances SET task_state = 'rebooting', updated_at = '2021-01-01' "
-                "WHERE uuid = %s", (seeded[0].uuid,))  # fmt: skip
+    plant(dep, seeded[0].uuid)
 
 
 def plain_client(dep: Deployment) -> float:
@@ -147,13 +184,20 @@ def pymysql_fetch(dep: Deployment) -> float:
 
 def _keep(path: Path, dep: Deployment, server: ProvidedServer) -> None:
     """Leave the seeded server running and say how to reach it again (--reuse) and stop it."""
+    handle = getattr(server, "_handle", None)
     state = {"url": dep.server.render(with_password=True), "release": dep.release, "names": dep.names,
-             "cell1_uuid": dep.cell1_uuid}  # fmt: skip
+             "cell1_uuid": dep.cell1_uuid, "root": str(getattr(handle, "root", ""))}  # fmt: skip
     path.write_text(json.dumps(state))
     path.chmod(0o600)
-    handle = getattr(server, "_handle", None)
     pid = getattr(getattr(handle, "_proc", None), "pid", None)
     print(f"kept the seeded deployment: {path} (server pid {pid or '?'}; stop it yourself)")
+
+
+def private(base: Path, pool: str | None) -> ProvidedServer:
+    base.mkdir(parents=True, exist_ok=True)
+    extra = (f"--innodb-buffer-pool-size={pool}",) if pool else ()
+    server = ScratchServer(base_dir=str(base), extra_args=extra).start()
+    return ProvidedServer(server.url, "local", f"private server in {server.root}", server)
 
 
 def _reused(path: Path) -> Deployment:
@@ -170,11 +214,25 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="leave the seeded server running, its URL in this file")
     parser.add_argument("--reuse", type=Path, help="scan the deployment a --keep run left (no seeding)")
+    parser.add_argument(
+        "--datadir",
+        type=Path,
+        help="start a private server with its data under this "
+        "directory (default: what the test suite uses, /dev/shm when writable)",
+    )
+    parser.add_argument(
+        "--buffer-pool",
+        default=None,
+        help="innodb_buffer_pool_size of a --datadir server "
+        "(e.g. 6G: the seeded million-instance cloud is about that size)",
+    )
     args = parser.parse_args()
     all_checks()  # every check module loaded now: a run times the code as it was at its start
     volumes = args.instances // 5 if args.volumes is None else args.volumes
 
-    server = None if args.reuse else provide("auto")
+    server = (
+        None if args.reuse else (private(args.datadir, args.buffer_pool) if args.datadir else provide("auto"))
+    )
     keep = False
     try:
         if server is None:
