@@ -23,6 +23,7 @@ times a kept deployment again without seeding.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -34,6 +35,7 @@ from pathlib import Path
 from generator.catalog.declared import release_spec
 from generator.connect.sources import ConnectionOptions, resolve
 from generator.connect.urls import parse_url
+from generator.domain import cinder
 from generator.scan import run_scan
 from generator.scan.output import render_json
 from generator.scan.registry import all_checks
@@ -69,6 +71,16 @@ KEY_READS = (
     ("cinder", "SELECT id, volume_id, instance_uuid, attach_status FROM volume_attachment WHERE deleted = 0"),
     ("cinder", "SELECT project_id, resource, in_use FROM quota_usages WHERE deleted = 0"),
 )  # fmt: skip
+
+
+def key_reads(release: str) -> list[tuple[str, str]]:
+    """KEY_READS plus the reads whose SQL depends on the release: instance-stuck's stale tasks and
+    the four Cinder usage aggregates cinder-quota-drift recounts from (what `quota check` reads)."""
+    stale = ("nova", "SELECT uuid, vm_state, task_state, host, updated_at FROM instances WHERE task_state IS "
+             "NOT NULL AND deleted = 0 AND (updated_at IS NULL OR updated_at <= UTC_TIMESTAMP() - INTERVAL "
+             "3600 SECOND)")  # fmt: skip
+    usage = [("cinder", sql) for sql in cinder.usage_queries(release, None, None).values()]
+    return [*KEY_READS, stale, *usage]
 
 
 def seed(dep: Deployment, instances: int, volumes: int, chunk: int) -> None:
@@ -133,7 +145,7 @@ def plain_client(dep: Deployment) -> float:
     else:
         base += ["-h", server.host or "127.0.0.1", "-P", str(server.port or 3306)]
     t0 = time.perf_counter()
-    for role, sql in KEY_READS:
+    for role, sql in key_reads(dep.release):
         subprocess.run([*base, "-D", dep.names[role], "-e", sql], env=env, check=True,
                        stdout=subprocess.DEVNULL)  # fmt: skip
     return time.perf_counter() - t0
@@ -171,7 +183,7 @@ def cinder_manage(dep: Deployment) -> None:
 def pymysql_fetch(dep: Deployment) -> float:
     t0 = time.perf_counter()
     conns = {}
-    for role, sql in KEY_READS:
+    for role, sql in key_reads(dep.release):
         conn = conns.get(role) or admin_connection(dep.server, dep.names[role])
         conns[role] = conn
         with conn.cursor() as cur:
@@ -307,8 +319,9 @@ def scan_once(dep: Deployment, run: int) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     report = run_scan(targets, progress=lambda cid, m=marks: m.append((cid, time.perf_counter())))
-    render_json(report)
+    rendered = render_json(report)
     wall = time.perf_counter() - t0
+    digest = hashlib.sha256(rendered.encode()).hexdigest()[:16]  # the same data gives the same report
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     server_after = server_cpu(dep)
@@ -323,7 +336,7 @@ def scan_once(dep: Deployment, run: int) -> None:
         f"scan run {run} ({cache}): {wall:.2f}s wall, {cpu:.2f}s CPU of the scan process, "
         f"{server} CPU of the server, "
         f"{report.round_trips} round trips, {len(report.findings)} finding(s), "
-        f"skipped {len(report.skipped)}; "
+        f"skipped {len(report.skipped)}, JSON report sha256 {digest}; "
         f"load {os.getloadavg()}"
     )
 

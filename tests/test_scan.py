@@ -166,3 +166,23 @@ def test_bulk_reads_are_complete_and_exact(world, short_json):
         plain = session.query_tuples("SELECT uuid, host, deleted FROM instances ORDER BY id")
     assert [tuple(r) for r in rows] == list(plain) and len(plain) > 100
     assert HOSTILE_HOST in {r[1] for r in rows}
+
+
+def test_missing_host_is_compared_byte_for_byte(make_deployment, capsys):
+    """A host that equals a live service's host only under the collation (case, trailing space)
+    is still missing: Nova looks services up by the exact name. The look-alike on the service's
+    own host is not reported."""
+    from generator.seed import Seeder
+
+    dep = make_deployment("2025.1")
+    with Seeder(dep, seed=3) as s:
+        host = s.compute_host("cmp-01")
+        fine, upper, spaced = (s.instance(host=host) for _ in range(3))
+        s.flush()
+    for uuid, name in ((upper.uuid, "CMP-01"), (spaced.uuid, "cmp-01 ")):
+        dep.execute("nova", "UPDATE instances SET host = %s WHERE uuid = %s", (name, uuid))
+    code, report, _err = scan_json(dep, capsys, "--check", "instance-on-missing-host")
+    found = sorted((f["uuid"], f["details"]["host"]) for f in report["findings"])
+    assert found == sorted([(upper.uuid, "CMP-01"), (spaced.uuid, "cmp-01 ")]), found
+    assert fine.uuid not in {f["uuid"] for f in report["findings"]}
+    assert code == 1
