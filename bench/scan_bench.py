@@ -50,10 +50,10 @@ COPIES = 40  # the template is instances/40 instances, one per host (one host pe
 KEY_READS = (
     ("nova", "SELECT uuid FROM instances WHERE deleted = 0 OR deleted IS NULL"),
     ("nova", "SELECT uuid FROM instances WHERE deleted <> 0"),
-    ("nova", "SELECT i.id, i.uuid, i.host, i.node, i.vm_state FROM instances AS i WHERE (i.deleted = 0 "
-             "OR i.deleted IS NULL) AND i.host IS NOT NULL AND NOT EXISTS (SELECT 1 FROM services AS s "
-             "WHERE s.host = i.host AND CAST(s.host AS BINARY) = CAST(i.host AS BINARY) "
-             "AND s.`binary` = 'nova-compute' AND s.deleted = 0) ORDER BY i.id"),
+    ("nova", "SELECT DISTINCT CAST(host AS BINARY) FROM instances WHERE (deleted = 0 OR deleted IS NULL) "
+             "AND host IS NOT NULL"),
+    ("nova", "SELECT DISTINCT CAST(host AS BINARY) FROM services WHERE `binary` = 'nova-compute' "
+             "AND deleted = 0 AND host IS NOT NULL"),
     ("nova", "SELECT DISTINCT host FROM services WHERE `binary` = 'nova-compute' AND deleted = 0"),
     ("nova", "SELECT uuid, host, hypervisor_hostname, hypervisor_type, deleted FROM compute_nodes"),
     ("nova", "SELECT instance_uuid, volume_id FROM block_device_mapping WHERE volume_id IS NOT NULL "

@@ -207,8 +207,9 @@ class ScanContext:
             live: set[str] = set()
             known: set[str] = set()
             for cell, session in self.cells():
-                alive = set(keyed_values(session, "instances", "id", "uuid", _LIVE))
-                gone = keyed_values(session, "instances", "id", "uuid", "deleted <> 0")
+                # paged on uuid: the (uuid, deleted) index covers it, no row of a million is read
+                alive = set(keyed_values(session, "instances", "uuid", "uuid", _LIVE, text=True))
+                gone = keyed_values(session, "instances", "id", "uuid", "deleted <> 0", text=True)
                 alive -= live  # already live in an earlier cell: that cell's row wins
                 live_by_cell.setdefault(cell.uuid, set()).update(alive)
                 live |= alive
@@ -382,7 +383,12 @@ class ScanContext:
             "consumers",
             lambda: set(
                 keyed_values(
-                    self.session("placement"), "allocations", "consumer_id", "consumer_id", distinct=True
+                    self.session("placement"),
+                    "allocations",
+                    "consumer_id",
+                    "consumer_id",
+                    distinct=True,
+                    text=True,
                 )
             ),
         )
