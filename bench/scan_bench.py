@@ -1,8 +1,9 @@
 """Benchmark: `fixpack scan` on a large seeded cloud vs the plain client reading the same keys once.
 
     python bench/scan_bench.py [INSTANCES] [--volumes V] [--release 2025.1] [--runs 2]
+        [--datadir DIR --buffer-pool SIZE] [--keep FILE | --reuse FILE]
 
-Seeds INSTANCES healthy instances (the seeding library's bulk path: every row a booted server
+Seeds INSTANCES healthy instances (the seeding library's bulk rows: every row a booted server
 has, placement consumers and allocations, one compute host per 40 instances) and V volumes
 (every 5th attached to an instance, every 10th with a snapshot and a backup), plants one case
 of a few checks, then times:
@@ -16,8 +17,17 @@ and `cinder-manage quota check` on the same Cinder database, when the release's 
 the test suite builds is in ~/.cache/fixpack-test (a minimal cinder.conf names the database).
 Every figure comes with the load average (other work on the machine) and the scan's CPU time.
 
-`--keep FILE` leaves the seeded server running (its URL in FILE, mode 0600); `--reuse FILE`
-times a kept deployment again without seeding.
+Seeding: when INSTANCES is a multiple of 200 and V of 40 (default V = INSTANCES/5), the Seeder
+writes a template of INSTANCES/40 instances, one on each of the INSTANCES/40 hosts, and V/40
+volumes, and the server copies it 39 times (generator/seed/clone.py: new uuids, ids, MACs and
+names per copy; hosts, projects and flavors shared), so each host ends with 40 instances;
+host usage and Cinder quota usages are then set from the totals. Other counts go through the
+Seeder row by row (about a millisecond per instance). `--datadir DIR` puts the private server's
+data under DIR (default: /dev/shm, as the tests; a million instances are about 15 GB) and
+`--buffer-pool` sizes its InnoDB buffer pool.
+
+`--keep FILE` leaves the seeded server running (its URL and data directory in FILE, mode 0600);
+`--reuse FILE` times a kept deployment again without seeding.
 """
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ class ScanContext:
         if isinstance(value, _Raised):
             if value.error is not None:
                 raise value.error
-            return value.value  # type: ignore[no-any-return]
+            return value.value
         if isinstance(value, CheckUnavailable):
             raise value
         return value

@@ -196,7 +196,7 @@ def _copy_role(
             cur.execute(
                 f"SELECT COUNT(*), {'COALESCE(MAX(id), 0)' if spec.offset_id else '0'} FROM `{spec.table}`"
             )
-            rows, span = cur.fetchone()
+            rows, span = cur.fetchone() or (0, 0)
             if not rows:
                 continue
             cur.execute(f"SET @span_{spec.table} = {int(span)}")
