@@ -60,8 +60,8 @@ COPIES = 40  # the template is instances/40 instances, one per host (one host pe
 KEY_READS = (
     ("nova", "SELECT uuid FROM instances WHERE deleted = 0 OR deleted IS NULL"),
     ("nova", "SELECT uuid FROM instances WHERE deleted <> 0"),
-    ("nova", "SELECT DISTINCT CAST(host AS BINARY) FROM instances WHERE (deleted = 0 OR deleted IS NULL) "
-             "AND host IS NOT NULL"),
+    ("nova", "SELECT host, MIN(CAST(host AS BINARY)), MAX(CAST(host AS BINARY)) FROM instances "
+             "WHERE (deleted = 0 OR deleted IS NULL) AND host IS NOT NULL GROUP BY host"),
     ("nova", "SELECT DISTINCT CAST(host AS BINARY) FROM services WHERE `binary` = 'nova-compute' "
              "AND deleted = 0 AND host IS NOT NULL"),
     ("nova", "SELECT DISTINCT host FROM services WHERE `binary` = 'nova-compute' AND deleted = 0"),
