@@ -21,6 +21,7 @@ from generator.connect.cells import Cell
 from generator.connect.session import Session
 from generator.errors import FixpackError
 from generator.facts.live import LiveDatabases
+from generator.scan import hosts
 from generator.scan.fetch import keyed_rows, keyed_values
 from generator.scan.model import CheckUnavailable
 
@@ -246,49 +247,9 @@ class ScanContext:
         return self._cached("without_service", self._live_without_service, raw=True)
 
     def _live_without_service(self) -> list[tuple[str, dict[str, Any]]]:
-        # The distinct host values (bytes) of live instances, grouped in order along the
-        # (host, deleted, cleaned) index (no temporary table: each group's lowest and highest
-        # bytes; only a group spelled several ways is asked for its spellings), and those of
-        # live nova-compute services; their difference is taken here, as bytes. Not in SQL:
-        # MariaDB 10.11 rewrites `s.host = i.host AND CAST(s.host AS BINARY) = CAST(i.host AS
-        # BINARY)` through the case-insensitive equality, so 'CMP-1' matched 'cmp-1'.
-        # Then the instances on the missing hosts (none on a healthy cloud), by the host index.
-        live = _LIVE.replace("deleted", "i.deleted")
         out = []
         for cell, session in self.cells():
-            used: set[bytes] = set()
-            groups = session.query_tuples(
-                "SELECT i.host, MIN(CAST(i.host AS BINARY)), MAX(CAST(i.host AS BINARY)) FROM instances AS i "
-                f"WHERE ({live}) AND i.host IS NOT NULL GROUP BY i.host"
-            )
-            for host, low, high in groups:
-                if low == high:  # the usual case: one spelling of the host
-                    used.add(bytes(low))
-                    continue
-                used.update(  # spellings equal under the collation (case, trailing space): each one
-                    bytes(r[0])
-                    for r in session.query_tuples(
-                        "SELECT DISTINCT CAST(i.host AS BINARY) FROM instances AS i "
-                        f"WHERE ({live}) AND i.host = %s",
-                        (host,),
-                    )
-                )
-            served = session.query_tuples(
-                "SELECT DISTINCT CAST(host AS BINARY) FROM services "
-                "WHERE `binary` = 'nova-compute' AND deleted = 0 AND host IS NOT NULL"
-            )
-            missing = sorted(used - {bytes(r[0]) for r in served})
-            rows: list[dict[str, Any]] = []
-            for start in range(0, len(missing), _IN_CHUNK):
-                part = missing[start : start + _IN_CHUNK]
-                marks = ", ".join(["%s"] * len(part))
-                rows += session.query(
-                    "SELECT i.id, i.uuid, i.host, i.node, i.vm_state FROM instances AS i "
-                    f"WHERE ({live}) AND i.host IN ({marks}) AND CAST(i.host AS BINARY) IN ({marks})",
-                    (*(h.decode("utf-8", "replace") for h in part), *part),
-                )
-            rows.sort(key=lambda r: r["id"])
-            out += [(cell.uuid, r) for r in rows]
+            out += [(cell.uuid, r) for r in hosts.live_without_service(session)]
         return out
 
     def stale_tasks(self) -> list[tuple[str, str, dict[str, Any]]]:
