@@ -1,8 +1,9 @@
 """Benchmark: `fixpack scan` on a large seeded cloud vs the plain client reading the same keys once.
 
     python bench/scan_bench.py [INSTANCES] [--volumes V] [--release 2025.1] [--runs 2]
+        [--datadir DIR --buffer-pool SIZE] [--keep FILE | --reuse FILE]
 
-Seeds INSTANCES healthy instances (the seeding library's bulk path: every row a booted server
+Seeds INSTANCES healthy instances (the seeding library's bulk rows: every row a booted server
 has, placement consumers and allocations, one compute host per 40 instances) and V volumes
 (every 5th attached to an instance, every 10th with a snapshot and a backup), plants one case
 of a few checks, then times:
@@ -16,13 +17,23 @@ and `cinder-manage quota check` on the same Cinder database, when the release's 
 the test suite builds is in ~/.cache/fixpack-test (a minimal cinder.conf names the database).
 Every figure comes with the load average (other work on the machine) and the scan's CPU time.
 
-`--keep FILE` leaves the seeded server running (its URL in FILE, mode 0600); `--reuse FILE`
-times a kept deployment again without seeding.
+Seeding: when INSTANCES is a multiple of 200 and V of 40 (default V = INSTANCES/5), the Seeder
+writes a template of INSTANCES/40 instances, one on each of the INSTANCES/40 hosts, and V/40
+volumes, and the server copies it 39 times (generator/seed/clone.py: new uuids, ids, MACs and
+names per copy; hosts, projects and flavors shared), so each host ends with 40 instances;
+host usage and Cinder quota usages are then set from the totals. Other counts go through the
+Seeder row by row (about a millisecond per instance). `--datadir DIR` puts the private server's
+data under DIR (default: /dev/shm, as the tests; a million instances are about 15 GB) and
+`--buffer-pool` sizes its InnoDB buffer pool.
+
+`--keep FILE` leaves the seeded server running (its URL and data directory in FILE, mode 0600);
+`--reuse FILE` times a kept deployment again without seeding.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -34,21 +45,25 @@ from pathlib import Path
 from generator.catalog.declared import release_spec
 from generator.connect.sources import ConnectionOptions, resolve
 from generator.connect.urls import parse_url
+from generator.domain import cinder
 from generator.scan import run_scan
 from generator.scan.output import render_json
 from generator.scan.registry import all_checks
 from generator.scratch.deployment import Deployment, admin_connection, create_deployment
 from generator.scratch.provider import ProvidedServer, provide
-from generator.seed import Seeder
+from generator.scratch.server import ScratchServer
+from generator.seed import Seeder, clone
+
+COPIES = 40  # the template is instances/40 instances, one per host (one host per 40 instances)
 
 # The key reads of generator/scan/context.py and the checks (same statements, one pass each).
 KEY_READS = (
     ("nova", "SELECT uuid FROM instances WHERE deleted = 0 OR deleted IS NULL"),
     ("nova", "SELECT uuid FROM instances WHERE deleted <> 0"),
-    ("nova", "SELECT i.id, i.uuid, i.host, i.node, i.vm_state FROM instances AS i WHERE (i.deleted = 0 "
-             "OR i.deleted IS NULL) AND i.host IS NOT NULL AND NOT EXISTS (SELECT 1 FROM services AS s "
-             "WHERE s.host = i.host AND CAST(s.host AS BINARY) = CAST(i.host AS BINARY) "
-             "AND s.`binary` = 'nova-compute' AND s.deleted = 0) ORDER BY i.id"),
+    ("nova", "SELECT host, MIN(CAST(host AS BINARY)), MAX(CAST(host AS BINARY)) FROM instances "
+             "WHERE (deleted = 0 OR deleted IS NULL) AND host IS NOT NULL GROUP BY host"),
+    ("nova", "SELECT DISTINCT CAST(host AS BINARY) FROM services WHERE `binary` = 'nova-compute' "
+             "AND deleted = 0 AND host IS NOT NULL"),
     ("nova", "SELECT DISTINCT host FROM services WHERE `binary` = 'nova-compute' AND deleted = 0"),
     ("nova", "SELECT uuid, host, hypervisor_hostname, hypervisor_type, deleted FROM compute_nodes"),
     ("nova", "SELECT instance_uuid, volume_id FROM block_device_mapping WHERE volume_id IS NOT NULL "
@@ -68,23 +83,67 @@ KEY_READS = (
 )  # fmt: skip
 
 
+def key_reads(release: str) -> list[tuple[str, str]]:
+    """KEY_READS plus the reads whose SQL depends on the release: instance-stuck's stale tasks and
+    the four Cinder usage aggregates cinder-quota-drift recounts from (what `quota check` reads)."""
+    stale = ("nova", "SELECT uuid, vm_state, task_state, host, updated_at FROM instances WHERE task_state IS "
+             "NOT NULL AND deleted = 0 AND (updated_at IS NULL OR updated_at <= UTC_TIMESTAMP() - INTERVAL "
+             "3600 SECOND)")  # fmt: skip
+    usage = [("cinder", sql) for sql in cinder.usage_queries(release, None, None).values()]
+    return [*KEY_READS, stale, *usage]
+
+
 def seed(dep: Deployment, instances: int, volumes: int, chunk: int) -> None:
+    """Through the Seeder when the counts do not divide into COPIES copies (small runs), else a
+    template of instances/COPIES instances, one on each host, copied server-side (seed/clone.py)."""
+    if instances % (COPIES * 5) or volumes % COPIES or instances < COPIES * 5:
+        seed_directly(dep, instances, volumes, chunk)
+        return
+    tpl, tpl_volumes = instances // COPIES, volumes // COPIES
+    t0 = time.monotonic()
+    with Seeder(dep, seed=5) as s:
+        hosts = s.hosts_for(instances)  # one host per 40 instances: each gets one template instance
+        seeded = s.bulk_instances(tpl, hosts=hosts, projects=max(3, instances // 2000), chunk=chunk)
+        seed_volumes(s, seeded, tpl_volumes, chunk)
+        print(f"  template: {len(seeded)} instances on {len(hosts)} hosts, {tpl_volumes} volumes, "
+              f"{time.monotonic() - t0:.0f}s", flush=True)  # fmt: skip
+        t1 = time.monotonic()
+        clone.copy_template(dep, COPIES - 1, template_instances=tpl, template_volumes=tpl_volumes,
+                            log=lambda m: print(m, flush=True))  # fmt: skip
+        clone.verify_unique(dep)
+        clone.scale_hosts(s, COPIES)
+        s.flush()
+        s.sync_cinder_quota_usages()
+        print(f"  {COPIES - 1} copies written server-side in {time.monotonic() - t1:.0f}s "
+              f"(seeding {time.monotonic() - t0:.0f}s in all)", flush=True)  # fmt: skip
+    plant(dep, seeded[0].uuid)
+
+
+def seed_volumes(s: Seeder, seeded: list, volumes: int, chunk: int) -> None:
+    for i in range(volumes):
+        attach = seeded[(i * 7) % len(seeded)] if i % 5 == 0 and seeded else None
+        extra = 1 if i % 10 == 0 else 0
+        s.volume(project_id=None if attach else seeded[i % len(seeded)].project_id, attach_to=attach,
+                 snapshots=extra, backups=extra)  # fmt: skip
+        if (i + 1) % chunk == 0:
+            s.flush(background=True)
+    s.flush()
+
+
+def plant(dep: Deployment, uuid: str) -> None:
+    dep.execute("nova", "UPDATE instances SET task_state = 'rebooting', updated_at = '2021-01-01' "
+                "WHERE uuid = %s", (uuid,))  # fmt: skip
+
+
+def seed_directly(dep: Deployment, instances: int, volumes: int, chunk: int) -> None:
     t0 = time.monotonic()
     with Seeder(dep, seed=5) as s:
         seeded = s.bulk_instances(instances, projects=max(3, instances // 2000), chunk=chunk)
         print(f"  {len(seeded)} instances seeded in {time.monotonic() - t0:.0f}s", flush=True)
         t1 = time.monotonic()
-        for i in range(volumes):
-            attach = seeded[(i * 7) % len(seeded)] if i % 5 == 0 and seeded else None
-            extra = 1 if i % 10 == 0 else 0
-            s.volume(project_id=None if attach else seeded[i % len(seeded)].project_id, attach_to=attach,
-                     snapshots=extra, backups=extra)  # fmt: skip
-            if (i + 1) % chunk == 0:
-                s.flush(background=True)
-        s.flush()
+        seed_volumes(s, seeded, volumes, chunk)
         print(f"  {volumes} volumes seeded in {time.monotonic() - t1:.0f}s", flush=True)
-    dep.execute("nova", "UPDATE instances SET task_state = 'rebooting', updated_at = '2021-01-01' "
-                "WHERE uuid = %s", (seeded[0].uuid,))  # fmt: skip
+    plant(dep, seeded[0].uuid)
 
 
 def plain_client(dep: Deployment) -> float:
@@ -96,7 +155,7 @@ def plain_client(dep: Deployment) -> float:
     else:
         base += ["-h", server.host or "127.0.0.1", "-P", str(server.port or 3306)]
     t0 = time.perf_counter()
-    for role, sql in KEY_READS:
+    for role, sql in key_reads(dep.release):
         subprocess.run([*base, "-D", dep.names[role], "-e", sql], env=env, check=True,
                        stdout=subprocess.DEVNULL)  # fmt: skip
     return time.perf_counter() - t0
@@ -134,7 +193,7 @@ def cinder_manage(dep: Deployment) -> None:
 def pymysql_fetch(dep: Deployment) -> float:
     t0 = time.perf_counter()
     conns = {}
-    for role, sql in KEY_READS:
+    for role, sql in key_reads(dep.release):
         conn = conns.get(role) or admin_connection(dep.server, dep.names[role])
         conns[role] = conn
         with conn.cursor() as cur:
@@ -147,13 +206,20 @@ def pymysql_fetch(dep: Deployment) -> float:
 
 def _keep(path: Path, dep: Deployment, server: ProvidedServer) -> None:
     """Leave the seeded server running and say how to reach it again (--reuse) and stop it."""
+    handle = getattr(server, "_handle", None)
     state = {"url": dep.server.render(with_password=True), "release": dep.release, "names": dep.names,
-             "cell1_uuid": dep.cell1_uuid}  # fmt: skip
+             "cell1_uuid": dep.cell1_uuid, "root": str(getattr(handle, "root", ""))}  # fmt: skip
     path.write_text(json.dumps(state))
     path.chmod(0o600)
-    handle = getattr(server, "_handle", None)
     pid = getattr(getattr(handle, "_proc", None), "pid", None)
     print(f"kept the seeded deployment: {path} (server pid {pid or '?'}; stop it yourself)")
+
+
+def private(base: Path, pool: str | None) -> ProvidedServer:
+    base.mkdir(parents=True, exist_ok=True)
+    extra = (f"--innodb-buffer-pool-size={pool}",) if pool else ()
+    server = ScratchServer(base_dir=str(base), extra_args=extra).start()
+    return ProvidedServer(server.url, "local", f"private server in {server.root}", server)
 
 
 def _reused(path: Path) -> Deployment:
@@ -170,11 +236,25 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="leave the seeded server running, its URL in this file")
     parser.add_argument("--reuse", type=Path, help="scan the deployment a --keep run left (no seeding)")
+    parser.add_argument(
+        "--datadir",
+        type=Path,
+        help="start a private server with its data under this "
+        "directory (default: what the test suite uses, /dev/shm when writable)",
+    )
+    parser.add_argument(
+        "--buffer-pool",
+        default=None,
+        help="innodb_buffer_pool_size of a --datadir server "
+        "(e.g. 6G: the seeded million-instance cloud is about that size)",
+    )
     args = parser.parse_args()
     all_checks()  # every check module loaded now: a run times the code as it was at its start
     volumes = args.instances // 5 if args.volumes is None else args.volumes
 
-    server = None if args.reuse else provide("auto")
+    server = (
+        None if args.reuse else (private(args.datadir, args.buffer_pool) if args.datadir else provide("auto"))
+    )
     keep = False
     try:
         if server is None:
@@ -249,8 +329,9 @@ def scan_once(dep: Deployment, run: int) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     report = run_scan(targets, progress=lambda cid, m=marks: m.append((cid, time.perf_counter())))
-    render_json(report)
+    rendered = render_json(report)
     wall = time.perf_counter() - t0
+    digest = hashlib.sha256(rendered.encode()).hexdigest()[:16]  # the same data gives the same report
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     server_after = server_cpu(dep)
@@ -265,7 +346,7 @@ def scan_once(dep: Deployment, run: int) -> None:
         f"scan run {run} ({cache}): {wall:.2f}s wall, {cpu:.2f}s CPU of the scan process, "
         f"{server} CPU of the server, "
         f"{report.round_trips} round trips, {len(report.findings)} finding(s), "
-        f"skipped {len(report.skipped)}; "
+        f"skipped {len(report.skipped)}, JSON report sha256 {digest}; "
         f"load {os.getloadavg()}"
     )
 

@@ -166,3 +166,51 @@ def test_bulk_reads_are_complete_and_exact(world, short_json):
         plain = session.query_tuples("SELECT uuid, host, deleted FROM instances ORDER BY id")
     assert [tuple(r) for r in rows] == list(plain) and len(plain) > 100
     assert HOSTILE_HOST in {r[1] for r in rows}
+
+
+def test_missing_host_is_compared_byte_for_byte(make_deployment, capsys):
+    """A host that equals a live service's host only under the collation (case, trailing space)
+    is still missing: Nova looks services up by the exact name. The look-alike on the service's
+    own host is not reported."""
+    from generator.seed import Seeder
+
+    dep = make_deployment("2025.1")
+    with Seeder(dep, seed=3) as s:
+        host = s.compute_host("cmp-01")
+        fine, upper, spaced = (s.instance(host=host) for _ in range(3))
+        s.flush()
+    for uuid, name in ((upper.uuid, "CMP-01"), (spaced.uuid, "cmp-01 ")):
+        dep.execute("nova", "UPDATE instances SET host = %s WHERE uuid = %s", (name, uuid))
+    code, report, _err = scan_json(dep, capsys, "--check", "instance-on-missing-host")
+    found = sorted((f["uuid"], f["details"]["host"]) for f in report["findings"])
+    assert found == sorted([(upper.uuid, "CMP-01"), (spaced.uuid, "cmp-01 ")]), found
+    assert fine.uuid not in {f["uuid"] for f in report["findings"]}
+    assert code == 1
+
+
+@pytest.mark.parametrize("short", [False, True], ids=["joined", "truncated-falls-back"])
+def test_joined_text_reads_are_exact(world, short):
+    """keyed_values(text=True) gives back exactly the column's values: chunks holding a NULL
+    (shelved instances have no host) or a value with a comma come as JSON instead, and so does a
+    chunk a server limit cut short; clean chunks come comma-joined."""
+    from generator.connect import open_session
+    from generator.connect.sources import ConnectionOptions, resolve
+    from generator.scan.fetch import keyed_values
+
+    dep, _planted = world
+    before = dep.query("nova", "SELECT host FROM instances WHERE id = 3")[0]["host"]
+    dep.execute("nova", "UPDATE instances SET host = 'cmp-01,cmp-02' WHERE id = 3")
+    targets = resolve(ConnectionOptions(urls={"nova": dep.url("nova").render(with_password=True)}), env={})
+    try:
+        with open_session(targets.get("nova"), targets) as session:
+            if short:
+                session.execute_raw("SET SESSION group_concat_max_len = 200")
+                session._bulk_ready = True
+            hosts = keyed_values(session, "instances", "id", "host", chunk=7, text=True)
+            uuids = keyed_values(session, "instances", "uuid", "uuid", chunk=7, text=True)
+            plain = session.query_tuples("SELECT host, uuid FROM instances ORDER BY id")
+    finally:
+        dep.execute("nova", "UPDATE instances SET host = %s WHERE id = 3", (before,))
+    assert hosts == [r[0] for r in plain] and len(plain) > 100
+    assert None in hosts and "cmp-01,cmp-02" in hosts and HOSTILE_HOST in hosts
+    assert sorted(uuids) == sorted(r[1] for r in plain)

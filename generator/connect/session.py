@@ -10,8 +10,9 @@ measured property, reported by the benchmarks.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pymysql
@@ -26,11 +27,23 @@ CONNECT_TIMEOUT = 10
 
 @dataclass
 class RoundTrips:
+    """Shared by every session of one run; sessions may be used from several threads (the scan
+    reads its databases concurrently), so each increment holds a lock."""
+
     count: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def tick(self) -> None:
+        with self._lock:
+            self.count += 1
 
 
 class Session:
-    """One database on one server; `query()` is the only way in."""
+    """One database on one server; `query()` is the only way in.
+
+    One connection carries one statement at a time: each query holds the session's lock, so
+    threads sharing a session (the scan's concurrent key reads) take turns instead of
+    interleaving packets on the wire."""
 
     def __init__(
         self,
@@ -44,6 +57,7 @@ class Session:
         self.url = url
         self.label = label
         self.counter = counter or RoundTrips()
+        self._lock = threading.RLock()
         self._conn = _connect(url, label=label, defaults_file=defaults_file)
         self.database = url.database or self._scalar("SELECT DATABASE()")
         # TIMESTAMP values and row fingerprints must not depend on the server's zone.
@@ -63,8 +77,8 @@ class Session:
     # -- queries -------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | dict | None = None) -> list[dict[str, Any]]:
         """Run one statement and return its rows as dicts (one round trip)."""
-        self.counter.count += 1
-        with self._conn.cursor(pymysql.cursors.DictCursor) as cur:
+        self.counter.tick()
+        with self._lock, self._conn.cursor(pymysql.cursors.DictCursor) as cur:
             try:
                 cur.execute(sql, params)
             except pymysql.err.OperationalError as exc:
@@ -79,9 +93,9 @@ class Session:
             return []
         conn = self._conn
         text = ";\n".join(conn.cursor().mogrify(sql, params) for sql, params in statements)
-        self.counter.count += 1
+        self.counter.tick()
         results: list[list[dict[str, Any]]] = []
-        with conn.cursor(pymysql.cursors.DictCursor) as cur:
+        with self._lock, conn.cursor(pymysql.cursors.DictCursor) as cur:
             try:
                 cur.execute(text)
             except pymysql.err.OperationalError as exc:
@@ -96,14 +110,14 @@ class Session:
         return results
 
     def query_tuples(self, sql: str, params: Sequence[Any] | dict | None = None) -> list[tuple]:
-        self.counter.count += 1
-        with self._conn.cursor() as cur:
+        self.counter.tick()
+        with self._lock, self._conn.cursor() as cur:
             cur.execute(sql, params)
             return list(cur.fetchall())
 
     def execute_raw(self, sql: str) -> None:
-        self.counter.count += 1
-        with self._conn.cursor() as cur:
+        self.counter.tick()
+        with self._lock, self._conn.cursor() as cur:
             cur.execute(sql)
 
     def _scalar(self, sql: str) -> Any:

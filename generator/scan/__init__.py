@@ -17,6 +17,7 @@ import pymysql
 from generator.connect.sources import ConnectionTargets
 from generator.errors import FixpackError
 from generator.facts.live import LiveDatabases
+from generator.scan import prefetch
 from generator.scan.context import NEED_LABELS, ScanContext, server_said
 from generator.scan.model import CheckUnavailable, Finding, ScanReport
 from generator.scan.registry import CHECK_IDS, all_checks
@@ -47,6 +48,9 @@ def run_scan(
     checked: dict[str, int] = {}
     skipped: dict[str, str] = {}
     start = time.perf_counter()
+    # every database's key sets read concurrently, in threads (scan/prefetch.py): the checks
+    # below find them read or being read; the report is the same as reading them in turn
+    readers = prefetch.start(ctx, [c.id for c in selected if all(_given(live, n) for n in c.needs)])
     # Millions of small key records and no reference cycles: the cyclic collector would rescan
     # them again and again while they are read; reference counting frees them all the same.
     collecting = gc.isenabled()
@@ -73,6 +77,8 @@ def run_scan(
             findings += result.findings
             checked[chk.id] = result.examined
     finally:
+        for reader in readers:  # nothing may read a session while it closes
+            reader.join()
         live.close()
         if collecting:
             gc.enable()

@@ -10,6 +10,7 @@ cannot run raises CheckUnavailable with the reason; the registry turns that into
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ from generator.connect.cells import Cell
 from generator.connect.session import Session
 from generator.errors import FixpackError
 from generator.facts.live import LiveDatabases
+from generator.scan import hosts
 from generator.scan.fetch import keyed_rows, keyed_values
 from generator.scan.model import CheckUnavailable
 
@@ -88,6 +90,20 @@ class ComputeNode:
     deleted: bool
 
 
+class _Raised:
+    """A read kept with the error it raised, if any, to raise again unchanged to each caller."""
+
+    __slots__ = ("error", "value")
+
+    def __init__(self, read: Callable[[], Any]) -> None:
+        self.value: Any = None
+        self.error: Exception | None = None
+        try:
+            self.value = read()
+        except (FixpackError, pymysql.err.Error) as exc:
+            self.error = exc
+
+
 def server_said(exc: Exception) -> str:
     """A driver error as one line: the server's message, never a URL."""
     args: tuple[object, ...] = tuple(getattr(exc, "args", ()))
@@ -104,22 +120,50 @@ class ScanContext:
         self.older_than = older_than
         self.no_snapshot_gb_quota = no_snapshot_gb_quota
         self._cache: dict[str, Any] = {}
+        # key -> set when a thread reading it (scan/prefetch.py) is done: others wait, not re-read
+        self._reading: dict[str, threading.Event] = {}
+        self._guard = threading.Lock()
 
     # -- plumbing ----------------------------------------------------------------------
-    def _cached(self, key: str, read: Callable[[], T]) -> T:
-        if key not in self._cache:
+    def _cached(self, key: str, read: Callable[[], T], *, raw: bool = False) -> T:
+        """`read()` once per scan, whichever thread asks first; a failure is kept as a
+        CheckUnavailable with its reason (`raw`: the error itself, re-raised as it was)."""
+        while True:
+            with self._guard:
+                if key in self._cache:
+                    break
+                busy = self._reading.get(key)
+                if busy is None:
+                    done = self._reading[key] = threading.Event()
+            if busy is not None:  # another thread reads it: wait, then look again
+                busy.wait()
+                continue
             try:
-                self._cache[key] = read()
-            except CheckUnavailable as exc:
-                self._cache[key] = exc
-            except FixpackError as exc:  # connection, schema: the check is skipped with this reason
-                self._cache[key] = CheckUnavailable(str(exc))
-            except pymysql.err.Error as exc:  # lost connection mid-read, missing privilege
-                self._cache[key] = CheckUnavailable(f"{key.split(':')[0]}: {server_said(exc)}")
+                self._cache[key] = _Raised(read) if raw else self._read(key, read)
+            finally:
+                with self._guard:
+                    del self._reading[key]
+                done.set()
+            break
         value = self._cache[key]
+        if isinstance(value, _Raised):
+            if value.error is not None:
+                raise value.error
+            return value.value
         if isinstance(value, CheckUnavailable):
             raise value
         return value
+
+    @staticmethod
+    def _read(key: str, read: Callable[[], T]) -> T | CheckUnavailable:
+        try:
+            return read()
+        except CheckUnavailable as exc:
+            return exc
+        except FixpackError as exc:  # connection, schema: the check is skipped with this reason
+            return CheckUnavailable(str(exc))
+        except pymysql.err.Error as exc:  # lost connection mid-read, missing privilege
+            return CheckUnavailable(f"{key.split(':')[0]}: {server_said(exc)}")
 
     def session(self, role: str) -> Session:
         if not self.live.has(role):
@@ -164,8 +208,9 @@ class ScanContext:
             live: set[str] = set()
             known: set[str] = set()
             for cell, session in self.cells():
-                alive = set(keyed_values(session, "instances", "id", "uuid", _LIVE))
-                gone = keyed_values(session, "instances", "id", "uuid", "deleted <> 0")
+                # paged on uuid: the (uuid, deleted) index covers it, no row of a million is read
+                alive = set(keyed_values(session, "instances", "uuid", "uuid", _LIVE, text=True))
+                gone = keyed_values(session, "instances", "id", "uuid", "deleted <> 0", text=True)
                 alive -= live  # already live in an earlier cell: that cell's row wins
                 live_by_cell.setdefault(cell.uuid, set()).update(alive)
                 live |= alive
@@ -197,24 +242,22 @@ class ScanContext:
 
     def live_without_service(self) -> list[tuple[str, dict[str, Any]]]:
         """(cell uuid, row) of the live instances with a host that has no live nova-compute service
-        row in their cell, the hosts compared byte for byte (as Python compares them): an anti-join
-        on the services index, so only what is about to be reported crosses the network."""
+        row in their cell, the hosts compared byte for byte (as Python compares them), so only what
+        is about to be reported crosses the network."""
+        return self._cached("without_service", self._live_without_service, raw=True)
+
+    def _live_without_service(self) -> list[tuple[str, dict[str, Any]]]:
         out = []
         for cell, session in self.cells():
-            rows = session.query(
-                "SELECT i.id, i.uuid, i.host, i.node, i.vm_state, i.power_state, i.task_state "
-                "FROM instances AS i "
-                f"WHERE ({_LIVE.replace('deleted', 'i.deleted')}) AND i.host IS NOT NULL AND NOT EXISTS ("
-                "SELECT 1 FROM services AS s WHERE s.host = i.host "
-                "AND CAST(s.host AS BINARY) = CAST(i.host AS BINARY) "
-                "AND s.`binary` = 'nova-compute' AND s.deleted = 0) ORDER BY i.id"
-            )
-            out += [(cell.uuid, r) for r in rows]
+            out += [(cell.uuid, r) for r in hosts.live_without_service(session)]
         return out
 
     def stale_tasks(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(cell uuid, instance uuid, row) of live instances with a task not updated for --older-than:
         a range on Nova's instances_task_state_updated_at_idx, not a scan of every instance."""
+        return self._cached("stale_tasks", self._stale_tasks, raw=True)
+
+    def _stale_tasks(self) -> list[tuple[str, str, dict[str, Any]]]:
         out = []
         for cell, session in self.cells():
             rows = session.query(
@@ -316,7 +359,12 @@ class ScanContext:
             "consumers",
             lambda: set(
                 keyed_values(
-                    self.session("placement"), "allocations", "consumer_id", "consumer_id", distinct=True
+                    self.session("placement"),
+                    "allocations",
+                    "consumer_id",
+                    "consumer_id",
+                    distinct=True,
+                    text=True,
                 )
             ),
         )
@@ -371,3 +419,8 @@ class ScanContext:
                 )
             ],
         )
+
+    def cinder_usage(self, read: Callable[[LiveDatabases], T]) -> T:
+        """What cinder-quota-drift reads (`read`, its own module's function), once per scan so that
+        scan/prefetch.py can read it concurrently with the other databases."""
+        return self._cached("cinder_usage", lambda: read(self.live), raw=True)

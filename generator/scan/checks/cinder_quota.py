@@ -6,12 +6,23 @@ The recount is domain/cinder.py's, release-aware, read as `quota sync` reads it
 
 from __future__ import annotations
 
+from typing import Any
+
 from generator.domain import cinder
+from generator.facts.live import LiveDatabases
 from generator.facts.volume import cinder_info, prefer_cell_release, read_usage
 from generator.scan import suggest
 from generator.scan.context import ScanContext
 from generator.scan.model import CheckResult, Finding
 from generator.scan.registry import check
+
+
+def read_all_usage(live: LiveDatabases) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every project's quota rows and recount aggregates (one round trip after the release)."""
+    if live.has("nova_api") or live.has("nova"):
+        prefer_cell_release(live)  # Cinder's markers are shared by several releases; a cell pins it
+    session, info = cinder_info(live)
+    return read_usage(session, info, None)
 
 
 @check(
@@ -22,10 +33,7 @@ from generator.scan.registry import check
 )
 def cinder_quota_drift(ctx: ScanContext) -> CheckResult:
     ctx.require("cinder")
-    if ctx.live.has("nova_api") or ctx.live.has("nova"):
-        prefer_cell_release(ctx.live)  # Cinder's markers are shared by several releases; a cell pins it
-    session, info = cinder_info(ctx.live)
-    usages, tables = read_usage(session, info, None)
+    usages, tables = ctx.cinder_usage(read_all_usage)
     type_names = {r["id"]: r["name"] for r in tables["volume_types"].rows if not r["deleted"]}
     findings = []
     examined = 0
