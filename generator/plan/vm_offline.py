@@ -221,7 +221,9 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
                 "let Nova delete it (a down compute host makes the API delete locally)",
             ),
         ),
-        controller=ControllerActions(instance_uuid=u) if options.op != "rehost" else None,
+        controller=ControllerActions(instance_uuid=u, volumes_from_capture=options.with_cinder)
+        if options.op != "rehost"
+        else None,
         options={
             **override_record(options),
             "offline": True,
