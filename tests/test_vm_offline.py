@@ -340,3 +340,64 @@ def test_offline_with_cinder_controller_deletes_the_captured_delete_on_terminati
     assert_identical(after, all_states(dep))
     assert_all_ok(run_offline(run, "rollback"))
     assert_identical(before, all_states(dep))
+
+
+@pytest.mark.parametrize("op", ["soft-delete", "purge"])
+def test_offline_placement_release_other_than_nova(make_deployment, tmp_path, op: str) -> None:
+    # Nova at 2025.1, Placement still at 2023.1 (its schema has three more indexes): the bundle takes
+    # Placement's schema from --placement-release, so `fixpack verify` finds it unchanged and the
+    # bundle runs there; from --release alone verify says the Placement schema changed
+    from generator.review.bundle import Bundle
+    from generator.review.verify import verify_bundle
+    from generator.scratch.deployment import admin_connection
+    from generator.scratch.loader import load_release
+
+    from .bundles import targets_for
+
+    release, placement_release = "2025.1", "2023.1"
+    dep = make_deployment(release)
+    conn = admin_connection(dep.server, None)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE `{dep.names['placement']}`")
+        load_release(conn, dep.names["placement"], placement_release, "placement")
+    finally:
+        conn.close()
+    target = seed_world(dep, op=op)
+
+    def placement_check(path):
+        report = verify_bundle(Bundle.open(path), targets_for(dep, nova=True))
+        assert report.live is not None
+        return next(d for d in report.live if d.role == "placement")
+
+    same = generate_vm(
+        target.uuid, VmOptions(op=op), NO_DATABASE, release, OutputOptions(out_dir=tmp_path / "a")
+    )
+    assert not placement_check(same.path).schema_ok  # what an offline bundle was before --placement-release
+    result = generate_vm(
+        target.uuid,
+        VmOptions(op=op, placement_release=placement_release),
+        NO_DATABASE,
+        release,
+        OutputOptions(out_dir=tmp_path / "b"),
+    )
+    databases = json.loads((result.path / "manifest.json").read_text())["databases"]
+    assert databases["placement"]["release"] == placement_release and databases["nova"]["release"] == release
+    assert placement_check(result.path).schema_ok
+    held = "SELECT COUNT(*) AS n FROM allocations WHERE consumer_id = %s"
+    assert dep.query("placement", held, (target.uuid,))[0]["n"] > 0
+    live = generate(dep, target.uuid, op, tmp_path / "live")  # the oracle: what the live plan changes
+    allowed = allowed_changes(live.plan, dep, BundleRun(dep, live.path))
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    assert_all_ok(run_offline(run, "precheck"))
+    assert_all_ok(run_offline(run, "apply"))
+    after = all_states(dep)
+    assert assert_only_planned_rows_changed(before, after, allowed) > 0
+    assert dep.query("placement", held, (target.uuid,))[0]["n"] == 0
+    assert_all_ok(run_offline(run, "verify"))
+    reruns = run_offline(run, "apply")
+    assert (not reruns[0].ok) if op == "purge" else all(r.ok for r in reruns)
+    assert_identical(after, all_states(dep))
+    assert_all_ok(run_offline(run, "rollback"))
+    assert_identical(before, all_states(dep))
