@@ -15,12 +15,14 @@ from pathlib import Path
 import pytest
 
 from generator.plan.model import ControllerActions
-from generator.render.offline_doomed import PREFIX
+from generator.render.offline_doomed import PREFIX, prefixes
 from generator.render.shell import render_controller_script
 from tests.shell_fixtures.fakehost import FakeHost, destructive, write_script
-from tests.shell_fixtures.scenarios import BUNDLE, CREDENTIALS, INSTANCE, V_ISCSI, V_RBD, shellcheck
+from tests.shell_fixtures.scenarios import BUNDLE, CREDENTIALS, INSTANCE, V_ISCSI, V_NFS, V_RBD, shellcheck
 
 CAPTURED = "captured/93-rollback-nova.sql"
+COUNT, VOL, HEX = prefixes(INSTANCE)
+OTHER = prefixes("9d4a6f41-3f7e-4c11-9a2b-4e5f60718293")  # another instance of a batch capture
 
 
 @pytest.fixture
@@ -67,8 +69,9 @@ def test_passes_shellcheck(host: FakeHost) -> None:
 
 
 def test_deletes_the_captured_volumes_once_detached_then_nothing(host: FakeHost) -> None:
-    volumes(host, {V_ISCSI: "in-use", V_RBD: "available"})
-    capture(host, [f"{PREFIX}s: 2", f"{PREFIX}: {V_ISCSI}", f"{PREFIX}: {V_RBD}"])
+    volumes(host, {V_ISCSI: "in-use", V_RBD: "available", V_NFS: "available"})
+    # a batch bundle's capture lists every instance's: the other instance's volume is not this script's
+    capture(host, [f"{COUNT}2", f"{VOL}{V_ISCSI}", f"{VOL}{V_RBD}", f"{OTHER[0]}1", f"{OTHER[1]}{V_NFS}"])
     dry = host.run(script(host), env=CREDENTIALS)
     assert dry.returncode == 4, dry.output  # V_ISCSI still in-use: the Cinder apply has not run
     assert destructive(dry.calls) == [] and f"DRY-RUN: openstack volume delete {V_RBD}" in dry.stdout
@@ -88,7 +91,7 @@ def test_deletes_the_captured_volumes_once_detached_then_nothing(host: FakeHost)
 
 def test_a_volume_id_that_is_no_uuid_is_reported_never_deleted(host: FakeHost) -> None:
     volumes(host, {V_RBD: "available"})
-    capture(host, [f"{PREFIX}s: 2", f"{PREFIX} not a UUID (hex): 610A2D2D", f"{PREFIX}: {V_RBD}"])
+    capture(host, [f"{COUNT}2", f"{HEX}610A2D2D", f"{VOL}{V_RBD}"])
     run = host.run(script(host), "--execute", env=CREDENTIALS)
     assert run.returncode == 4, run.output
     assert "names a volume_id that is no UUID (hex 610A2D2D): not deleted" in run.stdout
@@ -98,12 +101,12 @@ def test_a_volume_id_that_is_no_uuid_is_reported_never_deleted(host: FakeHost) -
 @pytest.mark.parametrize(
     ("lines", "checksum", "needle"),
     [
-        ([f"{PREFIX}s: 1", f"{PREFIX}: $(touch PWNED)"], True, "not a volume UUID"),
-        ([f"{PREFIX}s: 1", f"{PREFIX}: {V_RBD} x"], True, "not a volume UUID"),
-        ([f"{PREFIX}s: 2", f"{PREFIX}: {V_RBD}"], True, "1 volume line(s), but the capture counted 2"),
-        ([f"{PREFIX}: {V_RBD}"], True, "lists no delete_on_termination volumes line"),
-        ([f"{PREFIX}s: 1", f"{PREFIX}S: {V_RBD}"], True, "unexpected line"),
-        ([f"{PREFIX}s: 1", f"{PREFIX}: {V_RBD}"], False, ".sha256 not found"),
+        ([f"{COUNT}1", f"{VOL}$(touch PWNED)"], True, "not a volume UUID"),
+        ([f"{COUNT}1", f"{VOL}{V_RBD} x"], True, "not a volume UUID"),
+        ([f"{COUNT}2", f"{VOL}{V_RBD}"], True, "1 volume line(s), but the capture counted 2"),
+        ([f"{VOL}{V_RBD}"], True, "lists no delete_on_termination volumes line"),
+        ([f"{COUNT}1", f"{PREFIX} of instance {INSTANCE} (hex): 41"], True, "unexpected line"),
+        ([f"{COUNT}1", f"{VOL}{V_RBD}"], False, ".sha256 not found"),
     ],
     ids=["shell", "trailing", "count", "no-count", "unknown-form", "no-checksum"],
 )
@@ -118,7 +121,7 @@ def test_anything_else_is_refused_before_any_change(host: FakeHost, lines, check
 
 def test_an_edited_capture_is_refused(host: FakeHost) -> None:
     volumes(host, {V_ISCSI: "available", V_RBD: "available"})
-    path = capture(host, [f"{PREFIX}s: 1", f"{PREFIX}: {V_RBD}"])
+    path = capture(host, [f"{COUNT}1", f"{VOL}{V_RBD}"])
     path.write_text(path.read_text().replace(V_RBD, V_ISCSI))
     run = host.run(script(host), "--execute", env=CREDENTIALS)
     assert run.returncode == 3 and "does not match its .sha256" in run.stdout, run.output
@@ -133,7 +136,7 @@ def test_without_the_capture_a_dry_run_says_so_and_execute_refuses(host: FakeHos
     assert refused.returncode == 3 and "not found" in refused.stdout and destructive(refused.calls) == []
     # --captured names the file when the script runs elsewhere
     volumes(host, {V_RBD: "available"})
-    moved = capture(host, [f"{PREFIX}s: 1", f"{PREFIX}: {V_RBD}"])
+    moved = capture(host, [f"{COUNT}1", f"{VOL}{V_RBD}"])
     elsewhere = tmp_path / "elsewhere.sql"
     moved.rename(elsewhere)
     moved.with_name(moved.name + ".sha256").rename(tmp_path / "elsewhere.sql.sha256")

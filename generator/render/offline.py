@@ -241,9 +241,12 @@ def _capture_file(
     out += [cap.printed(line) for line in header]
     now = exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])
     out.append(st.report([("line", cap.concat(cap.text("-- captured at "), now, cap.text(" UTC")))]))
-    if db.role == "nova" and plan.controller is not None and plan.controller.volumes_from_capture:
-        out += comment("delete_on_termination volumes, for shell/controller.sh (render/offline_doomed.py)")
-        out += offline_doomed.capture_lines(plan.controller.instance_uuid or "")
+    for actions in (plan.controller, *plan.extra_controllers) if db.role == "nova" else ():
+        if actions is not None and actions.volumes_from_capture and actions.instance_uuid:
+            out += comment(
+                "delete_on_termination volumes, for its controller script (render/offline_doomed.py)"
+            )
+            out += offline_doomed.capture_lines(actions.instance_uuid)
     out += [cap.printed(line) for s in st.SESSION_SETUP for line in (s + ";").splitlines()]
     # the rollback checks its database first: these checks, and that it is the database captured from
     out.append(st.report([("line", captured_database_line())]))

@@ -7,9 +7,11 @@ name them. So the capture of the Nova cell, taken before the apply in the same r
 snapshot as the rollback, prints them into the captured rollback file as comment lines, which
 the offline `controller.sh` reads (templates/shell/controller.sh.j2, `read_captured_volumes`):
 
-    -- fixpack delete_on_termination volumes: N
-    -- fixpack delete_on_termination volume: <uuid>
-    -- fixpack delete_on_termination volume not a UUID (hex): <HEX>
+    -- fixpack delete_on_termination volumes of instance <instance>: N
+    -- fixpack delete_on_termination volume of instance <instance>: <uuid>
+    -- fixpack delete_on_termination volume of instance <instance> not a UUID (hex): <HEX>
+
+(a batch bundle lists every instance's; each instance's controller script reads its own).
 
 `volume_id` is database content, so it is printed as it is only when it has exactly a UUID's
 form (36 characters of hex digits and dashes: no newline can end a comment early and start a
@@ -26,6 +28,17 @@ from generator.render.offline_capture import concat, text
 from generator.sqlgen.dialect import to_sql
 
 PREFIX = "-- fixpack delete_on_termination volume"
+
+
+def prefixes(u: str) -> tuple[str, str, str]:
+    """Instance `u`'s count, volume and not-a-UUID line prefixes (controller.sh.j2 spells them alike)."""
+    return (
+        f"{PREFIX}s of instance {u}: ",
+        f"{PREFIX} of instance {u}: ",
+        f"{PREFIX} of instance {u} not a UUID (hex): ",
+    )
+
+
 UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
@@ -57,8 +70,8 @@ def capture_lines(u: str) -> list[str]:
     volume = exp.column("volume_id")
     shown = exp.If(
         this=_is_uuid(volume),
-        true=concat(text(f"{PREFIX}: "), exp.Lower(this=volume.copy())),
-        false=concat(text(f"{PREFIX} not a UUID (hex): "), exp.Hex(this=volume.copy())),
+        true=concat(text(prefixes(u)[1]), exp.Lower(this=volume.copy())),
+        false=concat(text(prefixes(u)[2]), exp.Hex(this=volume.copy())),
     )
     listed = (
         exp.select(exp.alias_(shown, "line"))
@@ -77,7 +90,7 @@ def capture_lines(u: str) -> list[str]:
     count = exp.select(exp.Count(this=exp.Star())).from_(lines.subquery("listed"))
     counted = exp.select(
         exp.alias_(
-            concat(text(f"{PREFIX}s: "), exp.Cast(this=count.subquery(), to=exp.DataType.build("CHAR"))),
+            concat(text(prefixes(u)[0]), exp.Cast(this=count.subquery(), to=exp.DataType.build("CHAR"))),
             "line",
         )
     )
