@@ -96,9 +96,7 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
             .from_("volume_attachment")
             .where(exp.and_(*_attachment_filter(u, options)))
         )
-        pending = exp.Paren(
-            this=exp.or_(exp.column("id").isin(query=closing), ops[-1].scope.tree())  # type: ignore[attr-defined]
-        )
+        pending = exp.Paren(this=exp.or_(exp.column("id").isin(query=closing), ops[-1].scope.tree()))
         pre += connector.connector_preconditions(_attachment_filter(u, options))
         dbs: tuple[DatabaseTarget, ...] = (c,)
         if options.detach_nova:
