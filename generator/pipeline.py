@@ -139,6 +139,8 @@ def assemble(
     if plan.mode == "offline" and plan.options.get("host_side") == "instance":
         shell_files += [_offline_compute_file(plan, uuid, bundle_id) for uuid in plan.targets]
     controllers = ([plan.controller] if plan.controller is not None else []) + list(plan.extra_controllers)
+    # offline: where the Nova cell capture writes the delete_on_termination volumes controller.sh reads
+    nova_capture = next((f.produces for f in sql_files if f.produces and f.target == "db:nova"), None)
     controller_files = [
         RenderedFile(
             "shell/controller.sh"
@@ -154,7 +156,13 @@ def assemble(
             )
             if actions.rehost_host
             else "API-side cleanup: Neutron ports, shelved image, console tokens"
-            + (", delete_on_termination volumes (after the SQL apply)" if actions.volumes_to_delete else "")
+            + (
+                ", delete_on_termination volumes (after the SQL apply)"
+                if actions.volumes_to_delete
+                else f", delete_on_termination volumes (read from {nova_capture}, after the SQL apply)"
+                if actions.volumes_from_capture
+                else ""
+            )
             + " (dry run unless --execute)",
             render_controller_script(
                 actions,
@@ -162,6 +170,7 @@ def assemble(
                 fixpack_version=__version__,
                 release=plan.release,
                 offline=plan.mode == "offline",
+                captured=nova_capture if actions.volumes_from_capture else None,
             ),
         )
         for n, actions in enumerate(controllers)

@@ -255,3 +255,150 @@ def test_offline_with_cinder_keeps_an_uploading_volumes_status_as_cinder_does(
     assert assert_values_as_planned(live.plan, dep, BundleRun(dep, live.path)) > 0
     assert_all_ok(run_offline(run, "rollback"))
     assert_identical(before, all_states(dep))
+
+
+@pytest.mark.parametrize("op", ["soft-delete", "purge"])
+def test_offline_with_cinder_controller_deletes_the_captured_delete_on_termination_volumes(
+    make_deployment, tmp_path, op: str
+) -> None:
+    # Nova's delete (_cleanup_volumes) deletes a delete_on_termination volume through Cinder's API once
+    # its attachment is ended; offline the Nova cell capture lists them (the apply soft-deletes or purges
+    # the BDMs naming them) and shell/controller.sh reads them from it. A BDM whose volume_id could end
+    # the capture's comment line is printed as hex, reported and never deleted.
+    import hashlib
+
+    from generator.render.offline_doomed import prefixes
+    from tests.shell_fixtures.fakehost import FakeHost, destructive
+    from tests.shell_fixtures.scenarios import CREDENTIALS
+
+    release = "2025.1"
+    dep = make_deployment(release)
+    uuid, volumes = _seed_two_volumes(dep)
+    own, shared = volumes  # own: nothing else holds it; shared: multiattach, another instance keeps it
+    dep.execute(
+        "nova",
+        "UPDATE block_device_mapping SET delete_on_termination = 1 "
+        "WHERE instance_uuid = %s AND volume_id IN (%s, %s)",
+        (uuid, own, shared),
+    )
+    hostile = "a\n-- fixpack delete_on_termination v"  # 36 characters, a newline among them
+    dep.execute(
+        "nova",
+        "INSERT INTO block_device_mapping (created_at, deleted, instance_uuid, source_type, "
+        "destination_type, delete_on_termination, volume_id, device_name, boot_index) "
+        "VALUES (NOW(), 0, %s, 'volume', 'volume', 1, %s, '/dev/vdz', NULL)",
+        (uuid, hostile),
+    )
+    result = generate_vm(
+        uuid,
+        VmOptions(op=op, with_cinder=True),
+        NO_DATABASE,
+        release,
+        OutputOptions(out_dir=tmp_path / "off"),
+    )
+    assert result.lint.passed, [f.describe() for f in result.lint.findings]
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    assert_all_ok(run_offline(run, "precheck"))
+    nova_capture = next(
+        s["produces"] for s in run.manifest["steps"] if s.get("produces") and s["target"] == "db:nova"
+    )
+    captured = result.path / nova_capture
+    body = captured.read_bytes()
+    (result.path / f"{nova_capture}.sha256").write_text(
+        f"{hashlib.sha256(body).hexdigest()}  {nova_capture}\n"
+    )
+    listed = [ln for ln in body.decode().splitlines() if ln.startswith("-- fixpack delete_on_termination")]
+    count, volume, not_uuid = prefixes(uuid)
+    assert listed == [
+        f"{count}3",
+        *sorted([f"{not_uuid}{hostile.encode().hex().upper()}", *(f"{volume}{v}" for v in (own, shared))]),
+    ]
+    assert_all_ok(run_offline(run, "apply"))
+    after = all_states(dep)
+    assert_all_ok(run_offline(run, "verify"))
+
+    host = FakeHost(tmp_path / "controller")
+    states = {
+        v["id"]: v["status"]
+        for v in dep.query("cinder", "SELECT id, status FROM volumes WHERE id IN (%s, %s)", (own, shared))
+    }
+    assert states == {own: "available", shared: "in-use"}  # the Cinder apply ended the attachment
+    (host.state / "openstack/volume").mkdir()
+    for vid, status in states.items():
+        (host.state / "openstack/volume" / vid).write_text(status + "\n")
+    script = result.path / "shell/controller.sh"
+    first = host.run(script, "--execute", env=CREDENTIALS)
+    assert first.returncode == 4, first.output  # the hostile id and the in-use shared volume: left alone
+    assert destructive(first.calls) == [f"openstack volume delete {own}"]
+    assert "names a volume_id that is no UUID" in first.stdout
+    assert f"volume {shared} is 'in-use', not available" in first.stdout
+    again = host.run(script, "--execute", env=CREDENTIALS)
+    assert destructive(again.calls) == [] and f"volume {own} does not exist (already deleted)" in again.stdout
+
+    reruns = run_offline(run, "apply")
+    assert (not reruns[0].ok) if op == "purge" else all(r.ok for r in reruns)
+    assert_identical(after, all_states(dep))
+    assert_all_ok(run_offline(run, "rollback"))
+    assert_identical(before, all_states(dep))
+
+
+@pytest.mark.parametrize("op", ["soft-delete", "purge"])
+def test_offline_placement_release_other_than_nova(make_deployment, tmp_path, op: str) -> None:
+    # Nova at 2025.1, Placement still at 2023.1 (its schema has three more indexes): the bundle takes
+    # Placement's schema from --placement-release, so `fixpack verify` finds it unchanged and the
+    # bundle runs there; from --release alone verify says the Placement schema changed
+    from generator.review.bundle import Bundle
+    from generator.review.verify import verify_bundle
+    from generator.scratch.deployment import admin_connection
+    from generator.scratch.loader import load_release
+
+    from .bundles import targets_for
+
+    release, placement_release = "2025.1", "2023.1"
+    dep = make_deployment(release)
+    conn = admin_connection(dep.server, None)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE `{dep.names['placement']}`")
+        load_release(conn, dep.names["placement"], placement_release, "placement")
+    finally:
+        conn.close()
+    target = seed_world(dep, op=op)
+
+    def placement_check(path):
+        report = verify_bundle(Bundle.open(path), targets_for(dep, nova=True))
+        assert report.live is not None
+        return next(d for d in report.live if d.role == "placement")
+
+    same = generate_vm(
+        target.uuid, VmOptions(op=op), NO_DATABASE, release, OutputOptions(out_dir=tmp_path / "a")
+    )
+    assert not placement_check(same.path).schema_ok  # what an offline bundle was before --placement-release
+    result = generate_vm(
+        target.uuid,
+        VmOptions(op=op, placement_release=placement_release),
+        NO_DATABASE,
+        release,
+        OutputOptions(out_dir=tmp_path / "b"),
+    )
+    databases = json.loads((result.path / "manifest.json").read_text())["databases"]
+    assert databases["placement"]["release"] == placement_release and databases["nova"]["release"] == release
+    assert placement_check(result.path).schema_ok
+    held = "SELECT COUNT(*) AS n FROM allocations WHERE consumer_id = %s"
+    assert dep.query("placement", held, (target.uuid,))[0]["n"] > 0
+    live = generate(dep, target.uuid, op, tmp_path / "live")  # the oracle: what the live plan changes
+    allowed = allowed_changes(live.plan, dep, BundleRun(dep, live.path))
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    assert_all_ok(run_offline(run, "precheck"))
+    assert_all_ok(run_offline(run, "apply"))
+    after = all_states(dep)
+    assert assert_only_planned_rows_changed(before, after, allowed) > 0
+    assert dep.query("placement", held, (target.uuid,))[0]["n"] == 0
+    assert_all_ok(run_offline(run, "verify"))
+    reruns = run_offline(run, "apply")
+    assert (not reruns[0].ok) if op == "purge" else all(r.ok for r in reruns)
+    assert_identical(after, all_states(dep))
+    assert_all_ok(run_offline(run, "rollback"))
+    assert_identical(before, all_states(dep))

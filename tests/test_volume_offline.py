@@ -30,6 +30,7 @@ from .bundles import (
     assert_only_planned_rows_changed,
     assert_values_as_planned,
     run_offline,
+    targets_for,
 )
 from .conftest import SCHEMA_SET_RELEASES
 from .test_volume_bundles import check_semantics, count, generate
@@ -190,4 +191,59 @@ def test_offline_reset_detached_refuses_specs_sql_cannot_dump_exactly(
         runs = run_offline(BundleRun(dep, result.path), phase)
         assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
         assert refusal in failed_precondition(runs[-1]), failed_precondition(runs[-1])
+    assert_identical(before, all_states(dep))
+
+
+@pytest.mark.parametrize(
+    ("status", "migration", "allow"),
+    [("uploading", None, ()), ("in-use", "migrating", ("migrating",)), ("in-use", "success", ())],
+    ids=["uploading", "migrating", "migration-done"],
+)
+def test_reset_detached_instance_keeps_a_busy_volumes_status_as_attachment_delete(
+    make_deployment, tmp_path, status: str, migration: str | None, allow: tuple[str, ...]
+) -> None:
+    # --instance ends those attachments as Cinder's attachment_delete does (volume_detached): once nothing
+    # stays attached, a volume being uploaded to an image or migrated keeps its status (that flow sets
+    # it later); attach_status still becomes 'detached'. A finished migration ('success') does not keep it.
+    # Live and offline alike, the offline bundle deciding at run time. (Without --instance the bundle is
+    # reset-state's: available.)
+    from generator.plan.overrides import Overrides
+
+    release = "2025.1"
+    dep = make_deployment(release)
+    sc = seed_world(dep, "reset-detached")
+    dep.execute(  # the other instance's attachment already closed: the instance's is the last one
+        "cinder",
+        "UPDATE volume_attachment SET deleted = 1, deleted_at = %s, attach_status = 'detached' "
+        "WHERE volume_id = %s AND instance_uuid = %s",
+        (WHEN, sc.volume.id, sc.other_instance),
+    )
+    dep.execute(
+        "cinder",
+        "UPDATE volumes SET status = %s, migration_status = %s, updated_at = %s WHERE id = %s",
+        (status, migration, WHEN, sc.volume.id),  # stuck for long: taken as stuck, not refused
+    )
+    options = {"instances": (sc.instance,), "allow": Overrides.of(*allow)}
+    expected = (status if migration != "success" else "available", "detached")
+    live = generate_volume(
+        sc.volume.id,
+        VolumeOptions(op="reset-detached", **options),
+        targets_for(dep),
+        "auto",
+        OutputOptions(out_dir=tmp_path / "live"),
+    )
+    assert any(f"the volume is {expected[0]}/detached" == p.description for p in live.plan.postconditions)
+    result = offline(sc.volume.id, release, tmp_path / "off", op="reset-detached", **options)
+    run = BundleRun(dep, result.path)
+    before = all_states(dep)
+    assert_all_ok(run_offline(run, "precheck"))
+    assert_all_ok(run_offline(run, "apply"))
+    after = all_states(dep)
+    row = dep.query("cinder", "SELECT status, attach_status FROM volumes WHERE id = %s", (sc.volume.id,))[0]
+    assert (row["status"], row["attach_status"]) == expected
+    assert assert_values_as_planned(live.plan, dep, BundleRun(dep, live.path)) > 0
+    assert_all_ok(run_offline(run, "verify"))
+    assert_all_ok(run_offline(run, "apply"))  # a re-run finds nothing left to change
+    assert_identical(after, all_states(dep))
+    assert_all_ok(run_offline(run, "rollback"))
     assert_identical(before, all_states(dep))

@@ -58,6 +58,10 @@ from generator.plan.vm_common import VmOptions
     help="offline --with-cinder: the Cinder database's release when it differs from --release.",
 )
 @click.option(
+    "--placement-release",
+    help="offline soft-delete/purge: the Placement database's release when it differs from --release.",
+)
+@click.option(
     "--instances-path",
     default="/var/lib/nova/instances",
     show_default=True,
@@ -95,6 +99,7 @@ def vm(
     skip_cinder: bool,
     with_cinder: bool,
     cinder_release: str | None,
+    placement_release: str | None,
     instances_path: str,
     instance_name_template: str,
     from_file: str | None,
@@ -126,6 +131,11 @@ def vm(
             "--with-cinder and --cinder-release are for offline bundles: a live bundle ends the Cinder "
             "attachments whenever a Cinder database is given (--cinder-url, --cinder-conf)"
         )
+    if placement_release and targets.any:
+        raise FixpackError(
+            "--placement-release is for offline bundles: a live bundle detects the Placement database's "
+            "release itself"
+        )
     uuids = read_uuid_file(from_file) if from_file else []
     if uuid:
         uuids.insert(0, validate_uuid(uuid))
@@ -144,6 +154,7 @@ def vm(
         skip_cinder=skip_cinder,
         with_cinder=with_cinder,
         cinder_release=cinder_release,
+        placement_release=placement_release,
     )
     output = OutputOptions(
         out_dir=Path(out_dir), chunk_rows=chunk_rows, allow_lint_failures=allow_lint_failures

@@ -82,6 +82,9 @@ class ControllerActions:
     instance_uuid: str | None = None
     preserved_ports: tuple[str, ...] = ()  # preserve_on_delete ports: unbind hints only, never deleted
     volumes_to_delete: tuple[str, ...] = ()  # delete_on_termination volumes, deleted after the SQL apply
+    # offline: the delete_on_termination volumes are only known at run time; the Nova cell capture
+    # lists them in its rollback file and the script reads them from there (render/offline_doomed.py)
+    volumes_from_capture: bool = False
     # rehost: after the apply, bind these ports to rehost_host (binding:host_id still names the
     # old host) and refresh these volumes' attachments with a connector read on rehost_host.
     rehost_host: str | None = None

@@ -30,6 +30,9 @@ class VmOptions:
     skip_cinder: bool = False  # live, no Cinder database: leave the volumes to the API (runbook lists them)
     with_cinder: bool = False  # offline: add the db:cinder step group, its rows resolved at run time
     cinder_release: str | None = None  # offline --with-cinder: Cinder's release (default: --release)
+    placement_release: str | None = (
+        None  # offline soft-delete/purge: Placement's release (default: --release)
+    )
 
 
 def instance_deleted_changes() -> dict:

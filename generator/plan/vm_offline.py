@@ -18,7 +18,7 @@ from generator import catalog
 from generator.domain import nova
 from generator.domain.references import NOVA_IMPLICIT_INSTANCE_REFS, references_to
 from generator.domain.staleness import format_duration, recently_updated_sql
-from generator.errors import FixpackError
+from generator.errors import FixpackError, SchemaProblem
 from generator.ops.operations import (
     ApplyTime,
     Assignment,
@@ -54,7 +54,7 @@ ROLE_LABELS = {
 }
 
 
-def _target(role: str, release: str) -> DatabaseTarget:
+def _target(role: str, release: str, how: str = "--release") -> DatabaseTarget:
     snap = catalog.catalog_snapshot(release, role)
     return DatabaseTarget(
         role,
@@ -63,8 +63,17 @@ def _target(role: str, release: str) -> DatabaseTarget:
         snap,
         None,
         snap.fingerprint(),
-        f"--release {release} (offline: catalog schema)",
+        f"{how} {release} (offline: catalog schema)",
     )
+
+
+def service_release(option: str, name: str) -> str:
+    """A per-service release (--cinder-release, --placement-release): a catalog release, or one line
+    naming the option (Nova and Cinder or Placement often run different releases)."""
+    try:
+        return catalog.get_release(name).name
+    except SchemaProblem as exc:
+        raise SchemaProblem(f"{option}: {exc}") from None
 
 
 def _delete(role: str, schema: SchemaSnapshot, table: str, scope, purpose: str) -> DeleteRows:
@@ -133,7 +142,14 @@ CINDER_OFFLINE = (
 
 def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
     rel = catalog.get_release(release).name
-    cell, api, placement = _target("nova", rel), _target("nova_api", rel), _target("placement", rel)
+    if options.placement_release and options.op == "rehost":
+        raise FixpackError(
+            "--placement-release is for soft-delete and purge (offline rehost leaves Placement alone)"
+        )
+    placement_rel = service_release("--placement-release", options.placement_release or rel)
+    how = "--placement-release" if placement_rel != rel else "--release"
+    cell, api = _target("nova", rel), _target("nova_api", rel)
+    placement = _target("placement", placement_rel, how)
     u = uuid
     where = (
         "run the file against its cell"
@@ -189,7 +205,7 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
     else:
         raise FixpackError(f"unknown VM operation {options.op!r}")
     if options.with_cinder:  # after the Nova files: the cell precondition gates the repair first
-        cinder_db = cinder_target(catalog.get_release(options.cinder_release or rel).name, rel)
+        cinder_db = cinder_target(service_release("--cinder-release", options.cinder_release or rel), rel)
         cinder_ops, cinder_posts, cinder_pre = offline_cinder_side(cinder_db, u)
         ops, posts, pre = ops + cinder_ops, posts + cinder_posts, pre + cinder_pre
         order += (cinder_db,)
@@ -212,7 +228,9 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
                 "let Nova delete it (a down compute host makes the API delete locally)",
             ),
         ),
-        controller=ControllerActions(instance_uuid=u) if options.op != "rehost" else None,
+        controller=ControllerActions(instance_uuid=u, volumes_from_capture=options.with_cinder)
+        if options.op != "rehost"
+        else None,
         options={
             **override_record(options),
             "offline": True,

@@ -20,8 +20,9 @@ step rows only once every step before it is done). The status keeps 'uploading' 
 running migration's status when nothing stays attached, as `detached_volume_statuses` does.
 
 `delete_on_termination` volumes are still deleted through Cinder's API (it also removes the
-backend volume): offline the bundle does not know them, so the runbook says to delete the
-ones the Nova cell precheck lists with `delete_on_termination = 1`.
+backend volume), by `shell/controller.sh` as in a live bundle: offline the bundle does not know
+them, so the Nova cell capture lists them (taken before the apply soft-deletes the BDMs that name
+them) and the script reads them from the captured file (render/offline_doomed.py).
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ LABEL = "Cinder database"
 
 WITH_CINDER_WARNING = (
     "--with-cinder: the db:cinder files end the instance's live Cinder attachments as Nova's delete "
-    "makes Cinder do (attachment_delete); run them after the Nova cell apply. Then, for each volume the "
-    "Nova cell precheck lists with delete_on_termination = 1, `openstack volume delete VOLUME_ID` "
-    "(Cinder's delete also removes the backend volume, which SQL cannot)"
+    "makes Cinder do (attachment_delete); run them after the Nova cell apply. Then shell/controller.sh "
+    "deletes the delete_on_termination volumes through Cinder's API, as Nova's delete does (that also "
+    "removes the backend volume, which SQL cannot): it reads them from the Nova cell capture (the BDMs "
+    "the Nova cell precheck lists with delete_on_termination = 1), so run it where the captured/ files are"
 )
 
 

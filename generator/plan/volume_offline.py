@@ -81,13 +81,22 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
     pre = [
         Postcondition("cinder", f"volume {u} is in this database", b.count_is("volumes", 1, b.eq("id", u)))
     ]
-    pre += _not_busy(u, options)
+    pending: exp.Expr | None = None
     warnings = [
         "offline bundle: rows are found when the files run; compare the precheck's row counts with what you "
         "expect before the apply, and run the capture files first — they write the rollback",
     ]
     if options.op == "reset-detached":
         ops, posts, nova_pre = _reset_detached(c.schema, u, options)
+        # the busy checks hold while the bundle still changes the volume: a volume that keeps its
+        # 'uploading' status (attachment-delete) carries the apply's updated_at, and a re-run must
+        # not take that for a service at work
+        closing = (
+            exp.select("volume_id")
+            .from_("volume_attachment")
+            .where(exp.and_(*_attachment_filter(u, options)))
+        )
+        pending = exp.Paren(this=exp.or_(exp.column("id").isin(query=closing), ops[-1].scope.tree()))
         pre += connector.connector_preconditions(_attachment_filter(u, options))
         dbs: tuple[DatabaseTarget, ...] = (c,)
         if options.detach_nova:
@@ -110,6 +119,7 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
             f"offline {options.op} is not supported: it needs the live rows (pass --cinder-url and "
             "--nova-api-url)"
         )
+    pre[1:1] = _not_busy(u, options, pending)
     return Plan(
         target_kind="volume",
         op=options.op,
@@ -140,8 +150,10 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
     )
 
 
-def _not_busy(u: str, options: VolumeOptions) -> list[Postcondition]:
-    """No service may be working on the volume: the staleness rule and the migration rule, at run time."""
+def _not_busy(u: str, options: VolumeOptions, pending: exp.Expr | None = None) -> list[Postcondition]:
+    """No service may be working on the volume: the staleness rule and the migration rule, at run time
+    (`pending`: only while the bundle still has something to change on it)."""
+    extra = [pending.copy()] if pending is not None else []
     moving = _sql(
         f"migration_status IN ({', '.join(sql_literal(s) for s in cinder.TRANSITIONAL_MIGRATION)}) "
         "OR migration_status LIKE 'target:%'"
@@ -160,6 +172,7 @@ def _not_busy(u: str, options: VolumeOptions) -> list[Postcondition]:
                     b.eq("deleted", 0),
                     _in("status", tuple(cinder.TRANSITIONAL_STATUSES)),
                     recently_updated_sql(options.stale_after),
+                    *extra,
                 ),
             )
         )
@@ -196,7 +209,9 @@ def _reset_detached(schema: SchemaSnapshot, u: str, options: VolumeOptions):
     # the scope means the same before the apply (capture), after it, and on a re-run.
     status: dict[str, Assignment]
     if options.instances:
-        status, wanted = status_from_staying(sql_literal(u), options.instances)
+        # attachment-delete of those attachments: a volume being uploaded or migrated keeps its status
+        # once none stays (volume_detached), decided when the file runs, as the live plan decides it
+        status, wanted = status_from_staying(sql_literal(u), options.instances, keep_busy=True)
     else:
         status = {"status": SetValue("available"), "attach_status": SetValue(cinder.ATTACH_DETACHED)}
         wanted = (exp.Literal.string("available"), exp.Literal.string(cinder.ATTACH_DETACHED))

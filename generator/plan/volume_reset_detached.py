@@ -8,7 +8,11 @@ Cinder (every catalog release, `volume_detached` via `cinder attachment-delete` 
   data migration that loading the attachment runs, vm_cinder.connector_from_specs);
 - the volume's status/attach_status recomputed from the attachments that remain
   (`_get_statuses_from_attachments`): none left -> available/detached, another
-  live 'attached' one (multi-attach) -> in-use/attached; updated_at = now (reset-state);
+  live 'attached' one (multi-attach) -> in-use/attached; updated_at = now (reset-state).
+  With --instance (attachment-delete of those attachments) a volume left with none that is
+  being uploaded or migrated keeps its status, as volume_detached does
+  (`detached_volume_statuses`); without it the bundle is reset-state's, which sets the status
+  to available before volume_detached runs, so available it is;
 - the `attached_mode` admin metadata soft-deleted (`finish_detach`).
 
 With --instance only those instances' attachments are closed (multi-attach: the
@@ -59,7 +63,12 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
     wanted = set(options.instances)
     closing = [a for a in attachments if not wanted or a["instance_uuid"] in wanted]
     keep = [a for a in attachments if a not in closing]
-    status, attach_status = cinder.statuses_from_attachments(a["attach_status"] for a in keep)
+    remaining = [a["attach_status"] for a in keep]
+    status, attach_status = (
+        cinder.detached_volume_statuses(vol, remaining)
+        if wanted  # attachment-delete per attachment; without --instance, reset-state's available
+        else cinder.statuses_from_attachments(remaining)
+    )
     for uuid in sorted(wanted - {a["instance_uuid"] for a in closing}):
         findings.append(f"Cinder has no live attachment of the volume to instance {uuid}")
     if keep:

@@ -30,8 +30,8 @@ from generator.ops.operations import DeleteRows, Operation, UpdateRows
 from generator.plan.model import DatabaseTarget, Plan
 from generator.quoting import sql_comment
 from generator.render import offline_capture as cap
+from generator.render import offline_doomed, wsrep_check
 from generator.render import statements as st
-from generator.render import wsrep_check
 from generator.render.dml import assignment_value
 from generator.render.files import RenderedFile
 from generator.render.identity import captured_database_line, identity_statements
@@ -241,6 +241,12 @@ def _capture_file(
     out += [cap.printed(line) for line in header]
     now = exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])
     out.append(st.report([("line", cap.concat(cap.text("-- captured at "), now, cap.text(" UTC")))]))
+    for actions in (plan.controller, *plan.extra_controllers) if db.role == "nova" else ():
+        if actions is not None and actions.volumes_from_capture and actions.instance_uuid:
+            out += comment(
+                "delete_on_termination volumes, for its controller script (render/offline_doomed.py)"
+            )
+            out += offline_doomed.capture_lines(actions.instance_uuid)
     out += [cap.printed(line) for s in st.SESSION_SETUP for line in (s + ";").splitlines()]
     # the rollback checks its database first: these checks, and that it is the database captured from
     out.append(st.report([("line", captured_database_line())]))

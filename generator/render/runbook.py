@@ -260,6 +260,15 @@ def runbook_steps(plan: Plan, files: list[RenderedFile]) -> list[RunbookStep]:
                     ": pass each `port_id` the Nova cell precheck printed with `preserve_on_delete` not "
                     "true as --delete-port, and its `shelved_image_id` (if any) as --image"
                 )
+                captured = next((c.produces for c in files if c.produces and c.target == "db:nova"), None)
+                if plan.controller is not None and plan.controller.volumes_from_capture and captured:
+                    where += (
+                        ". It deletes the delete_on_termination volumes the Nova cell capture listed in "
+                        f"`{captured}` (checked against its `.sha256`; each id must be a UUID, else it "
+                        "refuses and changes nothing) through Cinder's API, as Nova's delete does, once "
+                        "the Cinder apply has ended their attachments; run it where that file is, or pass "
+                        "it with `--captured FILE`"
+                    )
             steps.append(
                 RunbookStep(
                     number,

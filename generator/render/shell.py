@@ -11,6 +11,7 @@ every change; see templates/shell/ for what they do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from generator.errors import TargetProblem
@@ -135,7 +136,13 @@ def render_compute_script(cleanup: ComputeCleanup, *, bundle_id: str, fixpack_ve
 
 
 def render_controller_script(
-    actions: ControllerActions, *, bundle_id: str, fixpack_version: str, release: str, offline: bool = False
+    actions: ControllerActions,
+    *,
+    bundle_id: str,
+    fixpack_version: str,
+    release: str,
+    offline: bool = False,
+    captured: str | None = None,
 ) -> str:
     """The controller (API-side) script: Neutron ports, shelved image, detach hints, tokens,
     and the delete_on_termination volumes Nova's delete removes through Cinder's API; for a
@@ -146,7 +153,10 @@ def render_controller_script(
 
     `offline`: the bundle could not know the ports or the shelved image; the script looks
     the ports up at run time, deletes only those named with --delete-port, and never
-    claims "everything is already clean".
+    claims "everything is already clean". `captured` (offline, `volumes_from_capture`): the
+    bundle-relative rollback file the Nova cell capture writes; the script reads the
+    delete_on_termination volumes from it (render/offline_doomed.py) and deletes them as the live
+    script does.
 
     Raises TargetProblem when a value has the wrong shape, or when ports, volumes or
     memcached tokens are to be handled without the instance UUID they belong to.
@@ -170,6 +180,10 @@ def render_controller_script(
         raise TargetProblem("ports to rebind or attachments to refresh need the rehost target host")
     if rehost is not None and (ports or preserved or volumes or doomed or actions.shelved_image or offline):
         raise TargetProblem("a rehost controller script only rebinds ports and refreshes attachments")
+    if actions.volumes_from_capture != (captured is not None) or (captured and not offline):
+        raise TargetProblem("an offline controller script reads the volumes from the Nova cell capture only")
+    if captured is not None and not _CAPTURED.fullmatch(captured):
+        raise TargetProblem(f"not a captured rollback file of a bundle: {captured!r}")
     image = actions.shelved_image
     image = None if image is None else validate.uuid(image, "shelved image id")
     _unique("port", ports + preserved)  # a preserved port is never also one to delete
@@ -197,6 +211,9 @@ def render_controller_script(
         has_volumes=bool(volumes),
         doomed_volumes=quoted(doomed),
         has_doomed=bool(doomed),
+        captured=shell_arg(captured) if captured else "",
+        has_captured=captured is not None,
+        captured_text=captured or "",
         has_image=image is not None,
         memcached=bool(actions.memcached_tokens),
         offline=offline,
@@ -209,6 +226,9 @@ def render_controller_script(
         has_refresh=bool(refresh),
         log_kind="controller",
     )
+
+
+_CAPTURED = re.compile(r"captured/[0-9]{2}-rollback-nova\.sql")
 
 
 def _unique(what: str, values: list[str]) -> None:

@@ -22,7 +22,7 @@ ALL_STANDINS = tuple(sorted(p.name for p in STANDINS.iterdir() if p.is_file()))
 UTILITIES = (
     "bash", "cat", "date", "mkdir", "mktemp", "mv", "rm", "tr", "awk", "sed", "sort", "tail",
     "head", "readlink", "realpath", "stat", "getent", "grep", "touch", "ls", "dirname", "basename",
-    "timeout",
+    "timeout", "sha256sum",
 )  # fmt: skip
 
 # Calls that change a host or cloud; everything else the stand-ins answer is read-only.

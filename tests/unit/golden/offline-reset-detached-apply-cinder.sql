@@ -70,7 +70,11 @@ SELECT 'no transitional status changed less than 1h ago (--allow-recent-transiti
       '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `volumes`.`deleted` = 0 AND `volumes`.`status` IN ('creating',
       'deleting', 'error_managing_deleting', 'unmanaging', 'managing', 'attaching', 'detaching', 'maintenance',
       'backing-up', 'restoring-backup', 'downloading', 'uploading', 'retyping', 'extending') AND `volumes`.`updated_at`
-      > UTC_TIMESTAMP() - INTERVAL 3600 SECOND) = 0)) AS `ok`;
+      > UTC_TIMESTAMP() - INTERVAL 3600 SECOND AND (`volumes`.`id` IN (SELECT `volume_attachment`.`volume_id` FROM
+      `volume_attachment` WHERE `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND
+      `volume_attachment`.`deleted` = 0) OR (`volumes`.`id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND
+      `volumes`.`deleted` = 0 AND (NOT `volumes`.`status` <=> 'available' OR NOT `volumes`.`attach_status` <=>
+      'detached')))) = 0)) AS `ok`;
 -- precondition: the volume is not being migrated (--allow-migrating to override)
 SELECT 'the volume is not being migrated (--allow-migrating to override)' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
     DUAL WHERE NOT ((SELECT COUNT(*) FROM `volumes` WHERE `volumes`.`id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND

@@ -149,3 +149,27 @@ def test_offline_pci_release_stamps_updated_at_as_nova_saving_the_freed_device_d
     assert isinstance(pci, UpdateRows)
     assert {"updated_at"} <= pci.apply_time_columns
     assert dict(pci.assignments)["status"] == SetValue("available")
+
+
+def test_placement_release_is_the_placement_targets_own():
+    plan = plan_vm_offline(w.INSTANCE, VmOptions(op="soft-delete", placement_release="2023.1"), "2025.1")
+    placement = plan.database("placement")
+    assert plan.database("nova").release == "2025.1" and plan.database("nova_api").release == "2025.1"
+    assert placement.release == "2023.1" and "--placement-release 2023.1" in (placement.detection or "")
+    default = plan_vm_offline(w.INSTANCE, VmOptions(op="soft-delete"), "2025.1").database("placement")
+    assert default.release == "2025.1" and placement.schema_fingerprint != default.schema_fingerprint
+
+
+def test_unknown_placement_release_is_one_line_naming_the_option(capsys):
+    from generator.cli import main
+
+    for argv, code, line in (
+        (["--placement-release", "nope"], 4, "fixpack: error: --placement-release: unknown release 'nope'; "),
+        (["--placement-release", "2023.1", "--op", "rehost", "--to-host", "h", "--to-node", "n"], 2,
+         "fixpack: error: --placement-release is for soft-delete and purge"),
+    ):  # fmt: skip
+        op = [] if "--op" in argv else ["--op", "soft-delete"]
+        with pytest.raises(SystemExit) as stopped:
+            main(["vm", w.INSTANCE, *op, "--release", "2025.1", *argv, "-o", "/nonexistent/never-written"])
+        err = capsys.readouterr().err
+        assert stopped.value.code == code and err.startswith(line) and err.count("\n") == 1, err

@@ -101,3 +101,18 @@ def test_offline_cascade_checks_cinders_refusals_at_run_time():
     assert len(status) == 1 and "NOT status IN ('available', 'error')" in status[0]
     allowed = _plan("soft-delete", cascade=True, allow=Overrides.of("snapshot-status")).preconditions
     assert not [p for p in allowed if "--allow-snapshot-status" in p.description]
+
+
+def test_offline_reset_detached_of_named_instances_keeps_a_busy_volumes_status_as_the_live_plan():
+    # attachment_delete per attachment (volume_detached): decided at run time from the volume's row
+    op = w.one_op(_plan("reset-detached", instances=(w.ATTACHED_TO,)), "volumes")
+    status = w.sql_of(dict(op.assignments)["status"].query)  # type: ignore[attr-defined]
+    assert "volumes.status = 'uploading'" in status and "volumes.migration_status" in status
+    assert "THEN volumes.status" in status
+
+
+def test_offline_reset_detached_busy_check_only_while_something_is_left_to_change():
+    # a kept 'uploading' carries the apply's updated_at: a re-run must not take it for a service at work
+    pre = w.post_texts(_plan("reset-detached", instances=(w.ATTACHED_TO,)).preconditions)
+    busy = next(p for p in pre if "no transitional status changed less than 1h ago" in p)
+    assert "AND (id IN (SELECT volume_id FROM volume_attachment WHERE" in busy, busy

@@ -125,3 +125,13 @@ def test_reset_detached_detach_nova_refuses_the_root_bdm_of_a_live_instance():
     )
     with pytest.raises(TargetProblem, match=r"root device .*refusing to reset-detached --detach-nova"):
         _plan(_facts(cells=[cell]), detach_nova=True)
+
+
+def test_reset_detached_instance_keeps_an_uploading_volumes_status_as_attachment_delete():
+    # --instance is Cinder's attachment_delete per attachment (volume_detached): with none left, a volume
+    # being uploaded keeps its status; without --instance it is reset-state's, which sets available first
+    stuck = {"status": "uploading", "updated_at": w.NOW.replace(year=w.NOW.year - 1)}
+    kept = w.one_op(_plan(_facts(**stuck), instances=(w.ATTACHED_TO,)), "volumes").changes[0].after
+    assert (kept["status"], kept["attach_status"]) == ("uploading", "detached")
+    reset = w.one_op(_plan(_facts(**stuck)), "volumes").changes[0].after
+    assert (reset["status"], reset["attach_status"]) == ("available", "detached")
