@@ -8,8 +8,10 @@ override set the CLI offers, for every release in the catalog, single and batche
 `release_shapes(release)`. `tests/unit/test_shipped_lint_verdicts.py` calls the same
 function and fails when the shipped file misses a shape, holds one no release produces,
 or was computed for another sqlfluff version or configuration. Live bundles produce
-shapes from these same statement templates; a live shape that is not shipped (a table
-width not seen offline, say) is linted at generation as before and kept in the user cache.
+shapes from their own statement templates (per-row guards, restores of recorded values):
+shapes abstract values, layout and list lengths (lint/shapes.py), but those templates are
+not rendered here (that needs a database), so a live shape is linted at generation as
+before and kept in the user cache.
 
 `--check` only compares (exit 1 when stale), without running sqlfluff.
 """
