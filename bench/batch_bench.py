@@ -147,6 +147,7 @@ def main() -> None:
 
 def keep(args: argparse.Namespace, dep: Deployment, uuids: list[str]) -> None:
     """Write the single-VM command (without --out) to a file; wait until Ctrl-C or SIGTERM."""
+    import contextlib
     import shlex
     import signal
 
@@ -154,10 +155,8 @@ def keep(args: argparse.Namespace, dep: Deployment, uuids: list[str]) -> None:
     Path(args.keep).write_text(" ".join(shlex.quote(a) for a in argv) + "\n")
     print(f"\nkept: python $(cat {args.keep}) --out DIR; stop with Ctrl-C or kill {os.getpid()}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         signal.pause()
-    except KeyboardInterrupt:
-        pass
 
 
 def offline(args: argparse.Namespace, work: Path, env: dict[str, str]) -> None:
