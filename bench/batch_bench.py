@@ -90,6 +90,12 @@ def main() -> None:
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--offline", action="store_true", help="also the offline purge vs sqlfluff figure")
     parser.add_argument("--fleet", type=int, default=0, help="also a single-VM bundle among N instances")
+    parser.add_argument(
+        "--keep",
+        metavar="FILE",
+        help="after the figures, write the single-VM command line to FILE and keep the seeded "
+        "server until interrupted (re-time a change without seeding again)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="fixpack-batch-bench-"))
@@ -131,10 +137,26 @@ def main() -> None:
                 env["FIXPACK_CACHE_DIR"] = str(work / f"cache-single-{n}")  # each run a fresh machine
                 wall, cpu, out, err = run(argv, env)
                 print(f"  run {n + 1} (empty cache): wall {wall:5.2f}s, cpu {cpu:5.2f}s; {timings_of(err)}")
+        if args.keep:
+            keep(args, dep, uuids)
         dep.drop()
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def keep(args: argparse.Namespace, dep: Deployment, uuids: list[str]) -> None:
+    """Write the single-VM command (without --out) to a file; wait until Ctrl-C or SIGTERM."""
+    import contextlib
+    import shlex
+    import signal
+
+    argv = ["-m", "generator", "vm", uuids[0], "--op", args.op, *conn_args(dep)]
+    Path(args.keep).write_text(" ".join(shlex.quote(a) for a in argv) + "\n")
+    print(f"\nkept: python $(cat {args.keep}) --out DIR; stop with Ctrl-C or kill {os.getpid()}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):
+        signal.pause()
 
 
 def offline(args: argparse.Namespace, work: Path, env: dict[str, str]) -> None:

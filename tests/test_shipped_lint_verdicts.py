@@ -1,6 +1,7 @@
 """The shipped lint verdicts cover exactly the shapes the renderer produces, for every catalog release.
 
-Each release's offline bundles (every operation and override set, single and batched) are
+Each release's offline bundles (every operation and override set, single and batched) and
+its live soft-delete and purge bundles on synthetic rows (tools/live_shapes.py) are
 rendered and their statement shapes computed as lint does; the shipped file must list the
 same shape keys for that release with a verdict for each (a new or changed renderer
 statement, a new release, a sqlfluff or configuration change: run

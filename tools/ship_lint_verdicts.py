@@ -7,9 +7,13 @@ The shapes are those of the offline bundles (no database) of every operation and
 override set the CLI offers, for every release in the catalog, single and batched:
 `release_shapes(release)`. `tests/unit/test_shipped_lint_verdicts.py` calls the same
 function and fails when the shipped file misses a shape, holds one no release produces,
-or was computed for another sqlfluff version or configuration. Live bundles produce
-shapes from these same statement templates; a live shape that is not shipped (a table
-width not seen offline, say) is linted at generation as before and kept in the user cache.
+or was computed for another sqlfluff version or configuration. Live bundles have
+their own statement templates (per-row guards, restores of recorded values); shapes
+abstract values, layout, list lengths and table widths (lint/shapes.py), so the live
+soft-delete and purge plans of an instance with synthetic rows in every table a live
+read fills (`tools/live_shapes.py`, no database) give the shapes real instances' bundles
+have. A live shape not shipped all the same (a rehost, a table reached only through
+another's rows) is linted at generation as before and kept in the user cache.
 
 `--check` only compares (exit 1 when stale), without running sqlfluff.
 """
@@ -26,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))  # live_shapes
 
 from generator import catalog  # noqa: E402
 from generator.lint.shapes import shape_key, shape_of, skeleton_of, split_statements  # noqa: E402
@@ -88,8 +93,13 @@ def plan_shapes(plan: Plan, salt: str) -> dict[str, str]:
 
 
 def release_shapes(release: str, salt: str) -> dict[str, str]:
+    """Offline plans and live plans on synthetic rows (tools/live_shapes.py) of one release."""
+    from live_shapes import live_plans
+
     out: dict[str, str] = {}
     for plan in release_plans(release):
+        out.update(plan_shapes(plan, salt))
+    for plan in live_plans(release):
         out.update(plan_shapes(plan, salt))
     return out
 

@@ -1,0 +1,132 @@
+"""Live VM plans from synthetic rows, per catalog release, for tools/ship_lint_verdicts.py (no database).
+
+A live bundle writes statements an offline one never does (per-row guards and
+fingerprints, restores of recorded values). Their shapes (generator/lint/shapes.py)
+abstract values, layout, list lengths and table widths, so what is left is the form
+of each statement template the renderer has for a table read with a scope: rows in
+every table a live read of an instance fills — the instance's cell with every table
+that references it (`cell_wanted`, the list the live reader uses), nova_api's
+instance tables and the instance's placement allocations — give a plan whose
+shapes are those a real instance's bundle has. Each table gets one row and then two
+(a key list of one and of several), single and merged (--batch). Values are
+synthetic and typed by the catalog column (NULL where the column allows it): a
+shape does not depend on them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from generator.catalog import catalog_snapshot
+from generator.domain.references import NOVA_IMPLICIT_INSTANCE_REFS, references_to
+from generator.facts.instance import InstanceFacts, cell_wanted, scope_eq
+from generator.facts.model import DatabaseFacts, TableRows
+from generator.ops.rows import Row, Scope
+from generator.plan.model import Plan
+from generator.schema.model import Column, SchemaSnapshot
+
+NOW = dt.datetime(2026, 1, 2, 3, 4, 5)
+INSTANCES = ("6f1c3a52-0b7e-4d7a-9a51-3c2f1d0e9b11", "0d2e4f60-7a8b-4c9d-8e0f-1a2b3c4d5e6f")
+CELL = "11111111-2222-4333-8444-555555555555"
+LIVE_OPS = ("soft-delete", "purge")  # rehost needs a target host's services and nodes: not rendered here
+_INTS = ("int", "bigint", "smallint", "tinyint", "mediumint")
+_TEXTS = ("varchar", "char", "text", "mediumtext", "longtext", "enum")
+
+
+def _value(col: Column, n: int) -> object:
+    kind = col.base_type
+    if col.name in ("deleted", "queued_for_delete"):
+        return 0
+    if kind in _INTS:
+        return n
+    if kind in ("float", "double", "decimal"):
+        return 1.5
+    if kind in ("datetime", "timestamp", "date"):
+        return NOW - dt.timedelta(days=3)
+    if kind in _TEXTS:
+        return None if col.nullable else f"v{n}"
+    return None
+
+
+def _rows(schema: SchemaSnapshot, table: str, count: int, given: dict[str, object], first: int) -> list[Row]:
+    columns = schema.table(table).columns
+    out = []
+    for i in range(count):
+        values = {c.name: _value(c, first + i) for c in columns} | given
+        out.append(Row(tuple(c.name for c in columns), tuple(values[c.name] for c in columns)))
+    return out
+
+
+def _database(
+    role: str, schema: SchemaSnapshot, release: str, tables: dict[str, tuple[Scope, list[Row]]]
+) -> DatabaseFacts:
+    return DatabaseFacts(
+        role=role,
+        label=f"{role} database",
+        release=release,
+        schema=schema,
+        database=role,
+        schema_fingerprint="sha256:synthetic",
+        detection="synthetic rows (tools/live_shapes.py)",
+        tables={t: TableRows(t, scope, tuple(rows)) for t, (scope, rows) in tables.items()},
+    )
+
+
+def instance_facts(release: str, uuid: str, count: int, base: int = 0) -> InstanceFacts:
+    """A stuck instance with `count` synthetic rows in every table a live read fills (keys from `base`)."""
+    nova = catalog_snapshot(release, "nova")
+    refs = {r.table: r for r in references_to(nova, "instances", "uuid", uuid, NOVA_IMPLICIT_INSTANCE_REFS)}
+    instance = _rows(nova, "instances", 1, {
+        "id": 7 + base, "uuid": uuid, "vm_state": "error", "task_state": "deleting", "power_state": 4,
+        "host": "cmp-01", "node": "cmp-01.example", "project_id": "p1", "user_id": "u1",
+        "updated_at": NOW - dt.timedelta(days=1),
+    }, 7 + base)[0]  # fmt: skip
+    cell: dict[str, tuple[Scope, list[Row]]] = {}
+    for table, scope in cell_wanted(nova, uuid, False):
+        ref = refs.get(table)
+        if table == "instances":
+            cell[table] = (scope, [instance])
+        elif ref is not None and ref.depth == 1:  # deeper rows need their parents' keys: not synthesised
+            cell[table] = (scope, _rows(nova, table, count, {ref.column: uuid}, 1000 + base))
+    api = catalog_snapshot(release, "nova_api")
+    mapping = _rows(api, "instance_mappings", 1, {"instance_uuid": uuid, "cell_id": 2}, 1 + base)
+    placement = catalog_snapshot(release, "placement")
+    allocations = [
+        _rows(placement, "allocations", 1, {"consumer_id": uuid, "resource_provider_id": 1,
+                                             "resource_class_id": rc, "used": 1}, 1 + base + rc)[0]
+        for rc in range(count)
+    ]  # fmt: skip
+    consumer = _rows(placement, "consumers", 1, {"uuid": uuid, "consumer_type_id": None}, 1 + base)
+    a_tables = {"instance_mappings": (scope_eq("instance_uuid", uuid), mapping)}
+    p_tables = {
+        "allocations": (scope_eq("consumer_id", uuid), allocations),
+        "consumers": (scope_eq("uuid", uuid), consumer),
+    }
+    return InstanceFacts(
+        uuid=uuid,
+        cell_uuid=CELL,
+        cell_name="cell1",
+        instance=instance,
+        cell=_database("nova", nova, release, cell),
+        api=_database("nova_api", api, release, a_tables),
+        placement=_database("placement", placement, release, p_tables),
+        cinder=None,
+        read_at=NOW,
+    )
+
+
+def live_plans(release: str) -> Iterator[Plan]:
+    """Each live VM operation on synthetic rows: one and two rows per table, single and batched."""
+    from generator.plan.batch import merge_plans
+    from generator.plan.vm import plan_vm
+    from generator.plan.vm_common import VmOptions
+
+    for op in LIVE_OPS:
+        for count in (1, 2):
+            plans = [
+                plan_vm(instance_facts(release, uuid, count, 100 * n), VmOptions(op=op))
+                for n, uuid in enumerate(INSTANCES)
+            ]
+            yield plans[0]
+            yield merge_plans(plans)
