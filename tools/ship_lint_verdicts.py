@@ -15,7 +15,10 @@ read fills (`tools/live_shapes.py`, no database) give the shapes real instances'
 have. A live shape not shipped all the same (a rehost, a table reached only through
 another's rows) is linted at generation as before and kept in the user cache.
 
-`--check` only compares (exit 1 when stale), without running sqlfluff.
+`--check` only compares (exit 1 when stale), without running sqlfluff. A rebuild keeps the
+verdicts the shipped file already holds for this salt (a key is the hash of the salt and the
+exact shape text, so the same key is the same sqlfluff question) and lints only the new shapes;
+`--full` lints every shape again.
 """
 
 from __future__ import annotations
@@ -145,6 +148,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare only; exit 1 when stale")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--full", action="store_true", help="lint every shape, reusing nothing")
     args = parser.parse_args()
     salt = cache_salt()
     t0 = time.perf_counter()
@@ -156,9 +160,17 @@ def main() -> int:
             print(f"stale: {r}")
         return 1 if reasons else 0
     t0 = time.perf_counter()
-    verdicts, _ = lint_shapes(shapes, use_cache=False, workers=args.workers)
+    shipped = read_file() or {}
+    known: dict = {}
+    if not args.full and shipped.get("salt") == salt_digest(salt):
+        known = {k: v for k, v in shipped.get("verdicts", {}).items() if k in shapes}
+    fresh, _ = lint_shapes(
+        {k: v for k, v in shapes.items() if k not in known}, use_cache=False, workers=args.workers
+    )
+    verdicts = {**known, **fresh}
     print(
-        f"linted in {time.perf_counter() - t0:.1f}s; {sum(1 for v in verdicts.values() if v)} with findings"
+        f"linted {len(fresh)} shape(s) in {time.perf_counter() - t0:.1f}s ({len(known)} kept from the shipped"
+        f" file); {sum(1 for v in verdicts.values() if v)} with findings"
     )
     document = {
         "about": "sqlfluff verdicts of every statement shape fixpack renders; tools/ship_lint_verdicts.py",
