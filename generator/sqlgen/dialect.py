@@ -169,13 +169,13 @@ def to_sql(expression: exp.Expr) -> str:
     """Render one statement or expression (no trailing semicolon), laid out for review."""
     unchanged, multiline = _changes_nothing(expression) if expression.parent is None else (False, False)
     if unchanged:
-        tree = expression  # rendering never changes a tree
+        tree = expression  # sqlglot's generator renders a copy of it (copy=True below)
     else:
-        tree = _split_long_strings(_qualify(expression))
+        tree = _split_long_strings(_qualify(expression))  # our own copy: the generator may use it
         multiline = _has_multiline_token(tree)
     if multiline:
-        return tree.sql(dialect=FixpackMySQL, identify=True, pretty=True)
-    return wrap(tree.sql(dialect=FixpackMySQL, identify=True, pretty=False))
+        return tree.sql(dialect=FixpackMySQL, copy=unchanged, identify=True, pretty=True)
+    return wrap(tree.sql(dialect=FixpackMySQL, copy=unchanged, identify=True, pretty=False))
 
 
 _TOKEN = re.compile(r"'(?:[^']|'')*'|`(?:[^`]|``)*`|[^\s'`]+|\s+")
