@@ -19,9 +19,10 @@ from generator.errors import FixpackError
 from generator.ops.operations import DeleteRows, Operation, UpdateRows
 from generator.ops.rows import Scope
 from generator.plan.model import ApiCommand, Plan, Postcondition
-from generator.sqlgen.literals import literal_node
+from generator.sqlgen.literals import is_readable, literal_node, sql_literal
 
 _MARK = "fixpack-batch-target"
+_MARKED = f"'{_MARK}'"
 
 
 def _template(scope: Scope, target: str) -> str | None:
@@ -37,8 +38,36 @@ def _template(scope: Scope, target: str) -> str | None:
     return tree.sql()
 
 
+class _Templates:
+    """`_template` of many scopes, from the SQL text each Scope already holds when it can.
+
+    When the targets are all readable and of one length (UUIDs), every scope renders the same
+    layout around its target, so scopes whose text differs only by the one quoted target are the
+    same tree around it, and one tree per distinct text tells whether that target is an `=`
+    literal (as `_template` would of each). This spares a batch a tree copy and a render per
+    target and operation.
+    """
+
+    def __init__(self, targets: list[str]) -> None:
+        self.fast = len({len(t) for t in targets}) <= 1 and all(is_readable(t) for t in targets)
+        self.verdicts: dict[str, bool] = {}
+
+    def of(self, scope: Scope, target: str) -> str | None:
+        if not self.fast:
+            return _template(scope, target)
+        literal = sql_literal(target)
+        if scope.sql.count(literal) != 1:
+            return None
+        text = scope.sql.replace(literal, _MARKED)
+        ok = self.verdicts.get(text)
+        if ok is None:
+            ok = self.verdicts[text] = _template(scope, target) is not None
+        return text if ok else None
+
+
 def _merged_scope(scopes: list[tuple[Scope, str]]) -> Scope:
-    templates = {_template(s, t) for s, t in scopes}
+    tables = _Templates([t for _, t in scopes])
+    templates = {tables.of(s, t) for s, t in scopes}
     first, first_target = scopes[0]
     if len(templates) == 1 and None not in templates:
         tree = first.tree()
@@ -125,6 +154,7 @@ def _check_disjoint(op: Operation) -> None:
 def merge_conditions(items: list[tuple[str, Postcondition]]) -> tuple[Postcondition, ...]:
     """`(SELECT COUNT(*) … uuid = 'a' …) = n` for each target -> one count over `uuid IN (…)` = n·k."""
     groups: dict[tuple, list[tuple[str, Postcondition]]] = {}
+    tables = _Templates([t for t, _ in items])
     for target, cond in items:
         tree = cond.condition
         shaped = (
@@ -133,7 +163,7 @@ def merge_conditions(items: list[tuple[str, Postcondition]]) -> tuple[Postcondit
             and isinstance(tree.expression, exp.Literal)
             and not tree.expression.is_string
         )
-        template = _template(Scope(tree.this.this.args["where"].this, ""), target) if shaped else None
+        template = tables.of(Scope(tree.this.this.args["where"].this, ""), target) if shaped else None
         key: tuple = (
             (
                 cond.database,

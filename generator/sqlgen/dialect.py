@@ -111,14 +111,9 @@ def _qualify(expression: exp.Expr) -> exp.Expr:
                 column.set("table", None)
         return tree
     for node in tree.find_all(exp.Select, exp.Update, exp.Delete):
-        if isinstance(node, exp.Select):
-            source = node.args.get("from_") or node.args.get("from")
-            tables = [source.this] if source is not None else []
-        else:
-            tables = [node.this]
-        if len(tables) != 1 or not isinstance(tables[0], exp.Table) or tables[0].name.upper() == "DUAL":
+        name = _owner_table(node)
+        if name is None:
             continue
-        name = tables[0].name
         for column in node.find_all(exp.Column):
             owner = column.find_ancestor(exp.Select, exp.Update, exp.Delete)
             if owner is node and not column.table:
@@ -129,12 +124,58 @@ def _qualify(expression: exp.Expr) -> exp.Expr:
 LINE_WIDTH = 120  # the bundle's line limit (lint rule FX005, sqlfluff max_line_length)
 
 
+def _owner_table(node: exp.Expr) -> str | None:
+    """The one table a SELECT/UPDATE/DELETE reads its own columns from (as `_qualify` decides)."""
+    if isinstance(node, exp.Select):
+        source = node.args.get("from_") or node.args.get("from")
+        tables = [source.this] if source is not None else []
+    else:
+        tables = [node.this]
+    if len(tables) != 1 or not isinstance(tables[0], exp.Table) or tables[0].name.upper() == "DUAL":
+        return None
+    return tables[0].name
+
+
+def _changes_nothing(tree: exp.Expr) -> tuple[bool, bool]:
+    """(whether `_qualify` and `_split_long_strings` would leave the tree as it is, whether it holds
+    a multi-line token), in one walk: a statement that needs no change is rendered without the
+    deep copy (a batch renders thousands of statements with 1000-value IN lists)."""
+    tables: set[str] = set()
+    columns: list[exp.Column] = []
+    multiline = long_string = False
+    for node in tree.walk():
+        if isinstance(node, exp.Table):
+            tables.add(node.name)
+        elif isinstance(node, exp.Column):
+            columns.append(node)
+        if isinstance(node, exp.Literal | exp.Identifier | exp.HexString):
+            text = str(node.this)
+            multiline = multiline or "\n" in text
+            if isinstance(node, exp.Literal) and node.is_string and len(text) > _PIECE and node is not tree:
+                long_string = True
+    if long_string:
+        return False, multiline
+    if len(tables) <= 1:
+        return not any(c.table and c.table in tables for c in columns), multiline
+    for column in columns:
+        if not column.table:
+            owner = column.find_ancestor(exp.Select, exp.Update, exp.Delete)
+            if owner is not None and _owner_table(owner) is not None:
+                return False, multiline
+    return True, multiline
+
+
 def to_sql(expression: exp.Expr) -> str:
     """Render one statement or expression (no trailing semicolon), laid out for review."""
-    tree = _split_long_strings(_qualify(expression))
-    if _has_multiline_token(tree):
-        return tree.sql(dialect=FixpackMySQL, identify=True, pretty=True)
-    return wrap(tree.sql(dialect=FixpackMySQL, identify=True, pretty=False))
+    unchanged, multiline = _changes_nothing(expression) if expression.parent is None else (False, False)
+    if unchanged:
+        tree = expression  # sqlglot's generator renders a copy of it (copy=True below)
+    else:
+        tree = _split_long_strings(_qualify(expression))  # our own copy: the generator may use it
+        multiline = _has_multiline_token(tree)
+    if multiline:
+        return tree.sql(dialect=FixpackMySQL, copy=unchanged, identify=True, pretty=True)
+    return wrap(tree.sql(dialect=FixpackMySQL, copy=unchanged, identify=True, pretty=False))
 
 
 _TOKEN = re.compile(r"'(?:[^']|'')*'|`(?:[^`]|``)*`|[^\s'`]+|\s+")
