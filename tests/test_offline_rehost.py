@@ -69,26 +69,26 @@ def _rows(dep) -> dict[str, list[dict]]:
     return out
 
 
+STAMPS = ("updated_at", "launched_at")  # set to the time each twin's apply ran
+
+
 def _compare(before_a, after_a, before_b, after_b) -> int:
-    """Same rows on both twins, updated_at aside; updated_at changed on the same rows. Returns rows."""
+    """Same rows on both twins, STAMPS aside; each stamp changed on the same rows. Returns rows."""
     compared = 0
     for table in after_a:
         rows_a, rows_b = after_a[table], after_b[table]
         assert len(rows_a) == len(rows_b), f"{table}: {len(rows_a)} rows offline, {len(rows_b)} live"
-        old_a = {r.get("id"): r.get("updated_at") for r in before_a[table]}
-        old_b = {r.get("id"): r.get("updated_at") for r in before_b[table]}
+        old_a = {r.get("id"): r for r in before_a[table]}
+        old_b = {r.get("id"): r for r in before_b[table]}
         for a, b in zip(rows_a, rows_b, strict=True):
-            stamped = (
-                a.get("updated_at") != old_a.get(a.get("id")),
-                b.get("updated_at") != old_b.get(b.get("id")),
-            )
-            assert stamped[0] == stamped[1], (
-                f"{table} {a.get('id')}: updated_at stamped offline/live {stamped}"
-            )
-            strip = {k: v for k, v in a.items() if k != "updated_at"}
-            assert strip == {k: v for k, v in b.items() if k != "updated_at"}, (
-                f"{table} {a.get('id')} differs"
-            )
+            for col in STAMPS:
+                stamped = (
+                    a.get(col) != old_a.get(a.get("id"), {}).get(col),
+                    b.get(col) != old_b.get(b.get("id"), {}).get(col),
+                )
+                assert stamped[0] == stamped[1], f"{table} {a.get('id')}: {col} stamped offline/live {stamped}"
+            strip = {k: v for k, v in a.items() if k not in STAMPS}
+            assert strip == {k: v for k, v in b.items() if k not in STAMPS}, f"{table} {a.get('id')} differs"
             compared += 1
     return compared
 
@@ -113,8 +113,14 @@ def _offline(uuid: str, host: str, node: str, out, allow: Overrides = ALLOW):
 def test_offline_rehost_ends_the_move_as_the_live_bundle(
     make_deployment, tmp_path, move, seeded, end, migration_status
 ):
+    _twins(make_deployment, tmp_path, lambda dep: _seed(dep, move, seeded), end, migration_status)
+
+
+def _twins(make_deployment, tmp_path, seed, end: str, migration_status: str) -> None:
+    """Seed two twins with `seed`, run the offline bundle on one and the live one on the other
+    (--to-host the move's `end`), compare every row, then re-run and roll back offline."""
     off, live = make_deployment(RELEASE), make_deployment(RELEASE)
-    target, twin = _seed(off, move, seeded), _seed(live, move, seeded)
+    target, twin = seed(off), seed(live)
     assert target.uuid == twin.uuid
     to = _ends(off, target.uuid)[end]
     node = _node(off, to)
@@ -140,6 +146,33 @@ def test_offline_rehost_ends_the_move_as_the_live_bundle(
     assert_identical(applied, all_states(off))
     assert_all_ok(run_offline(run, "rollback"))
     assert_identical(states, all_states(off))
+
+
+@pytest.mark.parametrize("vm_state", ["active", "stopped"])
+def test_offline_rehost_ends_a_completed_evacuation_as_the_live_bundle(make_deployment, tmp_path, vm_state):
+    # the rebuild's end (vm_state, power_state, launched_at, migration 'done') and the context's
+    # new NUMA pinning and PCI request (pinned_context: a list to_json rebuilds in SQL)
+    from .test_rehost_outcomes import seed_evacuation
+
+    _twins(make_deployment, tmp_path, lambda dep: seed_evacuation(dep, vm_state=vm_state), "dest_compute", "done")
+
+
+def test_offline_rehost_reverts_a_stopped_resize_as_the_live_bundle(make_deployment, tmp_path):
+    # revert_migration_context (the old pinning and PCI request) and power_state 4 (stop_instance)
+    from .test_rehost_outcomes import pinned_context
+
+    def seed(dep):
+        target = _seed(dep, "resize", "finished")
+        dep.execute(
+            "nova",
+            "INSERT INTO instance_system_metadata (created_at, deleted, instance_uuid, `key`, value) "
+            "VALUES ('2026-01-02 03:04:05', 0, %s, 'old_vm_state', 'stopped')",
+            (target.uuid,),
+        )
+        pinned_context(dep, target.uuid, applied=True)
+        return target
+
+    _twins(make_deployment, tmp_path, seed, "source_compute", "reverted")
 
 
 def test_offline_rehost_to_neither_end_stops_at_the_precheck(make_deployment, tmp_path):

@@ -23,6 +23,8 @@ from generator.domain import nova
 from generator.ops.operations import ApplyTime, Assignment, DeleteRows, FromQuery, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan import vm_offline_rehost_outcome as rt
+from generator.plan import vm_offline_rehost_states as states
+from generator.plan.vm_offline_rehost_context import context_preconditions, context_steps
 from generator.plan.builders import offline_update as _update
 from generator.plan.model import Postcondition
 from generator.plan.vm_common import VmOptions
@@ -95,7 +97,7 @@ def _preconditions(u: str, host: str, node: str, options: VmOptions) -> list[Pos
                 ),
             )
         )
-    return pre
+    return pre + context_preconditions(u, host, node)
 
 
 def _flavor_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list[Operation]:
@@ -116,12 +118,12 @@ def _flavor_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list[Op
             for c, v in values.items()
             if isinstance(v, exp.Subquery)
         }
-        if kind == COMPLETED:
-            changes["vm_state"] = SetValue(nova.RESIZED)
-        changes.update({"task_state": SetValue(None), "updated_at": ApplyTime()})
         pending = [_differs(c, v.copy()) for c, v in values.items()] + [
             b.not_(exp.Is(this=exp.column("task_state"), expression=exp.Null()))
         ]
+        if kind == COMPLETED:  # finish_resize spawned the guest on the destination: launched_at
+            changes.update({"vm_state": SetValue(nova.RESIZED), "launched_at": ApplyTime()})
+        changes.update({"task_state": SetValue(None), "updated_at": ApplyTime()})
         ops.append(
             _update(
                 "nova",
@@ -240,6 +242,7 @@ def offline_rehost(cell: SchemaSnapshot, u: str, host: str, node: str, options: 
             b.scope_where("older unfinished migrations of the instance", rt.older_open(u)),
             "close the instance's other unfinished migrations (status 'error')",
         ),
+        *context_steps(cell, u, host, node),
         _update(
             "nova",
             cell,
@@ -255,6 +258,7 @@ def offline_rehost(cell: SchemaSnapshot, u: str, host: str, node: str, options: 
             "drop the stale migration context of the failed move",
         ),
         *tokens,
+        *states.evacuation_steps(cell, u, host, node),
         _update(
             "nova",
             cell,
@@ -269,6 +273,7 @@ def offline_rehost(cell: SchemaSnapshot, u: str, host: str, node: str, options: 
             "end the live migration as Nova does on the host the guest runs on: task_state NULL, progress 0",
         ),
         *_flavor_steps(cell, u, host, node),
+        states.stopped_revert_step(cell, u, host, node),
         _update(
             "nova",
             cell,
