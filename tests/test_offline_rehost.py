@@ -81,12 +81,12 @@ def _compare(before_a, after_a, before_b, after_b) -> int:
         old_a = {r.get("id"): r for r in before_a[table]}
         old_b = {r.get("id"): r for r in before_b[table]}
         for a, b in zip(rows_a, rows_b, strict=True):
-            for col in STAMPS:
+            for col in STAMPS:  # stamped offline, live
                 stamped = (
                     a.get(col) != old_a.get(a.get("id"), {}).get(col),
                     b.get(col) != old_b.get(b.get("id"), {}).get(col),
                 )
-                assert stamped[0] == stamped[1], f"{table} {a.get('id')}: {col} stamped offline/live {stamped}"
+                assert stamped[0] == stamped[1], f"{table} {a.get('id')}: {col} stamped {stamped}"
             strip = {k: v for k, v in a.items() if k not in STAMPS}
             assert strip == {k: v for k, v in b.items() if k not in STAMPS}, f"{table} {a.get('id')} differs"
             compared += 1
@@ -154,7 +154,8 @@ def test_offline_rehost_ends_a_completed_evacuation_as_the_live_bundle(make_depl
     # new NUMA pinning and PCI request (pinned_context: a list to_json rebuilds in SQL)
     from .test_rehost_outcomes import seed_evacuation
 
-    _twins(make_deployment, tmp_path, lambda dep: seed_evacuation(dep, vm_state=vm_state), "dest_compute", "done")
+    seed = lambda dep: seed_evacuation(dep, vm_state=vm_state)  # noqa: E731
+    _twins(make_deployment, tmp_path, seed, "dest_compute", "done")
 
 
 def test_offline_rehost_reverts_a_stopped_resize_as_the_live_bundle(make_deployment, tmp_path):

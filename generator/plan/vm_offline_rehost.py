@@ -24,10 +24,10 @@ from generator.ops.operations import ApplyTime, Assignment, DeleteRows, FromQuer
 from generator.plan import builders as b
 from generator.plan import vm_offline_rehost_outcome as rt
 from generator.plan import vm_offline_rehost_states as states
-from generator.plan.vm_offline_rehost_context import context_preconditions, context_steps
 from generator.plan.builders import offline_update as _update
 from generator.plan.model import Postcondition
 from generator.plan.vm_common import VmOptions
+from generator.plan.vm_offline_rehost_context import context_preconditions, context_steps
 from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import parse, parse_query
 from generator.sqlgen.literals import literal_node

@@ -78,18 +78,18 @@ def value_sql(side: str, column: str) -> str:
             fields.append(f"'{sep}\"{k}\": ', COALESCE({field}, '{default}')")
         each = _type(f"{reqs}[{i}]{_INNER}")  # past the list's end: missing, so JSON null
         items.append(f"IF({each} = 'OBJECT', CONCAT({', '.join(fields)}, '}}'), NULL)")
-    return f"CASE WHEN {_type(path)} = 'NULL' THEN NULL ELSE CONCAT('[', CONCAT_WS(', ', {', '.join(items)}), ']') END"
+    listed = f"CONCAT('[', CONCAT_WS(', ', {', '.join(items)}), ']')"
+    return f"CASE WHEN {_type(path)} = 'NULL' THEN NULL ELSE {listed} END"
 
 
 def faithful_sql(side: str) -> str:
     """SQL text on an instance_extra row: its migration context is a text the SQL copies from
     byte for byte (module docstring), shaped as Nova writes it."""
-    bare = "REGEXP_REPLACE(migration_context, '\"[^\"]*\"', '\"\"')"  # strings emptied
+    bare = 'REGEXP_REPLACE(migration_context, \'"[^"]*"\', \'""\')'  # strings emptied
     pci = f"{_DATA}.{side}pci_requests"
     reqs, n = _requests(side)
     each = " AND ".join(
-        f"({n} <= {i} OR {_type(f'{reqs}[{i}]{_INNER}')} = 'OBJECT')"
-        for i in range(PCI_REQUEST_LIMIT)
+        f"({n} <= {i} OR {_type(f'{reqs}[{i}]{_INNER}')} = 'OBJECT')" for i in range(PCI_REQUEST_LIMIT)
     )
     return (
         "VERSION() LIKE '%MariaDB%' AND JSON_VALID(migration_context) "

@@ -56,8 +56,8 @@ def evacuation_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list
                     _stopped() if stopped else b.not_(_stopped()),
                     done,
                 ),
-                f"vm_state {vm_state!r}, task_state NULL, power_state {power}, launched_at now: as the rebuild "
-                "on the destination leaves an evacuated instance"
+                f"vm_state {vm_state!r}, task_state NULL, power_state {power}, launched_at now: as the "
+                "rebuild on the destination leaves an evacuated instance"
                 + (" that was stopped (it stops it again)" if stopped else ""),
             )
         )
