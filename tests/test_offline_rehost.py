@@ -10,6 +10,7 @@ refuses at generation), unless --allow-unknown-outcome was given.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -205,4 +206,28 @@ def test_offline_rehost_to_neither_end_stops_at_the_precheck(make_deployment, tm
     mig = dep.query("nova", "SELECT status FROM migrations WHERE instance_uuid = %s", (target.uuid,))
     assert [m["status"] for m in mig] == ["error"]
     assert_all_ok(run_offline(run, "rollback"))
+    assert_identical(states, all_states(dep))
+
+
+def test_offline_rehost_stops_on_a_context_sql_cannot_copy_as_nova_writes_it(make_deployment, tmp_path):
+    # a context spaced otherwise than json.dumps (here compact): JSON_EXTRACT would copy its
+    # spacing, Nova's save re-dumps it; the precheck stops before any change
+
+    dep = make_deployment(RELEASE)
+    target = _seed(dep, "resize")
+    row = dep.query("nova", "SELECT id, migration_context FROM instance_extra WHERE instance_uuid = %s",
+                    (target.uuid,))[0]  # fmt: skip
+    compact = json.dumps(json.loads(row["migration_context"]), separators=(",", ":"))
+    dep.execute("nova", "UPDATE instance_extra SET migration_context = %s WHERE id = %s",
+                (compact, row["id"]))  # fmt: skip
+    source = _ends(dep, target.uuid)["source_compute"]
+    result = _offline(target.uuid, source, _node(dep, source), tmp_path / "off")
+    assert any("json.dumps form" in w for w in result.plan.warnings)
+    states = all_states(dep)
+    runs = run_offline(BundleRun(dep, result.path), "precheck")
+    assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
+    line = int(re.search(r"at line (\d+)", runs[-1].stderr).group(1))
+    above = Path(runs[-1].file).read_text().splitlines()[:line]
+    said = " ".join(above[max(i for i, t in enumerate(above) if "-- precondition:" in t) :])
+    assert "in json.dumps form" in " ".join(said.replace("--", " ").split())
     assert_identical(states, all_states(dep))

@@ -10,7 +10,10 @@ stops the precheck (unless --allow-unknown-outcome). Per outcome the steps are w
 writes (vm_rehost_outcome): the move's end status, a completed resize waiting for confirm
 (new flavor, vm_state 'resized', its migration context kept), a reverted one as
 finish_revert_resize leaves it (old flavor in the columns and instance_extra.flavor, stashed
-old_vm_state popped), a completed live migration's console tokens dropped; task_state
+old_vm_state popped, power_state 4 if it was stopped), a completed live migration's console
+tokens dropped, a completed evacuation ended as the rebuild ends it (vm_offline_rehost_states),
+the migration context's new (completed) or old (reverted resize) NUMA topology, PCI requests and
+resources applied as Nova's save writes them (vm_offline_rehost_context); task_state
 'migrating' cleared with progress 0 whatever the outcome. Placement, the RequestSpec and the
 availability zone live in other databases: the bundle's warnings say what is left to do.
 """
@@ -27,7 +30,7 @@ from generator.plan import vm_offline_rehost_states as states
 from generator.plan.builders import offline_update as _update
 from generator.plan.model import Postcondition
 from generator.plan.vm_common import VmOptions
-from generator.plan.vm_offline_rehost_context import context_preconditions, context_steps
+from generator.plan.vm_offline_rehost_context import PCI_REQUEST_LIMIT, context_preconditions, context_steps
 from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import parse, parse_query
 from generator.sqlgen.literals import literal_node
@@ -47,6 +50,11 @@ OFFLINE_REHOST_WARNINGS = (
     "holds, then delete that consumer's; completed resize: leave both for confirm/revert), point a "
     "reverted resize's RequestSpec back at the old flavor and set the instance's availability_zone to "
     "the target host's, or generate live with --placement-url and --nova-api-url, which do all of it",
+    "offline rehost copies the migration context's numa_topology, pci_requests and resources onto the "
+    "instance (its new side on a completed move, its old side on a reverted resize/cold migration) only "
+    "where SQL writes the bytes Nova's save writes: on MariaDB, the context in json.dumps form (no "
+    f"backslash escape, non-ASCII or float) with at most {PCI_REQUEST_LIMIT} PCI requests; otherwise the "
+    "Nova cell precheck stops before any change: generate live, which parses the context in Python",
     "offline rehost writes no shell/controller.sh or source-<host>.sh: rebind the instance's ports "
     "(`openstack port set --host TARGET PORT_ID`, each `port_id` the Nova cell precheck prints), "
     "refresh its volume attachments (`nova-manage volume_attachment refresh`) and clean the host the "

@@ -42,6 +42,11 @@ def evacuation_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list
         }
         if stopped:
             changes["progress"] = SetValue(0)
+        # not yet so: the row leaves the step's scope once written (an instance already so, its
+        # evacuation still open, keeps its launched_at: the live rehost would stamp it)
+        end = f"vm_state <=> {sql_literal(vm_state)} AND task_state IS NULL AND power_state <=> {power}" + (
+            " AND progress <=> 0" if stopped else ""
+        )
         ops.append(
             _update(
                 "nova",
@@ -55,6 +60,7 @@ def evacuation_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list
                     b.eq("deleted", 0),
                     _stopped() if stopped else b.not_(_stopped()),
                     done,
+                    parse(f"NOT ({end})"),
                 ),
                 f"vm_state {vm_state!r}, task_state NULL, power_state {power}, launched_at now: as the "
                 "rebuild on the destination leaves an evacuated instance"
