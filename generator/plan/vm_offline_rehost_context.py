@@ -70,7 +70,7 @@ def value_sql(side: str, column: str) -> str:
     reqs, _n = _requests(side)
     items = []
     for i in range(PCI_REQUEST_LIMIT):
-        fields = []
+        fields: list[str] = []
         for k in PCI_KEYS:  # d.get(k, False if k == "is_new" else None), as to_json lists it
             default = "false" if k == "is_new" else "null"
             sep = "{" if not fields else ", "

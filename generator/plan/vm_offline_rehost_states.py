@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from generator.domain import nova
-from generator.ops.operations import ApplyTime, Operation, SetValue
+from generator.ops.operations import ApplyTime, Assignment, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan import vm_offline_rehost_outcome as rt
 from generator.plan.builders import offline_update as _update
@@ -33,7 +33,7 @@ def evacuation_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list
     ops: list[Operation] = []
     for stopped in (True, False):
         vm_state, power = (nova.STOPPED, nova.SHUTDOWN) if stopped else ("active", nova.RUNNING)
-        changes = {
+        changes: dict[str, Assignment] = {
             "vm_state": SetValue(vm_state),
             "task_state": SetValue(None),
             "power_state": SetValue(power),
