@@ -224,10 +224,11 @@ def test_offline_rehost_stops_on_a_context_sql_cannot_copy_as_nova_writes_it(mak
     result = _offline(target.uuid, source, _node(dep, source), tmp_path / "off")
     assert any("json.dumps form" in w for w in result.plan.warnings)
     states = all_states(dep)
-    runs = run_offline(BundleRun(dep, result.path), "precheck")
-    assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
-    line = int(re.search(r"at line (\d+)", runs[-1].stderr).group(1))
-    above = Path(runs[-1].file).read_text().splitlines()[:line]
-    said = " ".join(above[max(i for i, t in enumerate(above) if "-- precondition:" in t) :])
-    assert "in json.dumps form" in " ".join(said.replace("--", " ").split())
-    assert_identical(states, all_states(dep))
+    for mode in ("precheck", "apply"):  # the apply's steps copy without checking: its guard stops it
+        runs = run_offline(BundleRun(dep, result.path), mode)
+        assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
+        line = int(re.search(r"at line (\d+)", runs[-1].stderr).group(1))
+        above = Path(runs[-1].file).read_text().splitlines()[:line]
+        said = " ".join(above[max(i for i, t in enumerate(above) if "-- precondition:" in t) :])
+        assert "in json.dumps form" in " ".join(said.replace("--", " ").split())
+        assert_identical(states, all_states(dep))

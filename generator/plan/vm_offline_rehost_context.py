@@ -162,7 +162,7 @@ def context_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list[Op
                     f"the migration context of instance {u}, its open move {kind} (read at run time)",
                     *_has_context(u),
                     rt.move_is(u, kind, host, node, moves),
-                    parse(faithful_sql(side)),
+                    # faithful_sql holds: the precondition (in the apply file too) stopped it otherwise
                     parse(f"({pending})"),
                 ),
                 f"{', '.join(columns)}: the migration context's {which} values, as Nova's "
