@@ -10,6 +10,7 @@ refuses at generation), unless --allow-unknown-outcome was given.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -69,26 +70,26 @@ def _rows(dep) -> dict[str, list[dict]]:
     return out
 
 
+STAMPS = ("updated_at", "launched_at")  # set to the time each twin's apply ran
+
+
 def _compare(before_a, after_a, before_b, after_b) -> int:
-    """Same rows on both twins, updated_at aside; updated_at changed on the same rows. Returns rows."""
+    """Same rows on both twins, STAMPS aside; each stamp changed on the same rows. Returns rows."""
     compared = 0
     for table in after_a:
         rows_a, rows_b = after_a[table], after_b[table]
         assert len(rows_a) == len(rows_b), f"{table}: {len(rows_a)} rows offline, {len(rows_b)} live"
-        old_a = {r.get("id"): r.get("updated_at") for r in before_a[table]}
-        old_b = {r.get("id"): r.get("updated_at") for r in before_b[table]}
+        old_a = {r.get("id"): r for r in before_a[table]}
+        old_b = {r.get("id"): r for r in before_b[table]}
         for a, b in zip(rows_a, rows_b, strict=True):
-            stamped = (
-                a.get("updated_at") != old_a.get(a.get("id")),
-                b.get("updated_at") != old_b.get(b.get("id")),
-            )
-            assert stamped[0] == stamped[1], (
-                f"{table} {a.get('id')}: updated_at stamped offline/live {stamped}"
-            )
-            strip = {k: v for k, v in a.items() if k != "updated_at"}
-            assert strip == {k: v for k, v in b.items() if k != "updated_at"}, (
-                f"{table} {a.get('id')} differs"
-            )
+            for col in STAMPS:  # stamped offline, live
+                stamped = (
+                    a.get(col) != old_a.get(a.get("id"), {}).get(col),
+                    b.get(col) != old_b.get(b.get("id"), {}).get(col),
+                )
+                assert stamped[0] == stamped[1], f"{table} {a.get('id')}: {col} stamped {stamped}"
+            strip = {k: v for k, v in a.items() if k not in STAMPS}
+            assert strip == {k: v for k, v in b.items() if k not in STAMPS}, f"{table} {a.get('id')} differs"
             compared += 1
     return compared
 
@@ -113,8 +114,14 @@ def _offline(uuid: str, host: str, node: str, out, allow: Overrides = ALLOW):
 def test_offline_rehost_ends_the_move_as_the_live_bundle(
     make_deployment, tmp_path, move, seeded, end, migration_status
 ):
+    _twins(make_deployment, tmp_path, lambda dep: _seed(dep, move, seeded), end, migration_status)
+
+
+def _twins(make_deployment, tmp_path, seed, end: str, migration_status: str) -> None:
+    """Seed two twins with `seed`, run the offline bundle on one and the live one on the other
+    (--to-host the move's `end`), compare every row, then re-run and roll back offline."""
     off, live = make_deployment(RELEASE), make_deployment(RELEASE)
-    target, twin = _seed(off, move, seeded), _seed(live, move, seeded)
+    target, twin = seed(off), seed(live)
     assert target.uuid == twin.uuid
     to = _ends(off, target.uuid)[end]
     node = _node(off, to)
@@ -140,6 +147,34 @@ def test_offline_rehost_ends_the_move_as_the_live_bundle(
     assert_identical(applied, all_states(off))
     assert_all_ok(run_offline(run, "rollback"))
     assert_identical(states, all_states(off))
+
+
+@pytest.mark.parametrize("vm_state", ["active", "stopped"])
+def test_offline_rehost_ends_a_completed_evacuation_as_the_live_bundle(make_deployment, tmp_path, vm_state):
+    # the rebuild's end (vm_state, power_state, launched_at, migration 'done') and the context's
+    # new NUMA pinning and PCI request (pinned_context: a list to_json rebuilds in SQL)
+    from .test_rehost_outcomes import seed_evacuation
+
+    seed = lambda dep: seed_evacuation(dep, vm_state=vm_state)  # noqa: E731
+    _twins(make_deployment, tmp_path, seed, "dest_compute", "done")
+
+
+def test_offline_rehost_reverts_a_stopped_resize_as_the_live_bundle(make_deployment, tmp_path):
+    # revert_migration_context (the old pinning and PCI request) and power_state 4 (stop_instance)
+    from .test_rehost_outcomes import pinned_context
+
+    def seed(dep):
+        target = _seed(dep, "resize", "finished")
+        dep.execute(
+            "nova",
+            "INSERT INTO instance_system_metadata (created_at, deleted, instance_uuid, `key`, value) "
+            "VALUES ('2026-01-02 03:04:05', 0, %s, 'old_vm_state', 'stopped')",
+            (target.uuid,),
+        )
+        pinned_context(dep, target.uuid, applied=True)
+        return target
+
+    _twins(make_deployment, tmp_path, seed, "source_compute", "reverted")
 
 
 def test_offline_rehost_to_neither_end_stops_at_the_precheck(make_deployment, tmp_path):
@@ -172,3 +207,28 @@ def test_offline_rehost_to_neither_end_stops_at_the_precheck(make_deployment, tm
     assert [m["status"] for m in mig] == ["error"]
     assert_all_ok(run_offline(run, "rollback"))
     assert_identical(states, all_states(dep))
+
+
+def test_offline_rehost_stops_on_a_context_sql_cannot_copy_as_nova_writes_it(make_deployment, tmp_path):
+    # a context spaced otherwise than json.dumps (here compact): JSON_EXTRACT would copy its
+    # spacing, Nova's save re-dumps it; the precheck stops before any change
+
+    dep = make_deployment(RELEASE)
+    target = _seed(dep, "resize")
+    row = dep.query("nova", "SELECT id, migration_context FROM instance_extra WHERE instance_uuid = %s",
+                    (target.uuid,))[0]  # fmt: skip
+    compact = json.dumps(json.loads(row["migration_context"]), separators=(",", ":"))
+    dep.execute("nova", "UPDATE instance_extra SET migration_context = %s WHERE id = %s",
+                (compact, row["id"]))  # fmt: skip
+    source = _ends(dep, target.uuid)["source_compute"]
+    result = _offline(target.uuid, source, _node(dep, source), tmp_path / "off")
+    assert any("json.dumps form" in w for w in result.plan.warnings)
+    states = all_states(dep)
+    for mode in ("precheck", "apply"):  # the apply's steps copy without checking: its guard stops it
+        runs = run_offline(BundleRun(dep, result.path), mode)
+        assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
+        line = int(re.search(r"at line (\d+)", runs[-1].stderr).group(1))
+        above = Path(runs[-1].file).read_text().splitlines()[:line]
+        said = " ".join(above[max(i for i, t in enumerate(above) if "-- precondition:" in t) :])
+        assert "in json.dumps form" in " ".join(said.replace("--", " ").split())
+        assert_identical(states, all_states(dep))

@@ -10,7 +10,10 @@ stops the precheck (unless --allow-unknown-outcome). Per outcome the steps are w
 writes (vm_rehost_outcome): the move's end status, a completed resize waiting for confirm
 (new flavor, vm_state 'resized', its migration context kept), a reverted one as
 finish_revert_resize leaves it (old flavor in the columns and instance_extra.flavor, stashed
-old_vm_state popped), a completed live migration's console tokens dropped; task_state
+old_vm_state popped, power_state 4 if it was stopped), a completed live migration's console
+tokens dropped, a completed evacuation ended as the rebuild ends it (vm_offline_rehost_states),
+the migration context's new (completed) or old (reverted resize) NUMA topology, PCI requests and
+resources applied as Nova's save writes them (vm_offline_rehost_context); task_state
 'migrating' cleared with progress 0 whatever the outcome. Placement, the RequestSpec and the
 availability zone live in other databases: the bundle's warnings say what is left to do.
 """
@@ -23,9 +26,11 @@ from generator.domain import nova
 from generator.ops.operations import ApplyTime, Assignment, DeleteRows, FromQuery, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan import vm_offline_rehost_outcome as rt
+from generator.plan import vm_offline_rehost_states as states
 from generator.plan.builders import offline_update as _update
 from generator.plan.model import Postcondition
 from generator.plan.vm_common import VmOptions
+from generator.plan.vm_offline_rehost_context import PCI_REQUEST_LIMIT, context_preconditions, context_steps
 from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import parse, parse_query
 from generator.sqlgen.literals import literal_node
@@ -45,6 +50,11 @@ OFFLINE_REHOST_WARNINGS = (
     "holds, then delete that consumer's; completed resize: leave both for confirm/revert), point a "
     "reverted resize's RequestSpec back at the old flavor and set the instance's availability_zone to "
     "the target host's, or generate live with --placement-url and --nova-api-url, which do all of it",
+    "offline rehost copies the migration context's numa_topology, pci_requests and resources onto the "
+    "instance (its new side on a completed move, its old side on a reverted resize/cold migration) only "
+    "where SQL writes the bytes Nova's save writes: on MariaDB, the context in json.dumps form (no "
+    f"backslash escape, non-ASCII or float) with at most {PCI_REQUEST_LIMIT} PCI requests; otherwise the "
+    "Nova cell precheck stops before any change: generate live, which parses the context in Python",
     "offline rehost writes no shell/controller.sh or source-<host>.sh: rebind the instance's ports "
     "(`openstack port set --host TARGET PORT_ID`, each `port_id` the Nova cell precheck prints), "
     "refresh its volume attachments (`nova-manage volume_attachment refresh`) and clean the host the "
@@ -95,7 +105,7 @@ def _preconditions(u: str, host: str, node: str, options: VmOptions) -> list[Pos
                 ),
             )
         )
-    return pre
+    return pre + context_preconditions(u, host, node)
 
 
 def _flavor_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list[Operation]:
@@ -116,12 +126,12 @@ def _flavor_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list[Op
             for c, v in values.items()
             if isinstance(v, exp.Subquery)
         }
-        if kind == COMPLETED:
-            changes["vm_state"] = SetValue(nova.RESIZED)
-        changes.update({"task_state": SetValue(None), "updated_at": ApplyTime()})
         pending = [_differs(c, v.copy()) for c, v in values.items()] + [
             b.not_(exp.Is(this=exp.column("task_state"), expression=exp.Null()))
         ]
+        if kind == COMPLETED:  # finish_resize spawned the guest on the destination: launched_at
+            changes.update({"vm_state": SetValue(nova.RESIZED), "launched_at": ApplyTime()})
+        changes.update({"task_state": SetValue(None), "updated_at": ApplyTime()})
         ops.append(
             _update(
                 "nova",
@@ -240,6 +250,7 @@ def offline_rehost(cell: SchemaSnapshot, u: str, host: str, node: str, options: 
             b.scope_where("older unfinished migrations of the instance", rt.older_open(u)),
             "close the instance's other unfinished migrations (status 'error')",
         ),
+        *context_steps(cell, u, host, node),
         _update(
             "nova",
             cell,
@@ -255,6 +266,7 @@ def offline_rehost(cell: SchemaSnapshot, u: str, host: str, node: str, options: 
             "drop the stale migration context of the failed move",
         ),
         *tokens,
+        *states.evacuation_steps(cell, u, host, node),
         _update(
             "nova",
             cell,
@@ -269,6 +281,7 @@ def offline_rehost(cell: SchemaSnapshot, u: str, host: str, node: str, options: 
             "end the live migration as Nova does on the host the guest runs on: task_state NULL, progress 0",
         ),
         *_flavor_steps(cell, u, host, node),
+        states.stopped_revert_step(cell, u, host, node),
         _update(
             "nova",
             cell,

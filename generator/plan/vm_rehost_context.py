@@ -30,7 +30,7 @@ from generator.facts.instance import InstanceFacts
 from generator.plan.vm_rehost_outcome import COMPLETED, REVERTED, Outcome
 
 # InstancePCIRequests.to_json(): the keys instance_extra.pci_requests lists per request
-_PCI_KEYS = ("count", "spec", "alias_name", "is_new", "numa_policy", "request_id", "requester_id")
+PCI_KEYS = ("count", "spec", "alias_name", "is_new", "numa_policy", "request_id", "requester_id")
 
 
 def _data(obj: object) -> dict:
@@ -44,7 +44,7 @@ def _pci_json(requests: object) -> str | None:
     blob = []
     for r in _data(requests).get("requests") or []:
         d = _data(r)
-        blob.append({k: d.get(k, False if k == "is_new" else None) for k in _PCI_KEYS})
+        blob.append({k: d.get(k, False if k == "is_new" else None) for k in PCI_KEYS})
     return json.dumps(blob)
 
 

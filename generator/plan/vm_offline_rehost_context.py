@@ -1,0 +1,172 @@
+"""The migration context applied by an offline rehost, in SQL read when the file runs.
+
+The live rehost (vm_rehost_context.py) copies one side of instance_extra.migration_context
+onto the instance as Nova's save writes it: numa_topology and resources as
+`json.dumps(primitive)` (NULL for None), pci_requests as InstancePCIRequests.to_json() (a list
+of seven keys per request). Offline the same text is built from the JSON when the file runs,
+for the outcome it runs into: the `new_` side when the open move completed (any type), the
+`old_` side when a resize/cold migration reverted; a rolled back live migration or evacuation
+only drops the context (vm_offline_rehost.py does).
+
+Byte for byte: MariaDB's JSON_EXTRACT returns a value's text as stored, so a part of a
+document json.dumps wrote is what json.dumps writes for that part. A precondition checks the
+document is such a text before anything changes, and stops the file otherwise (the live
+rehost, which parses it in Python, is the way then):
+
+* the server is MariaDB (MySQL's JSON_EXTRACT re-serializes a value with its keys sorted);
+* the document is valid JSON, ASCII only and without backslash escapes, spaced as json.dumps
+  spaces it (", " and ": ", no other whitespace outside strings), with no float or -0 number
+  (json.loads would respell it);
+* it is shaped as Nova writes it: a `nova_object.data` object; the side's pci_requests NULL, or
+  an object whose `nova_object.data.requests` is missing, NULL or a list of at most
+  PCI_REQUEST_LIMIT objects each with a `nova_object.data` object.
+
+What a precondition cannot see: a key repeated in one object (json.loads keeps the last value,
+MariaDB reads the first). Nova never writes one.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from generator.ops.operations import ApplyTime, FromQuery, Operation
+from generator.plan import builders as b
+from generator.plan import vm_offline_rehost_outcome as rt
+from generator.plan.builders import offline_update as _update
+from generator.plan.model import Postcondition
+from generator.plan.vm_rehost_context import PCI_KEYS
+from generator.schema.model import SchemaSnapshot
+from generator.sqlgen.builders import parse, parse_query
+from generator.sqlgen.literals import sql_literal
+
+PCI_REQUEST_LIMIT = 4  # requests per instance the SQL lists (more: the precondition stops)
+COLUMNS = ("numa_topology", "pci_requests", "resources")
+_DATA = '$."nova_object.data"'
+_INNER = '."nova_object.data"'  # a Nova object's fields
+# (side, outcome, migration types) for which Nova applies that side of the context
+SIDES = (("new_", "completed", None), ("old_", "reverted", rt.RESIZE_LIKE))
+
+
+def _at(path: str) -> str:
+    return f"JSON_EXTRACT(migration_context, {sql_literal(path)})"
+
+
+def _type(path: str) -> str:
+    return f"COALESCE(JSON_TYPE({_at(path)}), 'NULL')"  # a missing key reads as JSON null
+
+
+def _requests(side: str) -> tuple[str, str]:
+    """The side's pci_requests path and the SQL count of its requests (0 unless a list)."""
+    reqs = f"{_DATA}.{side}pci_requests{_INNER}.requests"
+    return reqs, f"IF({_type(reqs)} = 'ARRAY', JSON_LENGTH({_at(reqs)}), 0)"
+
+
+def value_sql(side: str, column: str) -> str:
+    """SQL text on an instance_extra row: the text Nova's save writes to `column` from the
+    `side` ('new_'/'old_') of its migration context."""
+    path = f"{_DATA}.{side}{column}"
+    if column != "pci_requests":  # json.dumps(value), NULL for None
+        return f"CASE WHEN {_type(path)} = 'NULL' THEN NULL ELSE {_at(path)} END"
+    reqs, _n = _requests(side)
+    items = []
+    for i in range(PCI_REQUEST_LIMIT):
+        fields: list[str] = []
+        for k in PCI_KEYS:  # d.get(k, False if k == "is_new" else None), as to_json lists it
+            default = "false" if k == "is_new" else "null"
+            sep = "{" if not fields else ", "
+            field = _at(f"{reqs}[{i}]{_INNER}.{k}")
+            fields.append(f"'{sep}\"{k}\": ', COALESCE({field}, '{default}')")
+        each = _type(f"{reqs}[{i}]{_INNER}")  # past the list's end: missing, so JSON null
+        items.append(f"IF({each} = 'OBJECT', CONCAT({', '.join(fields)}, '}}'), NULL)")
+    listed = f"CONCAT('[', CONCAT_WS(', ', {', '.join(items)}), ']')"
+    return f"CASE WHEN {_type(path)} = 'NULL' THEN NULL ELSE {listed} END"
+
+
+def faithful_sql(side: str) -> str:
+    """SQL text on an instance_extra row: its migration context is a text the SQL copies from
+    byte for byte (module docstring), shaped as Nova writes it."""
+    bare = 'REGEXP_REPLACE(migration_context, \'"[^"]*"\', \'""\')'  # strings emptied
+    pci = f"{_DATA}.{side}pci_requests"
+    reqs, n = _requests(side)
+    each = " AND ".join(
+        f"({n} <= {i} OR {_type(f'{reqs}[{i}]{_INNER}')} = 'OBJECT')" for i in range(PCI_REQUEST_LIMIT)
+    )
+    return (
+        "VERSION() LIKE '%MariaDB%' AND JSON_VALID(migration_context) "
+        "AND CHAR_LENGTH(migration_context) = LENGTH(migration_context) "
+        "AND LOCATE(CHAR(92), migration_context) = 0 "
+        f"AND REGEXP_INSTR({bare}, '[,:]([^ ]|$)') = 0 "
+        f"AND REGEXP_INSTR(REPLACE(REPLACE({bare}, ', ', ''), ': ', ''), '[[:space:]]') = 0 "
+        f"AND REGEXP_INSTR({bare}, '[0-9][.eE]|-0') = 0 "
+        f"AND {_type(_DATA)} = 'OBJECT' "
+        f"AND ({_type(pci)} = 'NULL' OR ({_type(pci + _INNER)} = 'OBJECT' "
+        f"AND {_type(reqs)} IN ('NULL', 'ARRAY') AND {n} <= {PCI_REQUEST_LIMIT} AND {each}))"
+    )
+
+
+def _has_context(u: str) -> list[exp.Expr]:
+    return [
+        b.eq("instance_uuid", u),
+        b.eq("deleted", 0),
+        parse("migration_context IS NOT NULL AND migration_context <> ''"),
+    ]
+
+
+def _differs(column: str, text: str) -> str:
+    return f"NOT (CAST({column} AS BINARY) <=> CAST(({text}) AS BINARY))"
+
+
+def context_preconditions(u: str, host: str, node: str) -> list[Postcondition]:
+    """Stop the file before any change when the context the outcome applies cannot be copied
+    as Nova's save writes it."""
+    return [
+        Postcondition(
+            "nova",
+            f"the migration context whose {side[:-1]} side the move {kind} applies to numa_topology, "
+            "pci_requests and resources is on MariaDB, in json.dumps form and Nova's shape (else SQL "
+            "cannot write what Nova's save writes: generate the rehost live, or set the three columns "
+            "by hand)",
+            b.count_is(
+                "instance_extra",
+                0,
+                *_has_context(u),
+                rt.move_is(u, kind, host, node, moves),
+                parse(f"NOT COALESCE({faithful_sql(side)}, FALSE)"),
+            ),
+        )
+        for side, kind, moves in SIDES
+    ]
+
+
+def context_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list[Operation]:
+    """instance_extra: the context's side applied, for the outcome the file runs into; before
+    the context is dropped (and, for a completed resize, kept for confirm/revert)."""
+    extra = cell.table("instance_extra")
+    columns = [c for c in COLUMNS if extra.has_column(c)]
+    ops: list[Operation] = []
+    for side, kind, moves in SIDES:
+        texts = {c: value_sql(side, c) for c in columns}
+        changes = {
+            c: FromQuery(parse_query(f"SELECT {t}"), f"the migration context's {side}{c}")
+            for c, t in texts.items()
+        }
+        pending = " OR ".join(_differs(c, t) for c, t in texts.items())
+        which = "new" if side == "new_" else "old"
+        ops.append(
+            _update(
+                "nova",
+                cell,
+                "instance_extra",
+                {**changes, "updated_at": ApplyTime()},
+                b.scope_where(
+                    f"the migration context of instance {u}, its open move {kind} (read at run time)",
+                    *_has_context(u),
+                    rt.move_is(u, kind, host, node, moves),
+                    # faithful_sql holds: the precondition (in the apply file too) stopped it otherwise
+                    parse(f"({pending})"),
+                ),
+                f"{', '.join(columns)}: the migration context's {which} values, as Nova's "
+                f"{'apply' if side == 'new_' else 'revert'}_migration_context() and save write them",
+            )
+        )
+    return ops
