@@ -46,6 +46,22 @@ class Postcondition:
 
 
 @dataclass(frozen=True)
+class SessionValue:
+    """A value an offline file reads once per transaction into `@name` (a scalar SELECT), so the
+    scopes compare the variable instead of repeating the query in every statement. Rendered after
+    each START TRANSACTION of the files of `database` (render/offline.py): in the apply as a locking
+    read, re-read every round, so it is what each statement would have read at that point."""
+
+    database: str
+    name: str  # the session variable, without '@'
+    query: exp.Query = field(compare=False)  # a SELECT of one row, one column (or no row: NULL)
+    description: str
+
+    def describe(self) -> str:
+        return f"@{self.name}: {self.description}"
+
+
+@dataclass(frozen=True)
 class ApiCommand:
     """A supported OpenStack CLI command to try before any SQL."""
 
@@ -103,6 +119,7 @@ class Plan:
     operations: tuple[Operation, ...]  # in apply order (grouped by database, FK-safe within)
     postconditions: tuple[Postcondition, ...] = ()
     preconditions: tuple[Postcondition, ...] = ()  # offline: what must hold before the apply changes rows
+    session_values: tuple[SessionValue, ...] = ()  # offline: read per transaction, before the scopes
     findings: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     api_first: tuple[ApiCommand, ...] = ()

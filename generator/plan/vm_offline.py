@@ -29,7 +29,14 @@ from generator.ops.operations import (
 )
 from generator.plan import builders as b
 from generator.plan.builders import offline_update as _update
-from generator.plan.model import ApiCommand, ControllerActions, DatabaseTarget, Plan, Postcondition
+from generator.plan.model import (
+    ApiCommand,
+    ControllerActions,
+    DatabaseTarget,
+    Plan,
+    Postcondition,
+    SessionValue,
+)
 from generator.plan.overrides import override_record
 from generator.plan.vm_common import VmOptions, instance_deleted_changes, instance_deleted_postcondition
 from generator.plan.vm_offline_cinder import WITH_CINDER_WARNING, cinder_target, offline_cinder_side
@@ -160,6 +167,7 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         "nova", f"instance {u} is in this database ({where})", b.count_is("instances", 1, b.eq("uuid", u))
     )
     pre = [exists, *_not_healthy(u, options), *_not_recent(u, options)]
+    session: tuple[SessionValue, ...] = ()  # read per transaction before the scopes (rehost only)
     warnings = [
         "offline bundle: rows are found when the files run; compare the precheck's row counts with what you "
         "expect before the apply, and run the capture files first — they write the rollback",
@@ -197,9 +205,11 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
                 "hypervisor_hostname), which a live bundle would look up"
             )
         from generator.plan.vm_offline_rehost import OFFLINE_REHOST_WARNINGS, offline_rehost
+        from generator.plan.vm_offline_rehost_outcome import session_values
 
         ops, posts, more_pre = offline_rehost(cell.schema, u, options.to_host, options.to_node, options)
         pre += more_pre
+        session = session_values(u, options.to_host, options.to_node)
         warnings += OFFLINE_REHOST_WARNINGS
         order = (cell,)
     else:
@@ -219,6 +229,7 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         operations=tuple(ops),
         postconditions=tuple(posts),
         preconditions=tuple(pre),
+        session_values=session,
         findings=(f"offline plan for instance {u} from the {rel} catalog schema (no database was given)",),
         warnings=tuple(warnings),
         api_first=(

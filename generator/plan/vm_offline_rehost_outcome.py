@@ -7,7 +7,9 @@ progress (nova.MIGRATION_IN_PROGRESS, read when the file runs), and each outcome
 carry a scope that only matches when that move's destination (completed) or source
 (reverted) is the target, and its migration type is the one the step is for. Only the
 matching outcome's rows change; a precondition stops the file when the move matches neither
-end (unless --allow-unknown-outcome was given at generation).
+end (unless --allow-unknown-outcome was given at generation). The move is read once per
+transaction into session variables (`session_values`: the plan's SessionValues) that the scopes
+compare: repeating its subquery in every statement that reads a scope made the bundle 10,719 lines.
 
 What the cell alone cannot tell: live also ends an 'error'/'failed' migration whose placement
 consumer still holds allocations (placement is another database); offline such a move is not
@@ -19,13 +21,23 @@ from __future__ import annotations
 from sqlglot import exp
 
 from generator.domain import nova
-from generator.sqlgen.builders import parse
+from generator.plan.model import SessionValue
+from generator.sqlgen.builders import parse, parse_query
 from generator.sqlgen.literals import sql_literal
 
 RESIZE_LIKE = ("resize", "migration")
 MOVE_TYPES = (*RESIZE_LIKE, "live-migration", "evacuation")
 # migrations.migration_type; rows from before the column: a resize if the flavor changed (move_type)
-MOVE = "fixpack_move"  # the derived table of the open move
+# The open move, read once per transaction into session variables (SessionValue, rendered after each
+# START TRANSACTION; in the apply a locking read, re-read every round): its id (NULL: none), how it
+# ends for --to-host/--to-node, its type. The same as each statement reading the move itself, as the
+# plan changes the move's status only in its end steps, the last of a round (vm_offline_rehost), and
+# other migrations only below the move's id: a later round or a re-run reads the move closed.
+MOVE_ID, MOVE_END, MOVE_TYPE = "fixpack_move_id", "fixpack_move_end", "fixpack_move_type"
+
+
+def _var(name: str) -> str:
+    return f"@{name}"
 
 
 def _type(t: str) -> str:
@@ -42,19 +54,10 @@ def open_sql(u: str, alias: str = "") -> str:
     return f"{t}instance_uuid = {sql_literal(u)} AND {t}deleted = 0 AND {t}status IN ({statuses})"
 
 
-def _move_row(u: str) -> str:
-    """SQL text: the instance's open move, its newest unfinished migration, as a derived table
-    (materialized: an UPDATE of migrations may read it; one migrations table per SELECT)."""
-    cols = (
-        "id, source_compute, source_node, dest_compute, dest_node, migration_type, old_instance_type_id, "
-        "new_instance_type_id"
-    )
-    return f"(SELECT {cols} FROM migrations WHERE {open_sql(u)} ORDER BY id DESC LIMIT 1) AS {MOVE}"
-
-
 def newest_open_id(u: str) -> str:
-    """SQL text: the id of the instance's open move (NULL when there is none)."""
-    return f"(SELECT {MOVE}.id FROM {_move_row(u)})"
+    """SQL text: the id of the instance's open move (NULL when there is none), as read at the
+    start of the transaction (session_values)."""
+    return _var(MOVE_ID)
 
 
 def _ends(host: str, node: str, t: str) -> tuple[str, str]:
@@ -82,17 +85,47 @@ def outcome_sql(
     return cond
 
 
+def session_values(u: str, host: str, node: str) -> tuple[SessionValue, ...]:
+    """The open move's id, end (outcome_sql's three cases, destination first) and type."""
+    dest, source = _ends(host, node, "")
+    end = f"CASE WHEN {dest} THEN 'completed' WHEN {source} THEN 'reverted' ELSE 'unknown' END"
+    of_move = f"FROM migrations WHERE id = {_var(MOVE_ID)}"
+    return (
+        SessionValue(
+            "nova",
+            MOVE_ID,
+            parse_query(f"SELECT MAX(id) FROM migrations WHERE {open_sql(u)}"),
+            f"the id of instance {u}'s open move, its newest unfinished migration (NULL: none)",
+        ),
+        SessionValue(
+            "nova",
+            MOVE_END,
+            parse_query(f"SELECT {end} {of_move}"),
+            f"how the open move ends for {host} / {node}: 'completed' (its destination), 'reverted' "
+            "(its source) or 'unknown'",
+        ),
+        SessionValue(
+            "nova", MOVE_TYPE, parse_query(f"SELECT {_type('')} {of_move}"), "the open move's migration type"
+        ),
+    )
+
+
+def _move_ends(kind: str, moves: tuple[str, ...] | None) -> str:
+    cond = f"{_var(MOVE_END)} <=> {sql_literal(kind)}"
+    if moves is not None:  # the type is never NULL when the move exists
+        cond += f" AND {_var(MOVE_TYPE)} IN ({', '.join(sql_literal(m) for m in moves)})"
+    return cond
+
+
 def move_is(u: str, kind: str, host: str, node: str, moves: tuple[str, ...] | None = None) -> exp.Expr:
-    """Condition: the instance's open move exists and ends as `kind` (of one of `moves`)."""
-    return parse(f"EXISTS (SELECT 1 FROM {_move_row(u)} WHERE {outcome_sql(kind, host, node, moves, MOVE)})")
+    """Condition: the instance's open move exists and ends as `kind` (of one of `moves`); never
+    NULL (no move: false), so NOT of it holds when there is none."""
+    return parse(f"({_move_ends(kind, moves)})")
 
 
 def the_move(u: str, kind: str, host: str, node: str, moves: tuple[str, ...]) -> exp.Expr:
     """Condition on a migrations row: it is the instance's open move, ending as `kind`."""
-    return parse(
-        f"{open_sql(u)} AND id IN (SELECT {MOVE}.id FROM {_move_row(u)} "
-        f"WHERE {outcome_sql(kind, host, node, moves, MOVE)})"
-    )
+    return parse(f"{open_sql(u)} AND id = {_var(MOVE_ID)} AND {_move_ends(kind, moves)}")
 
 
 def older_open(u: str) -> exp.Expr:

@@ -132,6 +132,24 @@ def _delete_statement(table: str, cond: exp.Expr, upto: exp.Expr) -> exp.Expr:
     return exp.Delete(tables=[exp.to_table(table)], this=target, where=exp.Where(this=_and(where, upto)))
 
 
+def session_values(plan: Plan, db: DatabaseTarget, lock: bool) -> list[str]:
+    """`SET @name = (query);` per plan.session_values of this database, right after a START
+    TRANSACTION and before any scope reads it; in the apply a locking read (FOR UPDATE), re-read
+    every round, so each statement sees what it would read itself (the plan changes what the value
+    reads only in its last step of a round: see vm_offline_rehost_outcome.py)."""
+    out: list[str] = []
+    for value in plan.session_values:
+        if value.database != db.role:
+            continue
+        query = value.query.copy()
+        assert isinstance(query, exp.Select)  # SessionValue: a scalar SELECT
+        if lock:
+            query = query.lock(update=True, copy=False)
+        out += comment(value.describe())
+        out.append(st.set_var(value.name, query.subquery(copy=False)))
+    return out
+
+
 def _apply_file(
     plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, chunk_rows: int
 ) -> str:
@@ -143,6 +161,7 @@ def _apply_file(
     for round_no in range(1, rounds + 1):
         out += ["", *round_banner(round_no, rounds, chunk_rows), st.start_transaction()]
         out.append(st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])))
+        out += session_values(plan, db, lock=True)
         if round_no == 1:
             for pre in plan.preconditions:
                 if pre.database == db.role:
@@ -167,6 +186,7 @@ def _precheck_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], p
     out = [ln for line in plan_header(plan, db, "precheck", path) for ln in comment(line)]
     out += [s + ";" for s in st.SESSION_SETUP] + ["", *identity_statements(plan, db)]
     out.append(st.start_transaction(read_only=True))
+    out += session_values(plan, db, lock=False)
     for pre in plan.preconditions:
         if pre.database == db.role:
             out += comment(f"precondition: {pre.description}")
@@ -230,6 +250,7 @@ def _capture_file(
     identity = identity_statements(plan, db, captured=True)  # printed into the rollback, run as they are
     out += [s + ";" for s in st.SESSION_SETUP] + ["", *identity_statements(plan, db, silent=True)]
     out.append(st.start_transaction(read_only=True))
+    out += session_values(plan, db, lock=False)
     out += comment("rows the apply will change, all steps (one consistent snapshot)")
     out.append(st.set_var(st.SCOPE, cap.rows_in_scope(ops)))
     out += cap.refusal(plan, db)
@@ -353,7 +374,14 @@ def render_offline(plan: Plan, chunk_rows: int = OFFLINE_ROW_LIMIT) -> tuple[lis
                 "verify",
                 db.manifest_target,
                 f"read-only: the postconditions hold in the {db.label}",
-                verify_file(plan_header(plan, db, "verify", names["verify"]), [], db, posts, ident),
+                verify_file(
+                    plan_header(plan, db, "verify", names["verify"]),
+                    [],
+                    db,
+                    posts,
+                    ident,
+                    session_values(plan, db, lock=False),
+                ),
             )
         )
         files["rollback"].insert(

@@ -317,9 +317,11 @@ def verify_file(
     plan_db: DatabaseTarget,
     postconditions: tuple[Postcondition, ...],
     identity: Sequence[str] = (),
+    preamble: Sequence[str] = (),
 ) -> str:
-    """Read-only: after the apply, every changed row is exactly the planned result."""
-    out = _header(header) + _session() + ["", *identity, st.start_transaction(read_only=True)]
+    """Read-only: after the apply, every changed row is exactly the planned result. `preamble`:
+    statements right after START TRANSACTION (an offline plan's session values)."""
+    out = _header(header) + _session() + ["", *identity, st.start_transaction(read_only=True), *preamble]
     for chunk in chunks:
         for step in chunk.steps:
             if step.guard.check_only:

@@ -6,7 +6,8 @@ rows in scope, fingerprint of the keyed rows over the pre-image columns and
 over the post-image columns), `@fixpack_state` (step state), `@fixpack_chunk`
 (state of the chunk's first step: every step of a chunk must agree),
 `@fixpack_rc` (rows changed), `@fixpack_now` (apply time, one per
-transaction), `@fixpack_check`.
+transaction), `@fixpack_check`; offline, a plan's own values read per
+transaction (Plan.session_values, e.g. `@fixpack_move_id`: render/offline.py).
 """
 
 from __future__ import annotations

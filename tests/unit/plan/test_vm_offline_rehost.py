@@ -50,11 +50,15 @@ def test_offline_rehost_requires_an_enabled_service_and_the_named_node():
 def test_offline_rehost_closes_older_unfinished_migrations_and_drops_the_migration_context():
     plan = _plan()
     older = w.sql_of(w.ops_on(plan, "migrations")[0].scope.condition)
-    assert "status IN ('queued'" in older and "id < (SELECT fixpack_move.id FROM (SELECT" in older
+    assert "status IN ('queued'" in older and older.endswith("AND id < @fixpack_move_id")
     (drop,) = [o for o in w.ops_on(plan, "instance_extra") if "migration_context" in dict(o.assignments)]
     context = w.sql_of(drop.scope.condition)
     # a completed resize keeps its migration context for confirm/revert, as the live planner does
-    assert "NOT migration_context IS NULL" in context and "AND NOT EXISTS(SELECT 1 FROM (SELECT" in context
+    assert (
+        "NOT migration_context IS NULL" in context
+        and "AND NOT (@fixpack_move_end <=> 'completed' AND @fixpack_move_type IN ('resize', 'migration'))"
+        in context
+    )
 
 
 def test_offline_rehost_ends_the_open_move_last_with_the_status_nova_sets_per_outcome():
@@ -62,8 +66,11 @@ def test_offline_rehost_ends_the_open_move_last_with_the_status_nova_sets_per_ou
     statuses = [dict(o.assignments)["status"].value for o in ends]
     assert statuses == ["finished", "completed", "done", "reverted", "failed", "error"]
     scopes = [w.sql_of(o.scope.condition) for o in ends]
-    assert "dest_compute <=> 'cmp-02'" in scopes[0] and "IN ('resize', 'migration')" in scopes[0]
-    assert "NOT (fixpack_move.dest_compute <=> 'cmp-02'" in scopes[3]
+    assert scopes[0].endswith(
+        "AND id = @fixpack_move_id AND @fixpack_move_end <=> 'completed' "
+        "AND @fixpack_move_type IN ('resize', 'migration')) AND NOT status <=> 'finished'"
+    )
+    assert "@fixpack_move_end <=> 'reverted' AND @fixpack_move_type IN ('resize', 'migration')" in scopes[3]
     assert _plan().operations[-1] is not None and _plan().operations[-1].table == "migrations"
 
 

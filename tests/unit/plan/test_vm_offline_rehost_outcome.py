@@ -9,11 +9,37 @@ U = w.INSTANCE
 
 
 def test_the_open_move_is_the_newest_unfinished_migration_of_the_instance():
-    text = rt.newest_open_id(U)
-    assert text.startswith("(SELECT fixpack_move.id FROM (SELECT id, source_compute")
-    assert f"instance_uuid = '{U}' AND deleted = 0 AND status IN ('queued'" in text
-    assert "'finished'" in text and "'error'" not in text
-    assert text.endswith("ORDER BY id DESC LIMIT 1) AS fixpack_move)")
+    move_id, end, move_type = rt.session_values(U, "cmp-02", "n2")
+    assert (move_id.name, end.name, move_type.name) == (rt.MOVE_ID, rt.MOVE_END, rt.MOVE_TYPE)
+    assert {v.database for v in (move_id, end, move_type)} == {"nova"}
+    text = w.sql_of(move_id.query)
+    assert text.startswith(f"SELECT MAX(id) FROM migrations WHERE instance_uuid = '{U}' AND deleted = 0")
+    assert "status IN ('queued'" in text and "'finished'" in text and "'error'" not in text
+    assert rt.newest_open_id(U) == "@fixpack_move_id"
+
+
+def test_the_open_moves_end_and_type_are_read_as_outcome_sql_decides():
+    _, end, move_type = rt.session_values(U, "cmp-02", "n2")
+    dest = "(dest_compute <=> 'cmp-02' AND (dest_node IS NULL OR dest_node <=> 'n2'))"
+    source = "(source_compute <=> 'cmp-02' AND (source_node IS NULL OR source_node <=> 'n2'))"
+    assert w.sql_of(end.query) == (
+        f"SELECT CASE WHEN {dest} THEN 'completed' WHEN {source} THEN 'reverted' ELSE 'unknown' END "
+        "FROM migrations WHERE id = @fixpack_move_id"
+    )
+    assert w.sql_of(move_type.query).startswith("SELECT COALESCE(migration_type, IF(old_instance_type_id")
+    assert end.describe().startswith("@fixpack_move_end: how the open move ends for cmp-02 / n2")
+
+
+def test_scopes_compare_the_variables_and_never_read_null():
+    assert w.sql_of(rt.move_is(U, "completed", "h", "n", ("live-migration",))) == (
+        "(@fixpack_move_end <=> 'completed' AND @fixpack_move_type IN ('live-migration'))"
+    )
+    assert w.sql_of(rt.move_is(U, "reverted", "h", "n")) == "(@fixpack_move_end <=> 'reverted')"
+    the_move = w.sql_of(rt.the_move(U, "completed", "h", "n", ("resize",)))
+    assert the_move.endswith(
+        "AND id = @fixpack_move_id AND @fixpack_move_end <=> 'completed' AND @fixpack_move_type IN ('resize')"
+    )
+    assert "migrations" not in the_move  # no subquery: the variables were read once
 
 
 def test_the_destination_wins_then_the_source_then_unknown():

@@ -28,7 +28,7 @@ def test_a_completed_evacuation_ends_as_the_rebuild_leaves_it_stopped_or_active(
         "NOT (vm_state <=> 'stopped' AND task_state IS NULL AND power_state <=> 4 AND progress <=> 0)"
         in stopped
     )
-    assert "dest_compute <=> 'cmp-02'" in stopped
+    assert "@fixpack_move_end <=> 'completed' AND @fixpack_move_type IN ('evacuation')" in stopped
 
 
 def test_a_reverted_resize_of_a_stopped_instance_is_powered_off_before_old_vm_state_is_dropped():
@@ -40,7 +40,7 @@ def test_a_reverted_resize_of_a_stopped_instance_is_powered_off_before_old_vm_st
     assert isinstance(dict(off.assignments)["updated_at"], ApplyTime)
     scope = w.sql_of(off.scope.condition)
     assert "`key` = 'old_vm_state' AND value = 'stopped'" in scope and "NOT power_state <=> 4" in scope
-    assert "IN ('resize', 'migration')" in scope and "source_compute <=> 'cmp-02'" in scope
+    assert "@fixpack_move_end <=> 'reverted' AND @fixpack_move_type IN ('resize', 'migration')" in scope
     ops = list(plan.operations)
     stash = next(i for i, o in enumerate(ops) if o.table == "instance_system_metadata")
     assert ops.index(off) < stash
