@@ -64,6 +64,16 @@ def _without_pci_requests(dep, target):
     return target
 
 
+def _stopped_by(runs) -> str:
+    """The precondition that stopped the last file run, as its runbook says to find it: `ERROR 1242
+    at line N` is the guard whose `-- precondition:` comment is above line N (words, one space)."""
+    assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
+    line = int(re.search(r"at line (\d+)", runs[-1].stderr).group(1))
+    above = Path(runs[-1].file).read_text().splitlines()[:line]
+    said = " ".join(above[max(i for i, t in enumerate(above) if "-- precondition:" in t) :])
+    return " ".join(said.replace("--", " ").split())
+
+
 def _ends(dep, uuid: str) -> dict:
     return dep.query("nova", "SELECT source_compute, dest_compute FROM migrations WHERE instance_uuid = %s",
                      (uuid,))[0]  # fmt: skip
@@ -205,12 +215,7 @@ def test_offline_rehost_to_neither_end_stops_at_the_precheck(make_deployment, tm
     result = _offline(target.uuid, other, _node(dep, other), tmp_path / "off")
     states = all_states(dep)
     runs = run_offline(BundleRun(dep, result.path), "apply")
-    assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
-    # the runbook: `ERROR 1242 at line N` is the guard whose `-- precondition:` comment is above line N
-    line = int(re.search(r"at line (\d+)", runs[-1].stderr).group(1))
-    above = Path(runs[-1].file).read_text().splitlines()[:line]
-    said = " ".join(above[max(i for i, t in enumerate(above) if "-- precondition:" in t) :])
-    assert "whether it completed or reverted is unknown" in " ".join(said.replace("--", " ").split())
+    assert "whether it completed or reverted is unknown" in _stopped_by(runs)
     assert_identical(states, all_states(dep))
     # the named override at generation: the move is closed as 'error', as the live planner does
     forced = _offline(target.uuid, other, _node(dep, other), tmp_path / "forced",
@@ -241,11 +246,7 @@ def test_offline_rehost_stops_on_a_context_sql_cannot_copy_as_nova_writes_it(mak
     states = all_states(dep)
     for mode in ("precheck", "apply"):  # the apply's steps copy without checking: its guard stops it
         runs = run_offline(BundleRun(dep, result.path), mode)
-        assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
-        line = int(re.search(r"at line (\d+)", runs[-1].stderr).group(1))
-        above = Path(runs[-1].file).read_text().splitlines()[:line]
-        said = " ".join(above[max(i for i, t in enumerate(above) if "-- precondition:" in t) :])
-        assert "in json.dumps form" in " ".join(said.replace("--", " ").split())
+        assert "in json.dumps form" in _stopped_by(runs)
         assert_identical(states, all_states(dep))
 
 
@@ -261,9 +262,5 @@ def test_offline_rehost_stops_on_a_context_with_pci_requests(make_deployment, tm
     result = _offline(target.uuid, source, _node(dep, source), tmp_path / "off")
     states = all_states(dep)
     runs = run_offline(BundleRun(dep, result.path), "precheck")
-    assert not runs[-1].ok and "ERROR 1242" in runs[-1].stderr
-    line = int(re.search(r"at line (\d+)", runs[-1].stderr).group(1))
-    above = Path(runs[-1].file).read_text().splitlines()[:line]
-    said = " ".join(above[max(i for i, t in enumerate(above) if "-- precondition:" in t) :])
-    assert "without PCI requests" in " ".join(said.replace("--", " ").split())
+    assert "without PCI requests" in _stopped_by(runs)
     assert_identical(states, all_states(dep))
