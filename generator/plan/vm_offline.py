@@ -22,7 +22,6 @@ from generator.errors import FixpackError, SchemaProblem
 from generator.ops.operations import (
     ApplyTime,
     Assignment,
-    CopyColumn,
     DeleteRows,
     Operation,
     SetValue,
@@ -38,10 +37,17 @@ from generator.plan.model import (
     SessionValue,
 )
 from generator.plan.overrides import override_record
-from generator.plan.vm_common import VmOptions, instance_deleted_changes, instance_deleted_postcondition
+from generator.plan.recipe import evaluate_offline
+from generator.plan.vm_common import VmOptions, instance_deleted_postcondition
 from generator.plan.vm_offline_cinder import WITH_CINDER_WARNING, cinder_target, offline_cinder_side
 from generator.plan.vm_pci import OFFLINE_PCI_WARNING, held_scope
 from generator.plan.vm_purge import RELEASED_NOT_DELETED
+from generator.plan.vm_recipes import (
+    RELEASE_ALLOCATIONS,
+    SOFT_DELETE_API,
+    SOFT_DELETE_CELL_RELATED,
+    SOFT_DELETE_INSTANCE,
+)
 from generator.plan.vm_shares import offline_shares
 from generator.schema.model import SchemaSnapshot
 
@@ -269,110 +275,29 @@ RELEASED_PCI: dict[str, Assignment] = {
 
 
 def _soft_delete(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot, u: str):
-    ops: list[Operation] = []
-    posts: list[Postcondition] = []
-    api_ops = [
-        _update(
-            "nova_api",
-            api,
-            "instance_mappings",
-            {"queued_for_delete": SetValue(True), "updated_at": ApplyTime()},
-            b.scope_where(
-                "instance mapping not yet queued for delete",
-                b.eq("instance_uuid", u),
-                exp.or_(
-                    b.eq("queued_for_delete", 0),
-                    exp.Is(this=exp.column("queued_for_delete"), expression=exp.Null()),
-                ),
-            ),
-            "queued_for_delete = 1, as the API marks a deleted server",
-        ),
-        _delete(
-            "nova_api",
-            api,
-            "build_requests",
-            b.scope_where("leftover build request", b.eq("instance_uuid", u)),
-            "a leftover build request would resurrect the server in listings",
-        ),
+    """vm_recipes' steps as run-time scopes; the PCI devices the instance holds are released
+    before its row (the live planner's vm_pci also carries their PF/VF relatives)."""
+    schemas = {"nova": cell, "nova_api": api, "placement": placement}
+    api_side = evaluate_offline(SOFT_DELETE_API, schemas, [u])
+    related = evaluate_offline(SOFT_DELETE_CELL_RELATED, schemas, [u])
+    instance = evaluate_offline([SOFT_DELETE_INSTANCE], schemas, [u])
+    placement_side = evaluate_offline(RELEASE_ALLOCATIONS, schemas, [u])
+    pci = _update(
+        "nova",
+        cell,
+        "pci_devices",
+        RELEASED_PCI,
+        held_scope("pci_devices", u),
+        "release the PCI devices the instance holds (allocated or claimed), as PciDevice.free() does",
+    )
+    ops = [*api_side.operations, *related.operations, pci, *instance.operations, *placement_side.operations]
+    posts = [
+        *related.postconditions,
+        instance_deleted_postcondition(u),
+        *api_side.postconditions,
+        *placement_side.postconditions,
     ]
-    for table, column in nova.SOFT_DELETED_WITH_INSTANCE:
-        if cell.has_table(table):
-            scope = b.scope_where(
-                f"{table}.{column} = '{u}' and not deleted", b.eq(column, u), b.eq("deleted", 0)
-            )
-            ops.append(
-                _update(
-                    "nova",
-                    cell,
-                    table,
-                    {"deleted": CopyColumn("id"), "deleted_at": ApplyTime()},
-                    scope,
-                    "soft-delete as instance_destroy does (deleted = id)",
-                )
-            )
-            posts.append(
-                Postcondition(
-                    "nova",
-                    f"no live {table} rows of the instance remain",
-                    b.count_is(table, 0, b.eq(column, u), b.eq("deleted", 0)),
-                )
-            )
-    for table, column in nova.HARD_DELETED_WITH_INSTANCE:
-        if cell.has_table(table):
-            ops.append(
-                _delete(
-                    "nova",
-                    cell,
-                    table,
-                    b.scope_where(f"{table}.{column} = '{u}'", b.eq(column, u)),
-                    "hard-delete as instance_destroy does",
-                )
-            )
-    ops.append(
-        _update(
-            "nova",
-            cell,
-            "pci_devices",
-            RELEASED_PCI,
-            held_scope("pci_devices", u),
-            "release the PCI devices the instance holds (allocated or claimed), as PciDevice.free() does",
-        )
-    )
-    ops.append(
-        _update(
-            "nova",
-            cell,
-            "instances",
-            instance_deleted_changes(),
-            b.scope_where(f"instance {u}, not yet deleted", b.eq("uuid", u), b.eq("deleted", 0)),
-            "vm_state deleted, task_state NULL, power_state NOSTATE, terminated_at, deleted = id",
-        )
-    )
-    posts.append(instance_deleted_postcondition(u))
-    placement_ops = [
-        _delete(
-            "placement",
-            placement,
-            "allocations",
-            b.scope_where("allocations of the instance", b.eq("consumer_id", u)),
-            "free what the instance held, as delete_allocation_for_instance does",
-        ),
-        _delete(
-            "placement",
-            placement,
-            "consumers",
-            b.scope_where("the instance's consumer", b.eq("uuid", u)),
-            "remove the consumer left with no allocations",
-        ),
-    ]
-    posts.append(
-        Postcondition(
-            "placement",
-            "the instance holds no allocations",
-            b.count_is("allocations", 0, b.eq("consumer_id", u)),
-        )
-    )
-    return api_ops + ops + placement_ops, posts
+    return ops, posts
 
 
 def _purge(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot, u: str):

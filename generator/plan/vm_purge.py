@@ -141,21 +141,12 @@ def plan_purge(facts: InstanceFacts, options: VmOptions) -> Plan:
         )
 
     consumers = [u] + [m["uuid"] for m in cell.rows("migrations") if m["uuid"]]
-    placement_ops = placement_release_ops(
-        facts, consumers, "free everything the instance (and its migrations) held in placement"
-    )
-    if facts.placement is not None:
-        held = [a for a in facts.placement.rows("allocations") if a["consumer_id"] in consumers]
-        if held:
-            findings.append(f"placement: {len(held)} allocation row(s) to free")
-        posts.append(
-            Postcondition(
-                "placement",
-                "the instance holds no allocations",
-                b.count_is("allocations", 0, b.eq("consumer_id", u)),
-            )
-        )
-    else:
+    placement = placement_release_ops(facts, consumers)
+    placement_ops = list(placement.operations)
+    posts += placement.postconditions
+    if placement_ops and placement_ops[0].table == "allocations":
+        findings.append(f"placement: {placement_ops[0].row_count} allocation row(s) to free")
+    if facts.placement is None:
         warnings.append("no placement database was given: the instance's allocations are not freed")
 
     # Nova's own order when it archives: the cell rows first, then the API records.

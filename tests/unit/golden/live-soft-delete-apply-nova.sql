@@ -127,8 +127,8 @@ SELECT 'step 2: tags: changed 1 row(s) if pending, none if done; rows now match 
 
 -- describe(): step 3/3 — update 1 row of instances: vm_state deleted, task_state NULL, power_state NOSTATE,
 --   terminated_at, deleted = id
-SET @fixpack_scope = (SELECT COUNT(*) FROM `instances` WHERE `uuid` = '3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57' FOR
-    UPDATE);
+SET @fixpack_scope = (SELECT COUNT(*) FROM `instances` WHERE `uuid` = '3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57' AND
+    `deleted` = 0 FOR UPDATE);
 SET @fixpack_before = (SELECT CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(SHA2(CONVERT(CONCAT_WS(',',
       QUOTE(`created_at`), QUOTE(`id`), QUOTE(`internal_id`), QUOTE(`user_id`), QUOTE(`project_id`),
       QUOTE(`image_ref`), QUOTE(`kernel_id`), QUOTE(`ramdisk_id`), QUOTE(`launch_index`), QUOTE(`key_name`),

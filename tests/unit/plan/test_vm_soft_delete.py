@@ -63,7 +63,9 @@ def test_soft_delete_leaves_the_instance_row_as_the_compute_manager_does():
     assert (after["vm_state"], after["task_state"], after["power_state"], after["deleted"]) == (
         "deleted", None, 0, 7,
     )  # fmt: skip
-    assert op.stays_in_scope
+    # its scope is the live instance: once deleted = id it leaves it (the guard then expects 0)
+    assert w.sql_of(op.scope.condition) == f"uuid = '{w.INSTANCE}' AND deleted = 0"
+    assert not op.stays_in_scope
     assert {"terminated_at", "deleted_at", "updated_at"} <= op.apply_time_columns
 
 

@@ -1,0 +1,185 @@
+"""One declaration per repair step, evaluated live (on facts) or offline (as run-time scopes).
+
+A `Step` says, as data, what a repair does to one table: the target's rows (a sqlglot tree
+with the target as a parameter), which of them still need the change, the assignments
+(none: delete), the purpose and the postcondition. Two evaluators read the same step:
+
+- `live_step` picks the rows the facts hold that the bound tree keeps — evaluated by
+  `sqlgen.evaluate.matches`, so the rows a live bundle changes and the SQL scope its guards
+  recount can never disagree — and records them as pre-/post-images;
+- `offline_step` emits the bound tree as the scope the apply changes at run time (the
+  capture files record the pre-images then).
+
+Binding substitutes targets into the tree (`column = :target` becomes `column = 'u'`, or
+`column IN (...)` for several), which is also how a live plan widens a step to related
+consumers (an instance's migrations) and how a fleet batch merges many targets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from generator.facts.model import DatabaseFacts
+from generator.ops.operations import ApplyTime, Assignment, CopyColumn, DeleteRows, Operation, UpdateRows
+from generator.ops.rows import Scope
+from generator.plan import builders as b
+from generator.plan.model import Postcondition
+from generator.schema.model import SchemaSnapshot
+from generator.sqlgen.evaluate import matches
+from generator.sqlgen.literals import literal_node
+
+TARGET = "target"
+
+
+def target() -> exp.Placeholder:
+    """The parameter a step's scope is written with (`instance_uuid = :target`)."""
+    return exp.Placeholder(this=TARGET)
+
+
+def on_target(column: str) -> exp.Expr:
+    """`column = :target`: the shape binding widens to `column IN (...)`."""
+    return exp.EQ(this=exp.column(column), expression=target())
+
+
+def _is_target(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Placeholder) and node.name == TARGET
+
+
+def bind(tree: exp.Expr, targets: Sequence[object]) -> exp.Expr:
+    """The tree with its targets: `col = :target` -> `col = v`, or `col IN (v1, v2, ...)`."""
+    if not targets:
+        raise ValueError("a step is bound to at least one target")
+
+    def substitute(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.EQ) and _is_target(node.expression):
+            if len(targets) == 1:
+                return exp.EQ(this=node.this.copy(), expression=literal_node(targets[0]))
+            return b.isin(node.this.name, targets)
+        if _is_target(node):
+            if len(targets) != 1:
+                raise ValueError("only `column = :target` can be bound to several targets")
+            return literal_node(targets[0])
+        return node
+
+    return tree.transform(substitute)
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a repair does to one table, for any target (see the module docstring)."""
+
+    role: str  # database role: nova | nova_api | placement | cinder
+    table: str
+    scope: exp.Expr = field(compare=False)  # the target's rows, written with target()
+    describe: str  # the scope in words; "{target}" is replaced by the target(s)
+    purpose: str  # the -- describe() banner: why this change
+    assignments: tuple[tuple[str, Assignment], ...] = ()  # none: the rows are deleted
+    pending: exp.Expr | None = field(default=None, compare=False)  # rows of the scope still to change
+    postcondition: str | None = None  # words for "no pending row remains" (None: not checked)
+    stays_in_scope: bool = False  # changed rows still match scope AND pending (live guards)
+
+    @property
+    def deletes(self) -> bool:
+        return not self.assignments
+
+    def where(self, targets: Sequence[object]) -> exp.Expr:
+        tree = self.scope if self.pending is None else exp.and_(self.scope, self.pending)
+        return bind(tree, targets)
+
+    def scope_for(self, targets: Sequence[object]) -> Scope:
+        return Scope(self.where(targets), self.describe.format(target=", ".join(map(str, targets))))
+
+    def check(self, targets: Sequence[object]) -> Postcondition | None:
+        if self.postcondition is None:
+            return None
+        return Postcondition(self.role, self.postcondition, b.count_is(self.table, 0, self.where(targets)))
+
+
+def soft_delete_step(role: str, table: str, column: str, purpose: str, *, what: str = "the instance") -> Step:
+    """oslo.db `Query.soft_delete()` on the target's live rows: deleted = id, deleted_at = now."""
+    return Step(
+        role,
+        table,
+        on_target(column),
+        f"{table}.{column} = '{{target}}' and not deleted",
+        purpose,
+        assignments=(("deleted", CopyColumn("id")), ("deleted_at", ApplyTime())),
+        pending=b.eq("deleted", 0),
+        postcondition=f"no live {table} rows of {what} remain",
+    )
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """What a recipe became for one plan: operations in order, and their postconditions."""
+
+    operations: tuple[Operation, ...] = ()
+    postconditions: tuple[Postcondition, ...] = ()
+
+    def __add__(self, other: Evaluated) -> Evaluated:
+        return Evaluated(self.operations + other.operations, self.postconditions + other.postconditions)
+
+
+def live_step(step: Step, facts: DatabaseFacts, targets: Sequence[object]) -> Evaluated:
+    """The rows the facts hold that the step's bound tree keeps, with pre- and post-images."""
+    if not facts.schema.has_table(step.table):
+        return Evaluated()
+    scope = step.scope_for(targets)
+    rows = [r for r in facts.rows(step.table) if matches(scope.condition, r)]
+    op: Operation | None
+    if step.deletes:
+        op = b.delete(facts, step.table, rows, scope=scope, purpose=step.purpose)
+    else:
+        op = b.update(
+            facts,
+            step.table,
+            rows,
+            dict(step.assignments),
+            scope=scope,
+            purpose=step.purpose,
+            stays_in_scope=step.stays_in_scope,
+        )
+    post = step.check(targets)
+    return Evaluated((op,) if op else (), (post,) if post else ())
+
+
+def offline_step(step: Step, schema: SchemaSnapshot, targets: Sequence[object]) -> Evaluated:
+    """The step as a run-time scope: the apply changes whatever still matches when it runs."""
+    if not schema.has_table(step.table):
+        return Evaluated()
+    scope = step.scope_for(targets)
+    table = schema.table(step.table)
+    op: Operation
+    if step.deletes:
+        op = DeleteRows(step.role, step.table, table.primary_key, step.purpose, scope=scope)
+    else:
+        items = tuple((c, a) for c, a in step.assignments if table.has_column(c))
+        op = UpdateRows(
+            step.role, step.table, table.primary_key, step.purpose, assignments=items, scope=scope
+        )
+    post = step.check(targets)
+    return Evaluated((op,), (post,) if post else ())
+
+
+def evaluate_live(
+    steps: Iterable[Step], facts: Mapping[str, DatabaseFacts | None], targets: Sequence[object]
+) -> Evaluated:
+    """Every step whose database was given (a missing one is the planner's warning to say)."""
+    out = Evaluated()
+    for step in steps:
+        db = facts.get(step.role)
+        if db is not None:
+            out += live_step(step, db, targets)
+    return out
+
+
+def evaluate_offline(
+    steps: Iterable[Step], schemas: Mapping[str, SchemaSnapshot], targets: Sequence[object]
+) -> Evaluated:
+    out = Evaluated()
+    for step in steps:
+        out += offline_step(step, schemas[step.role], targets)
+    return out

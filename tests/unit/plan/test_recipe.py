@@ -1,0 +1,61 @@
+"""One step, two evaluators: the rows a live plan picks are the rows its SQL scope selects."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.ops.operations import DeleteRows, UpdateRows
+from generator.plan.recipe import Step, bind, live_step, offline_step, on_target, soft_delete_step
+from generator.sqlgen.builders import eq
+from tests.unit import world as w
+
+STEP = soft_delete_step("nova", "instance_metadata", "instance_uuid", "soft-delete")
+
+
+def test_binding_one_target_writes_equality_and_several_an_in_list():
+    assert w.sql_of(bind(on_target("consumer_id"), ["a"])) == "consumer_id = 'a'"
+    assert w.sql_of(bind(on_target("consumer_id"), ["a", "b"])) == "consumer_id IN ('a', 'b')"
+    with pytest.raises(ValueError, match="at least one target"):
+        bind(on_target("uuid"), [])
+
+
+def test_the_declaration_is_not_changed_by_binding():
+    bind(STEP.scope, ["x"])
+    assert w.sql_of(STEP.where(["y"])) == "instance_uuid = 'y' AND deleted = 0"
+
+
+def test_live_picks_exactly_the_rows_the_bound_scope_keeps():
+    rows = [w.metadata(1, "a"), w.metadata(2, "b", deleted=2), w.metadata(3, "c", uuid=w.OTHER_INSTANCE)]
+    db = w.database("nova", "nova", {"instance_metadata": rows})
+    result = live_step(STEP, db, [w.INSTANCE])
+    (op,) = result.operations
+    assert isinstance(op, UpdateRows)
+    assert [c.before["id"] for c in op.changes] == [1]
+    assert w.sql_of(op.scope.condition) == f"instance_uuid = '{w.INSTANCE}' AND deleted = 0"
+    assert w.post_texts(result.postconditions) == [
+        "nova: no live instance_metadata rows of the instance remain: "
+        "(SELECT COUNT(*) FROM instance_metadata "
+        f"WHERE instance_uuid = '{w.INSTANCE}' AND deleted = 0) = 0"
+    ]
+
+
+def test_live_with_no_matching_row_changes_nothing_but_still_checks():
+    db = w.database("nova", "nova", {"instance_metadata": [w.metadata(2, "b", deleted=2)]})
+    result = live_step(STEP, db, [w.INSTANCE])
+    assert result.operations == () and len(result.postconditions) == 1
+
+
+def test_offline_emits_the_same_scope_to_change_at_run_time():
+    result = offline_step(STEP, w.schema("nova"), [w.INSTANCE])
+    (op,) = result.operations
+    assert isinstance(op, UpdateRows) and op.changes is None
+    assert w.sql_of(op.scope.condition) == f"instance_uuid = '{w.INSTANCE}' AND deleted = 0"
+    assert [c for c, _ in op.assignments] == ["deleted", "deleted_at"]
+
+
+def test_a_step_without_assignments_deletes_and_a_missing_table_is_skipped():
+    step = Step("nova", "tags", on_target("resource_id"), "tags of {target}", "hard-delete")
+    (op,) = offline_step(step, w.schema("nova"), ["u"]).operations
+    assert isinstance(op, DeleteRows) and op.scope.description == "tags of u"
+    absent = Step("nova", "no_such_table", eq("id", 1), "none", "nothing")
+    assert offline_step(absent, w.schema("nova"), ["u"]).operations == ()
