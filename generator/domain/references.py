@@ -16,8 +16,19 @@ from sqlglot import exp
 
 from generator.ops.rows import Scope
 from generator.schema.model import SchemaSnapshot
-from generator.sqlgen.builders import eq as _eq
+from generator.sqlgen.builders import eq
 from generator.sqlgen.literals import sql_literal
+
+
+def _eq(column: str, value: str | exp.Expr) -> exp.Expr:
+    """`column = value`; a recipe passes its target parameter (plan/recipe.py) instead of a value."""
+    if isinstance(value, exp.Expr):
+        return exp.EQ(this=exp.column(column), expression=value.copy())
+    return eq(column, value)
+
+
+def _shown(value: str | exp.Expr) -> str:
+    return "'{target}'" if isinstance(value, exp.Expr) else sql_literal(value)
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,7 @@ def references_to(
     schema: SchemaSnapshot,
     table: str,
     column: str,
-    value: str,
+    value: str | exp.Expr,
     implicit: tuple[tuple[str, str], ...] = (),
     *,
     prefix: str = "",
@@ -121,7 +132,7 @@ def references_to(
                 column,
                 False,
                 1,
-                Scope(_eq(imp_col, value), f"{name}.{imp_col} = {sql_literal(value)} (no FK)"),
+                Scope(_eq(imp_col, value), f"{name}.{imp_col} = {_shown(value)} (no FK)"),
             )
         )
     return tuple(out)

@@ -128,7 +128,10 @@ def live_step(step: Step, facts: DatabaseFacts, targets: Sequence[object]) -> Ev
     if not facts.schema.has_table(step.table):
         return Evaluated()
     scope = step.scope_for(targets)
-    rows = [r for r in facts.rows(step.table) if matches(scope.condition, r)]
+    if facts.scope(step.table) == scope:  # the facts stage read the table by exactly this scope
+        rows = list(facts.rows(step.table))
+    else:
+        rows = [r for r in facts.rows(step.table) if matches(scope.condition, r)]
     op: Operation | None
     if step.deletes:
         op = b.delete(facts, step.table, rows, scope=scope, purpose=step.purpose)

@@ -16,7 +16,6 @@ from sqlglot import exp
 
 from generator import catalog
 from generator.domain import nova
-from generator.domain.references import NOVA_IMPLICIT_INSTANCE_REFS, references_to
 from generator.domain.staleness import format_duration, recently_updated_sql
 from generator.errors import FixpackError, SchemaProblem
 from generator.ops.operations import (
@@ -41,12 +40,13 @@ from generator.plan.recipe import evaluate_offline
 from generator.plan.vm_common import VmOptions, instance_deleted_postcondition
 from generator.plan.vm_offline_cinder import WITH_CINDER_WARNING, cinder_target, offline_cinder_side
 from generator.plan.vm_pci import OFFLINE_PCI_WARNING, held_scope
-from generator.plan.vm_purge import RELEASED_NOT_DELETED
 from generator.plan.vm_recipes import (
+    PURGE_API,
     RELEASE_ALLOCATIONS,
     SOFT_DELETE_API,
     SOFT_DELETE_CELL_RELATED,
     SOFT_DELETE_INSTANCE,
+    purge_cell_steps,
 )
 from generator.plan.vm_shares import offline_shares
 from generator.schema.model import SchemaSnapshot
@@ -197,7 +197,7 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         # everything, since an offline bundle only learns them at run time.
         order: tuple[DatabaseTarget, ...] = (cell, api, placement)
     elif options.op == "purge":
-        ops, posts = _purge(cell.schema, api.schema, placement.schema, u)
+        ops, posts = _purge(cell.schema, api.schema, placement.schema, u, options.include_shadow)
         warnings.append(
             MIGRATION_CONSUMERS_WARNING
             + "; do it before the apply: the purge deletes the migrations rows, the "
@@ -300,90 +300,21 @@ def _soft_delete(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSna
     return ops, posts
 
 
-def _purge(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot, u: str):
-    from generator.domain.toposort import topological_order
-
-    refs = references_to(cell, "instances", "uuid", u, NOVA_IMPLICIT_INSTANCE_REFS)
-    scopes = {r.table: r.scope for r in refs}
-    tables = {r.table for r in refs} - RELEASED_NOT_DELETED
-    depends: dict[str, set[str]] = {t: set() for t in tables | {"instances"}}
-    for table in tables:
-        for fk in cell.table(table).foreign_keys:
-            if fk.ref_table in depends and fk.ref_table != table:
-                depends[fk.ref_table].add(table)
-    depends["instances"] |= tables  # the instance row last, after tables with no FK to it too
-    ops: list[Operation] = [
-        _update(
-            "nova",
-            cell,
-            "pci_devices",
-            RELEASED_PCI,
-            held_scope("pci_devices", u),
-            "release (never delete) the PCI devices the instance holds (allocated or claimed), as "
-            "PciDevice.free() does",
-        )
-    ]
-    posts = []
-    for table in topological_order(depends, depends):
-        scope = (
-            b.scope_where(f"instances.uuid = '{u}'", b.eq("uuid", u))
-            if table == "instances"
-            else scopes[table]
-        )
-        ops.append(
-            _delete(
-                "nova",
-                cell,
-                table,
-                scope,
-                "every row referencing the instance, deleted or not"
-                if table != "instances"
-                else "the instance row itself, last",
-            )
-        )
-        posts.append(
-            Postcondition(
-                "nova", f"no {table} rows of the instance remain", b.count_is(table, 0, scope.tree())
-            )
-        )
-    for table in ("instance_group_member", "build_requests", "request_specs", "instance_mappings"):
-        ops.append(
-            _delete(
-                "nova_api",
-                api,
-                table,
-                b.scope_where(f"{table} of the instance", b.eq("instance_uuid", u)),
-                "the API records of the instance",
-            )
-        )
-        posts.append(
-            Postcondition(
-                "nova_api",
-                f"no {table} rows of the instance remain",
-                b.count_is(table, 0, b.eq("instance_uuid", u)),
-            )
-        )
-    ops += [
-        _delete(
-            "placement",
-            placement,
-            "allocations",
-            b.scope_where("allocations of the instance", b.eq("consumer_id", u)),
-            "free what the instance held",
-        ),
-        _delete(
-            "placement",
-            placement,
-            "consumers",
-            b.scope_where("the instance's consumer", b.eq("uuid", u)),
-            "remove the consumer",
-        ),
-    ]
-    posts.append(
-        Postcondition(
-            "placement",
-            "the instance holds no allocations",
-            b.count_is("allocations", 0, b.eq("consumer_id", u)),
-        )
+def _purge(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot, u: str, shadow: bool):
+    """vm_recipes' purge as run-time scopes, after releasing (never deleting) the PCI devices."""
+    schemas = {"nova": cell, "nova_api": api, "placement": placement}
+    pci = _update(
+        "nova",
+        cell,
+        "pci_devices",
+        RELEASED_PCI,
+        held_scope("pci_devices", u),
+        "release (never delete) the PCI devices the instance holds (allocated or claimed), as "
+        "PciDevice.free() does",
     )
-    return ops, posts
+    done = (
+        evaluate_offline(purge_cell_steps(cell, include_shadow=shadow), schemas, [u])
+        + evaluate_offline(PURGE_API, schemas, [u])
+        + evaluate_offline(RELEASE_ALLOCATIONS, schemas, [u])
+    )
+    return [pci, *done.operations], list(done.postconditions)

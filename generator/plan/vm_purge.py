@@ -20,13 +20,11 @@ allocations only by confirming a finished resize: compute/api.py
 
 from __future__ import annotations
 
-from generator.domain.references import NOVA_IMPLICIT_INSTANCE_REFS, references_to
-from generator.domain.toposort import topological_order
 from generator.facts.instance import InstanceFacts
 from generator.ops.operations import Operation
-from generator.plan import builders as b
 from generator.plan.model import Plan, Postcondition
 from generator.plan.overrides import override_record
+from generator.plan.recipe import evaluate_live
 from generator.plan.vm_cinder import plan_cinder_side
 from generator.plan.vm_common import (
     VmOptions,
@@ -36,29 +34,8 @@ from generator.plan.vm_common import (
     refuse_unless_repairable,
 )
 from generator.plan.vm_pci import release_pci
+from generator.plan.vm_recipes import PURGE_API, RELEASED_NOT_DELETED, purge_cell_steps
 from generator.plan.vm_soft_delete import database_target, placement_release_ops
-
-RELEASED_NOT_DELETED = frozenset({"pci_devices", "shadow_pci_devices"})
-
-
-def _cell_delete_order(facts: InstanceFacts, tables: set[str]) -> list[str]:
-    """Children before parents, by the live FK graph (shadow tables follow their base table)."""
-    schema = facts.cell.schema
-    depends: dict[str, set[str]] = {t: set() for t in tables}
-    for table in tables:
-        base = table.removeprefix("shadow_")
-        if not schema.has_table(base):
-            continue
-        for fk in schema.table(base).foreign_keys:
-            parent = ("shadow_" if table.startswith("shadow_") else "") + fk.ref_table
-            if parent in depends and parent != table:
-                depends[parent].add(table)  # the parent waits for its children
-    # The instance row goes last even after tables with no FK to it (volume_usage_cache, the
-    # shadow tables): a re-run after a stop between chunks still finds its target or a purge done.
-    for instance in ("shadow_instances", "instances"):
-        if instance in depends:
-            depends[instance] |= {t for t in tables if t != instance and t != "instances"}
-    return topological_order(tables, depends)
 
 
 def plan_purge(facts: InstanceFacts, options: VmOptions) -> Plan:
@@ -70,71 +47,31 @@ def plan_purge(facts: InstanceFacts, options: VmOptions) -> Plan:
         f"instance {u} ({inst['display_name']!r}) in {cell.label}: vm_state={inst['vm_state']}, "
         f"deleted={inst['deleted']}, host={inst['host']}"
     ]
-    refs = list(references_to(cell.schema, "instances", "uuid", u, NOVA_IMPLICIT_INSTANCE_REFS))
-    if options.include_shadow:
-        refs += references_to(
-            cell.schema, "instances", "uuid", u, NOVA_IMPLICIT_INSTANCE_REFS, prefix="shadow_"
-        )
-    scopes = {r.table: r.scope for r in refs}
-    with_rows = {r.table for r in refs if cell.rows(r.table)}
-    instance_tables = {"instances"} | (
-        {"shadow_instances"} if options.include_shadow and cell.rows("shadow_instances") else set()
-    )
-    order = _cell_delete_order(facts, (with_rows | instance_tables) - RELEASED_NOT_DELETED)
-
+    with_rows = {t for t in cell.schema.table_names if cell.rows(t)}
     ops: list[Operation] = []
     posts: list[Postcondition] = []
     for table in sorted(with_rows & RELEASED_NOT_DELETED):
         pci_ops, pci_notes = release_pci(cell, u, table)
         ops += pci_ops
         findings += pci_notes
-    for table in order:
-        rows = cell.rows(table)
-        if table in instance_tables:
-            scope = b.scope_where(f"{table}.uuid = '{u}'", b.eq("uuid", u))
-            purpose = "the instance row itself, last"
-        else:
-            scope = scopes[table]
-            purpose = f"every row referencing the instance ({scope.description}), deleted or not"
-        op = b.delete(cell, table, rows, scope=scope, purpose=purpose)
-        if op:
-            ops.append(op)
-            findings.append(f"{table}: {len(rows)} row(s) to delete")
-        posts.append(
-            Postcondition(
-                "nova", f"no {table} rows of the instance remain", b.count_is(table, 0, scope.tree())
-            )
-        )
+    steps = purge_cell_steps(
+        cell.schema, include_shadow=options.include_shadow, only=lambda t: t in with_rows or t == "instances"
+    )
+    deleted = evaluate_live(steps, {"nova": cell}, [u])
+    ops += deleted.operations
+    posts += deleted.postconditions
+    findings += [f"{op.table}: {op.row_count} row(s) to delete" for op in deleted.operations]
     skipped_shadow = [t for t in cell.schema.table_names if t.startswith("shadow_")]
     if not options.include_shadow and skipped_shadow:
         findings.append(
             "shadow (archive) tables were not searched; --include-shadow removes archived rows too"
         )
 
-    api_ops: list[Operation] = []
-    if facts.api is not None:
-        for table in ("instance_group_member", "build_requests", "request_specs", "instance_mappings"):
-            rows = facts.api.rows(table)
-            scope = b.scope_where(f"{table}.instance_uuid = '{u}'", b.eq("instance_uuid", u))
-            op = b.delete(
-                facts.api,
-                table,
-                rows,
-                scope=scope,
-                purpose="the API records of the instance (archive_deleted_rows removes these)",
-            )
-            if op:
-                api_ops.append(op)
-                findings.append(f"nova_api {table}: {len(rows)} row(s) to delete")
-            if facts.api.schema.has_table(table):
-                posts.append(
-                    Postcondition(
-                        "nova_api",
-                        f"no {table} rows of the instance remain",
-                        b.count_is(table, 0, b.eq("instance_uuid", u)),
-                    )
-                )
-    else:
+    api_side = evaluate_live(PURGE_API, {"nova_api": facts.api}, [u])
+    api_ops = list(api_side.operations)
+    posts += api_side.postconditions
+    findings += [f"nova_api {op.table}: {op.row_count} row(s) to delete" for op in api_ops]
+    if facts.api is None:
         warnings.append(
             "no nova_api database was given: instance_mappings, request_specs and build_requests "
             "of the instance are not removed by this bundle"
