@@ -14,10 +14,11 @@ from __future__ import annotations
 from sqlglot import exp
 
 from generator.domain import nova
-from generator.ops.operations import ApplyTime, Assignment, Operation, SetValue
+from generator.ops.operations import ApplyTime, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan import vm_offline_rehost_outcome as rt
 from generator.plan.builders import offline_update as _update
+from generator.plan.vm_rehost_states import evacuated
 from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import parse
 from generator.sqlgen.literals import sql_literal
@@ -32,16 +33,8 @@ def evacuation_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list
     done = rt.move_is(u, "completed", host, node, ("evacuation",))
     ops: list[Operation] = []
     for stopped in (True, False):
-        vm_state, power = (nova.STOPPED, nova.SHUTDOWN) if stopped else ("active", nova.RUNNING)
-        changes: dict[str, Assignment] = {
-            "vm_state": SetValue(vm_state),
-            "task_state": SetValue(None),
-            "power_state": SetValue(power),
-            "launched_at": ApplyTime(),
-            "updated_at": ApplyTime(),
-        }
-        if stopped:
-            changes["progress"] = SetValue(0)
+        vm_state, power, changes, words = evacuated(stopped)
+        changes["updated_at"] = ApplyTime()
         # not yet so: the row leaves the step's scope once written (an instance already so, its
         # evacuation still open, keeps its launched_at: the live rehost would stamp it)
         end = f"vm_state <=> {sql_literal(vm_state)} AND task_state IS NULL AND power_state <=> {power}" + (
@@ -62,9 +55,7 @@ def evacuation_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list
                     done,
                     parse(f"NOT ({end})"),
                 ),
-                f"vm_state {vm_state!r}, task_state NULL, power_state {power}, launched_at now: as the "
-                "rebuild on the destination leaves an evacuated instance"
-                + (" that was stopped (it stops it again)" if stopped else ""),
+                words,
             )
         )
     return ops

@@ -32,23 +32,31 @@ from generator.ops.rows import Row
 from generator.plan import builders as b
 
 
-def evacuation_end(inst: Row) -> tuple[dict[str, Assignment], list, str]:
-    """instances column changes, their postcondition terms, and the finding."""
-    stopped = inst["vm_state"] == nova.STOPPED
+def evacuated(stopped: bool) -> tuple[str, int, dict[str, Assignment], str]:
+    """vm_state, power_state, the instances changes and their words after a completed evacuation
+    (one declaration: the live rehost picks by the row it read, the offline one per branch)."""
     vm_state, power = (nova.STOPPED, nova.SHUTDOWN) if stopped else ("active", nova.RUNNING)
     changes: dict[str, Assignment] = {
         "vm_state": SetValue(vm_state),
         "task_state": SetValue(None),
         "power_state": SetValue(power),
         "launched_at": ApplyTime(),
+        **({"progress": SetValue(0)} if stopped else {}),
     }
-    if stopped:
-        changes["progress"] = SetValue(0)
-    conds = [b.eq("vm_state", vm_state), b.is_null("task_state"), b.eq("power_state", power)]
-    note = (
+    words = (
         f"vm_state {vm_state!r}, task_state NULL, power_state {power}, launched_at now: as the rebuild on "
         "the destination leaves an evacuated instance"
         + (" that was stopped (it stops it again)" if stopped else "")
+    )
+    return vm_state, power, changes, words
+
+
+def evacuation_end(inst: Row) -> tuple[dict[str, Assignment], list, str]:
+    """instances column changes, their postcondition terms, and the finding."""
+    vm_state, power, changes, words = evacuated(inst["vm_state"] == nova.STOPPED)
+    conds = [b.eq("vm_state", vm_state), b.is_null("task_state"), b.eq("power_state", power)]
+    note = (
+        words
         + "; migration 'done' so the source's nova-compute, when it starts, destroys the guest left there"
     )
     return changes, conds, note
