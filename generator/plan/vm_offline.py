@@ -274,6 +274,18 @@ RELEASED_PCI: dict[str, Assignment] = {
 }
 
 
+def _release_pci(cell: SchemaSnapshot, u: str) -> Operation:
+    return _update(
+        "nova",
+        cell,
+        "pci_devices",
+        RELEASED_PCI,
+        held_scope("pci_devices", u),
+        "release (never delete) the PCI devices the instance holds (allocated or claimed), as "
+        "PciDevice.free() does",
+    )
+
+
 def _soft_delete(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot, u: str):
     """vm_recipes' steps as run-time scopes; the PCI devices the instance holds are released
     before its row (the live planner's vm_pci also carries their PF/VF relatives)."""
@@ -282,14 +294,7 @@ def _soft_delete(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSna
     related = evaluate_offline(SOFT_DELETE_CELL_RELATED, schemas, [u])
     instance = evaluate_offline([SOFT_DELETE_INSTANCE], schemas, [u])
     placement_side = evaluate_offline(RELEASE_ALLOCATIONS, schemas, [u])
-    pci = _update(
-        "nova",
-        cell,
-        "pci_devices",
-        RELEASED_PCI,
-        held_scope("pci_devices", u),
-        "release the PCI devices the instance holds (allocated or claimed), as PciDevice.free() does",
-    )
+    pci = _release_pci(cell, u)
     ops = [*api_side.operations, *related.operations, pci, *instance.operations, *placement_side.operations]
     posts = [
         *related.postconditions,
@@ -303,15 +308,7 @@ def _soft_delete(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSna
 def _purge(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot, u: str, shadow: bool):
     """vm_recipes' purge as run-time scopes, after releasing (never deleting) the PCI devices."""
     schemas = {"nova": cell, "nova_api": api, "placement": placement}
-    pci = _update(
-        "nova",
-        cell,
-        "pci_devices",
-        RELEASED_PCI,
-        held_scope("pci_devices", u),
-        "release (never delete) the PCI devices the instance holds (allocated or claimed), as "
-        "PciDevice.free() does",
-    )
+    pci = _release_pci(cell, u)
     done = (
         evaluate_offline(purge_cell_steps(cell, include_shadow=shadow), schemas, [u])
         + evaluate_offline(PURGE_API, schemas, [u])

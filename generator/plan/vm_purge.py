@@ -23,19 +23,14 @@ from __future__ import annotations
 from generator.facts.instance import InstanceFacts
 from generator.ops.operations import Operation
 from generator.plan.model import Plan, Postcondition
-from generator.plan.overrides import override_record
 from generator.plan.recipe import evaluate_live
-from generator.plan.vm_cinder import plan_cinder_side
 from generator.plan.vm_common import (
     VmOptions,
-    api_first,
-    compute_cleanup,
-    controller_actions,
     refuse_unless_repairable,
 )
 from generator.plan.vm_pci import release_pci
 from generator.plan.vm_recipes import PURGE_API, RELEASED_NOT_DELETED, purge_cell_steps
-from generator.plan.vm_soft_delete import database_target, placement_release_ops
+from generator.plan.vm_soft_delete import allocation_findings, live_vm_plan, placement_release_ops
 
 
 def plan_purge(facts: InstanceFacts, options: VmOptions) -> Plan:
@@ -77,37 +72,20 @@ def plan_purge(facts: InstanceFacts, options: VmOptions) -> Plan:
             "of the instance are not removed by this bundle"
         )
 
-    consumers = [u] + [m["uuid"] for m in cell.rows("migrations") if m["uuid"]]
-    placement = placement_release_ops(facts, consumers)
-    placement_ops = list(placement.operations)
+    placement = placement_release_ops(facts)
     posts += placement.postconditions
-    if placement_ops and placement_ops[0].table == "allocations":
-        findings.append(f"placement: {placement_ops[0].row_count} allocation row(s) to free")
+    findings += allocation_findings(placement)
     if facts.placement is None:
         warnings.append("no placement database was given: the instance's allocations are not freed")
 
     # Nova's own order when it archives: the cell rows first, then the API records.
-    dbs = (
-        [database_target(cell)]
-        + ([database_target(facts.api)] if facts.api else [])
-        + ([database_target(facts.placement)] if facts.placement else [])
-    )
-    cinder_side = plan_cinder_side(facts, skip_cinder=options.skip_cinder)
-    if cinder_side.database is not None:
-        dbs.append(database_target(cinder_side.database))
-    return Plan(
-        target_kind="vm",
-        op="purge",
-        targets=(u,),
-        mode="live",
-        release=cell.release,
-        databases=tuple(dbs),
-        operations=(*ops, *api_ops, *placement_ops, *cinder_side.operations),
-        postconditions=(*posts, *cinder_side.postconditions),
-        findings=(*findings, *cinder_side.findings),
-        warnings=(*warnings, *cinder_side.warnings),
-        api_first=(*api_first(facts, options), *cinder_side.api_commands),
-        compute=compute_cleanup(facts, options) if inst["deleted"] == 0 else (),
-        controller=controller_actions(facts, cinder_side.volumes_to_delete),
-        options={**override_record(options), "include_shadow": options.include_shadow},
+    return live_vm_plan(
+        facts,
+        options,
+        (*ops, *api_ops, *placement.operations),
+        tuple(posts),
+        findings,
+        warnings,
+        compute=inst["deleted"] == 0,
+        extra_options={"include_shadow": options.include_shadow},
     )

@@ -60,11 +60,54 @@ def database_target(facts: DatabaseFacts) -> DatabaseTarget:
     )
 
 
-def placement_release_ops(facts: InstanceFacts, consumers: list[str]) -> Evaluated:
-    """The consumers' allocations, then the consumers (placement `delete_all`)."""
+def placement_release_ops(facts: InstanceFacts) -> Evaluated:
+    """The allocations of the instance and of its migrations (Nova's moves hold the source's under
+    the migration uuid), then the consumers left with none (placement `delete_all`)."""
     if facts.placement is None:
         return Evaluated()
+    consumers = [facts.uuid] + [m["uuid"] for m in facts.cell.rows("migrations") if m["uuid"]]
     return evaluate_live(RELEASE_ALLOCATIONS, {"placement": facts.placement}, consumers)
+
+
+def allocation_findings(placement: Evaluated) -> list[str]:
+    return [f"placement: {op.row_count} allocation row(s) to free" for op in placement.operations[:1]]
+
+
+def live_vm_plan(
+    facts: InstanceFacts,
+    options: VmOptions,
+    operations: tuple,
+    postconditions: tuple,
+    findings: list,
+    warnings: list,
+    *,
+    compute: bool = True,
+    extra_options: dict | None = None,
+) -> Plan:
+    """The live VM plan around its Nova and Placement operations: the databases in apply order
+    (cell first, then nova_api, placement, Cinder last), the Cinder group, API-first commands and
+    the host-side scripts."""
+    cell = facts.cell
+    dbs = [database_target(db) for db in (cell, facts.api, facts.placement) if db is not None]
+    cinder_side = plan_cinder_side(facts, skip_cinder=options.skip_cinder)
+    if cinder_side.database is not None:
+        dbs.append(database_target(cinder_side.database))
+    return Plan(
+        target_kind="vm",
+        op=options.op,
+        targets=(facts.uuid,),
+        mode="live",
+        release=cell.release,
+        databases=tuple(dbs),
+        operations=(*operations, *cinder_side.operations),
+        postconditions=(*postconditions, *cinder_side.postconditions),
+        findings=(*findings, *cinder_side.findings),
+        warnings=(*warnings, *cinder_side.warnings),
+        api_first=(*api_first(facts, options), *cinder_side.api_commands),
+        compute=compute_cleanup(facts, options) if compute else (),
+        controller=controller_actions(facts, cinder_side.volumes_to_delete),
+        options={**override_record(options), **(extra_options or {})},
+    )  # fmt: skip
 
 
 def _to_change(op: Operation) -> str:
@@ -108,18 +151,9 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
     api_ops = list(api.operations)
     posts += api.postconditions
 
-    consumers = [u] + [m["uuid"] for m in cell.rows("migrations") if m["uuid"]]
-    placement = placement_release_ops(facts, consumers)
-    placement_ops = list(placement.operations)
+    placement = placement_release_ops(facts)
     posts += placement.postconditions
-    if placement_ops and placement_ops[0].table == "allocations":
-        findings.append(f"placement: {placement_ops[0].row_count} allocation row(s) to free")
 
-    dbs = [database_target(cell)]
-    if facts.api is not None:
-        dbs.append(database_target(facts.api))
-    if facts.placement is not None:
-        dbs.append(database_target(facts.placement))
     for missing, what in (
         (facts.api, "nova_api (instance_mappings.queued_for_delete)"),
         (facts.placement, "placement (the instance's allocations)"),
@@ -130,22 +164,7 @@ def plan_soft_delete(facts: InstanceFacts, options: VmOptions) -> Plan:
             )
     if facts.in_cell0:
         findings.append("the instance is in cell0 (it never booted on a host): no compute-node script")
-    cinder_side = plan_cinder_side(facts, skip_cinder=options.skip_cinder)
-    if cinder_side.database is not None:
-        dbs.append(database_target(cinder_side.database))
-    return Plan(
-        target_kind="vm",
-        op="soft-delete",
-        targets=(u,),
-        mode="live",
-        release=cell.release,
-        databases=tuple(dbs),
-        operations=(*api_ops, *cell_ops, *placement_ops, *cinder_side.operations),
-        postconditions=(*posts, *cinder_side.postconditions),
-        findings=(*findings, *cinder_side.findings),
-        warnings=(*warnings, *cinder_side.warnings),
-        api_first=(*api_first(facts, options), *cinder_side.api_commands),
-        compute=compute_cleanup(facts, options),
-        controller=controller_actions(facts, cinder_side.volumes_to_delete),
-        options=override_record(options),
+    findings += allocation_findings(placement)
+    return live_vm_plan(
+        facts, options, (*api_ops, *cell_ops, *placement.operations), tuple(posts), findings, warnings
     )
