@@ -62,6 +62,11 @@ class Scope:
     condition: exp.Expr = field(compare=False, hash=False)
     description: str
     sql: str = field(default="")
+    # A recipe step's scope also keeps its declaration (plan/recipe.py): the tree with the target
+    # parameter and the targets bound into it, so a batch binds many targets into the same tree.
+    template: exp.Expr | None = field(default=None, compare=False, hash=False, repr=False)
+    targets: tuple[object, ...] = field(default=(), compare=False, hash=False)
+    pattern: str = field(default="", compare=False, hash=False)  # description with "{target}"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sql", to_sql(self.condition))

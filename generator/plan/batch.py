@@ -19,6 +19,7 @@ from generator.errors import FixpackError
 from generator.ops.operations import DeleteRows, Operation, UpdateRows
 from generator.ops.rows import Scope
 from generator.plan.model import ApiCommand, Plan, Postcondition
+from generator.plan.recipe import bind, bound_scope
 from generator.sqlgen.literals import is_readable, literal_node, sql_literal
 
 _MARK = "fixpack-batch-target"
@@ -65,7 +66,21 @@ class _Templates:
         return text if ok else None
 
 
+def _declared(scopes: list[Scope]) -> exp.Expr | None:
+    """The one declaration (plan/recipe.py) every scope was bound from, if they share one."""
+    templates = {s.template.sql() if s.template is not None else None for s in scopes}
+    if len(templates) == 1 and None not in templates:
+        return scopes[0].template
+    return None
+
+
 def _merged_scope(scopes: list[tuple[Scope, str]]) -> Scope:
+    template = _declared([s for s, _ in scopes])
+    if template is not None:  # a recipe step: bind every target's targets into its tree
+        first = scopes[0][0]
+        targets = [t for s, _ in scopes for t in s.targets]
+        merged = bound_scope(template, first.pattern, targets)
+        return replace(merged, description=first.pattern.format(target=f"<{len(scopes)} targets>"))
     tables = _Templates([t for _, t in scopes])
     templates = {tables.of(s, t) for s, t in scopes}
     first, first_target = scopes[0]
@@ -156,6 +171,11 @@ def merge_conditions(items: list[tuple[str, Postcondition]]) -> tuple[Postcondit
     groups: dict[tuple, list[tuple[str, Postcondition]]] = {}
     tables = _Templates([t for t, _ in items])
     for target, cond in items:
+        if cond.template is not None:  # a recipe step's check: one count over every target's rows
+            groups.setdefault(("declared", cond.database, cond.description, cond.template.sql()), []).append(
+                (target, cond)
+            )
+            continue
         tree = cond.condition
         shaped = (
             isinstance(tree, exp.EQ)
@@ -179,6 +199,19 @@ def merge_conditions(items: list[tuple[str, Postcondition]]) -> tuple[Postcondit
     for key, members in groups.items():
         if len(key) == 1 or len(members) == 1:
             out += [c for _, c in members]
+            continue
+        if key[0] == "declared":
+            cond0 = members[0][1]
+            assert cond0.template is not None
+            targets = tuple(t for _, c in members for t in c.targets)
+            out.append(
+                replace(
+                    cond0,
+                    description=f"{cond0.description} (each of {len(members)} targets)",
+                    condition=bind(cond0.template, targets),
+                    targets=targets,
+                )
+            )
             continue
         target0, cond0 = members[0]
         tree = cond0.condition.copy()

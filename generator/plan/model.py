@@ -43,6 +43,9 @@ class Postcondition:
     database: str
     description: str
     condition: exp.Expr = field(compare=False)
+    # a recipe step's "nothing pending" check keeps its declaration, as Scope does (batch binding)
+    template: exp.Expr | None = field(default=None, compare=False, repr=False)
+    targets: tuple[object, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

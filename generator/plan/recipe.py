@@ -85,17 +85,30 @@ class Step:
     def deletes(self) -> bool:
         return not self.assignments
 
+    @property
+    def template(self) -> exp.Expr:
+        """The rows still to change, for any target: scope AND pending, unbound."""
+        return self.scope if self.pending is None else exp.and_(self.scope, self.pending)
+
     def where(self, targets: Sequence[object]) -> exp.Expr:
-        tree = self.scope if self.pending is None else exp.and_(self.scope, self.pending)
-        return bind(tree, targets)
+        return bind(self.template, targets)
 
     def scope_for(self, targets: Sequence[object]) -> Scope:
-        return Scope(self.where(targets), self.describe.format(target=", ".join(map(str, targets))))
+        return bound_scope(self.template, self.describe, targets)
 
     def check(self, targets: Sequence[object]) -> Postcondition | None:
         if self.postcondition is None:
             return None
-        return Postcondition(self.role, self.postcondition, b.count_is(self.table, 0, self.where(targets)))
+        template = b.count_is(self.table, 0, self.template)
+        return Postcondition(
+            self.role, self.postcondition, bind(template, targets), template=template, targets=tuple(targets)
+        )
+
+
+def bound_scope(template: exp.Expr, pattern: str, targets: Sequence[object]) -> Scope:
+    """The scope of `targets`, keeping its declaration (a batch binds more targets into it)."""
+    words = pattern.format(target=", ".join(map(str, targets)))
+    return Scope(bind(template, targets), words, template=template, targets=tuple(targets), pattern=pattern)
 
 
 def soft_delete_step(role: str, table: str, column: str, purpose: str, *, what: str = "the instance") -> Step:

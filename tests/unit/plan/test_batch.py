@@ -33,6 +33,24 @@ def test_batch_merges_same_table_steps_into_one_with_an_in_list_scope():
     assert op.scope_count == 3
 
 
+def test_batch_binds_every_plans_own_targets_into_the_step_declaration():
+    # A's plan frees its migration's consumer too: merging must keep it, not rebind only A and B
+    facts_a = w.vm(
+        instance=w.instance_row(A, id=7),
+        cell_rows={"migrations": [w.migration(4, "error")]},
+        placement_rows={"allocations": [w.allocation(1, A, 1), w.allocation(2, w.MIGRATION, 1)]},
+    )
+    facts_b = w.vm(instance=w.instance_row(B, id=8), placement_rows={"allocations": [w.allocation(3, B, 1)]})
+    plans = [plan_vm(f, VmOptions(op="soft-delete")) for f in (facts_a, facts_b)]
+    op = w.one_op(merge_plans(plans), "allocations")
+    assert w.sql_of(op.scope.condition) == f"consumer_id IN ('{A}', '{w.MIGRATION}', '{B}')"
+    assert op.scope.description == "allocations of consumer(s) <2 targets>"
+    (check,) = [
+        p for p in merge_plans(plans).postconditions if p.description.startswith("the instance holds")
+    ]
+    assert f"consumer_id IN ('{A}', '{w.MIGRATION}', '{B}')" in w.sql_of(check.condition)
+
+
 def test_batch_keeps_children_before_the_instance_rows():
     assert [o.table for o in merge_plans(_plans()).operations] == ["instance_metadata", "instances"]
 
