@@ -8,7 +8,7 @@ instances; the volume worlds of tests/volume_world.py), generates the live bundl
 bundle of that op and prints, per bundle: SQL files, total SQL lines, the longest line, the rows
 the (live) plan changes, and SQL lines per changed row. An offline bundle's rollback is captured
 at run time, so its figure counts only the files in the bundle. Figures, not assertions: the
-targets are asserted by tests/test_bundle_size.py.
+targets are asserted by tests/db/render/test_bundle_size.py.
 """
 
 from __future__ import annotations

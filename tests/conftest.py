@@ -31,8 +31,8 @@ def _schema_sets() -> tuple[tuple[str, ...], ...]:
 
 
 SCHEMA_SETS = _schema_sets()
-# one release per distinct schema set: the newest of each (test_offline_schema_sets.py shows the
-# others render identical offline SQL)
+# one release per distinct schema set: the newest of each (tests/db/plan/test_offline_schema_sets.py
+# shows the others render identical offline SQL)
 SCHEMA_SET_RELEASES = tuple(group[-1] for group in SCHEMA_SETS)
 
 

@@ -1,4 +1,4 @@
-"""Shared by the differential tests (tests/test_differential_*.py): the services' own code in
+"""Shared by the differential tests (tests/db/plan/test_differential_*.py): the services' own code in
 cached venvs, whole-deployment dumps and the row changes between two dumps.
 
 A differential test seeds two twins of one deployment alike, repairs twin A with the

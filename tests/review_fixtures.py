@@ -24,11 +24,11 @@ from generator.pipeline import BundleResult, OutputOptions
 from generator.plan.volume_common import VolumeOptions
 from generator.scratch.deployment import create_deployment
 from generator.scratch.provider import ProvidedServer
+from tests.db.plan.test_quota import seed_drifted_usage
+from tests.db.plan.test_vm_bundles import generate, seed_world
 
 from .bundles import targets_for
 from .conftest import ALL_RELEASES
-from .test_quota import seed_drifted_usage
-from .test_vm_bundles import generate, seed_world
 from .volume_world import seed_world as seed_volume_world
 
 VM_OPS = ("soft-delete", "purge", "rehost")

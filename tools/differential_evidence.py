@@ -1,6 +1,6 @@
 """Run the differential tests for one release and keep what they showed under docs/evidence/.
 
-CI runs the differential tests (tests/test_differential_*.py) for 2026.2 only; older releases
+CI runs the differential tests (tests/db/plan/test_differential_*.py) for 2026.2 only; older releases
 need their own Python and cached service venvs, too slow for every run. This script runs them for
 the release given (FIXPACK_DIFF_RELEASE, tests/differential.py) and writes
 docs/evidence/<release>/differential.md and .json: the commit and whether the tree was dirty (with
@@ -33,7 +33,7 @@ COVERED = (
     "generator/plan/*.py",
     "tests/upstream/*.py",
     "tests/differential.py",
-    "tests/test_differential_*.py",
+    "tests/db/plan/test_differential_*.py",
 )
 LIBRARIES = ("nova", "cinder", "SQLAlchemy", "oslo.db", "oslo.utils", "PyMySQL")
 
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from tests.differential import service_venv
 
-    files = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("tests/test_differential_*.py"))
+    files = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("tests/db/plan/test_differential_*.py"))
     venvs = {pkg: service_venv(pkg, args.release) for pkg in ("nova", "cinder")}
     status = [line[3:] for line in git("status", "--porcelain").splitlines() if line.strip()]
     covered_before = covered_files()

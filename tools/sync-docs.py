@@ -1,7 +1,7 @@
 """Write the files docs include verbatim into their fenced blocks (`--check`: only compare).
 
 A block is included with a marker line `<!-- verbatim: PATH -->` directly before its opening
-fence; PATH is relative to the repository. tests/test_ci_docs.py fails when a block and its file
+fence; PATH is relative to the repository. tests/db/ci/test_ci_docs.py fails when a block and its file
 differ, so the docs always show the recipes that the tests run.
 """
 

@@ -31,7 +31,7 @@ NULL and soft-deletes the live rows of VOLUME_DEPENDENT_MODELS (see
 Every soft delete keeps updated_at (`'updated_at': entity.updated_at`) — but the API
 has already moved the volume and, with --cascade, each snapshot to 'deleting' with a
 conditional update whose ORM onupdate sets updated_at = now, so both end with it set
-(tests/test_differential_volume.py).
+(tests/db/plan/test_differential_volume.py).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def quota_manage_caveat(release: str) -> str:
     """What `cinder-manage quota check|sync --project-id P` of this release cannot do, if anything.
 
     Read in each catalog release's cinder/cmd/manage.py and run on 22.3.0 (2023.1) by
-    tests/test_differential_volume.py: zed to 2023.2 query with the module `context` instead of
+    tests/db/plan/test_differential_volume.py: zed to 2023.2 query with the module `context` instead of
     the request context (QuotaCommands._get_usages), so both commands stop on any project with
     usage; until 2025.2 (27.0.0) `_check_project_sync` is a reader transaction, so sync prints
     "- fixed" and writes nothing. Xena and yoga (explicit sessions) and 2025.2+ work.

@@ -11,7 +11,7 @@ too. nova_api: instance_mappings, request_specs, build_requests,
 instance_group_member. Placement: allocations and consumers.
 
 This is what Nova's delete plus `nova-manage db archive_deleted_rows --purge` leave
-(tests/test_differential_vm_purge.py compares the two against nova 34.0.0), and more:
+(tests/db/plan/test_differential_vm_purge.py compares the two against nova 34.0.0), and more:
 Nova never removes volume_usage_cache and bw_usage_cache rows (no foreign key, never
 soft-deleted), nor the allocations of a migration that failed (its delete frees migration
 allocations only by confirming a finished resize: compute/api.py

@@ -1,6 +1,6 @@
 """The runbook's "before the window" part: where to stand, which connection file, what to pause.
 
-A runbook is followed literally (tests/test_runbook_literal.py runs every SQL-client and `fixpack`
+A runbook is followed literally (tests/db/render/test_runbook_literal.py runs every SQL-client and `fixpack`
 command of a README as printed), so every command is complete: it is run from inside the bundle
 (`cd` first, then `sql/…` and `fixpack verify .` resolve), and each SQL command names the option
 file of its own database, `~/fixpack-<role>.cnf`, which `fixpack verify --cnf ROLE=FILE` reads too

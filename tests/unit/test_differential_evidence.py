@@ -2,13 +2,13 @@
 
 Releases other than 2026.2 run their differential tests outside CI (tools/differential_evidence.py,
 which records each covered file's code digest). This check recomputes the digests and fails when
-a covered file changed, was added (a new tests/test_differential_*.py) or removed since.
+a covered file changed, was added (a new tests/db/plan/test_differential_*.py) or removed since.
 
 What is covered, and why not more:
 - generator/plan/*.py: the planners decide every row a bundle changes — what the evidence is about;
 - tests/upstream/*.py and tests/differential.py: the mirrors of the upstream code and the
   comparison itself, i.e. what "matches upstream" means;
-- tests/test_differential_*.py: the seeded worlds and the cases.
+- tests/db/plan/test_differential_*.py: the seeded worlds and the cases.
 Not generator/render/ or generator/sqlgen/ (how a plan is written as SQL): they are being rewritten
 and every rewrite is checked by the 2026.2 differential run in CI and by the unit and bundle tests;
 covering them would stale the old releases' evidence on every renderer commit. Digests are of the

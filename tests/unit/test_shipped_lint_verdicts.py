@@ -2,7 +2,7 @@
 
 The full check — every catalog release's shapes regenerated and compared with the file — renders
 each release's offline bundles (tens of CPU seconds each) and lives in
-tests/test_shipped_lint_verdicts.py (marked slow). Here: the file is for the pinned sqlfluff
+tests/db/lint/test_shipped_lint_verdicts.py (marked slow). Here: the file is for the pinned sqlfluff
 and this configuration, shipped verdicts are served without running sqlfluff, unknown shapes
 are linted as before.
 """

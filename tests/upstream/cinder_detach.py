@@ -1,4 +1,4 @@
-"""Twin A of tests/test_differential_vm_*.py and _volume.py: Cinder's own attachment delete.
+"""Twin A of tests/db/plan/test_differential_vm_*.py and _volume.py: Cinder's own attachment delete.
 
 usage: <cinder venv>/bin/python cinder_detach.py CINDER_CONF ATTACHMENT_ID...
 

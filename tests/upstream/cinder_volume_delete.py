@@ -1,4 +1,4 @@
-"""Twin A of tests/test_differential_volume.py: Cinder's own delete of a volume, on its database.
+"""Twin A of tests/db/plan/test_differential_volume.py: Cinder's own delete of a volume, on its database.
 
 usage: <cinder venv>/bin/python cinder_volume_delete.py CINDER_CONF VOLUME_ID
 

@@ -1,4 +1,4 @@
-"""Twin A of tests/test_differential_volume.py: Nova's side of a volume detach, on its database.
+"""Twin A of tests/db/plan/test_differential_volume.py: Nova's side of a volume detach, on its database.
 
 usage: <nova venv>/bin/python nova_bdm_destroy.py NOVA_CONF VOLUME_ID INSTANCE_UUID...
 

@@ -1,4 +1,4 @@
-"""Twin A of tests/test_differential_vm_*.py: Nova's own delete of an instance, on its databases.
+"""Twin A of tests/db/plan/test_differential_vm_*.py: Nova's own delete of an instance, on its databases.
 
 usage: <nova venv>/bin/python nova_delete.py NOVA_CONF INSTANCE_UUID
 

@@ -1,4 +1,4 @@
-"""Twin A of tests/test_differential_rehost.py: how Nova itself ends a move, on its databases.
+"""Twin A of tests/db/plan/test_differential_rehost.py: how Nova itself ends a move, on its databases.
 
 usage: <nova venv>/bin/python nova_rehost.py NOVA_CONF live-completed INSTANCE_UUID MIGRATION_ID DEST_HOST
        <nova venv>/bin/python nova_rehost.py NOVA_CONF evacuated INSTANCE_UUID MIGRATION_ID DEST_HOST

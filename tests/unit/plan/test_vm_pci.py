@@ -94,7 +94,7 @@ def test_soft_delete_and_purge_release_through_free():
 
 def test_every_device_free_changes_gets_updated_at_as_the_tracker_save_stamps_it():
     """Nova's PciDevTracker.save -> pci_device_update is an ORM flush: updated_at = now on the freed
-    devices and on the relatives whose status free() changed (tests/test_differential_vm_purge.py)."""
+    devices and on the relatives whose status free() changed (tests/db/plan/test_differential_vm_purge.py)."""
     cell = facts(pf(), vf(2, "allocated", w.INSTANCE), vf(3, "available"))
     held, parent = release_pci(cell, w.INSTANCE)[0]
     assert dict(held.assignments)["updated_at"] == ApplyTime()

@@ -179,7 +179,7 @@ def test_the_runbook_prescribes_port_rebind_and_volume_attachment_refresh_not_a_
     assert "get_connector" in text and "connects the volumes" not in text
 
 
-# -- found by tests/test_differential_rehost.py against nova 34.0.0 / placement 16.0.0 ----------
+# -- found by tests/db/plan/test_differential_rehost.py against nova 34.0.0 / placement 16.0.0 ----------
 
 
 def _bumps(plan, table: str) -> dict[int, tuple[int, object]]:

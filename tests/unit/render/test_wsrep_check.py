@@ -1,5 +1,5 @@
 """render/wsrep_check.py: the run-time read and check of Galera's limits (text only: the Galera
-behaviour is proven on a real node in tests/test_galera.py)."""
+behaviour is proven on a real node in tests/db/render/test_galera.py)."""
 
 from __future__ import annotations
 

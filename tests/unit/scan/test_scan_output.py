@@ -127,7 +127,7 @@ def test_missing_host_rehost_carries_the_healthy_override_only_when_it_looks_run
     vm_state, power_state, task_state, flag
 ):
     """An instance Nova believes running is refused by the rehost without --allow-healthy-instance
-    (tests/test_scan_emit.py ran the suggestion: refused before the flag); the soft-delete
+    (tests/db/emit/test_scan_emit.py ran the suggestion: refused before the flag); the soft-delete
     alternative keeps the protection."""
     from generator.scan.checks.nova_instances import _missing_host
 
