@@ -24,12 +24,13 @@ import dataclasses
 from pathlib import Path
 
 from generator.errors import FixpackError
-from generator.ops.operations import CheckRows, DeleteRows, InsertRows, Operation, UpdateRows
+from generator.ops.operations import Operation
 from generator.pipeline import BundleResult, OutputOptions, generate
 from generator.plan.model import Plan
 from generator.plan.overrides import from_record
 from generator.plan.vm import VM_OPS
 from generator.plan.vm_common import VmOptions
+from generator.render import writeset
 from generator.review import drift
 from generator.review.bundle import Bundle
 from generator.review.verify import DONE, VerifyReport, verify_bundle
@@ -99,15 +100,10 @@ def _text_key(values: tuple) -> tuple[str, ...]:
 def planned_keys(operations: tuple[Operation, ...]) -> Keys:
     out: Keys = {}
     for op in operations:
-        if isinstance(op, CheckRows):
-            continue
-        if isinstance(op, UpdateRows):
-            rows = tuple(c.before for c in op.changes or ())
-        elif isinstance(op, DeleteRows | InsertRows):
-            rows = tuple(op.rows or ())
-        else:
-            continue
-        out.setdefault((op.database, op.table), set()).update(_text_key(r.key(op.key)) for r in rows)
+        for before, after in writeset.images(op):  # the rows the step writes (a lock-only step: none)
+            row = before if before is not None else after
+            if row is not None:
+                out.setdefault((op.database, op.table), set()).add(_text_key(row.key(op.key)))
     return out
 
 

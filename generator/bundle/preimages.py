@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from generator.ops.operations import CheckRows, DeleteRows, InsertRows, Operation, UpdateRows
+from generator.ops.dispatch import Dispatch
+from generator.ops.operations import CapturedRestore, CheckRows, DeleteRows, InsertRows, Operation, UpdateRows
 from generator.ops.rows import Row
 
 
@@ -57,16 +59,32 @@ def decode_value(value: Any) -> Any:
     raise ValueError(f"unknown tag {tag}")
 
 
+PRE_IMAGES: Dispatch[Callable[[Any], tuple[Row, ...]]] = Dispatch("pre-images")
+
+
 def _pre_rows(op: Operation) -> tuple[Row, ...]:
-    if isinstance(op, UpdateRows):
-        return tuple(c.before for c in op.changes or ())
-    if isinstance(op, DeleteRows):
-        return op.rows or ()
-    if isinstance(op, InsertRows):
-        return ()
-    if isinstance(op, CheckRows):
-        return op.rows
-    return ()
+    """The rows the apply locks, as they were at generation."""
+    return PRE_IMAGES.of(op)(op)
+
+
+@PRE_IMAGES.register(UpdateRows)
+def _updated(op: UpdateRows) -> tuple[Row, ...]:
+    return tuple(c.before for c in op.changes or ())
+
+
+@PRE_IMAGES.register(DeleteRows)
+def _deleted(op: DeleteRows) -> tuple[Row, ...]:
+    return op.rows or ()
+
+
+@PRE_IMAGES.register(CheckRows)
+def _checked(op: CheckRows) -> tuple[Row, ...]:
+    return op.rows
+
+
+@PRE_IMAGES.register(InsertRows, CapturedRestore)
+def _none(op: Operation) -> tuple[Row, ...]:
+    return ()  # an insert's rows did not exist; a captured restore's are read at run time
 
 
 def collect(operations: tuple[Operation, ...]) -> dict:

@@ -98,8 +98,21 @@ class Operation(ABC):
         return self.purpose
 
 
+class ScopedOperation(Operation):
+    """An operation that can select its rows by a `Scope` (UpdateRows, DeleteRows): live, the scope's
+    recount guards against rows that appeared since generation; offline, it is the only way to the rows.
+
+    Deliberately no dataclass fields of its own: each subclass declares `scope` and `scope_count` where
+    it always has, so the field order (and every positional call) stays as it was.
+    """
+
+    scope: Scope | None  # the rows the operation changes at generation (None: keyed rows only)
+    scope_count: int | None  # rows in scope at generation (None: the operation's own rows)
+    stays_in_scope: bool = False  # do changed rows still match `scope` afterwards? (UpdateRows may say so)
+
+
 @dataclass(frozen=True)
-class UpdateRows(Operation):
+class UpdateRows(ScopedOperation):
     """UPDATE rows selected by key (live) or by scope (offline)."""
 
     assignments: tuple[tuple[str, Assignment], ...] | None = None  # uniform SET; None: per-row values
@@ -149,7 +162,7 @@ class UpdateRows(Operation):
 
 
 @dataclass(frozen=True)
-class DeleteRows(Operation):
+class DeleteRows(ScopedOperation):
     rows: tuple[Row, ...] | None = None  # live mode only
     scope: Scope | None = None
     scope_count: int | None = None

@@ -10,14 +10,17 @@ from the same databases (one cell) and must not touch a row twice.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlglot import exp
 
 from generator.domain.toposort import topological_order
 from generator.errors import FixpackError
-from generator.ops.operations import DeleteRows, Operation, UpdateRows
-from generator.ops.rows import Scope
+from generator.ops.dispatch import Dispatch
+from generator.ops.operations import DeleteRows, Operation, ScopedOperation, UpdateRows
+from generator.ops.rows import Row, Scope
 from generator.plan.model import ApiCommand, Plan, Postcondition
 from generator.plan.recipe import bind, bound_scope
 from generator.sqlgen.literals import is_readable, literal_node, sql_literal
@@ -100,12 +103,70 @@ def _merged_scope(scopes: list[tuple[Scope, str]]) -> Scope:
     )
 
 
+def _update_key(op: UpdateRows) -> tuple:
+    return ("update", op.database, op.table, op.assignments, op.stays_in_scope, op.unknown_before)
+
+
+def _delete_key(op: DeleteRows) -> tuple:
+    return ("delete", op.database, op.table)
+
+
+def _scope_and_count(members: Sequence[tuple[ScopedOperation, str]]) -> tuple[Scope | None, int]:
+    """The targets' scopes as one, and the rows in it at generation."""
+    scoped = [(op.scope, t) for op, t in members if op.scope]
+    scope = _merged_scope(scoped) if scoped else None
+    count = sum(op.scope_count if op.scope_count is not None else (op.row_count or 0) for op, _ in members)
+    return scope, count
+
+
+def _merge_updates(members: list[tuple[UpdateRows, str]]) -> Operation:
+    first = members[0][0]
+    scope, count = _scope_and_count(members)
+    changes = None if first.changes is None else tuple(c for op, _ in members for c in op.changes or ())
+    return replace(
+        first,
+        changes=changes,
+        scope=scope,
+        scope_count=count if first.changes is not None else None,
+    )
+
+
+def _merge_deletes(members: list[tuple[DeleteRows, str]]) -> Operation:
+    first = members[0][0]
+    scope, count = _scope_and_count(members)
+    rows = None if first.rows is None else tuple(r for op, _ in members for r in op.rows or ())
+    return replace(first, rows=rows, scope=scope, scope_count=count if first.rows is not None else None)
+
+
+def _updated_rows(op: UpdateRows) -> list[Row]:
+    return [c.before for c in op.changes or ()]
+
+
+def _deleted_rows(op: DeleteRows) -> list[Row]:
+    return list(op.rows or ())
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How the steps of one kind, one per target, merge into one step."""
+
+    key: Callable[[Any], tuple]  # steps with the same key merge
+    merge: Callable[[Any], Operation]  # [(step, target), …] sharing a key -> the merged step
+    rows: Callable[[Any], list[Row]]  # the rows a step changes: no two targets may share one
+
+
+_KINDS: Dispatch[_Kind] = Dispatch("batch merge")
+_KINDS.register(UpdateRows)(_Kind(_update_key, _merge_updates, _updated_rows))
+_KINDS.register(DeleteRows)(_Kind(_delete_key, _merge_deletes, _deleted_rows))
+
+
 def _key(op: Operation) -> tuple:
-    if isinstance(op, UpdateRows):
-        return ("update", op.database, op.table, op.assignments, op.stays_in_scope, op.unknown_before)
-    if isinstance(op, DeleteRows):
-        return ("delete", op.database, op.table)
-    raise FixpackError(f"batch bundles cannot merge {type(op).__name__} steps (use one bundle per target)")
+    kind = _KINDS.get(type(op))
+    if kind is None:
+        raise FixpackError(
+            f"batch bundles cannot merge {type(op).__name__} steps (use one bundle per target)"
+        )
+    return kind.key(op)
 
 
 def merge_operations(per_target: list[tuple[str, tuple[Operation, ...]]]) -> tuple[Operation, ...]:
@@ -126,39 +187,14 @@ def merge_operations(per_target: list[tuple[str, tuple[Operation, ...]]]) -> tup
     by_name = {names[k]: k for k in groups}
     merged: list[Operation] = []
     for name in order:
-        members = groups[by_name[name]]  # _key groups only UpdateRows or only DeleteRows
-        group = [op for op, _ in members if isinstance(op, UpdateRows | DeleteRows)]
-        first = group[0]
-        scoped = [(op.scope, t) for op, t in members if isinstance(op, UpdateRows | DeleteRows) and op.scope]
-        scope = _merged_scope(scoped) if scoped else None
-        counts = [op.scope_count for op in group]
-        count = sum(c if c is not None else (op.row_count or 0) for c, op in zip(counts, group, strict=True))
-        if isinstance(first, UpdateRows):
-            updates = [op for op in group if isinstance(op, UpdateRows)]
-            changes = None if first.changes is None else tuple(c for op in updates for c in op.changes or ())
-            merged.append(
-                replace(
-                    first,
-                    changes=changes,
-                    scope=scope,
-                    scope_count=count if first.changes is not None else None,
-                )
-            )
-        else:
-            deletes = [op for op in group if isinstance(op, DeleteRows)]
-            rows = None if first.rows is None else tuple(r for op in deletes for r in op.rows or ())
-            merged.append(
-                replace(first, rows=rows, scope=scope, scope_count=count if first.rows is not None else None)
-            )
-        _check_disjoint(merged[-1])
+        members = groups[by_name[name]]  # one key: steps of one kind
+        kind = _KINDS.of(members[0][0])
+        merged.append(kind.merge(members))
+        _check_disjoint(merged[-1], kind.rows(merged[-1]))
     return tuple(merged)
 
 
-def _check_disjoint(op: Operation) -> None:
-    if isinstance(op, UpdateRows):
-        rows = [c.before for c in op.changes or ()]
-    else:
-        rows = list(op.rows or ()) if isinstance(op, DeleteRows) else []
+def _check_disjoint(op: Operation, rows: list[Row]) -> None:
     keys = [r.key(op.key) for r in rows]
     if len(keys) != len(set(keys)):
         raise FixpackError(

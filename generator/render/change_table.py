@@ -23,9 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from generator.ops.dispatch import Dispatch
 from generator.ops.operations import (
     ApplyTime,
     Assignment,
@@ -35,6 +37,7 @@ from generator.ops.operations import (
     FromQuery,
     InsertRows,
     Operation,
+    ScopedOperation,
     SetValue,
     UpdateRows,
 )
@@ -48,12 +51,6 @@ HASH_DIGITS = 12
 SUMMARY_COLUMNS = 3  # non-key columns shown for a deleted, inserted or checked row
 AT_APPLY = "time of apply"
 _NOT_SUMMARY = frozenset({"created_at", "updated_at", "deleted_at", "deleted"})
-_ACTIONS: dict[type, str] = {
-    UpdateRows: "update",
-    DeleteRows: "delete",
-    InsertRows: "insert",
-    CheckRows: "check",
-}
 
 
 def shown(column: str | None, value: Any) -> str | None:
@@ -159,33 +156,55 @@ def _assignment_words(assignment: Assignment, column: str) -> str:
     return "?"
 
 
+def _update_sets(op: UpdateRows) -> tuple[tuple[str, str], ...]:
+    return tuple((c, _assignment_words(a, c)) for c, a in op.assignments or ())
+
+
+def _no_sets(op: Operation) -> tuple[tuple[str, str], ...]:
+    return ()
+
+
+def _row_summaries(op: DeleteRows | InsertRows | CheckRows) -> tuple[RowEntry, ...]:
+    return tuple(RowEntry(_key(r, op.key), summary=_summary(r, op.key)) for r in op.rows or ())
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How the table shows one kind of step."""
+
+    action: str  # update | delete | insert | check
+    rows: Callable[[Any], tuple[RowEntry, ...]]  # live: its rows
+    sets: Callable[[Any], tuple[tuple[str, str], ...]] = _no_sets  # offline: column, what it is set to
+
+
+STEPS: Dispatch[_Kind] = Dispatch("change-table entry")
+STEPS.register(UpdateRows)(_Kind("update", _update_rows, _update_sets))
+STEPS.register(DeleteRows)(_Kind("delete", _row_summaries))
+STEPS.register(InsertRows)(_Kind("insert", _row_summaries))
+STEPS.register(CheckRows)(_Kind("check", _row_summaries))
+
+
 def _step(plan: Plan, op: Operation, number: int) -> StepEntry:
     db = plan.database(op.database)
-    action = _ACTIONS.get(type(op), type(op).__name__)
+    kind = STEPS.of(op)
     base = dict(
         database=op.database,
         database_name=db.database,
         number=number,
         table=op.table,
-        action=action,
+        action=kind.action,
         purpose=op.describe(),
         count=op.row_count,
     )
-    scope = getattr(op, "scope", None)
+    scope = op.scope if isinstance(op, ScopedOperation) else None
     if plan.mode == "offline" or op.row_count is None:
-        sets = tuple((c, _assignment_words(a, c)) for c, a in (getattr(op, "assignments", None) or ()))
         return StepEntry(
             **base,  # type: ignore[arg-type]
             scope=scope.description if scope is not None else None,
             scope_sql=re.sub(r"\s*\n\s*", " ", scope.sql) if scope is not None else None,
-            sets=sets,
+            sets=kind.sets(op),
         )
-    if isinstance(op, UpdateRows):
-        rows = _update_rows(op)
-    else:
-        raw: tuple[Row, ...] = getattr(op, "rows", None) or ()
-        rows = tuple(RowEntry(_key(r, op.key), summary=_summary(r, op.key)) for r in raw)
-    return StepEntry(**base, rows=rows)  # type: ignore[arg-type]
+    return StepEntry(**base, rows=kind.rows(op))  # type: ignore[arg-type]
 
 
 def build(plan: Plan) -> ChangeTable:

@@ -8,8 +8,12 @@ row at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlglot import exp
 
+from generator.ops.dispatch import Dispatch
 from generator.ops.operations import (
     ApplyTime,
     Assignment,
@@ -61,30 +65,20 @@ def _row_changes(op: UpdateRows, table: Table) -> int:
     return count
 
 
-def dml_for(op: Operation, table: Table) -> tuple[list[str], int]:
+Dml = tuple[list[str], int]  # statements each followed by a ROW_COUNT accumulation, expected changed rows
+DML: Dispatch[Callable[[Any, Table], Dml]] = Dispatch("DML")
+
+
+def dml_for(op: Operation, table: Table) -> Dml:
     """(statements each followed by a ROW_COUNT accumulation, expected changed rows)."""
+    return DML.of(op)(op, table)
+
+
+@DML.register(UpdateRows)
+def _update(op: UpdateRows, table: Table) -> Dml:
+    assert op.changes is not None
     out: list[str] = []
-    if isinstance(op, UpdateRows) and op.assignments is not None:
-        assert op.changes is not None
-        assigned = {col for col, _ in op.assignments}
-        own = [c for c in op.changed_columns if c not in assigned]
-        if own:  # rows with values of their own besides the common assignments: one UPDATE each
-            for change in op.changes:
-                values: dict[str, object] = {col: _assignment_value(a) for col, a in op.assignments}
-                values |= {c: literal_node(change.after[c], hex_text=True) for c in own}
-                each = exp.update(table.name, values, where=_gated(key_condition(op.key, (change.before,))))
-                out += [to_sql(each) + ";", add_row_count()]
-            return out, _row_changes(op, table)
-        rows = tuple(c.before for c in op.changes)
-        statement: exp.Expr = exp.update(
-            table.name,
-            {col: _assignment_value(a) for col, a in op.assignments},
-            where=_gated(key_condition(op.key, rows)),
-        )
-        out += [to_sql(statement) + ";", add_row_count()]
-        return out, _row_changes(op, table)
-    if isinstance(op, UpdateRows):
-        assert op.changes is not None
+    if op.assignments is None:  # exact per-row values: one UPDATE each
         columns = op.changed_columns
         for change in op.changes:
             statement = exp.update(
@@ -94,16 +88,38 @@ def dml_for(op: Operation, table: Table) -> tuple[list[str], int]:
             )
             out += [to_sql(statement) + ";", add_row_count()]
         return out, _row_changes(op, table)
-    if isinstance(op, DeleteRows):
-        assert op.rows is not None
-        statement = exp.delete(table.name, where=_gated(key_condition(op.key, op.rows)))
-        out += [to_sql(statement) + ";", add_row_count()]
-        return out, len(op.rows)
-    if isinstance(op, InsertRows):
-        for row in op.rows:
-            out += [insert_statement(table, row), add_row_count()]
-        return out, len(op.rows)
-    raise TypeError(f"no DML for {type(op).__name__}")
+    assigned = {col for col, _ in op.assignments}
+    own = [c for c in op.changed_columns if c not in assigned]
+    if own:  # rows with values of their own besides the common assignments: one UPDATE each
+        for change in op.changes:
+            values: dict[str, object] = {col: _assignment_value(a) for col, a in op.assignments}
+            values |= {c: literal_node(change.after[c], hex_text=True) for c in own}
+            each = exp.update(table.name, values, where=_gated(key_condition(op.key, (change.before,))))
+            out += [to_sql(each) + ";", add_row_count()]
+        return out, _row_changes(op, table)
+    rows = tuple(c.before for c in op.changes)
+    uniform: exp.Expr = exp.update(
+        table.name,
+        {col: _assignment_value(a) for col, a in op.assignments},
+        where=_gated(key_condition(op.key, rows)),
+    )
+    out += [to_sql(uniform) + ";", add_row_count()]
+    return out, _row_changes(op, table)
+
+
+@DML.register(DeleteRows)
+def _delete(op: DeleteRows, table: Table) -> Dml:
+    assert op.rows is not None
+    statement = exp.delete(table.name, where=_gated(key_condition(op.key, op.rows)))
+    return [to_sql(statement) + ";", add_row_count()], len(op.rows)
+
+
+@DML.register(InsertRows)
+def _insert(op: InsertRows, table: Table) -> Dml:
+    out: list[str] = []
+    for row in op.rows:
+        out += [insert_statement(table, row), add_row_count()]
+    return out, len(op.rows)
 
 
 def insert_statement(table: Table, row: Row) -> str:

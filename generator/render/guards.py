@@ -24,10 +24,13 @@ expression twice over different column lists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlglot import exp
 
+from generator.ops.dispatch import Dispatch
 from generator.ops.operations import CheckRows, DeleteRows, InsertRows, Operation, UpdateRows
 from generator.ops.rows import Row, Scope
 from generator.render import statements as st
@@ -168,6 +171,23 @@ def _expect(table: Table, core: tuple[str, ...], extra: tuple[str, ...], rows, w
     return base + ":" + python_fingerprint(table, extra, rows).split(":", 1)[1]
 
 
+@dataclass(frozen=True)
+class _Sides:
+    """What one kind of live step compares: its keyed rows and each side's measure."""
+
+    rows: tuple[Row, ...]
+    core: tuple[str, ...]
+    pending_expect: str
+    done_expect: str
+    pending_columns: tuple[str, ...]
+    done_columns: tuple[str, ...]
+    extra: tuple[str, ...] = ()
+    check_only: bool = False
+
+
+GUARDS: Dispatch[Callable[[Any, Table], _Sides]] = Dispatch("live guard")
+
+
 def guard_for(
     op: Operation,
     table: Table,
@@ -177,54 +197,64 @@ def guard_for(
     scope_initial: int | None = None,
 ) -> StepGuard:
     """The guard of one live operation piece."""
-    everything = set(table.column_names)
-    extra: tuple[str, ...] = ()
-    if isinstance(op, UpdateRows):
-        assert op.changes is not None
-        before = [c.before for c in op.changes]
-        after = [c.after for c in op.changes]
-        rows = tuple(before)
-        unknown_before, unknown_after = set(op.unknown_before), set(op.apply_time_columns)
-        if (unknown_before - unknown_after) and (unknown_after - unknown_before):
-            raise ValueError(f"{op.table}: columns unknown before and others unknown after the change")
-        core = _in_table_order(table, everything - unknown_before - unknown_after)
-        # with the key: rows whose extra columns agree must not cancel out in the XOR
-        odd = unknown_before ^ unknown_after
-        extra = _in_table_order(table, odd | set(op.key)) if odd else ()
-        pending_expect = _expect(table, core, extra, before, bool(unknown_after - unknown_before))
-        done_expect = _expect(table, core, extra, after, bool(unknown_before - unknown_after))
-        pending_cols = _in_table_order(table, everything - unknown_before)
-        done_cols = _in_table_order(table, everything - unknown_after)
-    elif isinstance(op, DeleteRows):
-        assert op.rows is not None
-        rows = op.rows
-        core = pending_cols = done_cols = table.column_names
-        pending_expect = python_fingerprint(table, core, rows)
-        done_expect = EMPTY
-    elif isinstance(op, InsertRows):
-        rows = op.rows
-        core = pending_cols = done_cols = table.column_names
-        pending_expect = EMPTY
-        done_expect = python_fingerprint(table, core, rows)
-    elif isinstance(op, CheckRows):
-        rows = op.rows
-        core = pending_cols = done_cols = op.columns or table.column_names
-        pending_expect = done_expect = python_fingerprint(table, core, rows)
-    else:
-        raise TypeError(f"no live guard for {type(op).__name__}")
+    sides = GUARDS.of(op)(op, table)
     return StepGuard(
         table=table.name,
-        key_tree=key_condition(op.key, rows),
-        columns=core,
-        extra=extra,
-        pending_expect=pending_expect,
-        done_expect=done_expect,
+        key_tree=key_condition(op.key, sides.rows),
+        columns=sides.core,
+        extra=sides.extra,
+        pending_expect=sides.pending_expect,
+        done_expect=sides.done_expect,
         scope_tree=scope.tree() if scope is not None else None,
         scope_expect=scope_expect if scope is not None else None,
-        check_only=isinstance(op, CheckRows),
+        check_only=sides.check_only,
         scope_initial=(scope_initial if scope_initial is not None else scope_expect)
         if scope is not None
         else None,
-        pending_columns=pending_cols,
-        done_columns=done_cols,
+        pending_columns=sides.pending_columns,
+        done_columns=sides.done_columns,
     )
+
+
+@GUARDS.register(UpdateRows)
+def _update(op: UpdateRows, table: Table) -> _Sides:
+    assert op.changes is not None
+    everything = set(table.column_names)
+    before = [c.before for c in op.changes]
+    after = [c.after for c in op.changes]
+    unknown_before, unknown_after = set(op.unknown_before), set(op.apply_time_columns)
+    if (unknown_before - unknown_after) and (unknown_after - unknown_before):
+        raise ValueError(f"{op.table}: columns unknown before and others unknown after the change")
+    core = _in_table_order(table, everything - unknown_before - unknown_after)
+    # with the key: rows whose extra columns agree must not cancel out in the XOR
+    odd = unknown_before ^ unknown_after
+    extra = _in_table_order(table, odd | set(op.key)) if odd else ()
+    return _Sides(
+        rows=tuple(before),
+        core=core,
+        extra=extra,
+        pending_expect=_expect(table, core, extra, before, bool(unknown_after - unknown_before)),
+        done_expect=_expect(table, core, extra, after, bool(unknown_before - unknown_after)),
+        pending_columns=_in_table_order(table, everything - unknown_before),
+        done_columns=_in_table_order(table, everything - unknown_after),
+    )
+
+
+@GUARDS.register(DeleteRows)
+def _delete(op: DeleteRows, table: Table) -> _Sides:
+    assert op.rows is not None
+    every = table.column_names
+    return _Sides(op.rows, every, python_fingerprint(table, every, op.rows), EMPTY, every, every)
+
+
+@GUARDS.register(InsertRows)
+def _insert(op: InsertRows, table: Table) -> _Sides:
+    every = table.column_names
+    return _Sides(op.rows, every, EMPTY, python_fingerprint(table, every, op.rows), every, every)
+
+
+@GUARDS.register(CheckRows)
+def _check(op: CheckRows, table: Table) -> _Sides:
+    columns = op.columns or table.column_names
+    fingerprint = python_fingerprint(table, columns, op.rows)
+    return _Sides(op.rows, columns, fingerprint, fingerprint, columns, columns, check_only=True)

@@ -24,8 +24,12 @@ original ids), restoring parents before children and guarding every row, committ
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlglot import exp
 
+from generator.ops.dispatch import Dispatch
 from generator.ops.operations import DeleteRows, Operation, UpdateRows
 from generator.plan.model import DatabaseTarget, Plan
 from generator.quoting import sql_comment
@@ -59,14 +63,7 @@ def _and(cond: exp.Expr, upto: exp.Expr) -> exp.Expr:
 def _change(op: Operation, table: Table, upto: exp.Expr) -> list[str]:
     """The step's DML through its scope, limited to the rows of this round (`upto`), adding to @fixpack_rc."""
     scope = op.scope  # type: ignore[attr-defined]
-    if isinstance(op, UpdateRows):
-        statement: exp.Expr = exp.update(
-            op.table,
-            {c: assignment_value(a) for c, a in op.assignments or ()},
-            where=_and(scope.tree(), upto),
-        )
-    else:
-        statement = _delete_statement(op.table, scope.tree(), upto)
+    statement = OFFLINE_DML.of(op)(op, scope.tree(), upto)
     from generator.sqlgen.dialect import to_sql
 
     change = [to_sql(statement) + ";"]
@@ -100,6 +97,22 @@ def _index_usable(table: Table, cond: exp.Expr) -> bool:
         ):
             return True
     return False
+
+
+OFFLINE_DML: Dispatch[Callable[[Any, exp.Expr, exp.Expr], exp.Expr]] = Dispatch("offline DML")
+
+
+@OFFLINE_DML.register(UpdateRows)
+def _update(op: UpdateRows, cond: exp.Expr, upto: exp.Expr) -> exp.Expr:
+    """UPDATE through the scope (`cond`), limited to this round's rows (`upto`)."""
+    return exp.update(
+        op.table, {c: assignment_value(a) for c, a in op.assignments or ()}, where=_and(cond, upto)
+    )
+
+
+@OFFLINE_DML.register(DeleteRows)
+def _delete(op: DeleteRows, cond: exp.Expr, upto: exp.Expr) -> exp.Expr:
+    return _delete_statement(op.table, cond, upto)
 
 
 def _delete_statement(table: str, cond: exp.Expr, upto: exp.Expr) -> exp.Expr:

@@ -25,10 +25,14 @@ or faking a rollback:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlglot import exp
 
-from generator.ops.operations import Operation, UpdateRows
+from generator.ops.dispatch import Dispatch
+from generator.ops.operations import DeleteRows, Operation, UpdateRows
 from generator.plan.model import DatabaseTarget, Plan
 from generator.render import statements as st
 from generator.render.messages import NOTHING_TO_ROLL_BACK
@@ -129,10 +133,7 @@ def check_statement(op: Operation, table: Table) -> str:
     a changed row has every column the apply sets back as captured; a deleted row exists again."""
     values: list[exp.Expr] = []
     conds = _key(table, values)
-    if isinstance(op, UpdateRows):
-        for c, _ in op.assignments or ():
-            conds.append(exp.NullSafeEQ(this=exp.column(c), expression=_slot(len(values))))
-            values.append(value_text(table, c))
+    conds += CAPTURE.of(op).as_captured(op, table, values)
     count = exp.select(exp.Count(this=exp.Star())).from_(op.table).where(exp.and_(*conds))
     statement = st.set_var(AS_CAPTURED, exp.Add(this=st.var(AS_CAPTURED), expression=count.subquery()))
     return _select(_template(statement, values), op)
@@ -195,22 +196,53 @@ def restore_statement(op: Operation, table: Table, number: int) -> str:
 def restore_line(op: Operation, table: Table, number: int) -> exp.Expr:
     """CONCAT printing one row's guarded restore: run only when the rollback has work (@fixpack_todo = 1)."""
     values: list[exp.Expr] = []
-    if isinstance(op, UpdateRows):
-        sets: dict[str, object] = {}
-        for c, _ in op.assignments or ():
-            sets[c] = _slot(len(values))
-            values.append(value_text(table, c))
-        key = _key(table, values)
-        dml: exp.Expr = exp.update(op.table, sets, where=exp.and_(*key, _todo_is(1)))
-    else:
-        row = []
-        for c in table.column_names:
-            row.append(exp.alias_(_slot(len(values)), c))
-            values.append(value_text(table, c))
-        source = exp.select(*row).from_(dual()).where(_todo_is(1))
-        dml = exp.insert(source, op.table, columns=list(table.column_names))
+    dml = CAPTURE.of(op).restore(op, table, values)
     statement = to_sql(dml) + ";\n" + _row_guard(number, op.table)
     return _template(statement, values)
+
+
+# -- what the printed rollback does per kind of step -----------------------------------------------
+def _assigned_as_captured(op: UpdateRows, table: Table, values: list[exp.Expr]) -> list[exp.Expr]:
+    conds: list[exp.Expr] = []
+    for c, _ in op.assignments or ():
+        conds.append(exp.NullSafeEQ(this=exp.column(c), expression=_slot(len(values))))
+        values.append(value_text(table, c))
+    return conds
+
+
+def _set_back(op: UpdateRows, table: Table, values: list[exp.Expr]) -> exp.Expr:
+    sets: dict[str, object] = {}
+    for c, _ in op.assignments or ():
+        sets[c] = _slot(len(values))
+        values.append(value_text(table, c))
+    key = _key(table, values)
+    return exp.update(op.table, sets, where=exp.and_(*key, _todo_is(1)))
+
+
+def _exists(op: DeleteRows, table: Table, values: list[exp.Expr]) -> list[exp.Expr]:
+    return []  # the key alone: the row is there again
+
+
+def _insert_back(op: DeleteRows, table: Table, values: list[exp.Expr]) -> exp.Expr:
+    row = []
+    for c in table.column_names:
+        row.append(exp.alias_(_slot(len(values)), c))
+        values.append(value_text(table, c))
+    source = exp.select(*row).from_(dual()).where(_todo_is(1))
+    return exp.insert(source, op.table, columns=list(table.column_names))
+
+
+@dataclass(frozen=True)
+class _Restore:
+    """How the printed rollback puts back the rows of one kind of offline step (values: the slots)."""
+
+    as_captured: Callable[[Any, Table, list[exp.Expr]], list[exp.Expr]]  # a row as captured, besides its key
+    restore: Callable[[Any, Table, list[exp.Expr]], exp.Expr]  # one row's restore, run only with work to do
+
+
+CAPTURE: Dispatch[_Restore] = Dispatch("offline capture")
+CAPTURE.register(UpdateRows)(_Restore(_assigned_as_captured, _set_back))  # set the assigned columns back
+CAPTURE.register(DeleteRows)(_Restore(_exists, _insert_back))  # insert the whole row again
 
 
 def rows_in_scope(ops: tuple[Operation, ...]) -> exp.Expr:

@@ -24,10 +24,12 @@ overwrite the other writer).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlglot import exp
 
+from generator.ops.dispatch import Dispatch
 from generator.ops.operations import DeleteRows, InsertRows, Operation, UpdateRows
 from generator.ops.rows import Row
 from generator.render import statements as st
@@ -45,20 +47,33 @@ NOT_APPLIED = "not applied"
 Image = tuple[tuple[str, ...], tuple[Row, ...]]  # (columns, rows)
 
 
-def _images(op: Operation, guard: StepGuard) -> tuple[Image | None, Image | None]:
+Images = tuple[Image | None, Image | None]  # (rows as the apply leaves them, rows as before); None: absent
+EVIDENCE: Dispatch[Callable[[Any, StepGuard], Images]] = Dispatch("rollback evidence")
+
+
+def _images(op: Operation, guard: StepGuard) -> Images:
     """(rows as the apply leaves them, rows as before the apply) of one rollback step; None: absent."""
-    if isinstance(op, UpdateRows):
-        assert op.changes is not None
-        return (
-            (guard.pending_columns, tuple(c.before for c in op.changes)),
-            (guard.done_columns, tuple(c.after for c in op.changes)),
-        )
-    if isinstance(op, InsertRows):  # the apply deleted these rows
-        return None, (guard.done_columns, op.rows)
-    if isinstance(op, DeleteRows):  # the apply inserted these rows
-        assert op.rows is not None
-        return (guard.pending_columns, op.rows), None
-    raise TypeError(f"no rollback evidence for {type(op).__name__}")
+    return EVIDENCE.of(op)(op, guard)
+
+
+@EVIDENCE.register(UpdateRows)
+def _restored(op: UpdateRows, guard: StepGuard) -> Images:
+    assert op.changes is not None
+    return (
+        (guard.pending_columns, tuple(c.before for c in op.changes)),
+        (guard.done_columns, tuple(c.after for c in op.changes)),
+    )
+
+
+@EVIDENCE.register(InsertRows)
+def _reinserted(op: InsertRows, guard: StepGuard) -> Images:  # the apply deleted these rows
+    return None, (guard.done_columns, op.rows)
+
+
+@EVIDENCE.register(DeleteRows)
+def _removed(op: DeleteRows, guard: StepGuard) -> Images:  # the apply inserted these rows
+    assert op.rows is not None
+    return (guard.pending_columns, op.rows), None
 
 
 def _count(table: Table, guard: StepGuard, image: Image) -> exp.Expr:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from generator.ops.operations import CheckRows, Operation, split
+from generator.ops.operations import CheckRows, Operation, ScopedOperation, split
 from generator.plan.model import DatabaseTarget, Plan, Postcondition
 from generator.quoting import sql_comment
 from generator.render import rollback_evidence as ev
@@ -52,14 +52,14 @@ class Chunk:
 def _pieces(op: Operation, size: int) -> list[tuple[Operation, int | None, int | None]]:
     """Split an op; each piece with the scope count its guard expects then, and initially."""
     pieces = split(op, size)
-    scope = getattr(op, "scope", None)
-    if scope is None:
+    if not isinstance(op, ScopedOperation) or op.scope is None:
         return [(p, None, None) for p in pieces]
-    total = getattr(op, "scope_count", None)
+    total = op.scope_count
     if total is None:
         total = op.row_count or 0
-    stays = bool(getattr(op, "stays_in_scope", False))
-    out, done = [], 0
+    stays = op.stays_in_scope
+    out: list[tuple[Operation, int | None, int | None]] = []
+    done = 0
     for piece in pieces:
         out.append((piece, total if stays else total - done, total))
         done += piece.row_count or 0

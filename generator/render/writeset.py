@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from generator.errors import FixpackError
-from generator.ops.operations import CheckRows, DeleteRows, InsertRows, Operation, UpdateRows
+from generator.ops.dispatch import Dispatch
+from generator.ops.operations import CapturedRestore, CheckRows, DeleteRows, InsertRows, Operation, UpdateRows
 from generator.ops.rows import Row
 from generator.plan.model import DatabaseTarget, Plan
 
@@ -72,21 +73,38 @@ def image_bytes(row: Row | None) -> int:
     return sum(value_bytes(v) + COLUMN_OVERHEAD for v in row.values)
 
 
-def _images(op: Operation) -> Iterable[tuple[Row | None, Row | None]]:
-    if isinstance(op, UpdateRows):
-        return ((c.before, c.after) for c in op.changes or ())
-    if isinstance(op, DeleteRows):
-        return ((r, None) for r in op.rows or ())
-    if isinstance(op, InsertRows):
-        return ((None, r) for r in op.rows)
-    return ()  # CheckRows only locks: no write set
+Images = Iterable[tuple[Row | None, Row | None]]  # (before, after) of each row written; None: no image
+IMAGES: Dispatch[Callable[[Any], Images]] = Dispatch("write-set images")
+
+
+def images(op: Operation) -> Images:
+    """(before, after) of each row the operation writes, as the ROW-format write set carries them."""
+    return IMAGES.of(op)(op)
+
+
+@IMAGES.register(UpdateRows)
+def _updated(op: UpdateRows) -> Images:
+    return ((c.before, c.after) for c in op.changes or ())
+
+
+@IMAGES.register(DeleteRows)
+def _deleted(op: DeleteRows) -> Images:
+    return ((r, None) for r in op.rows or ())
+
+
+@IMAGES.register(InsertRows)
+def _inserted(op: InsertRows) -> Images:
+    return ((None, r) for r in op.rows)
+
+
+@IMAGES.register(CheckRows, CapturedRestore)
+def _written_by_none(op: Operation) -> Images:
+    return ()  # CheckRows only locks (its rows still count as chunk rows); a captured restore's are unknown
 
 
 def row_estimates(op: Operation) -> list[int]:
-    """Estimated write-set bytes of each row the operation writes (0 for a lock-only step)."""
-    if isinstance(op, CheckRows):
-        return [0] * len(op.rows)
-    return [MARGIN * (image_bytes(a) + image_bytes(b) + ROW_OVERHEAD) for a, b in _images(op)]
+    """Estimated write-set bytes of each row the operation writes (none for a lock-only step)."""
+    return [MARGIN * (image_bytes(a) + image_bytes(b) + ROW_OVERHEAD) for a, b in images(op)]
 
 
 def op_bytes(op: Operation) -> int:
