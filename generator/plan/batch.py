@@ -80,10 +80,9 @@ def _declared(scopes: list[Scope]) -> exp.Expr | None:
 def _merged_scope(scopes: list[tuple[Scope, str]]) -> Scope:
     template = _declared([s for s, _ in scopes])
     if template is not None:  # a recipe step: bind every target's targets into its tree
-        first = scopes[0][0]
-        targets = [t for s, _ in scopes for t in s.targets]
-        merged = bound_scope(template, first.pattern, targets)
-        return replace(merged, description=first.pattern.format(target=f"<{len(scopes)} targets>"))
+        pattern = scopes[0][0].pattern
+        bound = bound_scope(template, pattern, [t for s, _ in scopes for t in s.targets])
+        return replace(bound, description=pattern.format(target=f"<{len(scopes)} targets>"))
     tables = _Templates([t for _, t in scopes])
     templates = {tables.of(s, t) for s, t in scopes}
     first, first_target = scopes[0]
