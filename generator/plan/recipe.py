@@ -88,7 +88,10 @@ class Step:
     @property
     def template(self) -> exp.Expr:
         """The rows still to change, for any target: scope AND pending, unbound."""
-        return self.scope if self.pending is None else exp.and_(self.scope, self.pending)
+        if self.pending is None:
+            return self.scope
+        terms = self.pending.flatten() if isinstance(self.pending, exp.And) else [self.pending]
+        return exp.and_(self.scope, *terms)
 
     def where(self, targets: Sequence[object]) -> exp.Expr:
         return bind(self.template, targets)

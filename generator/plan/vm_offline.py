@@ -19,14 +19,10 @@ from generator.domain import nova
 from generator.domain.staleness import format_duration, recently_updated_sql
 from generator.errors import FixpackError, SchemaProblem
 from generator.ops.operations import (
-    ApplyTime,
-    Assignment,
     DeleteRows,
     Operation,
-    SetValue,
 )
 from generator.plan import builders as b
-from generator.plan.builders import offline_update as _update
 from generator.plan.model import (
     ApiCommand,
     ControllerActions,
@@ -36,10 +32,10 @@ from generator.plan.model import (
     SessionValue,
 )
 from generator.plan.overrides import override_record
-from generator.plan.recipe import evaluate_offline
+from generator.plan.recipe import evaluate_offline, offline_step
 from generator.plan.vm_common import VmOptions, instance_deleted_postcondition
 from generator.plan.vm_offline_cinder import WITH_CINDER_WARNING, cinder_target, offline_cinder_side
-from generator.plan.vm_pci import OFFLINE_PCI_WARNING, held_scope
+from generator.plan.vm_pci import OFFLINE_PCI_WARNING, held_step
 from generator.plan.vm_recipes import (
     PURGE_API,
     RELEASE_ALLOCATIONS,
@@ -263,27 +259,11 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
     )
 
 
-# PciDevice.free() on the instance's own devices, then the tracker's save (pci_device_update, an ORM
-# flush: updated_at = now), as the live plan/vm_pci.py does. Their PF/VF relatives are not changed
-# offline (OFFLINE_PCI_WARNING says what to check by hand).
-RELEASED_PCI: dict[str, Assignment] = {
-    "status": SetValue("available"),
-    "instance_uuid": SetValue(None),
-    "request_id": SetValue(None),
-    "updated_at": ApplyTime(),
-}
-
-
 def _release_pci(cell: SchemaSnapshot, u: str) -> Operation:
-    return _update(
-        "nova",
-        cell,
-        "pci_devices",
-        RELEASED_PCI,
-        held_scope("pci_devices", u),
-        "release (never delete) the PCI devices the instance holds (allocated or claimed), as "
-        "PciDevice.free() does",
-    )
+    """PciDevice.free() on the instance's own devices (vm_pci.held_step); their PF/VF relatives
+    are not changed offline (OFFLINE_PCI_WARNING says what to check by hand)."""
+    (op,) = offline_step(held_step(), cell, [u]).operations
+    return op
 
 
 def _soft_delete(cell: SchemaSnapshot, api: SchemaSnapshot, placement: SchemaSnapshot, u: str):

@@ -24,9 +24,10 @@ from __future__ import annotations
 from sqlglot import exp
 
 from generator.facts.model import DatabaseFacts
-from generator.ops.operations import ApplyTime, Operation, SetValue
+from generator.ops.operations import ApplyTime, Operation, SetValue, UpdateRows
 from generator.ops.rows import Row
 from generator.plan import builders as b
+from generator.plan.recipe import Step, live_step, on_target
 
 HOLDING = ("allocated", "claimed")  # the statuses PciDevice.free() accepts
 AVAILABLE = "available"
@@ -43,14 +44,22 @@ OFFLINE_PCI_WARNING = (
 )
 
 
-def held_scope(table: str, uuid: str):
-    """The devices free() releases: the instance's live rows in a status it accepts. The same
-    condition as the Python filter below, so the guard's count and the rows read agree."""
-    return b.scope_where(
+def held_step(table: str = "pci_devices") -> Step:
+    """The devices free() releases: the instance's live rows in a status it accepts (one
+    declaration: the live plan picks its rows by it, the offline one changes it at run time)."""
+    return Step(
+        "nova",
+        table,
+        on_target("instance_uuid"),
         f"{table} the instance holds (allocated or claimed)",
-        b.eq("instance_uuid", uuid),
-        b.eq("deleted", 0),
-        exp.column("status").isin(*(exp.Literal.string(s) for s in HOLDING)),
+        "release the PCI devices the instance held, as PciDevice.free() does",
+        assignments=(
+            ("status", SetValue(AVAILABLE)),
+            ("instance_uuid", SetValue(None)),
+            ("request_id", SetValue(None)),
+            ("updated_at", ApplyTime()),
+        ),
+        pending=exp.and_(b.eq("deleted", 0), b.isin("status", HOLDING)),
     )
 
 
@@ -97,30 +106,16 @@ def release_pci(
     if not cell.schema.has_table(table):
         return [], []
     rows = list(cell.rows(table))
-    mine = [r for r in rows if r["instance_uuid"] == uuid and r["deleted"] == 0]
-    held = [r for r in mine if r["status"] in HOLDING]
+    released = live_step(held_step(table), cell, [uuid])
+    ops: list[Operation] = list(released.operations)
+    held = [c.before for op in released.operations if isinstance(op, UpdateRows) for c in op.changes or ()]
     findings = [
         f"{table} {r['id']} ({r['address']}): status {r['status']!r} is not one PciDevice.free() accepts "
         "(allocated, claimed): left as it is"
-        for r in mine
-        if r["status"] not in HOLDING
+        for r in rows
+        if r["instance_uuid"] == uuid and r["deleted"] == 0 and r["status"] not in HOLDING
     ]
-    ops: list[Operation] = []
-    op = b.update(
-        cell,
-        table,
-        held,
-        {
-            "status": SetValue(AVAILABLE),
-            "instance_uuid": SetValue(None),
-            "request_id": SetValue(None),
-            "updated_at": ApplyTime(),
-        },
-        scope=held_scope(table, uuid),
-        purpose="release the PCI devices the instance held, as PciDevice.free() does",
-    )
-    if op:
-        ops.append(op)
+    if held:
         findings.append(f"{table}: {len(held)} device(s) to release")
     changes = relatives_status(rows, held)
     relatives = [r for r in rows if r["id"] in changes]
