@@ -13,18 +13,26 @@ from __future__ import annotations
 
 from generator.domain import nova
 from generator.facts.model import DatabaseFacts
-from generator.ops.operations import DeleteRows, Operation
+from generator.ops.operations import Operation
 from generator.ops.rows import Row
-from generator.plan import builders as b
 from generator.plan.model import Postcondition
+from generator.plan.recipe import Step, live_step, offline_step, on_target
 from generator.quoting import shell_arg
 from generator.schema.model import SchemaSnapshot
 
 TABLE = "share_mapping"
 
 
-def _scope(u: str):
-    return b.scope_where(f"share mappings of instance {u}", b.eq("instance_uuid", u))
+# One declaration for both evaluators (plan/recipe.py), from 2025.1 when Nova's delete removes them.
+DELETED = Step(
+    "nova",
+    TABLE,
+    on_target("instance_uuid"),
+    "share mappings of instance {target}",
+    "delete the share mappings as Nova's delete does since Epoxy "
+    "(_shutdown_instance -> deny_share -> share_mapping.delete())",
+    postcondition="no share_mapping row of the instance remains",
+)
 
 
 def leftovers(rows: list[Row], host: str | None) -> list[str]:
@@ -72,18 +80,13 @@ def release_shares(
                 + "; ".join(leftovers(rows, host))
             ],
         )
-    op = b.delete(
-        cell,
-        TABLE,
-        rows,
-        scope=_scope(u),
-        purpose="delete the share mappings as Nova's delete does since Epoxy "
-        "(_shutdown_instance -> deny_share -> share_mapping.delete())",
+    done = live_step(DELETED, cell, [u])
+    return (
+        list(done.operations),
+        list(done.postconditions),
+        [f"{TABLE}: {len(rows)} row(s) to delete"],
+        leftovers(rows, host),
     )
-    post = Postcondition(
-        "nova", "no share_mapping row of the instance remains", b.count_is(TABLE, 0, b.eq("instance_uuid", u))
-    )
-    return [op] if op else [], [post], [f"{TABLE}: {len(rows)} row(s) to delete"], leftovers(rows, host)
 
 
 def offline_shares(
@@ -99,19 +102,10 @@ def offline_shares(
             [],
             [f"share mappings of the instance (if any) remain, as Nova {release} keeps them on delete"],
         )
-    op = DeleteRows(
-        "nova",
-        TABLE,
-        schema.table(TABLE).primary_key,
-        "delete the share mappings as Nova's delete does since Epoxy (deny_share -> share_mapping.delete())",
-        scope=_scope(u),
-    )
-    post = Postcondition(
-        "nova", "no share_mapping row of the instance remains", b.count_is(TABLE, 0, b.eq("instance_uuid", u))
-    )
+    done = offline_step(DELETED, schema, [u])
     return (
-        [op],
-        [post],
+        list(done.operations),
+        list(done.postconditions),
         [
             "offline: the share mappings are deleted at run time (the precheck counts them); for each, "
             "Nova's delete would also unmount the share on the host "
