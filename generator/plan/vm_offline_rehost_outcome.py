@@ -21,12 +21,14 @@ from __future__ import annotations
 from sqlglot import exp
 
 from generator.domain import nova
+from generator.ops.operations import DeleteRows, Operation
+from generator.plan import builders as b
 from generator.plan.model import SessionValue
+from generator.plan.vm_rehost_states import Write
+from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import parse, parse_query
 from generator.sqlgen.literals import sql_literal
 
-RESIZE_LIKE = ("resize", "migration")
-MOVE_TYPES = (*RESIZE_LIKE, "live-migration", "evacuation")
 # migrations.migration_type; rows from before the column: a resize if the flavor changed (move_type)
 # The open move, read once per transaction into session variables (SessionValue, rendered after each
 # START TRANSACTION; in the apply a locking read, re-read every round): its id (NULL: none), how it
@@ -149,3 +151,17 @@ def reverted_vm_state(u: str) -> str:
         f"instance_uuid = {sql_literal(u)} AND deleted = 0 AND `key` = 'old_vm_state' "
         "AND value = 'stopped'), 'stopped', 'active')"
     )
+
+
+def emit(
+    cell: SchemaSnapshot, w: Write, u: str, host: str, node: str, describe: str, *more: exp.Expr
+) -> Operation:
+    """A declared write (vm_rehost_states) as the scope the file changes at run time: the
+    instance's rows `w.rows` keep, while the open move ends `w.when`, and `more` (what still
+    needs the change)."""
+    key = "uuid" if w.table == "instances" else "instance_uuid"
+    when = [move_is(u, w.when.kind, host, node, w.when.moves)] if w.when is not None else []
+    scope = b.scope_where(describe, b.eq(key, u), *w.rows, *when, *more)
+    if w.assignments:
+        return b.offline_update("nova", cell, w.table, w.changes, scope, w.purpose)
+    return DeleteRows("nova", w.table, cell.table(w.table).primary_key, w.purpose, scope=scope)
