@@ -41,7 +41,6 @@ from generator.plan import vm_offline_rehost_outcome as rt
 from generator.plan.model import Postcondition
 from generator.plan.vm_rehost_context import PCI_KEYS
 from generator.plan.vm_rehost_states import CONTEXT_COLUMNS, CONTEXT_SIDES, Write, context_words
-from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import parse, parse_query
 from generator.sqlgen.literals import sql_literal
 
@@ -144,10 +143,10 @@ def context_preconditions(u: str, host: str, node: str) -> list[Postcondition]:
     ]
 
 
-def context_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list[Operation]:
+def context_steps(run: rt.Run) -> list[Operation]:
     """instance_extra: the context's side applied, for the outcome the file runs into; before
     the context is dropped (and, for a completed resize, kept for confirm/revert)."""
-    extra = cell.table("instance_extra")
+    extra = run.cell.table("instance_extra")
     columns = [c for c in COLUMNS if extra.has_column(c)]
     ops: list[Operation] = []
     for when, side in CONTEXT_SIDES:
@@ -157,18 +156,10 @@ def context_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list[Op
             for c, t in texts.items()
         )
         pending = " OR ".join(_differs(c, t) for c, t in texts.items())
-        ops.append(
-            rt.emit(
-                cell,
-                Write(
-                    "instance_extra", context_words(side, columns), changes, tuple(_has_context(u)[1:]), when
-                ),
-                u,
-                host,
-                node,
-                f"the migration context of instance {u}, its open move {when.kind} (read at run time)",
-                # faithful_sql holds: the precondition (in the apply file too) stopped it otherwise
-                parse(f"({pending})"),
-            )
+        w = Write(
+            "instance_extra", context_words(side, columns), changes, tuple(_has_context(run.u)[1:]), when
         )
+        describe = f"the migration context of instance {run.u}, its open move {when.kind} (read at run time)"
+        # faithful_sql holds: the precondition (in the apply file too) stopped it otherwise
+        ops.append(run.emit(w, describe, parse(f"({pending})")))
     return ops

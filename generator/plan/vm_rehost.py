@@ -5,19 +5,12 @@ The Vietnamese runbook's `UPDATE instances SET host=…, node=…` done safely:
 * the target is validated: an enabled, not forced-down nova-compute service
   on --to-host and its compute node (--to-node when the host has several);
   both rows are locked and must still be so when the apply runs;
-* instances: host, node and, from 2023.2, compute_id; a task_state 'migrating'
-  cleared with progress 0 as Nova ends a live migration; a leftover
-  instance_extra.migration_context is dropped (Nova drops it when a move
-  finishes or is reverted) after its new (completed) or old (reverted resize)
-  numa_topology, pci_requests and resources are applied (vm_rehost_context.py);
-* the instance's in-progress migrations are closed with status 'error', as
-  Nova closes a migration it gives up on;
-* Nova's other writes when the move ends (vm_rehost_outcome.move_side_effects): a completed
-  live migration's console tokens dropped, a reverted resize's stashed old_vm_state popped
-  and its RequestSpec pointed back at the old flavor (vm_rehost_spec.py); a reverted stopped
-  instance powered off (power_state 4); a completed evacuation ended as the rebuild ends it
-  (vm_rehost_states.py); launched_at set where Nova spawned the guest anew on the target
-  (a completed resize/cold migration or evacuation);
+* the cell writes Nova makes when the move ends, declared once per outcome in
+  vm_rehost_states.py (the offline rehost emits the same): host, node and, from 2023.2,
+  compute_id; the move's end status, the other unfinished migrations closed 'error'; the
+  flavor, vm_state and migration context side the outcome keeps (vm_rehost_context.py); a
+  live migration's task_state cleared; console tokens, stashed old_vm_state, power-off and
+  the evacuation's end; a reverted resize's RequestSpec back at the old flavor (vm_rehost_spec.py);
 * placement: the instance's allocations on compute-node providers move to the
   target node's provider (an existing allocation of the same class there
   wins); allocations still held by the instance's migrations (Nova's move
@@ -50,6 +43,7 @@ from generator.plan.vm_rehost_outcome import (
     move_back,
     move_side_effects,
     reverted_vm_state,
+    target_provider,
     target_zone,
 )
 from generator.plan.vm_rehost_spec import revert_request_spec
@@ -324,16 +318,10 @@ def _placement_moves(
     held = [a for a in p.rows("allocations") if reown is not None and a["consumer_id"] == reown]
     if held:
         return move_back(facts, node, held, [m for m in migration_consumers if m != reown])
-    p = facts.placement
     host = facts.target_host
-    assert p is not None and host is not None
+    assert host is not None
     u = facts.uuid
-    target_rp = next((r for r in p.rows("resource_providers") if r["uuid"] == node["uuid"]), None)
-    if target_rp is None:
-        raise TargetProblem(
-            f"the target compute node {node['hypervisor_hostname']} has no placement resource "
-            f"provider (uuid {node['uuid']}); is nova-compute on {node['host']} reporting?"
-        )
+    target_rp = target_provider(p, node)
     source_uuids = {n["uuid"] for n in host.source_nodes}
     source_rps = {r["id"] for r in p.rows("resource_providers") if r["uuid"] in source_uuids}
     source_rps.discard(target_rp["id"])

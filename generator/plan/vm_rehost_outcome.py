@@ -8,14 +8,10 @@ allocations or that the migration context names), that answer is the outcome:
 * its source: the move was reverted (or rolled back);
 * neither: unknown — refused without `--allow-unknown-outcome`.
 
-Per outcome and migration type the planner then writes what Nova writes
-(compute/manager.py): a completed resize/cold migration ends as finish_resize leaves it
-(new flavor, vm_state 'resized', migration 'finished', the migration consumer still holding
-the source allocations) so `openstack server resize confirm|revert` works; a reverted one
-as finish_revert_resize leaves it (old_flavor restored into the instance columns and
-instance_extra.flavor, old/new cleared, migration 'reverted', the migration's allocations
-moved back to the instance, as report.py move_allocations does); a live migration as
-post_live_migration / _rollback_live_migration; an evacuation as rebuild_instance.
+What Nova writes to the cell per outcome is declared in vm_rehost_states; here is what the
+live rehost reads to pick it, and the placement side: a completed resize/cold migration leaves
+the migration consumer holding the source allocations for confirm/revert, a reverted one
+moves them back to the instance (report.py move_allocations).
 """
 
 from __future__ import annotations
@@ -184,7 +180,7 @@ def reverted_vm_state(facts: InstanceFacts) -> str:
     return "active"
 
 
-def _target_provider(p, node: Row) -> Row:
+def target_provider(p, node: Row) -> Row:
     rp = next((r for r in p.rows("resource_providers") if r["uuid"] == node["uuid"]), None)
     if rp is None:
         raise TargetProblem(
@@ -202,7 +198,7 @@ def move_back(
     p = facts.placement
     assert p is not None
     u = facts.uuid
-    target_rp = _target_provider(p, node)
+    target_rp = target_provider(p, node)
     mine = [a for a in p.rows("allocations") if a["consumer_id"] == u]
     freed = mine + [a for a in p.rows("allocations") if a["consumer_id"] in others]
     ops = b.present(

@@ -139,6 +139,7 @@ DROP_CONTEXT = Write(  # not when WAITS: a completed resize keeps it for confirm
     "instance_extra",
     "drop the stale migration context of the failed move",
     (("migration_context", SetValue(None)),),
+    rows=(b.eq("deleted", 0), b.not_(b.is_null("migration_context"))),
 )
 POWER_OFF = Write(
     "instances",
@@ -158,6 +159,7 @@ def point_at(host: str, node: str, compute_id: Assignment | None) -> Write:
         "instances",
         f"point the instance at {host} / {node}",
         (("host", SetValue(host)), ("node", SetValue(node)), stamp, *more),
+        rows=(b.eq("deleted", 0),),
     )
 
 
