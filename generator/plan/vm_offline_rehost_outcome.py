@@ -165,6 +165,9 @@ class Run:
     node: str
 
     def move_is(self, when: When) -> exp.Expr:
+        """The condition for a declared write's outcome: offline there are no rows at generation,
+        so the outcome is what the file reads when it runs (the @fixpack_move_* session values)
+        and every outcome's writes are in the file, each scoped by this."""
         return move_is(self.u, when.kind, self.host, self.node, when.moves)
 
     def emit(self, w: Write, describe: str, *more: exp.Expr) -> Operation:

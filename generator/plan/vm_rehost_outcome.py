@@ -63,6 +63,8 @@ class Outcome:
         return self.move in RESIZE_LIKE
 
     def is_(self, when: When | None) -> bool:
+        """Whether a declared write is for this outcome: live, the migration row was read at
+        generation, so the outcome is known and the write is taken or left out here."""
         return when is None or when.holds(self.kind, self.move)
 
     def side(self, sides: tuple[tuple[When, str], ...]) -> str | None:

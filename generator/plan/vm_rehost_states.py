@@ -55,7 +55,8 @@ class When:
     moves: tuple[str, ...] | None = None
 
     def holds(self, kind: str, move: str) -> bool:
-        """Live: the outcome the migration row it read gave."""
+        """Live (Outcome.is_): the outcome the migration row it read gave; offline tests the same
+        When in SQL at run time (vm_offline_rehost_outcome.Run.move_is)."""
         return kind == self.kind and (self.moves is None or move in self.moves)
 
 
@@ -85,7 +86,9 @@ NONE_OPEN = "no unfinished migration of the instance remains (but a completed re
 @dataclass(frozen=True)
 class Write:
     """One write of a rehost: the instance's rows of `table` that `rows` keep, when the move ends
-    `when` (None: whatever the outcome)."""
+    `when` (None: whatever the outcome). Live applies it to the rows it read (merging the
+    instance's and instance_extra's writes into one UPDATE of the row), offline emits it as a
+    scope (Run.emit)."""
 
     table: str
     purpose: str
