@@ -1,21 +1,12 @@
-"""VM rehost planned offline: what the live rehost writes, its outcome decided at run time.
+"""VM rehost planned offline: the writes vm_rehost_states declares, the outcome decided at run time.
 
 The target's compute node id comes from `compute_nodes` when the file runs (a scalar
 subquery), and preconditions require an enabled nova-compute service and the named compute
-node on the target host. As the live rehost (vm_rehost.py), `--to-host` against the instance's
-open move says how the move ended (vm_offline_rehost_outcome.py reads that move when the file
-runs): every outcome's steps are in the file, each scoped to match only when the move ends
-that way, so only the matching outcome's rows change; a move whose ends are both other hosts
-stops the precheck (unless --allow-unknown-outcome). Per outcome the steps are what Nova
-writes (vm_rehost_outcome): the move's end status, a completed resize waiting for confirm
-(new flavor, vm_state 'resized', its migration context kept), a reverted one as
-finish_revert_resize leaves it (old flavor in the columns and instance_extra.flavor, stashed
-old_vm_state popped, power_state 4 if it was stopped), a completed live migration's console
-tokens dropped, a completed evacuation ended as the rebuild ends it (vm_offline_rehost_states),
-the migration context's new (completed) or old (reverted resize) NUMA topology, PCI requests and
-resources applied as Nova's save writes them (vm_offline_rehost_context); task_state
-'migrating' cleared with progress 0 whatever the outcome. Placement, the RequestSpec and the
-availability zone live in other databases: the bundle's warnings say what is left to do.
+node on the target host. As live, `--to-host` against the instance's open move says how the
+move ended, but the move is read when the file runs (vm_offline_rehost_outcome): every
+outcome's writes are in the file, each scoped to match only when the move ends that way; a move
+whose ends are both other hosts stops the precheck (unless --allow-unknown-outcome). Placement,
+the RequestSpec and the availability zone live in other databases: the warnings say what is left.
 """
 
 from __future__ import annotations
@@ -23,19 +14,44 @@ from __future__ import annotations
 from sqlglot import exp
 
 from generator.domain import nova
-from generator.ops.operations import ApplyTime, Assignment, DeleteRows, FromQuery, Operation, SetValue
+from generator.ops.operations import Assignment, FromQuery, Operation, SetValue
 from generator.plan import builders as b
 from generator.plan import vm_offline_rehost_outcome as rt
-from generator.plan import vm_offline_rehost_states as states
 from generator.plan.builders import offline_update as _update
 from generator.plan.model import Postcondition
 from generator.plan.vm_common import VmOptions
 from generator.plan.vm_offline_rehost_context import context_preconditions, context_steps
+from generator.plan.vm_rehost_states import (
+    CLOSE_OTHERS,
+    COMPLETED,
+    DROP_CONTEXT,
+    DROP_TOKENS,
+    END_LIVE_MIGRATION,
+    EVACUATED,
+    FLAVOR_DOCUMENT,
+    FLAVOR_SIDES,
+    MOVE_TYPES,
+    NONE_OPEN,
+    POINTS,
+    POP_OLD_VM_STATE,
+    POWER_OFF,
+    RESIZE_ENDER,
+    RESIZE_LIKE,
+    REVERTED,
+    UNKNOWN,
+    WAITS,
+    Write,
+    end_move,
+    end_status,
+    evacuated,
+    flavor_words,
+    point_at,
+    resize_end,
+    settled,
+)
 from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import parse, parse_query
-from generator.sqlgen.literals import literal_node
-
-COMPLETED, REVERTED, UNKNOWN = "completed", "reverted", "unknown"
+from generator.sqlgen.literals import literal_node, sql_literal
 
 # What the offline rehost (plan/vm_offline_rehost.py) leaves that the live one does.
 OFFLINE_REHOST_WARNINGS = (
@@ -61,10 +77,6 @@ OFFLINE_REHOST_WARNINGS = (
     "refresh its volume attachments (`nova-manage volume_attachment refresh`) and clean the host the "
     "move left (its `<uuid>_resize` directory, VIFs, iSCSI sessions) by hand, or generate live",
 )
-
-
-def _delete(role: str, schema: SchemaSnapshot, table: str, scope, purpose: str) -> DeleteRows:
-    return DeleteRows(role, table, schema.table(table).primary_key, purpose, scope=scope)
 
 
 def _differs(column: str, value: exp.Expr) -> exp.Expr:
@@ -109,206 +121,155 @@ def _preconditions(u: str, host: str, node: str, options: VmOptions) -> list[Pos
     return pre + context_preconditions(u, host, node)
 
 
-def _flavor_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list[Operation]:
-    """The resize-like outcomes' instance and instance_extra writes (vm_rehost_outcome.flavor_changes,
-    reverted_vm_state): the flavor's columns and the cur/old/new document, vm_state, task_state."""
-    ops: list[Operation] = []
-    for kind, which, vm_state in (
-        (COMPLETED, "new", exp.Literal.string(nova.RESIZED)),
-        (REVERTED, "old", exp.Subquery(this=parse_query(rt.reverted_vm_state(u)))),
-    ):
+def _flavor_steps(run: rt.Run) -> list[Operation]:
+    """The resize-like outcomes' instance and instance_extra writes (FLAVOR_SIDES): the flavor's
+    columns, vm_state (RESIZED, or the reverted state read at run time) and task_state, and the
+    cur/old/new document."""
+    u, ops = run.u, []
+    for when, side in FLAVOR_SIDES:
         values: dict[str, exp.Expr] = {
-            c: exp.Subquery(this=parse_query(rt.flavor_value(u, which, k)))
+            c: exp.Subquery(this=parse_query(rt.flavor_value(u, side, k)))
             for c, k in nova.FLAVOR_COLUMNS.items()
         }
-        values["vm_state"] = vm_state
+        values["vm_state"] = (
+            exp.Literal.string(nova.RESIZED)
+            if when == WAITS
+            else exp.Subquery(this=parse_query(rt.reverted_vm_state(u)))
+        )
         changes: dict[str, Assignment] = {
-            c: FromQuery(v.this, f"the {which} flavor's {c}")
+            c: FromQuery(v.this, f"the {side} flavor's {c}")
             for c, v in values.items()
             if isinstance(v, exp.Subquery)
         }
-        pending = [_differs(c, v.copy()) for c, v in values.items()] + [
-            b.not_(exp.Is(this=exp.column("task_state"), expression=exp.Null()))
-        ]
-        if kind == COMPLETED:  # finish_resize spawned the guest on the destination: launched_at
-            changes.update({"vm_state": SetValue(nova.RESIZED), "launched_at": ApplyTime()})
-        changes.update({"task_state": SetValue(None), "updated_at": ApplyTime()})
+        changes.update(resize_end(side, changes.get("vm_state", SetValue(nova.RESIZED))))
+        pending = [_differs(c, v.copy()) for c, v in values.items()] + [b.not_(parse("task_state IS NULL"))]
+        words = f"the resize {when.kind}: the {side} flavor's columns, vm_state and task_state as "
+        words += f"{RESIZE_ENDER[side]} leaves them"
+        w = Write("instances", words, tuple(changes.items()), (b.eq("deleted", 0),), when)
         ops.append(
-            _update(
-                "nova",
-                cell,
-                "instances",
-                changes,
-                b.scope_where(
-                    f"instance {u}, its open resize/cold migration {kind} (read at run time)",
-                    b.eq("uuid", u),
-                    b.eq("deleted", 0),
-                    rt.move_is(u, kind, host, node, rt.RESIZE_LIKE),
-                    exp.Paren(this=exp.or_(*pending)),
-                ),
-                f"the resize {kind}: the {which} flavor's columns, vm_state and task_state as "
-                + ("finish_resize" if kind == COMPLETED else "finish_revert_resize")
-                + " leaves them",
+            run.emit(
+                w,
+                f"instance {u}, its open resize/cold migration {when.kind} (read at run time)",
+                exp.Paren(this=exp.or_(*pending)),
             )
         )
-    # instance_extra.flavor as json.dumps(dict(doc, cur=...)) writes it: only for the document
-    # Nova writes (keys cur, old, new in that order), its parts copied as stored
+    # instance_extra.flavor as json.dumps(dict(doc, ...)) writes it (FLAVOR_DOCUMENT): only for the
+    # document Nova writes (keys cur, old, new in that order), its parts copied as stored
     doc = "JSON_VALID(flavor) AND JSON_LENGTH(flavor) = 3 AND flavor LIKE '{\"cur\": %'"
-    texts = {
-        COMPLETED: "CONCAT('{\"cur\": ', JSON_EXTRACT(flavor, '$.new'), ', \"old\": ', "
-        "JSON_EXTRACT(flavor, '$.old'), ', \"new\": ', JSON_EXTRACT(flavor, '$.new'), '}')",
-        REVERTED: "CONCAT('{\"cur\": ', JSON_EXTRACT(flavor, '$.old'), ', \"old\": null, \"new\": null}')",
-    }
-    for kind, text in texts.items():
-        which = "new" if kind == COMPLETED else "old"
-        value = parse_query(f"SELECT {text}")  # of the row it updates: no other instance_extra read
+    for when, side in FLAVOR_SIDES:
+        segments: list[str] = []
+        lit = "{"
+        for k, s in {"cur": side, "old": "old", "new": "new", **FLAVOR_DOCUMENT[side]}.items():
+            lit += ("" if k == "cur" else ", ") + f'"{k}": ' + ("" if s else "null")
+            if s:
+                segments, lit = [*segments, f"'{lit}'", f"JSON_EXTRACT(flavor, '$.{s}')"], ""
+        text = f"CONCAT({', '.join(segments)}, '{lit}}}')"
+        value = FromQuery(
+            parse_query(f"SELECT {text}"), f"the flavor document with cur = {side}"
+        )  # of its row
+        rows = (
+            b.eq("deleted", 0),
+            parse(f"{doc} AND JSON_TYPE(JSON_EXTRACT(flavor, '$.{side}')) = 'OBJECT'"),
+        )
+        w = Write("instance_extra", flavor_words(side), (("flavor", value),), rows, when)
         ops.append(
-            _update(
-                "nova",
-                cell,
-                "instance_extra",
-                {
-                    "flavor": FromQuery(value, f"the flavor document with cur = {which}"),
-                    "updated_at": ApplyTime(),
-                },
-                b.scope_where(
-                    f"the flavor document of instance {u}, its open resize/cold migration {kind}",
-                    b.eq("instance_uuid", u),
-                    b.eq("deleted", 0),
-                    parse(f"{doc} AND JSON_TYPE(JSON_EXTRACT(flavor, '$.{which}')) = 'OBJECT'"),
-                    rt.move_is(u, kind, host, node, rt.RESIZE_LIKE),
-                    _differs("flavor", parse(text)),
-                ),
-                f"instance_extra.flavor: cur = the {which} flavor"
-                + ("" if kind == COMPLETED else ", old and new cleared (_revert_instance_flavor_host_node)"),
+            run.emit(
+                w,
+                f"the flavor document of instance {u}, its open resize/cold migration {when.kind}",
+                _differs("flavor", parse(text)),
             )
         )
     return ops
 
 
-def _end_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list[Operation]:
-    """The open move's end status per outcome and type (nova.MOVE_END_STATUS), last in the file:
-    every earlier step reads the move while it is still open."""
+def _is(column: str, value: object) -> str:
+    return f"{column} IS NULL" if value is None else f"{column} <=> {sql_literal(value)}"
+
+
+def _evacuation_steps(run: rt.Run) -> list[Operation]:
+    """instances: a completed evacuation's end (EVACUATED), one step per branch picked at run time:
+    `evacuated(stopped=True)` for an instance 'stopped' before, the active end for any other."""
+    ops: list[Operation] = []
+    for stopped in (True, False):
+        changes, words = evacuated(stopped)
+        was_stopped = parse(_is("vm_state", nova.STOPPED))
+        # not yet so: the row leaves the step's scope once written (an instance already so, its
+        # evacuation still open, keeps its launched_at: the live rehost would stamp it)
+        end = " AND ".join(_is(c, v) for c, v in settled(changes))
+        w = Write("instances", words, tuple(changes.items()), (b.eq("deleted", 0),), EVACUATED)
+        describe = f"instance {run.u}, {'' if stopped else 'not '}stopped, its open evacuation completed"
+        describe += " (read at run time)"
+        ops.append(
+            run.emit(w, describe, was_stopped if stopped else b.not_(was_stopped), parse(f"NOT ({end})"))
+        )
+    return ops
+
+
+def _stopped_revert_step(run: rt.Run) -> Operation:
+    """instances: POWER_OFF for a reverted resize/cold migration of an instance whose stashed
+    old_vm_state (read at run time, before the step dropping it) is 'stopped'."""
+    return run.emit(
+        POWER_OFF,
+        f"instance {run.u}, stopped before its open resize/cold migration, reverted (read at run time)",
+        parse(f"({rt.reverted_vm_state(run.u)}) = {sql_literal(nova.STOPPED)}"),
+        b.not_(parse(_is("power_state", nova.SHUTDOWN))),
+    )
+
+
+def _end_steps(run: rt.Run) -> list[Operation]:
+    """The open move's end status per outcome and type (end_move), last in the file: every earlier
+    step reads the move while it is still open."""
     ops: list[Operation] = []
     for kind in (COMPLETED, REVERTED, UNKNOWN):
         by_status: dict[str, list[str]] = {}
-        for move in rt.MOVE_TYPES:
-            status = nova.MOVE_END_STATUS.get((move, kind), nova.MIGRATION_CLOSED_STATUS)
-            by_status.setdefault(status, []).append(move)
+        for move in MOVE_TYPES:
+            by_status.setdefault(end_status(kind, move), []).append(move)
         for status, moves in by_status.items():
-            ops.append(
-                _update(
-                    "nova",
-                    cell,
-                    "migrations",
-                    {"status": SetValue(status), "updated_at": ApplyTime()},
-                    b.scope_where(
-                        f"the open {'/'.join(moves)} of instance {u}, {kind} (read at run time)",
-                        rt.the_move(u, kind, host, node, tuple(moves)),
-                        _differs("status", literal_node(status)),
-                    ),
-                    f"end the move as Nova does when it {kind} ('{status}')",
-                )
+            w = end_move(kind, tuple(moves))
+            scope = b.scope_where(
+                f"the open {'/'.join(moves)} of instance {run.u}, {kind} (read at run time)",
+                rt.the_move(run.u, kind, run.host, run.node, tuple(moves)),
+                _differs("status", literal_node(status)),
             )
+            ops.append(_update("nova", run.cell, w.table, w.changes, scope, w.purpose))
     return ops
 
 
 def offline_rehost(cell: SchemaSnapshot, u: str, host: str, node: str, options: VmOptions):
+    run = rt.Run(cell, u, host, node)
     node_row = [b.eq("host", host), b.eq("hypervisor_hostname", node), b.eq("deleted", 0)]
-    pre = _preconditions(u, host, node, options)
-    changes: dict = {"host": SetValue(host), "node": SetValue(node), "updated_at": ApplyTime()}
-    if cell.table("instances").has_column("compute_id"):
-        changes["compute_id"] = FromQuery(
-            exp.select("id").from_("compute_nodes").where(exp.and_(*node_row)),
-            f"the id of compute node {node}",
-        )
+    compute_id = FromQuery(
+        exp.select("id").from_("compute_nodes").where(exp.and_(*node_row)), f"the id of compute node {node}"
+    )
+    point = point_at(host, node, compute_id if cell.table("instances").has_column("compute_id") else None)
     pending = exp.or_(
         exp.NEQ(this=exp.column("host"), expression=literal_node(host)),
         exp.NEQ(this=exp.column("node"), expression=literal_node(node)),
-        exp.Is(this=exp.column("host"), expression=exp.Null()),
-        exp.Is(this=exp.column("node"), expression=exp.Null()),
+        parse("host IS NULL"),
+        parse("node IS NULL"),
     )
-    waits = rt.move_is(u, COMPLETED, host, node, rt.RESIZE_LIKE)
-    tokens = [
-        _delete(
-            "nova",
-            cell,
-            "console_auth_tokens",
-            b.scope_where(
-                f"console tokens of instance {u}, its open live migration completed",
-                b.eq("instance_uuid", u),
-                rt.move_is(u, COMPLETED, host, node, ("live-migration",)),
-            ),
-            "drop the console tokens of the old host, as _post_live_migration does",
-        )
-    ] if cell.has_table("console_auth_tokens") else []  # fmt: skip
+    older = b.scope_where("older unfinished migrations of the instance", rt.older_open(u))
     ops: list[Operation] = [
-        _update(
-            "nova",
-            cell,
-            "migrations",
-            {"status": SetValue(nova.MIGRATION_CLOSED_STATUS), "updated_at": ApplyTime()},
-            b.scope_where("older unfinished migrations of the instance", rt.older_open(u)),
-            "close the instance's other unfinished migrations (status 'error')",
-        ),
-        *context_steps(cell, u, host, node),
-        _update(
-            "nova",
-            cell,
-            "instance_extra",
-            {"migration_context": SetValue(None), "updated_at": ApplyTime()},
-            b.scope_where(
-                "a stale migration context (a completed resize keeps it for confirm/revert)",
-                b.eq("instance_uuid", u),
-                b.eq("deleted", 0),
-                exp.Not(this=exp.Is(this=exp.column("migration_context"), expression=exp.Null())),
-                b.not_(waits),
-            ),
-            "drop the stale migration context of the failed move",
-        ),
-        *tokens,
-        *states.evacuation_steps(cell, u, host, node),
-        _update(
-            "nova",
-            cell,
-            "instances",
-            {**{k: SetValue(v) for k, v in nova.LIVE_MIGRATION_END.items()}, "updated_at": ApplyTime()},
-            b.scope_where(
-                f"instance {u} still in task_state '{nova.LIVE_MIGRATING}'",
-                b.eq("uuid", u),
-                b.eq("deleted", 0),
-                b.eq("task_state", nova.LIVE_MIGRATING),
-            ),
-            "end the live migration as Nova does on the host the guest runs on: task_state NULL, progress 0",
-        ),
-        *_flavor_steps(cell, u, host, node),
-        states.stopped_revert_step(cell, u, host, node),
-        _update(
-            "nova",
-            cell,
-            "instances",
-            changes,
-            b.scope_where(
-                f"instance {u} not yet on {host}/{node}",
-                b.eq("uuid", u),
-                b.eq("deleted", 0),
-                exp.Paren(this=pending),
-            ),
-            f"point the instance at {host} / {node}",
-        ),
-        _delete("nova", cell, "instance_system_metadata", b.scope_where(
-            f"the stashed old_vm_state of instance {u}, its open resize/cold migration reverted",
-            b.eq("instance_uuid", u),
-            b.eq("deleted", 0),
-            b.eq("key", "old_vm_state"),
-            rt.move_is(u, REVERTED, host, node, rt.RESIZE_LIKE),
-        ), "drop the stashed old_vm_state, as finish_revert_resize does"),
-        *_end_steps(cell, u, host, node),
+        _update("nova", cell, CLOSE_OTHERS.table, CLOSE_OTHERS.changes, older, CLOSE_OTHERS.purpose),
+        *context_steps(run),
+        run.emit(DROP_CONTEXT, "a stale migration context (a completed resize keeps it for confirm/revert)",
+                 b.not_(run.move_is(WAITS))),
+        *([run.emit(DROP_TOKENS, f"console tokens of instance {u}, its open live migration completed")]
+          if cell.has_table("console_auth_tokens") else []),
+        *_evacuation_steps(run),
+        run.emit(END_LIVE_MIGRATION, f"instance {u} still in task_state '{nova.LIVE_MIGRATING}'"),
+        *_flavor_steps(run),
+        _stopped_revert_step(run),
+        run.emit(point, f"instance {u} not yet on {host}/{node}", exp.Paren(this=pending)),
+        run.emit(POP_OLD_VM_STATE,
+                 f"the stashed old_vm_state of instance {u}, its open resize/cold migration reverted"),
+        *_end_steps(run),
     ]  # fmt: skip
+    finished = f"status = 'finished' AND {rt.outcome_sql(COMPLETED, host, node, RESIZE_LIKE)}"
     posts = [
         Postcondition(
             "nova",
-            "the instance points at the target host and node",
+            POINTS,
             b.count_is("instances", 1, b.eq("uuid", u), b.eq("host", host), b.eq("node", node)),
         ),
         Postcondition(
@@ -317,16 +278,7 @@ def offline_rehost(cell: SchemaSnapshot, u: str, host: str, node: str, options: 
             b.count_is("instances", 0, b.eq("uuid", u), b.eq("task_state", nova.LIVE_MIGRATING)),
         ),
         Postcondition(
-            "nova",
-            "no unfinished migration of the instance remains (but a completed resize waiting for confirm)",
-            b.count_is(
-                "migrations",
-                0,
-                parse(rt.open_sql(u)),
-                b.not_(
-                    parse(f"status = 'finished' AND {rt.outcome_sql(COMPLETED, host, node, rt.RESIZE_LIKE)}")
-                ),
-            ),
+            "nova", NONE_OPEN, b.count_is("migrations", 0, parse(rt.open_sql(u)), b.not_(parse(finished)))
         ),
     ]
-    return ops, posts, pre
+    return ops, posts, _preconditions(u, host, node, options)

@@ -35,22 +35,19 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from generator.ops.operations import ApplyTime, FromQuery, Operation
+from generator.ops.operations import FromQuery, Operation
 from generator.plan import builders as b
 from generator.plan import vm_offline_rehost_outcome as rt
-from generator.plan.builders import offline_update as _update
 from generator.plan.model import Postcondition
 from generator.plan.vm_rehost_context import PCI_KEYS
-from generator.schema.model import SchemaSnapshot
+from generator.plan.vm_rehost_states import CONTEXT_COLUMNS, CONTEXT_SIDES, Write, context_words
 from generator.sqlgen.builders import parse, parse_query
 from generator.sqlgen.literals import sql_literal
 
 PCI_REQUEST_LIMIT = 0  # requests per instance the SQL lists (more: the precondition stops; docstring)
-COLUMNS = ("numa_topology", "pci_requests", "resources")
+COLUMNS = CONTEXT_COLUMNS
 _DATA = '$."nova_object.data"'
 _INNER = '."nova_object.data"'  # a Nova object's fields
-# (side, outcome, migration types) for which Nova applies that side of the context
-SIDES = (("new_", "completed", None), ("old_", "reverted", rt.RESIZE_LIKE))
 
 
 def _at(path: str) -> str:
@@ -129,7 +126,7 @@ def context_preconditions(u: str, host: str, node: str) -> list[Postcondition]:
     return [
         Postcondition(
             "nova",
-            f"the migration context whose {side[:-1]} side the move {kind} applies to numa_topology, "
+            f"the migration context whose {side} side the move {when.kind} applies to numa_topology, "
             "pci_requests and resources is on MariaDB, in json.dumps form and Nova's shape, without PCI "
             "requests (else SQL "
             "cannot write what Nova's save writes: generate the rehost live, or set the three columns "
@@ -138,43 +135,31 @@ def context_preconditions(u: str, host: str, node: str) -> list[Postcondition]:
                 "instance_extra",
                 0,
                 *_has_context(u),
-                rt.move_is(u, kind, host, node, moves),
-                parse(f"NOT COALESCE({faithful_sql(side)}, FALSE)"),
+                rt.move_is(u, when.kind, host, node, when.moves),
+                parse(f"NOT COALESCE({faithful_sql(side + '_')}, FALSE)"),
             ),
         )
-        for side, kind, moves in SIDES
+        for when, side in CONTEXT_SIDES
     ]
 
 
-def context_steps(cell: SchemaSnapshot, u: str, host: str, node: str) -> list[Operation]:
+def context_steps(run: rt.Run) -> list[Operation]:
     """instance_extra: the context's side applied, for the outcome the file runs into; before
     the context is dropped (and, for a completed resize, kept for confirm/revert)."""
-    extra = cell.table("instance_extra")
+    extra = run.cell.table("instance_extra")
     columns = [c for c in COLUMNS if extra.has_column(c)]
     ops: list[Operation] = []
-    for side, kind, moves in SIDES:
-        texts = {c: value_sql(side, c) for c in columns}
-        changes = {
-            c: FromQuery(parse_query(f"SELECT {t}"), f"the migration context's {side}{c}")
+    for when, side in CONTEXT_SIDES:
+        texts = {c: value_sql(side + "_", c) for c in columns}
+        changes = tuple(
+            (c, FromQuery(parse_query(f"SELECT {t}"), f"the migration context's {side}_{c}"))
             for c, t in texts.items()
-        }
-        pending = " OR ".join(_differs(c, t) for c, t in texts.items())
-        which = "new" if side == "new_" else "old"
-        ops.append(
-            _update(
-                "nova",
-                cell,
-                "instance_extra",
-                {**changes, "updated_at": ApplyTime()},
-                b.scope_where(
-                    f"the migration context of instance {u}, its open move {kind} (read at run time)",
-                    *_has_context(u),
-                    rt.move_is(u, kind, host, node, moves),
-                    # faithful_sql holds: the precondition (in the apply file too) stopped it otherwise
-                    parse(f"({pending})"),
-                ),
-                f"{', '.join(columns)}: the migration context's {which} values, as Nova's "
-                f"{'apply' if side == 'new_' else 'revert'}_migration_context() and save write them",
-            )
         )
+        pending = " OR ".join(_differs(c, t) for c, t in texts.items())
+        w = Write(
+            "instance_extra", context_words(side, columns), changes, tuple(_has_context(run.u)[1:]), when
+        )
+        describe = f"the migration context of instance {run.u}, its open move {when.kind} (read at run time)"
+        # faithful_sql holds: the precondition (in the apply file too) stopped it otherwise
+        ops.append(run.emit(w, describe, parse(f"({pending})")))
     return ops

@@ -18,15 +18,19 @@ open, and the rehost only points the instance at the target (the bundle's warnin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlglot import exp
 
 from generator.domain import nova
+from generator.ops.operations import DeleteRows, Operation
+from generator.plan import builders as b
 from generator.plan.model import SessionValue
+from generator.plan.vm_rehost_states import When, Write
+from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import parse, parse_query
 from generator.sqlgen.literals import sql_literal
 
-RESIZE_LIKE = ("resize", "migration")
-MOVE_TYPES = (*RESIZE_LIKE, "live-migration", "evacuation")
 # migrations.migration_type; rows from before the column: a resize if the flavor changed (move_type)
 # The open move, read once per transaction into session variables (SessionValue, rendered after each
 # START TRANSACTION; in the apply a locking read, re-read every round): its id (NULL: none), how it
@@ -149,3 +153,30 @@ def reverted_vm_state(u: str) -> str:
         f"instance_uuid = {sql_literal(u)} AND deleted = 0 AND `key` = 'old_vm_state' "
         "AND value = 'stopped'), 'stopped', 'active')"
     )
+
+
+@dataclass(frozen=True)
+class Run:
+    """An offline rehost: the cell's schema, the instance, --to-host and --to-node."""
+
+    cell: SchemaSnapshot
+    u: str
+    host: str
+    node: str
+
+    def move_is(self, when: When) -> exp.Expr:
+        """The condition for a declared write's outcome: offline there are no rows at generation,
+        so the outcome is what the file reads when it runs (the @fixpack_move_* session values)
+        and every outcome's writes are in the file, each scoped by this."""
+        return move_is(self.u, when.kind, self.host, self.node, when.moves)
+
+    def emit(self, w: Write, describe: str, *more: exp.Expr) -> Operation:
+        """A declared write (vm_rehost_states) as the scope the file changes at run time: the
+        instance's rows `w.rows` keep, while the open move ends `w.when`, and `more` (what still
+        needs the change)."""
+        key = "uuid" if w.table == "instances" else "instance_uuid"
+        when = [self.move_is(w.when)] if w.when is not None else []
+        scope = b.scope_where(describe, b.eq(key, self.u), *w.rows, *when, *more)
+        if w.assignments:
+            return b.offline_update("nova", self.cell, w.table, w.changes, scope, w.purpose)
+        return DeleteRows("nova", w.table, self.cell.table(w.table).primary_key, w.purpose, scope=scope)

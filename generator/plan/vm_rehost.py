@@ -5,19 +5,12 @@ The Vietnamese runbook's `UPDATE instances SET host=…, node=…` done safely:
 * the target is validated: an enabled, not forced-down nova-compute service
   on --to-host and its compute node (--to-node when the host has several);
   both rows are locked and must still be so when the apply runs;
-* instances: host, node and, from 2023.2, compute_id; a task_state 'migrating'
-  cleared with progress 0 as Nova ends a live migration; a leftover
-  instance_extra.migration_context is dropped (Nova drops it when a move
-  finishes or is reverted) after its new (completed) or old (reverted resize)
-  numa_topology, pci_requests and resources are applied (vm_rehost_context.py);
-* the instance's in-progress migrations are closed with status 'error', as
-  Nova closes a migration it gives up on;
-* Nova's other writes when the move ends (vm_rehost_outcome.move_side_effects): a completed
-  live migration's console tokens dropped, a reverted resize's stashed old_vm_state popped
-  and its RequestSpec pointed back at the old flavor (vm_rehost_spec.py); a reverted stopped
-  instance powered off (power_state 4); a completed evacuation ended as the rebuild ends it
-  (vm_rehost_states.py); launched_at set where Nova spawned the guest anew on the target
-  (a completed resize/cold migration or evacuation);
+* the cell writes Nova makes when the move ends, declared once per outcome in
+  vm_rehost_states.py (the offline rehost emits the same): host, node and, from 2023.2,
+  compute_id; the move's end status, the other unfinished migrations closed 'error'; the
+  flavor, vm_state and migration context side the outcome keeps (vm_rehost_context.py); a
+  live migration's task_state cleared; console tokens, stashed old_vm_state, power-off and
+  the evacuation's end; a reverted resize's RequestSpec back at the old flavor (vm_rehost_spec.py);
 * placement: the instance's allocations on compute-node providers move to the
   target node's provider (an existing allocation of the same class there
   wins); allocations still held by the instance's migrations (Nova's move
@@ -33,6 +26,7 @@ import json
 from generator.domain import nova
 from generator.errors import TargetProblem
 from generator.facts.instance import InstanceFacts
+from generator.facts.model import DatabaseFacts
 from generator.ops.operations import ApplyTime, Assignment, CheckRows, Operation, SetValue
 from generator.ops.rows import Row
 from generator.plan import builders as b
@@ -42,8 +36,6 @@ from generator.plan.vm_common import VmOptions, api_first, refuse_unless_repaira
 from generator.plan.vm_rehost_context import applied_context
 from generator.plan.vm_rehost_hostside import after_apply_steps, left_host, rehost_controller, source_cleanup
 from generator.plan.vm_rehost_outcome import (
-    COMPLETED,
-    REVERTED,
     bump_generations,
     check_capacity,
     flavor_changes,
@@ -51,11 +43,33 @@ from generator.plan.vm_rehost_outcome import (
     move_back,
     move_side_effects,
     reverted_vm_state,
+    target_provider,
     target_zone,
 )
 from generator.plan.vm_rehost_spec import revert_request_spec
-from generator.plan.vm_rehost_states import evacuation_end, resize_end
+from generator.plan.vm_rehost_states import (
+    CLOSE_OTHERS,
+    CONTEXT_SIDES,
+    DROP_CONTEXT,
+    END_LIVE_MIGRATION,
+    EVACUATED,
+    FLAVOR_SIDES,
+    NONE_OPEN,
+    POINTS,
+    POWER_OFF,
+    RESIZE_ENDER,
+    REVERTED,
+    WAITS,
+    Write,
+    context_words,
+    end_move,
+    evacuated,
+    point_at,
+    resize_end,
+    settled,
+)
 from generator.plan.vm_soft_delete import database_target
+from generator.sqlgen.evaluate import matches
 
 IN_PROGRESS = nova.MIGRATION_IN_PROGRESS
 
@@ -86,6 +100,10 @@ def _target_node(facts: InstanceFacts, options: VmOptions) -> tuple[Row, Row]:
     return service, nodes[0]
 
 
+def _update(cell: DatabaseFacts, w: Write, rows: list[Row]) -> Operation | None:
+    return b.update(cell, w.table, rows, w.changes, scope=None, purpose=w.purpose)
+
+
 def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
     warnings = refuse_unless_repairable(facts, options)
     u = facts.uuid
@@ -94,16 +112,14 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
     service, node = _target_node(facts, options)
     outcome = infer(facts, node["host"], node["hypervisor_hostname"], options, warnings)
     ended = outcome.migration
+    waits = outcome.is_(WAITS)  # finish_resize: confirm/revert next
     there = inst["host"] == node["host"] and inst["node"] == node["hypervisor_hostname"]
-    settled = (
-        ended is not None
-        and outcome.resize_like
-        and ended["status"] == "finished"
-        and outcome.kind == COMPLETED
-    )
-    if there and (ended is None or settled):
+    settled_resize = ended is not None and waits and ended["status"] == "finished"
+    if there and (ended is None or settled_resize):
         hint = (
-            "; confirm or revert the resize with `openstack server resize confirm|revert`" if settled else ""
+            "; confirm or revert the resize with `openstack server resize confirm|revert`"
+            if settled_resize
+            else ""
         )
         raise TargetProblem(
             f"instance {u} already points at {node['host']} / {node['hypervisor_hostname']}{hint}"
@@ -140,40 +156,22 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
             f"{ended['source_compute']} to {ended['dest_compute']}: --to-host {node['host']} means it "
             f"{outcome.kind}; status {outcome.end_status!r} as Nova leaves it"
         )
-        op = b.update(
-            cell,
-            "migrations",
-            [ended],
-            {"status": SetValue(outcome.end_status), "updated_at": ApplyTime()},
-            scope=None,
-            purpose=f"end the {outcome.move} as Nova does when it {outcome.kind} ('{outcome.end_status}')",
-        )
-        if op:
-            ops.append(op)
+        ops += b.present(_update(cell, end_move(outcome.kind, (outcome.move,)), [ended]))
     migrations = [
         m
         for m in cell.rows("migrations")
         if m["deleted"] == 0 and m["status"] in IN_PROGRESS and (ended is None or m["id"] != ended["id"])
     ]
-    op = b.update(
-        cell,
-        "migrations",
-        migrations,
-        {"status": SetValue(nova.MIGRATION_CLOSED_STATUS), "updated_at": ApplyTime()},
-        scope=None,
-        purpose="close the instance's other unfinished migrations (status 'error')",
-    )
-    if op:
+    if op := _update(cell, CLOSE_OTHERS, migrations):
         ops.append(op)
         findings.append(
             f"migrations: {len(migrations)} other unfinished ({', '.join(m['status'] for m in migrations)}) "
             "to close"
         )
-    waits = outcome.kind == COMPLETED and outcome.resize_like  # finish_resize: confirm/revert next
     flavor_cols: dict = {}
     extra_changes: dict[str, Assignment] = {}
     extra_row = None
-    if outcome.resize_like and outcome.kind in (COMPLETED, REVERTED):
+    if outcome.side(FLAVOR_SIDES):
         flavor_cols, extra_row, flavor_text, note = flavor_changes(facts, outcome)
         findings.append(note)
         if flavor_text is not None:
@@ -183,14 +181,10 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
     applied = applied_context(facts, outcome, warnings)
     if applied:
         extra_changes.update({c: SetValue(v) for c, v in applied.items()})
-        findings.append(
-            f"instance_extra {', '.join(applied)}: the migration context's "
-            f"{'new' if outcome.kind == COMPLETED else 'old'} values, as Nova's "
-            f"{'apply' if outcome.kind == COMPLETED else 'revert'}_migration_context() saves them"
-        )
+        findings.append("instance_extra " + context_words(str(outcome.side(CONTEXT_SIDES)), list(applied)))
     extra = [e for e in cell.rows("instance_extra") if e["deleted"] == 0]
     if not waits and any(e.get("migration_context") for e in extra):
-        extra_changes["migration_context"] = SetValue(None)
+        extra_changes.update(DROP_CONTEXT.assignments)
     op = b.update(
         cell,
         "instance_extra",
@@ -201,13 +195,9 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
     )
     if op:
         ops.append(op)
-    changes: dict[str, Assignment] = {
-        "host": SetValue(node["host"]),
-        "node": SetValue(node["hypervisor_hostname"]),
-        "updated_at": ApplyTime(),
-    }
-    if cell.schema.table("instances").has_column("compute_id"):
-        changes["compute_id"] = SetValue(node["id"])
+    compute_id = SetValue(node["id"]) if cell.schema.table("instances").has_column("compute_id") else None
+    point = point_at(node["host"], node["hypervisor_hostname"], compute_id)
+    changes = point.changes
     changes.update({c: SetValue(v) for c, v in flavor_cols.items() if inst.get(c) != v})
     zone, zone_note = target_zone(facts, options)
     if zone is None:
@@ -217,18 +207,30 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
         if inst.get("availability_zone") != zone:
             changes["availability_zone"] = SetValue(zone)
     moved_state: list = [b.eq("availability_zone", zone)] if zone is not None else []
-    if outcome.resize_like and outcome.kind in (COMPLETED, REVERTED):
-        more, conds, note = resize_end(inst, nova.RESIZED if waits else reverted_vm_state(facts))
-        changes.update(more)
-        moved_state += conds
+    side = outcome.side(FLAVOR_SIDES)
+    if side is not None:
+        vm_state = nova.RESIZED if waits else reverted_vm_state(facts)
+        more = resize_end(side, SetValue(vm_state))
+        note = f"vm_state {vm_state!r}, task_state NULL: as {RESIZE_ENDER[side]} leaves it" + (
+            "; then `openstack server resize confirm` (or revert)" if waits else ""
+        )
+        if vm_state == nova.STOPPED and inst.get("power_state") != nova.SHUTDOWN:
+            more.update(POWER_OFF.assignments)
+            note += "; " + POWER_OFF.purpose
         findings.append(note)
-    if outcome.move == "evacuation" and outcome.kind == COMPLETED:
-        more, conds, note = evacuation_end(inst)
-        changes.update(more)
-        moved_state += conds
-        findings.append(note)
-    elif inst["task_state"] == nova.LIVE_MIGRATING:
-        changes.update({k: SetValue(v) for k, v in nova.LIVE_MIGRATION_END.items()})
+    elif outcome.is_(EVACUATED):
+        more, note = evacuated(inst["vm_state"] == nova.STOPPED)
+        findings.append(
+            f"{note}; migration 'done' so the source's nova-compute, when it starts, destroys the guest left "
+            "there"
+        )
+    else:
+        more = {}
+    changes.update(more)
+    moved_state += [b.is_null(c) if v is None else b.eq(c, v) for c, v in settled(more)]
+    live_migrating = all(matches(t, inst) for t in END_LIVE_MIGRATION.rows)
+    if live_migrating and not outcome.is_(EVACUATED):
+        changes.update(END_LIVE_MIGRATION.assignments)
         findings.append(
             f"task_state 'migrating' (progress {inst['progress']}): the live migration ended on the host the "
             "guest runs on; task_state NULL and progress 0, as Nova's post_live_migration_at_destination "
@@ -242,23 +244,21 @@ def plan_rehost(facts: InstanceFacts, options: VmOptions) -> Plan:
         changes,
         scope=b.scope_where(f"instances.uuid = '{u}'", b.eq("uuid", u)),
         stays_in_scope=True,
-        purpose="point the instance at the target host/node",
+        purpose=point.purpose,
     )
     assert op is not None
     ops.append(op)
     cond = [b.eq("uuid", u), b.eq("host", node["host"]), b.eq("node", node["hypervisor_hostname"])]
     if "compute_id" in changes:
         cond.append(b.eq("compute_id", node["id"]))
-    if inst["task_state"] == nova.LIVE_MIGRATING:
+    if live_migrating:
         cond += [b.is_null("task_state"), b.eq("progress", 0)]
     cond += [b.eq(c, v) for c, v in flavor_cols.items()] + moved_state
     posts = [
-        Postcondition(
-            "nova", "the instance points at the target host and node", b.count_is("instances", 1, *cond)
-        ),
+        Postcondition("nova", POINTS, b.count_is("instances", 1, *cond)),
         Postcondition(
             "nova",
-            "no unfinished migration of the instance remains (but a resize waiting for confirm)",
+            NONE_OPEN,
             b.count_is(
                 "migrations",
                 1 if waits else 0,
@@ -318,16 +318,10 @@ def _placement_moves(
     held = [a for a in p.rows("allocations") if reown is not None and a["consumer_id"] == reown]
     if held:
         return move_back(facts, node, held, [m for m in migration_consumers if m != reown])
-    p = facts.placement
     host = facts.target_host
-    assert p is not None and host is not None
+    assert host is not None
     u = facts.uuid
-    target_rp = next((r for r in p.rows("resource_providers") if r["uuid"] == node["uuid"]), None)
-    if target_rp is None:
-        raise TargetProblem(
-            f"the target compute node {node['hypervisor_hostname']} has no placement resource "
-            f"provider (uuid {node['uuid']}); is nova-compute on {node['host']} reporting?"
-        )
+    target_rp = target_provider(p, node)
     source_uuids = {n["uuid"] for n in host.source_nodes}
     source_rps = {r["id"] for r in p.rows("resource_providers") if r["uuid"] in source_uuids}
     source_rps.discard(target_rp["id"])

@@ -27,7 +27,8 @@ from __future__ import annotations
 import json
 
 from generator.facts.instance import InstanceFacts
-from generator.plan.vm_rehost_outcome import COMPLETED, REVERTED, Outcome
+from generator.plan.vm_rehost_outcome import Outcome
+from generator.plan.vm_rehost_states import CONTEXT_COLUMNS, CONTEXT_SIDES
 
 # InstancePCIRequests.to_json(): the keys instance_extra.pci_requests lists per request
 PCI_KEYS = ("count", "spec", "alias_name", "is_new", "numa_policy", "request_id", "requester_id")
@@ -52,24 +53,15 @@ def _dump(obj: object) -> str | None:
     return None if obj is None else json.dumps(obj)
 
 
-def context_side(outcome: Outcome) -> str | None:
-    """'new_' when Nova applies the context for this outcome, 'old_' when it reverts it."""
-    if outcome.kind == COMPLETED:
-        return "new_"
-    if outcome.kind == REVERTED and outcome.resize_like:
-        return "old_"
-    return None
-
-
 def applied_context(facts: InstanceFacts, outcome: Outcome, warnings: list[str]) -> dict[str, str | None]:
     """instance_extra column -> the value Nova's save leaves, for the columns that change; empty
     when there is no migration context or the outcome only drops it."""
-    prefix = context_side(outcome)
+    side = outcome.side(CONTEXT_SIDES)
     row = next(
         (e for e in facts.cell.rows("instance_extra") if e["deleted"] == 0 and e.get("migration_context")),
         None,
     )
-    if prefix is None or row is None:
+    if side is None or row is None:
         return {}
     try:
         ctx = _data(json.loads(row["migration_context"]))
@@ -80,8 +72,6 @@ def applied_context(facts: InstanceFacts, outcome: Outcome, warnings: list[str])
         )
         return {}
     values = {
-        "numa_topology": _dump(ctx.get(prefix + "numa_topology")),
-        "pci_requests": _pci_json(ctx.get(prefix + "pci_requests")),
-        "resources": _dump(ctx.get(prefix + "resources")),
+        c: (_pci_json if c == "pci_requests" else _dump)(ctx.get(f"{side}_{c}")) for c in CONTEXT_COLUMNS
     }
     return {c: v for c, v in values.items() if c in row and row[c] != v}

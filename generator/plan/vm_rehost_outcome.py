@@ -8,14 +8,10 @@ allocations or that the migration context names), that answer is the outcome:
 * its source: the move was reverted (or rolled back);
 * neither: unknown — refused without `--allow-unknown-outcome`.
 
-Per outcome and migration type the planner then writes what Nova writes
-(compute/manager.py): a completed resize/cold migration ends as finish_resize leaves it
-(new flavor, vm_state 'resized', migration 'finished', the migration consumer still holding
-the source allocations) so `openstack server resize confirm|revert` works; a reverted one
-as finish_revert_resize leaves it (old_flavor restored into the instance columns and
-instance_extra.flavor, old/new cleared, migration 'reverted', the migration's allocations
-moved back to the instance, as report.py move_allocations does); a live migration as
-post_live_migration / _rollback_live_migration; an evacuation as rebuild_instance.
+What Nova writes to the cell per outcome is declared in vm_rehost_states; here is what the
+live rehost reads to pick it, and the placement side: a completed resize/cold migration leaves
+the migration consumer holding the source allocations for confirm/revert, a reverted one
+moves them back to the instance (report.py move_allocations).
 """
 
 from __future__ import annotations
@@ -31,8 +27,22 @@ from generator.ops.rows import Row
 from generator.plan import builders as b
 from generator.plan.model import Postcondition
 from generator.plan.vm_common import VmOptions
+from generator.plan.vm_rehost_states import (
+    COMPLETED,
+    DROP_TOKENS,
+    FLAVOR_DOCUMENT,
+    FLAVOR_SIDES,
+    POP_OLD_VM_STATE,
+    RESIZE_LIKE,
+    REVERTED,
+    UNKNOWN,
+    When,
+    Write,
+    end_status,
+)
+from generator.sqlgen.evaluate import matches
 
-COMPLETED, REVERTED, UNKNOWN, NO_MOVE = "completed", "reverted", "unknown", "none"
+NO_MOVE = "none"
 _CLOSED_BUT_OPEN = ("error", "failed")
 
 
@@ -46,11 +56,20 @@ class Outcome:
 
     @property
     def end_status(self) -> str:
-        return nova.MOVE_END_STATUS.get((self.move, self.kind), nova.MIGRATION_CLOSED_STATUS)
+        return end_status(self.kind, self.move)
 
     @property
     def resize_like(self) -> bool:
-        return self.move in ("resize", "migration")
+        return self.move in RESIZE_LIKE
+
+    def is_(self, when: When | None) -> bool:
+        """Whether a declared write is for this outcome: live, the migration row was read at
+        generation, so the outcome is known and the write is taken or left out here."""
+        return when is None or when.holds(self.kind, self.move)
+
+    def side(self, sides: tuple[tuple[When, str], ...]) -> str | None:
+        """The side ('new'/'old') of the move's records this outcome keeps, if any."""
+        return next((side for when, side in sides if self.is_(when)), None)
 
 
 def _context_migration_id(facts: InstanceFacts) -> object:
@@ -130,8 +149,7 @@ def _flavor_json(facts: InstanceFacts) -> tuple[Row | None, dict | None]:
 
 def flavor_changes(facts: InstanceFacts, outcome: Outcome) -> tuple[dict, Row | None, str | None, str]:
     """Instance column values, and the instance_extra row with its new `flavor` JSON, for a
-    resize-like outcome: completed -> new flavor (old/new kept for confirm/revert);
-    reverted -> old flavor, old/new cleared (_revert_instance_flavor_host_node)."""
+    resize-like outcome (FLAVOR_SIDES, FLAVOR_DOCUMENT)."""
     extra, doc = _flavor_json(facts)
     if doc is None or extra is None:
         return (
@@ -140,7 +158,7 @@ def flavor_changes(facts: InstanceFacts, outcome: Outcome) -> tuple[dict, Row | 
             None,
             "instance_extra.flavor is missing or unreadable: flavor fields left as they are",
         )
-    which = "new" if outcome.kind == COMPLETED else "old"
+    which = outcome.side(FLAVOR_SIDES)
     flavor = doc.get(which)
     if not flavor:
         return (
@@ -151,10 +169,7 @@ def flavor_changes(facts: InstanceFacts, outcome: Outcome) -> tuple[dict, Row | 
         )
     data = flavor.get("nova_object.data", flavor)
     cols = {col: data[key] for col, key in nova.FLAVOR_COLUMNS.items() if key in data}
-    new_doc = (
-        dict(doc, cur=flavor) if outcome.kind == COMPLETED else dict(doc, cur=flavor, old=None, new=None)
-    )
-    text = json.dumps(new_doc)
+    text = json.dumps(dict(doc, **{k: s and doc[s] for k, s in FLAVOR_DOCUMENT[str(which)].items()}))
     name = data.get("name", data.get("flavorid", "?"))
     return cols, extra, (None if text == extra["flavor"] else text), f"flavor {which} ({name}) applied"
 
@@ -167,7 +182,7 @@ def reverted_vm_state(facts: InstanceFacts) -> str:
     return "active"
 
 
-def _target_provider(p, node: Row) -> Row:
+def target_provider(p, node: Row) -> Row:
     rp = next((r for r in p.rows("resource_providers") if r["uuid"] == node["uuid"]), None)
     if rp is None:
         raise TargetProblem(
@@ -185,7 +200,7 @@ def move_back(
     p = facts.placement
     assert p is not None
     u = facts.uuid
-    target_rp = _target_provider(p, node)
+    target_rp = target_provider(p, node)
     mine = [a for a in p.rows("allocations") if a["consumer_id"] == u]
     freed = mine + [a for a in p.rows("allocations") if a["consumer_id"] in others]
     ops = b.present(
@@ -249,34 +264,16 @@ def bump_generations(p, table: str, rows: list[Row]) -> Operation | None:
     )
 
 
+def _delete(facts: InstanceFacts, outcome: Outcome, w: Write) -> Operation | None:
+    rows = [r for r in facts.cell.rows(w.table) if outcome.is_(w.when) and all(matches(t, r) for t in w.rows)]
+    return b.delete(facts.cell, w.table, rows, scope=None, purpose=w.purpose)
+
+
 def move_side_effects(facts: InstanceFacts, outcome: Outcome) -> list[Operation]:
     """Nova's other writes when the move ends: the source's _post_live_migration drops the
     instance's console tokens (they name the old host); finish_revert_resize's
-    _delete_stashed_flavor_info pops system_metadata old_vm_state (a hard delete: nova's
-    _instance_metadata_update_in_place deletes system_metadata rows, never soft-deletes)."""
-    cell = facts.cell
-    tokens = outcome.move == "live-migration" and outcome.kind == COMPLETED
-    stashed = outcome.resize_like and outcome.kind == REVERTED
-    return b.present(
-        b.delete(
-            cell,
-            "console_auth_tokens",
-            [r for r in cell.rows("console_auth_tokens") if tokens],
-            scope=None,
-            purpose="drop the console tokens of the old host, as _post_live_migration does",
-        ),
-        b.delete(
-            cell,
-            "instance_system_metadata",
-            [
-                r
-                for r in cell.rows("instance_system_metadata")
-                if stashed and r["deleted"] == 0 and r["key"] == "old_vm_state"
-            ],
-            scope=None,
-            purpose="drop the stashed old_vm_state, as finish_revert_resize does",
-        ),
-    )
+    _delete_stashed_flavor_info pops system_metadata old_vm_state."""
+    return b.present(*(_delete(facts, outcome, w) for w in (DROP_TOKENS, POP_OLD_VM_STATE)))
 
 
 def check_capacity(

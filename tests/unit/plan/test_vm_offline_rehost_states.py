@@ -1,4 +1,4 @@
-"""plan/vm_offline_rehost_states.py: the evacuation end and the stopped revert, read at run time."""
+"""plan/vm_offline_rehost.py: the evacuation end and the stopped revert, read at run time."""
 
 from __future__ import annotations
 
