@@ -20,7 +20,7 @@ flight (a build request or a cell-less mapping younger than --stale-after) too
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from generator.domain.nova import MIGRATION_DONE, NOVA_CONSUMER_TYPES
 from generator.domain.staleness import DEFAULT_STALE_AFTER, judge
@@ -28,8 +28,10 @@ from generator.errors import TargetProblem
 from generator.facts.orphans import AllocationFacts, NovaEvidence
 from generator.ops.operations import Operation
 from generator.plan import builders as b
-from generator.plan.model import ApiCommand, Plan, Postcondition
+from generator.plan.model import ApiCommand, Plan
 from generator.plan.overrides import Overrides, flag, override_record
+from generator.plan.recipe import live_step
+from generator.plan.vm_recipes import RELEASE_ALLOCATIONS
 from generator.plan.vm_soft_delete import database_target
 from generator.quoting import shell_arg
 
@@ -146,23 +148,19 @@ def plan_allocation_delete(facts: AllocationFacts, options: OrphanOptions) -> Pl
     ids = list(facts.consumers)
     providers = p.rows("resource_providers")
     bumped = [(rp, rp.replace(generation=rp["generation"] + 1)) for rp in providers]
-    ops: list[Operation] = b.present(
-        b.delete(
-            p, "allocations", allocations,
-            scope=b.scope_where(f"allocations of consumer(s) {', '.join(ids)}", b.isin("consumer_id", ids)),
-            purpose="delete the consumer's allocations (placement _set_allocations with an empty body)",
-        ),
-        b.update_each(
-            p, "resource_providers", bumped,
-            purpose="bump the generation of each provider the allocations were on, as placement does",
-        ),
-        b.delete(
-            p, "consumers", consumer_rows,
-            scope=b.scope_where(f"consumer row(s) {', '.join(ids)}", b.isin("uuid", ids)),
-            purpose="delete the consumer record left with no allocations "
-            "(delete_consumers_if_no_allocations)",
-        ),
+    # Placement's own rows of a consumer (vm_recipes.RELEASE_ALLOCATIONS), in the words of this repair
+    allocs, consumers = (
+        replace(RELEASE_ALLOCATIONS[0], purpose="delete the consumer's allocations (placement "
+                "_set_allocations with an empty body)", postcondition="the consumer(s) hold no allocations"),
+        replace(RELEASE_ALLOCATIONS[1], purpose="delete the consumer record left with no allocations "
+                "(delete_consumers_if_no_allocations)", postcondition="no consumer row is left"),
     )  # fmt: skip
+    freed, gone = live_step(allocs, p, ids), live_step(consumers, p, ids)
+    bump = b.update_each(
+        p, "resource_providers", bumped,
+        purpose="bump the generation of each provider the allocations were on, as placement does",
+    )  # fmt: skip
+    ops: list[Operation] = [*freed.operations, *b.present(bump), *gone.operations]
     for rp in providers:
         findings.append(
             f"provider {rp['uuid']} ({rp['name']!r}): generation {rp['generation']} -> {rp['generation'] + 1}"
@@ -172,15 +170,7 @@ def plan_allocation_delete(facts: AllocationFacts, options: OrphanOptions) -> Pl
             "apply soon after generation: any allocation or inventory write on these providers bumps their "
             "generation and makes the guard stop the apply (regenerate then)"
         )
-    posts = [
-        Postcondition(
-            "placement", "the consumer(s) hold no allocations",
-            b.count_is("allocations", 0, b.isin("consumer_id", ids)),
-        ),
-        Postcondition(
-            "placement", "no consumer row is left", b.count_is("consumers", 0, b.isin("uuid", ids))
-        ),
-    ]  # fmt: skip
+    posts = [*freed.postconditions, *gone.postconditions]
     one = ids[0] if len(ids) == 1 else "<consumer>"
     return Plan(
         target_kind="allocation",

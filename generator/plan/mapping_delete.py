@@ -24,10 +24,10 @@ from __future__ import annotations
 from generator.errors import TargetProblem
 from generator.facts.orphans import API_TABLES, MappingFacts
 from generator.ops.operations import Operation
-from generator.plan import builders as b
 from generator.plan.allocation_delete import OrphanOptions, build_in_flight
 from generator.plan.model import ApiCommand, Plan, Postcondition
 from generator.plan.overrides import override_record
+from generator.plan.recipe import Step, live_step, on_target
 from generator.plan.vm_soft_delete import database_target
 from generator.quoting import shell_arg
 
@@ -36,6 +36,17 @@ PURPOSES = {
     "request_specs": "delete the request spec (RequestSpec.destroy)",
     "instance_group_member": "remove the server group membership (InstanceGroup.destroy_members_bulk)",
     "instance_mappings": "delete the instance mapping (InstanceMapping.destroy)",
+}
+STEPS = {
+    table: Step(
+        "nova_api",
+        table,
+        on_target("instance_uuid"),
+        f"{table} of {{target}}",
+        purpose,
+        postcondition=f"no {table} row of the instance(s) is left",
+    )
+    for table, purpose in PURPOSES.items()
 }
 
 
@@ -109,21 +120,10 @@ def plan_mapping_delete(facts: MappingFacts, options: OrphanOptions) -> Plan:
     ops: list[Operation] = []
     posts: list[Postcondition] = []
     for table in API_TABLES:
-        ids = chosen[table]
-        if not ids:
-            continue
-        table_rows = [r for r in api.rows(table) if r["instance_uuid"] in ids]
-        ops += b.present(
-            b.delete(
-                api, table, table_rows,
-                scope=b.scope_where(f"{table} of {', '.join(ids)}", b.isin("instance_uuid", ids)),
-                purpose=PURPOSES[table],
-            )
-        )  # fmt: skip
-        posts.append(
-            Postcondition("nova_api", f"no {table} row of the instance(s) is left",
-                          b.count_is(table, 0, b.isin("instance_uuid", ids)))
-        )  # fmt: skip
+        if chosen[table]:
+            done = live_step(STEPS[table], api, chosen[table])
+            ops += done.operations
+            posts += done.postconditions
     uuids = facts.uuids
     one = uuids[0] if len(uuids) == 1 else "<uuid>"
     return Plan(
