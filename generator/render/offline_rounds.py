@@ -189,12 +189,6 @@ def round_step(
     return out
 
 
-def round_banner(round_no: int, rounds: int, chunk_rows: int) -> list[str]:
-    return [
-        f"-- ==== round {round_no}/{rounds}: one transaction, at most {chunk_rows} row(s) in all steps ====",
-    ]
-
-
 def round_report(round_no: int, rounds: int, chunk_rows: int) -> str:
     changed = exp.Sub(this=exp.Literal.number(chunk_rows), expression=st.var(BUDGET))
     return st.report([("round", literal_node(f"apply round {round_no}/{rounds}")), ("rows_changed", changed)])
