@@ -36,7 +36,7 @@ from generator.render import offline_doomed, wsrep_check
 from generator.render import statements as st
 from generator.render.dml import assignment_value
 from generator.render.identity import captured_database_line, identity_statements
-from generator.render.offline_rounds import BUDGET, preflight, round_report, round_step
+from generator.render.offline_rounds import BUDGET, count_in_scope, preflight, round_report, round_step
 from generator.render.sqlfile import SqlFile, Strategy, checked, comment, read_only, verify_file
 from generator.render.templates import render
 from generator.render.writeset import rounds_for
@@ -182,19 +182,9 @@ def _apply(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], chunk_row
 def _precheck(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...]) -> dict:
     checks = [*session_values(plan, db, lock=False), *checked("precondition", plan.preconditions, db)]
     for number, op in enumerate(ops, 1):
-        scope = op.scope  # type: ignore[attr-defined]
-        count = (
-            exp.select(exp.Count(this=exp.Star())).from_(op.table, copy=False).where(scope.tree(), copy=False)
-        )
-        checks += comment(f"step {number}: {op.table}: {op.describe()}")
-        checks.append(
-            st.report(
-                [
-                    ("step", literal_node(f"step {number}: {op.table}")),
-                    ("rows_to_change", count.subquery(copy=False)),
-                ]
-            )
-        )
+        step, count = f"step {number}: {op.table}", count_in_scope(op).subquery(copy=False)
+        checks += comment(f"{step}: {op.describe()}")
+        checks.append(st.report([("step", literal_node(step)), ("rows_to_change", count)]))
     checks += _host_side(plan, db.role)
     return read_only(identity_statements(plan, db), checks, "precheck passed: preconditions hold")
 
@@ -247,11 +237,10 @@ def _capture(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], chunk_r
     # the rollback checks the Galera limits against the biggest captured row before its first write
     limits, steps = [], []
     for number, op in enumerate(ops, 1):
-        table, scope = db.schema.table(op.table), op.scope.tree()  # type: ignore[attr-defined]
-        count = exp.select(exp.Count(this=exp.Star())).from_(op.table).where(scope.copy())
-        limits.append(st.set_var(f"fixpack_count_{number}", count.subquery()))
-        limits.append(st.set_var(f"fixpack_estimate_{number}", wsrep_check.row_estimate(table, scope)))
-        steps.append((f"fixpack_count_{number}", f"fixpack_estimate_{number}"))
+        count, estimate = f"fixpack_count_{number}", f"fixpack_estimate_{number}"
+        row = wsrep_check.row_estimate(db.schema.table(op.table), op.scope.tree())  # type: ignore[attr-defined]
+        limits += [st.set_var(count, count_in_scope(op).subquery()), st.set_var(estimate, row)]
+        steps.append((count, estimate))
     limits.append(st.set_var(wsrep_check.BYTES, wsrep_check.bytes_at(exp.Literal.number(chunk_rows), steps)))
     row_bytes = cap.concat(cap.text(f"SET @{wsrep_check.BYTES} = "), st.var(wsrep_check.BYTES))
     limits.append(st.report([("line", cap.concat(row_bytes, cap.text(";")))]))

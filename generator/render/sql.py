@@ -140,16 +140,9 @@ def render_sql(plan: Plan, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[list[R
         for f in made:
             path = names[f.phase]
             text = "" if f.template is None else _laid_out(plan, db, f, path)
+            phase, target = f.manifest_phase or f.phase, db.manifest_target
             rendered = RenderedFile(
-                path,
-                "sql",
-                f.manifest_phase or f.phase,
-                db.manifest_target,
-                f.purpose,
-                text,
-                rows=f.rows,
-                produces=f.produces,
-                produced_by=f.produced_by,
+                path, "sql", phase, target, f.purpose, text, f.rows, f.produces, f.produced_by
             )
             files[f.phase].insert(0 if f.phase == "rollback" else len(files[f.phase]), rendered)
         if index_of_db is not None:

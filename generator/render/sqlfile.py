@@ -240,12 +240,7 @@ def changes_file(chunks: list[Chunk], plan_db: DatabaseTarget, what: str, identi
             evidence = comment(f"was apply chunk {undoes} committed? (render/rollback_evidence.py)")
             steps = [(s.op, s.guard, plan_db.schema.table(s.op.table)) for s in chunk.steps]
             evidence += ev.chunk_evidence(steps, chunk.rows)
-        ifs = [
-            exp.If(
-                this=exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending")),
-                true=exp.Literal.string("applied"),
-            )
-        ]
+        ifs = [exp.If(this=_chunk_pending(), true=exp.Literal.string("applied"))]
         if rollback:
             never = f"{ev.NOT_APPLIED}, nothing to undo (apply chunk {undoes} was never committed)"
             ifs.append(exp.If(this=ev.skipping(), true=literal_node(never)))
@@ -283,12 +278,12 @@ def changes_file(chunks: list[Chunk], plan_db: DatabaseTarget, what: str, identi
 CHANGED = "fixpack_changed"  # chunks a changes file found pending (and so changed)
 
 
+def _chunk_pending() -> exp.Expr:
+    return exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending"))
+
+
 def _plus_pending() -> exp.Expr:
-    pending = exp.If(
-        this=exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending")),
-        true=exp.Literal.number(1),
-        false=exp.Literal.number(0),
-    )
+    pending = exp.If(this=_chunk_pending(), true=exp.Literal.number(1), false=exp.Literal.number(0))
     return exp.Add(this=st.var(CHANGED), expression=pending)
 
 
@@ -324,20 +319,19 @@ def _outcome(what: str) -> exp.Expr:
 def precheck_file(chunks: list[Chunk], plan_db: DatabaseTarget, identity: Sequence[str]) -> dict:
     """Read-only: would every step apply right now? (no locks, one consistent snapshot)"""
     checks: list[str] = []
-    for chunk in chunks:
-        for step in chunk.steps:
-            table = plan_db.schema.table(step.op.table)
-            checks += comment(f"{step.label}: {step.op.describe()}")
-            checks += step.guard.measure(table, lock=False)
-            checks.append(st.set_var(st.STATE, step.guard.state_expression(initial=True)))
-            checks.append(st.report([("step", literal_node(step.label)), ("state", st.var(st.STATE))]))
-            wanted = "ok" if step.guard.check_only else "pending"
-            checks.append(
-                st.guard(
-                    f"{step.label}: still as at generation",
-                    exp.NullSafeEQ(this=st.var(st.STATE), expression=exp.Literal.string(wanted)),
-                )
+    for step in (s for c in chunks for s in c.steps):
+        table = plan_db.schema.table(step.op.table)
+        checks += comment(f"{step.label}: {step.op.describe()}")
+        checks += step.guard.measure(table, lock=False)
+        checks.append(st.set_var(st.STATE, step.guard.state_expression(initial=True)))
+        checks.append(st.report([("step", literal_node(step.label)), ("state", st.var(st.STATE))]))
+        wanted = "ok" if step.guard.check_only else "pending"
+        checks.append(
+            st.guard(
+                f"{step.label}: still as at generation",
+                exp.NullSafeEQ(this=st.var(st.STATE), expression=exp.Literal.string(wanted)),
             )
+        )
     return read_only(identity, checks, "precheck passed: the apply step will run")
 
 
@@ -351,13 +345,9 @@ def verify_file(
     """Read-only: after the apply, every changed row is exactly the planned result. `preamble`:
     statements right after START TRANSACTION (an offline plan's session values)."""
     checks = list(preamble)
-    for chunk in chunks:
-        for step in chunk.steps:
-            if step.guard.check_only:
-                continue
-            table = plan_db.schema.table(step.op.table)
-            checks += comment(f"{step.label}: {step.op.describe()}")
-            checks.append(step.guard.remeasure_after(table))
-            checks.append(st.guard(f"{step.label}: rows match the planned result", step.guard.done_holds()))
+    for step in (s for c in chunks for s in c.steps if not s.guard.check_only):
+        checks += comment(f"{step.label}: {step.op.describe()}")
+        checks.append(step.guard.remeasure_after(plan_db.schema.table(step.op.table)))
+        checks.append(st.guard(f"{step.label}: rows match the planned result", step.guard.done_holds()))
     checks += checked("postcondition", postconditions, plan_db)
     return read_only(identity, checks, "verify passed")
