@@ -1,4 +1,6 @@
-"""Assemble the guarded SQL files of one database: precheck, apply, verify, rollback.
+"""The pieces of a live database's guarded SQL files (precheck, apply, verify, rollback), and what
+both strategies of render/sql.py `render_sql` share: `SqlFile`, `Strategy`, `comment()`, the
+read-only checks. templates/sql/ lays the pieces out.
 
 Live operations are cut into chunks of at most `chunk_rows` rows; each chunk
 is one transaction (Galera's write-set limits, lock time). Children are
