@@ -25,6 +25,7 @@ original ids), restoring parents before children and guarding every row, committ
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlglot import exp
@@ -37,17 +38,10 @@ from generator.render import offline_capture as cap
 from generator.render import offline_doomed, wsrep_check
 from generator.render import statements as st
 from generator.render.dml import assignment_value
-from generator.render.files import RenderedFile
 from generator.render.identity import captured_database_line, identity_statements
-from generator.render.offline_rounds import (
-    BUDGET,
-    OFFLINE_ROW_LIMIT,
-    preflight,
-    round_banner,
-    round_report,
-    round_step,
-)
-from generator.render.sqlfile import comment, plan_header, verify_file
+from generator.render.offline_rounds import BUDGET, count_in_scope, preflight, round_report, round_step
+from generator.render.sqlfile import SqlFile, Strategy, checked, comment, read_only, verify_file
+from generator.render.templates import render
 from generator.render.writeset import rounds_for
 from generator.schema.model import Table
 from generator.sqlgen.literals import literal_node
@@ -60,7 +54,7 @@ def _and(cond: exp.Expr, upto: exp.Expr) -> exp.Expr:
     return exp.and_(*parts, upto)
 
 
-def _change(op: Operation, table: Table, upto: exp.Expr) -> list[str]:
+def _change(table: Table, op: Operation, upto: exp.Expr) -> list[str]:
     """The step's DML through its scope, limited to the rows of this round (`upto`), adding to @fixpack_rc."""
     scope = op.scope  # type: ignore[attr-defined]
     statement = OFFLINE_DML.of(op)(op, scope.tree(), upto)
@@ -163,64 +157,48 @@ def session_values(plan: Plan, db: DatabaseTarget, lock: bool) -> list[str]:
     return out
 
 
-def _apply_file(
-    plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, chunk_rows: int
-) -> str:
+def _apply(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], chunk_rows: int) -> dict:
+    """templates/sql/offline_apply.sql.j2: the rounds (render/offline_rounds.py)."""
     rounds = rounds_for(chunk_rows)
-    out = [ln for line in plan_header(plan, db, "apply", path) for ln in comment(line)]
-    out += [s + ";" for s in st.SESSION_SETUP] + ["", *identity_statements(plan, db)]
-    out += comment("the server's Galera write-set limits (checked below, before the first write)")
-    out += wsrep_check.read_limits()
+    laid = []
     for round_no in range(1, rounds + 1):
-        out += ["", *round_banner(round_no, rounds, chunk_rows), st.start_transaction()]
-        out.append(st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])))
-        out += session_values(plan, db, lock=True)
+        opening = [
+            st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])),
+            *session_values(plan, db, lock=True),
+        ]
         if round_no == 1:
-            for pre in plan.preconditions:
-                if pre.database == db.role:
-                    out += comment(f"precondition: {pre.description}")
-                    out.append(st.guard(pre.description, pre.condition.copy()))
-            out += preflight(ops, db, chunk_rows, rounds)
-        out.append(st.set_var(BUDGET, exp.Literal.number(chunk_rows)))
-        for number, op in enumerate(ops, 1):
-            out.append("")
-            table = db.schema.table(op.table)
+            opening += [
+                *checked("precondition", plan.preconditions, db),
+                *preflight(ops, db, chunk_rows, rounds),
+            ]
+        opening.append(st.set_var(BUDGET, exp.Literal.number(chunk_rows)))
+        steps = [
+            round_step(op, number, round_no, round_no == rounds, partial(_change, db.schema.table(op.table)))
+            for number, op in enumerate(ops, 1)
+        ]
+        laid.append(
+            {"opening": opening, "steps": steps, "report": round_report(round_no, rounds, chunk_rows)}
+        )
+    return {
+        "identity": [
+            *identity_statements(plan, db),
+            *comment("the server's Galera write-set limits (checked below, before the first write)"),
+            *wsrep_check.read_limits(),
+        ],
+        "rounds": laid,
+        "chunk_rows": chunk_rows,
+        "outcome": st.report([("fixpack", literal_node("apply finished: every guard held"))]),
+    }
 
-            def change(o: Operation, upto: exp.Expr, t: Table = table) -> list[str]:
-                return _change(o, t, upto)
 
-            out += round_step(op, number, round_no, round_no == rounds, change)
-        out += ["", round_report(round_no, rounds, chunk_rows), st.commit()]
-    out += ["", st.report([("fixpack", literal_node("apply finished: every guard held"))])]
-    return "\n".join(out) + "\n"
-
-
-def _precheck_file(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str) -> str:
-    out = [ln for line in plan_header(plan, db, "precheck", path) for ln in comment(line)]
-    out += [s + ";" for s in st.SESSION_SETUP] + ["", *identity_statements(plan, db)]
-    out.append(st.start_transaction(read_only=True))
-    out += session_values(plan, db, lock=False)
-    for pre in plan.preconditions:
-        if pre.database == db.role:
-            out += comment(f"precondition: {pre.description}")
-            out.append(st.guard(pre.description, pre.condition.copy()))
+def _precheck(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...]) -> dict:
+    checks = [*session_values(plan, db, lock=False), *checked("precondition", plan.preconditions, db)]
     for number, op in enumerate(ops, 1):
-        scope = op.scope  # type: ignore[attr-defined]
-        count = (
-            exp.select(exp.Count(this=exp.Star())).from_(op.table, copy=False).where(scope.tree(), copy=False)
-        )
-        out += comment(f"step {number}: {op.table}: {op.describe()}")
-        out.append(
-            st.report(
-                [
-                    ("step", literal_node(f"step {number}: {op.table}")),
-                    ("rows_to_change", count.subquery(copy=False)),
-                ]
-            )
-        )
-    out += _host_side(plan, db.role)
-    out += [st.commit(), st.report([("fixpack", literal_node("precheck passed: preconditions hold"))])]
-    return "\n".join(out) + "\n"
+        step, count = f"step {number}: {op.table}", count_in_scope(op).subquery(copy=False)
+        checks += comment(f"{step}: {op.describe()}")
+        checks.append(st.report([("step", literal_node(step)), ("rows_to_change", count)]))
+    checks += _host_side(plan, db.role)
+    return read_only(identity_statements(plan, db), checks, "precheck passed: preconditions hold")
 
 
 def _host_side(plan: Plan, role: str) -> list[str]:
@@ -252,163 +230,126 @@ def _emit_statements(lines: list[str]) -> list[str]:
     return out
 
 
-def _capture_file(
-    plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], path: str, produces: str, chunk_rows: int
-) -> str:
-    out = [ln for line in plan_header(plan, db, "capture", path) for ln in comment(line)]
-    out += comment(
-        f"run BEFORE the apply, exactly as the runbook prints it: it writes {produces} (and its .sha256) "
-        "only when this file succeeds and no capture exists yet; once the apply has run here it refuses"
-    )
+def _capture(plan: Plan, db: DatabaseTarget, ops: tuple[Operation, ...], chunk_rows: int) -> dict:
+    """templates/sql/capture.sql.j2: what the capture reads, then the rollback it prints, by section."""
     identity = identity_statements(plan, db, captured=True)  # printed into the rollback, run as they are
-    out += [s + ";" for s in st.SESSION_SETUP] + ["", *identity_statements(plan, db, silent=True)]
-    out.append(st.start_transaction(read_only=True))
-    out += session_values(plan, db, lock=False)
-    out += comment("rows the apply will change, all steps (one consistent snapshot)")
-    out.append(st.set_var(st.SCOPE, cap.rows_in_scope(ops)))
-    out += cap.refusal(plan, db)
     targets = " ".join(plan.targets)
     header = [
         "-- " + sql_comment(f"fixpack rollback captured for {plan.target_kind} {targets} ({plan.op})"),
         "-- " + sql_comment(f"of the {db.label}"),
     ]
-    out += [cap.printed(line) for line in header]
     now = exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])
-    out.append(st.report([("line", cap.concat(cap.text("-- captured at "), now, cap.text(" UTC")))]))
+    volumes: list[str] = []
     for actions in (plan.controller, *plan.extra_controllers) if db.role == "nova" else ():
         if actions is not None and actions.volumes_from_capture and actions.instance_uuid:
-            out += comment(
+            volumes += comment(
                 "delete_on_termination volumes, for its controller script (render/offline_doomed.py)"
             )
-            out += offline_doomed.capture_lines(actions.instance_uuid)
-    out += [cap.printed(line) for s in st.SESSION_SETUP for line in (s + ";").splitlines()]
-    # the rollback checks its database first: these checks, and that it is the database captured from
-    out.append(st.report([("line", captured_database_line())]))
-    out += _emit_statements(identity)
+            volumes += offline_doomed.capture_lines(actions.instance_uuid)
     # the rollback checks the Galera limits against the biggest captured row before its first write
-    steps = []
+    limits, steps = [], []
     for number, op in enumerate(ops, 1):
-        table, scope = db.schema.table(op.table), op.scope.tree()  # type: ignore[attr-defined]
-        count = exp.select(exp.Count(this=exp.Star())).from_(op.table).where(scope.copy())
-        out.append(st.set_var(f"fixpack_count_{number}", count.subquery()))
-        out.append(st.set_var(f"fixpack_estimate_{number}", wsrep_check.row_estimate(table, scope)))
-        steps.append((f"fixpack_count_{number}", f"fixpack_estimate_{number}"))
-    out.append(st.set_var(wsrep_check.BYTES, wsrep_check.bytes_at(exp.Literal.number(chunk_rows), steps)))
+        count, estimate = f"fixpack_count_{number}", f"fixpack_estimate_{number}"
+        row = wsrep_check.row_estimate(db.schema.table(op.table), op.scope.tree())  # type: ignore[attr-defined]
+        limits += [st.set_var(count, count_in_scope(op).subquery()), st.set_var(estimate, row)]
+        steps.append((count, estimate))
+    limits.append(st.set_var(wsrep_check.BYTES, wsrep_check.bytes_at(exp.Literal.number(chunk_rows), steps)))
     row_bytes = cap.concat(cap.text(f"SET @{wsrep_check.BYTES} = "), st.var(wsrep_check.BYTES))
-    out.append(st.report([("line", cap.concat(row_bytes, cap.text(";")))]))
-    checks = [*wsrep_check.read_limits(), *wsrep_check.check_limits(chunk_rows, "rollback")]
-    out += _emit_statements([line for statement in checks for line in statement.split("\n")])
-    out.append(cap.printed("START TRANSACTION;"))
-    out.append(
-        st.report([("line", cap.concat(cap.text(f"SET @{cap.ROWS} = "), st.var(st.SCOPE), cap.text(";")))])
-    )
-    out.append(cap.printed(st.set_var(cap.AS_CAPTURED, exp.Literal.number(0))))
+    limits.append(st.report([("line", cap.concat(row_bytes, cap.text(";")))]))
+    galera = [*wsrep_check.read_limits(), *wsrep_check.check_limits(chunk_rows, "rollback")]
+    limits += _emit_statements([line for statement in galera for line in statement.split("\n")])
+    checks = [
+        cap.printed(st.start_transaction()),
+        st.report([("line", cap.concat(cap.text(f"SET @{cap.ROWS} = "), st.var(st.SCOPE), cap.text(";")))]),
+        cap.printed(st.set_var(cap.AS_CAPTURED, exp.Literal.number(0))),
+    ]
     # rollback order: reverse of the apply (parents re-inserted before children)
     backwards = list(enumerate(reversed(ops), 1))
     for number, op in backwards:
         scope = op.scope  # type: ignore[attr-defined]
-        out += comment(f"is each row of rollback step {number} ({op.table}: {scope.description}) as now?")
-        out.append(cap.check_statement(op, db.schema.table(op.table)))
-    out += cap.rollback_prologue(db)
-    out.append(st.set_var(cap.PRINTED, exp.Literal.number(0)))
+        checks += comment(f"is each row of rollback step {number} ({op.table}: {scope.description}) as now?")
+        checks.append(cap.check_statement(op, db.schema.table(op.table)))
+    restores = [st.set_var(cap.PRINTED, exp.Literal.number(0))]
     for number, op in backwards:
         scope = op.scope  # type: ignore[attr-defined]
-        out += comment(
+        restores += comment(
             f"capture for rollback step {number}: {op.table} ({scope.description}); a new transaction "
             f"every {chunk_rows} rows"
         )
-        out += cap.restore_statements(op, db.schema.table(op.table), number, chunk_rows)
-    out += cap.rollback_epilogue()
-    out.append(st.commit())
-    return "\n".join(out) + "\n"
-
-
-def render_offline(plan: Plan, chunk_rows: int = OFFLINE_ROW_LIMIT) -> tuple[list[RenderedFile], dict]:
-    files: dict[str, list[RenderedFile]] = {
-        "precheck": [],
-        "capture": [],
-        "apply": [],
-        "verify": [],
-        "rollback": [],
+        restores += cap.restore_statements(op, db.schema.table(op.table), number, chunk_rows)
+    return {
+        "identity": identity_statements(plan, db, silent=True),
+        "snapshot": [
+            *session_values(plan, db, lock=False),
+            *comment("rows the apply will change, all steps (one consistent snapshot)"),
+            st.set_var(st.SCOPE, cap.rows_in_scope(ops)),
+            *cap.refusal(plan, db),
+        ],
+        "rollback_banner": [
+            *(cap.printed(line) for line in header),
+            st.report([("line", cap.concat(cap.text("-- captured at "), now, cap.text(" UTC")))]),
+        ],
+        "rollback_volumes": volumes,
+        "rollback_session": [cap.printed(line) for line in render("sql/_session.sql.j2").splitlines()],
+        "rollback_identity": [st.report([("line", captured_database_line())]), *_emit_statements(identity)],
+        "rollback_limits": limits,
+        "rollback_checks": [*checks, *cap.rollback_prologue(db)],
+        "rollback_restores": restores,
+        "rollback_end": cap.rollback_epilogue(),
     }
-    roles = [db.role for db in plan.databases if plan.operations_for(db.role)]
-    for index, role in enumerate(roles):
-        db = plan.database(role)
-        ops = plan.operations_for(role)
-        bad = [op for op in ops if not isinstance(op, UpdateRows | DeleteRows) or op.scope is None]
-        if bad:
-            raise TypeError(f"offline plans need scoped updates/deletes, got {bad[0]!r}")
-        names = {
-            "precheck": f"sql/{10 + index}-precheck-{role}.sql",
-            "capture": f"sql/{15 + index}-capture-{role}.sql",
-            "apply": f"sql/{20 + index}-apply-{role}.sql",
-            "verify": f"sql/{30 + index}-verify-{role}.sql",
-            "rollback": f"captured/{90 + len(roles) - 1 - index}-rollback-{role}.sql",
-        }
-        files["precheck"].append(
-            RenderedFile(
-                names["precheck"],
-                "sql",
-                "precheck",
-                db.manifest_target,
-                f"read-only: the preconditions hold in the {db.label}; how many rows each step will change",
-                _precheck_file(plan, db, ops, names["precheck"]),
-            )
-        )
-        files["capture"].append(
-            RenderedFile(
-                names["capture"],
-                "sql",
-                "precheck",
-                db.manifest_target,
-                f"read-only, BEFORE the apply: print the rollback script of the {db.label} rows "
-                f"(exact current values) into {names['rollback']}",
-                _capture_file(plan, db, ops, names["capture"], names["rollback"], chunk_rows),
-                produces=names["rollback"],
-            )
-        )
-        files["apply"].append(
-            RenderedFile(
-                names["apply"],
-                "sql",
-                "apply",
-                db.manifest_target,
-                f"change the {db.label} rows found at run time, in guarded transactions of at most "
-                f"{chunk_rows} rows",
-                _apply_file(plan, db, ops, names["apply"], chunk_rows),
-            )
-        )
-        posts = tuple(p for p in plan.postconditions if p.database == role)
-        ident = identity_statements(plan, db)
-        files["verify"].append(
-            RenderedFile(
-                names["verify"],
-                "sql",
-                "verify",
-                db.manifest_target,
-                f"read-only: the postconditions hold in the {db.label}",
-                verify_file(
-                    plan_header(plan, db, "verify", names["verify"]),
-                    [],
-                    db,
-                    posts,
-                    ident,
-                    session_values(plan, db, lock=False),
-                ),
-            )
-        )
-        files["rollback"].insert(
-            0,
-            RenderedFile(
-                names["rollback"],
-                "sql",
-                "rollback",
-                db.manifest_target,
-                f"restore the {db.label} rows exactly as captured before the apply (written by "
-                f"{names['capture']})",
-                "",
-                produced_by=names["capture"],
-            ),
-        )
-    ordered = files["precheck"] + files["capture"] + files["apply"] + files["verify"] + files["rollback"]
-    return ordered, {"mode": "offline", "databases": {}}
+
+
+def offline_files(
+    plan: Plan, db: DatabaseTarget, names: dict[str, str], chunk_rows: int
+) -> tuple[list[SqlFile], None]:
+    """The offline strategy of render_sql: rows found at run time, a capture instead of a written rollback."""
+    ops = plan.operations_for(db.role)
+    bad = [op for op in ops if not isinstance(op, UpdateRows | DeleteRows) or op.scope is None]
+    if bad:
+        raise TypeError(f"offline plans need scoped updates/deletes, got {bad[0]!r}")
+    verify = verify_file(
+        [], db, plan.postconditions, identity_statements(plan, db), session_values(plan, db, lock=False)
+    )
+    rollback = names["rollback"]
+    capture_banner = comment(
+        f"run BEFORE the apply, exactly as the runbook prints it: it writes {rollback} (and its .sha256) "
+        "only when this file succeeds and no capture exists yet; once the apply has run here it refuses"
+    )
+    return [
+        SqlFile(
+            "precheck",
+            f"read-only: the preconditions hold in the {db.label}; how many rows each step will change",
+            "read_only.sql.j2",
+            _precheck(plan, db, ops),
+        ),
+        SqlFile(
+            "capture",
+            f"read-only, BEFORE the apply: print the rollback script of the {db.label} rows "
+            f"(exact current values) into {rollback}",
+            "capture.sql.j2",
+            _capture(plan, db, ops, chunk_rows),
+            banner=tuple(capture_banner),
+            manifest_phase="precheck",
+            produces=rollback,
+        ),
+        SqlFile(
+            "apply",
+            f"change the {db.label} rows found at run time, in guarded transactions of at most "
+            f"{chunk_rows} rows",
+            "offline_apply.sql.j2",
+            _apply(plan, db, ops, chunk_rows),
+        ),
+        SqlFile(
+            "verify", f"read-only: the postconditions hold in the {db.label}", "read_only.sql.j2", verify
+        ),
+        SqlFile(
+            "rollback",
+            f"restore the {db.label} rows exactly as captured before the apply (written by "
+            f"{names['capture']})",
+            None,
+            produced_by=names["capture"],
+        ),
+    ], None
+
+
+OFFLINE = Strategy(("precheck", "capture", "apply", "verify", "rollback"), "captured", offline_files)

@@ -40,7 +40,8 @@ OFFLINE_ROW_LIMIT = 1000  # rows per step: an offline bundle repairs one target
 BUDGET, TAKE, TOTAL = "fixpack_budget", "fixpack_take", "fixpack_total"
 
 
-def _count(op: Operation, extra: exp.Expr | None = None) -> exp.Select:
+def count_in_scope(op: Operation, extra: exp.Expr | None = None) -> exp.Select:
+    """`SELECT COUNT(*)` of the rows of the step's scope (and `extra`)."""
     scope = op.scope.tree()  # type: ignore[attr-defined]
     where = exp.and_(scope, extra) if extra is not None else scope
     return exp.select(exp.Count(this=exp.Star())).from_(op.table, copy=False).where(where, copy=False)
@@ -92,7 +93,7 @@ def preflight(ops: tuple[Operation, ...], db: DatabaseTarget, chunk_rows: int, r
     for number, op in enumerate(ops, 1):
         label = f"step {number}: {op.table}"
         out += [
-            st.set_var(st.SCOPE, _count(op).lock(update=True, copy=False).subquery(copy=False)),
+            st.set_var(st.SCOPE, count_in_scope(op).lock(update=True, copy=False).subquery(copy=False)),
             st.report([("step", literal_node(label)), ("rows_found", st.var(st.SCOPE))]),
             st.guard(
                 f"{label}: at most {OFFLINE_ROW_LIMIT} rows (offline bundles repair one target)",
@@ -153,7 +154,7 @@ def round_step(
     upto = _upto(op, number)
     out = comment(f"{label}: {op.describe()} — rows: {op.scope.description}")  # type: ignore[attr-defined]
     out += [
-        st.set_var(st.SCOPE, _count(op).lock(update=True, copy=False).subquery(copy=False)),
+        st.set_var(st.SCOPE, count_in_scope(op).lock(update=True, copy=False).subquery(copy=False)),
         st.set_var(TAKE, exp.Least(this=st.var(st.SCOPE), expressions=[st.var(BUDGET)])),
         *_last_key(op, number),
         st.report([("step", literal_node(label)), ("rows", st.var(TAKE))]),
@@ -170,7 +171,7 @@ def round_step(
             f"{label}: changed the rows it took",
             exp.NullSafeEQ(this=st.var(st.RC), expression=st.var(TAKE)),
         ),
-        st.set_var(st.AFTER, _count(op).subquery(copy=False)),
+        st.set_var(st.AFTER, count_in_scope(op).subquery(copy=False)),
         st.guard(
             f"{label}: the rest of the scope is left for the next round",
             exp.NullSafeEQ(
@@ -187,12 +188,6 @@ def round_step(
             )
         )
     return out
-
-
-def round_banner(round_no: int, rounds: int, chunk_rows: int) -> list[str]:
-    return [
-        f"-- ==== round {round_no}/{rounds}: one transaction, at most {chunk_rows} row(s) in all steps ====",
-    ]
 
 
 def round_report(round_no: int, rounds: int, chunk_rows: int) -> str:

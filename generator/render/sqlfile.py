@@ -1,4 +1,6 @@
-"""Assemble the guarded SQL files of one database: precheck, apply, verify, rollback.
+"""The pieces of a live database's guarded SQL files (precheck, apply, verify, rollback), and what
+both strategies of render/sql.py `render_sql` share: `SqlFile`, `Strategy`, `comment()`, the
+read-only checks. templates/sql/ lays the pieces out.
 
 Live operations are cut into chunks of at most `chunk_rows` rows; each chunk
 is one transaction (Galera's write-set limits, lock time). Children are
@@ -10,8 +12,9 @@ apply chunks reversed, each reversed inside, so parents come back first.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlglot import exp
 
@@ -23,7 +26,6 @@ from generator.render import statements as st
 from generator.render.dml import dml_for
 from generator.render.guards import StepGuard, guard_for
 from generator.render.messages import NOTHING_TO_ROLL_BACK
-from generator.render.runbook_window import sql_client
 from generator.render.writeset import ChunkSizing, op_bytes
 from generator.sqlgen.literals import literal_node
 
@@ -119,19 +121,53 @@ def reverse_chunks(chunks: list[Chunk], plan_db: DatabaseTarget) -> list[Chunk]:
     return out
 
 
-# -- file bodies -------------------------------------------------------------------
-def _header(lines: list[str]) -> list[str]:
-    return [out for line in lines for out in comment(line)]
+# -- file bodies: the pieces templates/sql/ lays out (render/sql.py render_sql renders them) -----------
+@dataclass(frozen=True)
+class SqlFile:
+    """One SQL file of a database as a strategy writes it (live: render/sql.py, offline: render/offline.py);
+    render_sql names, numbers and heads it and renders templates/sql/<template> with `context`."""
+
+    phase: str  # the file name's word: precheck | capture | apply | verify | rollback
+    purpose: str
+    template: str | None  # None: written at run time (an offline rollback, by its capture)
+    context: dict = field(default_factory=dict)
+    banner: tuple[str, ...] = ()  # comment lines after the plan's banner
+    manifest_phase: str | None = None  # when it is not `phase` (a capture runs in the precheck phase)
+    rows: int | None = None
+    produces: str | None = None
+    produced_by: str | None = None
 
 
-def _session() -> list[str]:
-    return [s + ";" for s in st.SESSION_SETUP]
+class Strategy(NamedTuple):
+    """How a mode writes a database's files: its phases in run order, where its rollback is, and
+    `files(plan, db, names, chunk_rows)` -> (SqlFiles, guard index of the database or None)."""
+
+    phases: tuple[str, ...]
+    rollback_dir: str
+    files: Callable[[Plan, DatabaseTarget, dict[str, str], int], tuple[list[SqlFile], dict | None]]
 
 
 def comment(text: str) -> list[str]:
     """A `--` comment wrapped to the line limit; values in `text` are escaped (quoting.sql_comment)."""
     safe = sql_comment(text)
     return ["-- " + line for line in textwrap.wrap(safe, width=112, subsequent_indent="  ")] or ["--"]
+
+
+def checked(word: str, conditions: Sequence[Postcondition], db: DatabaseTarget) -> list[str]:
+    """Guards that stop the client unless each condition of `db` holds (pre- or postconditions)."""
+    out: list[str] = []
+    for c in (c for c in conditions if c.database == db.role):
+        out += [*comment(f"{word}: {c.description}"), st.guard(c.description, c.condition.copy())]
+    return out
+
+
+def read_only(identity: Sequence[str], checks: list[str], outcome: str) -> dict:
+    """templates/sql/read_only.sql.j2: the checks of a precheck or verify, then its last line."""
+    return {
+        "identity": identity,
+        "checks": checks,
+        "outcome": st.report([("fixpack", literal_node(outcome))]),
+    }
 
 
 def _describe(step: Step, total: int) -> list[str]:
@@ -192,70 +228,64 @@ def _change_step(step: Step, plan_db: DatabaseTarget, rollback: bool = False) ->
     ]
 
 
-def changes_file(
-    header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget, what: str, identity: Sequence[str] = ()
-) -> str:
-    """Apply or rollback: one transaction per chunk, every step guarded (after the identity checks)."""
+def changes_file(chunks: list[Chunk], plan_db: DatabaseTarget, what: str, identity: Sequence[str]) -> dict:
+    """templates/sql/changes.sql.j2, apply or rollback: one transaction per chunk, every step guarded."""
     total = sum(len(c.steps) for c in chunks)
     rollback = what == "rollback"
-    out = _header(header) + _session() + ["", *identity, st.set_var(CHANGED, exp.Literal.number(0))]
-    out += [st.set_var(ev.SKIPPED, exp.Literal.number(0)), ""] if rollback else [""]
+    counters = [st.set_var(CHANGED, exp.Literal.number(0))]
+    counters += [st.set_var(ev.SKIPPED, exp.Literal.number(0))] if rollback else []
+    laid: list[dict] = []
     for chunk in chunks:
-        out.append(
-            f"-- ==== chunk {chunk.number}/{len(chunks)}: {len(chunk.steps)} step(s), "
-            f"{chunk.rows} row(s) ===="
-        )
-        out += [
-            st.start_transaction(),
-            st.set_var(st.CHUNK, exp.Null()),
-            st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])),
-            "",
-        ]
         undoes = len(chunks) + 1 - chunk.number  # rollback chunk k undoes apply chunk N+1-k
+        evidence: list[str] = []
         if rollback:
-            out += comment(f"was apply chunk {undoes} committed? (render/rollback_evidence.py)")
+            evidence = comment(f"was apply chunk {undoes} committed? (render/rollback_evidence.py)")
             steps = [(s.op, s.guard, plan_db.schema.table(s.op.table)) for s in chunk.steps]
-            out += [*ev.chunk_evidence(steps, chunk.rows), ""]
-        for step in chunk.steps:
-            out += _describe(step, total)
-            out += (
-                _check_step(step, plan_db)
-                if isinstance(step.op, CheckRows)
-                else _change_step(step, plan_db, rollback)
-            )
-            out.append("")
-        ifs = [
-            exp.If(
-                this=exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending")),
-                true=exp.Literal.string("applied"),
-            )
-        ]
+            evidence += ev.chunk_evidence(steps, chunk.rows)
+        ifs = [exp.If(this=_chunk_pending(), true=exp.Literal.string("applied"))]
         if rollback:
             never = f"{ev.NOT_APPLIED}, nothing to undo (apply chunk {undoes} was never committed)"
             ifs.append(exp.If(this=ev.skipping(), true=literal_node(never)))
         outcome = exp.Case(ifs=ifs, default=exp.Literal.string("already done; nothing changed"))
-        out.append(
+        tally = [
             st.report(
                 [("chunk", literal_node(f"{what} chunk {chunk.number}/{len(chunks)}")), ("result", outcome)]
-            )
-        )
-        out.append(st.set_var(CHANGED, _plus_pending()))
+            ),
+            st.set_var(CHANGED, _plus_pending()),
+        ]
         if rollback:
-            out.append(st.set_var(ev.SKIPPED, exp.Add(this=st.var(ev.SKIPPED), expression=st.var(ev.SKIP))))
-        out += [st.commit(), ""]
-    out.append(st.report([("fixpack", _outcome(what))]))
-    return "\n".join(out) + "\n"
+            tally.append(st.set_var(ev.SKIPPED, exp.Add(this=st.var(ev.SKIPPED), expression=st.var(ev.SKIP))))
+        body = [
+            _describe(step, total)
+            + (
+                _check_step(step, plan_db)
+                if isinstance(step.op, CheckRows)
+                else _change_step(step, plan_db, rollback)
+            )
+            for step in chunk.steps
+        ]
+        laid.append({"steps": body, "rows": chunk.rows, "evidence": evidence, "tally": tally})
+    return {
+        "identity": identity,
+        "counters": counters,
+        "chunk_setup": [
+            st.set_var(st.CHUNK, exp.Null()),
+            st.set_var(st.NOW, exp.Anonymous(this="UTC_TIMESTAMP", expressions=[])),
+        ],
+        "chunks": laid,
+        "outcome": st.report([("fixpack", _outcome(what))]),
+    }
 
 
 CHANGED = "fixpack_changed"  # chunks a changes file found pending (and so changed)
 
 
+def _chunk_pending() -> exp.Expr:
+    return exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending"))
+
+
 def _plus_pending() -> exp.Expr:
-    pending = exp.If(
-        this=exp.EQ(this=st.var(st.CHUNK), expression=exp.Literal.string("pending")),
-        true=exp.Literal.number(1),
-        false=exp.Literal.number(0),
-    )
+    pending = exp.If(this=_chunk_pending(), true=exp.Literal.number(1), false=exp.Literal.number(0))
     return exp.Add(this=st.var(CHANGED), expression=pending)
 
 
@@ -288,73 +318,38 @@ def _outcome(what: str) -> exp.Expr:
     return exp.If(this=positive(CHANGED), true=some_applied, false=none_applied)
 
 
-def precheck_file(
-    header: list[str], chunks: list[Chunk], plan_db: DatabaseTarget, identity: Sequence[str] = ()
-) -> str:
+def precheck_file(chunks: list[Chunk], plan_db: DatabaseTarget, identity: Sequence[str]) -> dict:
     """Read-only: would every step apply right now? (no locks, one consistent snapshot)"""
-    out = _header(header) + _session() + ["", *identity, st.start_transaction(read_only=True)]
-    for chunk in chunks:
-        for step in chunk.steps:
-            table = plan_db.schema.table(step.op.table)
-            out += comment(f"{step.label}: {step.op.describe()}")
-            out += step.guard.measure(table, lock=False)
-            out.append(st.set_var(st.STATE, step.guard.state_expression(initial=True)))
-            out.append(st.report([("step", literal_node(step.label)), ("state", st.var(st.STATE))]))
-            wanted = "ok" if step.guard.check_only else "pending"
-            out.append(
-                st.guard(
-                    f"{step.label}: still as at generation",
-                    exp.NullSafeEQ(this=st.var(st.STATE), expression=exp.Literal.string(wanted)),
-                )
+    checks: list[str] = []
+    for step in (s for c in chunks for s in c.steps):
+        table = plan_db.schema.table(step.op.table)
+        checks += comment(f"{step.label}: {step.op.describe()}")
+        checks += step.guard.measure(table, lock=False)
+        checks.append(st.set_var(st.STATE, step.guard.state_expression(initial=True)))
+        checks.append(st.report([("step", literal_node(step.label)), ("state", st.var(st.STATE))]))
+        wanted = "ok" if step.guard.check_only else "pending"
+        checks.append(
+            st.guard(
+                f"{step.label}: still as at generation",
+                exp.NullSafeEQ(this=st.var(st.STATE), expression=exp.Literal.string(wanted)),
             )
-    out += [st.commit(), st.report([("fixpack", literal_node("precheck passed: the apply step will run"))])]
-    return "\n".join(out) + "\n"
+        )
+    return read_only(identity, checks, "precheck passed: the apply step will run")
 
 
 def verify_file(
-    header: list[str],
     chunks: list[Chunk],
     plan_db: DatabaseTarget,
-    postconditions: tuple[Postcondition, ...],
-    identity: Sequence[str] = (),
+    postconditions: Sequence[Postcondition],
+    identity: Sequence[str],
     preamble: Sequence[str] = (),
-) -> str:
+) -> dict:
     """Read-only: after the apply, every changed row is exactly the planned result. `preamble`:
     statements right after START TRANSACTION (an offline plan's session values)."""
-    out = _header(header) + _session() + ["", *identity, st.start_transaction(read_only=True), *preamble]
-    for chunk in chunks:
-        for step in chunk.steps:
-            if step.guard.check_only:
-                continue
-            table = plan_db.schema.table(step.op.table)
-            out += comment(f"{step.label}: {step.op.describe()}")
-            out.append(step.guard.remeasure_after(table))
-            out.append(st.guard(f"{step.label}: rows match the planned result", step.guard.done_holds()))
-    for post in postconditions:
-        out += comment(f"postcondition: {post.description}")
-        out.append(st.guard(post.description, post.condition.copy()))
-    out += [st.commit(), st.report([("fixpack", literal_node("verify passed"))])]
-    return "\n".join(out) + "\n"
-
-
-def plan_header(plan: Plan, plan_db: DatabaseTarget, phase: str, filename: str) -> list[str]:
-    from generator import __version__
-
-    run = f"{sql_client(plan_db.role)} < {filename}"
-    lines = [
-        f"fixpack {__version__} | {plan.target_kind} {' '.join(plan.targets)} | op {plan.op} | phase {phase}",
-        f"database: {plan_db.label} (db:{plan_db.role}), release {plan_db.release}, {plan.mode} generation",
-        f"run exactly: {run}",
-    ]
-    if phase in ("apply", "rollback"):
-        lines += [
-            "(from the bundle directory) NEVER with --force or `source` at a prompt: a failed guard"
-            " must stop the",
-            "client (the server rolls the open transaction back). A chunk commits only when all its"
-            " guards held.",
-        ]
-    else:
-        lines.append(
-            "(from the bundle directory) read-only: changes nothing; exits non-zero when a check fails."
-        )
-    return lines
+    checks = list(preamble)
+    for step in (s for c in chunks for s in c.steps if not s.guard.check_only):
+        checks += comment(f"{step.label}: {step.op.describe()}")
+        checks.append(step.guard.remeasure_after(plan_db.schema.table(step.op.table)))
+        checks.append(st.guard(f"{step.label}: rows match the planned result", step.guard.done_holds()))
+    checks += checked("postcondition", postconditions, plan_db)
+    return read_only(identity, checks, "verify passed")

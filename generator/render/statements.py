@@ -21,19 +21,6 @@ from generator.sqlgen.literals import literal_node
 STATE, CHUNK, RC, NOW, CHECK = "fixpack_state", "fixpack_chunk", "fixpack_rc", "fixpack_now", "fixpack_check"
 SCOPE, BEFORE, AFTER = "fixpack_scope", "fixpack_before", "fixpack_after"
 
-# Pinned per file: deterministic TIMESTAMP values, strict modes (no silent
-# truncation), safe updates (no unkeyed UPDATE/DELETE), short lock waits, and
-# GROUP_CONCAT long enough for a schema check's column list (the default 1024
-# bytes would cut it silently). One SET: every assignment is session-scoped.
-SESSION_SETUP = (
-    "SET NAMES utf8mb4",
-    "SET SESSION time_zone = '+00:00', "
-    "sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION',\n"
-    "  sql_safe_updates = 1, innodb_lock_wait_timeout = 10, lock_wait_timeout = 10, "
-    "group_concat_max_len = 1048576",
-    "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
-)
-
 
 def var(name: str) -> exp.Expr:
     return exp.Parameter(this=exp.Var(this=name))

@@ -11,7 +11,7 @@ from generator.plan.vm import plan_vm
 from generator.plan.vm_common import VmOptions
 from generator.plan.volume_common import VolumeOptions
 from generator.plan.volume_offline import plan_volume_offline
-from generator.render.offline import OFFLINE_ROW_LIMIT
+from generator.render.offline_rounds import OFFLINE_ROW_LIMIT
 from generator.render.sql import render_sql
 from generator.render.writeset import rounds_for
 from tests.unit import world as w

@@ -6,7 +6,7 @@ import re
 
 from generator.plan.vm_common import VmOptions
 from generator.plan.vm_offline import plan_vm_offline
-from generator.render.offline import render_offline
+from generator.render.sql import render_sql
 from tests.unit import world as w
 
 U = w.INSTANCE
@@ -15,7 +15,7 @@ SET_ID = "SET @fixpack_move_id = (SELECT MAX(`id`) FROM `migrations`"
 
 def _files() -> dict[str, str]:
     plan = plan_vm_offline(U, VmOptions(op="rehost", to_host="cmp-02", to_node="cmp-02.example"), w.RELEASE)
-    files, _ = render_offline(plan)
+    files, _ = render_sql(plan)
     return {f.path.split("/")[-1]: f.text for f in files}
 
 

@@ -21,13 +21,6 @@ def test_guard_label_is_made_safe_for_a_terminal():
     assert "\x1b" not in text
 
 
-def test_session_setup_pins_utc_strict_mode_and_safe_updates():
-    setup = " ".join(st.SESSION_SETUP)
-    assert "time_zone = '+00:00'" in setup
-    assert "STRICT_TRANS_TABLES" in setup
-    assert "sql_safe_updates = 1" in setup
-
-
 def test_read_only_transaction_binds_read_only_before_start():
     assert st.start_transaction(read_only=True) == "SET TRANSACTION READ ONLY;\nSTART TRANSACTION;"
     assert st.start_transaction() == "START TRANSACTION;"
