@@ -22,7 +22,7 @@ from generator.ops.dispatch import Dispatch
 from generator.ops.operations import DeleteRows, Operation, ScopedOperation, UpdateRows
 from generator.ops.rows import Row, Scope
 from generator.plan.model import ApiCommand, Plan, Postcondition
-from generator.plan.recipe import bind, bound_scope
+from generator.plan.recipe import Declarations, bind, bound_scope
 from generator.sqlgen.literals import is_readable, literal_node, sql_literal
 
 _MARK = "fixpack-batch-target"
@@ -71,8 +71,9 @@ class _Templates:
 
 def _declared(scopes: list[Scope]) -> exp.Expr | None:
     """The one declaration (plan/recipe.py) every scope was bound from, if they share one."""
-    templates = {s.template.sql() if s.template is not None else None for s in scopes}
-    if len(templates) == 1 and None not in templates:
+    declarations = Declarations()
+    keys = {declarations.key(s.template) for s in scopes}
+    if len(keys) == 1 and None not in keys:
         return scopes[0].template
     return None
 
@@ -205,11 +206,11 @@ def merge_conditions(items: list[tuple[str, Postcondition]]) -> tuple[Postcondit
     """`(SELECT COUNT(*) … uuid = 'a' …) = n` for each target -> one count over `uuid IN (…)` = n·k."""
     groups: dict[tuple, list[tuple[str, Postcondition]]] = {}
     tables = _Templates([t for t, _ in items])
+    declarations = Declarations()
     for target, cond in items:
         if cond.template is not None:  # a recipe step's check: one count over every target's rows
-            groups.setdefault(("declared", cond.database, cond.description, cond.template.sql()), []).append(
-                (target, cond)
-            )
+            declared = ("declared", cond.database, cond.description, declarations.key(cond.template))
+            groups.setdefault(declared, []).append((target, cond))
             continue
         tree = cond.condition
         shaped = (

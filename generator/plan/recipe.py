@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlglot import exp
 
@@ -85,13 +86,19 @@ class Step:
     def deletes(self) -> bool:
         return not self.assignments
 
-    @property
+    # Built once per step (cached on the instance; the dataclass stays frozen to its callers): a
+    # batch of a thousand targets binds the same trees, and groups by the same objects.
+    @cached_property
     def template(self) -> exp.Expr:
         """The rows still to change, for any target: scope AND pending, unbound."""
         if self.pending is None:
             return self.scope
         terms = self.pending.flatten() if isinstance(self.pending, exp.And) else [self.pending]
         return exp.and_(self.scope, *terms)
+
+    @cached_property
+    def check_template(self) -> exp.Expr:
+        return b.count_is(self.table, 0, self.template)
 
     def where(self, targets: Sequence[object]) -> exp.Expr:
         return bind(self.template, targets)
@@ -102,7 +109,7 @@ class Step:
     def check(self, targets: Sequence[object]) -> Postcondition | None:
         if self.postcondition is None:
             return None
-        template = b.count_is(self.table, 0, self.template)
+        template = self.check_template
         return Postcondition(
             self.role, self.postcondition, bind(template, targets), template=template, targets=tuple(targets)
         )
@@ -112,6 +119,25 @@ def bound_scope(template: exp.Expr, pattern: str, targets: Sequence[object]) -> 
     """The scope of `targets`, keeping its declaration (a batch binds more targets into it)."""
     words = pattern.format(target=", ".join(map(str, targets)))
     return Scope(bind(template, targets), words, template=template, targets=tuple(targets), pattern=pattern)
+
+
+class Declarations:
+    """Groups scopes and checks by the declaration they were bound from: the same tree object
+    is one declaration without rendering it; distinct objects are compared by their SQL, each
+    rendered once (steps built per plan, like a purge's, are equal trees, not the same object)."""
+
+    def __init__(self) -> None:
+        self._sql: dict[int, str] = {}
+        self._keep: list[exp.Expr] = []  # ids stay unique while the trees are alive
+
+    def key(self, template: exp.Expr | None) -> str | None:
+        if template is None:
+            return None
+        found = self._sql.get(id(template))
+        if found is None:
+            found = self._sql[id(template)] = template.sql()
+            self._keep.append(template)
+        return found
 
 
 def soft_delete_step(role: str, table: str, column: str, purpose: str, *, what: str = "the instance") -> Step:
