@@ -12,7 +12,9 @@ with the target as a parameter), which of them still need the change, the assign
 
 Binding substitutes targets into the tree (`column = :target` becomes `column = 'u'`, or
 `column IN (...)` for several), which is also how a live plan widens a step to related
-consumers (an instance's migrations) and how a fleet batch merges many targets.
+consumers (an instance's migrations) and how a fleet batch merges many targets. An offline
+plan that knows its targets only through other rows binds a `Selected` query instead
+(`column IN (SELECT ...)`): where live binds the ids it read, offline selects them then.
 """
 
 from __future__ import annotations
@@ -44,6 +46,17 @@ def on_target(column: str) -> exp.Expr:
     return exp.EQ(this=exp.column(column), expression=target())
 
 
+@dataclass(frozen=True)
+class Selected:
+    """A target known only at run time: the values `query` selects then (`words` describe them)."""
+
+    query: exp.Query = field(compare=False)
+    words: str
+
+    def __str__(self) -> str:
+        return self.words
+
+
 def _is_target(node: exp.Expr) -> bool:
     return isinstance(node, exp.Placeholder) and node.name == TARGET
 
@@ -55,6 +68,8 @@ def bind(tree: exp.Expr, targets: Sequence[object]) -> exp.Expr:
 
     def substitute(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.EQ) and _is_target(node.expression):
+            if isinstance(targets[0], Selected) and len(targets) == 1:
+                return node.this.copy().isin(query=targets[0].query.copy())
             if len(targets) == 1:
                 return exp.EQ(this=node.this.copy(), expression=literal_node(targets[0]))
             return b.isin(node.this.name, targets)
@@ -65,6 +80,11 @@ def bind(tree: exp.Expr, targets: Sequence[object]) -> exp.Expr:
         return node
 
     return tree.transform(substitute)
+
+
+def conjuncts(tree: exp.Expr) -> list[exp.Expr]:
+    """`a AND b` as [a, b]: a step's scope and pending read as one flat `a AND b AND c`."""
+    return list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
 
 
 @dataclass(frozen=True)
@@ -86,8 +106,8 @@ class Step:
         return not self.assignments
 
     def where(self, targets: Sequence[object]) -> exp.Expr:
-        tree = self.scope if self.pending is None else exp.and_(self.scope, self.pending)
-        return bind(tree, targets)
+        parts = [self.scope] if self.pending is None else [self.scope, self.pending]
+        return bind(exp.and_(*(c for p in parts for c in conjuncts(p))), targets)
 
     def scope_for(self, targets: Sequence[object]) -> Scope:
         return Scope(self.where(targets), self.describe.format(target=", ".join(map(str, targets))))
@@ -123,8 +143,14 @@ class Evaluated:
         return Evaluated(self.operations + other.operations, self.postconditions + other.postconditions)
 
 
-def live_step(step: Step, facts: DatabaseFacts, targets: Sequence[object]) -> Evaluated:
-    """The rows the facts hold that the step's bound tree keeps, with pre- and post-images."""
+def live_step(
+    step: Step,
+    facts: DatabaseFacts,
+    targets: Sequence[object],
+    per_row: Mapping[object, Mapping[str, object]] | None = None,
+) -> Evaluated:
+    """The rows the facts hold that the step's bound tree keeps, with pre- and post-images
+    (`per_row`: values some rows get besides, by key, that only live computes: `b.update`)."""
     if not facts.schema.has_table(step.table):
         return Evaluated()
     scope = step.scope_for(targets)
@@ -141,6 +167,7 @@ def live_step(step: Step, facts: DatabaseFacts, targets: Sequence[object]) -> Ev
             scope=scope,
             purpose=step.purpose,
             stays_in_scope=step.stays_in_scope,
+            per_row=per_row,
         )
     post = step.check(targets)
     return Evaluated((op,) if op else (), (post,) if post else ())
