@@ -29,12 +29,15 @@ instance that may be running with it: the guest would lose a disk in use.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from generator.domain import cinder
 from generator.facts.volume import VolumeFacts
-from generator.ops.operations import Operation
+from generator.ops.operations import Operation, UpdateRows
 from generator.plan.cinder_recipes import close_of_volume
 from generator.plan.model import ApiCommand, ComputeCleanup, Plan, Postcondition
 from generator.plan.overrides import override_record
+from generator.plan.recipe import Evaluated
 from generator.plan.vm_cinder import live_detach, live_volume_status
 from generator.plan.volume_common import (
     VolumeOptions,
@@ -127,6 +130,16 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
         )
 
     detach = live_detach(c, close, u, closing, [u])
+    # The status was computed from the attachments that stay (offline: when the apply runs), so the
+    # close's guard recounts every live attachment of the volume: a concurrent attach stops the apply.
+    every = close_of_volume().scope_for([u])
+    recount = [
+        replace(o, scope=every, scope_count=len(attachments))
+        if isinstance(o, UpdateRows) and o.table == close.table
+        else o
+        for o in detach.operations
+    ]
+    detach = Evaluated(tuple(recount), detach.postconditions)
     if closing:
         findings.append(f"volume_attachment: {len(closing)} live attachment(s) to close")
     write = bool(detach.operations) or (vol["status"], vol["attach_status"]) != (status, attach_status)

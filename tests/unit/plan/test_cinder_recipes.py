@@ -24,6 +24,7 @@ from generator.plan.volume_common import VolumeOptions
 from generator.plan.volume_offline import plan_volume_offline
 from generator.plan.volume_reset_detached import plan_reset_detached
 from generator.sqlgen.dialect import to_sql
+from generator.sqlgen.evaluate import matches
 from tests.unit import world as w
 from tests.unit.plan.test_vm_cinder import _facts as vm_facts
 
@@ -111,11 +112,19 @@ def _volume_facts():
 @pytest.mark.parametrize("instances", [(), (w.ATTACHED_TO,)])
 def test_live_and_offline_reset_detached_change_the_same_rows(instances):
     options = VolumeOptions(op="reset-detached", instances=instances, detach_nova=True)
-    live = plan_reset_detached(_volume_facts(), options)
+    facts = _volume_facts()
+    live = plan_reset_detached(facts, options)
     offline = plan_volume_offline(w.VOLUME, options, w.RELEASE)
-    tables = ["volume_attachment", "attachment_specs", "volume_admin_metadata", "volumes"]
+    tables = ["attachment_specs", "volume_admin_metadata", "volumes"]
     # live names the BDMs' instances it read; offline, only those --instance names
     _agree(live, offline, tables + (["block_device_mapping"] if instances else []))
+    # live closes the rows the offline scope selects; its guard recounts every live attachment of the
+    # volume (the status it computed depends on those that stay)
+    close, offline_close = w.one_op(live, "volume_attachment"), w.one_op(offline, "volume_attachment")
+    closed = {ch.before["id"] for ch in close.changes}
+    rows = facts.cinder.rows("volume_attachment")
+    assert closed == {r["id"] for r in rows if matches(offline_close.scope.condition, r)}
+    assert close.scope.sql == close_of_volume().scope_for([w.VOLUME]).sql
 
 
 def test_live_and_offline_vm_cinder_groups_change_the_same_rows():
