@@ -12,7 +12,9 @@ with the target as a parameter), which of them still need the change, the assign
 
 Binding substitutes targets into the tree (`column = :target` becomes `column = 'u'`, or
 `column IN (...)` for several), which is also how a live plan widens a step to related
-consumers (an instance's migrations) and how a fleet batch merges many targets.
+consumers (an instance's migrations) and how a fleet batch merges many targets. An offline
+plan that knows its targets only through other rows binds a `Selected` query instead
+(`column IN (SELECT ...)`): where live binds the ids it read, offline selects them then.
 """
 
 from __future__ import annotations
@@ -45,6 +47,17 @@ def on_target(column: str) -> exp.Expr:
     return exp.EQ(this=exp.column(column), expression=target())
 
 
+@dataclass(frozen=True)
+class Selected:
+    """A target known only at run time: the values `query` selects then (`words` describe them)."""
+
+    query: exp.Query = field(compare=False)
+    words: str
+
+    def __str__(self) -> str:
+        return self.words
+
+
 def _is_target(node: exp.Expr) -> bool:
     return isinstance(node, exp.Placeholder) and node.name == TARGET
 
@@ -54,11 +67,22 @@ def bind(tree: exp.Expr, targets: Sequence[object]) -> exp.Expr:
     if not targets:
         raise ValueError("a step is bound to at least one target")
 
+    values = [t for t in targets if not isinstance(t, Selected)]
+    selected = [t for t in targets if isinstance(t, Selected)]
+
+    def equals(column: exp.Expr) -> exp.Expr:
+        """`col = v` / `col IN (v, ...)`, and `col IN (SELECT ...)` per run-time target (a batch
+        of offline plans binds several: their OR)."""
+        parts: list[exp.Expr] = [column.copy().isin(query=t.query.copy()) for t in selected]
+        if len(values) == 1:
+            parts.insert(0, exp.EQ(this=column.copy(), expression=literal_node(values[0])))
+        elif values:
+            parts.insert(0, b.isin(column.name, values))
+        return parts[0] if len(parts) == 1 else exp.Paren(this=exp.or_(*parts))
+
     def substitute(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.EQ) and _is_target(node.expression):
-            if len(targets) == 1:
-                return exp.EQ(this=node.this.copy(), expression=literal_node(targets[0]))
-            return b.isin(node.this.name, targets)
+            return equals(node.this)
         if _is_target(node):
             if len(targets) != 1:
                 raise ValueError("only `column = :target` can be bound to several targets")
@@ -66,6 +90,11 @@ def bind(tree: exp.Expr, targets: Sequence[object]) -> exp.Expr:
         return node
 
     return tree.transform(substitute)
+
+
+def conjuncts(tree: exp.Expr) -> list[exp.Expr]:
+    """`a AND b` as [a, b]: a step's scope and pending read as one flat `a AND b AND c`."""
+    return list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
 
 
 @dataclass(frozen=True)
@@ -91,10 +120,8 @@ class Step:
     @cached_property
     def template(self) -> exp.Expr:
         """The rows still to change, for any target: scope AND pending, unbound."""
-        if self.pending is None:
-            return self.scope
-        terms = self.pending.flatten() if isinstance(self.pending, exp.And) else [self.pending]
-        return exp.and_(self.scope, *terms)
+        parts = [self.scope] if self.pending is None else [self.scope, self.pending]
+        return exp.and_(*(c for p in parts for c in conjuncts(p)))
 
     @cached_property
     def check_template(self) -> exp.Expr:
@@ -165,8 +192,14 @@ class Evaluated:
         return Evaluated(self.operations + other.operations, self.postconditions + other.postconditions)
 
 
-def live_step(step: Step, facts: DatabaseFacts, targets: Sequence[object]) -> Evaluated:
-    """The rows the facts hold that the step's bound tree keeps, with pre- and post-images."""
+def live_step(
+    step: Step,
+    facts: DatabaseFacts,
+    targets: Sequence[object],
+    per_row: Mapping[object, Mapping[str, object]] | None = None,
+) -> Evaluated:
+    """The rows the facts hold that the step's bound tree keeps, with pre- and post-images
+    (`per_row`: values some rows get besides, by key, that only live computes: `b.update`)."""
     if not facts.schema.has_table(step.table):
         return Evaluated()
     scope = step.scope_for(targets)
@@ -186,6 +219,7 @@ def live_step(step: Step, facts: DatabaseFacts, targets: Sequence[object]) -> Ev
             scope=scope,
             purpose=step.purpose,
             stays_in_scope=step.stays_in_scope,
+            per_row=per_row,
         )
     post = step.check(targets)
     return Evaluated((op,) if op else (), (post,) if post else ())

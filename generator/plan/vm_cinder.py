@@ -35,23 +35,14 @@ from generator.domain import cinder
 from generator.errors import TargetProblem
 from generator.facts.instance import InstanceFacts
 from generator.facts.model import DatabaseFacts
-from generator.ops.operations import ApplyTime, Assignment, Operation, SetValue
+from generator.ops.operations import Operation, SetValue
 from generator.ops.rows import Row
 from generator.plan import builders as b
+from generator.plan.cinder_recipes import ATTACHED_MODE, CLOSE_OF_INSTANCE, SPECS, volume_status
 from generator.plan.model import ApiCommand, Postcondition
+from generator.plan.recipe import Evaluated, Step, live_step
 from generator.quoting import shell_arg
-from generator.sqlgen.builders import isin as _in
-
-# Cinder's soft delete of admin metadata and attachment specs: updated_at kept.
-SOFT: dict[str, Assignment] = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
-# VolumeAttachment.delete(): delete_values() plus updated_at (the onupdate).
-CLOSE: dict[str, Assignment] = {
-    "attach_status": SetValue(cinder.ATTACH_DETACHED),
-    "deleted": SetValue(True),
-    "deleted_at": ApplyTime(),
-    "detach_time": ApplyTime(),
-    "updated_at": ApplyTime(),
-}
+from generator.sqlgen.evaluate import matches
 
 
 @dataclass(frozen=True)
@@ -89,98 +80,33 @@ def plan_cinder_side(facts: InstanceFacts, *, skip_cinder: bool) -> CinderSide:
     if c is None:
         return _without_cinder(facts, bdms, skip_cinder)
     u = facts.uuid
-    live = list(c.rows("volume_attachment"))
-    closing = [a for a in live if a["instance_uuid"] == u]
-    closing_ids = [a["id"] for a in closing]
-    volume_ids = sorted({a["volume_id"] for a in closing})
     volumes = {v["id"]: v for v in c.rows("volumes")}
+    closing = [a for a in c.rows("volume_attachment") if matches(CLOSE_OF_INSTANCE.where([u]), a)]
+    volume_ids = sorted({a["volume_id"] for a in closing})
+    closing_ids = {a["id"] for a in closing}
+    done = live_detach(c, CLOSE_OF_INSTANCE, u, closing, volume_ids)
     findings = [f"Cinder ({c.label}, release {c.release}): {len(closing)} live attachment(s) of the instance"]
-    ops: list[Operation] = []
-    specs = [s for s in c.rows("attachment_specs") if s["attachment_id"] in closing_ids]
-    ops += b.present(
-        b.update(
-            c,
-            "attachment_specs",
-            specs,
-            SOFT,
-            scope=b.scope_where(
-                "live specs of the instance's attachments",
-                _in("attachment_id", closing_ids),
-                b.eq("deleted", 0),
-            ),
-            purpose="soft-delete the legacy connector specs (attachment_specs_delete; updated_at kept)",
-        )
-    )
-    ops += b.present(
-        b.update(
-            c,
-            "volume_attachment",
-            closing,
-            CLOSE,
-            per_row=connector_from_specs(specs),
-            scope=b.scope_where(
-                f"live Cinder attachments of instance {u}", b.eq("instance_uuid", u), b.eq("deleted", 0)
-            ),
-            purpose="end the attachment as Cinder's attachment_delete does (volume_detached; legacy specs "
-            "first become the connector, as loading it does)",
-        )
-    )
-    mode = [r for r in c.rows("volume_admin_metadata") if r["volume_id"] in volume_ids]
-    ops += b.present(
-        b.update(
-            c,
-            "volume_admin_metadata",
-            mode,
-            SOFT,
-            scope=b.scope_where(
-                "live attached_mode admin metadata of the detached volumes",
-                _in("volume_id", volume_ids),
-                b.eq("key", "attached_mode"),
-                b.eq("deleted", 0),
-            ),
-            purpose="forget the attach mode, as finish_detach's volume_admin_metadata_delete does",
-        )
-    )
-    posts = []
-    if closing_ids:
-        posts.append(
-            Postcondition(
-                "cinder",
-                "the instance has no live Cinder attachment",
-                b.count_is("volume_attachment", 0, b.eq("instance_uuid", u), b.eq("deleted", 0)),
-            )
-        )
     for vid in volume_ids:
         vol = volumes.get(vid)
         if vol is None:
             findings.append(f"volume {vid}: attached per Cinder but its volumes row is missing")
             continue
-        remaining = [a["attach_status"] for a in live if a["volume_id"] == vid and a["id"] not in closing_ids]
+        others = [
+            a for a in c.rows("volume_attachment") if a["volume_id"] == vid and a["id"] not in closing_ids
+        ]
+        remaining = [a["attach_status"] for a in others]
         status, attach_status = cinder.detached_volume_statuses(vol, remaining)
         findings.append(
             f"volume {vid}: {vol['status']}/{vol['attach_status']} -> {status}/{attach_status}"
             + (f" ({len(remaining)} other live attachment(s) stay)" if remaining else "")
         )
-        if (vol["status"], vol["attach_status"]) != (status, attach_status):
-            ops += volume_status_update(c, vol, status, attach_status, "from the attachments left")
-        posts.append(
-            Postcondition(
-                "cinder",
-                f"volume {vid} is {status}/{attach_status}",
-                b.count_is(
-                    "volumes",
-                    1,
-                    b.eq("id", vid),
-                    b.eq("status", status),
-                    b.eq("attach_status", attach_status),
-                ),
-            )
-        )
+        changes = (vol["status"], vol["attach_status"]) != (status, attach_status)
+        done += live_volume_status(c, vol, status, attach_status, f"volume {vid}", write=changes)
     doomed, notes = _to_delete(bdms, volumes)
     return CinderSide(
-        database=c if ops else None,
-        operations=tuple(ops),
-        postconditions=tuple(posts),
+        database=c if done.operations else None,
+        operations=done.operations,
+        postconditions=done.postconditions,
         findings=tuple(findings + notes),
         volumes_to_delete=doomed,
     )
@@ -264,21 +190,35 @@ def _without_cinder(facts: InstanceFacts, bdms: list[Row], skip_cinder: bool) ->
     return CinderSide(warnings=(warning,), api_commands=tuple(cmds))
 
 
-def volume_status_update(
-    cinder_db: DatabaseFacts, vol: Row, status: str, attach_status: str, why: str
-) -> list[Operation]:
-    """The volume's status/attach_status as Cinder's volume_detached leaves them (computed by
-    domain.cinder.detached_volume_statuses): one guarded UPDATE, shared by the VM repairs' Cinder
-    group and volume reset-detached."""
+def live_detach(
+    c: DatabaseFacts, close: Step, target: str, closing: list[Row], volumes: list[str]
+) -> Evaluated:
+    """cinder_recipes' specs, close and attached_mode on the rows read: the specs of the
+    `closing` attachments (the close's rows), then the close, which writes the connector
+    loading the attachment migrates them into (`connector_from_specs`, computed here in Python
+    where offline computes it in SQL), then the `attached_mode` of `volumes`."""
+    ids = [a["id"] for a in closing]
+    done = Evaluated()
+    if ids:
+        specs = live_step(SPECS, c, ids)
+        spec_rows = [ch.before for op in specs.operations for ch in getattr(op, "changes", None) or ()]
+        done = specs + live_step(close, c, [target], per_row=connector_from_specs(spec_rows))
+    return done + live_step(ATTACHED_MODE, c, volumes) if volumes else done
+
+
+def live_volume_status(
+    c: DatabaseFacts, vol: Row, status: str, attach_status: str, what: str, *, write: bool
+) -> Evaluated:
+    """The volume's status/attach_status as the caller computed them from the attachments that stay
+    (domain.cinder; offline computes them in SQL): written when `write`, checked afterwards."""
     vid = vol["id"]
-    return b.present(
-        b.update(
-            cinder_db,
-            "volumes",
-            [vol],
-            {"status": SetValue(status), "attach_status": SetValue(attach_status), "updated_at": ApplyTime()},
-            scope=b.scope_where(f"volumes.id = '{vid}'", b.eq("id", vid)),
-            stays_in_scope=True,
-            purpose=f"status {status}, attach_status {attach_status}, {why}",
-        )
+    step = volume_status(SetValue(status), SetValue(attach_status))
+    post = Postcondition(
+        "cinder",
+        f"{what} is {status}/{attach_status}",
+        b.count_is(
+            "volumes", 1, b.eq("id", vid), b.eq("status", status), b.eq("attach_status", attach_status)
+        ),
     )
+    done = live_step(step, c, [vid]) if write else Evaluated()
+    return done + Evaluated(postconditions=(post,))

@@ -5,9 +5,9 @@ for every live attachment of the instance (`Volume.finish_detach`: the attachmen
 its legacy `attachment_specs` migrated into the connector and soft-deleted, the volume's
 `attached_mode` admin metadata soft-deleted, the volume's status/attach_status recomputed
 from the attachments that remain) — here as scopes selecting the rows that still need it
-when the files run. The building blocks are the offline reset-detached ones
-(`plan/volume_offline_detach.py`, `plan/volume_offline_connector.py`), scoped by the
-instance instead of by one volume.
+when the files run: the steps plan/cinder_recipes.py declares for both, evaluated as the
+offline reset-detached evaluates them (`plan/volume_offline_detach.py`), bound to the
+instance instead of one volume.
 
 Offline the volumes are only known through the attachments, and the close makes those
 attachments leave every `deleted = 0` scope. So the steps that need to know the volumes
@@ -30,12 +30,12 @@ from __future__ import annotations
 from sqlglot import exp
 
 from generator import catalog
-from generator.ops.operations import ApplyTime, Operation
-from generator.plan import builders as b
+from generator.ops.operations import Operation
 from generator.plan import volume_offline_connector as connector
 from generator.plan import volume_offline_detach as vo
-from generator.plan.builders import offline_update
+from generator.plan.cinder_recipes import CLOSE_OF_INSTANCE
 from generator.plan.model import DatabaseTarget, Postcondition
+from generator.plan.recipe import Selected, conjuncts
 
 LABEL = "Cinder database"
 
@@ -59,50 +59,19 @@ def cinder_target(release: str, nova_release: str) -> DatabaseTarget:
     return DatabaseTarget("cinder", LABEL, release, snap, None, snap.fingerprint(), how)
 
 
-def _live_attachment_volumes(u: str) -> exp.Select:
-    return (
-        exp.select("volume_id")
-        .from_("volume_attachment")
-        .where(exp.and_(b.eq("instance_uuid", u), b.eq("deleted", 0)))
-    )
-
-
 def offline_cinder_side(
     target: DatabaseTarget, u: str
 ) -> tuple[list[Operation], list[Postcondition], list[Postcondition]]:
-    """(operations, postconditions, preconditions) of the instance's Cinder step group."""
-    schema = target.schema
-    status, wanted = vo.status_from_staying("volumes.id", (u,), keep_busy=True)
-    volumes = offline_update(
-        "cinder",
-        schema,
-        "volumes",
-        {**status, "updated_at": ApplyTime()},
-        b.scope_where(
-            f"volumes instance {u} holds a live attachment to, unless their status already follows from "
-            "the attachments of other instances",
-            b.eq("deleted", 0),
-            exp.column("id").isin(query=_live_attachment_volumes(u)),
-            vo.status_differs(wanted),
-        ),
-        "status and attach_status from the attachments that stay, as volume_detached recomputes them",
-    )
-    closing = [b.eq("instance_uuid", u), b.eq("deleted", 0)]
-    ops: list[Operation] = [
-        volumes,
-        vo.drop_attached_mode(
-            schema,
-            exp.column("volume_id").isin(query=_live_attachment_volumes(u)),
-            f"live attached_mode admin metadata of the volumes instance {u} holds a live attachment to",
-        ),
-        vo.close_attachments(schema, closing, f"live Cinder attachments of instance {u}"),
-        vo.soft_delete_specs(schema, [b.eq("instance_uuid", u)]),
+    """(operations, postconditions, preconditions) of the instance's Cinder step group: cinder_recipes'
+    steps bound to the instance, its volumes selected through its live attachments (the order: above)."""
+    held = exp.select("volume_id").from_("volume_attachment").where(CLOSE_OF_INSTANCE.where([u]))
+    volumes = Selected(held, f"instance {u} holds a live attachment to")
+    status = vo.status_from_staying("volumes.id", (u,), keep_busy=True)
+    steps = vo.offline_detach(target.schema, CLOSE_OF_INSTANCE, u, volumes, status)
+    ops = [
+        op
+        for t in ("volumes", "volume_admin_metadata", "volume_attachment", "attachment_specs")
+        for op in steps[t].operations
     ]
-    posts = [
-        Postcondition(
-            "cinder",
-            "the instance has no live Cinder attachment",
-            b.count_is("volume_attachment", 0, *(c.copy() for c in closing)),
-        )
-    ]
-    return ops, posts, connector.connector_preconditions(closing)
+    closing = conjuncts(CLOSE_OF_INSTANCE.where([u]))
+    return ops, list(steps["volume_attachment"].postconditions), connector.connector_preconditions(closing)

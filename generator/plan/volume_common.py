@@ -20,8 +20,10 @@ from generator.hostside.connection_info import parse_connection_info
 from generator.ops.operations import ApplyTime, CheckRows, Operation, SetValue
 from generator.ops.rows import Row
 from generator.plan import builders as b
+from generator.plan import cinder_recipes as recipes
 from generator.plan.model import ComputeCleanup, DatabaseTarget, Postcondition
 from generator.plan.overrides import Overrides
+from generator.plan.recipe import live_step
 from generator.plan.vm_soft_delete import database_target
 
 VOLUME_OPS = ("reset-detached", "detach-from-nova", "soft-delete", "purge")
@@ -270,29 +272,10 @@ def one_cell(pairs: Sequence[tuple[NovaCell, Row]]) -> NovaCell:
 def bdm_soft_delete(
     cell: NovaCell, volume_id: str, bdms: Sequence[Row], why: str
 ) -> tuple[list[Operation], list[Postcondition]]:
-    """Soft-delete BDMs as Nova's `bdm.destroy()` does: oslo.db Query.soft_delete (deleted = id)."""
-    uuids = sorted({r["instance_uuid"] for r in bdms})
-    facts = cell.facts
-    cond = (
-        b.eq("volume_id", volume_id),
-        b.exp.column("instance_uuid").isin(*(b.literal_node(x) for x in uuids)),
-        b.eq("deleted", 0),
-    )
-    scope = b.scope_where(f"live BDMs of volume {volume_id} for instance(s) {', '.join(uuids)}", *cond)
-    op = b.update(
-        facts,
-        "block_device_mapping",
-        list(bdms),
-        b.soft_delete_assignments(facts, "block_device_mapping"),
-        scope=scope,
-        purpose=f"soft-delete (deleted = id) the stale BDM(s): {why}",
-    )
-    post = Postcondition(
-        "nova",
-        "Nova holds no live block_device_mapping of the volume for these instances",
-        b.count_is("block_device_mapping", 0, *(c.copy() for c in cond)),
-    )
-    return ([op] if op else []), [post]
+    """Soft-delete the volume's live BDMs of the instances of `bdms` (cinder_recipes.bdm_soft_delete)."""
+    step = recipes.bdm_soft_delete(sorted({r["instance_uuid"] for r in bdms}), why)
+    done = live_step(step, cell.facts, [volume_id])
+    return list(done.operations), list(done.postconditions)
 
 
 def host_cleanups(

@@ -28,25 +28,19 @@ from generator.errors import FixpackError
 from generator.ops.operations import (
     ApplyTime,
     Assignment,
-    CopyColumn,
     DeleteRows,
     Operation,
     SetValue,
-    UpdateRows,
 )
 from generator.plan import builders as b
 from generator.plan import volume_offline_connector as connector
 from generator.plan.builders import offline_update as _update
+from generator.plan.cinder_recipes import bdm_soft_delete, close_of_volume
 from generator.plan.model import ApiCommand, DatabaseTarget, Plan, Postcondition
 from generator.plan.overrides import override_record
+from generator.plan.recipe import Evaluated, conjuncts, offline_step
 from generator.plan.volume_common import ACTIVE_VM_STATES, VolumeOptions
-from generator.plan.volume_offline_detach import (
-    close_attachments,
-    drop_attached_mode,
-    soft_delete_specs,
-    status_differs,
-    status_from_staying,
-)
+from generator.plan.volume_offline_detach import Status, fixed_status, offline_detach, status_from_staying
 from generator.plan.volume_offline_quota import quota_recount_ops
 from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import isin as _in
@@ -87,17 +81,15 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
         "expect before the apply, and run the capture files first — they write the rollback",
     ]
     if options.op == "reset-detached":
-        ops, posts, nova_pre = _reset_detached(c.schema, u, options)
+        ops, posts, nova_pre = _reset_detached(c.schema, u, options, rel)
         # the busy checks hold while the bundle still changes the volume: a volume that keeps its
         # 'uploading' status (attachment-delete) carries the apply's updated_at, and a re-run must
         # not take that for a service at work
-        closing = (
-            exp.select("volume_id")
-            .from_("volume_attachment")
-            .where(exp.and_(*_attachment_filter(u, options)))
-        )
-        pending = exp.Paren(this=exp.or_(exp.column("id").isin(query=closing), ops[-1].scope.tree()))
-        pre += connector.connector_preconditions(_attachment_filter(u, options))
+        closing = conjuncts(close_of_volume(options.instances).where([u]))
+        of_closing = exp.select("volume_id").from_("volume_attachment").where(exp.and_(*closing))
+        status_left = next(o for o in ops if o.table == "volumes").scope.tree()
+        pending = exp.Paren(this=exp.or_(exp.column("id").isin(query=of_closing), status_left))
+        pre += connector.connector_preconditions(closing)
         dbs: tuple[DatabaseTarget, ...] = (c,)
         if options.detach_nova:
             dbs = (_target("nova", rel), c)
@@ -187,65 +179,32 @@ def _not_busy(u: str, options: VolumeOptions, pending: exp.Expr | None = None) -
     return out
 
 
-def _attachment_filter(u: str, options: VolumeOptions, *, live: bool = True) -> list[exp.Expr]:
-    conds = [b.eq("volume_id", u)]
-    if live:
-        conds.append(b.eq("deleted", 0))
-    if options.instances:
-        conds.append(_in("instance_uuid", options.instances))
-    return conds
-
-
-def _reset_detached(schema: SchemaSnapshot, u: str, options: VolumeOptions):
-    closing = _attachment_filter(u, options)
-    # The close first: it writes the connector from the legacy specs still live, which the
-    # next step then soft-deletes (volume_offline_connector.py says why the order and scope hold).
-    ops: list[Operation] = [
-        close_attachments(schema, closing, "live attachments to close"),
-        soft_delete_specs(schema, _attachment_filter(u, options, live=False)),
-        drop_attached_mode(schema, b.eq("volume_id", u), "live attached_mode admin metadata"),
-    ]
-    # The status follows from the attachments that *stay* (not those this bundle closes), so
-    # the scope means the same before the apply (capture), after it, and on a re-run.
-    status: dict[str, Assignment]
+def _reset_detached(schema: SchemaSnapshot, u: str, options: VolumeOptions, release: str):
+    """cinder_recipes' steps bound to the volume (volume_offline_detach.py). The close first: it writes
+    the connector from the legacy specs still live, which the next step then soft-deletes
+    (volume_offline_connector.py says why the order and scope hold). The status follows from the
+    attachments that *stay* (not those this bundle closes), so its scope means the same before the
+    apply (capture), after it, and on a re-run."""
+    status: Status
     if options.instances:
         # attachment-delete of those attachments: a volume being uploaded or migrated keeps its status
         # once none stays (volume_detached), decided when the file runs, as the live plan decides it
-        status, wanted = status_from_staying(sql_literal(u), options.instances, keep_busy=True)
-    else:
-        status = {"status": SetValue("available"), "attach_status": SetValue(cinder.ATTACH_DETACHED)}
-        wanted = (exp.Literal.string("available"), exp.Literal.string(cinder.ATTACH_DETACHED))
-    scope = b.scope_where(
-        "the volume, unless its status already follows from the attachments that stay",
-        b.eq("id", u),
-        b.eq("deleted", 0),
-        status_differs(wanted),
-    )
-    ops.append(
-        _update(
-            "cinder",
-            schema,
-            "volumes",
-            {**status, "updated_at": ApplyTime()},
-            scope,
-            "status and attach_status from the attachments that stay",
-        )
-    )
-    posts = [
-        _none("the attachments are closed", "volume_attachment", *(x.copy() for x in closing)),
-        _none("the volume's status follows from its attachments", "volumes", scope.tree()),
-    ]
+        status = status_from_staying(sql_literal(u), options.instances, keep_busy=True)
+    else:  # reset-state: available/detached
+        status = fixed_status("available", cinder.ATTACH_DETACHED)
+    steps = offline_detach(schema, close_of_volume(options.instances), u, u, status)
+    order = ("volume_attachment", "attachment_specs", "volume_admin_metadata", "volumes")
+    done = sum((steps[table] for table in order), Evaluated())
+    ops, posts = list(done.operations), list(done.postconditions)
     nova_pre: list[Postcondition] = []
     if options.detach_nova:
-        bdm = [b.eq("volume_id", u), b.eq("deleted", 0)]
-        if options.instances:
-            bdm.append(_in("instance_uuid", options.instances))
-        active = (
-            exp.select("uuid")
-            .from_("instances")
-            .where(exp.and_(b.eq("deleted", 0), _in("vm_state", ACTIVE_VM_STATES)))
-        )
+        bdm = bdm_soft_delete(options.instances, "the instance no longer uses the volume")
         if "active-user" not in options.allow:
+            active = (
+                exp.select("uuid")
+                .from_("instances")
+                .where(exp.and_(b.eq("deleted", 0), _in("vm_state", ACTIVE_VM_STATES)))
+            )
             nova_pre.append(
                 Postcondition(
                     "nova",
@@ -254,29 +213,14 @@ def _reset_detached(schema: SchemaSnapshot, u: str, options: VolumeOptions):
                     b.count_is(
                         "block_device_mapping",
                         0,
-                        *(x.copy() for x in bdm),
+                        *conjuncts(bdm.where([u])),
                         exp.column("instance_uuid").isin(query=active),
                     ),
                 )
             )
-        ops.insert(
-            0,
-            UpdateRows(
-                "nova",
-                "block_device_mapping",
-                ("id",),
-                "soft-delete (deleted = id) the BDM(s): the instance no longer uses the volume",
-                assignments=(("deleted", CopyColumn("id")), ("deleted_at", ApplyTime())),
-                scope=b.scope_where(f"live BDMs of volume {u}", *bdm),
-            ),
-        )
-        posts.append(
-            Postcondition(
-                "nova",
-                "Nova holds no live BDM of the volume for these instances",
-                b.count_is("block_device_mapping", 0, *(x.copy() for x in bdm)),
-            )
-        )
+        nova = offline_step(bdm, catalog.catalog_snapshot(release, "nova"), [u])
+        ops[:0] = nova.operations
+        posts += nova.postconditions
     return ops, posts, nova_pre
 
 

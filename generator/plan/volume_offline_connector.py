@@ -43,6 +43,7 @@ from sqlglot import exp
 from generator.ops.operations import FromQuery
 from generator.plan import builders as b
 from generator.plan.model import Postcondition
+from generator.plan.recipe import Selected
 from generator.sqlgen.builders import parse as _sql
 from generator.sqlgen.builders import parse_query
 
@@ -70,16 +71,12 @@ def _attachment_ids(conds: list[exp.Expr]) -> exp.Select:
     return exp.select("id").from_(ATTACHMENTS).where(exp.and_(*(c.copy() for c in conds)))
 
 
-def specs_scope(volume_filter: list[exp.Expr]):
-    """Live specs of the volume's attachments still open, or closed with a connector (see the docstring).
-
-    `volume_filter`: the attachment conditions without `deleted = 0` (volume, named instances)."""
+def specs_attachments(attachments: list[exp.Expr]) -> Selected:
+    """The attachments whose live specs the specs step soft-deletes (see the docstring): those the
+    close selects (`attachments`: its conditions without `deleted = 0`) that are live, or closed
+    with a connector."""
     kept = exp.Paren(this=_sql("deleted = 0 OR NOT connector IS NULL"))
-    return b.scope_where(
-        "live specs of the attachments to close (or closed with their connector)",
-        b.eq("deleted", 0),
-        exp.column("attachment_id").isin(query=_attachment_ids([*volume_filter, kept])),
-    )
+    return Selected(_attachment_ids([*attachments, kept]), "to close (or closed with their connector)")
 
 
 def _printable(column: str) -> str:

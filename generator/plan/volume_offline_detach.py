@@ -1,77 +1,61 @@
-"""The offline steps of ending attachments in Cinder, shared by volume reset-detached and the VM
-repairs' offline Cinder group (plan/vm_offline_cinder.py).
+"""Cinder's detach as run-time scopes: plan/cinder_recipes.py's steps evaluated offline, for volume
+reset-detached and the VM repairs' offline Cinder group (plan/vm_offline_cinder.py).
 
-Cinder's `volume_detached` + `finish_detach` as run-time scopes: the close (its connector from the
-live legacy specs, volume_offline_connector.py), the specs soft-deleted after it, the
-`attached_mode` admin metadata, and the volume's status/attach_status from the attachments that
-stay. Each caller scopes them (one volume, or one instance's attachments) and orders them so each
-scope keeps meaning "still to do" across the apply's rounds.
+What a live plan reads from rows and an offline one computes when the files run, in one place:
+the attachments whose specs go (those the close selects that are live, or closed with their
+connector: volume_offline_connector.py says why), the connector each close writes (SQL from the
+live specs), and the volume's status/attach_status from the attachments that stay. Each caller binds
+the steps (one volume, or one instance's attachments) and orders them so each scope keeps meaning
+"still to do" across the apply's rounds.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlglot import exp
 
-from generator.domain import cinder
-from generator.ops.operations import ApplyTime, Assignment, FromQuery, SetValue, UpdateRows
+from generator.ops.operations import Assignment, FromQuery, SetValue
 from generator.plan import builders as b
 from generator.plan import volume_offline_connector as connector
-from generator.plan.builders import offline_update as _update
+from generator.plan.cinder_recipes import ATTACHED_MODE, SPECS, volume_status
+from generator.plan.recipe import Evaluated, Step, bind, conjuncts, offline_step
 from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import parse_query
 from generator.sqlgen.literals import sql_literal
 
-SOFT: dict[str, Assignment] = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
+# A volume's status/attach_status as the apply sets them, and the two values as a scope compares them.
+Status = tuple[dict[str, Assignment], tuple[exp.Expr, exp.Expr]]
 
 
-def close_attachments(schema: SchemaSnapshot, closing: list[exp.Expr], description: str) -> UpdateRows:
-    """End the attachments `closing` selects (live ones) as volume_detached does; their live legacy
-    specs first become the connector (volume_offline_connector.py). Shared with the VM repairs'
-    offline Cinder group (plan/vm_offline_cinder.py)."""
-    return _update(
-        "cinder",
-        schema,
-        "volume_attachment",
-        {
-            "attach_status": SetValue(cinder.ATTACH_DETACHED),
-            **SOFT,
-            "detach_time": ApplyTime(),
-            "updated_at": ApplyTime(),  # the ORM's onupdate fires (domain/cinder.py)
-            "connector": connector.connector_from_live_specs(),
-        },
-        b.scope_where(description, *closing),
-        "close the attachment as volume_detached does (VolumeAttachment.delete_values); legacy specs "
-        "first become the connector, as loading it does",
+def offline_detach(
+    schema: SchemaSnapshot,
+    close: Step,
+    target: str,
+    volumes: object,
+    status: Status,
+) -> dict[str, Evaluated]:
+    """By table: the close of `close` bound to `target` (writing the connector from the live specs),
+    the specs of its attachments, and the attached_mode and status of `volumes` (a volume id, or a
+    `Selected` query), whose `status` (assignments, and the values a scope compares) the caller
+    computes (`status_from_staying`) and which change only where the status is not yet that."""
+    assigned, wanted = status
+    with_connector = replace(
+        close, assignments=(*close.assignments, ("connector", connector.connector_from_live_specs()))
     )
+    pending = exp.and_(b.eq("deleted", 0), status_differs(wanted))
+    attachments = conjuncts(bind(close.scope, [target]))  # the close's without `deleted = 0`
+    return {
+        "volume_attachment": offline_step(with_connector, schema, [target]),
+        "attachment_specs": offline_step(SPECS, schema, [connector.specs_attachments(attachments)]),
+        "volume_admin_metadata": offline_step(ATTACHED_MODE, schema, [volumes]),
+        "volumes": offline_step(
+            volume_status(assigned["status"], assigned["attach_status"], pending), schema, [volumes]
+        ),
+    }
 
 
-def soft_delete_specs(schema: SchemaSnapshot, attachments: list[exp.Expr]) -> UpdateRows:
-    """The legacy specs of the attachments `attachments` selects (without `deleted = 0`), after the close."""
-    return _update(
-        "cinder",
-        schema,
-        "attachment_specs",
-        SOFT,
-        connector.specs_scope(attachments),
-        "soft-delete the legacy connector specs, as Cinder does when it loads the attachment",
-    )
-
-
-def drop_attached_mode(schema: SchemaSnapshot, volumes: exp.Expr, description: str) -> UpdateRows:
-    """finish_detach's volume_admin_metadata_delete(volume, 'attached_mode') for the volumes selected."""
-    return _update(
-        "cinder",
-        schema,
-        "volume_admin_metadata",
-        SOFT,
-        b.scope_where(description, volumes, b.eq("key", "attached_mode"), b.eq("deleted", 0)),
-        "forget the attach mode, as finish_detach does",
-    )
-
-
-def status_from_staying(
-    volume: str, leaving: tuple[str, ...], *, keep_busy: bool = False
-) -> tuple[dict[str, Assignment], tuple[exp.Expr, exp.Expr]]:
+def status_from_staying(volume: str, leaving: tuple[str, ...], *, keep_busy: bool = False) -> Status:
     """The volume's status/attach_status from its live attachments of instances other than `leaving`
     (`statuses_from_attachments` in SQL): the assignments and the two values as expressions (a scope
     compares them). `volume`: SQL for the volume's id — a literal, or `volumes.id` to correlate with
@@ -100,6 +84,12 @@ def status_from_staying(
         "attach_status": FromQuery(attach_q, "attach_status from the attachments that stay"),
     }
     return assignments, (status_q.subquery(), attach_q.subquery())
+
+
+def fixed_status(status: str, attach_status: str) -> Status:
+    """The volume's status/attach_status set to known values (reset-state's available/detached)."""
+    assigned: dict[str, Assignment] = {"status": SetValue(status), "attach_status": SetValue(attach_status)}
+    return assigned, (exp.Literal.string(status), exp.Literal.string(attach_status))
 
 
 def status_differs(wanted: tuple[exp.Expr, exp.Expr]) -> exp.Expr:

@@ -5,7 +5,8 @@ Cinder (every catalog release, `volume_detached` via `cinder attachment-delete` 
 - each attachment closed: attach_status 'detached', deleted = 1, deleted_at and
   detach_time = now, and updated_at = now (the ORM's onupdate, see domain/cinder.py); its
   leftover attachment_specs first migrated into its connector and soft-deleted (the online
-  data migration that loading the attachment runs, vm_cinder.connector_from_specs);
+  data migration that loading the attachment runs, vm_cinder.connector_from_specs; the steps
+  are declared once in plan/cinder_recipes.py);
 - the volume's status/attach_status recomputed from the attachments that remain
   (`_get_statuses_from_attachments`): none left -> available/detached, another
   live 'attached' one (multi-attach) -> in-use/attached; updated_at = now (reset-state).
@@ -28,13 +29,16 @@ instance that may be running with it: the guest would lose a disk in use.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from generator.domain import cinder
 from generator.facts.volume import VolumeFacts
-from generator.ops.operations import ApplyTime, Assignment, Operation, SetValue
-from generator.plan import builders as b
+from generator.ops.operations import Operation, UpdateRows
+from generator.plan.cinder_recipes import close_of_volume
 from generator.plan.model import ApiCommand, ComputeCleanup, Plan, Postcondition
 from generator.plan.overrides import override_record
-from generator.plan.vm_cinder import connector_from_specs, volume_status_update
+from generator.plan.recipe import Evaluated
+from generator.plan.vm_cinder import live_detach, live_volume_status
 from generator.plan.volume_common import (
     VolumeOptions,
     bdm_soft_delete,
@@ -49,7 +53,7 @@ from generator.plan.volume_common import (
     refuse_unless_repairable,
 )
 from generator.quoting import shell_arg
-from generator.sqlgen.builders import isin as _in
+from generator.sqlgen.evaluate import matches
 
 
 def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
@@ -61,7 +65,8 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
     findings = describe_volume(facts)
     attachments = facts.live("volume_attachment")
     wanted = set(options.instances)
-    closing = [a for a in attachments if not wanted or a["instance_uuid"] in wanted]
+    close = close_of_volume(options.instances)
+    closing = [a for a in attachments if matches(close.where([u]), a)]
     keep = [a for a in attachments if a not in closing]
     remaining = [a["attach_status"] for a in keep]
     status, attach_status = (
@@ -124,83 +129,25 @@ def plan_reset_detached(facts: VolumeFacts, options: VolumeOptions) -> Plan:
             "if the instance no longer uses it, or run --op detach-from-nova afterwards"
         )
 
-    ops: list[Operation] = []
-    closing_ids = [a["id"] for a in closing]
-    specs = [s for s in facts.live("attachment_specs") if s["attachment_id"] in closing_ids]
-    soft: dict[str, Assignment] = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
-    if specs:
-        ops += b.present(
-            b.update(
-                c,
-                "attachment_specs",
-                specs,
-                soft,
-                scope=b.scope_where(
-                    "live specs of the attachments closed",
-                    _in("attachment_id", closing_ids),
-                    b.eq("deleted", 0),
-                ),
-                purpose="soft-delete the legacy connector specs, as Cinder does when it loads the attachment",
-            )
-        )
-    op = b.update(
-        c,
-        "volume_attachment",
-        closing,
-        {
-            "attach_status": SetValue(cinder.ATTACH_DETACHED),
-            "deleted": SetValue(True),
-            "deleted_at": ApplyTime(),
-            "detach_time": ApplyTime(),
-            "updated_at": ApplyTime(),
-        },
-        scope=b.scope_where(f"live attachments of volume {u}", b.eq("volume_id", u), b.eq("deleted", 0)),
-        per_row=connector_from_specs(specs),
-        scope_count=len(attachments),
-        purpose="close the attachment as volume_detached does (VolumeAttachment.delete_values; legacy specs "
-        "first become the connector, as loading it does)",
-    )
-    if op:
-        ops.append(op)
+    detach = live_detach(c, close, u, closing, [u])
+    # The status was computed from the attachments that stay (offline: when the apply runs), so the
+    # close's guard recounts every live attachment of the volume: a concurrent attach stops the apply.
+    every = close_of_volume().scope_for([u])
+    recount = [
+        replace(o, scope=every, scope_count=len(attachments))
+        if isinstance(o, UpdateRows) and o.table == close.table
+        else o
+        for o in detach.operations
+    ]
+    detach = Evaluated(tuple(recount), detach.postconditions)
+    if closing:
         findings.append(f"volume_attachment: {len(closing)} live attachment(s) to close")
-    mode = [r for r in facts.live("volume_admin_metadata") if r["key"] == "attached_mode"]
-    if mode:
-        ops += b.present(
-            b.update(
-                c,
-                "volume_admin_metadata",
-                mode,
-                soft,
-                scope=b.scope_where(
-                    "live attached_mode admin metadata",
-                    b.eq("volume_id", u),
-                    b.eq("key", "attached_mode"),
-                    b.eq("deleted", 0),
-                ),
-                purpose="forget the attach mode, as finish_detach does",
-            )
-        )
-    if (vol["status"], vol["attach_status"]) != (status, attach_status) or ops:
-        ops += volume_status_update(c, vol, status, attach_status, "from the attachments that remain")
+    write = bool(detach.operations) or (vol["status"], vol["attach_status"]) != (status, attach_status)
+    done = detach + live_volume_status(c, vol, status, attach_status, "the volume", write=write)
+    ops = list(done.operations)
     if not ops and not nova_ops:
         raise nothing_to_do(facts, "reset", "it is detached in Cinder and has no live attachment")
-    if closing_ids:
-        posts.append(
-            Postcondition(
-                "cinder",
-                "the closed attachments are no longer live",
-                b.count_is("volume_attachment", 0, _in("id", closing_ids), b.eq("deleted", 0)),
-            )
-        )
-    posts.append(
-        Postcondition(
-            "cinder",
-            f"the volume is {status}/{attach_status}",
-            b.count_is(
-                "volumes", 1, b.eq("id", u), b.eq("status", status), b.eq("attach_status", attach_status)
-            ),
-        )
-    )
+    posts += done.postconditions
     return Plan(
         target_kind="volume",
         op="reset-detached",

@@ -131,10 +131,10 @@ SET @fixpack_estimate_1 = (SELECT 2 * (2 * (COALESCE(MAX(LENGTH(CONCAT_WS('', HE
       HEX(`mountpoint`), HEX(`attach_time`), HEX(`detach_time`), HEX(`attach_mode`), HEX(`attach_status`),
       HEX(`connection_info`), HEX(`connector`))) / 2), 0) + 90) + 64) FROM `volume_attachment` WHERE `volume_id` =
     '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0);
-SET @fixpack_scope = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
-    `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
-      OR NOT `volume_attachment`.`connector` IS NULL)) FOR UPDATE);
+SET @fixpack_scope = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`attachment_id` IN (SELECT
+      `volume_attachment`.`id` FROM `volume_attachment` WHERE `volume_attachment`.`volume_id` =
+      '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0 OR NOT
+      `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`deleted` = 0 FOR UPDATE);
 SELECT 'step 2: attachment_specs' AS `step`, @fixpack_scope AS `rows_found`;
 SELECT 'step 2: attachment_specs: at most 1000 rows (offline bundles repair one target)' AS `guard`, (SELECT 1 UNION
     ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_scope <= 1000)) AS `ok`;
@@ -143,10 +143,10 @@ SET @fixpack_count_2 = @fixpack_scope;
 SET @fixpack_estimate_2 = (SELECT 2 * (2 * (COALESCE(MAX(LENGTH(CONCAT_WS('', HEX(`attachment_specs`.`created_at`),
       HEX(`attachment_specs`.`updated_at`), HEX(`attachment_specs`.`deleted_at`), HEX(`attachment_specs`.`deleted`),
       HEX(`attachment_specs`.`id`), HEX(`attachment_specs`.`attachment_id`), HEX(`attachment_specs`.`key`),
-      HEX(`attachment_specs`.`value`))) / 2), 0) + 48) + 64) FROM `attachment_specs` WHERE `attachment_specs`.`deleted`
-    = 0 AND `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
+      HEX(`attachment_specs`.`value`))) / 2), 0) + 48) + 64) FROM `attachment_specs` WHERE
+    `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
       `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
-      OR NOT `volume_attachment`.`connector` IS NULL)));
+      OR NOT `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`deleted` = 0);
 SET @fixpack_scope = (SELECT COUNT(*) FROM `volume_admin_metadata` WHERE `volume_id` =
     '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `key` = 'attached_mode' AND `deleted` = 0 FOR UPDATE);
 SELECT 'step 3: volume_admin_metadata' AS `step`, @fixpack_scope AS `rows_found`;
@@ -276,7 +276,7 @@ SET @fixpack_budget = 1000;
 
 -- step 1: volume_attachment (round 1): close the attachment as volume_detached does
 --   (VolumeAttachment.delete_values); legacy specs first become the connector, as loading it does — rows: live
---   attachments to close
+--   attachments of volume 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60
 SET @fixpack_scope = (SELECT COUNT(*) FROM `volume_attachment` WHERE `volume_id` =
     '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0 FOR UPDATE);
 SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);
@@ -309,17 +309,17 @@ SET @fixpack_budget = @fixpack_budget - @fixpack_take;
 
 -- step 2: attachment_specs (round 1): soft-delete the legacy connector specs, as Cinder does when it loads the
 --   attachment — rows: live specs of the attachments to close (or closed with their connector)
-SET @fixpack_scope = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
-    `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
-      OR NOT `volume_attachment`.`connector` IS NULL)) FOR UPDATE);
+SET @fixpack_scope = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`attachment_id` IN (SELECT
+      `volume_attachment`.`id` FROM `volume_attachment` WHERE `volume_attachment`.`volume_id` =
+      '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0 OR NOT
+      `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`deleted` = 0 FOR UPDATE);
 SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);
 SET @fixpack_hi_2_0 = (SELECT `fixpack_ranked`.`id` FROM (SELECT `attachment_specs`.`id`, ROW_NUMBER() OVER (ORDER BY
-      `attachment_specs`.`id`) AS `fixpack_n` FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
-      `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
-      OR NOT `volume_attachment`.`connector` IS NULL))) AS `fixpack_ranked` WHERE `fixpack_ranked`.`fixpack_n` =
-    @fixpack_take);
+      `attachment_specs`.`id`) AS `fixpack_n` FROM `attachment_specs` WHERE `attachment_specs`.`attachment_id` IN
+      (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE `volume_attachment`.`volume_id` =
+      '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0 OR NOT
+      `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`deleted` = 0) AS `fixpack_ranked` WHERE
+    `fixpack_ranked`.`fixpack_n` = @fixpack_take);
 SELECT 'step 2: attachment_specs (round 1)' AS `step`, @fixpack_take AS `rows`;
 SELECT CONCAT('step 2: attachment_specs (round 1): the last row within the budget was found (or there is nothin',
     'g to take)') AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_take = 0 OR NOT
@@ -331,24 +331,24 @@ SET @fixpack_rc = 0;
 SET SESSION sql_safe_updates = 0;
 UPDATE `attachment_specs`
 SET `attachment_specs`.`deleted` = 1, `attachment_specs`.`deleted_at` = @fixpack_now
-WHERE `attachment_specs`.`deleted` = 0 AND `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM
-    `volume_attachment` WHERE `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND
-    (`volume_attachment`.`deleted` = 0 OR NOT `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`id` <=
+WHERE `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
+    `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0 OR
+      NOT `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`deleted` = 0 AND `attachment_specs`.`id` <=
   @fixpack_hi_2_0;
 SET @fixpack_rc = @fixpack_rc + ROW_COUNT();
 SET SESSION sql_safe_updates = 1;
 SELECT 'step 2: attachment_specs (round 1): changed the rows it took' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
     DUAL WHERE NOT (@fixpack_rc <=> @fixpack_take)) AS `ok`;
-SET @fixpack_after = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
-    `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
-      OR NOT `volume_attachment`.`connector` IS NULL)));
+SET @fixpack_after = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`attachment_id` IN (SELECT
+      `volume_attachment`.`id` FROM `volume_attachment` WHERE `volume_attachment`.`volume_id` =
+      '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0 OR NOT
+      `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`deleted` = 0);
 SELECT 'step 2: attachment_specs (round 1): the rest of the scope is left for the next round' AS `guard`, (SELECT 1
     UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_after <=> @fixpack_scope - @fixpack_take)) AS `ok`;
 SET @fixpack_budget = @fixpack_budget - @fixpack_take;
 
 -- step 3: volume_admin_metadata (round 1): forget the attach mode, as finish_detach does — rows: live
---   attached_mode admin metadata
+--   attached_mode admin metadata of volume(s) 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60
 SET @fixpack_scope = (SELECT COUNT(*) FROM `volume_admin_metadata` WHERE `volume_id` =
     '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `key` = 'attached_mode' AND `deleted` = 0 FOR UPDATE);
 SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);
@@ -373,8 +373,9 @@ SELECT 'step 3: volume_admin_metadata (round 1): the rest of the scope is left f
     1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_after <=> @fixpack_scope - @fixpack_take)) AS `ok`;
 SET @fixpack_budget = @fixpack_budget - @fixpack_take;
 
--- step 4: volumes (round 1): status and attach_status from the attachments that stay — rows: the volume, unless
---   its status already follows from the attachments that stay
+-- step 4: volumes (round 1): status and attach_status from the attachments that stay, as volume_detached
+--   recomputes them — rows: volume(s) 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60, unless its status already follows from
+--   the attachments that stay
 SET @fixpack_scope = (SELECT COUNT(*) FROM `volumes` WHERE `id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted`
     = 0 AND (NOT `status` <=> 'available' OR NOT `attach_status` <=> 'detached') FOR UPDATE);
 SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);
@@ -410,7 +411,7 @@ SET @fixpack_budget = 1000;
 
 -- step 1: volume_attachment (round 2): close the attachment as volume_detached does
 --   (VolumeAttachment.delete_values); legacy specs first become the connector, as loading it does — rows: live
---   attachments to close
+--   attachments of volume 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60
 SET @fixpack_scope = (SELECT COUNT(*) FROM `volume_attachment` WHERE `volume_id` =
     '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted` = 0 FOR UPDATE);
 SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);
@@ -445,17 +446,17 @@ SELECT 'step 1: volume_attachment: no row is left needing the change' AS `guard`
 
 -- step 2: attachment_specs (round 2): soft-delete the legacy connector specs, as Cinder does when it loads the
 --   attachment — rows: live specs of the attachments to close (or closed with their connector)
-SET @fixpack_scope = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
-    `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
-      OR NOT `volume_attachment`.`connector` IS NULL)) FOR UPDATE);
+SET @fixpack_scope = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`attachment_id` IN (SELECT
+      `volume_attachment`.`id` FROM `volume_attachment` WHERE `volume_attachment`.`volume_id` =
+      '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0 OR NOT
+      `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`deleted` = 0 FOR UPDATE);
 SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);
 SET @fixpack_hi_2_0 = (SELECT `fixpack_ranked`.`id` FROM (SELECT `attachment_specs`.`id`, ROW_NUMBER() OVER (ORDER BY
-      `attachment_specs`.`id`) AS `fixpack_n` FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
-      `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
-      OR NOT `volume_attachment`.`connector` IS NULL))) AS `fixpack_ranked` WHERE `fixpack_ranked`.`fixpack_n` =
-    @fixpack_take);
+      `attachment_specs`.`id`) AS `fixpack_n` FROM `attachment_specs` WHERE `attachment_specs`.`attachment_id` IN
+      (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE `volume_attachment`.`volume_id` =
+      '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0 OR NOT
+      `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`deleted` = 0) AS `fixpack_ranked` WHERE
+    `fixpack_ranked`.`fixpack_n` = @fixpack_take);
 SELECT 'step 2: attachment_specs (round 2)' AS `step`, @fixpack_take AS `rows`;
 SELECT CONCAT('step 2: attachment_specs (round 2): the last row within the budget was found (or there is nothin',
     'g to take)') AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_take = 0 OR NOT
@@ -467,18 +468,18 @@ SET @fixpack_rc = 0;
 SET SESSION sql_safe_updates = 0;
 UPDATE `attachment_specs`
 SET `attachment_specs`.`deleted` = 1, `attachment_specs`.`deleted_at` = @fixpack_now
-WHERE `attachment_specs`.`deleted` = 0 AND `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM
-    `volume_attachment` WHERE `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND
-    (`volume_attachment`.`deleted` = 0 OR NOT `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`id` <=
+WHERE `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
+    `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0 OR
+      NOT `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`deleted` = 0 AND `attachment_specs`.`id` <=
   @fixpack_hi_2_0;
 SET @fixpack_rc = @fixpack_rc + ROW_COUNT();
 SET SESSION sql_safe_updates = 1;
 SELECT 'step 2: attachment_specs (round 2): changed the rows it took' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
     DUAL WHERE NOT (@fixpack_rc <=> @fixpack_take)) AS `ok`;
-SET @fixpack_after = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`deleted` = 0 AND
-    `attachment_specs`.`attachment_id` IN (SELECT `volume_attachment`.`id` FROM `volume_attachment` WHERE
-      `volume_attachment`.`volume_id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0
-      OR NOT `volume_attachment`.`connector` IS NULL)));
+SET @fixpack_after = (SELECT COUNT(*) FROM `attachment_specs` WHERE `attachment_specs`.`attachment_id` IN (SELECT
+      `volume_attachment`.`id` FROM `volume_attachment` WHERE `volume_attachment`.`volume_id` =
+      '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND (`volume_attachment`.`deleted` = 0 OR NOT
+      `volume_attachment`.`connector` IS NULL)) AND `attachment_specs`.`deleted` = 0);
 SELECT 'step 2: attachment_specs (round 2): the rest of the scope is left for the next round' AS `guard`, (SELECT 1
     UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_after <=> @fixpack_scope - @fixpack_take)) AS `ok`;
 SET @fixpack_budget = @fixpack_budget - @fixpack_take;
@@ -486,7 +487,7 @@ SELECT 'step 2: attachment_specs: no row is left needing the change' AS `guard`,
     WHERE NOT (@fixpack_after <=> 0)) AS `ok`;
 
 -- step 3: volume_admin_metadata (round 2): forget the attach mode, as finish_detach does — rows: live
---   attached_mode admin metadata
+--   attached_mode admin metadata of volume(s) 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60
 SET @fixpack_scope = (SELECT COUNT(*) FROM `volume_admin_metadata` WHERE `volume_id` =
     '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `key` = 'attached_mode' AND `deleted` = 0 FOR UPDATE);
 SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);
@@ -513,8 +514,9 @@ SET @fixpack_budget = @fixpack_budget - @fixpack_take;
 SELECT 'step 3: volume_admin_metadata: no row is left needing the change' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
     DUAL WHERE NOT (@fixpack_after <=> 0)) AS `ok`;
 
--- step 4: volumes (round 2): status and attach_status from the attachments that stay — rows: the volume, unless
---   its status already follows from the attachments that stay
+-- step 4: volumes (round 2): status and attach_status from the attachments that stay, as volume_detached
+--   recomputes them — rows: volume(s) 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60, unless its status already follows from
+--   the attachments that stay
 SET @fixpack_scope = (SELECT COUNT(*) FROM `volumes` WHERE `id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60' AND `deleted`
     = 0 AND (NOT `status` <=> 'available' OR NOT `attach_status` <=> 'detached') FOR UPDATE);
 SET @fixpack_take = LEAST(@fixpack_scope, @fixpack_budget);

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from generator import catalog
 from generator.ops.operations import ApplyTime, FromQuery, SetValue
-from generator.plan import builders as b
 from generator.plan import volume_offline_detach as detach
+from generator.plan.cinder_recipes import close_of_volume
 from generator.sqlgen.literals import sql_literal
 from tests.unit import world as w
 
@@ -18,8 +18,17 @@ def _schema():
     return catalog.catalog_snapshot(w.RELEASE, "cinder")
 
 
+def _steps():
+    status = detach.status_from_staying(sql_literal(VOLUME), (OTHER,))
+    return {
+        t: e.operations[0]
+        for t, e in detach.offline_detach(_schema(), close_of_volume(), VOLUME, VOLUME, status).items()
+    }
+
+
 def test_the_close_ends_the_attachment_as_volume_detached_and_migrates_the_specs():
-    op = detach.close_attachments(_schema(), [b.eq("volume_id", VOLUME), b.eq("deleted", 0)], "to close")
+    op = _steps()["volume_attachment"]
+    assert w.sql_of(op.scope.condition) == f"volume_id = '{VOLUME}' AND deleted = 0"
     changes = dict(op.assignments)
     assert changes["attach_status"] == SetValue("detached") and changes["deleted"] == SetValue(True)
     assert all(changes[c] == ApplyTime() for c in ("deleted_at", "detach_time", "updated_at"))
@@ -51,7 +60,7 @@ def test_keep_busy_keeps_an_uploading_or_migrating_status_once_nothing_stays_att
 
 
 def test_attached_mode_is_soft_deleted_with_updated_at_kept():
-    op = detach.drop_attached_mode(_schema(), b.eq("volume_id", VOLUME), "attached_mode")
+    op = _steps()["volume_admin_metadata"]
     assert dict(op.assignments) == {"deleted": SetValue(True), "deleted_at": ApplyTime()}
     assert (
         w.sql_of(op.scope.condition) == f"volume_id = '{VOLUME}' AND `key` = 'attached_mode' AND deleted = 0"
