@@ -18,6 +18,13 @@ from generator.connect.urls import DatabaseURL
 from generator.errors import ConnectionProblem
 
 ROLES = ("nova_api", "nova", "placement", "cinder")
+# what people read for each role (a live cell's label also names its cell)
+LABELS = {
+    "nova_api": "Nova API database",
+    "nova": "Nova cell database (the instance's cell)",
+    "placement": "Placement database",
+    "cinder": "Cinder database",
+}
 # the groups the mysql/mariadb command-line client reads, in the order later ones override
 CLIENT_GROUPS = ("client", "client-server", "client-mariadb", "mysql", "mariadb-client")
 

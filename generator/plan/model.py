@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from generator.catalog import catalog_snapshot
+from generator.connect.optionfile import LABELS
 from generator.facts.model import WriteSetLimits
 from generator.hostside.model import Vif, VolumeConnection
 from generator.ops.operations import Operation
@@ -34,6 +36,14 @@ class DatabaseTarget:
     @property
     def manifest_target(self) -> str:
         return f"db:{self.role}"
+
+
+def offline_target(role: str, release: str, option: str = "--release") -> DatabaseTarget:
+    """An offline plan's database: the catalog schema of `release`, named by the option that chose
+    it (`--cinder-release`, `--placement-release`: the services often run different releases)."""
+    snap = catalog_snapshot(release, role)
+    how = f"{option} {release} (offline: catalog schema)"
+    return DatabaseTarget(role, LABELS[role], release, snap, None, snap.fingerprint(), how)
 
 
 @dataclass(frozen=True)

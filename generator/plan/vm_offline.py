@@ -30,11 +30,12 @@ from generator.plan.model import (
     Plan,
     Postcondition,
     SessionValue,
+    offline_target,
 )
 from generator.plan.overrides import override_record
 from generator.plan.recipe import evaluate_offline, offline_step
 from generator.plan.vm_common import VmOptions, instance_deleted_postcondition
-from generator.plan.vm_offline_cinder import WITH_CINDER_WARNING, cinder_target, offline_cinder_side
+from generator.plan.vm_offline_cinder import WITH_CINDER_WARNING, offline_cinder_side
 from generator.plan.vm_pci import OFFLINE_PCI_WARNING, held_step
 from generator.plan.vm_recipes import (
     PURGE_API,
@@ -55,25 +56,6 @@ MIGRATION_CONSUMERS_WARNING = (
     "`openstack resource provider allocation show CONSUMER`, then `openstack resource provider allocation "
     "delete CONSUMER`"
 )
-
-ROLE_LABELS = {
-    "nova": "Nova cell database (the instance's cell)",
-    "nova_api": "Nova API database",
-    "placement": "Placement database",
-}
-
-
-def _target(role: str, release: str, how: str = "--release") -> DatabaseTarget:
-    snap = catalog.catalog_snapshot(release, role)
-    return DatabaseTarget(
-        role,
-        ROLE_LABELS[role],
-        release,
-        snap,
-        None,
-        snap.fingerprint(),
-        f"{how} {release} (offline: catalog schema)",
-    )
 
 
 def service_release(option: str, name: str) -> str:
@@ -157,8 +139,8 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
         )
     placement_rel = service_release("--placement-release", options.placement_release or rel)
     how = "--placement-release" if placement_rel != rel else "--release"
-    cell, api = _target("nova", rel), _target("nova_api", rel)
-    placement = _target("placement", placement_rel, how)
+    cell, api = offline_target("nova", rel), offline_target("nova_api", rel)
+    placement = offline_target("placement", placement_rel, how)
     u = uuid
     where = (
         "run the file against its cell"
@@ -217,7 +199,10 @@ def plan_vm_offline(uuid: str, options: VmOptions, release: str) -> Plan:
     else:
         raise FixpackError(f"unknown VM operation {options.op!r}")
     if options.with_cinder:  # after the Nova files: the cell precondition gates the repair first
-        cinder_db = cinder_target(service_release("--cinder-release", options.cinder_release or rel), rel)
+        cinder_rel = service_release("--cinder-release", options.cinder_release or rel)
+        cinder_db = offline_target(
+            "cinder", cinder_rel, "--cinder-release" if cinder_rel != rel else "--release"
+        )
         cinder_ops, cinder_posts, cinder_pre = offline_cinder_side(cinder_db, u)
         ops, posts, pre = ops + cinder_ops, posts + cinder_posts, pre + cinder_pre
         order += (cinder_db,)

@@ -29,15 +29,12 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from generator import catalog
 from generator.ops.operations import Operation
 from generator.plan import volume_offline_connector as connector
 from generator.plan import volume_offline_detach as vo
 from generator.plan.cinder_recipes import CLOSE_OF_INSTANCE
 from generator.plan.model import DatabaseTarget, Postcondition
 from generator.plan.recipe import Selected, conjuncts
-
-LABEL = "Cinder database"
 
 WITH_CINDER_WARNING = (
     "--with-cinder: the db:cinder files end the instance's live Cinder attachments as Nova's delete "
@@ -46,17 +43,6 @@ WITH_CINDER_WARNING = (
     "removes the backend volume, which SQL cannot): it reads them from the Nova cell capture (the BDMs "
     "the Nova cell precheck lists with delete_on_termination = 1), so run it where the captured/ files are"
 )
-
-
-def cinder_target(release: str, nova_release: str) -> DatabaseTarget:
-    """The Cinder database at `release` (`--cinder-release`; Nova and Cinder often differ)."""
-    snap = catalog.catalog_snapshot(release, "cinder")
-    how = (
-        f"--cinder-release {release} (offline: catalog schema)"
-        if release != nova_release
-        else f"--release {release} (offline: catalog schema)"
-    )
-    return DatabaseTarget("cinder", LABEL, release, snap, None, snap.fingerprint(), how)
 
 
 def offline_cinder_side(
