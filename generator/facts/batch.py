@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from generator.connect.cells import Cell
+from generator.connect.optionfile import LABELS
 from generator.errors import ConnectionProblem, TargetProblem
 from generator.facts.instance import InstanceFacts, cell_wanted, cinder_wanted, scope_eq, volume_bdm_ids
 from generator.facts.live import DatabaseInfo, LiveDatabases
@@ -244,7 +245,7 @@ def _placement(
 ) -> list[dict[str, TableRows]]:
     """Allocations and consumers of each instance (and its migrations), then their providers."""
     p_session = live.session("placement")
-    info = live.info("placement", p_session, "placement", "Placement database")
+    info = live.info("placement", p_session, "placement", LABELS["placement"])
     consumers = []
     for uuid, tables in zip(uuids, cells, strict=True):
         migrations = tables.get("migrations")
@@ -312,17 +313,17 @@ def read_instances(
         order[0]
     )  # detection order as read_instance meets the databases: first cell, api, placement, cinder
     api_info = (
-        live.info("nova_api", live.session("nova_api"), "nova_api", "Nova API database")
+        live.info("nova_api", live.session("nova_api"), "nova_api", LABELS["nova_api"])
         if live.has("nova_api")
         else None
     )
     p_info = (
-        live.info("placement", live.session("placement"), "placement", "Placement database")
+        live.info("placement", live.session("placement"), "placement", LABELS["placement"])
         if live.has("placement")
         else None
     )
     cinder_info = (
-        live.info("cinder", live.session("cinder"), "cinder", "Cinder database")
+        live.info("cinder", live.session("cinder"), "cinder", LABELS["cinder"])
         if live.has("cinder")
         else None
     )

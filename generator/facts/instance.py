@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from generator.connect.cells import CELL0_UUID, Cell
+from generator.connect.optionfile import LABELS
 from generator.domain.references import NOVA_IMPLICIT_INSTANCE_REFS, references_to
 from generator.errors import ConnectionProblem, TargetProblem
 from generator.facts.live import LiveDatabases
@@ -247,7 +248,7 @@ def read_instance(
                     (to_host,),
                 )
             )
-        api_info = live.info("nova_api", api_session, "nova_api", "Nova API database")
+        api_info = live.info("nova_api", api_session, "nova_api", LABELS["nova_api"])
         api_tables = read_tables(
             api_session,
             api_info.schema,
@@ -265,7 +266,7 @@ def read_instance(
     capacity: tuple[tuple[Row, ...], tuple[Row, ...]] = ((), ())
     if live.has("placement"):
         p_session = live.session("placement")
-        p_info = live.info("placement", p_session, "placement", "Placement database")
+        p_info = live.info("placement", p_session, "placement", LABELS["placement"])
         node_uuids = [n["uuid"] for n in tables["compute_nodes"].rows] if to_host else []
         p_wanted = [
             (
@@ -341,7 +342,7 @@ def read_instance(
     cinder_facts = None
     if live.has("cinder"):
         c_session = live.session("cinder")
-        c_info = live.info("cinder", c_session, "cinder", "Cinder database")
+        c_info = live.info("cinder", c_session, "cinder", LABELS["cinder"])
         c_tables = read_tables(c_session, c_info.schema, cinder_wanted(uuid, volume_bdm_ids(tables)))
         cinder_facts = c_info.facts(c_tables, "cinder")
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from generator.connect.optionfile import LABELS
 from generator.errors import ConnectionProblem
 from generator.facts.live import LiveDatabases
 from generator.facts.model import DatabaseFacts
@@ -141,7 +142,7 @@ def read_allocation_consumers(live: LiveDatabases, consumers: Sequence[str]) -> 
     """The consumers' allocations, consumer rows and providers, and what Nova says about them."""
     wanted = tuple(dict.fromkeys(consumers))
     session = live.session("placement")
-    info = live.info("placement", session, "placement", "Placement database")
+    info = live.info("placement", session, "placement", LABELS["placement"])
     tables = dict(
         read_tables(
             session,
@@ -166,7 +167,7 @@ def read_mappings(live: LiveDatabases, uuids: Sequence[str]) -> MappingFacts:
     wanted = tuple(dict.fromkeys(uuids))
     evidence = nova_evidence(live, wanted)
     session = live.session("nova_api")
-    info = live.info("nova_api", session, "nova_api", "Nova API database")
+    info = live.info("nova_api", session, "nova_api", LABELS["nova_api"])
     tables = read_tables(
         session,
         info.schema,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from generator.connect.cells import Cell
+from generator.connect.optionfile import LABELS
 from generator.connect.session import Session
 from generator.domain import cinder
 from generator.domain.references import CINDER_IMPLICIT_VOLUME_REFS, references_to
@@ -167,7 +168,7 @@ def cinder_info(live: LiveDatabases) -> tuple[Session, DatabaseInfo]:
     if not live.has("cinder"):
         raise ConnectionProblem("no Cinder database given: pass --cinder-url or --cinder-conf")
     session = live.session("cinder")
-    return session, live.info("cinder", session, "cinder", "Cinder database")
+    return session, live.info("cinder", session, "cinder", LABELS["cinder"])
 
 
 def read_volume(live: LiveDatabases, volume_id: str, *, instances: Sequence[str] = ()) -> VolumeFacts:
