@@ -48,9 +48,19 @@ def every_snapshot(u: str) -> Selected:
     return Selected(query, f"the snapshots of volume {u}")
 
 
-def _soft(table: str, scope: exp.Expr, describe: str, purpose: str, *, status: bool = False) -> Step:
-    """A Cinder soft delete (deleted = 1, deleted_at) of the scope's live rows; `status`: also
-    status 'deleted' and updated_at, as snapshot_destroy after the API's move to 'deleting'."""
+def _soft(
+    table: str,
+    scope: exp.Expr,
+    describe: str,
+    purpose: str,
+    *,
+    status: bool = False,
+    of: str = "the volume",
+    unless: exp.Expr | None = None,
+) -> Step:
+    """A Cinder soft delete (deleted = 1, deleted_at) of the scope's live rows (`unless`: but
+    those); `status`: also status 'deleted' and updated_at, as snapshot_destroy after the API's
+    move to 'deleting'."""
     if status:
         assignments = (("status", SetValue(cinder.DELETED_STATUS)), *SOFT, ("updated_at", ApplyTime()))
     else:
@@ -62,8 +72,8 @@ def _soft(table: str, scope: exp.Expr, describe: str, purpose: str, *, status: b
         describe,
         purpose,
         assignments=assignments,
-        pending=b.eq("deleted", 0),
-        postcondition=f"no live {table} rows left ({describe.replace('{target}', 'the volume')})",
+        pending=b.eq("deleted", 0) if unless is None else exp.and_(b.eq("deleted", 0), unless),
+        postcondition=f"no live {table} rows left for {of}",
     )
 
 
@@ -74,12 +84,14 @@ CASCADE_SNAPSHOT_CHILDREN = (
         on_target("snapshot_id"),
         "live glance metadata of the cascaded snapshots",
         "volume_glance_metadata_delete_by_snapshot",
+        of="the cascaded snapshots",
     ),
     _soft(
         "snapshot_metadata",
         on_target("snapshot_id"),
         "live metadata of the cascaded snapshots",
         "snapshot_destroy: the snapshot's metadata",
+        of="the cascaded snapshots",
     ),
 )
 
@@ -112,15 +124,17 @@ def volume_destroy(release: str, *, cascade: bool, taken: Snapshots = ()) -> tup
     for table in cinder.volume_destroy_dependents(release):
         if table == "snapshots" and cascade:
             continue  # CASCADE_SNAPSHOTS deleted them, which is what volume_destroy would find
-        scope = on_target("volume_id")
-        if table == "volume_glance_metadata" and cascade and _targets(taken):
-            scope = exp.and_(scope, _not_taken(taken))
+        # not pending: the rows the cascade took (live, the facts were read before it)
+        unless = (
+            _not_taken(taken) if table == "volume_glance_metadata" and cascade and _targets(taken) else None
+        )
         steps.append(
             _soft(
                 table,
-                scope,
+                on_target("volume_id"),
                 f"live {table} rows of volume {{target}}",
                 f"volume_destroy ({release}): deleted = 1 like Cinder's own delete",
+                unless=unless,
             )
         )
     return tuple(steps)
