@@ -16,6 +16,12 @@ updated_at kept — of live rows only, as Cinder's model_query reads them):
   cleanup `workers` rows removed (hard DELETE, as a finished cleanable operation does);
 - quota_usages of the project recounted as Cinder's sync functions count it.
 
+The steps are declared once in plan/volume_recipes.py (the offline planner evaluates the
+same ones as run-time scopes). Live-only here, because they need the rows read at generation:
+the refusals (volume_common), the cascaded snapshots' ids the steps are bound to, the findings
+with their row counts, and the quota correction from the counts read (the backups kept are
+counted back in; offline recounts the same domain/cinder.py terms at run time instead).
+
 The encryption key in the key manager is not Cinder's database: the runbook says how
 to delete it.
 """
