@@ -66,10 +66,3 @@ def test_a_query_target_binds_as_the_rows_it_finds_at_run_time():
     snapshots = exp.select("id").from_("snapshots").where(eq("volume_id", "v"))
     bound = bind(on_target("snapshot_id"), [snapshots])
     assert w.sql_of(bound) == "snapshot_id IN (SELECT id FROM snapshots WHERE volume_id = 'v')"
-
-
-def test_scope_and_pending_read_as_one_flat_conjunction():
-    step = Step(
-        "nova", "tags", exp.and_(eq("kind", "k"), on_target("resource_id")), "t", "p", pending=eq("x", 0)
-    )
-    assert w.sql_of(step.where(["u"])) == "kind = 'k' AND resource_id = 'u' AND x = 0"
