@@ -111,8 +111,8 @@ def test_live_and_offline_soft_delete_change_the_same_tables_with_the_same_scope
         theirs = by_scope[(mine.table, mine.scope.description)]
         text = w.sql_of(mine.scope.condition)
         run_time = [  # one id binds as `= id`, several as `IN (ids)`: offline `IN (query)`
-            text.replace(ids, f" IN ({w.sql_of(query)})")
-            for query in OFFLINE.values()
+            text.replace(ids, f" IN ({w.sql_of(selected.query)})")
+            for selected in OFFLINE.values()
             for ids in (f" = '{w.SNAPSHOT}'", f" IN ('{w.SNAPSHOT}')")
         ]
         assert w.sql_of(theirs.scope.condition) in [text, *run_time], mine.table
