@@ -39,8 +39,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from sqlglot import exp
+
 from generator.catalog import get_release, release_names
-from generator.sqlgen.literals import sql_literal
+from generator.sqlgen.dialect import to_sql
+from generator.sqlgen.literals import literal_node
 
 # -- releases ------------------------------------------------------------------------
 SNAPSHOTS_DESTROYED_WITH_VOLUME_FROM = "yoga"  # 20.0.0 adds models.Snapshot to VOLUME_DEPENDENT_MODELS
@@ -230,9 +233,21 @@ def recount(
     return out
 
 
-def volume_counted_sql(release: str, alias: str = "v") -> str:
+# -- the recount as SQL: one set of trees for the facts' aggregates (live) and the apply's
+# correlated recount (offline); `recount` above is its arithmetic on the counts read.
+
+
+def _col(table: str, name: str) -> exp.Column:
+    return exp.column(name, table=table)
+
+
+def _is(table: str, name: str, value: object) -> exp.Expr:
+    return exp.EQ(this=_col(table, name), expression=literal_node(value))
+
+
+def volume_counted(release: str, table: str = "volumes") -> exp.Expr:
     """The WHERE terms `_volume_data_get_for_project(skip_internal=True)` adds (besides
-    deleted = 0 and project_id).
+    deleted = 0 and project_id); `table`: the name or alias the columns are qualified with.
 
     Xena .. 2023.2: not a migration destination (migration_status NULL or not
     'target:%'), use_quota not false (NULL counts), and no live admin metadata
@@ -240,21 +255,64 @@ def volume_counted_sql(release: str, alias: str = "v") -> str:
     2024.1+: use_quota alone (the column became NOT NULL).
     """
     if at_least(release, USE_QUOTA_ONLY_FROM):
-        return f"{alias}.use_quota = 1"
-    return (
-        f"({alias}.migration_status IS NULL OR {alias}.migration_status NOT LIKE 'target:%') "
-        f"AND {alias}.use_quota IS NOT FALSE "
-        f"AND {alias}.id NOT IN (SELECT volume_admin_metadata.volume_id FROM volume_admin_metadata "
-        "WHERE volume_admin_metadata.deleted = 0 AND volume_admin_metadata.`key` = 'temporary' "
-        "AND volume_admin_metadata.value = 'True')"
+        return _is(table, "use_quota", 1)
+    migration = _col(table, "migration_status")
+    not_a_target = exp.or_(
+        exp.Is(this=migration, expression=exp.Null()),
+        exp.Like(this=migration.copy(), expression=literal_node("target:%"), negate=True),
     )
+    m = "volume_admin_metadata"
+    temporary = (
+        exp.select(_col(m, "volume_id"))
+        .from_(m)
+        .where(exp.and_(_is(m, "deleted", 0), _is(m, "key", "temporary"), _is(m, "value", "True")))
+    )
+    return exp.and_(*_volume_counted_terms(not_a_target, table, temporary))
 
 
-def snapshot_counted_sql(release: str, alias: str = "s") -> str:
+def _volume_counted_terms(not_a_target: exp.Expr, table: str, temporary: exp.Query) -> list[exp.Expr]:
+    return [
+        exp.Paren(this=not_a_target),
+        exp.Not(this=exp.Is(this=_col(table, "use_quota"), expression=exp.false())),
+        exp.Not(this=_col(table, "id").isin(query=temporary)),
+    ]
+
+
+def snapshot_counted(release: str, table: str = "snapshots") -> exp.Expr:
     """`_snapshot_data_get_for_project(skip_internal=True)`: use_quota not false, resp. true (2024.1+)."""
     if at_least(release, USE_QUOTA_ONLY_FROM):
-        return f"{alias}.use_quota = 1"
-    return f"{alias}.use_quota IS NOT FALSE"
+        return _is(table, "use_quota", 1)
+    return exp.Not(this=exp.Is(this=_col(table, "use_quota"), expression=exp.false()))
+
+
+def counted_rows(
+    kind: str, release: str, table: str, project: exp.Expr, *, exclude_volume: str | None = None
+) -> exp.Expr:
+    """The rows `_sync_<kind>` counts for a project (`project`: the condition on the
+    `table.project_id` column; `exclude_volume`: without that volume, resp. its snapshots or
+    backups). kind: volumes, snapshots, backups, groups."""
+    return exp.and_(*counted_terms(kind, release, table, project, exclude_volume=exclude_volume))
+
+
+def counted_terms(
+    kind: str, release: str, table: str, project: exp.Expr, *, exclude_volume: str | None = None
+) -> list[exp.Expr]:
+    """`counted_rows` as its conjuncts (a query adding terms keeps one flat AND)."""
+    if kind not in ("volumes", "snapshots", "backups", "groups"):
+        raise ValueError(f"Cinder syncs no {kind!r}")
+    terms = [_is(table, "deleted", 0), project]
+    if exclude_volume is not None:
+        if kind == "volumes":
+            terms.append(exp.NEQ(this=_col(table, "id"), expression=literal_node(exclude_volume)))
+        elif kind == "snapshots":
+            terms.append(exp.NEQ(this=_col(table, "volume_id"), expression=literal_node(exclude_volume)))
+        elif kind == "backups":
+            same = exp.NullSafeEQ(this=_col(table, "volume_id"), expression=literal_node(exclude_volume))
+            terms.append(exp.Not(this=exp.Paren(this=same)))
+    if kind in ("volumes", "snapshots"):
+        counted = volume_counted(release, table) if kind == "volumes" else snapshot_counted(release, table)
+        terms += list(counted.flatten()) if isinstance(counted, exp.And) else [counted]
+    return terms
 
 
 def usage_queries(release: str, projects: Iterable[str] | None, exclude_volume: str | None) -> dict[str, str]:
@@ -263,38 +321,137 @@ def usage_queries(release: str, projects: Iterable[str] | None, exclude_volume: 
     `exclude_volume`: leave out that volume and the snapshots and backups that
     belong to it (the repair removes them; the planner adds back what stays).
     """
+    values = sorted(set(projects)) if projects is not None else None
 
-    def where(column: str) -> str:
-        if projects is None:
-            return "1 = 1"
-        values = sorted(set(projects))
-        return f"{column} IN ({', '.join(sql_literal(p) for p in values)})" if values else "1 = 0"
+    def where(kind: str, alias: str) -> exp.Expr:
+        column = _col(alias, "project_id")
+        if values is None:
+            project: exp.Expr = exp.EQ(this=literal_node(1), expression=literal_node(1))
+        elif values:
+            project = column.isin(*(literal_node(p) for p in values))
+        else:
+            project = exp.EQ(this=literal_node(1), expression=literal_node(0))
+        return counted_rows(kind, release, alias, project, exclude_volume=exclude_volume)
 
-    ex_v = f" AND v.id <> {sql_literal(exclude_volume)}" if exclude_volume else ""
-    ex_s = f" AND s.volume_id <> {sql_literal(exclude_volume)}" if exclude_volume else ""
-    ex_b = f" AND NOT (b.volume_id <=> {sql_literal(exclude_volume)})" if exclude_volume else ""
+    def table(name: str, alias: str) -> exp.Expr:
+        return exp.alias_(exp.to_table(name), alias, table=True)
+
+    def n_gb(alias: str, size: str) -> list[exp.Expr]:
+        return [
+            exp.alias_(exp.Count(this=_col(alias, "id")), "n"),
+            exp.alias_(
+                exp.Coalesce(this=exp.Sum(this=_col(alias, size)), expressions=[literal_node(0)]), "gb"
+            ),
+        ]
+
+    volumes = (
+        exp.select(
+            _col("v", "project_id"), exp.alias_(_col("v", "volume_type_id"), "type_id"), *n_gb("v", "size")
+        )
+        .from_(table("volumes", "v"))
+        .where(where("volumes", "v"))
+        .group_by(_col("v", "project_id"), _col("v", "volume_type_id"))
+    )
+    snapshots = (
+        exp.select(
+            _col("s", "project_id"),
+            exp.alias_(_col("v", "volume_type_id"), "type_id"),
+            *n_gb("s", "volume_size"),
+        )
+        .from_(table("snapshots", "s"))
+        .join(
+            table("volumes", "v"),
+            on=exp.EQ(this=_col("v", "id"), expression=_col("s", "volume_id")),
+            join_type="left",
+        )
+        .where(where("snapshots", "s"))
+        .group_by(_col("s", "project_id"), _col("v", "volume_type_id"))
+    )
+    backups = (
+        exp.select(_col("b", "project_id"), *n_gb("b", "size"))
+        .from_(table("backups", "b"))
+        .where(where("backups", "b"))
+        .group_by(_col("b", "project_id"))
+    )
+    groups = (
+        exp.select(_col("g", "project_id"), exp.alias_(exp.Count(this=_col("g", "id")), "n"))
+        .from_(table("groups", "g"))
+        .where(where("groups", "g"))
+        .group_by(_col("g", "project_id"))
+    )
+    queries = {"volumes": volumes, "snapshots": snapshots, "backups": backups, "groups": groups}
+    return {kind: to_sql(query) for kind, query in queries.items()}
+
+
+def recount_queries(
+    release: str, *, exclude_volume: str, no_snapshot_gb_quota: bool
+) -> dict[str, tuple[exp.Query, exp.Expr]]:
+    """Cinder's recount of one quota_usages row, as a scalar subquery correlated to the row's
+    project (and, per volume type, its resource `<part>_<live type name>`): resource -> (recount,
+    which rows of quota_usages it is for). `exclude_volume`: without that volume and its
+    snapshots (its backups stay). Per-type keys end with "_". Full table names, no aliases:
+    each table appears once per subquery and a bundle's lint resolves `table`.`column`."""
+    q, v, s, k, g = "quota_usages", "volumes", "snapshots", "backups", "groups"
+    project = {t: exp.EQ(this=_col(t, "project_id"), expression=_col(q, "project_id")) for t in (v, s, k, g)}
+    vol = counted_terms("volumes", release, v, project[v], exclude_volume=exclude_volume)
+    snap = counted_terms("snapshots", release, s, project[s], exclude_volume=exclude_volume)
+    backups = counted_terms("backups", release, k, project[k])
+    groups = counted_terms("groups", release, g, project[g])
+
+    def where(terms: list[exp.Expr], *more: exp.Expr) -> exp.Expr:
+        return exp.and_(*(t.copy() for t in terms), *more)
+
+    def live_type(part: str) -> exp.Query:
+        name = exp.Concat(expressions=[literal_node(f"{part}_"), _col("volume_types", "name")])
+        return (
+            exp.select(_col("volume_types", "id"))
+            .from_("volume_types")
+            .where(
+                exp.and_(_is("volume_types", "deleted", 0), exp.EQ(this=name, expression=_col(q, "resource")))
+            )
+        )
+
+    def of_type(part: str, table: str) -> exp.Expr:
+        if table == v:
+            return _col(v, "volume_type_id").isin(query=live_type(part))
+        typed = (
+            exp.select(_col(v, "id")).from_(v).where(_col(v, "volume_type_id").isin(query=live_type(part)))
+        )
+        return _col(s, "volume_id").isin(query=typed)
+
+    def count(table: str, where: exp.Expr) -> exp.Query:
+        return exp.select(exp.Count(this=_col(table, "id"))).from_(table).where(where)
+
+    def total(table: str, size: str, where: exp.Expr) -> exp.Query:
+        summed = exp.Coalesce(this=exp.Sum(this=_col(table, size)), expressions=[literal_node(0)])
+        return exp.select(summed).from_(table).where(where)
+
+    def gigabytes(part: str | None) -> exp.Query:
+        vol_where = where(vol) if part is None else where(vol, of_type(part, v))
+        out: exp.Expr = total(v, "size", vol_where).subquery()
+        if not no_snapshot_gb_quota:
+            snap_where = where(snap) if part is None else where(snap, of_type(part, s))
+            out = exp.Add(this=out, expression=total(s, "volume_size", snap_where).subquery())
+        return exp.select(out)
+
+    def per_type(part: str) -> exp.Expr:
+        name = exp.Concat(expressions=[literal_node(f"{part}_"), _col("volume_types", "name")])
+        names = exp.select(name).from_("volume_types").where(_is("volume_types", "deleted", 0))
+        return _col(q, "resource").isin(query=names)
+
+    def one(resource: str) -> exp.Expr:
+        return exp.EQ(this=exp.column("resource"), expression=literal_node(resource))
+
     return {
-        "volumes": (
-            "SELECT v.project_id, v.volume_type_id AS type_id, COUNT(v.id) AS n, "
-            "COALESCE(SUM(v.size), 0) AS gb FROM volumes AS v "
-            f"WHERE v.deleted = 0 AND {where('v.project_id')} AND {volume_counted_sql(release)}{ex_v} "
-            "GROUP BY v.project_id, v.volume_type_id"
-        ),
-        "snapshots": (
-            "SELECT s.project_id, v.volume_type_id AS type_id, COUNT(s.id) AS n, "
-            "COALESCE(SUM(s.volume_size), 0) AS gb FROM snapshots AS s "
-            "LEFT JOIN volumes AS v ON v.id = s.volume_id "
-            f"WHERE s.deleted = 0 AND {where('s.project_id')} AND {snapshot_counted_sql(release)}{ex_s} "
-            "GROUP BY s.project_id, v.volume_type_id"
-        ),
-        "backups": (
-            "SELECT b.project_id, COUNT(b.id) AS n, COALESCE(SUM(b.size), 0) AS gb FROM backups AS b "
-            f"WHERE b.deleted = 0 AND {where('b.project_id')}{ex_b} GROUP BY b.project_id"
-        ),
-        "groups": (
-            "SELECT g.project_id, COUNT(g.id) AS n FROM `groups` AS g "
-            f"WHERE g.deleted = 0 AND {where('g.project_id')} GROUP BY g.project_id"
-        ),
+        "volumes": (count(v, where(vol)), one("volumes")),
+        "gigabytes": (gigabytes(None), one("gigabytes")),
+        "snapshots": (count(s, where(snap)), one("snapshots")),
+        "backups": (count(k, where(backups)), one("backups")),
+        "backup_gigabytes": (total(k, "size", where(backups)), one("backup_gigabytes")),
+        "groups": (count(g, where(groups)), one("groups")),
+        "volumes_": (count(v, where(vol, of_type("volumes", v))), per_type("volumes")),
+        "gigabytes_": (gigabytes("gigabytes"), per_type("gigabytes")),
+        "snapshots_": (count(s, where(snap, of_type("snapshots", s))), per_type("snapshots")),
     }
 
 

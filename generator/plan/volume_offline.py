@@ -25,20 +25,13 @@ from generator import catalog
 from generator.domain import cinder
 from generator.domain.staleness import format_duration, recently_updated_sql
 from generator.errors import FixpackError
-from generator.ops.operations import (
-    ApplyTime,
-    Assignment,
-    DeleteRows,
-    Operation,
-    SetValue,
-)
 from generator.plan import builders as b
 from generator.plan import volume_offline_connector as connector
-from generator.plan.builders import offline_update as _update
+from generator.plan import volume_recipes as recipes
 from generator.plan.cinder_recipes import bdm_soft_delete, close_of_volume
 from generator.plan.model import ApiCommand, DatabaseTarget, Plan, Postcondition
 from generator.plan.overrides import override_record
-from generator.plan.recipe import Evaluated, conjuncts, offline_step
+from generator.plan.recipe import Evaluated, conjuncts, evaluate_offline, offline_step
 from generator.plan.volume_common import ACTIVE_VM_STATES, VolumeOptions
 from generator.plan.volume_offline_detach import Status, fixed_status, offline_detach, status_from_staying
 from generator.plan.volume_offline_quota import quota_recount_ops
@@ -48,7 +41,6 @@ from generator.sqlgen.builders import parse as _sql
 from generator.sqlgen.literals import sql_literal
 
 LABELS = {"cinder": "Cinder database", "nova": "Nova cell database (the instance's cell)"}
-SOFT: dict[str, Assignment] = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
 
 
 def _target(role: str, release: str) -> DatabaseTarget:
@@ -288,98 +280,13 @@ def _soft_delete(schema: SchemaSnapshot, u: str, options: VolumeOptions, release
         )
     if options.cascade:
         pre += _cascade_preconditions(u, options)
-    snaps = exp.select("id").from_("snapshots").where(exp.and_(b.eq("volume_id", u), b.eq("deleted", 0)))
-    ops: list[Operation] = []
-    posts: list[Postcondition] = []
-    if options.cascade:
-        for table, why in (
-            ("volume_glance_metadata", "volume_glance_metadata_delete_by_snapshot"),
-            ("snapshot_metadata", "snapshot_destroy: the snapshot's metadata"),
-        ):
-            scope = b.scope_where(
-                f"live {table} of the live snapshots",
-                b.eq("deleted", 0),
-                exp.column("snapshot_id").isin(query=snaps.copy()),
-            )
-            ops.append(_update("cinder", schema, table, SOFT, scope, why))
-        ops.append(
-            _update(
-                "cinder",
-                schema,
-                "snapshots",
-                # updated_at: the API's conditional update to 'deleting' set it, snapshot_destroy keeps
-                # it (domain/cinder.py; the live plan/volume_soft_delete.py does the same)
-                {"status": SetValue(cinder.DELETED_STATUS), **SOFT, "updated_at": ApplyTime()},
-                b.scope_where(f"live snapshots of volume {u}", b.eq("volume_id", u), b.eq("deleted", 0)),
-                "--cascade: snapshot_destroy (status 'deleted'), after the API's move to 'deleting'",
-            )
-        )
-    for table in cinder.volume_destroy_dependents(release):
-        if table == "snapshots" and options.cascade:
-            continue
-        conds = [b.eq("volume_id", u), b.eq("deleted", 0)]
-        if table == "volume_glance_metadata" and options.cascade:  # not the rows the cascade took
-            mine = exp.select("id").from_("snapshots").where(b.eq("volume_id", u))
-            conds.append(
-                exp.or_(
-                    exp.Is(this=exp.column("snapshot_id"), expression=exp.Null()),
-                    exp.Not(this=exp.column("snapshot_id").isin(query=mine)),
-                )
-            )
-        scope = b.scope_where(f"live {table} rows of volume {u}", *conds)
-        ops.append(_update("cinder", schema, table, SOFT, scope, f"volume_destroy ({release})"))
-        posts.append(_none(f"no live {table} rows of the volume", table, scope.tree()))
-    vscope = b.scope_where(f"volume {u}, not yet deleted", b.eq("id", u), b.eq("deleted", 0))
-    ops.append(
-        _update(
-            "cinder",
-            schema,
-            "volumes",
-            {
-                "status": SetValue(cinder.DELETED_STATUS),
-                **SOFT,
-                "migration_status": SetValue(None),
-                "terminated_at": ApplyTime(),
-                "updated_at": ApplyTime(),
-            },
-            vscope,
-            "volume_destroy: status 'deleted', deleted = 1, migration_status NULL (+ terminated_at)",
-        )
-    )
-    all_snaps = exp.select("id").from_("snapshots").where(b.eq("volume_id", u))
-    ops.append(
-        DeleteRows(
-            "cinder",
-            "image_volume_cache_entries",
-            ("id",),
-            "evict the image-cache entry",
-            scope=b.scope_where("image-cache entry of the volume", b.eq("volume_id", u)),
-        )
-    )
-    # One DELETE per resource type: `resource_id = u OR resource_id IN (subquery)` can use no key,
-    # which MySQL's safe-update mode (the bundle's SQL_SAFE_UPDATES) refuses; each half can.
-    volume_type, snapshot_type = cinder.WORKER_RESOURCE_TYPES
-    for what, resource_type, resource in (
-        ("workers of the volume", volume_type, b.eq("resource_id", u)),
-        ("workers of the volume's snapshots", snapshot_type, exp.column("resource_id").isin(query=all_snaps)),
-    ):
-        ops.append(
-            DeleteRows(
-                "cinder",
-                "workers",
-                ("id",),
-                "a finished cleanable operation leaves no worker row",
-                scope=b.scope_where(what, b.eq("resource_type", resource_type), resource),
-            )
-        )
-    posts.append(
-        Postcondition(
-            "cinder",
-            "the volume is deleted the way Cinder leaves it",
-            b.count_is(
-                "volumes", 1, b.eq("id", u), b.eq("deleted", 1), b.eq("status", cinder.DELETED_STATUS)
-            ),
-        )
-    )
+    schemas = {"cinder": schema}
+    done = Evaluated()
+    cascaded, taken = recipes.live_snapshots(u), recipes.every_snapshot(u)  # found at run time
+    steps = recipes.soft_delete(release, u, cascade=options.cascade, cascaded=cascaded, taken=taken)
+    for step, targets in steps:
+        done += evaluate_offline([step], schemas, targets)
+    ops = list(done.operations)
+    posts = [*done.postconditions, recipes.volume_deleted(u)]
     qops, qposts = quota_recount_ops(u, release, no_snapshot_gb_quota=options.no_snapshot_gb_quota)
     return ops + qops, posts + qposts, pre

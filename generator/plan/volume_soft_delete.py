@@ -16,6 +16,12 @@ updated_at kept — of live rows only, as Cinder's model_query reads them):
   cleanup `workers` rows removed (hard DELETE, as a finished cleanable operation does);
 - quota_usages of the project recounted as Cinder's sync functions count it.
 
+The steps are declared once in plan/volume_recipes.py (the offline planner evaluates the
+same ones as run-time scopes). Live-only here, because they need the rows read at generation:
+the refusals (volume_common), the cascaded snapshots' ids the steps are bound to, the findings
+with their row counts, and the quota correction from the counts read (the backups kept are
+counted back in; offline recounts the same domain/cinder.py terms at run time instead).
+
 The encryption key in the key manager is not Cinder's database: the runbook says how
 to delete it.
 """
@@ -24,10 +30,10 @@ from __future__ import annotations
 
 from generator.domain import cinder
 from generator.facts.volume import VolumeFacts
-from generator.ops.operations import ApplyTime, Assignment, Operation, SetValue
-from generator.plan import builders as b
+from generator.ops.operations import DeleteRows, Operation
 from generator.plan.model import ApiCommand, Plan, Postcondition
 from generator.plan.overrides import override_record
+from generator.plan.recipe import Evaluated, live_step
 from generator.plan.volume_common import (
     VolumeOptions,
     databases,
@@ -37,16 +43,16 @@ from generator.plan.volume_common import (
     refuse_delete_blockers,
     refuse_unless_repairable,
 )
+from generator.plan.volume_recipes import soft_delete, volume_deleted
 from generator.quoting import shell_arg
-from generator.sqlgen.builders import isin as _in
-
-SOFT: dict[str, Assignment] = {"deleted": SetValue(True), "deleted_at": ApplyTime()}
 
 
-def _not_in_or_null(column: str, values: list) -> b.exp.Expr:
-    return b.exp.or_(
-        b.exp.Is(this=b.exp.column(column), expression=b.exp.Null()), b.exp.Not(this=_in(column, values))
-    )
+def _finding(op: Operation, cascade: bool) -> str:
+    if isinstance(op, DeleteRows):
+        return f"{op.table}: {op.row_count} row(s) to delete"
+    if op.table == "snapshots" and cascade:
+        return f"snapshots: {op.row_count} live snapshot(s) to delete (--cascade)"
+    return f"{op.table}: {op.row_count} live row(s) to soft-delete"
 
 
 def plan_soft_delete(facts: VolumeFacts, options: VolumeOptions) -> Plan:
@@ -57,97 +63,17 @@ def plan_soft_delete(facts: VolumeFacts, options: VolumeOptions) -> Plan:
     vol = facts.volume
     assert vol is not None and facts.usage is not None
     findings = describe_volume(facts)
-    ops: list[Operation] = []
-    posts: list[Postcondition] = []
-
-    def soft_delete(table: str, rows: list, scope: b.Scope, purpose: str) -> None:
-        op = b.update(c, table, rows, SOFT, scope=scope, purpose=purpose)
-        if op:
-            ops.append(op)
-            findings.append(f"{table}: {len(rows)} live row(s) to soft-delete")
-        posts.append(Postcondition("cinder", f"no live {table} rows left ({scope.description})",
-                                   b.count_is(table, 0, scope.tree())))  # fmt: skip
-
     snaps = list(facts.live("snapshots")) if options.cascade else []
     snap_ids = [s["id"] for s in snaps]
-    if snaps:
-        glance = [r for r in facts.live("volume_glance_metadata") if r["snapshot_id"] in snap_ids]
-        scope = b.scope_where(
-            "live glance metadata of the snapshots", _in("snapshot_id", snap_ids), b.eq("deleted", 0)
-        )
-        soft_delete("volume_glance_metadata", glance, scope, "volume_glance_metadata_delete_by_snapshot")
-        meta = [r for r in facts.live("snapshot_metadata") if r["snapshot_id"] in snap_ids]
-        scope = b.scope_where(
-            "live metadata of the snapshots", _in("snapshot_id", snap_ids), b.eq("deleted", 0)
-        )
-        soft_delete("snapshot_metadata", meta, scope, "snapshot_destroy: the snapshot's metadata")
-        scope = b.scope_where(f"live snapshots of volume {u}", b.eq("volume_id", u), b.eq("deleted", 0))
-        destroyed: dict[str, Assignment] = {
-            "status": SetValue(cinder.DELETED_STATUS),
-            **SOFT,
-            "updated_at": ApplyTime(),  # the API's move to 'deleting' (domain/cinder.py)
-        }
-        op: Operation | None = b.update(
-            c, "snapshots", snaps, destroyed, scope=scope,
-            purpose="--cascade: snapshot_destroy (status 'deleted'), as delete_volume(cascade=True) does",
-        )  # fmt: skip
-        if op:  # snaps is not empty here, so it always is
-            ops.append(op)
-        findings.append(f"snapshots: {len(snaps)} live snapshot(s) to delete (--cascade)")
-
-    for table in cinder.volume_destroy_dependents(c.release):
-        if table == "snapshots" and snaps:
-            continue  # already deleted above, which is what volume_destroy would find
-        conds = [b.eq("volume_id", u), b.eq("deleted", 0)]
-        rows = [r for r in facts.live(table) if r["volume_id"] == u]
-        if table == "volume_glance_metadata" and snap_ids:
-            conds.append(_not_in_or_null("snapshot_id", snap_ids))
-            rows = [r for r in rows if r["snapshot_id"] not in snap_ids]
-        scope = b.scope_where(f"live {table} rows of volume {u}", *conds)
-        soft_delete(table, rows, scope, f"volume_destroy ({c.release}): deleted = 1 like Cinder's own delete")
-
-    op = b.update(
-        c,
-        "volumes",
-        [vol],
-        {
-            "status": SetValue(cinder.DELETED_STATUS),
-            **SOFT,
-            "migration_status": SetValue(None),
-            "terminated_at": ApplyTime(),
-            "updated_at": ApplyTime(),
-        },
-        scope=b.scope_where(f"volumes.id = '{u}'", b.eq("id", u)),
-        stays_in_scope=True,
-        purpose="volume_destroy: status 'deleted', deleted = 1, migration_status NULL (+ terminated_at)",
-    )
-    assert op is not None
-    ops.append(op)
-    posts.append(
-        Postcondition(
-            "cinder",
-            "the volume is deleted the way Cinder leaves it",
-            b.count_is(
-                "volumes", 1, b.eq("id", u), b.eq("deleted", 1), b.eq("status", cinder.DELETED_STATUS)
-            ),
-        )
-    )
-    for table, why in (
-        ("image_volume_cache_entries", "evict the image-cache entry, as the API's delete does"),
-        ("workers", "a finished cleanable operation leaves no worker row"),
-    ):
-        rows = [r for r in c.rows(table) if table != "workers" or r["resource_id"] in [u, *snap_ids]]
-        row_scope = c.scope(table)
-        if table == "workers":
-            row_scope = b.scope_where(
-                "workers of the volume (and cascaded snapshots)",
-                _in("resource_type", list(cinder.WORKER_RESOURCE_TYPES)),
-                _in("resource_id", [u, *snap_ids]),
-            )
-        op = b.delete(c, table, rows, scope=row_scope, purpose=why)
-        if op:
-            ops.append(op)
-            findings.append(f"{table}: {len(rows)} row(s) to delete")
+    # `taken` = `cascaded`: the facts were read before the cascade, so its rows are still live there
+    steps = soft_delete(c.release, u, cascade=options.cascade, cascaded=snap_ids, taken=snap_ids)
+    done = Evaluated()
+    for step, targets in steps:  # the rows of the facts each bound scope keeps
+        done += live_step(step, c, targets)
+    assert any(op.table == "volumes" for op in done.operations), "refuse_unless_repairable: a live volume"
+    ops: list[Operation] = list(done.operations)
+    posts: list[Postcondition] = [*done.postconditions, volume_deleted(u)]
+    findings += [_finding(op, options.cascade) for op in ops if op.table != "volumes"]
 
     backups = kept_backups(facts, vol["project_id"], keep_live=True)
     counts = facts.usage.counts.plus_backups(len(backups), sum(r["size"] or 0 for r in backups))

@@ -1,10 +1,11 @@
-"""Cinder quota_usages recounted from the rows, the way cinder's own sync functions count.
+"""Cinder quota_usages written for the seeded rows, the way cinder's own sync functions count.
 
-cinder/db/api.py (_sync_volumes, _sync_gigabytes, _sync_snapshots, _sync_backups,
-_sync_backup_gigabytes) with default config:
-- volumes / gigabytes: non-deleted volumes of the project with use_quota true (column
-  from Xena); gigabytes also adds the volume_size of its non-deleted use_quota snapshots
-  (no_snapshot_gb_quota=False);
+The counting is domain/cinder.py's (the one implementation of the release-aware recount);
+this module only decides which rows exist. cinder/db/api.py (_sync_volumes, _sync_gigabytes,
+_sync_snapshots, _sync_backups, _sync_backup_gigabytes) with default config:
+- volumes / gigabytes: non-deleted volumes of the project Cinder counts (use_quota, and
+  before 2024.1 no migration destination or temporary volume); gigabytes also adds the
+  volume_size of its counted non-deleted snapshots (no_snapshot_gb_quota=False);
 - per volume type: `volumes_<type name>` / `gigabytes_<type name>` the same filtered by
   volume_type_id — for snapshots via the snapshot's *volume's* type (a join), and
   `snapshots_<type name>`;
@@ -22,33 +23,26 @@ from collections.abc import Iterable
 
 import pymysql
 
+from generator.domain import cinder
 
-def recount(cur: pymysql.cursors.Cursor, project_id: str, *, use_quota: bool) -> dict[str, int]:
-    """The in_use value of every resource a reservation would have created for the project."""
-    vq = " AND v.use_quota = 1" if use_quota else ""
-    sq = " AND s.use_quota = 1" if use_quota else ""
+
+def recount(cur: pymysql.cursors.Cursor, project_id: str, release: str) -> dict[str, int]:
+    """The in_use value of every resource a reservation would have created for the project.
+
+    Counted by the one implementation of Cinder's recount (domain/cinder.py `usage_queries`,
+    release-aware, the aggregates the live planners and the scan read); tests/test_seed.py
+    checks the result against its own, independent re-implementation (the oracle)."""
+    results: dict[str, list[dict]] = {}
+    for kind, sql in cinder.usage_queries(release, [project_id], None).items():
+        cur.execute(sql)
+        names = [d[0] for d in cur.description]
+        results[kind] = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    counts = cinder.counts_from_rows(results).get(project_id, cinder.UsageCounts())
+    cur.execute("SELECT id, name FROM volume_types")
+    type_name = {type_id: name for type_id, name in cur.fetchall()}
+    per_type_vol = {type_name[t]: v for t, v in counts.volumes.items() if t in type_name}
+    per_type_snap = {type_name[t]: v for t, v in counts.snapshots.items() if t in type_name}
     out: dict[str, int] = {}
-    cur.execute(
-        "SELECT t.name, COUNT(*), COALESCE(SUM(v.size), 0) FROM volumes v "
-        "JOIN volume_types t ON t.id = v.volume_type_id "
-        f"WHERE v.project_id = %s AND v.deleted = 0{vq} GROUP BY t.name",
-        (project_id,),
-    )
-    per_type_vol = {name: (int(n), int(gb)) for name, n, gb in cur.fetchall()}
-    cur.execute(
-        "SELECT t.name, COUNT(*), COALESCE(SUM(s.volume_size), 0) FROM snapshots s "
-        "JOIN volumes v ON v.id = s.volume_id JOIN volume_types t ON t.id = v.volume_type_id "
-        f"WHERE s.project_id = %s AND s.deleted = 0{sq} GROUP BY t.name",
-        (project_id,),
-    )
-    per_type_snap = {name: (int(n), int(gb)) for name, n, gb in cur.fetchall()}
-    cur.execute(
-        "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM backups WHERE project_id = %s AND deleted = 0",
-        (project_id,),
-    )
-    backups = cur.fetchone()
-    assert backups is not None  # an aggregate without GROUP BY returns one row
-    n_backups, backup_gb = backups
     snap_total = sum(n for n, _ in per_type_snap.values())
     snap_gb = sum(gb for _, gb in per_type_snap.values())
     if per_type_vol or per_type_snap:
@@ -61,9 +55,10 @@ def recount(cur: pymysql.cursors.Cursor, project_id: str, *, use_quota: bool) ->
         out["snapshots"] = snap_total
         for name, (n, _) in sorted(per_type_snap.items()):
             out[f"snapshots_{name}"] = n
-    if int(n_backups):
-        out["backups"] = int(n_backups)
-        out["backup_gigabytes"] = int(backup_gb)
+    n_backups, backup_gb = counts.backups
+    if n_backups:
+        out["backups"] = n_backups
+        out["backup_gigabytes"] = backup_gb
     return out
 
 
@@ -71,14 +66,14 @@ def sync_usages(
     cur: pymysql.cursors.Cursor,
     project_ids: Iterable[str],
     *,
-    use_quota: bool,
+    release: str,
     race_preventer: bool,
     when: dt.datetime,
 ) -> int:
     """Insert missing and correct existing quota_usages rows; returns rows touched."""
     touched = 0
     for project_id in sorted(set(project_ids)):
-        usage = recount(cur, project_id, use_quota=use_quota)
+        usage = recount(cur, project_id, release)
         cur.execute(
             "SELECT id, resource FROM quota_usages WHERE project_id = %s AND deleted = 0",
             (project_id,),

@@ -335,7 +335,7 @@ class Seeder:
         return quota.sync_usages(
             cur,
             projects,
-            use_quota=self.ctx.has("cinder", "volumes", "use_quota"),
+            release=self.release,
             race_preventer=self.ctx.has("cinder", "quota_usages", "race_preventer"),
             when=self.ctx.rand.now(),
         )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlglot import exp
 
 from generator.ops.operations import DeleteRows, UpdateRows
-from generator.plan.recipe import Step, bind, live_step, offline_step, on_target, soft_delete_step
+from generator.plan.recipe import Selected, Step, bind, live_step, offline_step, on_target, soft_delete_step
 from generator.sqlgen.builders import eq
 from tests.unit import world as w
 
@@ -59,3 +60,9 @@ def test_a_step_without_assignments_deletes_and_a_missing_table_is_skipped():
     assert isinstance(op, DeleteRows) and op.scope.description == "tags of u"
     absent = Step("nova", "no_such_table", eq("id", 1), "none", "nothing")
     assert offline_step(absent, w.schema("nova"), ["u"]).operations == ()
+
+
+def test_a_query_target_binds_as_the_rows_it_finds_at_run_time():
+    snapshots = exp.select("id").from_("snapshots").where(eq("volume_id", "v"))
+    bound = bind(on_target("snapshot_id"), [Selected(snapshots, "the snapshots of v")])
+    assert w.sql_of(bound) == "snapshot_id IN (SELECT id FROM snapshots WHERE volume_id = 'v')"

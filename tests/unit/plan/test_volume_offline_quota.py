@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from generator.domain import cinder
 from generator.ops.operations import FromQuery
 from generator.plan.volume_offline_quota import quota_recount_ops
@@ -57,3 +59,17 @@ def test_offline_quota_postcondition_per_resource_says_it_equals_the_recount():
     _, posts = _by_resource()
     assert "quota backups equals Cinder's recount" in [p.description for p in posts]
     assert len(posts) == len(cinder.GLOBAL_RESOURCES) + len(cinder.PER_TYPE_PARTS)
+
+
+@pytest.mark.parametrize("release", ["xena", "2023.2", "2024.1", w.RELEASE])
+def test_offline_recount_and_the_live_facts_count_the_same_rows(release):
+    # one implementation (domain/cinder.py counted_terms): the offline correlated recount and the
+    # aggregates the live facts read hold the same release-aware terms, on their own table names
+    ops, _ = _by_resource(release)
+    offline = w.sql_of(dict(ops["volumes"].assignments)["in_use"].query)
+    live = cinder.usage_queries(release, ["p1"], V)["volumes"].replace("`", "").replace("\n", " ")
+    live = " ".join(live.split())
+    counted = w.sql_of(cinder.volume_counted(release, "volumes"))
+    assert counted in offline
+    assert w.sql_of(cinder.volume_counted(release, "v")).replace("`", "") in live
+    assert ("migration_status" in counted) == (release in ("xena", "2023.2"))
