@@ -29,7 +29,7 @@ from generator.plan import builders as b
 from generator.plan import volume_offline_connector as connector
 from generator.plan import volume_recipes as recipes
 from generator.plan.cinder_recipes import bdm_soft_delete, close_of_volume
-from generator.plan.model import ApiCommand, DatabaseTarget, Plan, Postcondition
+from generator.plan.model import ApiCommand, DatabaseTarget, Plan, Postcondition, offline_target
 from generator.plan.overrides import override_record
 from generator.plan.recipe import Evaluated, conjuncts, evaluate_offline, offline_step
 from generator.plan.volume_common import ACTIVE_VM_STATES, VolumeOptions
@@ -40,21 +40,6 @@ from generator.sqlgen.builders import isin as _in
 from generator.sqlgen.builders import parse as _sql
 from generator.sqlgen.literals import sql_literal
 
-LABELS = {"cinder": "Cinder database", "nova": "Nova cell database (the instance's cell)"}
-
-
-def _target(role: str, release: str) -> DatabaseTarget:
-    snap = catalog.catalog_snapshot(release, role)
-    return DatabaseTarget(
-        role,
-        LABELS[role],
-        release,
-        snap,
-        None,
-        snap.fingerprint(),
-        f"--release {release} (offline: catalog schema)",
-    )
-
 
 def _none(description: str, table: str, *conds: exp.Expr) -> Postcondition:
     return Postcondition("cinder", description, b.count_is(table, 0, *conds))
@@ -62,7 +47,7 @@ def _none(description: str, table: str, *conds: exp.Expr) -> Postcondition:
 
 def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan:
     rel = catalog.get_release(release).name
-    c = _target("cinder", rel)
+    c = offline_target("cinder", rel)
     u = uuid
     pre = [
         Postcondition("cinder", f"volume {u} is in this database", b.count_is("volumes", 1, b.eq("id", u)))
@@ -84,7 +69,7 @@ def plan_volume_offline(uuid: str, options: VolumeOptions, release: str) -> Plan
         pre += connector.connector_preconditions(closing)
         dbs: tuple[DatabaseTarget, ...] = (c,)
         if options.detach_nova:
-            dbs = (_target("nova", rel), c)
+            dbs = (offline_target("nova", rel), c)
             pre += nova_pre
             warnings.append(
                 "offline: the compute host and connection were not known at generation, so there is no "
