@@ -45,7 +45,7 @@ from pathlib import Path
 from generator.catalog.declared import release_spec
 from generator.connect.sources import ConnectionOptions, resolve
 from generator.connect.urls import parse_url
-from generator.domain import cinder
+from generator.domain import cinder_quota
 from generator.scan import run_scan
 from generator.scan.output import render_json
 from generator.scan.registry import all_checks
@@ -89,7 +89,7 @@ def key_reads(release: str) -> list[tuple[str, str]]:
     stale = ("nova", "SELECT uuid, vm_state, task_state, host, updated_at FROM instances WHERE task_state IS "
              "NOT NULL AND deleted = 0 AND (updated_at IS NULL OR updated_at <= UTC_TIMESTAMP() - INTERVAL "
              "3600 SECOND)")  # fmt: skip
-    usage = [("cinder", sql) for sql in cinder.usage_queries(release, None, None).values()]
+    usage = [("cinder", sql) for sql in cinder_quota.usage_queries(release, None, None).values()]
     return [*KEY_READS, stale, *usage]
 
 

@@ -22,7 +22,7 @@ from sqlglot import exp
 from generator.connect.cells import Cell
 from generator.connect.optionfile import LABELS
 from generator.connect.session import Session
-from generator.domain import cinder
+from generator.domain import cinder, cinder_quota
 from generator.domain.references import CINDER_IMPLICIT_VOLUME_REFS, references_to
 from generator.errors import ConnectionProblem
 from generator.facts.live import DatabaseInfo, LiveDatabases
@@ -54,7 +54,7 @@ class ProjectUsage:
 
     project_id: str
     rows: tuple[Row, ...]
-    counts: cinder.UsageCounts
+    counts: cinder_quota.UsageCounts
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def read_usage(
     """Quota rows and recount aggregates of `projects` (None: every project with usage rows).
 
     One round trip: the live quota_usages rows, the live volume types and the
-    four aggregates of `cinder.usage_queries`.
+    four aggregates of `cinder_quota.usage_queries`.
     """
     schema = info.schema
     qscope = Scope(
@@ -140,7 +140,7 @@ def read_usage(
         "live quota_usages rows of the project(s)",
     )
     tscope = Scope(_eq("deleted", 0), "live volume types (the per-type quota resources)")
-    queries = cinder.usage_queries(info.release, projects, exclude_volume)
+    queries = cinder_quota.usage_queries(info.release, projects, exclude_volume)
     statements = [
         (select_for(schema, "quota_usages", qscope), None),
         (select_for(schema, "volume_types", tscope), None),
@@ -152,13 +152,13 @@ def read_usage(
         "quota_usages": TableRows("quota_usages", qscope, usage_rows),
         "volume_types": TableRows("volume_types", tscope, tuple(Row.from_dict(r) for r in results[1])),
     }
-    counts = cinder.counts_from_rows(dict(zip(queries, results[2:], strict=True)))
+    counts = cinder_quota.counts_from_rows(dict(zip(queries, results[2:], strict=True)))
     wanted = set(projects) if projects is not None else {r["project_id"] for r in usage_rows}
     by_project: dict[str, list[Row]] = {}  # one pass, not one per project (a scan reads them all)
     for r in usage_rows:
         by_project.setdefault(r["project_id"], []).append(r)
     out = {
-        p: ProjectUsage(p, tuple(by_project.get(p, ())), counts.get(p, cinder.UsageCounts()))
+        p: ProjectUsage(p, tuple(by_project.get(p, ())), counts.get(p, cinder_quota.UsageCounts()))
         for p in sorted(wanted)
     }
     return out, tables

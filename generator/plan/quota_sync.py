@@ -6,7 +6,7 @@ delete or a hand-edited database leaves the count wrong, and then the project is
 refused volumes it is entitled to (or given more than its limit). The recount is
 that of cinder/db api `_sync_volumes`, `_sync_gigabytes`, `_sync_snapshots`,
 `_sync_backups`, `_sync_backup_gigabytes`, `_sync_groups` for the release (see
-domain/cinder.py): per project, the global resources and volumes_/gigabytes_/
+domain/cinder_quota.py): per project, the global resources and volumes_/gigabytes_/
 snapshots_<type> of every live volume type.
 
 Only usage: limits (quotas, quota_classes) and `reserved` are never touched; rows

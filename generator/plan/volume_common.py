@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from generator.domain import cinder, nova
+from generator.domain import cinder, cinder_quota, nova
 from generator.domain.staleness import DEFAULT_STALE_AFTER, format_duration, judge
 from generator.errors import TargetProblem
 from generator.facts.model import DatabaseFacts
@@ -327,7 +327,7 @@ def kept_backups(facts: VolumeFacts, project_id: str, *, keep_live: bool) -> lis
 def quota_correction(
     cinder_facts: DatabaseFacts,
     usage: ProjectUsage,
-    counts: cinder.UsageCounts,
+    counts: cinder_quota.UsageCounts,
     type_names: dict[str, str],
     options: VolumeOptions,
 ) -> tuple[list[Operation], list[str], list[str]]:
@@ -340,7 +340,7 @@ def quota_correction(
     keys, consistencygroups) are left alone; rows Cinder has not created are left
     missing: its next reservation creates them from the same recount.
     """
-    target = cinder.recount(counts, type_names, no_snapshot_gb_quota=options.no_snapshot_gb_quota)
+    target = cinder_quota.recount(counts, type_names, no_snapshot_gb_quota=options.no_snapshot_gb_quota)
     by_value: dict[int, list[Row]] = {}
     notes: list[str] = []
     present = set()

@@ -1,7 +1,7 @@
 """Offline quota correction: each quota_usages row of the volume's project set, at apply time, to
 Cinder's recount of the rows left.
 
-Cinder's `_sync_*` counts (domain/cinder.py `recount_queries`, per release: the same
+Cinder's `_sync_*` counts (domain/cinder_quota.py `recount_queries`, per release: the same
 counted-rows trees the live facts aggregate with) are correlated scalar subqueries on
 the row's own project and resource — one guarded UPDATE per resource kind, the
 per-type kinds matching `<part>_<live volume type name>`. The recount leaves
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from generator.domain import cinder
+from generator.domain import cinder_quota
 from generator.ops.operations import ApplyTime, FromQuery, Operation, UpdateRows
 from generator.plan import builders as b
 from generator.plan.model import Postcondition
@@ -28,7 +28,9 @@ def quota_recount_ops(
     """One UPDATE per resource kind, in_use = Cinder's recount (correlated to the row's project/resource)."""
     # Without the volume and its snapshots (all deleted by the apply, or none live): the recount is
     # then the same before the apply (capture), after it and on a re-run.
-    recounts = cinder.recount_queries(release, exclude_volume=u, no_snapshot_gb_quota=no_snapshot_gb_quota)
+    recounts = cinder_quota.recount_queries(
+        release, exclude_volume=u, no_snapshot_gb_quota=no_snapshot_gb_quota
+    )
     project = exp.select(exp.column("project_id", table="volumes")).from_("volumes")
     project = project.where(exp.EQ(this=exp.column("id", table="volumes"), expression=literal_node(u)))
     ops: list[Operation] = []

@@ -14,7 +14,7 @@ its snapshots, which each side knows differently:
 
 What stays live-only (volume_soft_delete.py), because it needs rows read at generation:
 the refusals, the findings with row counts, the backups kept and counted back into the
-quota. The quota recount itself has one implementation, `domain/cinder.py`: live on the
+quota. The quota recount itself has one implementation, `domain/cinder_quota.py`: live on the
 counts read at generation, offline as its correlated subqueries (volume_offline_quota.py).
 """
 

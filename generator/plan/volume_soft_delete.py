@@ -20,7 +20,7 @@ The steps are declared once in plan/volume_recipes.py (the offline planner evalu
 same ones as run-time scopes). Live-only here, because they need the rows read at generation:
 the refusals (volume_common), the cascaded snapshots' ids the steps are bound to, the findings
 with their row counts, and the quota correction from the counts read (the backups kept are
-counted back in; offline recounts the same domain/cinder.py terms at run time instead).
+counted back in; offline recounts the same domain/cinder_quota.py terms at run time instead).
 
 The encryption key in the key manager is not Cinder's database: the runbook says how
 to delete it.

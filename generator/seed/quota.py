@@ -1,6 +1,6 @@
 """Cinder quota_usages written for the seeded rows, the way cinder's own sync functions count.
 
-The counting is domain/cinder.py's (the one implementation of the release-aware recount);
+The counting is domain/cinder_quota.py's (the one implementation of the release-aware recount);
 this module only decides which rows exist. cinder/db/api.py (_sync_volumes, _sync_gigabytes,
 _sync_snapshots, _sync_backups, _sync_backup_gigabytes) with default config:
 - volumes / gigabytes: non-deleted volumes of the project Cinder counts (use_quota, and
@@ -23,21 +23,21 @@ from collections.abc import Iterable
 
 import pymysql
 
-from generator.domain import cinder
+from generator.domain import cinder_quota
 
 
 def recount(cur: pymysql.cursors.Cursor, project_id: str, release: str) -> dict[str, int]:
     """The in_use value of every resource a reservation would have created for the project.
 
-    Counted by the one implementation of Cinder's recount (domain/cinder.py `usage_queries`,
+    Counted by the one implementation of Cinder's recount (domain/cinder_quota.py `usage_queries`,
     release-aware, the aggregates the live planners and the scan read); tests/test_seed.py
     checks the result against its own, independent re-implementation (the oracle)."""
     results: dict[str, list[dict]] = {}
-    for kind, sql in cinder.usage_queries(release, [project_id], None).items():
+    for kind, sql in cinder_quota.usage_queries(release, [project_id], None).items():
         cur.execute(sql)
         names = [d[0] for d in cur.description]
         results[kind] = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-    counts = cinder.counts_from_rows(results).get(project_id, cinder.UsageCounts())
+    counts = cinder_quota.counts_from_rows(results).get(project_id, cinder_quota.UsageCounts())
     cur.execute("SELECT id, name FROM volume_types")
     type_name = {type_id: name for type_id, name in cur.fetchall()}
     per_type_vol = {type_name[t]: v for t, v in counts.volumes.items() if t in type_name}

@@ -18,7 +18,7 @@ from functools import cache
 from sqlglot import exp
 
 from generator.catalog import catalog_snapshot
-from generator.domain import cinder
+from generator.domain import cinder_quota
 from generator.domain.references import NOVA_IMPLICIT_INSTANCE_REFS, references_to
 from generator.facts.instance import HostFacts, InstanceFacts
 from generator.facts.model import DatabaseFacts, TableRows
@@ -344,7 +344,7 @@ def volume(
     missing: bool = False,
     tables: Mapping[str, Sequence[Row]] | None = None,
     usage_rows: Sequence[Row] = (),
-    counts: cinder.UsageCounts | None = None,
+    counts: cinder_quota.UsageCounts | None = None,
     cells: Sequence[NovaCell] = (),
     nova_given: bool | None = None,
     read_at: dt.datetime = NOW,
@@ -361,7 +361,7 @@ def volume(
     all_tables.update(tables or {})
     all_tables["quota_usages"] = list(usage_rows)
     facts = cinder_db(all_tables)
-    usage = ProjectUsage("p1", tuple(usage_rows), counts or cinder.UsageCounts())
+    usage = ProjectUsage("p1", tuple(usage_rows), counts or cinder_quota.UsageCounts())
     return VolumeFacts(
         volume_id=VOLUME,
         cinder=facts,

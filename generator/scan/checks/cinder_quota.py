@@ -1,6 +1,6 @@
 """Cinder quota usage against Cinder's own recount (what `cinder-manage quota check` reports).
 
-The recount is domain/cinder.py's, release-aware, read as `quota sync` reads it
+The recount is domain/cinder_quota.py's, release-aware, read as `quota sync` reads it
 (facts/volume.py read_usage: one round trip for every project).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.domain import cinder
+from generator.domain import cinder_quota
 from generator.facts.live import LiveDatabases
 from generator.facts.volume import cinder_info, prefer_cell_release, read_usage
 from generator.scan import suggest
@@ -38,7 +38,7 @@ def cinder_quota_drift(ctx: ScanContext) -> CheckResult:
     findings = []
     examined = 0
     for project_id, usage in sorted(usages.items()):
-        target = cinder.recount(usage.counts, type_names, no_snapshot_gb_quota=ctx.no_snapshot_gb_quota)
+        target = cinder_quota.recount(usage.counts, type_names, no_snapshot_gb_quota=ctx.no_snapshot_gb_quota)
         drift = {}
         for row in usage.rows:
             examined += 1

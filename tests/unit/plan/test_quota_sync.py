@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.domain import cinder
+from generator.domain import cinder_quota
 from generator.errors import TargetProblem
 from generator.facts.volume import ProjectUsage
 from generator.ops.operations import ApplyTime, CheckRows, SetValue
@@ -19,7 +19,7 @@ def _db(rows):
 
 
 def _usage(project, rows, **counts):
-    return ProjectUsage(project, tuple(rows), cinder.UsageCounts(**counts))
+    return ProjectUsage(project, tuple(rows), cinder_quota.UsageCounts(**counts))
 
 
 def test_quota_sync_sets_in_use_to_the_recount_and_stamps_updated_at():

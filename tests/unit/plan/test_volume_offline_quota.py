@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.domain import cinder
+from generator.domain import cinder_quota
 from generator.ops.operations import FromQuery
 from generator.plan.volume_offline_quota import quota_recount_ops
 from tests.unit import world as w
@@ -19,7 +19,7 @@ def _by_resource(release: str = w.RELEASE, **kw):
 
 def test_offline_quota_has_one_update_per_global_resource_and_per_type_part():
     ops, _ = _by_resource()
-    assert set(ops) == set(cinder.GLOBAL_RESOURCES) | {f"{p}_" for p in cinder.PER_TYPE_PARTS}
+    assert set(ops) == set(cinder_quota.GLOBAL_RESOURCES) | {f"{p}_" for p in cinder_quota.PER_TYPE_PARTS}
 
 
 def test_offline_quota_changes_only_in_use_and_updated_at():
@@ -58,7 +58,7 @@ def test_offline_quota_per_type_rows_match_live_volume_type_names():
 def test_offline_quota_postcondition_per_resource_says_it_equals_the_recount():
     _, posts = _by_resource()
     assert "quota backups equals Cinder's recount" in [p.description for p in posts]
-    assert len(posts) == len(cinder.GLOBAL_RESOURCES) + len(cinder.PER_TYPE_PARTS)
+    assert len(posts) == len(cinder_quota.GLOBAL_RESOURCES) + len(cinder_quota.PER_TYPE_PARTS)
 
 
 @pytest.mark.parametrize("release", ["xena", "2023.2", "2024.1", w.RELEASE])
@@ -67,9 +67,9 @@ def test_offline_recount_and_the_live_facts_count_the_same_rows(release):
     # aggregates the live facts read hold the same release-aware terms, on their own table names
     ops, _ = _by_resource(release)
     offline = w.sql_of(dict(ops["volumes"].assignments)["in_use"].query)
-    live = cinder.usage_queries(release, ["p1"], V)["volumes"].replace("`", "").replace("\n", " ")
+    live = cinder_quota.usage_queries(release, ["p1"], V)["volumes"].replace("`", "").replace("\n", " ")
     live = " ".join(live.split())
-    counted = w.sql_of(cinder.volume_counted(release, "volumes"))
+    counted = w.sql_of(cinder_quota.volume_counted(release, "volumes"))
     assert counted in offline
-    assert w.sql_of(cinder.volume_counted(release, "v")).replace("`", "") in live
+    assert w.sql_of(cinder_quota.volume_counted(release, "v")).replace("`", "") in live
     assert ("migration_status" in counted) == (release in ("xena", "2023.2"))

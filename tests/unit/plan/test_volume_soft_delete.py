@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.domain import cinder
+from generator.domain import cinder, cinder_quota
 from generator.errors import TargetProblem
 from generator.ops.operations import CheckRows, DeleteRows
 from generator.plan.overrides import Overrides
@@ -80,7 +80,7 @@ def test_soft_delete_evicts_the_image_cache_entry_by_hard_delete():
 
 def test_soft_delete_recounts_quota_usage_without_the_volume():
     usage = [w.quota_row(1, "volumes", 3), w.quota_row(2, "gigabytes", 30), w.quota_row(3, "backups", 0)]
-    counts = cinder.UsageCounts(volumes={"t1": (2, 20)})
+    counts = cinder_quota.UsageCounts(volumes={"t1": (2, 20)})
     plan = _plan(_facts(usage=usage, counts=counts))
     updates = [o for o in w.ops_on(plan, "quota_usages") if not isinstance(o, CheckRows)]
     new = {c.before["resource"]: c.after["in_use"] for o in updates for c in o.changes}
@@ -89,7 +89,7 @@ def test_soft_delete_recounts_quota_usage_without_the_volume():
 
 def test_soft_delete_locks_the_projects_unchanged_quota_rows():
     usage = [w.quota_row(1, "volumes", 3), w.quota_row(3, "backups", 0)]
-    plan = _plan(_facts(usage=usage, counts=cinder.UsageCounts(volumes={"t1": (2, 20)})))
+    plan = _plan(_facts(usage=usage, counts=cinder_quota.UsageCounts(volumes={"t1": (2, 20)})))
     (check,) = [o for o in plan.operations if isinstance(o, CheckRows)]
     assert [r["resource"] for r in check.rows] == ["backups"]
 
