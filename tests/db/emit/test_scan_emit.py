@@ -1,8 +1,10 @@
-"""`fixpack scan --emit DIR` on a seeded cloud (an old and a new schema set): every finding is
-placed (bundle, controller.sh, choice, refused, no command), the emitted SQL bundles run as their
-runbooks say and a second scan no longer reports what they repaired; a batch with findings its
-repair refuses lists them and still bundles the others; controller.sh passes bash -n and
-shellcheck and, run against stub API clients, passes each hostile value as exactly one argument."""
+"""`fixpack scan --emit DIR` on a seeded cloud of every distinct schema set (so of every catalog
+release): every finding is placed (bundle, controller.sh, choice, refused, no command), the emitted
+SQL bundles run as their runbooks say and a second scan no longer reports what they repaired; a
+batch with findings its repair refuses lists them and still bundles the others; controller.sh
+passes bash -n and shellcheck and, run against stub API clients, passes each hostile value as
+exactly one argument. The services' own API code runs the controller where CI builds their venvs
+(2026.2); elsewhere the controller's dry run is checked."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from tests.scan_world import OLD, build_scan_world, clone_row
 
 pytestmark = pytest.mark.db
 
-RELEASES = (SCHEMA_SET_RELEASES[0], SCHEMA_SET_RELEASES[-1])
+RELEASES = SCHEMA_SET_RELEASES  # issue 12: the round trip holds for every release of the catalog
 HOSTILE_SNAPSHOT = "snap\n$(touch INJECTED)`id`"  # control character: no command line possible
 HOSTILE_PROVIDER = "rp-'\"$(touch INJECTED)`id`;#"  # quotes: one shell word all the same
 # Where each check's planted finding goes (bdm-without-volume and volume-stuck: see the test).
