@@ -6,7 +6,7 @@ the volume operations add a module rather than edit the shared one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from generator.connect.sources import ConnectionTargets
@@ -71,6 +71,7 @@ def generate_volume_batch(
     output: OutputOptions,
     *,
     all_or_nothing: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> VolumeBatch:
     """One bundle per Nova cell (or Cinder alone) for many volumes of one operation.
 
@@ -90,11 +91,13 @@ def generate_volume_batch(
         raise FixpackError("a batch bundle holds one operation")
     if len({uuid for uuid, _ in requests}) != len(requests):
         raise FixpackError("the same volume is listed twice")
+    say = progress or (lambda _step: None)
     refused: dict[str, str] = {}
     groups: dict[tuple[str, ...], list[Plan]] = {}
     live = LiveDatabases(targets, release)
     try:
-        for uuid, options in requests:
+        for n, (uuid, options) in enumerate(requests, 1):
+            say(f"reading and planning {n}/{len(requests)}")
             try:
                 plan = plan_volume(read_volume(live, uuid, instances=options.instances), options)
             except (TargetProblem, UnsafeValue) as exc:  # UnsafeValue: the CLI's refusal too (exit 5)
@@ -107,11 +110,13 @@ def generate_volume_batch(
         live.close()
     if refused and all_or_nothing:
         raise TargetProblem(next(iter(refused.values())) + "; nothing written")
-    results = tuple(
-        assemble(plans[0] if len(plans) == 1 else merge_plans(plans), output, round_trips=rounds)
-        for plans in groups.values()
-    )
-    return VolumeBatch(results, refused)
+    results = []
+    for k, plans in enumerate(groups.values(), 1):
+        say(f"bundle {k}/{len(groups)}: merge, render, lint, write")
+        results.append(
+            assemble(plans[0] if len(plans) == 1 else merge_plans(plans), output, round_trips=rounds)
+        )
+    return VolumeBatch(tuple(results), refused)
 
 
 def generate_quota_sync(

@@ -277,9 +277,18 @@ def generate_vm(uuid: str, options, targets, release: str, output: OutputOptions
 
 
 def generate_vm_batch(
-    uuids: list[str], options, targets, release: str, output: OutputOptions
+    uuids: list[str],
+    options,
+    targets,
+    release: str,
+    output: OutputOptions,
+    progress: Callable[[str], None] | None = None,
 ) -> list[BundleResult]:
-    """One bundle for many instances (per cell): merged, chunked, guarded like any other."""
+    """One bundle for many instances (per cell): merged, chunked, guarded like any other.
+
+    `progress` (cli/progress.py) hears each step start: the facts, each instance's plan, each
+    bundle — `len(uuids) + 2` steps for one cell (one more per further cell)."""
+    say = progress or (lambda _step: None)
     from generator.facts.batch import read_instances
     from generator.facts.live import LiveDatabases
     from generator.plan.batch import merge_plans
@@ -290,16 +299,23 @@ def generate_vm_batch(
     if not targets.any:
         from generator.plan.vm_offline import plan_vm_offline
 
-        groups = {"offline": [plan_vm_offline(u, options, release) for u in uuids]}
+        say("catalog")
+        offline_plans = []
+        for n, u in enumerate(uuids, 1):
+            say(f"planning {n}/{len(uuids)}")
+            offline_plans.append(plan_vm_offline(u, options, release))
+        groups = {"offline": offline_plans}
         rounds = 0
     else:
         live = LiveDatabases(targets, release)
         groups = {}
         try:
+            say(f"reading {len(uuids)} instances")
             facts = read_instances(live, uuids, include_shadow=options.include_shadow)  # one pass
             timings["facts"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            for one in facts:
+            for n, one in enumerate(facts, 1):
+                say(f"planning {n}/{len(uuids)}")
                 plan = plan_vm(one, options)
                 groups.setdefault(plan.database("nova").database or "", []).append(plan)
             rounds = live.counter.count
@@ -307,7 +323,8 @@ def generate_vm_batch(
             live.close()
     timings["plan"] = time.perf_counter() - t0
     results = []
-    for plans in groups.values():
+    for k, plans in enumerate(groups.values(), 1):
+        say(f"bundle {k}/{len(groups)}: merge, render, lint, write")
         t0 = time.perf_counter()
         merged = merge_plans(plans)
         timings["merge"] = time.perf_counter() - t0

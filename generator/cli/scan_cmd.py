@@ -8,17 +8,15 @@ and its README lists the refusal line); 3 still wins for a partial scan.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from generator.cli.common import duration_param
 from generator.cli.options import connection_options, targets_from
+from generator.cli.progress import progress_bar
 from generator.domain.staleness import DEFAULT_STALE_AFTER, format_duration
-from generator.emit import check_emit_dir, emit, exit_code
+from generator.emit import check_emit_dir, emit, exit_code, repair_kinds
 from generator.emit.index import BUNDLE, CONTROLLER, NO_CMD, REFUSED
 from generator.emit.routes import CHOICE, PENDING
 from generator.errors import FixpackError
@@ -83,7 +81,7 @@ def scan(
         raise FixpackError("scan reads live databases: pass connection options (see 'fixpack scan --help')")
     if emit_dir is not None:
         check_emit_dir(Path(emit_dir))
-    with _progress_bar(len(set(checks)) or len(CHECK_IDS)) as progress:
+    with progress_bar("scanning", len(set(checks)) or len(CHECK_IDS)) as progress:
         report = run_scan(
             targets,
             checks=checks,
@@ -94,9 +92,15 @@ def scan(
     click.echo(render_json(report) if fmt == "json" else render_table(report), nl=False)
     if emit_dir is None:
         ctx.exit(report.exit_code)
-    result = emit(
-        report, targets, Path(emit_dir), stale_after=older_than, no_snapshot_gb_quota=no_snapshot_gb_quota
-    )
+    with progress_bar("emitting", repair_kinds(report)) as progress:
+        result = emit(
+            report,
+            targets,
+            Path(emit_dir),
+            stale_after=older_than,
+            no_snapshot_gb_quota=no_snapshot_gb_quota,
+            progress=progress,
+        )
     counts = ", ".join(
         f"{result.count(w)} {label}"
         for w, label in (
@@ -110,34 +114,6 @@ def scan(
     )
     click.echo(f"emitted: {terminal(result.path)} ({counts}); see its README.md", err=True)
     ctx.exit(exit_code(report.exit_code, result))
-
-
-@contextmanager
-def _progress_bar(total: int) -> Iterator[Callable[[str], None] | None]:
-    """click's progress bar on stderr, one step per check, while stderr is a terminal.
-
-    Piped or redirected, nothing at all: click's bar would still print its label once there,
-    so no bar is made. The check id shown is a fixed registry id, never a database value.
-    """
-    if not sys.stderr.isatty():
-        yield None
-        return
-    bar = click.progressbar(
-        length=total, label="scanning", file=sys.stderr, show_eta=False, item_show_func=lambda c: c
-    )
-    started: list[str] = []
-
-    def progress(check_id: str) -> None:
-        if started:
-            bar.update(1, check_id)  # the previous check is done
-        else:
-            bar.current_item = check_id
-            bar.render_progress()
-        started.append(check_id)
-
-    with bar:
-        yield progress
-        bar.update(1 if started else 0, "done")  # leaving the bar ends its line: the report starts clean
 
 
 def register(cli: click.Group) -> None:

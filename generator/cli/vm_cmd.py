@@ -16,6 +16,7 @@ from generator.cli.common import (
     validate_uuid,
 )
 from generator.cli.options import connection_options, targets_from
+from generator.cli.progress import progress_bar
 from generator.errors import FixpackError
 from generator.pipeline import OutputOptions, generate_vm, generate_vm_batch
 from generator.plan.vm import VM_OPS
@@ -162,7 +163,9 @@ def vm(
     if batch:
         if len(set(uuids)) != len(uuids):
             raise FixpackError("the same UUID is listed twice")
-        print_results(generate_vm_batch(uuids, options, targets, release, output), fmt)
+        with progress_bar("batch", len(uuids) + 2) as progress:
+            results = generate_vm_batch(uuids, options, targets, release, output, progress)
+        print_results(results, fmt)
         return
     print_results((generate_vm(one, options, targets, release, output) for one in uuids), fmt)
 

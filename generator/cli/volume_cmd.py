@@ -16,6 +16,7 @@ from generator.cli.common import (
     validate_uuid,
 )
 from generator.cli.options import connection_options_for, targets_from
+from generator.cli.progress import progress_bar
 from generator.errors import FixpackError
 from generator.jobs_volume import generate_volume, generate_volume_batch
 from generator.pipeline import OutputOptions
@@ -140,9 +141,15 @@ def volume(
             raise FixpackError("--batch reads live rows: pass connection options")
         if len(set(uuids)) != len(uuids):
             raise FixpackError("the same UUID is listed twice")
-        done = generate_volume_batch(
-            [(u, options) for u in uuids], targets, release, output, all_or_nothing=True
-        )
+        with progress_bar("batch", len(uuids) + 1) as progress:
+            done = generate_volume_batch(
+                [(u, options) for u in uuids],
+                targets,
+                release,
+                output,
+                all_or_nothing=True,
+                progress=progress,
+            )
         print_results(done.results, fmt)
         return
     print_results((generate_volume(one, options, targets, release, output) for one in uuids), fmt)

@@ -13,7 +13,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -71,7 +71,9 @@ def emit(
     *,
     stale_after: dt.timedelta,
     no_snapshot_gb_quota: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> EmitResult:
+    """`progress` (cli/progress.py) hears each repair kind's batch start (`repair_kinds` of them)."""
     check_emit_dir(out)
     parent = out.parent if str(out.parent) else Path(".")
     try:
@@ -80,7 +82,7 @@ def emit(
     except OSError as exc:
         raise FixpackError(f"--emit {out}: cannot write there ({exc.strerror or exc})") from None
     try:
-        placements = _place(report, targets, tmp, stale_after, no_snapshot_gb_quota)
+        placements = _place(report, targets, tmp, stale_after, no_snapshot_gb_quota, progress)
         controller, lines = render_controller(placements, __version__)
         placements = [replace(p, line=lines[p.detail]) if p.where == CONTROLLER else p for p in placements]
         pending_why = {p.finding.check: route(p.finding).why for p in placements if p.where == PENDING}
@@ -112,6 +114,11 @@ def emit(
     return EmitResult(out, tuple(placements))
 
 
+def repair_kinds(report: ScanReport) -> int:
+    """How many batches `emit` builds for this report (one per repair kind with a finding)."""
+    return len({route(f).kind for f in report.findings if route(f).build is not None})
+
+
 def _ordered(findings: Sequence[Finding]) -> list[Finding]:
     order = {c: i for i, c in enumerate(CHECK_IDS)}
     return sorted(findings, key=lambda f: (order.get(f.check, len(order)), f.check, f.uuid))
@@ -123,6 +130,7 @@ def _place(
     tmp: Path,
     stale_after: dt.timedelta,
     no_snapshot_gb_quota: bool,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Placement]:
     findings = _ordered(report.findings)
     routed = [(f, route(f)) for f in findings]
@@ -131,7 +139,9 @@ def _place(
     for f, repair in routed:
         if repair.build is not None:
             kinds.setdefault(repair.kind, (repair.build, []))[1].append(f)
-    for kind, (build, members) in kinds.items():
+    for k, (kind, (build, members)) in enumerate(kinds.items(), 1):
+        if progress is not None:
+            progress(f"{kind} ({k}/{len(kinds)})")  # a fixed repair kind, never a database value
         (tmp / kind).mkdir(mode=DIR_MODE)
         (tmp / kind).chmod(DIR_MODE)
         ctx = EmitContext(targets, stale_after, tmp / kind, no_snapshot_gb_quota=no_snapshot_gb_quota)

@@ -30,6 +30,7 @@ from tests.differential import diff_release
 from tests.hostile import ATTACHMENT_ID, headings, rename_attachment
 from tests.review_fixtures import run_cli
 from tests.scan_world import OLD, build_scan_world, clone_row
+from tests.terminal import run_on_terminal
 
 pytestmark = pytest.mark.db
 
@@ -305,6 +306,21 @@ def test_readme_lists_every_finding_inertly(world, emitted):
     assert "refusing to detach-from-nova" in readme
     (host_line,) = [line for line in readme.splitlines() if "host `" in line]
     assert "cmp-`id`-$(touch /tmp/pwn)\\x1b[31m\\x0ared" in host_line  # the hostile host, escaped
+
+
+def test_scan_and_emit_on_a_terminal_show_their_progress(make_deployment, tmp_path):
+    """Piped, the emit prints one line (test_every_finding_is_placed); on a terminal the scan's bar
+    names each check and the emit's bar each repair kind it builds."""
+    dep = make_deployment(SCHEMA_SET_RELEASES[-1])
+    build_scan_world(dep)
+    argv = [sys.executable, "-m", "generator", "scan", "--format", "json", "--older-than", "2h"]
+    code, stdout, shown = run_on_terminal([*argv, *url_args(dep), "--emit", str(tmp_path / "repairs")])
+    assert code in (1, 5), shown
+    assert b"scanning" in shown and b"volume-stuck" in shown
+    kinds = {p.name for p in (tmp_path / "repairs").iterdir() if p.is_dir()}
+    assert kinds and b"emitting" in shown
+    assert all(kind.encode() in shown for kind in kinds), (kinds, shown[-2000:])
+    assert json.loads(stdout)["findings"]  # stdout is the report alone
 
 
 def test_emit_dir_must_be_new_or_empty(tmp_path, capsys):
