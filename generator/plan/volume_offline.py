@@ -267,7 +267,10 @@ def _soft_delete(schema: SchemaSnapshot, u: str, options: VolumeOptions, release
         pre += _cascade_preconditions(u, options)
     schemas = {"cinder": schema}
     done = Evaluated()
-    cascaded, taken = recipes.live_snapshots(u), recipes.every_snapshot(u)  # found at run time
+    # found at run time; without --cascade no snapshot is taken (the precondition above: none is
+    # live), so the workers of snapshots deleted long ago stay, as Cinder's delete and live leave them
+    cascaded = recipes.live_snapshots(u)
+    taken: recipes.Snapshots = recipes.every_snapshot(u) if options.cascade else ()
     steps = recipes.soft_delete(release, u, cascade=options.cascade, cascaded=cascaded, taken=taken)
     for step, targets in steps:
         done += evaluate_offline([step], schemas, targets)
