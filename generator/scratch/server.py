@@ -101,6 +101,10 @@ class ScratchServer:
         return DatabaseURL(user="root", host="127.0.0.1", port=self.port)
 
     def _initialise(self) -> None:
+        # the bootstrap server writes temporary tables too: in /tmp, two bootstraps at one moment
+        # (two test sessions) failed deleting each other's `#sql-temptable-…` files
+        tmpdir = self.root / "tmp"
+        tmpdir.mkdir(parents=True, exist_ok=True)
         if self.is_mariadb:
             installer = find_program("mariadb-install-db", "mysql_install_db")
             if not installer:
@@ -112,9 +116,11 @@ class ScratchServer:
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 "--skip-name-resolve",
+                f"--tmpdir={tmpdir}",  # passed on to the bootstrap server
             ]
         else:
             cmd = [self.binary, "--no-defaults", "--initialize-insecure", f"--datadir={self.datadir}"]
+            cmd.append(f"--tmpdir={tmpdir}")
         if os.geteuid() == 0:
             cmd.append("--user=root")
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
