@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from sqlglot import exp
 
-from generator.schema.model import Table
+from generator.schema.model import Column, Table
 
 _FLOAT_TYPES = frozenset({"float", "double", "real"})
 _HEX_TYPES = frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit"})
@@ -98,40 +98,10 @@ def _precision(ctype: str) -> int:
 _ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'", "\0": "\\0", "\x1a": "\\Z"})
 
 
-def _quoted(text: str) -> str:
-    """MySQL's `QUOTE()` of a non-NULL value's text."""
-    return "'" + text.translate(_ESCAPES) + "'"
+ValueText = Callable[[Any], str]
 
 
-def _value_text(table: Table, column: str, value: object) -> str:
-    col = table.column(column)
-    base = col.base_type
-    if base in _FLOAT_TYPES:
-        return str(round(float(value) * 1000000))  # type: ignore[arg-type]
-    if base in _HEX_TYPES:
-        raw = bytes(value) if isinstance(value, bytes | bytearray | memoryview) else None
-        if base == "bit":  # HEX() of a BIT column prints its numeric value
-            number = int.from_bytes(raw, "big") if raw is not None else int(value)  # type: ignore[call-overload]
-            return format(number, "X")
-        return (raw if raw is not None else str(value).encode("utf-8")).hex().upper()
-    if base in ("decimal", "numeric"):
-        return format(Decimal(value), "f")  # type: ignore[arg-type]
-    if base in ("datetime", "timestamp"):
-        assert isinstance(value, dt.datetime)
-        digits = _precision(col.type)
-        text = value.strftime("%Y-%m-%d %H:%M:%S")
-        return text + ("." + f"{value.microsecond:06d}"[:digits] if digits else "")
-    if base == "date":
-        assert isinstance(value, dt.date)
-        return value.strftime("%Y-%m-%d")
-    if base == "time":
-        assert isinstance(value, dt.timedelta)
-        digits = _precision(col.type)
-        micros = round(value.total_seconds() * 1000000)
-        sign = "-" if micros < 0 else ""
-        secs, micro = divmod(abs(micros), 1000000)
-        text = f"{sign}{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
-        return text + ("." + f"{micro:06d}"[:digits] if digits else "")
+def _plain_text(value: Any) -> str:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).decode("utf-8")
     if isinstance(value, bool):
@@ -139,8 +109,75 @@ def _value_text(table: Table, column: str, value: object) -> str:
     return str(value)
 
 
-def _canonical_value(table: Table, column: str, value: object) -> str:
-    return "NULL" if value is None else _quoted(_value_text(table, column, value))
+def _hex_text(base: str) -> ValueText:
+    def text(value: Any) -> str:
+        raw = bytes(value) if isinstance(value, bytes | bytearray | memoryview) else None
+        if base == "bit":  # HEX() of a BIT column prints its numeric value
+            number = int.from_bytes(raw, "big") if raw is not None else int(value)
+            return format(number, "X")
+        return (raw if raw is not None else str(value).encode("utf-8")).hex().upper()
+
+    return text
+
+
+def _datetime_text(digits: int) -> ValueText:
+    def text(value: Any) -> str:
+        assert isinstance(value, dt.datetime)
+        out = value.strftime("%Y-%m-%d %H:%M:%S")
+        return out + ("." + f"{value.microsecond:06d}"[:digits] if digits else "")
+
+    return text
+
+
+def _date_text(value: Any) -> str:
+    assert isinstance(value, dt.date)
+    return value.strftime("%Y-%m-%d")
+
+
+def _time_text(digits: int) -> ValueText:
+    def text(value: Any) -> str:
+        assert isinstance(value, dt.timedelta)
+        micros = round(value.total_seconds() * 1000000)
+        sign = "-" if micros < 0 else ""
+        secs, micro = divmod(abs(micros), 1000000)
+        out = f"{sign}{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
+        return out + ("." + f"{micro:06d}"[:digits] if digits else "")
+
+    return text
+
+
+def _text_of(column: Column) -> ValueText:
+    """How the server prints one column's non-NULL values inside QUOTE() (`_canonical_expr`)."""
+    base = column.base_type
+    if base in _FLOAT_TYPES:
+        return lambda value: str(round(float(value) * 1000000))
+    if base in _HEX_TYPES:
+        return _hex_text(base)
+    if base in ("decimal", "numeric"):
+        return lambda value: format(Decimal(value), "f")
+    if base in ("datetime", "timestamp"):
+        return _datetime_text(_precision(column.type))
+    if base == "date":
+        return _date_text
+    if base == "time":
+        return _time_text(_precision(column.type))
+    return _plain_text
+
+
+# (id of a table, columns) -> (the table, kept alive so its id is not reused, and per column its
+# name and value text). A bundle of a thousand instances digests tens of thousands of rows of the
+# same few tables: the per-column decisions are made once per table, not once per value.
+_CONVERTERS: dict[tuple[int, tuple[str, ...]], tuple[Table, tuple[tuple[str, ValueText], ...]]] = {}
+
+
+def _converters(table: Table, columns: Sequence[str]) -> tuple[tuple[str, ValueText], ...]:
+    key = (id(table), tuple(columns))
+    found = _CONVERTERS.get(key)
+    if found is None or found[0] is not table:
+        by_name = {c.name: c for c in table.columns}
+        found = (table, tuple((name, _text_of(by_name[name])) for name in key[1]))
+        _CONVERTERS[key] = found
+    return found[1]
 
 
 def python_fingerprint(table: Table, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
@@ -155,5 +192,8 @@ def python_fingerprint(table: Table, columns: Sequence[str], rows: Iterable[Mapp
 
 def python_row_digest(table: Table, columns: Sequence[str], row: Mapping[str, Any]) -> int:
     """The value `row_digest_expr` yields on the server for this row."""
-    text = ",".join(_canonical_value(table, c, row[c]) for c in columns)
-    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], 16)
+    parts = []
+    for name, text in _converters(table, columns):
+        value = row[name]
+        parts.append("NULL" if value is None else "'" + text(value).translate(_ESCAPES) + "'")  # QUOTE()
+    return int(hashlib.sha256(",".join(parts).encode("utf-8")).hexdigest()[:16], 16)
