@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from generator.ops.rows import Row
 from generator.schema.model import Column, Table
 
 _FLOAT_TYPES = frozenset({"float", "double", "real"})
@@ -192,6 +193,8 @@ def python_fingerprint(table: Table, columns: Sequence[str], rows: Iterable[Mapp
 
 def python_row_digest(table: Table, columns: Sequence[str], row: Mapping[str, Any]) -> int:
     """The value `row_digest_expr` yields on the server for this row."""
+    if isinstance(row, Row):  # a dict once per row: Row looks a column up by its position
+        row = dict(zip(row.columns, row.values, strict=True))
     parts = []
     for name, text in _converters(table, columns):
         value = row[name]
