@@ -60,13 +60,16 @@ def stuck_instance(dep: Deployment) -> str:
 
 def command(dep: Deployment, uuid: str, op: str, out: Path) -> list[str]:
     urls = []
-    for role, flag in (("nova", "--nova-url"), ("nova_api", "--nova-api-url"), ("placement", "--placement-url"),
-                       ("cinder", "--cinder-url")):  # fmt: skip
+    flags = {"nova": "--nova-url", "nova_api": "--nova-api-url", "placement": "--placement-url",
+             "cinder": "--cinder-url"}  # fmt: skip
+    for role, flag in flags.items():
         urls += [flag, dep.url(role).render(with_password=True)]
     return [str(FIXPACK), "vm", uuid, "--op", op, *urls, "-o", str(out)]
 
 
-def run_once(cmd: list[str], cache: Path, extra_env: dict[str, str] | None = None) -> tuple[float, float, str]:
+def run_once(
+    cmd: list[str], cache: Path, extra_env: dict[str, str] | None = None
+) -> tuple[float, float, str]:
     """Wall and CPU seconds of one CLI run, and the phases it reported (stderr timings line)."""
     env = dict(os.environ, FIXPACK_CACHE_DIR=str(cache), FIXPACK_TIMINGS="1", **(extra_env or {}))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
