@@ -21,7 +21,7 @@ from generator.bundle.digest import PLACEHOLDER, seal
 from generator.bundle.manifest import build_manifest, manifest_text
 from generator.bundle.writer import write_atomically
 from generator.errors import FixpackError, LintFailure
-from generator.lint import LintInput, lint_files, tables_named
+from generator.lint import LintInput, lint_files, shellcheck, tables_named
 from generator.lint.report import LintReport
 from generator.plan.model import Plan
 from generator.render.runbook import OFFLINE_COMPUTE_TARGET, render_runbook
@@ -106,7 +106,6 @@ def assemble(
     chunking, lowered = chunking_notes(plan, output.chunk_rows)
     if lowered:  # said on the terminal and in the runbook's warnings
         plan = replace(plan, warnings=(*plan.warnings, *lowered))
-    sql_files, guards = render_sql(plan, output.chunk_rows)
     shell_files: list[RenderedFile] = []
     hosts = [c.host for c in plan.compute]
     for cleanup in plan.compute:
@@ -138,53 +137,62 @@ def assemble(
         )
     if plan.mode == "offline" and plan.options.get("host_side") == "instance":
         shell_files += [_offline_compute_file(plan, uuid, bundle_id) for uuid in plan.targets]
-    controllers = ([plan.controller] if plan.controller is not None else []) + list(plan.extra_controllers)
-    # offline: where the Nova cell capture writes the delete_on_termination volumes controller.sh reads
-    nova_capture = next((f.produces for f in sql_files if f.produces and f.target == "db:nova"), None)
-    controller_files = [
-        RenderedFile(
-            "shell/controller.sh"
-            if len(controllers) == 1
-            else f"shell/controller-{(actions.instance_uuid or str(n))[:8]}.sh",
-            "shell",
-            "apply",
-            "controller",
-            (
-                f"API-side end of the rehost to {actions.rehost_host}: Neutron ports rebound, volume "
-                "attachments refreshed with the target's connector (--connector; else the commands are "
-                "printed) (dry run unless --execute)"
+    # shellcheck (a process per script, up to ~0.5 s each on an empty cache) checks the compute
+    # scripts while the SQL renders; lint_files collects it with the controller scripts added
+    shell_run = shellcheck.start({f.path: f.text for f in shell_files}, use_cache=output.use_lint_cache)
+    try:
+        sql_files, guards = render_sql(plan, output.chunk_rows)
+        controllers = [plan.controller] if plan.controller is not None else []
+        controllers += list(plan.extra_controllers)
+        # offline: where the Nova cell capture writes the delete_on_termination volumes controller.sh reads
+        nova_capture = next((f.produces for f in sql_files if f.produces and f.target == "db:nova"), None)
+        controller_files = [
+            RenderedFile(
+                "shell/controller.sh"
+                if len(controllers) == 1
+                else f"shell/controller-{(actions.instance_uuid or str(n))[:8]}.sh",
+                "shell",
+                "apply",
+                "controller",
+                (
+                    f"API-side end of the rehost to {actions.rehost_host}: Neutron ports rebound, volume "
+                    "attachments refreshed with the target's connector (--connector; else the commands are "
+                    "printed) (dry run unless --execute)"
+                )
+                if actions.rehost_host
+                else "API-side cleanup: Neutron ports, shelved image, console tokens"
+                + (
+                    ", delete_on_termination volumes (after the SQL apply)"
+                    if actions.volumes_to_delete
+                    else f", delete_on_termination volumes (read from {nova_capture}, after the SQL apply)"
+                    if actions.volumes_from_capture
+                    else ""
+                )
+                + " (dry run unless --execute)",
+                render_controller_script(
+                    actions,
+                    bundle_id=bundle_id,
+                    fixpack_version=__version__,
+                    release=plan.release,
+                    offline=plan.mode == "offline",
+                    captured=nova_capture if actions.volumes_from_capture else None,
+                ),
             )
-            if actions.rehost_host
-            else "API-side cleanup: Neutron ports, shelved image, console tokens"
-            + (
-                ", delete_on_termination volumes (after the SQL apply)"
-                if actions.volumes_to_delete
-                else f", delete_on_termination volumes (read from {nova_capture}, after the SQL apply)"
-                if actions.volumes_from_capture
-                else ""
-            )
-            + " (dry run unless --execute)",
-            render_controller_script(
-                actions,
-                bundle_id=bundle_id,
-                fixpack_version=__version__,
-                release=plan.release,
-                offline=plan.mode == "offline",
-                captured=nova_capture if actions.volumes_from_capture else None,
-            ),
+            for n, actions in enumerate(controllers)
+        ]
+        prechecks = [f for f in sql_files if f.phase == "precheck" and not f.produces]
+        captures = [f for f in sql_files if f.produces]
+        applies = [f for f in sql_files if f.phase == "apply"]
+        verifies = [f for f in sql_files if f.phase == "verify"]
+        rollbacks = [f for f in sql_files if f.phase == "rollback"]
+        run_order = prechecks + captures + shell_files + applies + controller_files + verifies
+        steps = run_order + rollbacks
+        runbook = render_runbook(
+            plan, bundle_id, created_at, run_order, rollbacks, chunking=chunking, digest=PLACEHOLDER
         )
-        for n, actions in enumerate(controllers)
-    ]
-    prechecks = [f for f in sql_files if f.phase == "precheck" and not f.produces]
-    captures = [f for f in sql_files if f.produces]
-    applies = [f for f in sql_files if f.phase == "apply"]
-    verifies = [f for f in sql_files if f.phase == "verify"]
-    rollbacks = [f for f in sql_files if f.phase == "rollback"]
-    run_order = prechecks + captures + shell_files + applies + controller_files + verifies
-    steps = run_order + rollbacks
-    runbook = render_runbook(
-        plan, bundle_id, created_at, run_order, rollbacks, chunking=chunking, digest=PLACEHOLDER
-    )
+    except BaseException:  # nothing is written: no shellcheck left running
+        shell_run.abandon()
+        raise
     timings["render"] = time.perf_counter() - t0
 
     written = [f for f in steps if not f.produced_by]  # offline rollbacks are written at run time
@@ -198,6 +206,7 @@ def assemble(
         {db.role: db.schema for db in plan.databases},
         plan.targets,
         use_cache=output.use_lint_cache,
+        shell_run=shell_run,
     )
     timings["lint"] = lint.seconds.get("total", 0.0)
     if not lint.passed and not output.allow_lint_failures:
