@@ -69,11 +69,7 @@ def _schema_json(plan: Plan, sql_files: list[RenderedFile]) -> dict:
         touched.setdefault((f.target or "").removeprefix("db:"), set()).update(tables_named(f.text))
     out = {}
     for db in plan.databases:
-        snap = db.schema.to_dict()
-        out[db.role] = {
-            "release": db.release,
-            "tables": [t for t in snap["tables"] if t["name"] in touched.get(db.role, set())],
-        }
+        out[db.role] = {"release": db.release, **db.schema.to_dict(only=touched.get(db.role, set()))}
     return out
 
 
