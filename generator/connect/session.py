@@ -63,10 +63,10 @@ class Session:
         self._conn = _connect(url, label=label, defaults_file=defaults_file)
         self.database = url.database or self._scalar("SELECT DATABASE()")
         # TIMESTAMP values and row fingerprints must not depend on the server's zone.
-        self.execute_raw("SET SESSION time_zone = '+00:00'")
+        setup = ["SET SESSION time_zone = '+00:00'"]
         if read_only:
-            self.execute_raw("SET SESSION TRANSACTION READ ONLY")
-            self.execute_raw("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+            setup += ["SET SESSION TRANSACTION READ ONLY", "START TRANSACTION WITH CONSISTENT SNAPSHOT"]
+        self.execute_raw(";\n".join(setup))  # one round trip (the connection allows multi-statements)
 
     @property
     def server(self) -> str:
@@ -118,9 +118,12 @@ class Session:
             return list(cur.fetchall())
 
     def execute_raw(self, sql: str) -> None:
+        """One round trip: `sql` may hold several statements, each result is consumed."""
         self.counter.tick()
         with self._lock, self._conn.cursor() as cur:
             cur.execute(sql)
+            while cur.nextset():
+                pass
 
     def _scalar(self, sql: str) -> Any:
         rows = self.query_tuples(sql)
