@@ -209,7 +209,6 @@ def test_a_session_starts_read_only_in_utc_in_one_round_trip(make_deployment) ->
     dep = make_deployment("2025.1")
     with Session(dep.url("nova"), label="nova") as session:
         assert session.counter.count == 1  # time zone, read-only, snapshot: one multi-statement
-        row = session.query("SELECT @@session.time_zone AS tz, @@in_transaction AS tx")
-        assert row == [{"tz": "+00:00", "tx": 1}]
+        assert session.query("SELECT @@session.time_zone AS tz") == [{"tz": "+00:00"}]
         with pytest.raises(ConnectionProblem, match="READ ONLY"):  # MariaDB and MySQL say so
             session.query("UPDATE instances SET hostname = 'x' WHERE id = 0")
