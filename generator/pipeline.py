@@ -90,18 +90,9 @@ def _offline_compute_file(plan: Plan, uuid: str, bundle_id: str) -> RenderedFile
     )
 
 
-def assemble(
-    plan: Plan, output: OutputOptions, *, timings: dict[str, float] | None = None, round_trips: int = 0
-) -> BundleResult:
-    timings = dict(timings or {})
-    now = (output.now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
-    created_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    bundle_id = bundle_id_for(plan, now)
-
-    t0 = time.perf_counter()
-    chunking, lowered = chunking_notes(plan, output.chunk_rows)
-    if lowered:  # said on the terminal and in the runbook's warnings
-        plan = replace(plan, warnings=(*plan.warnings, *lowered))
+def shell_compute_files(plan: Plan, bundle_id: str) -> list[RenderedFile]:
+    """The compute-host scripts of a bundle (one per instance and host): rendered before the SQL, so
+    shellcheck checks them while the SQL renders (tools/ship_shellcheck_verdicts.py renders them too)."""
     shell_files: list[RenderedFile] = []
     hosts = [c.host for c in plan.compute]
     for cleanup in plan.compute:
@@ -133,49 +124,71 @@ def assemble(
         )
     if plan.mode == "offline" and plan.options.get("host_side") == "instance":
         shell_files += [_offline_compute_file(plan, uuid, bundle_id) for uuid in plan.targets]
+    return shell_files
+
+
+def shell_controller_files(plan: Plan, bundle_id: str, sql_files: list[RenderedFile]) -> list[RenderedFile]:
+    """The controller scripts of a bundle (offline ones read what the Nova cell capture in `sql_files`
+    writes)."""
+    controllers = [plan.controller] if plan.controller is not None else []
+    controllers += list(plan.extra_controllers)
+    # offline: where the Nova cell capture writes the delete_on_termination volumes controller.sh reads
+    nova_capture = next((f.produces for f in sql_files if f.produces and f.target == "db:nova"), None)
+    return [
+        RenderedFile(
+            "shell/controller.sh"
+            if len(controllers) == 1
+            else f"shell/controller-{(actions.instance_uuid or str(n))[:8]}.sh",
+            "shell",
+            "apply",
+            "controller",
+            (
+                f"API-side end of the rehost to {actions.rehost_host}: Neutron ports rebound, volume "
+                "attachments refreshed with the target's connector (--connector; else the commands are "
+                "printed) (dry run unless --execute)"
+            )
+            if actions.rehost_host
+            else "API-side cleanup: Neutron ports, shelved image, console tokens"
+            + (
+                ", delete_on_termination volumes (after the SQL apply)"
+                if actions.volumes_to_delete
+                else f", delete_on_termination volumes (read from {nova_capture}, after the SQL apply)"
+                if actions.volumes_from_capture
+                else ""
+            )
+            + " (dry run unless --execute)",
+            render_controller_script(
+                actions,
+                bundle_id=bundle_id,
+                fixpack_version=__version__,
+                release=plan.release,
+                offline=plan.mode == "offline",
+                captured=nova_capture if actions.volumes_from_capture else None,
+            ),
+        )
+        for n, actions in enumerate(controllers)
+    ]
+
+
+def assemble(
+    plan: Plan, output: OutputOptions, *, timings: dict[str, float] | None = None, round_trips: int = 0
+) -> BundleResult:
+    timings = dict(timings or {})
+    now = (output.now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    created_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    bundle_id = bundle_id_for(plan, now)
+
+    t0 = time.perf_counter()
+    chunking, lowered = chunking_notes(plan, output.chunk_rows)
+    if lowered:  # said on the terminal and in the runbook's warnings
+        plan = replace(plan, warnings=(*plan.warnings, *lowered))
+    shell_files = shell_compute_files(plan, bundle_id)
     # shellcheck (a process per script, up to ~0.5 s each on an empty cache) checks the compute
     # scripts while the SQL renders; lint_files collects it with the controller scripts added
     shell_run = shellcheck.start({f.path: f.text for f in shell_files}, use_cache=output.use_lint_cache)
     try:
         sql_files, guards = render_sql(plan, output.chunk_rows)
-        controllers = [plan.controller] if plan.controller is not None else []
-        controllers += list(plan.extra_controllers)
-        # offline: where the Nova cell capture writes the delete_on_termination volumes controller.sh reads
-        nova_capture = next((f.produces for f in sql_files if f.produces and f.target == "db:nova"), None)
-        controller_files = [
-            RenderedFile(
-                "shell/controller.sh"
-                if len(controllers) == 1
-                else f"shell/controller-{(actions.instance_uuid or str(n))[:8]}.sh",
-                "shell",
-                "apply",
-                "controller",
-                (
-                    f"API-side end of the rehost to {actions.rehost_host}: Neutron ports rebound, volume "
-                    "attachments refreshed with the target's connector (--connector; else the commands are "
-                    "printed) (dry run unless --execute)"
-                )
-                if actions.rehost_host
-                else "API-side cleanup: Neutron ports, shelved image, console tokens"
-                + (
-                    ", delete_on_termination volumes (after the SQL apply)"
-                    if actions.volumes_to_delete
-                    else f", delete_on_termination volumes (read from {nova_capture}, after the SQL apply)"
-                    if actions.volumes_from_capture
-                    else ""
-                )
-                + " (dry run unless --execute)",
-                render_controller_script(
-                    actions,
-                    bundle_id=bundle_id,
-                    fixpack_version=__version__,
-                    release=plan.release,
-                    offline=plan.mode == "offline",
-                    captured=nova_capture if actions.volumes_from_capture else None,
-                ),
-            )
-            for n, actions in enumerate(controllers)
-        ]
+        controller_files = shell_controller_files(plan, bundle_id, sql_files)
         prechecks = [f for f in sql_files if f.phase == "precheck" and not f.produces]
         captures = [f for f in sql_files if f.produces]
         applies = [f for f in sql_files if f.phase == "apply"]
