@@ -10,7 +10,8 @@ instance tables and the instance's placement allocations — give a plan whose
 shapes are those a real instance's bundle has. Each table gets one row and then two
 (a key list of one and of several), single and merged (--batch). Values are
 synthetic and typed by the catalog column (NULL where the column allows it): a
-shape does not depend on them.
+shape does not depend on them. Each is made again with the rows that reference the instance
+through another row (an action's events) and long text values (restored in pieces).
 
 Each plan is made again for an instance with volumes and a Cinder database (the
 attachments Cinder's attachment_delete ends, `cinder_wanted` scopes): its volume
@@ -23,6 +24,7 @@ is served by shipped verdicts on a fresh machine too.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator
 
@@ -42,10 +44,15 @@ _INTS = ("int", "bigint", "smallint", "tinyint", "mediumint")
 _TEXTS = ("varchar", "char", "text", "mediumtext", "longtext", "enum")
 
 
-def _value(col: Column, n: int) -> object:
+_LONG = ("text", "mediumtext", "longtext")
+
+
+def _value(col: Column, n: int, long: bool = False) -> object:
     kind = col.base_type
     if col.name in ("deleted", "queued_for_delete"):
         return 0
+    if long and kind in _LONG:  # a value longer than a line piece: restored as CONCAT of pieces
+        return "null" + " " * 300  # JSON (network_info, specs) that says nothing
     if kind in _INTS:
         return n
     if kind in ("float", "double", "decimal"):
@@ -57,11 +64,13 @@ def _value(col: Column, n: int) -> object:
     return None
 
 
-def _rows(schema: SchemaSnapshot, table: str, count: int, given: dict[str, object], first: int) -> list[Row]:
+def _rows(
+    schema: SchemaSnapshot, table: str, count: int, given: dict[str, object], first: int, long: bool = False
+) -> list[Row]:
     columns = schema.table(table).columns
     out = []
     for i in range(count):
-        values = {c.name: _value(c, first + i) for c in columns} | given
+        values = {c.name: _value(c, first + i, long) for c in columns} | given
         out.append(Row(tuple(c.name for c in columns), tuple(values[c.name] for c in columns)))
     return out
 
@@ -81,8 +90,11 @@ def _database(
     )
 
 
-def instance_facts(release: str, uuid: str, count: int, base: int = 0) -> InstanceFacts:
-    """A stuck instance with `count` synthetic rows in every table a live read fills (keys from `base`)."""
+def instance_facts(release: str, uuid: str, count: int, base: int = 0, deep: bool = False) -> InstanceFacts:
+    """A stuck instance with `count` synthetic rows in every table a live read fills (keys from `base`).
+
+    `deep`: also the rows that reference the instance through another table's rows (an
+    instance action's events: one per parent row, keyed by it), and long text values."""
     nova = catalog_snapshot(release, "nova")
     refs = {r.table: r for r in references_to(nova, "instances", "uuid", uuid, NOVA_IMPLICIT_INSTANCE_REFS)}
     instance = _rows(nova, "instances", 1, {
@@ -95,8 +107,14 @@ def instance_facts(release: str, uuid: str, count: int, base: int = 0) -> Instan
         ref = refs.get(table)
         if table == "instances":
             cell[table] = (scope, [instance])
-        elif ref is not None and ref.depth == 1:  # deeper rows need their parents' keys: not synthesised
-            cell[table] = (scope, _rows(nova, table, count, {ref.column: uuid}, 1000 + base))
+        elif ref is not None and ref.depth == 1:
+            cell[table] = (scope, _rows(nova, table, count, {ref.column: uuid}, 1000 + base, deep))
+        elif ref is not None and deep and ref.parent in cell:  # one row per parent row, keyed by it
+            parents = cell[ref.parent][1]
+            cell[table] = (scope, [
+                _rows(nova, table, 1, {ref.column: p[ref.parent_column]}, 2000 + base + n, deep)[0]
+                for n, p in enumerate(parents)
+            ])  # fmt: skip
     api = catalog_snapshot(release, "nova_api")
     mapping = _rows(api, "instance_mappings", 1, {"instance_uuid": uuid, "cell_id": 2}, 1 + base)
     placement = catalog_snapshot(release, "placement")
@@ -200,17 +218,17 @@ def with_cinder(facts: InstanceFacts, release: str, count: int) -> InstanceFacts
 
 def live_plans(release: str) -> Iterator[Plan]:
     """Each live VM operation on synthetic rows: one and two rows per table, single and batched,
-    without volumes and with volumes attached through Cinder."""
+    without volumes and with volumes attached through Cinder, without and with deeper rows and
+    long values."""
     from generator.plan.batch import merge_plans
     from generator.plan.vm import plan_vm
     from generator.plan.vm_common import VmOptions
 
     for op in LIVE_OPS:
-        for count in (1, 2):
-            for volumes in (False, True):
-                facts = [instance_facts(release, uuid, count, 100 * n) for n, uuid in enumerate(INSTANCES)]
-                if volumes:
-                    facts = [with_cinder(f, release, count) for f in facts]
-                plans = [plan_vm(f, VmOptions(op=op)) for f in facts]
-                yield plans[0]
-                yield merge_plans(plans)
+        for count, volumes, deep in itertools.product((1, 2), (False, True), (False, True)):
+            facts = [instance_facts(release, uuid, count, 100 * n, deep) for n, uuid in enumerate(INSTANCES)]
+            if volumes:
+                facts = [with_cinder(f, release, count) for f in facts]
+            plans = [plan_vm(f, VmOptions(op=op)) for f in facts]
+            yield plans[0]
+            yield merge_plans(plans)
