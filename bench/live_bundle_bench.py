@@ -23,6 +23,7 @@ average, since the machine is shared. `--profile DIR` also writes, for one cold 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import resource
@@ -44,6 +45,7 @@ from generator.scratch.deployment import Deployment, create_deployment  # noqa: 
 from generator.scratch.provider import provide  # noqa: E402
 
 FIXPACK = HERE.parent / ".venv" / "bin" / "fixpack"
+_RUNS = itertools.count(1)
 
 
 def stuck_instance(dep: Deployment) -> str:
@@ -72,6 +74,7 @@ def run_once(
 ) -> tuple[float, float, str]:
     """Wall and CPU seconds of one CLI run, and the phases it reported (stderr timings line)."""
     env = dict(os.environ, FIXPACK_CACHE_DIR=str(cache), FIXPACK_TIMINGS="1", **(extra_env or {}))
+    cmd = [*cmd[:-1], str(Path(cmd[-1]) / f"run-{next(_RUNS)}")]  # bundle ids are per second: a dir each
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
