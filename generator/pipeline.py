@@ -21,7 +21,7 @@ from generator.bundle.digest import PLACEHOLDER, seal
 from generator.bundle.manifest import build_manifest, manifest_text
 from generator.bundle.writer import write_atomically
 from generator.errors import FixpackError, LintFailure
-from generator.lint import LintInput, lint_files, tables_named
+from generator.lint import LintInput, lint_files, shellcheck, tables_named
 from generator.lint.report import LintReport
 from generator.plan.model import Plan
 from generator.render.runbook import OFFLINE_COMPUTE_TARGET, render_runbook
@@ -69,11 +69,7 @@ def _schema_json(plan: Plan, sql_files: list[RenderedFile]) -> dict:
         touched.setdefault((f.target or "").removeprefix("db:"), set()).update(tables_named(f.text))
     out = {}
     for db in plan.databases:
-        snap = db.schema.to_dict()
-        out[db.role] = {
-            "release": db.release,
-            "tables": [t for t in snap["tables"] if t["name"] in touched.get(db.role, set())],
-        }
+        out[db.role] = {"release": db.release, **db.schema.to_dict(only=touched.get(db.role, set()))}
     return out
 
 
@@ -94,19 +90,9 @@ def _offline_compute_file(plan: Plan, uuid: str, bundle_id: str) -> RenderedFile
     )
 
 
-def assemble(
-    plan: Plan, output: OutputOptions, *, timings: dict[str, float] | None = None, round_trips: int = 0
-) -> BundleResult:
-    timings = dict(timings or {})
-    now = (output.now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
-    created_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    bundle_id = bundle_id_for(plan, now)
-
-    t0 = time.perf_counter()
-    chunking, lowered = chunking_notes(plan, output.chunk_rows)
-    if lowered:  # said on the terminal and in the runbook's warnings
-        plan = replace(plan, warnings=(*plan.warnings, *lowered))
-    sql_files, guards = render_sql(plan, output.chunk_rows)
+def shell_compute_files(plan: Plan, bundle_id: str) -> list[RenderedFile]:
+    """The compute-host scripts of a bundle (one per instance and host): rendered before the SQL, so
+    shellcheck checks them while the SQL renders (tools/ship_shellcheck_verdicts.py renders them too)."""
     shell_files: list[RenderedFile] = []
     hosts = [c.host for c in plan.compute]
     for cleanup in plan.compute:
@@ -138,10 +124,17 @@ def assemble(
         )
     if plan.mode == "offline" and plan.options.get("host_side") == "instance":
         shell_files += [_offline_compute_file(plan, uuid, bundle_id) for uuid in plan.targets]
-    controllers = ([plan.controller] if plan.controller is not None else []) + list(plan.extra_controllers)
+    return shell_files
+
+
+def shell_controller_files(plan: Plan, bundle_id: str, sql_files: list[RenderedFile]) -> list[RenderedFile]:
+    """The controller scripts of a bundle (offline ones read what the Nova cell capture in `sql_files`
+    writes)."""
+    controllers = [plan.controller] if plan.controller is not None else []
+    controllers += list(plan.extra_controllers)
     # offline: where the Nova cell capture writes the delete_on_termination volumes controller.sh reads
     nova_capture = next((f.produces for f in sql_files if f.produces and f.target == "db:nova"), None)
-    controller_files = [
+    return [
         RenderedFile(
             "shell/controller.sh"
             if len(controllers) == 1
@@ -175,16 +168,40 @@ def assemble(
         )
         for n, actions in enumerate(controllers)
     ]
-    prechecks = [f for f in sql_files if f.phase == "precheck" and not f.produces]
-    captures = [f for f in sql_files if f.produces]
-    applies = [f for f in sql_files if f.phase == "apply"]
-    verifies = [f for f in sql_files if f.phase == "verify"]
-    rollbacks = [f for f in sql_files if f.phase == "rollback"]
-    run_order = prechecks + captures + shell_files + applies + controller_files + verifies
-    steps = run_order + rollbacks
-    runbook = render_runbook(
-        plan, bundle_id, created_at, run_order, rollbacks, chunking=chunking, digest=PLACEHOLDER
-    )
+
+
+def assemble(
+    plan: Plan, output: OutputOptions, *, timings: dict[str, float] | None = None, round_trips: int = 0
+) -> BundleResult:
+    timings = dict(timings or {})
+    now = (output.now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    created_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    bundle_id = bundle_id_for(plan, now)
+
+    t0 = time.perf_counter()
+    chunking, lowered = chunking_notes(plan, output.chunk_rows)
+    if lowered:  # said on the terminal and in the runbook's warnings
+        plan = replace(plan, warnings=(*plan.warnings, *lowered))
+    shell_files = shell_compute_files(plan, bundle_id)
+    # shellcheck (a process per script, up to ~0.5 s each on an empty cache) checks the compute
+    # scripts while the SQL renders; lint_files collects it with the controller scripts added
+    shell_run = shellcheck.start({f.path: f.text for f in shell_files}, use_cache=output.use_lint_cache)
+    try:
+        sql_files, guards = render_sql(plan, output.chunk_rows)
+        controller_files = shell_controller_files(plan, bundle_id, sql_files)
+        prechecks = [f for f in sql_files if f.phase == "precheck" and not f.produces]
+        captures = [f for f in sql_files if f.produces]
+        applies = [f for f in sql_files if f.phase == "apply"]
+        verifies = [f for f in sql_files if f.phase == "verify"]
+        rollbacks = [f for f in sql_files if f.phase == "rollback"]
+        run_order = prechecks + captures + shell_files + applies + controller_files + verifies
+        steps = run_order + rollbacks
+        runbook = render_runbook(
+            plan, bundle_id, created_at, run_order, rollbacks, chunking=chunking, digest=PLACEHOLDER
+        )
+    except BaseException:  # nothing is written: no shellcheck left running
+        shell_run.abandon()
+        raise
     timings["render"] = time.perf_counter() - t0
 
     written = [f for f in steps if not f.produced_by]  # offline rollbacks are written at run time
@@ -198,6 +215,7 @@ def assemble(
         {db.role: db.schema for db in plan.databases},
         plan.targets,
         use_cache=output.use_lint_cache,
+        shell_run=shell_run,
     )
     timings["lint"] = lint.seconds.get("total", 0.0)
     if not lint.passed and not output.allow_lint_failures:
@@ -265,14 +283,18 @@ def generate_vm(uuid: str, options, targets, release: str, output: OutputOptions
     """A VM bundle: live when any database is given, else offline from the catalog of `release`."""
     from generator.facts.instance import read_instance
     from generator.plan.vm import plan_vm
-    from generator.plan.vm_offline import plan_vm_offline
+
+    def offline() -> Plan:  # imported only when no database is given (11 ms a live run skips)
+        from generator.plan.vm_offline import plan_vm_offline
+
+        return plan_vm_offline(uuid, options, release)
 
     return generate(
         targets, release, output,
         read=lambda live: read_instance(live, uuid, to_host=options.to_host,
                                         include_shadow=options.include_shadow),
         plan=lambda facts: plan_vm(facts, options),
-        offline=lambda: plan_vm_offline(uuid, options, release),
+        offline=offline,
     )  # fmt: skip
 
 

@@ -198,6 +198,9 @@ def print_result(result: BundleResult) -> None:
     click.echo(f"  next: read {terminal(result.path / 'README.md')}")
     if os.environ.get("FIXPACK_TIMINGS"):  # benchmarks: where the time went, on stderr
         phases = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
+        parts = ("structure", "sqlfluff", "shellcheck_wait")  # the lint phase's own breakdown
+        phases += " (" + ", ".join(f"{p} {result.lint.seconds.get(p, 0):.2f}s" for p in parts)
+        phases += f"; {result.lint.scripts_checked} shellcheck run(s))"
         click.echo(f"timings: {phases}, round trips {result.round_trips}", err=True)
 
 

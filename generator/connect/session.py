@@ -9,9 +9,11 @@ measured property, reported by the benchmarks.
 
 from __future__ import annotations
 
+import functools
 import os
+import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,10 +63,10 @@ class Session:
         self._conn = _connect(url, label=label, defaults_file=defaults_file)
         self.database = url.database or self._scalar("SELECT DATABASE()")
         # TIMESTAMP values and row fingerprints must not depend on the server's zone.
-        self.execute_raw("SET SESSION time_zone = '+00:00'")
+        setup = ["SET SESSION time_zone = '+00:00'"]
         if read_only:
-            self.execute_raw("SET SESSION TRANSACTION READ ONLY")
-            self.execute_raw("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+            setup += ["SET SESSION TRANSACTION READ ONLY", "START TRANSACTION WITH CONSISTENT SNAPSHOT"]
+        self.execute_raw(";\n".join(setup))  # one round trip (the connection allows multi-statements)
 
     @property
     def server(self) -> str:
@@ -116,9 +118,12 @@ class Session:
             return list(cur.fetchall())
 
     def execute_raw(self, sql: str) -> None:
+        """One round trip: `sql` may hold several statements, each result is consumed."""
         self.counter.tick()
         with self._lock, self._conn.cursor() as cur:
             cur.execute(sql)
+            while cur.nextset():
+                pass
 
     def _scalar(self, sql: str) -> Any:
         rows = self.query_tuples(sql)
@@ -176,9 +181,36 @@ def connect_params(url: DatabaseURL, defaults_file: str | None = None) -> dict[s
     return params
 
 
+class _Connection(pymysql.connections.Connection):
+    """PyMySQL's connection, the TLS context of its default (PREFERRED) mode built once per process.
+
+    With no TLS option given PyMySQL builds `ssl.create_default_context()` at every connection,
+    loading the system CA store (17-30 ms of CPU each, four connections per live bundle), then
+    sets CERT_NONE and no host name check, so the store is never consulted. The same context
+    serves every such connection (an SSLContext is made to be shared); any TLS option (a URL's
+    or an option file's) gets PyMySQL's own, per connection."""
+
+    def _create_ssl_ctx(self, sslp: object) -> ssl.SSLContext:
+        if isinstance(sslp, dict) and not sslp:
+            return _preferred_tls_context()
+        return _PYMYSQL_TLS_CONTEXT(self, sslp)
+
+
+# PyMySQL's own builder (a private method: absent from the type stubs; should a PyMySQL release
+# drop it, _Connection's override is simply never called)
+_PYMYSQL_TLS_CONTEXT: Callable[[object, object], ssl.SSLContext] = vars(pymysql.connections.Connection).get(
+    "_create_ssl_ctx", lambda _self, _sslp: ssl.create_default_context()
+)
+
+
+@functools.cache
+def _preferred_tls_context() -> ssl.SSLContext:
+    return _PYMYSQL_TLS_CONTEXT(None, {})
+
+
 def _connect(url: DatabaseURL, *, label: str, defaults_file: str | None) -> pymysql.Connection:
     try:
-        return pymysql.connect(**connect_params(url, defaults_file))
+        return _Connection(**connect_params(url, defaults_file))
     except pymysql.err.OperationalError as exc:
         raise ConnectionProblem(f"{label} ({url.redacted()}): {_describe(exc)}") from None
     except pymysql.err.InternalError as exc:

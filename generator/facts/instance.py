@@ -16,10 +16,11 @@ from sqlglot import exp
 
 from generator.connect.cells import CELL0_UUID, Cell
 from generator.connect.optionfile import LABELS
+from generator.connect.session import Session
 from generator.domain.references import NOVA_IMPLICIT_INSTANCE_REFS, references_to
 from generator.errors import ConnectionProblem, TargetProblem
 from generator.facts.live import LiveDatabases
-from generator.facts.model import DatabaseFacts
+from generator.facts.model import DatabaseFacts, TableRows
 from generator.facts.reader import read_tables
 from generator.ops.rows import Row, Scope
 from generator.schema.model import SchemaSnapshot
@@ -151,6 +152,39 @@ def cinder_wanted(uuid: str, bdm_volumes: list[str]) -> list[tuple[str, Scope]]:
             ),
         ),
     ]
+
+
+def read_cinder(
+    session: Session, schema: SchemaSnapshot, uuid: str, bdm_volumes: list[str]
+) -> dict[str, TableRows]:
+    """The rows of `cinder_wanted`, read by key: the instance's live attachments first (one round
+    trip), then each table through an index, those ids as literals.
+
+    A scope's `IN (SELECT … FROM volume_attachment WHERE instance_uuid = …)` ORed with a key list
+    keeps MariaDB from using any index: each table was read whole (the volumes of a 100k-instance
+    cloud: 42 ms). Both reads are in the session's one snapshot, so the rows are the scopes' rows,
+    and the scopes are what the facts keep (the bundle's guards read by them at apply time)."""
+    wanted = cinder_wanted(uuid, bdm_volumes)
+    if not schema.has_table("volume_attachment"):
+        return read_tables(session, schema, wanted)
+    mine = session.query(
+        "SELECT id, volume_id FROM volume_attachment WHERE instance_uuid = %s AND deleted = 0", (uuid,)
+    )
+    attachments = sorted({r["id"] for r in mine})
+    volumes = sorted(set(bdm_volumes) | {r["volume_id"] for r in mine if r["volume_id"] is not None})
+    by_key = {
+        "volume_attachment": exp.and_(_eq("deleted", 0), _in("volume_id", volumes)),
+        "volumes": _in("id", volumes),
+        "attachment_specs": exp.and_(_eq("deleted", 0), _in("attachment_id", attachments)),
+        "volume_admin_metadata": exp.and_(
+            _eq("deleted", 0), _eq("key", "attached_mode"), _in("volume_id", volumes)
+        ),
+    }
+    read = read_tables(
+        session, schema, [(t, Scope(by_key[t], s.description) if t in by_key else s) for t, s in wanted]
+    )
+    scopes = dict(wanted)
+    return {t: TableRows(t, scopes[t], rows.rows) for t, rows in read.items()}
 
 
 def _with_pci_relatives(scope: Scope, uuid: str) -> Scope:
@@ -343,7 +377,7 @@ def read_instance(
     if live.has("cinder"):
         c_session = live.session("cinder")
         c_info = live.info("cinder", c_session, "cinder", LABELS["cinder"])
-        c_tables = read_tables(c_session, c_info.schema, cinder_wanted(uuid, volume_bdm_ids(tables)))
+        c_tables = read_cinder(c_session, c_info.schema, uuid, volume_bdm_ids(tables))
         cinder_facts = c_info.facts(c_tables, "cinder")
 
     read_at = session.query("SELECT UTC_TIMESTAMP() AS now")[0]["now"]

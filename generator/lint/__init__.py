@@ -124,10 +124,18 @@ def lint_files(
     target_ids: Sequence[str],
     *,
     use_cache: bool = True,
+    shell_run: shellcheck.ShellcheckRun | None = None,
 ) -> LintReport:
-    """Every check on every file; the report says what ran, how long, and what the caches served."""
+    """Every check on every file; the report says what ran, how long, and what the caches served.
+
+    `shell_run`: a shellcheck run the caller started on some of the scripts while it was still
+    rendering the rest (made with the same `use_cache`); the scripts it lacks are added to it."""
     started = time.perf_counter()
-    shell_run = shellcheck.start({f.path: f.text for f in files if f.kind == "shell"}, use_cache=use_cache)
+    scripts = {f.path: f.text for f in files if f.kind == "shell"}
+    if shell_run is None:
+        shell_run = shellcheck.start(scripts, use_cache=use_cache)
+    else:
+        shell_run.add(scripts)
     findings: list[Finding] = []
     shapes = _Shapes(cache_salt(), {}, {})
     parser = _Parser(frozenset(target_ids), {})

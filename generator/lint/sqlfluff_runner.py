@@ -11,7 +11,6 @@ unwritable cache only costs time.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -86,6 +85,8 @@ def lint_shapes(
     if todo:
         workers = workers or min(len(todo), os.cpu_count() or 1)
         if workers > 1 and len(todo) > 4:
+            from concurrent.futures import ProcessPoolExecutor  # only when there is sqlfluff work
+
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 found = list(
                     pool.map(lint_shape, [s for _, s in todo], chunksize=max(1, len(todo) // (4 * workers)))

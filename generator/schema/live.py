@@ -1,13 +1,21 @@
 """Build a SchemaSnapshot from a live server's information_schema.
 
-Three round trips per database whatever its size (columns, index columns,
-foreign-key columns), normalised to the same canonical values as the catalog
-DDL reader so live and offline snapshots compare equal.
+One round trip per database whatever its size: four SELECTs sent together
+(base tables, columns, index columns, foreign-key columns), normalised to the
+same canonical values as the catalog DDL reader so live and offline snapshots
+compare equal.
+
+The columns are read alone and filtered to base tables here: MariaDB answers
+`information_schema.COLUMNS` joined to `TABLES` by opening every table of the
+schema once per join row (70 ms for a Nova cell database of 111 tables, against
+5 ms for the two read apart), which was most of a live bundle's database time.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from generator.connect.session import Session
 from generator.schema.model import (
@@ -19,15 +27,18 @@ from generator.schema.model import (
     normalise_fk_action,
 )
 
+_TABLES_SQL = """
+SELECT TABLE_NAME AS tbl FROM information_schema.TABLES
+WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'
+"""
+
 _COLUMNS_SQL = """
-SELECT c.TABLE_NAME AS tbl, c.COLUMN_NAME AS col, c.COLUMN_TYPE AS ctype,
-       c.DATA_TYPE AS dtype, c.IS_NULLABLE AS nullable, c.COLUMN_DEFAULT AS dflt,
-       c.EXTRA AS extra
-FROM information_schema.COLUMNS c
-JOIN information_schema.TABLES t
-  ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
-WHERE c.TABLE_SCHEMA = %s AND t.TABLE_TYPE = 'BASE TABLE'
-ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION
+SELECT TABLE_NAME AS tbl, COLUMN_NAME AS col, COLUMN_TYPE AS ctype,
+       DATA_TYPE AS dtype, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS dflt,
+       EXTRA AS extra
+FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = %s
+ORDER BY TABLE_NAME, ORDINAL_POSITION
 """
 
 _INDEXES_SQL = """
@@ -75,7 +86,7 @@ _QUOTED_DEFAULT_TYPES = frozenset(
 )
 
 
-def _mysql_default(row: dict) -> str | None:
+def _mysql_default(row: Mapping[str, Any]) -> str | None:
     """MySQL 8 reports defaults unquoted; spell them the way MariaDB/SHOW CREATE does."""
     value = row["dflt"]
     if value is None:
@@ -88,11 +99,28 @@ def _mysql_default(row: dict) -> str | None:
 
 
 def snapshot_from_session(session: Session) -> SchemaSnapshot:
-    """Introspect the session's database in three round trips."""
-    schema = session.database
-    mariadb = session.is_mariadb
+    """Introspect the session's database in one round trip."""
+    schema = (session.database,)
+    tables, columns, indexes, fks = session.query_many(
+        [(_TABLES_SQL, schema), (_COLUMNS_SQL, schema), (_INDEXES_SQL, schema), (_FKS_SQL, schema)]
+    )
+    return snapshot_from_rows(tables, columns, indexes, fks, mariadb=session.is_mariadb)
+
+
+def snapshot_from_rows(
+    tables: Sequence[Mapping[str, Any]],
+    column_rows: Sequence[Mapping[str, Any]],
+    index_rows: Sequence[Mapping[str, Any]],
+    fk_rows: Sequence[Mapping[str, Any]],
+    *,
+    mariadb: bool,
+) -> SchemaSnapshot:
+    """The snapshot of the rows the four SELECTs return; columns of views (not base tables) left out."""
+    base = {row["tbl"] for row in tables}
     columns: dict[str, list[Column]] = defaultdict(list)
-    for row in session.query(_COLUMNS_SQL, (schema,)):
+    for row in column_rows:
+        if row["tbl"] not in base:
+            continue
         nullable = row["nullable"] == "YES"
         if mariadb:
             default = row["dflt"]
@@ -112,13 +140,13 @@ def snapshot_from_session(session: Session) -> SchemaSnapshot:
 
     index_cols: dict[tuple[str, str], list[str]] = defaultdict(list)
     index_unique: dict[tuple[str, str], bool] = {}
-    for row in session.query(_INDEXES_SQL, (schema,)):
+    for row in index_rows:
         key = (row["tbl"], row["name"])
         index_cols[key].append(row["col"] + (f"({row['sub_part']})" if row["sub_part"] else ""))
         index_unique[key] = int(row["non_unique"]) == 0
 
     fk_parts: dict[tuple[str, str], dict] = {}
-    for row in session.query(_FKS_SQL, (schema,)):
+    for row in fk_rows:
         key = (row["tbl"], row["name"])
         entry = fk_parts.setdefault(
             key,
@@ -133,7 +161,7 @@ def snapshot_from_session(session: Session) -> SchemaSnapshot:
         entry["cols"].append(row["col"])
         entry["ref_cols"].append(row["ref_col"])
 
-    tables = []
+    out = []
     for name, cols in columns.items():
         pk: tuple[str, ...] = ()
         indexes = []
@@ -156,7 +184,7 @@ def snapshot_from_session(session: Session) -> SchemaSnapshot:
             for (tbl, fk_name), e in fk_parts.items()
             if tbl == name
         ]
-        tables.append(
+        out.append(
             Table(
                 name=name,
                 columns=tuple(cols),
@@ -165,4 +193,4 @@ def snapshot_from_session(session: Session) -> SchemaSnapshot:
                 foreign_keys=tuple(sorted(fks, key=lambda f: f.name)),
             )
         )
-    return SchemaSnapshot(tables=tuple(tables))
+    return SchemaSnapshot(tables=tuple(out))

@@ -202,3 +202,13 @@ def test_detect_refuses_a_database_that_is_not_openstack(db_server, make_deploym
     dep.execute("nova_api", "DROP DATABASE fixpack_not_openstack")
     assert done.returncode != 0
     assert "not a Nova, Nova API, Placement or Cinder database" in done.stderr
+
+
+@pytest.mark.db
+def test_a_session_starts_read_only_in_utc_in_one_round_trip(make_deployment) -> None:
+    dep = make_deployment("2025.1")
+    with Session(dep.url("nova"), label="nova") as session:
+        assert session.counter.count == 1  # time zone, read-only, snapshot: one multi-statement
+        assert session.query("SELECT @@session.time_zone AS tz") == [{"tz": "+00:00"}]
+        with pytest.raises(ConnectionProblem, match="READ ONLY"):  # MariaDB and MySQL say so
+            session.query("UPDATE instances SET hostname = 'x' WHERE id = 0")

@@ -81,3 +81,29 @@ def test_read_instances_missing_instance_is_the_same_error(make_deployment) -> N
     finally:
         live.close()
     assert str(batch.value) == str(one.value)
+
+
+def test_cinder_rows_read_by_key_are_the_rows_of_the_scopes(make_deployment) -> None:
+    from generator.facts.instance import cinder_wanted, read_cinder, volume_bdm_ids
+    from generator.facts.reader import read_tables
+
+    dep = make_deployment("2025.1")
+    s = Seeder(dep, seed=5)
+    host = s.compute_host("cmp-01")
+    with_volumes = s.instance(host=host, vm_state="error", task_state="deleting", volumes=2)
+    without = s.instance(host=host)
+    s.flush()
+    live = LiveDatabases(targets_for(dep))
+    try:
+        for uuid in (with_volumes.uuid, without.uuid):
+            facts = read_instance(live, uuid)
+            assert facts.cinder is not None
+            session, schema = live.session("cinder"), facts.cinder.schema
+            wanted = cinder_wanted(uuid, volume_bdm_ids(facts.cell.tables))
+            by_scope = read_tables(session, schema, wanted)
+            by_key = read_cinder(session, schema, uuid, volume_bdm_ids(facts.cell.tables))
+            assert by_key == by_scope  # same scopes (the bundle's guards), same rows
+            assert [(t, r.scope.sql) for t, r in by_key.items()] == [(t, sc.sql) for t, sc in wanted]
+        assert len(read_instance(live, with_volumes.uuid).cinder.tables["volumes"].rows) == 2
+    finally:
+        live.close()
