@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlglot import exp
@@ -61,15 +62,19 @@ class Scope:
 
     condition: exp.Expr = field(compare=False, hash=False)
     description: str
-    sql: str = field(default="")
     # A recipe step's scope also keeps its declaration (plan/recipe.py): the tree with the target
     # parameter and the targets bound into it, so a batch binds many targets into the same tree.
     template: exp.Expr | None = field(default=None, compare=False, hash=False, repr=False)
     targets: tuple[object, ...] = field(default=(), compare=False, hash=False)
     pattern: str = field(default="", compare=False, hash=False)  # description with "{target}"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "sql", to_sql(self.condition))
+    @cached_property
+    def sql(self) -> str:
+        """The condition as the bundle writes it, rendered on first use: most scopes of a batch
+        (one per instance and table, before the merge) are compared or written never or once.
+        The tree is never changed after construction (`tree()` hands out copies), so rendering
+        it later gives what rendering it at construction gave."""
+        return to_sql(self.condition)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Scope) and other.sql == self.sql

@@ -12,6 +12,8 @@ transaction (Plan.session_values, e.g. `@fixpack_move_id`: render/offline.py).
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlglot import exp
 
 from generator.quoting import terminal
@@ -74,7 +76,9 @@ def expected_rows(n: int) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=pending(), true=exp.Literal.number(n))], default=exp.Literal.number(0))
 
 
+@cache
 def add_row_count() -> str:
+    """The same text after every statement of a step (a batch rollback writes thousands): built once."""
     return set_var(RC, exp.Add(this=var(RC), expression=exp.Anonymous(this="ROW_COUNT", expressions=[])))
 
 
