@@ -29,6 +29,7 @@ from generator.ops.rows import Row
 from generator.render.guards import key_condition
 from generator.render.statements import NOW, add_row_count, pending, var
 from generator.schema.model import Table
+from generator.sqlgen.builders import insert, update
 from generator.sqlgen.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
@@ -81,21 +82,21 @@ def _update(op: UpdateRows, table: Table) -> Dml:
     if op.assignments is None:  # exact per-row values: one UPDATE each
         columns = op.changed_columns
         for change in op.changes:
-            statement = exp.update(
+            statement = update(
                 table.name,
                 {col: literal_node(change.after[col], hex_text=True) for col in columns},
-                where=_gated(key_condition(op.key, (change.before,))),
+                _gated(key_condition(op.key, (change.before,))),
             )
-            out += [to_sql(statement) + ";", add_row_count()]
+            out += [to_sql(statement, owned=True) + ";", add_row_count()]
         return out, _row_changes(op, table)
     assigned = {col for col, _ in op.assignments}
     own = [c for c in op.changed_columns if c not in assigned]
     if own:  # rows with values of their own besides the common assignments: one UPDATE each
         for change in op.changes:
-            values: dict[str, object] = {col: _assignment_value(a) for col, a in op.assignments}
+            values: dict[str, exp.Expr] = {col: _assignment_value(a) for col, a in op.assignments}
             values |= {c: literal_node(change.after[c], hex_text=True) for c in own}
-            each = exp.update(table.name, values, where=_gated(key_condition(op.key, (change.before,))))
-            out += [to_sql(each) + ";", add_row_count()]
+            each = update(table.name, values, _gated(key_condition(op.key, (change.before,))))
+            out += [to_sql(each, owned=True) + ";", add_row_count()]
         return out, _row_changes(op, table)
     rows = tuple(c.before for c in op.changes)
     uniform: exp.Expr = exp.update(
@@ -125,10 +126,6 @@ def _insert(op: InsertRows, table: Table) -> Dml:
 def insert_statement(table: Table, row: Row) -> str:
     """INSERT … SELECT <pre-image> FROM DUAL WHERE pending: every column, hex text, original ids."""
     columns = [c for c in table.column_names if c in row]
-    select = (
-        exp.select(*(exp.alias_(literal_node(row[c], hex_text=True), c) for c in columns))
-        .from_(dual(), copy=False)
-        .where(pending(), copy=False)
-    )
-    statement = exp.insert(select, table.name, columns=columns)
-    return to_sql(statement) + ";"
+    values = [exp.alias_(literal_node(row[c], hex_text=True), c, copy=False) for c in columns]
+    select = exp.select(*values, copy=False).from_(dual(), copy=False).where(pending(), copy=False)
+    return to_sql(insert(select, table.name, columns), owned=True) + ";"
