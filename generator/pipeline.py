@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from generator import __version__
+from generator.batch_gc import batch_collection, settled
 from generator.bundle import preimages
 from generator.bundle.digest import PLACEHOLDER, seal
 from generator.bundle.manifest import build_manifest, manifest_text
@@ -310,11 +311,24 @@ def generate_vm_batch(
 
     `progress` (cli/progress.py) hears each step start: the facts, each instance's plan, each
     bundle — `len(uuids) + 2` steps for one cell (one more per further cell)."""
-    say = progress or (lambda _step: None)
+    with batch_collection():
+        return _generate_vm_batch(uuids, options, targets, release, output, progress)
+
+
+def _generate_vm_batch(
+    uuids: list[str],
+    options,
+    targets,
+    release: str,
+    output: OutputOptions,
+    progress: Callable[[str], None] | None,
+) -> list[BundleResult]:
     from generator.facts.batch import read_instances
     from generator.facts.live import LiveDatabases
     from generator.plan.batch import merge_plans
     from generator.plan.vm import plan_vm
+
+    say = progress or (lambda _step: None)
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -334,6 +348,7 @@ def generate_vm_batch(
         try:
             say(f"reading {len(uuids)} instances")
             facts = read_instances(live, uuids, include_shadow=options.include_shadow)  # one pass
+            settled()
             timings["facts"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             for n, one in enumerate(facts, 1):
@@ -344,6 +359,7 @@ def generate_vm_batch(
         finally:
             live.close()
     timings["plan"] = time.perf_counter() - t0
+    settled()
     results = []
     for k, plans in enumerate(groups.values(), 1):
         say(f"bundle {k}/{len(groups)}: merge, render, lint, write")
