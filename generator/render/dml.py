@@ -26,10 +26,11 @@ from generator.ops.operations import (
     UpdateRows,
 )
 from generator.ops.rows import Row
+from generator.render.dml_rows import RowStatements
 from generator.render.guards import key_condition
 from generator.render.statements import NOW, add_row_count, pending, var
 from generator.schema.model import Table
-from generator.sqlgen.builders import insert, update
+from generator.sqlgen.builders import insert
 from generator.sqlgen.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
@@ -81,23 +82,16 @@ def _update(op: UpdateRows, table: Table) -> Dml:
     out: list[str] = []
     if op.assignments is None:  # exact per-row values: one UPDATE each
         columns = op.changed_columns
-        for change in op.changes:
-            statement = update(
-                table.name,
-                {col: literal_node(change.after[col], hex_text=True) for col in columns},
-                _gated(key_condition(op.key, (change.before,))),
-            )
-            out += [to_sql(statement, owned=True) + ";", add_row_count()]
-        return out, _row_changes(op, table)
-    assigned = {col for col, _ in op.assignments}
-    own = [c for c in op.changed_columns if c not in assigned]
+        return _each_row(op, table, lambda after: {c: literal_node(after[c], hex_text=True) for c in columns})
+    assignments = op.assignments
+    own = [c for c in op.changed_columns if c not in {col for col, _ in assignments}]
     if own:  # rows with values of their own besides the common assignments: one UPDATE each
-        for change in op.changes:
-            values: dict[str, exp.Expr] = {col: _assignment_value(a) for col, a in op.assignments}
-            values |= {c: literal_node(change.after[c], hex_text=True) for c in own}
-            each = update(table.name, values, _gated(key_condition(op.key, (change.before,))))
-            out += [to_sql(each, owned=True) + ";", add_row_count()]
-        return out, _row_changes(op, table)
+
+        def values(after: Row) -> dict[str, exp.Expr]:
+            common = {col: _assignment_value(a) for col, a in assignments}
+            return common | {c: literal_node(after[c], hex_text=True) for c in own}
+
+        return _each_row(op, table, values)
     rows = tuple(c.before for c in op.changes)
     uniform: exp.Expr = exp.update(
         table.name,
@@ -105,6 +99,17 @@ def _update(op: UpdateRows, table: Table) -> Dml:
         where=_gated(key_condition(op.key, rows)),
     )
     out += [to_sql(uniform) + ";", add_row_count()]
+    return out, _row_changes(op, table)
+
+
+def _each_row(op: UpdateRows, table: Table, values: Callable[[Row], dict[str, exp.Expr]]) -> Dml:
+    """One keyed UPDATE per row, setting `values(row after)` (render/dml_rows.py lays them out)."""
+    assert op.changes is not None
+    first = values(op.changes[0].after) if op.changes else {}
+    each = RowStatements(table.name, list(first), op.key, lambda row: _gated(key_condition(op.key, (row,))))
+    out: list[str] = []
+    for change in op.changes:
+        out += [each.render(change.before, values(change.after)) + ";", add_row_count()]
     return out, _row_changes(op, table)
 
 
