@@ -87,15 +87,15 @@ class _Template:
                 if node.this == MARK:
                     node.replace(exp.Literal.string(uuid))
             return Scope(tree, description)
-        tree = self.scope.tree()
-        for node in tree.find_all(exp.Literal):
-            if node.this == MARK:
-                node.set("this", uuid)
-        scope = object.__new__(Scope)
-        object.__setattr__(scope, "condition", tree)
-        object.__setattr__(scope, "description", description)
-        object.__setattr__(scope, "sql", self.scope.sql.replace(self.marked, sql_literal(uuid)))
-        return scope
+
+        def build() -> exp.Expr:
+            tree = self.scope.tree()
+            for node in tree.find_all(exp.Literal):
+                if node.this == MARK:
+                    node.set("this", uuid)
+            return tree
+
+        return Scope.built_later(build, description, self.scope.sql.replace(self.marked, sql_literal(uuid)))
 
     def statement(self, schema: SchemaSnapshot, uuids: list[str]) -> str:
         if self.column is not None:

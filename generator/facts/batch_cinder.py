@@ -18,6 +18,9 @@ differs is never used.
 from __future__ import annotations
 
 import re
+from functools import partial
+
+from sqlglot import exp
 
 from generator.facts.instance import cinder_wanted
 from generator.facts.reader import select_for
@@ -41,32 +44,51 @@ def _substitute(text: str, uuid: str, volumes: list[str]) -> str:
     return text
 
 
+def _condition(uuid: str, volumes: tuple[str, ...], table: str) -> exp.Expr:
+    return dict(cinder_wanted(uuid, list(volumes)))[table].condition
+
+
 class CinderReads:
     """`[(table, scope, select_for(schema, table, scope)) for the instance's cinder_wanted]`,
-    tables absent from the schema left out, with the SELECT text from its shape's rendering."""
+    tables absent from the schema left out, with the SELECT text from its shape's rendering
+    (and the scope's tree built when first used: `Scope.built_later`)."""
 
     def __init__(self, schema: SchemaSnapshot) -> None:
         self.schema = schema
-        self._shapes: dict[int, dict[str, str] | None] = {}  # None: the shape failed its check
+        # per number of volumes: table -> (scope description, SELECT text); None: failed its check
+        self._shapes: dict[int, dict[str, tuple[str, str]] | None] = {}
 
-    def _plain(self, wanted: list[tuple[str, Scope]]) -> list[tuple[str, Scope, str]]:
+    def _plain(self, uuid: str, volumes: list[str]) -> list[tuple[str, Scope, str]]:
+        wanted = [(t, s) for t, s in cinder_wanted(uuid, volumes) if self.schema.has_table(t)]
         return [(t, s, select_for(self.schema, t, s)) for t, s in wanted]
 
     def of(self, uuid: str, volumes: list[str]) -> list[tuple[str, Scope, str]]:
-        wanted = [(t, s) for t, s in cinder_wanted(uuid, volumes) if self.schema.has_table(t)]
         if len(volumes) >= _MAX_VOLUMES or not all(_UUID.match(v) for v in (uuid, *volumes)):
-            return self._plain(wanted)
+            return self._plain(uuid, volumes)
         count = len(volumes)
         if count not in self._shapes:
             marked = cinder_wanted(_INSTANCE, [_volume(n) for n in range(count)])
-            built = {t: select_for(self.schema, t, s) for t, s in marked if self.schema.has_table(t)}
-            plain = self._plain(wanted)
-            same = [t for t, _ in wanted] == list(built) and all(
-                _substitute(built[t], uuid, volumes) == text for t, _, text in plain
+            built = {
+                t: (s.description, select_for(self.schema, t, s))
+                for t, s in marked
+                if self.schema.has_table(t)
+            }
+            plain = self._plain(uuid, volumes)
+            same = [t for t, _, _ in plain] == list(built) and all(
+                (s.description, text) == (built[t][0], _substitute(built[t][1], uuid, volumes))
+                for t, s, text in plain
             )
             self._shapes[count] = built if same else None
             return plain
         shape = self._shapes[count]
         if shape is None:
-            return self._plain(wanted)
-        return [(t, s, _substitute(shape[t], uuid, volumes)) for t, s in wanted]
+            return self._plain(uuid, volumes)
+        frozen = tuple(volumes)
+        return [
+            (
+                t,
+                Scope.built_later(partial(_condition, uuid, frozen, t), words),
+                _substitute(text, uuid, volumes),
+            )
+            for t, (words, text) in shape.items()
+        ]

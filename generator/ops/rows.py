@@ -12,7 +12,7 @@ appeared after generation, and offline bundles change rows through it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -85,3 +85,31 @@ class Scope:
     def tree(self) -> exp.Expr:
         """A fresh copy (sqlglot trees are mutable; builders must not share nodes)."""
         return self.condition.copy()
+
+    @staticmethod
+    def built_later(build: Callable[[], exp.Expr], description: str, sql: str | None = None) -> Scope:
+        """A scope whose tree is `build()`, built on first use, and whose text, if given, is `sql`
+        (the caller's guarantee: what that tree renders to). A batch's facts hold a scope per
+        instance and table; most are never looked at again after the rows are read."""
+        scope = object.__new__(_BuiltLater)
+        for name, value in (
+            ("description", description),
+            ("template", None),
+            ("targets", ()),
+            ("pattern", ""),
+        ):
+            object.__setattr__(scope, name, value)
+        object.__setattr__(scope, "_build", build)
+        if sql is not None:
+            object.__setattr__(scope, "sql", sql)  # the cached_property's value, given
+        return scope
+
+
+class _BuiltLater(Scope):
+    """`Scope.built_later`: `condition` is built on first use (cached), then as any scope's."""
+
+    _build: Callable[[], exp.Expr]
+
+    @cached_property
+    def condition(self) -> exp.Expr:
+        return self._build()

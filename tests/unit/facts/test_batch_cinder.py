@@ -12,18 +12,20 @@ from generator.catalog import catalog_snapshot
 from generator.facts.batch_cinder import CinderReads
 from generator.facts.instance import cinder_wanted
 from generator.facts.reader import select_for
+from generator.sqlgen.dialect import to_sql
 
 
-def _expected(schema, instance: str, volumes: list[str]) -> list[tuple[str, str, str]]:
+def _expected(schema, instance: str, volumes: list[str]) -> list[tuple[str, str, str, str]]:
     return [
-        (t, s.description, select_for(schema, t, s))
+        (t, s.description, select_for(schema, t, s), s.sql)
         for t, s in cinder_wanted(instance, volumes)
         if schema.has_table(t)
     ]
 
 
-def _got(reads: CinderReads, instance: str, volumes: list[str]) -> list[tuple[str, str, str]]:
-    return [(t, s.description, text) for t, s, text in reads.of(instance, volumes)]
+def _got(reads: CinderReads, instance: str, volumes: list[str]) -> list[tuple[str, str, str, str]]:
+    """Each scope's tree (built on first use) rendered too: the scope of the instance's own reads."""
+    return [(t, s.description, text, to_sql(s.condition)) for t, s, text in reads.of(instance, volumes)]
 
 
 @pytest.mark.parametrize("release", ["2023.1", "2025.1"])
