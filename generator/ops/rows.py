@@ -87,17 +87,21 @@ class Scope:
         return self.condition.copy()
 
     @staticmethod
-    def built_later(build: Callable[[], exp.Expr], description: str, sql: str | None = None) -> Scope:
+    def built_later(
+        build: Callable[[], exp.Expr],
+        description: str,
+        sql: str | None = None,
+        *,
+        template: exp.Expr | None = None,
+        targets: tuple[object, ...] = (),
+        pattern: str = "",
+    ) -> Scope:
         """A scope whose tree is `build()`, built on first use, and whose text, if given, is `sql`
-        (the caller's guarantee: what that tree renders to). A batch's facts hold a scope per
-        instance and table; most are never looked at again after the rows are read."""
+        (the caller's guarantee: what that tree renders to). A batch's facts and plans hold a
+        scope per instance and table; most trees are never looked at again."""
         scope = object.__new__(_BuiltLater)
-        for name, value in (
-            ("description", description),
-            ("template", None),
-            ("targets", ()),
-            ("pattern", ""),
-        ):
+        fields = {"description": description, "template": template, "targets": targets, "pattern": pattern}
+        for name, value in fields.items():
             object.__setattr__(scope, name, value)
         object.__setattr__(scope, "_build", build)
         if sql is not None:

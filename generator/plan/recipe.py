@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 from sqlglot import exp
 
@@ -137,10 +137,17 @@ class Step:
         return _BoundTexts(self.template)
 
     def scope_for(self, targets: Sequence[object]) -> Scope:
-        scope = bound_scope(self.template, self.describe, targets)
-        if len(targets) == 1 and isinstance(targets[0], str):
-            self._texts.give(scope, targets[0])
-        return scope
+        text = self._texts.text(targets[0]) if len(targets) == 1 else None
+        if text is None:
+            return bound_scope(self.template, self.describe, targets)
+        return Scope.built_later(  # the tree is bound when first used (a batch merges templates)
+            partial(bind, self.template, tuple(targets)),
+            self.describe.format(target=", ".join(map(str, targets))),
+            text,
+            template=self.template,
+            targets=tuple(targets),
+            pattern=self.describe,
+        )
 
     def check(self, targets: Sequence[object]) -> Postcondition | None:
         if self.postcondition is None:
@@ -166,19 +173,19 @@ class _BoundTexts:
     """
 
     def __init__(self, template: exp.Expr) -> None:
+        self.template = template
         self.marked = to_sql(bind(template, [_MARK]))
         self.literal = sql_literal(_MARK)
         self.ok: bool | None = None
 
-    def give(self, scope: Scope, target: str) -> None:
-        """Set `scope.sql` (bound to `target` alone) from the marker's text, when that is exact."""
-        if self.ok is False or not _UUID.fullmatch(target):
-            return
+    def text(self, target: object) -> str | None:
+        """The scope's text bound to `target` alone, when the marker's text gives it exactly."""
+        if self.ok is False or not isinstance(target, str) or not _UUID.fullmatch(target):
+            return None
         text = self.marked.replace(self.literal, sql_literal(target))
         if self.ok is None:
-            self.ok = scope.sql == text  # rendered the ordinary way, once
-        else:
-            object.__setattr__(scope, "sql", text)  # Scope.sql is computed on first use: given here
+            self.ok = to_sql(bind(self.template, [target])) == text  # the ordinary way, once
+        return text if self.ok else None
 
 
 def bound_scope(template: exp.Expr, pattern: str, targets: Sequence[object]) -> Scope:
