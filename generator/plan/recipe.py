@@ -152,9 +152,9 @@ class Step:
     def check(self, targets: Sequence[object]) -> Postcondition | None:
         if self.postcondition is None:
             return None
-        template = self.check_template
-        return Postcondition(
-            self.role, self.postcondition, bind(template, targets), template=template, targets=tuple(targets)
+        template, bound = self.check_template, tuple(targets)
+        return Postcondition.built_later(
+            partial(bind, template, bound), self.role, self.postcondition, template, bound
         )
 
 

@@ -91,3 +91,21 @@ def test_a_scope_bound_to_one_uuid_has_the_text_its_tree_renders_to():
             scope = step.scope_for([t])
             assert scope.sql == to_sql(scope.condition), (step.table, t)
         assert step._texts.ok is True, step.table
+
+
+def test_a_check_built_later_is_the_check_bound_now():
+    """Step.check's tree is bound on first use (model.Postcondition.built_later): the same tree,
+    and equal to (and hashed as) the Postcondition of the same fields."""
+    from generator.plan.model import Postcondition
+    from generator.sqlgen.dialect import to_sql
+
+    step = soft_delete_step("nova", "instance_metadata", "instance_uuid", "p")
+    targets = ("6f1c3a52-0b7e-4d7a-9a51-3c2f1d0e9b11", "7f1c3a52-0b7e-4d7a-9a51-3c2f1d0e9b12")
+    later = step.check(targets)
+    assert later is not None
+    now = Postcondition(
+        "nova", later.description, bind(step.check_template, targets), later.template, targets
+    )
+    assert to_sql(later.condition) == to_sql(now.condition)
+    assert later == now and now == later and hash(later) == hash(now)
+    assert later != Postcondition("nova", "other", now.condition, now.template, targets)
