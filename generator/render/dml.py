@@ -9,6 +9,7 @@ row at all.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlglot import exp
@@ -26,7 +27,7 @@ from generator.ops.operations import (
     UpdateRows,
 )
 from generator.ops.rows import Row
-from generator.render.dml_rows import RowStatements
+from generator.render.dml_rows import RowInserts, RowStatements
 from generator.render.guards import key_condition
 from generator.render.statements import NOW, add_row_count, pending, var
 from generator.schema.model import Table
@@ -123,14 +124,28 @@ def _delete(op: DeleteRows, table: Table) -> Dml:
 @DML.register(InsertRows)
 def _insert(op: InsertRows, table: Table) -> Dml:
     out: list[str] = []
+    each: RowInserts | None = None
     for row in op.rows:
-        out += [insert_statement(table, row), add_row_count()]
+        columns = [c for c in table.column_names if c in row]
+        if each is None or list(each.columns) != columns:
+            each = RowInserts(columns, partial(_insert_tree, table, columns))
+        text = each.render(row, partial(_ordinary_insert, table, row))
+        out += [text + ";", add_row_count()]
     return out, len(op.rows)
+
+
+def _ordinary_insert(table: Table, row: Row) -> str:
+    return insert_statement(table, row).removesuffix(";")
+
+
+def _insert_tree(table: Table, columns: list[str], values: list[exp.Expr]) -> exp.Expr:
+    aliased = [exp.alias_(v, c, copy=False) for v, c in zip(values, columns, strict=True)]
+    select = exp.select(*aliased, copy=False).from_(dual(), copy=False).where(pending(), copy=False)
+    return insert(select, table.name, columns)
 
 
 def insert_statement(table: Table, row: Row) -> str:
     """INSERT … SELECT <pre-image> FROM DUAL WHERE pending: every column, hex text, original ids."""
     columns = [c for c in table.column_names if c in row]
-    values = [exp.alias_(literal_node(row[c], hex_text=True), c, copy=False) for c in columns]
-    select = exp.select(*values, copy=False).from_(dual(), copy=False).where(pending(), copy=False)
-    return to_sql(insert(select, table.name, columns), owned=True) + ";"
+    values = [literal_node(row[c], hex_text=True) for c in columns]
+    return to_sql(_insert_tree(table, columns, values), owned=True) + ";"

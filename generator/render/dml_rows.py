@@ -30,8 +30,11 @@ from generator.sqlgen.literals import literal_node
 Where = Callable[[Row], exp.Expr]  # a row's gated key condition (render/dml.py)
 
 
+_SLOT = "FIXPACKSLOT"
+
+
 def _slot(n: int) -> str:
-    return f"FIXPACKSLOT{n:05d}"
+    return f"{_SLOT}{n:05d}"
 
 
 def _plain(node: exp.Expr) -> bool:
@@ -49,19 +52,60 @@ def _kind(node: exp.Expr) -> str:
     return ",".join(f"{type(n).__name__}:{isinstance(n, exp.Literal) and n.is_string}" for n in node.walk())
 
 
+class _Slotted:
+    """Statements of one shape: `shape()` builds it with `exp.Var` slots `_slot(0..size-1)` where
+    the values go; `render` fills them with value nodes (the same nodes, in slot order, that the
+    caller's `ordinary()` rendering of the same statement holds)."""
+
+    def __init__(self, shape: Callable[[], exp.Expr], size: int) -> None:
+        self.shape, self.size = shape, size
+        self._generator = FixpackMySQL().generator(identify=True, pretty=False)
+        self._parts: list[str] | None = None  # the one-line text between the slots, in slot order
+        self._checked: set[tuple[str, ...]] = set()
+        self.broken = False
+
+    def _cut(self) -> list[str] | None:
+        """The shape's one-line text cut at its slots; None unless each slot appears once, in order."""
+        text = self.shape().sql(dialect=FixpackMySQL, identify=True, pretty=False)
+        parts = []
+        for name in (_slot(n) for n in range(self.size)):
+            before, found, text = text.partition(name)
+            if not found or name in text or _SLOT in before:
+                return None
+            parts.append(before)
+        return None if _SLOT in text else [*parts, text]
+
+    def render(self, nodes: list[exp.Expr], ordinary: Callable[[], str]) -> str:
+        if self.broken or len(nodes) != self.size or not all(_plain(n) for n in nodes):
+            return ordinary()
+        if self._parts is None:
+            self._parts = self._cut()
+            if self._parts is None:
+                self.broken = True
+                return ordinary()
+        pieces = [self._parts[0]]
+        for node, part in zip(nodes, self._parts[1:], strict=True):
+            pieces += [self._generator.generate(node, copy=True), part]
+        fast = wrap("".join(pieces))
+        kinds = tuple(_kind(n) for n in nodes)
+        if kinds not in self._checked:  # a new combination of value forms: compare once
+            expected = ordinary()
+            if expected != fast:
+                self.broken = True
+                return expected
+            self._checked.add(kinds)
+        return fast
+
+
 class RowStatements:
     """`to_sql(update(table, values, where(row)))` for many rows of one step, where `values`
     sets `columns` (in that order) and `where` keys the row by `key` with `literal_node`."""
 
     def __init__(self, table: str, columns: Sequence[str], key: Sequence[str], where: Where) -> None:
         self.table, self.columns, self.key, self.where = table, tuple(columns), tuple(key), where
-        self._generator = FixpackMySQL().generator(identify=True, pretty=False)
-        self._parts: list[str] | None = None  # the text between the slots, in slot order
-        self._checked: set[tuple[str, ...]] = set()
-        self._broken = False
+        self._slotted = _Slotted(self._shape, len(self.columns) + len(self.key))
 
-    def _shape(self) -> list[str] | None:
-        """The one-line statement around its slots, cut at them; None if a slot is not found once."""
+    def _shape(self) -> exp.Expr:
         slots: dict[str, exp.Expr] = {c: exp.Var(this=_slot(n)) for n, c in enumerate(self.columns)}
         first = len(self.columns)
         markers = Row(self.key, tuple(range(len(self.key))))  # the key's values: 0, 1, … then slots
@@ -69,41 +113,30 @@ class RowStatements:
         for literal in list(tree.args["where"].find_all(exp.Literal)):
             if not literal.is_string and literal.this.isdigit() and int(literal.this) < len(self.key):
                 literal.replace(exp.Var(this=_slot(first + int(literal.this))))
-        text = tree.sql(dialect=FixpackMySQL, identify=True, pretty=False)
-        names = [_slot(n) for n in range(first + len(self.key))]
-        if any(text.count(name) != 1 for name in names):
-            return None
-        parts = []
-        for name in names:  # slots appear in order: SET values, then the key
-            before, _, text = text.partition(name)
-            if name in before:
-                return None
-            parts.append(before)
-        return [*parts, text]
+        return tree
 
     def render(self, row: Row, values: dict[str, exp.Expr]) -> str:
         """The row's statement (no semicolon), as `to_sql` writes it."""
-        ordinary = lambda: to_sql(update(self.table, values, self.where(row)), owned=True)  # noqa: E731
-        if self._broken or tuple(values) != self.columns:
+
+        def ordinary() -> str:
+            return to_sql(update(self.table, values, self.where(row)), owned=True)
+
+        if tuple(values) != self.columns:
             return ordinary()
         nodes = [*values.values(), *(literal_node(row[k]) for k in self.key)]
-        if not all(_plain(n) for n in nodes):
-            return ordinary()
-        if self._parts is None:
-            self._parts = self._shape()
-            if self._parts is None:
-                self._broken = True
-                return ordinary()
-        texts = [self._generator.generate(n, copy=True) for n in nodes]
-        pieces = [self._parts[0]]
-        for text, part in zip(texts, self._parts[1:], strict=True):
-            pieces += [text, part]
-        fast = wrap("".join(pieces))
-        kinds = tuple(_kind(n) for n in nodes)
-        if kinds not in self._checked:  # a new combination of value forms: compare once
-            expected = ordinary()
-            if expected != fast:
-                self._broken = True
-                return expected
-            self._checked.add(kinds)
-        return fast
+        return self._slotted.render(nodes, ordinary)
+
+
+class RowInserts:
+    """render/dml.py `insert_statement` — INSERT INTO table (columns) SELECT <each value, hex
+    text> AS column FROM DUAL WHERE pending — for many rows with the same columns: `shape(values)`
+    builds that statement around value nodes."""
+
+    def __init__(self, columns: Sequence[str], shape: Callable[[list[exp.Expr]], exp.Expr]) -> None:
+        self.columns = tuple(columns)
+        slots: list[exp.Expr] = [exp.Var(this=_slot(n)) for n in range(len(self.columns))]
+        self._slotted = _Slotted(lambda: shape(slots), len(self.columns))
+
+    def render(self, row: Row, ordinary: Callable[[], str]) -> str:
+        """The row's statement (no semicolon); `ordinary()` renders it the ordinary way."""
+        return self._slotted.render([literal_node(row[c], hex_text=True) for c in self.columns], ordinary)

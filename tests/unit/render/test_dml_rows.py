@@ -59,7 +59,7 @@ def test_every_row_is_the_statement_rendered_alone(key: tuple[str, ...], hex_tex
         row = Row(("id", "key", "value"), (n, f"k{n}", value))
         got = statements.render(row, _values(n, value, hex_text))
         assert got == _ordinary("instance_metadata", key, row, _values(n, value, hex_text))
-    assert not statements._broken and statements._parts is not None  # the shape was used
+    assert not statements._slotted.broken and statements._slotted._parts is not None  # shape used
 
 
 def test_a_value_set_that_differs_from_the_shape_is_rendered_the_ordinary_way() -> None:
@@ -68,3 +68,23 @@ def test_a_value_set_that_differs_from_the_shape_is_rendered_the_ordinary_way() 
     row = Row(("id", "tag"), (1, "a"))
     values = {"tag": literal_node("b"), "extra": exp.column("id")}
     assert statements.render(row, dict(values)) == _ordinary("tags", key, row, dict(values))
+
+
+def test_every_insert_is_the_statement_rendered_alone() -> None:
+    """render/dml.py `_insert` (RowInserts) writes what `insert_statement` writes, row by row."""
+    from generator.ops.operations import InsertRows
+    from generator.render.dml import dml_for, insert_statement
+    from tests.unit import world as w
+
+    table = w.schema("nova").table("instance_metadata")
+    rows = [
+        w.metadata(n, str(value) if not isinstance(value, bytes) else value.hex(), deleted=n % 2)
+        for n, value in enumerate(VALUES, start=1)
+    ]
+    rows += [
+        r.replace(value=v) for r, v in zip(rows, VALUES, strict=False) if v is None or isinstance(v, str)
+    ]
+    statements, count = dml_for(
+        InsertRows("nova", "instance_metadata", ("id",), "p", rows=tuple(rows)), table
+    )
+    assert statements[0::2] == [insert_statement(table, r) for r in rows] and count == len(rows)
