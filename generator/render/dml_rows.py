@@ -1,13 +1,13 @@
-"""One-row UPDATE statements of one step, laid out from one rendering of their shape.
+"""One-row UPDATE / INSERT statements of one step, laid out from one rendering of their shape.
 
 A step whose rows get values of their own (a rollback restoring each row's pre-image, a
-live change with per-row extras) is one keyed UPDATE per row: a 1000-VM batch rollback
-writes 21,000 of them, and building and rendering each tree was a fifth of the run. They
-differ only by their values, so the statement is rendered once with a named slot where
-each value goes (`to_sql` minus its line wrapping), and a row's statement is that text with
-each slot replaced by its value's own rendering (the same generator, settings and literal
-rules: a literal renders the same inside a statement as alone), then wrapped as `to_sql`
-wraps.
+live change with per-row extras, a rollback re-inserting deleted rows) is one statement per
+row: a 1000-VM batch rollback writes 25,000 of them, and building and rendering each tree
+was a fifth of the run. They differ only by their values, so the statement is rendered once
+with a named slot where each value goes (`to_sql` minus its line wrapping), and a row's
+statement is that text with each slot replaced by its value's own rendering (the same
+generator, settings and literal rules: a literal renders the same inside a statement as
+alone), then wrapped as `to_sql` wraps.
 
 That holds while a row's statement takes `to_sql`'s plain path (no multi-line token, no
 string literal long enough to be split); a row that does not is rendered the ordinary way.
