@@ -18,7 +18,9 @@ render, lint, write) and the database round trips.
 empty cache against plain `sqlfluff lint` of the same SQL files with the same
 configuration. `--fleet N` seeds N more ordinary instances first, then also
 times a live single-VM bundle (`fixpack vm UUID --op OP`) on that database,
-cold cache, Python start-up included. Figures, not assertions.
+cold cache, Python start-up included. `--profile FILE` adds one more warm batch run
+under cProfile (after the timed ones, so the figures stay unprofiled) and writes its
+statistics to FILE (`python -m pstats FILE`). Figures, not assertions.
 """
 
 from __future__ import annotations
@@ -96,6 +98,11 @@ def main() -> None:
         help="after the figures, write the single-VM command line to FILE and keep the seeded "
         "server until interrupted (re-time a change without seeding again)",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="also profile one more warm batch run with cProfile; its statistics go to FILE",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="fixpack-batch-bench-"))
@@ -121,13 +128,20 @@ def main() -> None:
         ids = work / "ids"
         ids.write_text("\n".join(uuids) + "\n")
         env["FIXPACK_CACHE_DIR"] = str(work / "cache-batch")
+
+        def batch_args(out: str) -> list[str]:
+            return ["vm", "--from-file", str(ids), "--batch", "--op", args.op, "--out", str(work / out),
+                    *conn_args(dep)]  # fmt: skip
+
         print(f"\nfixpack vm --from-file ids --batch --op {args.op} ({len(uuids)} instances, CLI):")
         for label in ("cold lint cache", "warm lint cache"):
-            argv = [*fixpack(), "vm", "--from-file", str(ids), "--batch", "--op", args.op,
-                    "--out", str(work / f"out-{label[:4]}"), *conn_args(dep)]  # fmt: skip
-            wall, cpu, out, err = run(argv, env)
+            wall, cpu, out, err = run([*fixpack(), *batch_args(f"out-{label[:4]}")], env)
             lint = next((ln.strip() for ln in out.splitlines() if ln.strip().startswith("lint:")), "")
             print(f"  {label}: wall {wall:6.2f}s, cpu {cpu:6.2f}s; {timings_of(err)}; {lint}")
+        if args.profile:
+            prof = [sys.executable, "-m", "cProfile", "-o", str(Path(args.profile).resolve())]
+            wall, cpu, _, err = run([*prof, "-m", "generator", *batch_args("out-prof")], env)
+            print(f"  profiled (warm): wall {wall:6.2f}s, cpu {cpu:6.2f}s; {timings_of(err)}")
         if args.fleet:
             env["FIXPACK_CACHE_DIR"] = str(work / "cache-single")
             print(f"\nfixpack vm UUID --op {args.op} on a {args.fleet + args.instances}-instance database:")
@@ -138,21 +152,24 @@ def main() -> None:
                 wall, cpu, out, err = run(argv, env)
                 print(f"  run {n + 1} (empty cache): wall {wall:5.2f}s, cpu {cpu:5.2f}s; {timings_of(err)}")
         if args.keep:
-            keep(args, dep, uuids)
+            keep(args, dep, uuids, ids)
         dep.drop()
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def keep(args: argparse.Namespace, dep: Deployment, uuids: list[str]) -> None:
-    """Write the single-VM command (without --out) to a file; wait until Ctrl-C or SIGTERM."""
+def keep(args: argparse.Namespace, dep: Deployment, uuids: list[str], ids: Path) -> None:
+    """Write the single-VM command (without --out) to a file, and the batch command to FILE.batch
+    (`ids`, the UUID file, stays until the end); wait until Ctrl-C or SIGTERM."""
     import contextlib
     import shlex
     import signal
 
     argv = ["-m", "generator", "vm", uuids[0], "--op", args.op, *conn_args(dep)]
     Path(args.keep).write_text(" ".join(shlex.quote(a) for a in argv) + "\n")
+    batch = ["-m", "generator", "vm", "--from-file", str(ids), "--batch", "--op", args.op, *conn_args(dep)]
+    Path(f"{args.keep}.batch").write_text(" ".join(shlex.quote(a) for a in batch) + "\n")
     print(f"\nkept: python $(cat {args.keep}) --out DIR; stop with Ctrl-C or kill {os.getpid()}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with contextlib.suppress(KeyboardInterrupt):

@@ -26,7 +26,8 @@ from sqlglot import exp
 from generator.connect.cells import Cell
 from generator.connect.optionfile import LABELS
 from generator.errors import ConnectionProblem, TargetProblem
-from generator.facts.instance import InstanceFacts, cell_wanted, cinder_wanted, scope_eq, volume_bdm_ids
+from generator.facts.batch_cinder import CinderReads
+from generator.facts.instance import InstanceFacts, cell_wanted, scope_eq, volume_bdm_ids
 from generator.facts.live import DatabaseInfo, LiveDatabases
 from generator.facts.model import TableRows
 from generator.facts.reader import select_for
@@ -86,15 +87,15 @@ class _Template:
                 if node.this == MARK:
                     node.replace(exp.Literal.string(uuid))
             return Scope(tree, description)
-        tree = self.scope.tree()
-        for node in tree.find_all(exp.Literal):
-            if node.this == MARK:
-                node.set("this", uuid)
-        scope = object.__new__(Scope)
-        object.__setattr__(scope, "condition", tree)
-        object.__setattr__(scope, "description", description)
-        object.__setattr__(scope, "sql", self.scope.sql.replace(self.marked, sql_literal(uuid)))
-        return scope
+
+        def build() -> exp.Expr:
+            tree = self.scope.tree()
+            for node in tree.find_all(exp.Literal):
+                if node.this == MARK:
+                    node.set("this", uuid)
+            return tree
+
+        return Scope.built_later(build, description, self.scope.sql.replace(self.marked, sql_literal(uuid)))
 
     def statement(self, schema: SchemaSnapshot, uuids: list[str]) -> str:
         if self.column is not None:
@@ -224,19 +225,18 @@ def _api_templates() -> list[_Template]:
 
 
 def _read_each(
-    session, schema: SchemaSnapshot, wanted: list[list[tuple[str, Scope]]]
+    session, schema: SchemaSnapshot, uuids: list[str], volumes: list[list[str]]
 ) -> list[dict[str, TableRows]]:
     """Scopes that differ per instance beyond its uuid (Cinder: the volumes of its own BDMs, as
     facts/instance.py cinder_wanted builds them): every statement of a chunk of instances in one
-    multi-statement round trip."""
+    multi-statement round trip (the statements' text from one rendering per shape: batch_cinder.py)."""
+    reads = CinderReads(schema)
     out: list[dict[str, TableRows]] = []
-    for start in range(0, len(wanted), CHUNK):
-        chunk = [[(t, s) for t, s in one if schema.has_table(t)] for one in wanted[start : start + CHUNK]]
-        results = iter(
-            session.query_many([(select_for(schema, t, s), None) for one in chunk for t, s in one])
-        )
+    for start in range(0, len(uuids), CHUNK):
+        chunk = [reads.of(uuids[n], volumes[n]) for n in range(start, min(start + CHUNK, len(uuids)))]
+        results = iter(session.query_many([(text, None) for one in chunk for _, _, text in one]))
         for one in chunk:
-            out.append({t: TableRows(t, s, tuple(Row.from_dict(r) for r in next(results))) for t, s in one})
+            out.append({t: TableRows(t, s, tuple(map(Row.from_dict, next(results)))) for t, s, _ in one})
     return out
 
 
@@ -342,7 +342,8 @@ def read_instances(
         _read_each(
             live.session("cinder"),
             cinder_info.schema,
-            [cinder_wanted(u, volume_bdm_ids(cell_tables[n])) for n, u in enumerate(uuids)],
+            uuids,
+            [volume_bdm_ids(tables) for tables in cell_tables],
         )
         if cinder_info
         else None

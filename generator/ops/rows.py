@@ -12,8 +12,9 @@ appeared after generation, and offline bundles change rows through it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlglot import exp
@@ -61,15 +62,19 @@ class Scope:
 
     condition: exp.Expr = field(compare=False, hash=False)
     description: str
-    sql: str = field(default="")
     # A recipe step's scope also keeps its declaration (plan/recipe.py): the tree with the target
     # parameter and the targets bound into it, so a batch binds many targets into the same tree.
     template: exp.Expr | None = field(default=None, compare=False, hash=False, repr=False)
     targets: tuple[object, ...] = field(default=(), compare=False, hash=False)
     pattern: str = field(default="", compare=False, hash=False)  # description with "{target}"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "sql", to_sql(self.condition))
+    @cached_property
+    def sql(self) -> str:
+        """The condition as the bundle writes it, rendered on first use: most scopes of a batch
+        (one per instance and table, before the merge) are compared or written never or once.
+        The tree is never changed after construction (`tree()` hands out copies), so rendering
+        it later gives what rendering it at construction gave."""
+        return to_sql(self.condition)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Scope) and other.sql == self.sql
@@ -80,3 +85,35 @@ class Scope:
     def tree(self) -> exp.Expr:
         """A fresh copy (sqlglot trees are mutable; builders must not share nodes)."""
         return self.condition.copy()
+
+    @staticmethod
+    def built_later(
+        build: Callable[[], exp.Expr],
+        description: str,
+        sql: str | None = None,
+        *,
+        template: exp.Expr | None = None,
+        targets: tuple[object, ...] = (),
+        pattern: str = "",
+    ) -> Scope:
+        """A scope whose tree is `build()`, built on first use, and whose text, if given, is `sql`
+        (the caller's guarantee: what that tree renders to). A batch's facts and plans hold a
+        scope per instance and table; most trees are never looked at again."""
+        scope = object.__new__(_BuiltLater)
+        fields = {"description": description, "template": template, "targets": targets, "pattern": pattern}
+        for name, value in fields.items():
+            object.__setattr__(scope, name, value)
+        object.__setattr__(scope, "_build", build)
+        if sql is not None:
+            object.__setattr__(scope, "sql", sql)  # the cached_property's value, given
+        return scope
+
+
+class _BuiltLater(Scope):
+    """`Scope.built_later`: `condition` is built on first use (cached), then as any scope's."""
+
+    _build: Callable[[], exp.Expr]
+
+    @cached_property
+    def condition(self) -> exp.Expr:
+        return self._build()

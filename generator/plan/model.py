@@ -8,8 +8,9 @@ mode one code path.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlglot import exp
 
@@ -56,6 +57,41 @@ class Postcondition:
     # a recipe step's "nothing pending" check keeps its declaration, as Scope does (batch binding)
     template: exp.Expr | None = field(default=None, compare=False, repr=False)
     targets: tuple[object, ...] = field(default=(), compare=False)
+
+    @staticmethod
+    def built_later(
+        build: Callable[[], exp.Expr], database: str, description: str, template: exp.Expr, targets: tuple
+    ) -> Postcondition:
+        """A recipe check whose tree is `build()`, built on first use: a batch checks the merged
+        declaration (plan/batch.py), so its thousands of per-target trees are never read."""
+        check = object.__new__(_BuiltLater)
+        fields = {"database": database, "description": description, "template": template, "targets": targets}
+        for name, value in fields.items():
+            object.__setattr__(check, name, value)
+        object.__setattr__(check, "_build", build)
+        return check
+
+
+class _BuiltLater(Postcondition):
+    """`Postcondition.built_later`: `condition` built on first use (cached); equal to, and hashed
+    as, the Postcondition of the same fields (a subclass would otherwise compare unequal)."""
+
+    _build: Callable[[], exp.Expr]
+
+    @cached_property
+    def condition(self) -> exp.Expr:
+        return self._build()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Postcondition):
+            return NotImplemented
+        return (self.database, self.description, self.targets) == (
+            other.database,
+            other.description,
+            other.targets,
+        )
+
+    __hash__ = Postcondition.__hash__
 
 
 @dataclass(frozen=True)

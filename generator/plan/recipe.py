@@ -19,9 +19,10 @@ plan that knows its targets only through other rows binds a `Selected` query ins
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 from sqlglot import exp
 
@@ -31,8 +32,9 @@ from generator.ops.rows import Scope
 from generator.plan import builders as b
 from generator.plan.model import Postcondition
 from generator.schema.model import SchemaSnapshot
+from generator.sqlgen.dialect import to_sql
 from generator.sqlgen.evaluate import matches
-from generator.sqlgen.literals import literal_node
+from generator.sqlgen.literals import literal_node, sql_literal
 
 TARGET = "target"
 
@@ -130,16 +132,60 @@ class Step:
     def where(self, targets: Sequence[object]) -> exp.Expr:
         return bind(self.template, targets)
 
+    @cached_property
+    def _texts(self) -> _BoundTexts:
+        return _BoundTexts(self.template)
+
     def scope_for(self, targets: Sequence[object]) -> Scope:
-        return bound_scope(self.template, self.describe, targets)
+        text = self._texts.text(targets[0]) if len(targets) == 1 else None
+        if text is None:
+            return bound_scope(self.template, self.describe, targets)
+        return Scope.built_later(  # the tree is bound when first used (a batch merges templates)
+            partial(bind, self.template, tuple(targets)),
+            self.describe.format(target=", ".join(map(str, targets))),
+            text,
+            template=self.template,
+            targets=tuple(targets),
+            pattern=self.describe,
+        )
 
     def check(self, targets: Sequence[object]) -> Postcondition | None:
         if self.postcondition is None:
             return None
-        template = self.check_template
-        return Postcondition(
-            self.role, self.postcondition, bind(template, targets), template=template, targets=tuple(targets)
+        template, bound = self.check_template, tuple(targets)
+        return Postcondition.built_later(
+            partial(bind, template, bound), self.role, self.postcondition, template, bound
         )
+
+
+_MARK = "00000000-0000-0000-0000-fixpackstep0"  # 36 characters, not hex: never a real UUID
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+class _BoundTexts:
+    """A step's scope text for one UUID target, from one rendering of the step bound to a marker.
+
+    A live plan compares each step's bound scope with the scope the facts were read by, by
+    text: a 1000-VM batch rendered 18,000 of them. Bound to a UUID, the tree is the marker's
+    with another literal of the same length that needs no escaping, so its text is the
+    marker's with that literal replaced (same layout: lines break by length). The first
+    target's scope is rendered the ordinary way and compared; on a difference, never again.
+    """
+
+    def __init__(self, template: exp.Expr) -> None:
+        self.template = template
+        self.marked = to_sql(bind(template, [_MARK]))
+        self.literal = sql_literal(_MARK)
+        self.ok: bool | None = None
+
+    def text(self, target: object) -> str | None:
+        """The scope's text bound to `target` alone, when the marker's text gives it exactly."""
+        if self.ok is False or not isinstance(target, str) or not _UUID.fullmatch(target):
+            return None
+        text = self.marked.replace(self.literal, sql_literal(target))
+        if self.ok is None:
+            self.ok = to_sql(bind(self.template, [target])) == text  # the ordinary way, once
+        return text if self.ok else None
 
 
 def bound_scope(template: exp.Expr, pattern: str, targets: Sequence[object]) -> Scope:

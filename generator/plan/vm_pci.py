@@ -21,6 +21,8 @@ are, which is what is computed here.
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlglot import exp
 
 from generator.facts.model import DatabaseFacts
@@ -44,9 +46,11 @@ OFFLINE_PCI_WARNING = (
 )
 
 
+@cache
 def held_step(table: str = "pci_devices") -> Step:
     """The devices free() releases: the instance's live rows in a status it accepts (one
-    declaration: the live plan picks its rows by it, the offline one changes it at run time)."""
+    declaration: the live plan picks its rows by it, the offline one changes it at run time;
+    built once per table, like the recipes' module-level steps: a batch binds it per instance)."""
     return Step(
         "nova",
         table,

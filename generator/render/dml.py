@@ -9,6 +9,7 @@ row at all.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlglot import exp
@@ -26,9 +27,11 @@ from generator.ops.operations import (
     UpdateRows,
 )
 from generator.ops.rows import Row
+from generator.render.dml_rows import RowInserts, RowStatements
 from generator.render.guards import key_condition
 from generator.render.statements import NOW, add_row_count, pending, var
 from generator.schema.model import Table
+from generator.sqlgen.builders import insert
 from generator.sqlgen.dialect import dual, to_sql
 from generator.sqlgen.literals import literal_node
 
@@ -80,23 +83,16 @@ def _update(op: UpdateRows, table: Table) -> Dml:
     out: list[str] = []
     if op.assignments is None:  # exact per-row values: one UPDATE each
         columns = op.changed_columns
-        for change in op.changes:
-            statement = exp.update(
-                table.name,
-                {col: literal_node(change.after[col], hex_text=True) for col in columns},
-                where=_gated(key_condition(op.key, (change.before,))),
-            )
-            out += [to_sql(statement) + ";", add_row_count()]
-        return out, _row_changes(op, table)
-    assigned = {col for col, _ in op.assignments}
-    own = [c for c in op.changed_columns if c not in assigned]
+        return _each_row(op, table, lambda after: {c: literal_node(after[c], hex_text=True) for c in columns})
+    assignments = op.assignments
+    own = [c for c in op.changed_columns if c not in {col for col, _ in assignments}]
     if own:  # rows with values of their own besides the common assignments: one UPDATE each
-        for change in op.changes:
-            values: dict[str, object] = {col: _assignment_value(a) for col, a in op.assignments}
-            values |= {c: literal_node(change.after[c], hex_text=True) for c in own}
-            each = exp.update(table.name, values, where=_gated(key_condition(op.key, (change.before,))))
-            out += [to_sql(each) + ";", add_row_count()]
-        return out, _row_changes(op, table)
+
+        def values(after: Row) -> dict[str, exp.Expr]:
+            common = {col: _assignment_value(a) for col, a in assignments}
+            return common | {c: literal_node(after[c], hex_text=True) for c in own}
+
+        return _each_row(op, table, values)
     rows = tuple(c.before for c in op.changes)
     uniform: exp.Expr = exp.update(
         table.name,
@@ -104,6 +100,17 @@ def _update(op: UpdateRows, table: Table) -> Dml:
         where=_gated(key_condition(op.key, rows)),
     )
     out += [to_sql(uniform) + ";", add_row_count()]
+    return out, _row_changes(op, table)
+
+
+def _each_row(op: UpdateRows, table: Table, values: Callable[[Row], dict[str, exp.Expr]]) -> Dml:
+    """One keyed UPDATE per row, setting `values(row after)` (render/dml_rows.py lays them out)."""
+    assert op.changes is not None
+    first = values(op.changes[0].after) if op.changes else {}
+    each = RowStatements(table.name, list(first), op.key, lambda row: _gated(key_condition(op.key, (row,))))
+    out: list[str] = []
+    for change in op.changes:
+        out += [each.render(change.before, values(change.after)) + ";", add_row_count()]
     return out, _row_changes(op, table)
 
 
@@ -117,18 +124,28 @@ def _delete(op: DeleteRows, table: Table) -> Dml:
 @DML.register(InsertRows)
 def _insert(op: InsertRows, table: Table) -> Dml:
     out: list[str] = []
+    each: RowInserts | None = None
     for row in op.rows:
-        out += [insert_statement(table, row), add_row_count()]
+        columns = [c for c in table.column_names if c in row]
+        if each is None or list(each.columns) != columns:
+            each = RowInserts(columns, partial(_insert_tree, table, columns))
+        text = each.render(row, partial(_ordinary_insert, table, row))
+        out += [text + ";", add_row_count()]
     return out, len(op.rows)
+
+
+def _ordinary_insert(table: Table, row: Row) -> str:
+    return insert_statement(table, row).removesuffix(";")
+
+
+def _insert_tree(table: Table, columns: list[str], values: list[exp.Expr]) -> exp.Expr:
+    aliased = [exp.alias_(v, c, copy=False) for v, c in zip(values, columns, strict=True)]
+    select = exp.select(*aliased, copy=False).from_(dual(), copy=False).where(pending(), copy=False)
+    return insert(select, table.name, columns)
 
 
 def insert_statement(table: Table, row: Row) -> str:
     """INSERT … SELECT <pre-image> FROM DUAL WHERE pending: every column, hex text, original ids."""
     columns = [c for c in table.column_names if c in row]
-    select = (
-        exp.select(*(exp.alias_(literal_node(row[c], hex_text=True), c) for c in columns))
-        .from_(dual(), copy=False)
-        .where(pending(), copy=False)
-    )
-    statement = exp.insert(select, table.name, columns=columns)
-    return to_sql(statement) + ";"
+    values = [literal_node(row[c], hex_text=True) for c in columns]
+    return to_sql(_insert_tree(table, columns, values), owned=True) + ";"

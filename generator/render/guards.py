@@ -85,14 +85,16 @@ class StepGuard:
         """Statements that lock (when asked) and measure the step's rows into variables."""
         out = []
         scope_q = self.scope_query(lock=lock)
-        if scope_q is not None:
-            out.append(st.set_var(st.SCOPE, scope_q.subquery(copy=False)))
-        out.append(st.set_var(st.BEFORE, self.fingerprint_query(table, lock=lock).subquery(copy=False)))
+        if scope_q is not None:  # the queries are built here for one statement each: owned
+            out.append(st.set_var(st.SCOPE, scope_q.subquery(copy=False), owned=True))
+        out.append(
+            st.set_var(st.BEFORE, self.fingerprint_query(table, lock=lock).subquery(copy=False), owned=True)
+        )
         return out
 
     def remeasure_after(self, table: Table) -> str:
         query = self.fingerprint_query(table, lock=False, done_only=True)
-        return st.set_var(st.AFTER, query.subquery(copy=False))
+        return st.set_var(st.AFTER, query.subquery(copy=False), owned=True)
 
     def state_expression(self, *, initial: bool = False) -> exp.Expr:
         """CASE … 'pending' | 'done' | 'drift' (checks: 'ok' | 'drift') over the measured variables.

@@ -87,7 +87,8 @@ def _count(table: Table, guard: StepGuard, image: Image) -> exp.Expr:
 
 
 def _add(name: str, value: exp.Expr) -> str:
-    return st.set_var(name, exp.Add(this=st.var(name), expression=value))
+    """`@name = @name + value`, `value` built for this statement alone (a `_count`): owned."""
+    return st.set_var(name, exp.Add(this=st.var(name), expression=value), owned=True)
 
 
 def chunk_evidence(steps: Sequence[tuple[Operation, StepGuard, Table]], rows: int) -> list[str]:

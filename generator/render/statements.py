@@ -12,6 +12,8 @@ transaction (Plan.session_values, e.g. `@fixpack_move_id`: render/offline.py).
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlglot import exp
 
 from generator.quoting import terminal
@@ -26,13 +28,15 @@ def var(name: str) -> exp.Expr:
     return exp.Parameter(this=exp.Var(this=name))
 
 
-def set_var(name: str, value: exp.Expr) -> str:
+def set_var(name: str, value: exp.Expr, *, owned: bool = False) -> str:
     """`SET @name = value;` — one variable per SET: MariaDB evaluates every value of a SET before it
-    assigns any, so a second assignment could not read the first."""
+    assigns any, so a second assignment could not read the first. `owned`: the caller built
+    `value` for this statement alone (a guard's measure over thousands of keys), so it is
+    rendered in place, not deep-copied first (`to_sql`)."""
     statement = exp.Set(
         expressions=[exp.SetItem(this=exp.EQ(this=var(name), expression=value))], unset=False, tag=False
     )
-    return to_sql(statement) + ";"
+    return to_sql(statement, owned=owned) + ";"
 
 
 def guard(label: str, condition: exp.Expr) -> str:
@@ -74,7 +78,9 @@ def expected_rows(n: int) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=pending(), true=exp.Literal.number(n))], default=exp.Literal.number(0))
 
 
+@cache
 def add_row_count() -> str:
+    """The same text after every statement of a step (a batch rollback writes thousands): built once."""
     return set_var(RC, exp.Add(this=var(RC), expression=exp.Anonymous(this="ROW_COUNT", expressions=[])))
 
 

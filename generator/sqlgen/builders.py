@@ -9,7 +9,8 @@ can build them without importing render. Every value goes through
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -61,3 +62,32 @@ def count_where(table: str, *conditions: exp.Expr) -> exp.Expr:
 
 def count_is(table: str, n: int, *conditions: exp.Expr) -> exp.Expr:
     return exp.EQ(this=count_where(table, *conditions), expression=exp.Literal.number(n))
+
+
+@lru_cache(maxsize=4096)
+def _parsed(name: str, table: bool) -> exp.Expr:
+    return exp.maybe_parse(name, into=exp.Table) if table else exp.maybe_parse(name)
+
+
+def parsed(name: str, *, table: bool = False) -> exp.Expr:
+    """A fresh copy of what sqlglot's builders make of a table or column name (they parse the
+    string), parsed once per name: a batch rollback builds tens of thousands of statements over
+    a few dozen names. Copying a parse result gives the tree parsing again would give."""
+    return _parsed(name, table).copy()
+
+
+def update(table: str, values: Mapping[str, exp.Expr], where: exp.Expr) -> exp.Update:
+    """`exp.update(table, values, where=where)` without parsing the names again or copying `where`:
+    the same tree, for a caller that built `where` and the values for this statement alone."""
+    return exp.Update(
+        this=parsed(table, table=True),
+        expressions=[exp.EQ(this=parsed(column), expression=value) for column, value in values.items()],
+        where=exp.Where(this=where),
+    )
+
+
+def insert(query: exp.Query, table: str, columns: Iterable[str]) -> exp.Insert:
+    """`exp.insert(query, table, columns=columns)` without parsing the table name again or copying
+    `query` (built by the caller for this statement alone): the same tree."""
+    schema = exp.Schema(this=parsed(table, table=True), expressions=[exp.to_identifier(c) for c in columns])
+    return exp.Insert(this=schema, expression=query, overwrite=None)

@@ -165,17 +165,22 @@ def _changes_nothing(tree: exp.Expr) -> tuple[bool, bool]:
     return True, multiline
 
 
-def to_sql(expression: exp.Expr) -> str:
-    """Render one statement or expression (no trailing semicolon), laid out for review."""
+def to_sql(expression: exp.Expr, *, owned: bool = False) -> str:
+    """Render one statement or expression (no trailing semicolon), laid out for review.
+
+    `owned`: the caller built the tree for this one rendering and drops it after, so sqlglot's
+    generator may work on it in place instead of on a deep copy (the text is the same; a batch
+    renders tens of thousands of one-row statements)."""
     unchanged, multiline = _changes_nothing(expression) if expression.parent is None else (False, False)
     if unchanged:
-        tree = expression  # sqlglot's generator renders a copy of it (copy=True below)
+        tree = expression  # sqlglot's generator renders a copy of it (copy=True below) unless owned
     else:
         tree = _split_long_strings(_qualify(expression))  # our own copy: the generator may use it
         multiline = _has_multiline_token(tree)
+    copy = unchanged and not owned
     if multiline:
-        return tree.sql(dialect=FixpackMySQL, copy=unchanged, identify=True, pretty=True)
-    return wrap(tree.sql(dialect=FixpackMySQL, copy=unchanged, identify=True, pretty=False))
+        return tree.sql(dialect=FixpackMySQL, copy=copy, identify=True, pretty=True)
+    return wrap(tree.sql(dialect=FixpackMySQL, copy=copy, identify=True, pretty=False))
 
 
 _TOKEN = re.compile(r"'(?:[^']|'')*'|`(?:[^`]|``)*`|[^\s'`]+|\s+")

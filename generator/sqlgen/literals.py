@@ -57,6 +57,8 @@ def is_readable(text: str) -> bool:
 
 def sql_literal(value: object, *, hex_text: bool = False) -> str:
     """Render one value as MySQL/MariaDB literal text (see module docstring)."""
+    if type(value) is str and not hex_text and len(value) <= 2 * PIECE and is_readable(value):
+        return f"'{value}'"  # what sqlglot writes for a readable literal (a UUID): no generator run
     return literal_node(value, hex_text=hex_text).sql(dialect="mysql")
 
 

@@ -66,3 +66,46 @@ def test_a_query_target_binds_as_the_rows_it_finds_at_run_time():
     snapshots = exp.select("id").from_("snapshots").where(eq("volume_id", "v"))
     bound = bind(on_target("snapshot_id"), [Selected(snapshots, "the snapshots of v")])
     assert w.sql_of(bound) == "snapshot_id IN (SELECT id FROM snapshots WHERE volume_id = 'v')"
+
+
+def _steps() -> list[Step]:
+    from generator.plan import vm_recipes as r
+
+    return [*r.SOFT_DELETE_API, *r.SOFT_DELETE_CELL_RELATED, r.SOFT_DELETE_INSTANCE, *r.RELEASE_ALLOCATIONS]
+
+
+def test_a_scope_bound_to_one_uuid_has_the_text_its_tree_renders_to():
+    """The text comes from one rendering around a marker (recipe._BoundTexts): it must be the
+    scope's own rendering, for any UUID, upper case too; other targets are rendered as usual."""
+    import uuid
+
+    from generator.sqlgen.dialect import to_sql
+
+    targets = [str(uuid.UUID(int=n * 7919)) for n in range(1, 4)] + [
+        str(uuid.uuid4()).upper(),
+        "not-a-uuid",
+        42,
+    ]
+    for step in _steps():
+        for t in targets:
+            scope = step.scope_for([t])
+            assert scope.sql == to_sql(scope.condition), (step.table, t)
+        assert step._texts.ok is True, step.table
+
+
+def test_a_check_built_later_is_the_check_bound_now():
+    """Step.check's tree is bound on first use (model.Postcondition.built_later): the same tree,
+    and equal to (and hashed as) the Postcondition of the same fields."""
+    from generator.plan.model import Postcondition
+    from generator.sqlgen.dialect import to_sql
+
+    step = soft_delete_step("nova", "instance_metadata", "instance_uuid", "p")
+    targets = ("6f1c3a52-0b7e-4d7a-9a51-3c2f1d0e9b11", "7f1c3a52-0b7e-4d7a-9a51-3c2f1d0e9b12")
+    later = step.check(targets)
+    assert later is not None
+    now = Postcondition(
+        "nova", later.description, bind(step.check_template, targets), later.template, targets
+    )
+    assert to_sql(later.condition) == to_sql(now.condition)
+    assert later == now and now == later and hash(later) == hash(now)
+    assert later != Postcondition("nova", "other", now.condition, now.template, targets)
