@@ -14,7 +14,11 @@ from collections.abc import Mapping, Sequence
 
 
 def run_on_terminal(
-    argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float = 900
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = 900,
 ) -> tuple[int, bytes, bytes]:
     """(exit status, stdout, everything written to the terminal)."""
     leader, follower = pty.openpty()
@@ -34,7 +38,7 @@ def run_on_terminal(
     reader.start()
     try:
         proc = subprocess.Popen(
-            list(argv), stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL, env=env
+            list(argv), stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL, env=env, cwd=cwd
         )
         os.close(follower)
         follower = -1

@@ -13,8 +13,6 @@ verdicts. No database; slow (rendering takes tens of CPU seconds per release).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,20 +20,14 @@ import pytest
 from generator import catalog
 from generator.lint import shipped
 from generator.lint.sqlfluff_runner import cache_salt, lint_shapes
+from tests.tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        "ship_lint_verdicts", ROOT / "tools" / "ship_lint_verdicts.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("ship_lint_verdicts", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("ship_lint_verdicts")
 
 
 RELEASES = [r.name for r in catalog.releases()]

@@ -1,21 +1,21 @@
 """The shipped shellcheck verdicts (generator/lint/data/shellcheck_verdicts.json) list exactly the
 shapes of the scripts fixpack renders, for the shellcheck installed; a sample is checked again.
 
-Skipped while the file is not built (it is optional: without it every script is checked by
-shellcheck at generation). Slow: it renders every release's plans (tools/ship_shellcheck_verdicts.py).
+The file ships in the wheel (without it a fresh machine checks every script with shellcheck
+at generation): a missing one fails. Slow: it renders every release's plans
+(tools/ship_shellcheck_verdicts.py).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from generator.lint import script_shapes
 from generator.lint.shellcheck import find_shellcheck, shellcheck_version, verdict_salt
+from tests.tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[3]
 FILE = ROOT / "generator" / "lint" / "data" / script_shapes.FILE
@@ -23,14 +23,7 @@ pytestmark = pytest.mark.slow
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        "ship_shellcheck_verdicts", ROOT / "tools" / "ship_shellcheck_verdicts.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("ship_shellcheck_verdicts", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("ship_shellcheck_verdicts")
 
 
 def test_shipped_script_shapes_are_the_rendered_ones_and_clean_ones_are_clean() -> None:

@@ -6,11 +6,11 @@ No database: the URL names a socket that does not exist, so every check runs its
 
 from __future__ import annotations
 
-import os
-import pty
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.terminal import run_on_terminal
 
 SCAN = [
     sys.executable, "-c", "from generator.cli import main; main()", "scan", "--format", "json",
@@ -35,24 +35,7 @@ def test_piped_scan_writes_no_progress():
 
 
 def test_scan_on_a_terminal_shows_a_bar_per_check():
-    controller, terminal = pty.openpty()
-    try:
-        done = _run(terminal)
-        os.close(terminal)
-        terminal = -1
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # EIO: the terminal side is closed and drained
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        os.close(controller)
-        if terminal >= 0:
-            os.close(terminal)
-    assert done.returncode == 3 and b"scanning" not in done.stdout
+    code, stdout, shown = run_on_terminal(SCAN, cwd=ROOT, timeout=120)
+    assert code == 3 and b"scanning" not in stdout
     assert b"scanning" in shown and b"volume-attached-to-deleted-instance" in shown
-    assert b"build-request-stale" in shown and b"11/11" not in done.stdout
+    assert b"build-request-stale" in shown and b"11/11" not in stdout
