@@ -176,21 +176,21 @@ IMAGE_CACHE = Step(
 # One DELETE per resource type: `resource_id = u OR resource_id IN (subquery)` can use no key,
 # which MySQL's safe-update mode (the bundle's SQL_SAFE_UPDATES) refuses; each half can.
 _VOLUME_TYPE, _SNAPSHOT_TYPE = cinder.WORKER_RESOURCE_TYPES
-VOLUME_WORKERS = Step(
-    "cinder",
-    "workers",
-    exp.and_(b.eq("resource_type", _VOLUME_TYPE), on_target("resource_id")),
-    "workers of the volume",
-    "a finished cleanable operation leaves no worker row",
-)
-# bound to `taken`
-SNAPSHOT_WORKERS = Step(
-    "cinder",
-    "workers",
-    exp.and_(b.eq("resource_type", _SNAPSHOT_TYPE), on_target("resource_id")),
-    "workers of the volume's snapshots",
-    "a finished cleanable operation leaves no worker row",
-)
+
+
+def _workers(resource_type: str, of_what: str) -> Step:
+    """The cleanup `workers` rows of one resource type, bound to that resource's ids."""
+    return Step(
+        "cinder",
+        "workers",
+        exp.and_(b.eq("resource_type", resource_type), on_target("resource_id")),
+        f"workers of {of_what}",
+        "a finished cleanable operation leaves no worker row",
+    )
+
+
+VOLUME_WORKERS = _workers(_VOLUME_TYPE, "the volume")
+SNAPSHOT_WORKERS = _workers(_SNAPSHOT_TYPE, "the volume's snapshots")  # bound to `taken`
 
 Bound = tuple[Step, Sequence[object]]
 

