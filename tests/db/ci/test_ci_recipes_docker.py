@@ -29,6 +29,13 @@ def _containers(engine: DockerEngine) -> list[str]:
     return done.stdout.split()
 
 
+def _why(out: str, err: str) -> str:
+    """The lines that say why a bundle failed; pytest would cut them from the middle of `out`."""
+    keep = ("check-bundles: bundles/", "FAIL", "ERROR", "error", "could not", "docker", "PASSED", "FAILED")
+    said = [line for line in out.splitlines() if any(word in line for word in keep)]
+    return "\n".join(said + ["-- stderr:", err.strip()[-1500:]])
+
+
 def test_docker_backend_gates_each_bundle(docker_engine: DockerEngine, tmp_path: Path) -> None:
     """A good bundle passes its rehearsal in a container; one whose precheck cannot pass fails the job.
     The GitLab job (the shells' differences are covered by tests/db/ci/test_ci_recipes.py)."""
@@ -43,10 +50,11 @@ def test_docker_backend_gates_each_bundle(docker_engine: DockerEngine, tmp_path:
     variables = {"FIXPACK_REHEARSE_BACKEND": "docker", "FIXPACK_DOCKER_IMAGE": docker_engine.image}
     done = run_recipe("gitlab", repo, repo.base, None, variables)
     out = done.stdout
-    assert done.returncode == 1, out + done.stderr
-    assert f"check-bundles: bundles/{good.name}: PASSED (verify, lint, rehearse)" in out
-    assert f"bundles/{bad.name}: FAILED: rehearse failed: FAILED at precheck: sql/10-precheck-nova.sql" in out
-    assert f"2 bundle(s) checked: 1 passed, 1 failed (bundles/{bad.name})" in out
+    why = _why(out, done.stderr)
+    assert done.returncode == 1, why
+    assert f"check-bundles: bundles/{good.name}: PASSED (verify, lint, rehearse)" in out, why
+    assert f"bundles/{bad.name}: FAILED: rehearse failed: FAILED at precheck: sql/10-precheck-nova.sql" in out, why
+    assert f"2 bundle(s) checked: 1 passed, 1 failed (bundles/{bad.name})" in out, why
     assert "fixpack-scratch" not in out + done.stderr  # the container's password is never printed
     report = junit(repo)
     assert report[f"bundles/{good.name}"]["rollback restored identical tables"] == "passed"
