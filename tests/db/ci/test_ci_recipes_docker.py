@@ -33,7 +33,7 @@ def _why(out: str, err: str) -> str:
     """The lines that say why a bundle failed; pytest would cut them from the middle of `out`."""
     keep = ("check-bundles: bundles/", "FAIL", "ERROR", "error", "could not", "docker", "PASSED", "FAILED")
     said = [line for line in out.splitlines() if any(word in line for word in keep)]
-    return "\n".join(said + ["-- stderr:", err.strip()[-1500:]])
+    return "\n".join([*said, "-- stderr:", err.strip()[-1500:]])
 
 
 def test_docker_backend_gates_each_bundle(docker_engine: DockerEngine, tmp_path: Path) -> None:
@@ -53,7 +53,8 @@ def test_docker_backend_gates_each_bundle(docker_engine: DockerEngine, tmp_path:
     why = _why(out, done.stderr)
     assert done.returncode == 1, why
     assert f"check-bundles: bundles/{good.name}: PASSED (verify, lint, rehearse)" in out, why
-    assert f"bundles/{bad.name}: FAILED: rehearse failed: FAILED at precheck: sql/10-precheck-nova.sql" in out, why
+    failed = f"bundles/{bad.name}: FAILED: rehearse failed: FAILED at precheck: sql/10-precheck-nova.sql"
+    assert failed in out, why
     assert f"2 bundle(s) checked: 1 passed, 1 failed (bundles/{bad.name})" in out, why
     assert "fixpack-scratch" not in out + done.stderr  # the container's password is never printed
     report = junit(repo)
