@@ -56,6 +56,11 @@ class StepGuard:
     scope_initial: int | None = None  # rows in scope before anything ran (precheck, fixpack verify)
     pending_columns: tuple[str, ...] = ()  # every column the pre-image fixes (rollback evidence)
     done_columns: tuple[str, ...] = ()  # every column the post-image fixes
+    # the check right after the change, inside the locked transaction: the key and the columns the
+    # change writes are enough there (the rows were measured whole under the same lock just before
+    # and nothing else can write them), so a reviewer reads what the step changes, not every column
+    changed_columns: tuple[str, ...] = ()  # empty: the whole done-side measure
+    changed_expect: str = ""
 
     @property
     def done_extra(self) -> tuple[str, ...]:
@@ -93,7 +98,19 @@ class StepGuard:
         return out
 
     def remeasure_after(self, table: Table) -> str:
+        """The done side measured whole (a verify file: the rows are not locked by this session)."""
         query = self.fingerprint_query(table, lock=False, done_only=True)
+        return st.set_var(st.AFTER, query.subquery(copy=False), owned=True)
+
+    def remeasure_changed(self, table: Table) -> str:
+        """Right after the change, under the step's locks: the key and the written columns."""
+        if not self.changed_columns:
+            return self.remeasure_after(table)
+        query = (
+            exp.select(fingerprint_expr(table, self.changed_columns, self.done_extra))
+            .from_(table.name, copy=False)
+            .where(self.key_tree.copy(), copy=False)
+        )
         return st.set_var(st.AFTER, query.subquery(copy=False), owned=True)
 
     def state_expression(self, *, initial: bool = False) -> exp.Expr:
@@ -120,10 +137,12 @@ class StepGuard:
             default=exp.Literal.string("drift"),
         )
 
-    def done_holds(self) -> exp.Expr:
-        """The post-change measure is the planned result (NULL-safe: a NULL measure never holds)."""
+    def done_holds(self, *, changed_only: bool = False) -> exp.Expr:
+        """The post-change measure is the planned result (NULL-safe: a NULL measure never holds);
+        `changed_only`: the measure `remeasure_changed` took."""
+        expect = self.changed_expect if changed_only and self.changed_columns else self.done_expect
         return exp.NullSafeEQ(
-            this=matches(st.var(st.AFTER), self.done_expect, bool(self.done_extra)), expression=exp.true()
+            this=matches(st.var(st.AFTER), expect, bool(self.done_extra)), expression=exp.true()
         )
 
     def as_json(self, table: Table) -> dict:
@@ -185,6 +204,8 @@ class _Sides:
     done_columns: tuple[str, ...]
     extra: tuple[str, ...] = ()
     check_only: bool = False
+    changed_columns: tuple[str, ...] = ()
+    changed_expect: str = ""
 
 
 GUARDS: Dispatch[Callable[[Any, Table], _Sides]] = Dispatch("live guard")
@@ -215,6 +236,8 @@ def guard_for(
         else None,
         pending_columns=sides.pending_columns,
         done_columns=sides.done_columns,
+        changed_columns=sides.changed_columns,
+        changed_expect=sides.changed_expect,
     )
 
 
@@ -231,14 +254,19 @@ def _update(op: UpdateRows, table: Table) -> _Sides:
     # with the key: rows whose extra columns agree must not cancel out in the XOR
     odd = unknown_before ^ unknown_after
     extra = _in_table_order(table, odd | set(op.key)) if odd else ()
+    # with the key, so that rows given the same values do not cancel out in the XOR
+    written = _in_table_order(table, (set(op.changed_columns) | set(op.key)) & set(core))
+    done_three = bool(unknown_before - unknown_after)
     return _Sides(
         rows=tuple(before),
         core=core,
         extra=extra,
         pending_expect=_expect(table, core, extra, before, bool(unknown_after - unknown_before)),
-        done_expect=_expect(table, core, extra, after, bool(unknown_before - unknown_after)),
+        done_expect=_expect(table, core, extra, after, done_three),
         pending_columns=_in_table_order(table, everything - unknown_before),
         done_columns=_in_table_order(table, everything - unknown_after),
+        changed_columns=written,
+        changed_expect=_expect(table, written, extra, after, done_three),
     )
 
 
@@ -246,7 +274,9 @@ def _update(op: UpdateRows, table: Table) -> _Sides:
 def _delete(op: DeleteRows, table: Table) -> _Sides:
     assert op.rows is not None
     every = table.column_names
-    return _Sides(op.rows, every, python_fingerprint(table, every, op.rows), EMPTY, every, every)
+    pending = python_fingerprint(table, every, op.rows)
+    # after the delete, the key alone tells whether any of the rows is left
+    return _Sides(op.rows, every, pending, EMPTY, every, every, changed_columns=op.key, changed_expect=EMPTY)
 
 
 @GUARDS.register(InsertRows)

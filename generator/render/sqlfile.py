@@ -203,7 +203,7 @@ def _change_step(step: Step, plan_db: DatabaseTarget, rollback: bool = False) ->
     consistent: exp.Expr = exp.and_(
         st.state_is("pending", "done"), exp.NullSafeEQ(this=st.var(st.STATE), expression=st.var(st.CHUNK))
     )
-    state, done = step.guard.state_expression(), step.guard.done_holds()
+    state, done = step.guard.state_expression(), step.guard.done_holds(changed_only=True)
     if rollback:
         consistent, done = ev.unless_skipped(consistent), ev.unless_skipped(done)
         state = ev.state_or_skip(state)
@@ -219,7 +219,7 @@ def _change_step(step: Step, plan_db: DatabaseTarget, rollback: bool = False) ->
         st.report([("step", literal_node(step.label)), ("state", st.var(st.STATE))]),
         st.guard(f"{step.label}: rows are as at generation (or the step is already done)", consistent),
         *dml,
-        step.guard.remeasure_after(table),
+        step.guard.remeasure_changed(table),
         st.guard(
             f"{step.label}: changed {expected} row(s) if pending, none if done; "
             "rows now match the planned result",
