@@ -27,7 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from generator.connect.sources import ConnectionOptions, resolve
-from generator.pipeline import BundleResult, OutputOptions, generate_vm, generate_vm_batch
+from generator.jobs_batch import generate_vm_batch
+from generator.pipeline import BundleResult, OutputOptions, generate_vm
 from generator.plan.overrides import Overrides
 from generator.plan.vm_common import VmOptions
 from generator.scratch.deployment import Deployment, create_deployment

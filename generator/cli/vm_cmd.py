@@ -18,7 +18,8 @@ from generator.cli.common import (
 from generator.cli.options import connection_options, targets_from
 from generator.cli.progress import progress_bar
 from generator.errors import FixpackError
-from generator.pipeline import OutputOptions, generate_vm, generate_vm_batch
+from generator.jobs_batch import generate_vm_batch
+from generator.pipeline import OutputOptions, generate_vm
 from generator.plan.vm import VM_OPS
 from generator.plan.vm_common import VmOptions
 

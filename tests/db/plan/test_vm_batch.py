@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from generator.pipeline import OutputOptions, generate_vm_batch
+from generator.jobs_batch import generate_vm_batch
+from generator.pipeline import OutputOptions
 from generator.plan.vm_common import VmOptions
 from generator.seed import Seeder
 from tests.bundles import (

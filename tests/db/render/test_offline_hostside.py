@@ -149,7 +149,7 @@ def test_offline_precheck_never_prints_control_characters_from_the_database(
 
 
 def test_offline_batch_has_a_compute_script_and_host_side_per_instance(tmp_path) -> None:
-    from generator.pipeline import generate_vm_batch
+    from generator.jobs_batch import generate_vm_batch
 
     uuids = [GHOST, "4f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a58"]
     (result,) = generate_vm_batch(

@@ -30,8 +30,9 @@ import pytest
 from markdown_it import MarkdownIt
 
 from generator.connect.sources import ConnectionOptions, resolve
+from generator.jobs_batch import generate_vm_batch
 from generator.jobs_volume import generate_quota_sync, generate_volume
-from generator.pipeline import BundleResult, OutputOptions, generate_vm, generate_vm_batch
+from generator.pipeline import BundleResult, OutputOptions, generate_vm
 from generator.plan.vm_common import VmOptions
 from generator.plan.volume_common import VolumeOptions
 from generator.render.messages import NOTHING_TO_ROLL_BACK
