@@ -25,7 +25,8 @@ from generator.facts.model import DatabaseFacts
 from generator.facts.volume import ProjectUsage
 from generator.ops.operations import Operation
 from generator.plan.model import ApiCommand, Plan
-from generator.plan.volume_common import VolumeOptions, databases, quota_correction
+from generator.plan.volume_common import VolumeOptions, databases
+from generator.plan.volume_quota import quota_correction
 from generator.quoting import shell_arg
 
 

@@ -28,11 +28,10 @@ from generator.plan.volume_common import (
     VolumeOptions,
     databases,
     describe_volume,
-    kept_backups,
-    quota_correction,
     refuse_delete_blockers,
     refuse_unless_repairable,
 )
+from generator.plan.volume_quota import kept_backups, quota_correction
 
 
 def _delete_order(facts: VolumeFacts, tables: set[str]) -> list[str]:

@@ -38,11 +38,10 @@ from generator.plan.volume_common import (
     VolumeOptions,
     databases,
     describe_volume,
-    kept_backups,
-    quota_correction,
     refuse_delete_blockers,
     refuse_unless_repairable,
 )
+from generator.plan.volume_quota import kept_backups, quota_correction
 from generator.plan.volume_recipes import soft_delete, volume_deleted
 from generator.quoting import shell_arg
 
