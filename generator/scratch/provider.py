@@ -99,10 +99,28 @@ def start_docker(image: str | None = None) -> ProvidedServer:
             port=int(container.get_exposed_port(3306)),
         )
     except Exception as exc:  # docker errors come in many types; report one line, leave nothing running
+        said = _log_tail(container, password)
         with contextlib.suppress(Exception):
             container.stop()
-        raise FixpackError(f"could not start a {image} container: {str(exc).splitlines()[0][:200]}") from None
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise FixpackError(f"could not start a {image} container: {first}{said}") from None
     return ProvidedServer(url, "docker", f"testcontainers {image} at {url.redacted()}", container)
+
+
+def _log_tail(container: Any, password: str, lines: int = 3) -> str:
+    """`; container said: …` — the last lines the container printed (why a server did not come up:
+    a full disk, a bad option, an init script's error), on one line, the password masked; "" when
+    it printed nothing or never started."""
+    try:
+        out, err = container.get_logs()
+    except Exception:  # never started, or already gone: the exception itself is the reason
+        return ""
+    text = (err or b"").decode("utf-8", "replace") + (out or b"").decode("utf-8", "replace")
+    tail = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
+    if not tail:
+        return ""
+    said = " | ".join(tail).replace(password, "***")
+    return "; container said: " + "".join(c if c.isprintable() else "?" for c in said)[:400]
 
 
 def start_local() -> ProvidedServer:
