@@ -67,10 +67,15 @@ class StepGuard:
         """The second XOR's columns when the done side needs them (a rollback), else none."""
         return self.extra if self.done_expect.count(":") == 2 else ()
 
-    def fingerprint_query(self, table: Table, *, lock: bool, done_only: bool = False) -> exp.Select:
-        """The step's measure; `done_only`: just what the done side compares (after a change)."""
+    def fingerprint_query(
+        self, table: Table, *, lock: bool, done_only: bool = False, columns: tuple[str, ...] = ()
+    ) -> exp.Select:
+        """The step's measure; `done_only`: just what the done side compares (after a change);
+        `columns`: those in place of every column both images know."""
         q = (
-            exp.select(fingerprint_expr(table, self.columns, self.done_extra if done_only else self.extra))
+            exp.select(
+                fingerprint_expr(table, columns or self.columns, self.done_extra if done_only else self.extra)
+            )
             .from_(table.name, copy=False)
             .where(self.key_tree.copy(), copy=False)
         )
@@ -104,13 +109,7 @@ class StepGuard:
 
     def remeasure_changed(self, table: Table) -> str:
         """Right after the change, under the step's locks: the key and the written columns."""
-        if not self.changed_columns:
-            return self.remeasure_after(table)
-        query = (
-            exp.select(fingerprint_expr(table, self.changed_columns, self.done_extra))
-            .from_(table.name, copy=False)
-            .where(self.key_tree.copy(), copy=False)
-        )
+        query = self.fingerprint_query(table, lock=False, done_only=True, columns=self.changed_columns)
         return st.set_var(st.AFTER, query.subquery(copy=False), owned=True)
 
     def state_expression(self, *, initial: bool = False) -> exp.Expr:
@@ -251,10 +250,9 @@ def _update(op: UpdateRows, table: Table) -> _Sides:
     if (unknown_before - unknown_after) and (unknown_after - unknown_before):
         raise ValueError(f"{op.table}: columns unknown before and others unknown after the change")
     core = _in_table_order(table, everything - unknown_before - unknown_after)
-    # with the key: rows whose extra columns agree must not cancel out in the XOR
+    # both with the key: rows whose measured columns agree must not cancel out in the XOR
     odd = unknown_before ^ unknown_after
     extra = _in_table_order(table, odd | set(op.key)) if odd else ()
-    # with the key, so that rows given the same values do not cancel out in the XOR
     written = _in_table_order(table, (set(op.changed_columns) | set(op.key)) & set(core))
     done_three = bool(unknown_before - unknown_after)
     return _Sides(

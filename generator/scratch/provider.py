@@ -21,6 +21,7 @@ from typing import Any
 
 from generator.connect.urls import DatabaseURL, parse_url
 from generator.errors import FixpackError
+from generator.quoting import terminal
 from generator.scratch.server import ScratchServer, server_binary
 
 ENV_URL = "FIXPACK_TEST_DB_URL"
@@ -109,8 +110,8 @@ def start_docker(image: str | None = None) -> ProvidedServer:
 
 def _log_tail(container: Any, password: str, lines: int = 3) -> str:
     """`; container said: …` — the last lines the container printed (why a server did not come up:
-    a full disk, a bad option, an init script's error), on one line, the password masked; "" when
-    it printed nothing or never started."""
+    a full disk, a bad option, an init script's error), on one line through the terminal door, the
+    password masked; "" when it printed nothing or never started."""
     try:
         out, err = container.get_logs()
     except Exception:  # never started, or already gone: the exception itself is the reason
@@ -119,8 +120,7 @@ def _log_tail(container: Any, password: str, lines: int = 3) -> str:
     tail = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
     if not tail:
         return ""
-    said = " | ".join(tail).replace(password, "***")
-    return "; container said: " + "".join(c if c.isprintable() else "?" for c in said)[:400]
+    return "; container said: " + terminal(" | ".join(tail).replace(password, "***"))[:400]
 
 
 def start_local() -> ProvidedServer:
