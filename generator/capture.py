@@ -67,8 +67,6 @@ from generator.scratch.server import ScratchServer
 
 SCRIPTS = DATA_DIR.parent / "sync_scripts"
 
-PACKAGE_OF = {"nova": "nova", "cinder": "cinder", "openstack-placement": "placement"}
-
 
 def database_names(spec: ReleaseSpec) -> dict[str, str]:
     """The scratch databases one release is synced into (stable, so scripts can find them)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from generator.errors import ConnectionProblem
@@ -47,11 +46,6 @@ class DatabaseURL:
 
     def with_database(self, name: str) -> DatabaseURL:
         return replace(self, database=name)
-
-    def with_defaults(self, **values: object) -> DatabaseURL:
-        """Fill only the fields that are empty (option files never override a URL)."""
-        filled: dict[str, Any] = {k: v for k, v in values.items() if getattr(self, k) in (None, "") and v}
-        return replace(self, **filled) if filled else self
 
     def redacted(self) -> str:
         """The URL for people: `redact_url` of its full text (the one redaction rule)."""

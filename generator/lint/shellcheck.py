@@ -234,8 +234,3 @@ def start(files: dict[str, str], *, use_cache: bool = True) -> ShellcheckRun:
     run = ShellcheckRun(None, "not needed", use_cache)
     run.add(files)
     return run
-
-
-def lint_shell(files: dict[str, str], *, use_cache: bool = True) -> tuple[list[Finding], str]:
-    """Findings for every script; a missing shellcheck is itself a finding (never a silent pass)."""
-    return start(files, use_cache=use_cache).finish()

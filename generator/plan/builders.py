@@ -21,7 +21,7 @@ from generator.ops.operations import (
 from generator.ops.rows import Row, Scope
 from generator.schema.model import SchemaSnapshot
 from generator.sqlgen.builders import count_is, count_where, eq, is_null, isin, not_, same
-from generator.sqlgen.literals import literal_node, sql_literal
+from generator.sqlgen.literals import literal_node
 
 
 def scope_where(description: str, *conditions: exp.Expr) -> Scope:
@@ -142,16 +142,6 @@ def delete(
 def present(*ops: Operation | None) -> list[Operation]:
     """The operations the builders made (they return None for no rows): `ops += b.present(...)`."""
     return [op for op in ops if op is not None]
-
-
-def soft_delete_assignments(facts: DatabaseFacts, table: str) -> dict[str, Assignment]:
-    """oslo.db `Query.soft_delete()`: deleted = id, deleted_at = now (updated_at kept)."""
-    del facts, table
-    return {"deleted": CopyColumn("id"), "deleted_at": ApplyTime()}
-
-
-def describe_value(value: object) -> str:
-    return sql_literal(value)
 
 
 __all__ = [  # the expression builders are sqlgen's; planners reach them as `b.eq(...)`

@@ -33,7 +33,6 @@ from generator.plan.vm_rehost_states import (
     FLAVOR_DOCUMENT,
     FLAVOR_SIDES,
     POP_OLD_VM_STATE,
-    RESIZE_LIKE,
     REVERTED,
     UNKNOWN,
     When,
@@ -57,10 +56,6 @@ class Outcome:
     @property
     def end_status(self) -> str:
         return end_status(self.kind, self.move)
-
-    @property
-    def resize_like(self) -> bool:
-        return self.move in RESIZE_LIKE
 
     def is_(self, when: When | None) -> bool:
         """Whether a declared write is for this outcome: live, the migration row was read at

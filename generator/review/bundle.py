@@ -82,9 +82,6 @@ class Bundle:
                 raise BundleProblem(f"{manifest_path}: malformed step {terminal(repr(step))}"[:200])
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest["files"].items()):
             raise BundleProblem(f"{manifest_path}: 'files' must map each path to its sha256 text")
-            safe_relative(step["file"])
-            if step.get("produces"):
-                safe_relative(step["produces"])
         for rel in manifest["files"]:
             safe_relative(rel)
         check_bundle(root, manifest)  # links, special files, client commands in any SQL file

@@ -22,9 +22,6 @@ class InstanceIndex:
     live: set[str]
     known: set[str]
 
-    def cell_of(self, uuid: str) -> str | None:
-        return next((c for c, uuids in self.live_by_cell.items() if uuid in uuids), None)
-
 
 @dataclass(frozen=True, slots=True)
 class Mappings:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 
 # The four databases fixpack understands, by the name used throughout (manifest
@@ -109,11 +109,6 @@ class Table:
         keys = [self.primary_key] if self.primary_key else []
         keys += [tuple(c.split("(")[0] for c in ix.columns) for ix in self.indexes if ix.unique]
         return tuple(keys)
-
-    def is_keyed_by(self, columns: Iterable[str]) -> bool:
-        """True when the given column set contains a complete unique key."""
-        have = set(columns)
-        return any(set(key) <= have for key in self.unique_keys if key)
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,6 @@ from generator.lint.rules.context import SqlFileContext
 CODE = "FX003"
 
 
-def _is_guard(tree: exp.Expr | None) -> bool:
-    return isinstance(tree, exp.Select) and any(
-        isinstance(e, exp.Alias) and e.alias == "guard" for e in tree.expressions
-    )
-
-
 def check(ctx: SqlFileContext) -> Iterable[Finding]:
     in_tx = False
     guarded = False
