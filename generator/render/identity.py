@@ -1,23 +1,26 @@
 """Identity and schema guards: the first statements of every SQL file of a bundle.
 
 Before anything is locked, captured or changed, each file proves three things
-about the database the client is connected to, in this order (each a later
-one's premise, so a wrong database never gets as far as a cryptic ERROR 1054
-or 1146):
+about the database the client is connected to, in two checks (the second
+needs the first's premise, so a wrong database never gets as far as a cryptic
+ERROR 1054 or 1146):
 
-1. *service* — the tables only that service has are here. nova_api still
-   carries the legacy `allocations`/`consumers`/`resource_providers` tables and
-   a Nova cell the legacy `allocations`/`inventories`, so Placement is known by
+1. *service and schema*, one check. Service: the tables only that service has
+   are here. nova_api still carries the legacy
+   `allocations`/`consumers`/`resource_providers` tables and a Nova cell the
+   legacy `allocations`/`inventories`, so Placement is known by
    `consumer_types`, nova_api by `cell_mappings` + `instance_mappings`, a cell
    by `instances` + `compute_nodes`, Cinder by `volumes` + `volume_attachment`
-   (true of every catalog release, xena..2026.2);
-2. *schema* — every table the file touches has exactly the columns the bundle
-   was made for: names, NULL/NOT NULL and information_schema's DATA_TYPE (no
-   display widths, no defaults; MariaDB's JSON is a LONGTEXT, so `json` counts
-   as `longtext`). Live bundles expect the schema read at generation, offline
-   bundles the catalog of their --release: a xena bundle on a 2026.2 database
-   stops here, before any capture or apply;
-3. *target* — the target is in this database (what tells a cell from cell0 and
+   (true of every catalog release, xena..2026.2). Schema, judged only on the
+   right service: every table the file touches has exactly the columns the
+   bundle was made for: names, NULL/NOT NULL and information_schema's
+   DATA_TYPE (no display widths, no defaults; MariaDB's JSON is a LONGTEXT, so
+   `json` counts as `longtext`). Live bundles expect the schema read at
+   generation, offline bundles the catalog of their --release: a xena bundle
+   on a 2026.2 database stops here, before any capture or apply. Both read
+   only information_schema, so one measure, one printout and one guard serve
+   both (a reviewer reads the file's identity in two checks, not three);
+2. *target* — the target is in this database (what tells a cell from cell0 and
    from another cell; a re-run or rollback after a soft-delete or rehost still
    finds it). A purge removes the target's rows: then the purge's
    postconditions holding here stand in for them — live, and in the rollback a
@@ -146,27 +149,55 @@ def _comment(text: str) -> list[str]:
     return comment(text)
 
 
-# -- 1. service --------------------------------------------------------------------------
-def service_check(role: str, silent: bool = False) -> list[str]:
-    service = SERVICES[role]
+# -- 1. service and schema ----------------------------------------------------------------
+def _service_problem(role: str) -> exp.Select:
+    """NULL when the service's marker tables are all here; else `service tables here: …` (every
+    service's markers found, or `none`): one read of information_schema.TABLES."""
     name = exp.column("TABLE_NAME")
-    count = _info_schema("TABLES", name.isin(*_strings(service.markers)))
-    count.select(exp.Count(this=exp.Star()), copy=False)
-    here = _info_schema("TABLES", name.copy().isin(*_strings(ALL_MARKERS)))
+    markers = SERVICES[role].markers
+    here = exp.Sum(this=name.isin(*_strings(markers)))
     listed = exp.GroupConcat(
         this=exp.Order(this=name.copy(), expressions=[exp.Ordered(this=name.copy(), nulls_first=True)]),
         separator=exp.Literal.string(", "),
     )
-    here.select(exp.Coalesce(this=listed, expressions=[exp.Literal.string("none")]), copy=False)
-    tables = ", ".join(service.markers)
+    problem = exp.If(
+        this=exp.EQ(this=here, expression=exp.Literal.number(len(markers))),
+        true=exp.Null(),
+        false=exp.Concat(
+            expressions=[
+                exp.Literal.string("service tables here: "),
+                exp.Coalesce(this=listed, expressions=[exp.Literal.string("none")]),
+            ]
+        ),
+    )
+    query = _info_schema("TABLES", name.copy().isin(*_strings(ALL_MARKERS)))
+    return query.select(problem, copy=False)
+
+
+def service_and_schema_check(
+    role: str, tables: Sequence[Table], source: str, silent: bool = False
+) -> list[str]:
+    """The service's marker tables are here and, only then, every touched table has its columns.
+
+    `@fixpack_check` is NULL when both hold, else what differs: the service tables here (a wrong
+    service; the schema is not judged), or each differing table with the columns it has here.
+    """
+    service = SERVICES[role]
+    markers = ", ".join(service.markers)
+    schema = exp.Coalesce(this=st.var(CHECK), expressions=[_schema_differences(tables)])
     return [
-        *_comment(f"identity 1/3: {service.label} (no other service database has the tables {tables})"),
+        *_comment(
+            f"identity 1/2: {service.label} (tables only it has: {markers}), each table touched with the "
+            f"columns of {source} (a hash of its `column DATA_TYPE NULL|NOT NULL` lines); what differs is "
+            "printed here"
+        ),
+        st.set_var(CHECK, _service_problem(role).subquery(copy=False)),
         *_check(
-            f"identity: {service.label} (tables {tables})",
-            count.subquery(copy=False),
-            f"{service.label}: tables {tables}",
-            exp.Concat(expressions=[exp.Literal.string("service tables here: "), here.subquery(copy=False)]),
-            exp.NullSafeEQ(this=st.var(CHECK), expression=exp.Literal.number(len(service.markers))),
+            f"identity: {service.label} with the columns of {source}",
+            schema,
+            f"{service.label} (tables {markers}) with the columns of {source}",
+            st.var(CHECK),
+            exp.Is(this=st.var(CHECK), expression=exp.Null()),
             silent,
         ),
     ]
@@ -228,8 +259,8 @@ def _found_columns(tables: Sequence[str]) -> exp.Select:
     return query.group_by(exp.column("TABLE_NAME"), copy=False)
 
 
-def schema_check(tables: Sequence[Table], source: str, silent: bool = False) -> list[str]:
-    """Each table's column lines hash as expected; else the differing tables and their columns here."""
+def _schema_differences(tables: Sequence[Table]) -> exp.Expr:
+    """NULL when each table's column lines hash as expected; else the differing tables and their columns."""
     t, cols = exp.column("t"), exp.column("cols")
     found_hash = exp.Anonymous(
         this="LEFT",
@@ -267,24 +298,10 @@ def schema_check(tables: Sequence[Table], source: str, silent: bool = False) -> 
         this=_found_columns([table.name for table in tables]),
         alias=exp.TableAlias(this=exp.to_identifier("f")),
     )
-    measure = exp.select(listed).from_(found, copy=False)
-    return [
-        *_comment(
-            f"identity 2/3: the tables touched have the columns of {source} (per table a hash of its "
-            "`column DATA_TYPE NULL|NOT NULL` lines); one that differs is printed with its columns here"
-        ),
-        *_check(
-            f"identity: the tables have the columns of {source}",
-            measure.subquery(copy=False),
-            f"the columns of {source}",
-            st.var(CHECK),
-            exp.Is(this=st.var(CHECK), expression=exp.Null()),
-            silent,
-        ),
-    ]
+    return exp.select(listed).from_(found, copy=False).subquery(copy=False)
 
 
-# -- 3. target ---------------------------------------------------------------------------
+# -- 2. target ---------------------------------------------------------------------------
 OVERRIDE = "fixpack_database"  # set it to run a file on a renamed copy of its database (rehearsals)
 CAPTURED = "fixpack_captured_database"  # a captured rollback: the database its capture ran on
 # a purge's postconditions, evaluated once (not @fixpack_state: `fixpack verify` reads that one as a
@@ -298,7 +315,7 @@ def target_check(plan: Plan, role: str, silent: bool = False, database: exp.Expr
     target = TARGETS.get((plan.target_kind, role))
     if target is None:
         return _comment(
-            "identity 3/3: no target check here: there is one such database per deployment, and the "
+            "identity 2/2: no target check here: there is one such database per deployment, and the "
             "target may legitimately have no row in it; service and schema identify it"
         )
     ids = plan.targets
@@ -310,7 +327,7 @@ def target_check(plan: Plan, role: str, silent: bool = False, database: exp.Expr
     posts = [p.condition.copy() for p in plan.postconditions if p.database == role]
     expected = f"{who} in {target.table} here"
     tells = "its cell from cell0 or another cell" if role == "nova" else "the right database"
-    why = f"identity 3/3: {who} is here (it tells {tells})"
+    why = f"identity 2/2: {who} is here (it tells {tells})"
     done = target.done_counts and plan.op == "purge" and bool(posts)  # a purge removes the target's rows
     if done:
         if database is not None:
@@ -366,8 +383,7 @@ def identity_statements(
     )
     tables = sorted({op.table for op in plan.operations_for(db.role)})
     out = ["-- ==== is this the right database? (read-only; stops the client if not) ===="]
-    out += service_check(db.role, silent)
-    out += schema_check([db.schema.table(name) for name in tables], source, silent)
+    out += service_and_schema_check(db.role, [db.schema.table(name) for name in tables], source, silent)
     database: exp.Expr | None = None
     if captured:
         database = st.var(CAPTURED)

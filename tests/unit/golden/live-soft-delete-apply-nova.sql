@@ -9,34 +9,29 @@ SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVI
 SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ;
 
 -- ==== is this the right database? (read-only; stops the client if not) ====
--- identity 1/3: a Nova cell database (no other service database has the tables compute_nodes, instances)
-SET @fixpack_check = (SELECT COUNT(*) FROM `information_schema`.`TABLES` WHERE `TABLE_SCHEMA` = DATABASE() AND
-    `TABLE_NAME` IN ('compute_nodes', 'instances'));
-SELECT 'a Nova cell database: tables compute_nodes, instances' AS `expected`, CONCAT('service tables here: ', (SELECT
-      COALESCE(GROUP_CONCAT(`TABLES`.`TABLE_NAME` ORDER BY `TABLES`.`TABLE_NAME` SEPARATOR ', '), 'none') FROM
-      `information_schema`.`TABLES` WHERE `TABLES`.`TABLE_SCHEMA` = DATABASE() AND `TABLES`.`TABLE_NAME` IN
-      ('cell_mappings', 'compute_nodes', 'consumer_types', 'instance_mappings', 'instances', 'volume_attachment',
-      'volumes'))) AS `found`
-FROM DUAL
-WHERE NOT (@fixpack_check <=> 2);
-SELECT 'identity: a Nova cell database (tables compute_nodes, instances)' AS `guard`, (SELECT 1 UNION ALL SELECT 2 FROM
-    DUAL WHERE NOT (@fixpack_check <=> 2)) AS `ok`;
--- identity 2/3: the tables touched have the columns of the nova schema read at generation (per table a hash of its
---   `column DATA_TYPE NULL|NOT NULL` lines); one that differs is printed with its columns here
-SET @fixpack_check = (SELECT NULLIF(CONCAT_WS('; ', GROUP_CONCAT(IF(CONCAT(`t`, ':', LEFT(SHA2(`cols`, 256), 16)) IN
-      ('instance_metadata:df592ed40b27367e', 'instances:58d0ba3b96e0f834', 'tags:b440368fb64c9e25'), NULL, CONCAT(`t`,
-      ': ', `cols`)) ORDER BY `t` SEPARATOR '; '), IF(COUNT(*) = 3, NULL, CONCAT(COUNT(*),
-      ' of the 3 tables are here'))), '') FROM (SELECT CAST(`TABLE_NAME` AS CHAR) AS `t`, GROUP_CONCAT(CONCAT_WS(' ',
-      CAST(`COLUMN_NAME` AS CHAR), CAST(IF(`DATA_TYPE` = 'json', 'longtext', `DATA_TYPE`) AS CHAR), IF(`IS_NULLABLE` =
-      'YES', 'NULL', 'NOT NULL')) ORDER BY CAST(`COLUMN_NAME` AS BINARY) SEPARATOR ', ') AS `cols` FROM
-      `information_schema`.`COLUMNS` WHERE `TABLE_SCHEMA` = DATABASE() AND `TABLE_NAME` IN ('instance_metadata',
-      'instances', 'tags') GROUP BY `TABLE_NAME`) AS `f`);
-SELECT 'the columns of the nova schema read at generation' AS `expected`, @fixpack_check AS `found`
+-- identity 1/2: a Nova cell database (tables only it has: compute_nodes, instances), each table touched with the
+--   columns of the nova schema read at generation (a hash of its `column DATA_TYPE NULL|NOT NULL` lines); what
+--   differs is printed here
+SET @fixpack_check = (SELECT IF(SUM(`TABLE_NAME` IN ('compute_nodes', 'instances')) = 2, NULL,
+      CONCAT('service tables here: ', COALESCE(GROUP_CONCAT(`TABLE_NAME` ORDER BY `TABLE_NAME` SEPARATOR ', '),
+      'none'))) FROM `information_schema`.`TABLES` WHERE `TABLE_SCHEMA` = DATABASE() AND `TABLE_NAME` IN
+    ('cell_mappings', 'compute_nodes', 'consumer_types', 'instance_mappings', 'instances', 'volume_attachment',
+      'volumes'));
+SET @fixpack_check = COALESCE(@fixpack_check, (SELECT NULLIF(CONCAT_WS('; ', GROUP_CONCAT(IF(CONCAT(`t`, ':',
+      LEFT(SHA2(`cols`, 256), 16)) IN ('instance_metadata:df592ed40b27367e', 'instances:58d0ba3b96e0f834',
+      'tags:b440368fb64c9e25'), NULL, CONCAT(`t`, ': ', `cols`)) ORDER BY `t` SEPARATOR '; '), IF(COUNT(*) = 3, NULL,
+      CONCAT(COUNT(*), ' of the 3 tables are here'))), '') FROM (SELECT CAST(`TABLE_NAME` AS CHAR) AS `t`,
+      GROUP_CONCAT(CONCAT_WS(' ', CAST(`COLUMN_NAME` AS CHAR), CAST(IF(`DATA_TYPE` = 'json', 'longtext', `DATA_TYPE`)
+      AS CHAR), IF(`IS_NULLABLE` = 'YES', 'NULL', 'NOT NULL')) ORDER BY CAST(`COLUMN_NAME` AS BINARY) SEPARATOR ', ')
+      AS `cols` FROM `information_schema`.`COLUMNS` WHERE `TABLE_SCHEMA` = DATABASE() AND `TABLE_NAME` IN
+      ('instance_metadata', 'instances', 'tags') GROUP BY `TABLE_NAME`) AS `f`));
+SELECT CONCAT('a Nova cell database (tables compute_nodes, instances) with the columns of the nova schema read ',
+    'at generation') AS `expected`, @fixpack_check AS `found`
 FROM DUAL
 WHERE NOT (@fixpack_check IS NULL);
-SELECT 'identity: the tables have the columns of the nova schema read at generation' AS `guard`, (SELECT 1 UNION ALL
-    SELECT 2 FROM DUAL WHERE NOT (@fixpack_check IS NULL)) AS `ok`;
--- identity 3/3: instance 3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57 is here (it tells its cell from cell0 or another
+SELECT 'identity: a Nova cell database with the columns of the nova schema read at generation' AS `guard`, (SELECT 1
+    UNION ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_check IS NULL)) AS `ok`;
+-- identity 2/2: instance 3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57 is here (it tells its cell from cell0 or another
 --   cell)
 SET @fixpack_check = (SELECT COUNT(*) FROM `instances` WHERE `uuid` = '3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57');
 SELECT 'instance 3f0c2a5e-7d1b-4c8e-9a4f-2b6d8e1c0a57 in instances here' AS `expected`, CONCAT(CAST(@fixpack_check

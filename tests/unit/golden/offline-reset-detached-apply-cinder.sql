@@ -9,35 +9,30 @@ SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVI
 SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ;
 
 -- ==== is this the right database? (read-only; stops the client if not) ====
--- identity 1/3: the Cinder database (no other service database has the tables volume_attachment, volumes)
-SET @fixpack_check = (SELECT COUNT(*) FROM `information_schema`.`TABLES` WHERE `TABLE_SCHEMA` = DATABASE() AND
-    `TABLE_NAME` IN ('volume_attachment', 'volumes'));
-SELECT 'the Cinder database: tables volume_attachment, volumes' AS `expected`, CONCAT('service tables here: ', (SELECT
-      COALESCE(GROUP_CONCAT(`TABLES`.`TABLE_NAME` ORDER BY `TABLES`.`TABLE_NAME` SEPARATOR ', '), 'none') FROM
-      `information_schema`.`TABLES` WHERE `TABLES`.`TABLE_SCHEMA` = DATABASE() AND `TABLES`.`TABLE_NAME` IN
-      ('cell_mappings', 'compute_nodes', 'consumer_types', 'instance_mappings', 'instances', 'volume_attachment',
-      'volumes'))) AS `found`
-FROM DUAL
-WHERE NOT (@fixpack_check <=> 2);
-SELECT 'identity: the Cinder database (tables volume_attachment, volumes)' AS `guard`, (SELECT 1 UNION ALL SELECT 2
-    FROM DUAL WHERE NOT (@fixpack_check <=> 2)) AS `ok`;
--- identity 2/3: the tables touched have the columns of release 2025.1 (fixpack catalog) (per table a hash of its
---   `column DATA_TYPE NULL|NOT NULL` lines); one that differs is printed with its columns here
-SET @fixpack_check = (SELECT NULLIF(CONCAT_WS('; ', GROUP_CONCAT(IF(CONCAT(`t`, ':', LEFT(SHA2(`cols`, 256), 16)) IN
-      ('attachment_specs:41c52641eeb1410d', 'volume_admin_metadata:4a884ced5885a887',
+-- identity 1/2: the Cinder database (tables only it has: volume_attachment, volumes), each table touched with the
+--   columns of release 2025.1 (fixpack catalog) (a hash of its `column DATA_TYPE NULL|NOT NULL` lines); what
+--   differs is printed here
+SET @fixpack_check = (SELECT IF(SUM(`TABLE_NAME` IN ('volume_attachment', 'volumes')) = 2, NULL,
+      CONCAT('service tables here: ', COALESCE(GROUP_CONCAT(`TABLE_NAME` ORDER BY `TABLE_NAME` SEPARATOR ', '),
+      'none'))) FROM `information_schema`.`TABLES` WHERE `TABLE_SCHEMA` = DATABASE() AND `TABLE_NAME` IN
+    ('cell_mappings', 'compute_nodes', 'consumer_types', 'instance_mappings', 'instances', 'volume_attachment',
+      'volumes'));
+SET @fixpack_check = COALESCE(@fixpack_check, (SELECT NULLIF(CONCAT_WS('; ', GROUP_CONCAT(IF(CONCAT(`t`, ':',
+      LEFT(SHA2(`cols`, 256), 16)) IN ('attachment_specs:41c52641eeb1410d', 'volume_admin_metadata:4a884ced5885a887',
       'volume_attachment:cb2b2d3aeabe6d83', 'volumes:8d17a48b5ee017a3'), NULL, CONCAT(`t`, ': ', `cols`)) ORDER BY `t`
       SEPARATOR '; '), IF(COUNT(*) = 4, NULL, CONCAT(COUNT(*), ' of the 4 tables are here'))), '') FROM (SELECT
       CAST(`TABLE_NAME` AS CHAR) AS `t`, GROUP_CONCAT(CONCAT_WS(' ', CAST(`COLUMN_NAME` AS CHAR), CAST(IF(`DATA_TYPE` =
       'json', 'longtext', `DATA_TYPE`) AS CHAR), IF(`IS_NULLABLE` = 'YES', 'NULL', 'NOT NULL')) ORDER BY
       CAST(`COLUMN_NAME` AS BINARY) SEPARATOR ', ') AS `cols` FROM `information_schema`.`COLUMNS` WHERE `TABLE_SCHEMA`
       = DATABASE() AND `TABLE_NAME` IN ('attachment_specs', 'volume_admin_metadata', 'volume_attachment', 'volumes')
-      GROUP BY `TABLE_NAME`) AS `f`);
-SELECT 'the columns of release 2025.1 (fixpack catalog)' AS `expected`, @fixpack_check AS `found`
+      GROUP BY `TABLE_NAME`) AS `f`));
+SELECT CONCAT('the Cinder database (tables volume_attachment, volumes) with the columns of release 2025.1 (fixp',
+    'ack catalog)') AS `expected`, @fixpack_check AS `found`
 FROM DUAL
 WHERE NOT (@fixpack_check IS NULL);
-SELECT 'identity: the tables have the columns of release 2025.1 (fixpack catalog)' AS `guard`, (SELECT 1 UNION ALL
-    SELECT 2 FROM DUAL WHERE NOT (@fixpack_check IS NULL)) AS `ok`;
--- identity 3/3: volume 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60 is here (it tells the right database)
+SELECT 'identity: the Cinder database with the columns of release 2025.1 (fixpack catalog)' AS `guard`, (SELECT 1 UNION
+    ALL SELECT 2 FROM DUAL WHERE NOT (@fixpack_check IS NULL)) AS `ok`;
+-- identity 2/2: volume 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60 is here (it tells the right database)
 SET @fixpack_check = (SELECT COUNT(*) FROM `volumes` WHERE `id` = '6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60');
 SELECT 'volume 6a1d3c1e-0c4b-4f8e-8d3a-1b2c3d4e5f60 in volumes here' AS `expected`, CONCAT(CAST(@fixpack_check
       AS CHAR), ' row(s) in volumes') AS `found`

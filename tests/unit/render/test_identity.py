@@ -7,7 +7,7 @@ import hashlib
 from generator.plan.vm import plan_vm
 from generator.plan.vm_common import VmOptions
 from generator.plan.vm_offline import plan_vm_offline
-from generator.render.identity import column_spec, identity_statements, service_check, table_hash
+from generator.render.identity import column_spec, identity_statements, table_hash
 from tests.unit import world as w
 
 
@@ -29,13 +29,20 @@ def _text(plan, role: str, **kw) -> str:
 
 
 def test_a_nova_cell_is_recognised_by_compute_nodes_and_instances():
-    text = w.flat("\n".join(service_check("nova")))
-    assert "`TABLE_NAME` IN ('compute_nodes', 'instances')" in text
-    assert "@fixpack_check <=> 2" in text
+    text = w.flat(_text(_soft_delete_plan(), "nova"))
+    assert "IF(SUM(`TABLE_NAME` IN ('compute_nodes', 'instances')) = 2, NULL," in text
 
 
 def test_placement_is_recognised_by_consumer_types_which_nova_api_lacks():
-    assert "IN ('consumer_types')" in w.flat("\n".join(service_check("placement")))
+    assert "SUM(`TABLE_NAME` IN ('consumer_types')) = 1" in w.flat(_text(_soft_delete_plan(), "placement"))
+
+
+def test_the_schema_is_judged_only_on_the_right_service_in_the_same_check():
+    text = _text(_soft_delete_plan(), "nova")
+    flat = w.flat(text)
+    assert "SET @fixpack_check = COALESCE(@fixpack_check, (SELECT NULLIF(CONCAT_WS(" in flat
+    assert flat.count("AS `guard`") == 2  # service and schema, then the target
+    assert "identity 1/2" in text and "identity 2/2" in text and "3/3" not in text
 
 
 def test_schema_check_expects_every_column_of_each_table_the_file_touches():
@@ -66,7 +73,7 @@ def test_a_vm_bundle_checks_the_instance_is_in_its_cell():
 
 def test_placement_in_a_vm_bundle_has_no_target_check():
     text = _text(_soft_delete_plan(), "placement")
-    assert "identity 3/3: no target check here" in text
+    assert "identity 2/2: no target check here" in text
     assert "FROM `instances`" not in text
 
 
