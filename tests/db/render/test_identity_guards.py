@@ -100,7 +100,7 @@ def test_nova_api_and_placement_files_swapped_stop_at_the_first_guard(
     source = (
         "the placement schema read at generation" if mode == "live" else "release 2025.1 (fixpack catalog)"
     )
-    expected = f"the Placement database (tables consumer_types) with the columns of {source}"
+    expected = f"the Placement database with the columns of {source}"
     assert f"{expected}\tservice tables here: cell_mappings" in run.stdout
 
 

@@ -26,8 +26,8 @@ SET @fixpack_check = COALESCE(@fixpack_check, (SELECT NULLIF(CONCAT_WS('; ', GRO
       CAST(`COLUMN_NAME` AS BINARY) SEPARATOR ', ') AS `cols` FROM `information_schema`.`COLUMNS` WHERE `TABLE_SCHEMA`
       = DATABASE() AND `TABLE_NAME` IN ('attachment_specs', 'volume_admin_metadata', 'volume_attachment', 'volumes')
       GROUP BY `TABLE_NAME`) AS `f`));
-SELECT CONCAT('the Cinder database (tables volume_attachment, volumes) with the columns of release 2025.1 (fixp',
-    'ack catalog)') AS `expected`, @fixpack_check AS `found`
+SELECT 'the Cinder database with the columns of release 2025.1 (fixpack catalog)' AS `expected`, @fixpack_check
+  AS `found`
 FROM DUAL
 WHERE NOT (@fixpack_check IS NULL);
 SELECT 'identity: the Cinder database with the columns of release 2025.1 (fixpack catalog)' AS `guard`, (SELECT 1 UNION
