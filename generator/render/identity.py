@@ -5,21 +5,17 @@ about the database the client is connected to, in two checks (the second
 needs the first's premise, so a wrong database never gets as far as a cryptic
 ERROR 1054 or 1146):
 
-1. *service and schema*, one check. Service: the tables only that service has
-   are here. nova_api still carries the legacy
-   `allocations`/`consumers`/`resource_providers` tables and a Nova cell the
-   legacy `allocations`/`inventories`, so Placement is known by
-   `consumer_types`, nova_api by `cell_mappings` + `instance_mappings`, a cell
-   by `instances` + `compute_nodes`, Cinder by `volumes` + `volume_attachment`
-   (true of every catalog release, xena..2026.2). Schema, judged only on the
-   right service: every table the file touches has exactly the columns the
-   bundle was made for: names, NULL/NOT NULL and information_schema's
-   DATA_TYPE (no display widths, no defaults; MariaDB's JSON is a LONGTEXT, so
-   `json` counts as `longtext`). Live bundles expect the schema read at
-   generation, offline bundles the catalog of their --release: a xena bundle
-   on a 2026.2 database stops here, before any capture or apply. Both read
-   only information_schema, so one measure, one printout and one guard serve
-   both (a reviewer reads the file's identity in two checks, not three);
+1. *service and schema*, one check (both read only information_schema). The
+   tables only that service has are here — nova_api keeps legacy
+   `allocations`/`consumers`/`resource_providers` and a cell legacy
+   `allocations`/`inventories`, so Placement is known by `consumer_types`,
+   nova_api by `cell_mappings` + `instance_mappings`, a cell by `instances` +
+   `compute_nodes`, Cinder by `volumes` + `volume_attachment` (every catalog
+   release) — and, on the right service only, every table the file touches
+   has exactly the columns the bundle was made for: names, NULL/NOT NULL,
+   information_schema's DATA_TYPE (MariaDB's JSON is a LONGTEXT: `json` counts
+   as `longtext`); live the schema read at generation, offline the --release
+   catalog (a xena bundle on a 2026.2 database stops here);
 2. *target* — the target is in this database (what tells a cell from cell0 and
    from another cell; a re-run or rollback after a soft-delete or rehost still
    finds it). A purge removes the target's rows: then the purge's
