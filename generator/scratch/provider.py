@@ -23,6 +23,7 @@ from generator.connect.urls import DatabaseURL, parse_url
 from generator.errors import FixpackError
 from generator.quoting import terminal
 from generator.scratch.server import ScratchServer, server_binary
+from generator.secrets import MASK
 
 ENV_URL = "FIXPACK_TEST_DB_URL"
 DEFAULT_IMAGE = "mariadb:10.11"  # the official image: what users get
@@ -120,7 +121,7 @@ def _log_tail(container: Any, password: str, lines: int = 3) -> str:
     tail = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
     if not tail:
         return ""
-    return "; container said: " + terminal(" | ".join(tail).replace(password, "***"))[:400]
+    return "; container said: " + terminal(" | ".join(tail).replace(password, MASK))[:400]
 
 
 def start_local() -> ProvidedServer:
